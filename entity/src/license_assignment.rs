@@ -1,0 +1,23 @@
+#[allow(unused_imports)]
+use crate::enums::*;
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "license_assignments")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub subscription_id: Uuid,
+    pub user_id: Uuid,
+    /// One active row per (subscription, user): a partial unique index (R19).
+    pub active: bool,
+    pub assigned_by: Uuid,
+    pub assigned_at: DateTimeUtc,
+    pub unassigned_by: Option<Uuid>,
+    pub unassigned_at: Option<DateTimeUtc>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

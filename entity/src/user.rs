@@ -1,0 +1,25 @@
+#[allow(unused_imports)]
+use crate::enums::*;
+use sea_orm::entity::prelude::*;
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
+#[sea_orm(table_name = "users")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    /// Set for org users; exactly one of organization_id / publisher_id is set.
+    pub organization_id: Option<Uuid>,
+    pub publisher_id: Option<Uuid>,
+    /// Lower-cased; unique across the server (it is the login name).
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    /// A deactivated user cannot log in and their tokens stop working.
+    pub active: bool,
+    pub created_at: DateTimeUtc,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}

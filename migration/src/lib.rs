@@ -1,0 +1,27 @@
+//! Schema migrations; the same files run on SQLite and PostgreSQL.
+
+pub use sea_orm_migration::prelude::*;
+
+mod m20261120_000001_create_identity;
+mod m20261120_000002_create_catalog;
+mod m20261120_000003_create_billing_profiles;
+mod m20261120_000004_create_subscriptions;
+mod m20261120_000005_create_charges_invoices;
+mod m20261120_000006_create_audit_and_jobs;
+mod util;
+
+pub struct Migrator;
+
+#[async_trait::async_trait]
+impl MigratorTrait for Migrator {
+    fn migrations() -> Vec<Box<dyn MigrationTrait>> {
+        vec![
+            Box::new(m20261120_000001_create_identity::Migration),
+            Box::new(m20261120_000002_create_catalog::Migration),
+            Box::new(m20261120_000003_create_billing_profiles::Migration),
+            Box::new(m20261120_000004_create_subscriptions::Migration),
+            Box::new(m20261120_000005_create_charges_invoices::Migration),
+            Box::new(m20261120_000006_create_audit_and_jobs::Migration),
+        ]
+    }
+}

@@ -1,0 +1,247 @@
+//! Building the application: state, schema, router, and serving it.
+
+use std::{sync::Arc, time::Duration};
+
+use async_graphql::{EmptySubscription, Schema};
+use axum::{
+    Router,
+    body::Bytes,
+    extract::{DefaultBodyLimit, State},
+    http::{HeaderMap, HeaderName, StatusCode, header},
+    response::{Html, IntoResponse, Response},
+    routing::{get, post},
+};
+use sea_orm::{ConnectionTrait, DatabaseConnection};
+use tower_http::{
+    catch_panic::CatchPanicLayer,
+    request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
+    timeout::TimeoutLayer,
+    trace::TraceLayer,
+};
+
+use crate::{
+    auth::{jwt::JwtKeys, password::PasswordHasher},
+    billing::processor::{CardProcessor, OfflineCardProcessor},
+    clock::{Clock, SystemClock},
+    config::{Config, Mode},
+    error::{AppError, AppResult},
+    graphql::{self, MutationRoot, QueryRoot},
+    i18n::{self, Lang},
+};
+
+pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+
+pub const MAX_BODY_BYTES: usize = 256 * 1024;
+pub const MAX_QUERY_DEPTH: usize = 12;
+pub const MAX_QUERY_COMPLEXITY: usize = 2_000;
+static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+/// Everything a request needs; cheap to clone.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub config: Arc<Config>,
+    pub jwt: Arc<JwtKeys>,
+    /// Key for card fingerprints (R29), derived from the server secret.
+    pub card_key: Arc<Vec<u8>>,
+    pub passwords: PasswordHasher,
+    pub clock: Arc<dyn Clock>,
+    pub processor: Arc<dyn CardProcessor>,
+}
+
+impl AppState {
+    /// Connects nothing: takes an open, migrated database. The secret must be
+    /// resolved already (see `resolve_secret`).
+    pub fn new(db: DatabaseConnection, config: Config, secret: &[u8], clock: Arc<dyn Clock>) -> AppResult<Self> {
+        let card_key = crate::billing::cards::fingerprint_key(secret);
+        Ok(AppState {
+            db,
+            jwt: Arc::new(JwtKeys::new(secret, config.token_ttl_seconds)),
+            processor: Arc::new(OfflineCardProcessor::new(card_key.clone())),
+            card_key: Arc::new(card_key),
+            config: Arc::new(config),
+            passwords: PasswordHasher::new()?,
+            clock,
+        })
+    }
+
+    pub fn with_system_clock(db: DatabaseConnection, config: Config, secret: &[u8]) -> AppResult<Self> {
+        Self::new(db, config, secret, Arc::new(SystemClock))
+    }
+}
+
+/// The configured secret, or in development the one kept in the database
+/// (generated on first start) so tokens survive a restart.
+pub async fn resolve_secret(db: &DatabaseConnection, config: &Config) -> AppResult<Vec<u8>> {
+    if let Some(secret) = &config.jwt_secret {
+        return Ok(secret.expose().as_bytes().to_vec());
+    }
+    if config.mode == Mode::Production {
+        return Err(AppError::internal("production mode needs a JWT secret"));
+    }
+    crate::service::settings::development_secret(db).await
+}
+
+fn schema_builder(config: Option<&Config>) -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
+    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+        .limit_depth(MAX_QUERY_DEPTH)
+        .limit_complexity(MAX_QUERY_COMPLEXITY)
+        .limit_recursive_depth(32)
+        .limit_directives(10);
+    if let Some(config) = config
+        && !config.introspection
+    {
+        builder = builder.disable_introspection().disable_suggestions();
+    }
+    builder
+}
+
+/// The schema without any state: enough to print the SDL.
+pub fn build_schema_bare() -> AppSchema {
+    schema_builder(None).finish()
+}
+
+pub fn build_schema(state: &AppState) -> AppSchema {
+    schema_builder(Some(&state.config)).data(state.clone()).finish()
+}
+
+pub fn export_sdl() -> String {
+    build_schema_bare().sdl()
+}
+
+#[derive(Clone)]
+struct RouterState {
+    app: AppState,
+    schema: AppSchema,
+}
+
+pub fn build_router(state: AppState) -> Router {
+    let schema = build_schema(&state);
+    let graphiql = state.config.graphiql;
+    let timeout = Duration::from_secs(state.config.request_timeout_seconds);
+    let mut router = Router::new()
+        .route("/graphql", post(graphql_handler))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(readyz))
+        .route("/invoices/{file}", get(crate::billing::http::invoice_pdf));
+    if graphiql {
+        router = router.route("/", get(graphiql_page));
+    }
+    router
+        .with_state(RouterState { app: state, schema })
+        .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(CatchPanicLayer::new())
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
+        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
+            let request_id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+            tracing::info_span!("request", request_id = %request_id, method = %request.method(), path = %request.uri().path())
+        }))
+        .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+}
+
+impl axum::extract::FromRef<RouterState> for AppState {
+    fn from_ref(state: &RouterState) -> AppState {
+        state.app.clone()
+    }
+}
+
+async fn graphiql_page() -> impl IntoResponse {
+    Html(async_graphql::http::GraphiQLSource::build().endpoint("/graphql").finish())
+}
+
+async fn readyz(State(state): State<RouterState>) -> Response {
+    match state.app.db.execute_unprepared("SELECT 1").await {
+        Ok(_) => (StatusCode::OK, "ready").into_response(),
+        Err(e) => {
+            tracing::warn!(error = %e, "database not reachable");
+            (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
+        }
+    }
+}
+
+/// Per-request facts the resolvers and the error writer need.
+#[derive(Clone, Debug)]
+pub struct RequestInfo {
+    pub request_id: String,
+    pub lang: Lang,
+}
+
+pub fn request_info(headers: &HeaderMap) -> RequestInfo {
+    let request_id = headers.get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-").to_owned();
+    let lang = headers
+        .get(header::ACCEPT_LANGUAGE)
+        .and_then(|v| v.to_str().ok())
+        .map(i18n::from_accept_language)
+        .unwrap_or_default();
+    RequestInfo { request_id, lang }
+}
+
+/// `POST /graphql`: JSON only, one operation per request (no batches).
+async fn graphql_handler(State(state): State<RouterState>, headers: HeaderMap, body: Bytes) -> Response {
+    let info = request_info(&headers);
+    let is_json = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.to_ascii_lowercase().starts_with("application/json"))
+        .unwrap_or(false);
+    if !is_json {
+        return graphql::errors::request_error(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "Content-Type must be application/json",
+            &info,
+        );
+    }
+    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+        Ok(request) => request,
+        Err(e) => {
+            let message = format!("The body is not a single GraphQL request in JSON: {e}");
+            return graphql::errors::request_error(StatusCode::BAD_REQUEST, &message, &info);
+        }
+    };
+    let caller = crate::service::identity::resolve_caller(&state.app, bearer_token(&headers)).await;
+    let caller = match caller {
+        Ok(caller) => caller,
+        Err(e) => return graphql::errors::app_error_response(e, &info),
+    };
+    let request = request.data(caller).data(info.clone()).data(graphql::loaders::new_loaders(&state.app));
+    let response = state.schema.execute(request).await;
+    let response = graphql::errors::finish_response(response, &info);
+    axum::Json(response).into_response()
+}
+
+pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
+    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
+}
+
+/// Serves until SIGTERM or Ctrl-C, then lets requests in flight finish.
+pub async fn serve(state: AppState) -> std::io::Result<()> {
+    let listener = tokio::net::TcpListener::bind(state.config.listen).await?;
+    tracing::info!(address = %listener.local_addr()?, "LicenseDesk listening");
+    let router = build_router(state);
+    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,136 @@
+//! The caller of a request, resolved once per request from its bearer token.
+//! Capabilities are methods on the actor (R1); the service layer combines them
+//! with the object it is about to touch (R3).
+
+use entity::enums::OrgRole;
+use uuid::Uuid;
+
+use crate::error::{AppError, AppResult};
+
+#[derive(Debug, Clone)]
+pub struct OrgActor {
+    pub user_id: Uuid,
+    pub organization_id: Uuid,
+    /// Stored admin roles; `USER` is implicit.
+    pub roles: Vec<OrgRole>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PublisherActor {
+    pub user_id: Uuid,
+    pub publisher_id: Uuid,
+}
+
+#[derive(Debug, Clone)]
+pub enum Actor {
+    Org(OrgActor),
+    Publisher(PublisherActor),
+}
+
+/// What the request carries: nobody, a token that failed, or an actor.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    Anonymous,
+    /// A token was sent but is expired, forged, or names a deactivated user.
+    InvalidToken,
+    Authenticated(Actor),
+}
+
+impl Caller {
+    pub fn actor(&self) -> AppResult<&Actor> {
+        match self {
+            Caller::Authenticated(actor) => Ok(actor),
+            Caller::Anonymous | Caller::InvalidToken => Err(AppError::Unauthenticated),
+        }
+    }
+}
+
+impl Actor {
+    pub fn user_id(&self) -> Uuid {
+        match self {
+            Actor::Org(o) => o.user_id,
+            Actor::Publisher(p) => p.user_id,
+        }
+    }
+
+    /// The org user, or FORBIDDEN for a publisher.
+    pub fn org(&self) -> AppResult<&OrgActor> {
+        match self {
+            Actor::Org(o) => Ok(o),
+            Actor::Publisher(_) => Err(AppError::Forbidden),
+        }
+    }
+
+    /// The publisher user, or FORBIDDEN for an org user.
+    pub fn publisher(&self) -> AppResult<&PublisherActor> {
+        match self {
+            Actor::Publisher(p) => Ok(p),
+            Actor::Org(_) => Err(AppError::Forbidden),
+        }
+    }
+}
+
+impl OrgActor {
+    pub fn has(&self, role: OrgRole) -> bool {
+        role == OrgRole::User || self.roles.contains(&role)
+    }
+
+    pub fn is_global_admin(&self) -> bool {
+        self.has(OrgRole::GlobalAdmin)
+    }
+
+    /// R1: global or billing admin — acts as OWNER on every org billing profile,
+    /// buys, changes quantities, moves and cancels org subscriptions.
+    pub fn is_billing_manager(&self) -> bool {
+        self.is_global_admin() || self.has(OrgRole::BillingAdmin)
+    }
+
+    /// R1: only the global admin manages org users.
+    pub fn can_manage_users(&self) -> bool {
+        self.is_global_admin()
+    }
+
+    /// R1: any admin role may view org subscriptions.
+    pub fn can_view_org_subscriptions(&self) -> bool {
+        self.is_billing_manager() || self.has(OrgRole::LicenseAdmin)
+    }
+
+    /// R1: global and license admins assign and unassign org licenses.
+    pub fn can_assign_org_licenses(&self) -> bool {
+        self.is_global_admin() || self.has(OrgRole::LicenseAdmin)
+    }
+
+    /// R36: admins of the organization read its audit log.
+    pub fn can_read_audit(&self) -> bool {
+        self.is_billing_manager() || self.has(OrgRole::LicenseAdmin)
+    }
+
+    /// All roles including the implicit USER, for display.
+    pub fn all_roles(&self) -> Vec<OrgRole> {
+        let mut roles = self.roles.clone();
+        roles.push(OrgRole::User);
+        roles
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn actor(roles: &[OrgRole]) -> OrgActor {
+        OrgActor { user_id: Uuid::nil(), organization_id: Uuid::nil(), roles: roles.to_vec() }
+    }
+
+    #[test]
+    fn r1_capabilities_by_role() {
+        let ga = actor(&[OrgRole::GlobalAdmin]);
+        let ba = actor(&[OrgRole::BillingAdmin]);
+        let la = actor(&[OrgRole::LicenseAdmin]);
+        let user = actor(&[]);
+        assert!(ga.can_manage_users() && ga.is_billing_manager() && ga.can_assign_org_licenses());
+        assert!(!ba.can_manage_users() && ba.is_billing_manager() && !ba.can_assign_org_licenses());
+        assert!(!la.can_manage_users() && !la.is_billing_manager() && la.can_assign_org_licenses());
+        assert!(la.can_view_org_subscriptions() && ba.can_view_org_subscriptions());
+        assert!(!user.can_view_org_subscriptions() && !user.is_billing_manager() && !user.can_assign_org_licenses());
+    }
+}

@@ -1,0 +1,110 @@
+//! HS256 access tokens. The algorithm is pinned and every registered claim
+//! we rely on (`exp`, `iat`, `iss`, `aud`, `sub`) is required and checked.
+
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+pub const ISSUER: &str = "licensedesk";
+pub const AUDIENCE: &str = "licensedesk-api";
+
+#[derive(Debug, Serialize, Deserialize)]
+pub struct Claims {
+    pub sub: String,
+    pub iss: String,
+    pub aud: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+pub struct JwtKeys {
+    encoding: EncodingKey,
+    decoding: DecodingKey,
+    validation: Validation,
+    ttl_seconds: i64,
+}
+
+impl JwtKeys {
+    pub fn new(secret: &[u8], ttl_seconds: i64) -> Self {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.algorithms = vec![Algorithm::HS256];
+        validation.set_issuer(&[ISSUER]);
+        validation.set_audience(&[AUDIENCE]);
+        validation.set_required_spec_claims(&["exp", "iat", "iss", "aud", "sub"]);
+        validation.leeway = 5;
+        JwtKeys {
+            encoding: EncodingKey::from_secret(secret),
+            decoding: DecodingKey::from_secret(secret),
+            validation,
+            ttl_seconds,
+        }
+    }
+
+    pub fn ttl_seconds(&self) -> i64 {
+        self.ttl_seconds
+    }
+
+    /// Issues a token for `user_id`; returns the token and its expiry (unix seconds).
+    pub fn issue(&self, user_id: Uuid, now_unix: i64) -> Result<(String, i64), jsonwebtoken::errors::Error> {
+        let exp = now_unix + self.ttl_seconds;
+        let claims = Claims { sub: user_id.to_string(), iss: ISSUER.into(), aud: AUDIENCE.into(), iat: now_unix, exp };
+        Ok((encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)?, exp))
+    }
+
+    /// The user ID of a valid token, or None for anything forged, expired or malformed.
+    pub fn verify(&self, token: &str) -> Option<Uuid> {
+        let data = decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
+        Uuid::parse_str(&data.claims.sub).ok()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use base64::Engine;
+
+    fn now() -> i64 {
+        chrono::Utc::now().timestamp()
+    }
+
+    #[test]
+    fn round_trip() {
+        let keys = JwtKeys::new(b"0123456789abcdef0123456789abcdef", 600);
+        let user = Uuid::new_v4();
+        let (token, _) = keys.issue(user, now()).expect("issue");
+        assert_eq!(keys.verify(&token), Some(user));
+    }
+
+    #[test]
+    fn rejects_expired_forged_and_alg_none() {
+        let keys = JwtKeys::new(b"0123456789abcdef0123456789abcdef", 600);
+        let other = JwtKeys::new(b"another-secret-another-secret-xx", 600);
+        let user = Uuid::new_v4();
+        let (expired, _) = keys.issue(user, now() - 3600).expect("issue");
+        assert_eq!(keys.verify(&expired), None, "expired token accepted");
+        let (forged, _) = other.issue(user, now()).expect("issue");
+        assert_eq!(keys.verify(&forged), None, "token signed with another key accepted");
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let header = engine.encode(r#"{"alg":"none","typ":"JWT"}"#);
+        let body = engine.encode(format!(
+            r#"{{"sub":"{user}","iss":"{ISSUER}","aud":"{AUDIENCE}","iat":{},"exp":{}}}"#,
+            now(),
+            now() + 600
+        ));
+        assert_eq!(keys.verify(&format!("{header}.{body}.")), None, "alg none accepted");
+    }
+
+    #[test]
+    fn rejects_missing_claims_and_wrong_audience() {
+        let secret = b"0123456789abcdef0123456789abcdef";
+        let keys = JwtKeys::new(secret, 600);
+        let key = EncodingKey::from_secret(secret);
+        let no_iat =
+            serde_json::json!({"sub": Uuid::new_v4().to_string(), "iss": ISSUER, "aud": AUDIENCE, "exp": now() + 600});
+        let token = encode(&Header::new(Algorithm::HS256), &no_iat, &key).expect("encode");
+        assert_eq!(keys.verify(&token), None, "token without iat accepted");
+        let wrong_aud = serde_json::json!({"sub": Uuid::new_v4().to_string(), "iss": ISSUER, "aud": "other", "iat": now(), "exp": now() + 600});
+        let token = encode(&Header::new(Algorithm::HS256), &wrong_aud, &key).expect("encode");
+        assert_eq!(keys.verify(&token), None, "token for another audience accepted");
+    }
+}

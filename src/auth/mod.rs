@@ -1,0 +1,7 @@
+//! Who is calling: tokens, passwords, and the `Actor` with its capabilities.
+
+pub mod actor;
+pub mod jwt;
+pub mod password;
+
+pub use actor::{Actor, Caller, OrgActor, PublisherActor};

@@ -1,0 +1,80 @@
+//! The commands: serve (default), migrate, seed-demo, billing run, export-schema.
+
+use std::process::ExitCode;
+
+use tracing_subscriber::EnvFilter;
+
+use crate::{
+    app::{self, AppState},
+    config::{Cli, Command},
+    db,
+};
+
+fn init_tracing() {
+    let filter = EnvFilter::try_from_env("LICENSEDESK_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+}
+
+pub async fn run(cli: Cli) -> ExitCode {
+    init_tracing();
+    let command = cli.command.clone().unwrap_or(Command::Serve { demo: false });
+    if let Command::ExportSchema { output } = &command {
+        let sdl = app::export_sdl();
+        return match output {
+            Some(path) => match std::fs::write(path, sdl) {
+                Ok(()) => ExitCode::SUCCESS,
+                Err(e) => {
+                    eprintln!("cannot write {}: {e}", path.display());
+                    ExitCode::FAILURE
+                }
+            },
+            None => {
+                print!("{sdl}");
+                ExitCode::SUCCESS
+            }
+        };
+    }
+    let config = match cli.settings.validate() {
+        Ok(config) => config,
+        Err(message) => {
+            eprintln!("configuration error: {message}");
+            return ExitCode::from(2);
+        }
+    };
+    match execute(command, config).await {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            tracing::error!("{message}");
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn execute(command: Command, config: crate::config::Config) -> Result<(), String> {
+    let database = db::connect(&config.database_url).await.map_err(|e| format!("cannot open the database: {e}"))?;
+    db::migrate(&database).await.map_err(|e| format!("migrations failed: {e}"))?;
+    if matches!(command, Command::Migrate) {
+        println!("migrations applied");
+        return Ok(());
+    }
+    let secret = app::resolve_secret(&database, &config).await.map_err(|e| format!("{e:?}"))?;
+    let state = AppState::with_system_clock(database, config, &secret).map_err(|e| format!("{e:?}"))?;
+    match command {
+        Command::Serve { demo } => {
+            if demo {
+                crate::demo::seed(&state).await.map_err(|e| format!("demo data: {e:?}"))?;
+            }
+            app::serve(state).await.map_err(|e| format!("server: {e}"))
+        }
+        Command::SeedDemo => crate::demo::seed(&state).await.map_err(|e| format!("demo data: {e:?}")),
+        Command::Billing { command: crate::config::BillingCommand::Run { date } } => {
+            let date = date.unwrap_or_else(|| state.clock.today());
+            let report =
+                crate::billing::run::run_billing(&state, date).await.map_err(|e| format!("billing run: {e:?}"))?;
+            println!("{report}");
+            Ok(())
+        }
+        Command::Migrate | Command::ExportSchema { .. } => Ok(()),
+    }
+}

@@ -1,0 +1,236 @@
+//! Configuration: environment variables with CLI flags over them (clap).
+//! Secrets are wrapped so they never reach a log line or `Debug` output.
+
+use std::{fmt, net::SocketAddr};
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://licensedesk.db?mode=rwc";
+
+#[derive(Parser, Debug)]
+#[command(name = "licensedesk", version, about = "LicenseDesk: manage the SaaS apps your organization buys")]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum Command {
+    /// Run the HTTP server (the default).
+    Serve {
+        /// Load the demo organization, publisher and users first (idempotent).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Load the demo data and exit (idempotent).
+    SeedDemo,
+    /// Billing operations.
+    Billing {
+        #[command(subcommand)]
+        command: BillingCommand,
+    },
+    /// Print the GraphQL SDL (no database needed).
+    ExportSchema {
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum BillingCommand {
+    /// Run the billing run for a date (R33): issue invoices, charge cards, renew, expire, disable.
+    Run {
+        /// YYYY-MM-DD; defaults to today (UTC).
+        #[arg(long)]
+        date: Option<NaiveDate>,
+    },
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Development,
+    Production,
+}
+
+/// A secret string that prints as `***`.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_owned()))
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Settings {
+    /// Database URL: sqlite://FILE?mode=rwc (default) or postgres://USER@HOST/DB.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+    /// Address to listen on.
+    #[arg(long, env = "LICENSEDESK_LISTEN", default_value = "127.0.0.1:8080", global = true)]
+    pub listen: SocketAddr,
+    /// HS256 secret for access tokens (≥ 32 bytes in production). In development a
+    /// generated secret is kept in the database so tokens survive a restart.
+    #[arg(long, env = "LICENSEDESK_JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<Secret>,
+    #[arg(long, env = "LICENSEDESK_MODE", value_enum, default_value = "development", global = true)]
+    pub mode: Mode,
+    /// Serve GraphiQL at `/` (default: on in development, off in production).
+    #[arg(long, env = "LICENSEDESK_GRAPHIQL", global = true)]
+    pub graphiql: Option<bool>,
+    /// Allow schema introspection (default: on in development, off in production).
+    #[arg(long, env = "LICENSEDESK_INTROSPECTION", global = true)]
+    pub introspection: Option<bool>,
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long, env = "LICENSEDESK_TOKEN_TTL_SECONDS", default_value_t = 1800, global = true)]
+    pub token_ttl_seconds: i64,
+    /// Days after an invoice's due date before its subscriptions are disabled (R15).
+    #[arg(long, env = "LICENSEDESK_GRACE_PERIOD_DAYS", default_value_t = 30, global = true)]
+    pub grace_period_days: i64,
+    /// Run the daily billing run inside the server (R33).
+    #[arg(long, env = "LICENSEDESK_BILLING_SCHEDULER", default_value_t = true, global = true, action = clap::ArgAction::Set)]
+    pub billing_scheduler: bool,
+    /// Request timeout in seconds.
+    #[arg(long, env = "LICENSEDESK_REQUEST_TIMEOUT_SECONDS", default_value_t = 30, global = true)]
+    pub request_timeout_seconds: u64,
+}
+
+/// The validated configuration the server runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub listen: SocketAddr,
+    pub mode: Mode,
+    pub graphiql: bool,
+    pub introspection: bool,
+    pub token_ttl_seconds: i64,
+    pub grace_period_days: i64,
+    pub billing_scheduler: bool,
+    pub request_timeout_seconds: u64,
+    /// None in development until the stored one is loaded from the database.
+    pub jwt_secret: Option<Secret>,
+}
+
+pub const MIN_SECRET_BYTES: usize = 32;
+
+impl Settings {
+    /// Checks the rules of production mode and fills the defaults that depend on the mode.
+    pub fn validate(self) -> Result<Config, String> {
+        let production = self.mode == Mode::Production;
+        let graphiql = self.graphiql.unwrap_or(!production);
+        let introspection = self.introspection.unwrap_or(!production);
+        if production {
+            match &self.jwt_secret {
+                Some(secret) if secret.expose().len() >= MIN_SECRET_BYTES => {}
+                _ => {
+                    return Err(format!(
+                        "production mode needs LICENSEDESK_JWT_SECRET of at least {MIN_SECRET_BYTES} bytes"
+                    ));
+                }
+            }
+            if graphiql || introspection {
+                return Err("production mode refuses to start with GraphiQL or introspection on".into());
+            }
+        } else if let Some(secret) = &self.jwt_secret
+            && secret.expose().len() < MIN_SECRET_BYTES
+        {
+            return Err(format!("LICENSEDESK_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes"));
+        }
+        if !(60..=86_400).contains(&self.token_ttl_seconds) {
+            return Err("token TTL must be between 60 and 86400 seconds".into());
+        }
+        if !(0..=365).contains(&self.grace_period_days) {
+            return Err("grace period must be between 0 and 365 days".into());
+        }
+        Ok(Config {
+            database_url: self.database_url,
+            listen: self.listen,
+            mode: self.mode,
+            graphiql,
+            introspection,
+            token_ttl_seconds: self.token_ttl_seconds,
+            grace_period_days: self.grace_period_days,
+            billing_scheduler: self.billing_scheduler,
+            request_timeout_seconds: self.request_timeout_seconds,
+            jwt_secret: self.jwt_secret,
+        })
+    }
+}
+
+impl Config {
+    /// A development configuration for tests and tools.
+    pub fn for_tests(database_url: &str) -> Config {
+        Config {
+            database_url: database_url.to_owned(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            mode: Mode::Development,
+            graphiql: true,
+            introspection: true,
+            token_ttl_seconds: 1800,
+            grace_period_days: 30,
+            billing_scheduler: false,
+            request_timeout_seconds: 30,
+            jwt_secret: Some(Secret::new("test-secret-test-secret-test-secret-0123")),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(args: &[&str]) -> Settings {
+        let mut argv = vec!["licensedesk"];
+        argv.extend_from_slice(args);
+        Cli::parse_from(argv).settings
+    }
+
+    #[test]
+    fn production_refuses_short_or_missing_secret_and_graphiql() {
+        assert!(settings(&["--mode", "production"]).validate().is_err());
+        assert!(settings(&["--mode", "production", "--jwt-secret", "short"]).validate().is_err());
+        let long = "x".repeat(32);
+        assert!(settings(&["--mode", "production", "--jwt-secret", &long]).validate().is_ok());
+        assert!(settings(&["--mode", "production", "--jwt-secret", &long, "--graphiql", "true"]).validate().is_err());
+        assert!(
+            settings(&["--mode", "production", "--jwt-secret", &long, "--introspection", "true"]).validate().is_err()
+        );
+    }
+
+    #[test]
+    fn development_defaults_turn_graphiql_and_introspection_on() {
+        let config = settings(&[]).validate().expect("valid");
+        assert!(config.graphiql && config.introspection);
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+    }
+
+    #[test]
+    fn secret_never_prints() {
+        let secret = Secret::new("super-secret-value");
+        assert!(!format!("{secret:?}").contains("super"));
+    }
+}

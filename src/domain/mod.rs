@@ -1,0 +1,4 @@
+pub mod card;
+pub mod markets;
+pub mod money;
+pub mod terms;

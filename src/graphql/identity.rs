@@ -1,0 +1,213 @@
+//! Sign-up, sign-in, the caller, and org users.
+
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{enums::OrgRole, organization, publisher, user};
+
+use super::{
+    actor, loaders,
+    loaders::{OrganizationId, PublisherId, RolesOfUser},
+    pagination::{self, Page, Window},
+    state,
+};
+use crate::{
+    domain::markets::{self, Market},
+    service::identity::{self as svc, NewOrganization, NewPublisher, NewUser},
+};
+
+/// A person: an org user or a publisher user. Never exposes the password hash.
+pub struct User(pub user::Model);
+
+#[Object]
+impl User {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    async fn email(&self) -> &str {
+        &self.0.email
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    /// The organization of an org user.
+    async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
+        let Some(id) = self.0.organization_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?.load_one(OrganizationId(id)).await?.map(Organization))
+    }
+    /// The publisher of a publisher user.
+    async fn publisher(&self, ctx: &Context<'_>) -> Result<Option<Publisher>> {
+        let Some(id) = self.0.publisher_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?.load_one(PublisherId(id)).await?.map(Publisher))
+    }
+    /// Org roles (R1); every org user has USER. Empty for publisher users.
+    async fn roles(&self, ctx: &Context<'_>) -> Result<Vec<OrgRole>> {
+        if self.0.organization_id.is_none() {
+            return Ok(Vec::new());
+        }
+        let mut roles = loaders(ctx)?.load_one(RolesOfUser(self.0.id)).await?.unwrap_or_default();
+        roles.push(OrgRole::User);
+        Ok(roles)
+    }
+    /// True for publisher users (role PUBLISHER).
+    async fn is_publisher(&self) -> bool {
+        self.0.publisher_id.is_some()
+    }
+}
+
+pub struct Organization(pub organization::Model);
+
+#[Object]
+impl Organization {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+    /// ISO 3166-1 alpha-2.
+    async fn country(&self) -> &str {
+        &self.0.country
+    }
+    /// The market the country belongs to (R8), if any.
+    async fn market(&self) -> Option<Market> {
+        markets::market_for_country(&self.0.country)
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+pub struct Publisher(pub publisher::Model);
+
+#[Object]
+impl Publisher {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn name(&self) -> &str {
+        &self.0.name
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct AuthPayload {
+    /// Bearer token for the `Authorization` header.
+    token: String,
+    expires_at: DateTime<Utc>,
+    user: User,
+}
+
+impl From<svc::Session> for AuthPayload {
+    fn from(s: svc::Session) -> Self {
+        AuthPayload {
+            token: s.token,
+            expires_at: DateTime::from_timestamp(s.expires_at, 0).unwrap_or_default(),
+            user: User(s.user),
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct RegisterOrganizationInput {
+    pub organization_name: String,
+    /// ISO 3166-1 alpha-2, e.g. "SE".
+    pub country: String,
+    /// The first global admin.
+    pub name: String,
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(InputObject)]
+pub struct RegisterPublisherInput {
+    pub publisher_name: String,
+    pub name: String,
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(InputObject)]
+pub struct CreateUserInput {
+    pub name: String,
+    pub email: String,
+    pub password: String,
+    #[graphql(default)]
+    pub roles: Vec<OrgRole>,
+}
+
+#[derive(Default)]
+pub struct IdentityQuery;
+
+#[Object]
+impl IdentityQuery {
+    /// The caller, with organization or publisher and roles.
+    async fn me(&self, ctx: &Context<'_>) -> Result<User> {
+        Ok(User(svc::me(state(ctx)?, actor(ctx)?).await?))
+    }
+
+    /// The caller's organization.
+    async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
+        let org = actor(ctx)?.org()?;
+        let model = loaders(ctx)?.load_one(OrganizationId(org.organization_id)).await?;
+        Ok(Organization(model.ok_or(crate::error::AppError::NotFound { entity: "organization" })?))
+    }
+
+    /// R23: users of the caller's organization whose name or e-mail starts with `search`.
+    async fn users(
+        &self,
+        ctx: &Context<'_>,
+        search: Option<String>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Page<User>> {
+        let window = Window::parse(first, after.as_deref())?;
+        let (users, total) = svc::search_users(state(ctx)?, actor(ctx)?, search.as_deref(), window).await?;
+        Ok(pagination::page(users.into_iter().map(User).collect(), window, total))
+    }
+}
+
+#[derive(Default)]
+pub struct IdentityMutation;
+
+#[Object]
+impl IdentityMutation {
+    /// Creates an organization and its first GLOBAL_ADMIN; returns a token.
+    async fn register_organization(&self, ctx: &Context<'_>, input: RegisterOrganizationInput) -> Result<AuthPayload> {
+        let input = NewOrganization {
+            organization_name: input.organization_name,
+            country: input.country,
+            admin_name: input.name,
+            email: input.email,
+            password: input.password,
+        };
+        Ok(svc::register_organization(state(ctx)?, input).await?.into())
+    }
+
+    /// Creates a publisher and its first user; returns a token.
+    async fn register_publisher(&self, ctx: &Context<'_>, input: RegisterPublisherInput) -> Result<AuthPayload> {
+        let input = NewPublisher {
+            publisher_name: input.publisher_name,
+            name: input.name,
+            email: input.email,
+            password: input.password,
+        };
+        Ok(svc::register_publisher(state(ctx)?, input).await?.into())
+    }
+
+    async fn login(&self, ctx: &Context<'_>, email: String, password: String) -> Result<AuthPayload> {
+        Ok(svc::login(state(ctx)?, &email, &password).await?.into())
+    }
+
+    /// Adds a user to the caller's organization (GLOBAL_ADMIN).
+    async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> Result<User> {
+        let input = NewUser { name: input.name, email: input.email, password: input.password, roles: input.roles };
+        Ok(User(svc::create_user(state(ctx)?, actor(ctx)?, input).await?))
+    }
+}

@@ -1,0 +1,17 @@
+//! LicenseDesk: a GraphQL API with which an organization manages the SaaS apps
+//! it buys from third-party publishers. See README.md and ../shared/SPEC.md.
+
+pub mod app;
+pub mod auth;
+pub mod billing;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod demo;
+pub mod domain;
+pub mod error;
+pub mod graphql;
+pub mod i18n;
+pub mod pdf;
+pub mod service;

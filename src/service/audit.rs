@@ -1,0 +1,77 @@
+//! R36: every state change writes an append-only audit event in the same
+//! transaction as the change. Snapshots never hold card numbers or security
+//! codes (R29): callers pass the public view of an object.
+
+use chrono::{DateTime, Utc};
+use entity::audit_event;
+use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::{auth::Actor, error::AppResult};
+
+pub struct AuditEntry {
+    pub action: &'static str,
+    pub object_type: &'static str,
+    pub object_id: Uuid,
+    pub before: Option<Value>,
+    pub after: Option<Value>,
+}
+
+impl AuditEntry {
+    pub fn new(action: &'static str, object_type: &'static str, object_id: Uuid) -> Self {
+        AuditEntry { action, object_type, object_id, before: None, after: None }
+    }
+    pub fn before(mut self, value: Value) -> Self {
+        self.before = Some(value);
+        self
+    }
+    pub fn after(mut self, value: Value) -> Self {
+        self.after = Some(value);
+        self
+    }
+}
+
+/// Who the event belongs to: an organization's log, a publisher's, or the system's.
+#[derive(Clone, Copy, Debug)]
+pub struct AuditScope {
+    pub organization_id: Option<Uuid>,
+    pub publisher_id: Option<Uuid>,
+    pub actor_user_id: Option<Uuid>,
+}
+
+impl AuditScope {
+    pub fn org(organization_id: Uuid, actor: Option<&Actor>) -> Self {
+        AuditScope {
+            organization_id: Some(organization_id),
+            publisher_id: None,
+            actor_user_id: actor.map(Actor::user_id),
+        }
+    }
+    pub fn publisher(publisher_id: Uuid, actor: &Actor) -> Self {
+        AuditScope { organization_id: None, publisher_id: Some(publisher_id), actor_user_id: Some(actor.user_id()) }
+    }
+}
+
+pub async fn record(
+    db: &impl ConnectionTrait,
+    scope: AuditScope,
+    now: DateTime<Utc>,
+    entry: AuditEntry,
+) -> AppResult<()> {
+    audit_event::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organization_id: Set(scope.organization_id),
+        publisher_id: Set(scope.publisher_id),
+        actor_user_id: Set(scope.actor_user_id),
+        action: Set(entry.action.to_owned()),
+        object_type: Set(entry.object_type.to_owned()),
+        object_id: Set(entry.object_id),
+        before: Set(entry.before.map(|v| v.to_string())),
+        after: Set(entry.after.map(|v| v.to_string())),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,294 @@
+//! Registration, login, the caller, and org users (SPEC §1, R23).
+
+use entity::{enums::OrgRole, organization, publisher, user, user_role};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    app::AppState,
+    auth::{Actor, Caller, OrgActor, PublisherActor},
+    db,
+    error::{AppError, AppResult, Invalid},
+    graphql::pagination::Window,
+    service::{
+        audit::{self, AuditEntry, AuditScope},
+        validate,
+    },
+};
+
+pub struct Session {
+    pub token: String,
+    pub expires_at: i64,
+    pub user: user::Model,
+}
+
+pub struct NewOrganization {
+    pub organization_name: String,
+    pub country: String,
+    pub admin_name: String,
+    pub email: String,
+    pub password: String,
+}
+
+pub struct NewPublisher {
+    pub publisher_name: String,
+    pub name: String,
+    pub email: String,
+    pub password: String,
+}
+
+pub struct NewUser {
+    pub name: String,
+    pub email: String,
+    pub password: String,
+    pub roles: Vec<OrgRole>,
+}
+
+fn issue(state: &AppState, user: user::Model) -> AppResult<Session> {
+    // Token lifetimes run on the wall clock (the verifier's), not the business clock.
+    let (token, expires_at) = state.jwt.issue(user.id, chrono::Utc::now().timestamp()).map_err(AppError::internal)?;
+    Ok(Session { token, expires_at, user })
+}
+
+async fn email_taken(state: &AppState, email: &str) -> AppResult<bool> {
+    Ok(user::Entity::find().filter(user::Column::Email.eq(email)).count(&state.db).await? > 0)
+}
+
+/// Maps the unique-email race (two registrations at once) to the same error as the pre-check.
+fn duplicate_email(err: sea_orm::DbErr) -> AppError {
+    if db::is_unique_violation(&err) { AppError::validation("email", Invalid::Duplicate) } else { err.into() }
+}
+
+fn new_user(
+    id: Uuid,
+    org: Option<Uuid>,
+    publisher: Option<Uuid>,
+    name: String,
+    email: String,
+    hash: String,
+    state: &AppState,
+) -> user::ActiveModel {
+    user::ActiveModel {
+        id: Set(id),
+        organization_id: Set(org),
+        publisher_id: Set(publisher),
+        email: Set(email),
+        name: Set(name),
+        password_hash: Set(hash),
+        active: Set(true),
+        created_at: Set(state.clock.now()),
+    }
+}
+
+/// Creates an organization with its first GLOBAL_ADMIN and signs them in.
+pub async fn register_organization(state: &AppState, input: NewOrganization) -> AppResult<Session> {
+    let org_name = validate::required_text("organizationName", &input.organization_name, 200)?;
+    let country = validate::country("country", &input.country)?;
+    let admin_name = validate::required_text("name", &input.admin_name, 200)?;
+    let email = validate::email("email", &input.email)?;
+    let password = validate::password("password", &input.password)?;
+    if email_taken(state, &email).await? {
+        return Err(AppError::validation("email", Invalid::Duplicate));
+    }
+    let hash = state.passwords.hash(&password).await?;
+    let now = state.clock.now();
+    let txn = db::begin_write(&state.db).await?;
+    let org_id = Uuid::now_v7();
+    organization::ActiveModel {
+        id: Set(org_id),
+        name: Set(org_name.clone()),
+        country: Set(country.clone()),
+        next_invoice_number: Set(1),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let user_id = Uuid::now_v7();
+    let user = new_user(user_id, Some(org_id), None, admin_name, email, hash, state)
+        .insert(&txn)
+        .await
+        .map_err(duplicate_email)?;
+    user_role::ActiveModel { user_id: Set(user_id), role: Set(OrgRole::GlobalAdmin) }.insert(&txn).await?;
+    let scope = AuditScope { organization_id: Some(org_id), publisher_id: None, actor_user_id: Some(user_id) };
+    audit::record(
+        &txn,
+        scope,
+        now,
+        AuditEntry::new("organization.register", "organization", org_id)
+            .after(json!({"name": org_name, "country": country, "admin": user_id})),
+    )
+    .await?;
+    txn.commit().await?;
+    issue(state, user)
+}
+
+/// Creates a publisher with its first user and signs them in.
+pub async fn register_publisher(state: &AppState, input: NewPublisher) -> AppResult<Session> {
+    let publisher_name = validate::required_text("publisherName", &input.publisher_name, 200)?;
+    let name = validate::required_text("name", &input.name, 200)?;
+    let email = validate::email("email", &input.email)?;
+    let password = validate::password("password", &input.password)?;
+    if email_taken(state, &email).await? {
+        return Err(AppError::validation("email", Invalid::Duplicate));
+    }
+    let hash = state.passwords.hash(&password).await?;
+    let now = state.clock.now();
+    let txn = db::begin_write(&state.db).await?;
+    let publisher_id = Uuid::now_v7();
+    publisher::ActiveModel { id: Set(publisher_id), name: Set(publisher_name.clone()), created_at: Set(now) }
+        .insert(&txn)
+        .await?;
+    let user_id = Uuid::now_v7();
+    let user = new_user(user_id, None, Some(publisher_id), name, email, hash, state)
+        .insert(&txn)
+        .await
+        .map_err(duplicate_email)?;
+    let scope = AuditScope { organization_id: None, publisher_id: Some(publisher_id), actor_user_id: Some(user_id) };
+    audit::record(
+        &txn,
+        scope,
+        now,
+        AuditEntry::new("publisher.register", "publisher", publisher_id).after(json!({"name": publisher_name})),
+    )
+    .await?;
+    txn.commit().await?;
+    issue(state, user)
+}
+
+/// Same message and (by verifying a dummy hash) the same time for an unknown
+/// e-mail as for a wrong password.
+pub async fn login(state: &AppState, email: &str, password: &str) -> AppResult<Session> {
+    let email = email.trim().to_lowercase();
+    let found = user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(&state.db).await?;
+    let usable = found.filter(|u| u.active);
+    let ok = state.passwords.verify(password, usable.as_ref().map(|u| u.password_hash.as_str())).await?;
+    match usable {
+        Some(user) if ok => issue(state, user),
+        _ => Err(AppError::Unauthenticated),
+    }
+}
+
+/// Resolves the bearer token into the caller, once per request.
+pub async fn resolve_caller(state: &AppState, token: Option<&str>) -> AppResult<Caller> {
+    let Some(token) = token else {
+        return Ok(Caller::Anonymous);
+    };
+    let Some(user_id) = state.jwt.verify(token) else {
+        return Ok(Caller::InvalidToken);
+    };
+    let Some(user) = user::Entity::find_by_id(user_id).one(&state.db).await? else {
+        return Ok(Caller::InvalidToken);
+    };
+    if !user.active {
+        return Ok(Caller::InvalidToken);
+    }
+    let actor = match (user.organization_id, user.publisher_id) {
+        (Some(organization_id), _) => {
+            let roles = user_role::Entity::find()
+                .filter(user_role::Column::UserId.eq(user.id))
+                .all(&state.db)
+                .await?
+                .into_iter()
+                .map(|r| r.role)
+                .collect();
+            Actor::Org(OrgActor { user_id: user.id, organization_id, roles })
+        }
+        (None, Some(publisher_id)) => Actor::Publisher(PublisherActor { user_id: user.id, publisher_id }),
+        (None, None) => return Ok(Caller::InvalidToken),
+    };
+    Ok(Caller::Authenticated(actor))
+}
+
+pub async fn me(state: &AppState, actor: &Actor) -> AppResult<user::Model> {
+    user::Entity::find_by_id(actor.user_id()).one(&state.db).await?.ok_or(AppError::Unauthenticated)
+}
+
+pub async fn roles_of(state: &AppState, user_id: Uuid) -> AppResult<Vec<OrgRole>> {
+    let mut roles: Vec<OrgRole> = user_role::Entity::find()
+        .filter(user_role::Column::UserId.eq(user_id))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|r| r.role)
+        .collect();
+    roles.push(OrgRole::User);
+    Ok(roles)
+}
+
+/// R1: only a GLOBAL_ADMIN adds users to the organization.
+pub async fn create_user(state: &AppState, actor: &Actor, input: NewUser) -> AppResult<user::Model> {
+    let org = actor.org()?;
+    if !org.can_manage_users() {
+        return Err(AppError::Forbidden);
+    }
+    let name = validate::required_text("name", &input.name, 200)?;
+    let email = validate::email("email", &input.email)?;
+    let password = validate::password("password", &input.password)?;
+    let mut roles: Vec<OrgRole> = input.roles.into_iter().filter(|r| *r != OrgRole::User).collect();
+    roles.sort_by_key(|r| r.as_str());
+    roles.dedup();
+    if email_taken(state, &email).await? {
+        return Err(AppError::validation("email", Invalid::Duplicate));
+    }
+    let hash = state.passwords.hash(&password).await?;
+    let now = state.clock.now();
+    let txn = db::begin_write(&state.db).await?;
+    let user_id = Uuid::now_v7();
+    let user = new_user(user_id, Some(org.organization_id), None, name.clone(), email.clone(), hash, state)
+        .insert(&txn)
+        .await
+        .map_err(duplicate_email)?;
+    for role in &roles {
+        user_role::ActiveModel { user_id: Set(user_id), role: Set(*role) }.insert(&txn).await?;
+    }
+    let roles_text: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+    audit::record(
+        &txn,
+        AuditScope::org(org.organization_id, Some(actor)),
+        now,
+        AuditEntry::new("user.create", "user", user_id)
+            .after(json!({"name": name, "email": email, "roles": roles_text})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// R23: org users by name or e-mail prefix, for the "begin typing a name" box.
+/// Any org user may search their own organization (purchasers assign licenses
+/// too, R26); nobody sees another organization's people.
+pub async fn search_users(
+    state: &AppState,
+    actor: &Actor,
+    search: Option<&str>,
+    window: Window,
+) -> AppResult<(Vec<user::Model>, u64)> {
+    let org = actor.org()?;
+    let mut query = user::Entity::find()
+        .filter(user::Column::OrganizationId.eq(org.organization_id))
+        .filter(user::Column::Active.eq(true));
+    if let Some(prefix) = search.map(str::trim).filter(|s| !s.is_empty()) {
+        if prefix.chars().count() > 200 {
+            return Err(AppError::validation("search", Invalid::TooLong { max: 200 }));
+        }
+        let escaped = prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let lower = format!("{}%", escaped.to_lowercase());
+        use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+        let name_like =
+            Expr::expr(Func::lower(Expr::col(user::Column::Name))).like(LikeExpr::new(lower.clone()).escape('\\'));
+        let email_like = Expr::col(user::Column::Email).like(LikeExpr::new(lower).escape('\\'));
+        query = query.filter(Condition::any().add(name_like).add(email_like));
+    }
+    let total = query.clone().count(&state.db).await?;
+    let users = query
+        .order_by_asc(user::Column::Name)
+        .order_by_asc(user::Column::Id)
+        .offset(window.offset)
+        .limit(window.limit)
+        .all(&state.db)
+        .await?;
+    Ok((users, total))
+}

@@ -1,0 +1,7 @@
+//! HTTP-level tests. Run on SQLite by default; set
+//! LICENSEDESK_TEST_POSTGRES_URL=postgres://postgres@127.0.0.1:5432/test to
+//! run the same suite on PostgreSQL (each test gets its own database).
+
+mod helpers;
+
+mod foundation;
