@@ -65,6 +65,9 @@ async fn execute(command: Command, config: crate::config::Config) -> Result<(), 
             if demo {
                 crate::demo::seed(&state).await.map_err(|e| format!("demo data: {e:?}"))?;
             }
+            if state.config.billing_scheduler {
+                crate::billing::run::spawn_scheduler(state.clone());
+            }
             app::serve(state).await.map_err(|e| format!("server: {e}"))
         }
         Command::SeedDemo => crate::demo::seed(&state).await.map_err(|e| format!("demo data: {e:?}")),

@@ -105,3 +105,68 @@ impl Loader<MarketsOfProduct> for DbLoader {
         Ok(group(keys, rows.into_iter().map(|r| (MarketsOfProduct(r.product_id), r.market))))
     }
 }
+
+key!(AssignedUsersOfSubscription);
+
+impl Loader<AssignedUsersOfSubscription> for DbLoader {
+    type Value = Vec<user::Model>;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[AssignedUsersOfSubscription],
+    ) -> Result<HashMap<AssignedUsersOfSubscription, Self::Value>, Self::Error> {
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let assignments = crate::service::licenses::active_assignments(&self.db, ids).await?;
+        let user_ids: Vec<Uuid> = assignments.iter().map(|a| a.user_id).collect();
+        let users: HashMap<Uuid, user::Model> = user::Entity::find()
+            .filter(user::Column::Id.is_in(user_ids))
+            .all(&self.db)
+            .await?
+            .into_iter()
+            .map(|u| (u.id, u))
+            .collect();
+        Ok(group(
+            keys,
+            assignments.into_iter().filter_map(|a| {
+                users.get(&a.user_id).cloned().map(|u| (AssignedUsersOfSubscription(a.subscription_id), u))
+            }),
+        ))
+    }
+}
+
+/// R24: the organization's self-service policy for a product (absent = allowed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct SelfServicePolicyKey {
+    pub organization_id: Uuid,
+    pub product_id: Uuid,
+}
+
+impl Loader<SelfServicePolicyKey> for DbLoader {
+    type Value = bool;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[SelfServicePolicyKey],
+    ) -> Result<HashMap<SelfServicePolicyKey, Self::Value>, Self::Error> {
+        use entity::self_service_policy;
+        let products: Vec<Uuid> = keys.iter().map(|k| k.product_id).collect();
+        let orgs: Vec<Uuid> = keys.iter().map(|k| k.organization_id).collect();
+        let rows = self_service_policy::Entity::find()
+            .filter(self_service_policy::Column::ProductId.is_in(products))
+            .filter(self_service_policy::Column::OrganizationId.is_in(orgs))
+            .all(&self.db)
+            .await?;
+        Ok(keys
+            .iter()
+            .map(|k| {
+                let allowed = rows
+                    .iter()
+                    .find(|r| r.organization_id == k.organization_id && r.product_id == k.product_id)
+                    .is_none_or(|r| r.allowed);
+                (*k, allowed)
+            })
+            .collect())
+    }
+}

@@ -1,10 +1,16 @@
 //! The GraphQL surface (SPEC §10). Resolvers are thin: they parse arguments,
 //! call one service function with the caller, and wrap the result.
 
+pub mod audit;
+pub mod billing;
+pub mod catalog;
 pub mod errors;
 pub mod identity;
+pub mod invoices;
 pub mod loaders;
 pub mod pagination;
+pub mod subscriptions;
+pub mod types;
 
 use async_graphql::{Context, MergedObject};
 
@@ -16,11 +22,24 @@ use crate::{
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
-pub struct QueryRoot(identity::IdentityQuery);
+pub struct QueryRoot(
+    identity::IdentityQuery,
+    catalog::CatalogQuery,
+    subscriptions::SubscriptionQuery,
+    billing::BillingQuery,
+    invoices::InvoiceQuery,
+    audit::AuditQuery,
+);
 
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
-pub struct MutationRoot(identity::IdentityMutation);
+pub struct MutationRoot(
+    identity::IdentityMutation,
+    catalog::CatalogMutation,
+    subscriptions::SubscriptionMutation,
+    billing::BillingMutation,
+    invoices::InvoiceMutation,
+);
 
 pub fn state<'a>(ctx: &Context<'a>) -> AppResult<&'a AppState> {
     ctx.data::<AppState>().map_err(|_| AppError::internal("AppState missing from schema data"))
@@ -32,4 +51,10 @@ pub fn actor<'a>(ctx: &Context<'a>) -> AppResult<&'a Actor> {
 
 pub fn loaders<'a>(ctx: &Context<'a>) -> AppResult<&'a loaders::Loaders> {
     ctx.data::<loaders::Loaders>().map_err(|_| AppError::internal("loaders missing from request data"))
+}
+
+/// An object ID from the client. Anything that is not a UUID cannot name an
+/// object, so it is NOT_FOUND like any other unknown ID (R3).
+pub fn parse_id(id: &async_graphql::ID, entity: &'static str) -> AppResult<uuid::Uuid> {
+    uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound { entity })
 }

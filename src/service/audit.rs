@@ -75,3 +75,61 @@ pub async fn record(
     .await?;
     Ok(())
 }
+
+#[derive(Default)]
+pub struct AuditFilter {
+    pub object_id: Option<Uuid>,
+    pub object_type: Option<String>,
+    pub action: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+/// R36: admins of the organization list its events, newest first.
+pub async fn list(
+    state: &crate::app::AppState,
+    actor: &Actor,
+    filter: AuditFilter,
+    window: crate::graphql::pagination::Window,
+) -> AppResult<(Vec<audit_event::Model>, u64)> {
+    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+    let mut query = match actor {
+        Actor::Org(org) => {
+            if !org.can_read_audit() {
+                return Err(crate::error::AppError::Forbidden);
+            }
+            audit_event::Entity::find().filter(audit_event::Column::OrganizationId.eq(org.organization_id))
+        }
+        // A publisher reads the events of its own catalog and activations.
+        Actor::Publisher(p) => audit_event::Entity::find().filter(audit_event::Column::PublisherId.eq(p.publisher_id)),
+    };
+    if let (Some(from), Some(to)) = (filter.from, filter.to)
+        && from > to
+    {
+        return Err(crate::error::AppError::validation("filter.from", crate::error::Invalid::RangeOrder));
+    }
+    if let Some(id) = filter.object_id {
+        query = query.filter(audit_event::Column::ObjectId.eq(id));
+    }
+    if let Some(object_type) = filter.object_type {
+        query = query.filter(audit_event::Column::ObjectType.eq(object_type));
+    }
+    if let Some(action) = filter.action {
+        query = query.filter(audit_event::Column::Action.eq(action));
+    }
+    if let Some(from) = filter.from {
+        query = query.filter(audit_event::Column::CreatedAt.gte(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(audit_event::Column::CreatedAt.lte(to));
+    }
+    let total = query.clone().count(&state.db).await?;
+    let rows = query
+        .order_by_desc(audit_event::Column::CreatedAt)
+        .order_by_desc(audit_event::Column::Id)
+        .offset(window.offset)
+        .limit(window.limit)
+        .all(&state.db)
+        .await?;
+    Ok((rows, total))
+}

@@ -2,6 +2,15 @@
 //! checks it against the object it touches (R1–R3); resolvers only translate.
 
 pub mod audit;
+pub mod billing_profiles;
+pub mod catalog;
+pub mod charges;
+pub mod idempotency;
 pub mod identity;
+pub mod invoices;
+pub mod licenses;
+pub mod payment_methods;
+pub mod purchase;
 pub mod settings;
+pub mod subscriptions;
 pub mod validate;

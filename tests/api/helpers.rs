@@ -158,6 +158,15 @@ impl TestApp {
         Person { id, token, email }
     }
 
+    /// `count` plain users named "<prefix> <i>".
+    pub async fn users(&self, org: &Org, prefix: &str, count: usize) -> Vec<Person> {
+        let mut people = Vec::new();
+        for i in 0..count {
+            people.push(self.user(org, &format!("{prefix} {i}"), &[]).await);
+        }
+        people
+    }
+
     pub async fn login(&self, email: &str) -> String {
         let data = self
             .ok_anon(
@@ -208,3 +217,219 @@ pub struct Person {
     pub token: String,
     pub email: String,
 }
+
+// ---- Commerce set-up (catalog, billing profiles, purchases) ----
+
+pub const CARD_OK: &str = "4242424242424242";
+pub const CARD_DECLINED: &str = "4000000000000002";
+
+pub fn address(country: &str) -> Value {
+    json!({"line1": "1 Main Street", "city": "Springfield", "postalCode": "12345", "country": country})
+}
+
+pub fn card(number: &str, country: &str) -> Value {
+    json!({"kind": "CREDIT_CARD", "card": {"number": number, "securityCode": "123", "expirationMonth": 12, "expirationYear": 2030,
+        "nameOnCard": "Pat Payer", "billingAddress": address(country)}})
+}
+
+impl TestApp {
+    /// A product of `publisher`; `prices` like [("MONTHLY", "USD", "10.00")].
+    pub async fn product(
+        &self,
+        publisher: &Person,
+        name: &str,
+        model: &str,
+        prices: &[(&str, &str, &str)],
+        markets: Option<&[&str]>,
+        self_service: bool,
+    ) -> String {
+        let prices: Vec<Value> =
+            prices.iter().map(|(t, c, a)| json!({"term": t, "currency": c, "amount": a})).collect();
+        let mut input = json!({"name": name, "description": format!("{name} does things"), "pricingModel": model, "prices": prices,
+            "selfServiceEligible": self_service, "portalUrl": "https://portal.example.com/setup", "supportUrl": "https://support.example.com"});
+        if let Some(markets) = markets {
+            input["markets"] = json!(markets);
+        }
+        let data = self
+            .ok(
+                &publisher.token,
+                "mutation($i: CreateProductInput!) { createProduct(input: $i) { id } }",
+                json!({"i": input}),
+            )
+            .await;
+        data["createProduct"]["id"].as_str().expect("product id").to_owned()
+    }
+
+    /// An org billing profile in `country` (created by `token`, an admin), with a card unless `card_number` is None.
+    pub async fn billing_profile(&self, token: &str, country: &str, card_number: Option<&str>) -> String {
+        self.profile_with(token, country, card_number, false).await
+    }
+
+    /// A user's own self-service profile with a card.
+    pub async fn personal_profile(&self, token: &str, country: &str, card_number: &str) -> String {
+        self.profile_with(token, country, Some(card_number), true).await
+    }
+
+    async fn profile_with(&self, token: &str, country: &str, card_number: Option<&str>, self_service: bool) -> String {
+        let input = json!({"name": format!("Profile {country}"), "contactName": "Pat Payer", "contactEmail": "pat@example.test",
+            "billToAddress": address(country), "selfService": self_service});
+        let data = self
+            .ok(
+                token,
+                "mutation($i: CreateBillingProfileInput!) { createBillingProfile(input: $i) { id } }",
+                json!({"i": input}),
+            )
+            .await;
+        let id = data["createBillingProfile"]["id"].as_str().expect("profile id").to_owned();
+        if let Some(number) = card_number {
+            self.ok(token, "mutation($p: ID!, $i: PaymentMethodInput!) { addPaymentMethod(billingProfileId: $p, input: $i) { id } }", json!({"p": id, "i": card(number, country)})).await;
+        }
+        id
+    }
+
+    pub async fn accept_agreement(&self, token: &str) {
+        self.ok(token, "mutation { acceptCustomerAgreement { acceptedAt } }", json!({})).await;
+    }
+
+    pub const PURCHASE: &'static str =
+        "mutation($i: PurchaseSubscriptionInput!) { purchaseSubscription(input: $i) { id status quantity } }";
+
+    /// Buys and returns the subscription id.
+    pub async fn buy(&self, token: &str, product: &str, term: &str, quantity: Option<i64>, profile: &str) -> String {
+        let data = self
+            .ok(
+                token,
+                Self::PURCHASE,
+                json!({"i": {"productId": product, "term": term, "quantity": quantity, "billingProfileId": profile}}),
+            )
+            .await;
+        data["purchaseSubscription"]["id"].as_str().expect("subscription id").to_owned()
+    }
+
+    pub async fn activate(&self, publisher: &Person, subscription: &str) {
+        self.ok(
+            &publisher.token,
+            "mutation($s: ID!) { activateSubscription(subscriptionId: $s) { status } }",
+            json!({"s": subscription}),
+        )
+        .await;
+    }
+
+    /// Sum of charge amounts (minor units) and row count for a subscription.
+    pub async fn charges_of(&self, subscription: &str) -> Vec<(String, i64)> {
+        use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+        let id = Uuid::parse_str(subscription).expect("uuid");
+        entity::charge::Entity::find()
+            .filter(entity::charge::Column::SubscriptionId.eq(id))
+            .order_by_asc(entity::charge::Column::CreatedAt)
+            .all(&self.db)
+            .await
+            .expect("charges")
+            .into_iter()
+            .map(|c| (c.kind.as_str().to_owned(), c.amount_minor))
+            .collect()
+    }
+}
+
+/// A ready shop: a US organization with agreement and a carded profile, a
+/// publisher with a per-license ($10/month, $100/year) and a flat-rate
+/// ($50/month) product sold everywhere.
+pub struct Shop {
+    pub org: Org,
+    pub publisher: Person,
+    pub per_license: String,
+    pub flat: String,
+    pub profile: String,
+}
+
+impl TestApp {
+    pub async fn shop(&self) -> Shop {
+        let org = self.register_org("Contoso", "US").await;
+        let publisher = self.register_publisher("Fabrikam").await;
+        let per_license = self
+            .product(
+                &publisher,
+                "Seat App",
+                "PER_LICENSE",
+                &[("MONTHLY", "USD", "10.00"), ("ANNUAL", "USD", "100.00"), ("MONTHLY", "EUR", "9.00")],
+                None,
+                true,
+            )
+            .await;
+        let flat = self.product(&publisher, "Site App", "FLAT_RATE", &[("MONTHLY", "USD", "50.00")], None, false).await;
+        self.accept_agreement(&org.admin).await;
+        let profile = self.billing_profile(&org.admin, "US", Some(CARD_OK)).await;
+        Shop { org, publisher, per_license, flat, profile }
+    }
+}
+
+// ==== Invoices and the billing run (issue 4: R31–R34) — helpers used by invoices.rs and billing_run.rs ====
+
+pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, d).expect("valid test date")
+}
+
+/// Every field of an invoice the tests look at.
+pub const INVOICE_FIELDS: &str = "id number sequence status issueDate dueDate periodStart periodEnd currency paymentMethod paidAt pdfUrl \
+    subtotal { amount currency } total { amount currency } billingProfile { id } \
+    lines { productName description periodStart periodEnd quantity unitPrice { amount } amount { amount } }";
+
+impl TestApp {
+    /// Moves the clock to `day` and runs billing for it (R33), failing the test on error.
+    pub async fn bill(&self, day: NaiveDate) -> licensedesk::billing::run::BillingReport {
+        self.clock.set_date(day);
+        licensedesk::billing::run::run_billing(&self.state, day).await.expect("billing run")
+    }
+
+    /// An org profile paying by check or wire transfer (R29).
+    pub async fn check_or_wire_profile(&self, token: &str, country: &str) -> String {
+        let profile = self.billing_profile(token, country, None).await;
+        self.ok(
+            token,
+            "mutation($p: ID!, $i: PaymentMethodInput!) { addPaymentMethod(billingProfileId: $p, input: $i) { id } }",
+            json!({"p": profile, "i": {"kind": "CHECK_OR_WIRE"}}),
+        )
+        .await;
+        profile
+    }
+
+    pub async fn grant_role(&self, token: &str, profile: &str, user: &str, role: &str) {
+        self.ok(
+            token,
+            "mutation($p: ID!, $u: ID!, $r: BillingRole!) { grantBillingRole(billingProfileId: $p, userId: $u, role: $r) { id } }",
+            json!({"p": profile, "u": user, "r": role}),
+        )
+        .await;
+    }
+
+    /// One page of `invoices(filter)`: the whole `invoices` connection.
+    pub async fn invoice_page(&self, token: &str, filter: Value, first: Option<i64>, after: Option<&str>) -> Value {
+        let query = format!(
+            "query($f: InvoiceFilter, $first: Int, $after: String) {{ invoices(filter: $f, first: $first, after: $after) \
+             {{ totalCount pageInfo {{ hasNextPage hasPreviousPage endCursor }} edges {{ cursor node {{ {INVOICE_FIELDS} }} }} }} }}"
+        );
+        let data = self.ok(token, &query, json!({"f": filter, "first": first, "after": after})).await;
+        data["invoices"].clone()
+    }
+
+    /// Every invoice the caller sees issued between `from` and `to`, in pages of 100, newest first.
+    pub async fn all_invoices(&self, token: &str, from: NaiveDate, to: NaiveDate) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let filter = json!({"from": from.to_string(), "to": to.to_string()});
+            let page = self.invoice_page(token, filter, Some(100), after.as_deref()).await;
+            out.extend(page["edges"].as_array().expect("edges").iter().map(|e| e["node"].clone()));
+            if !page["pageInfo"]["hasNextPage"].as_bool().unwrap_or(false) {
+                return out;
+            }
+            after = page["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+        }
+    }
+
+    pub async fn invoice(&self, token: &str, id: &str) -> Value {
+        let query = format!("query($id: ID!) {{ invoice(id: $id) {{ {INVOICE_FIELDS} }} }}");
+        self.ok(token, &query, json!({"id": id})).await["invoice"].clone()
+    }
+}
+// ==== end of invoice / billing-run helpers ====

@@ -4,4 +4,7 @@
 
 mod helpers;
 
+mod billing_profiles;
 mod foundation;
+mod demo;
+mod licensing;

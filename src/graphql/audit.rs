@@ -1,0 +1,88 @@
+//! R36: the audit log.
+
+use async_graphql::{Context, ID, InputObject, Json, Object, Result};
+use chrono::{DateTime, Utc};
+use entity::audit_event;
+
+use super::{
+    actor,
+    identity::User,
+    loaders,
+    loaders::UserId,
+    pagination::{self, Page, Window},
+    parse_id, state,
+};
+use crate::service::audit as svc;
+
+pub struct AuditEvent(pub audit_event::Model);
+
+fn parse_json(text: Option<&str>) -> Option<Json<serde_json::Value>> {
+    text.and_then(|t| serde_json::from_str(t).ok()).map(Json)
+}
+
+#[Object]
+impl AuditEvent {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// e.g. "subscription.cancel".
+    async fn action(&self) -> &str {
+        &self.0.action
+    }
+    async fn object_type(&self) -> &str {
+        &self.0.object_type
+    }
+    async fn object_id(&self) -> ID {
+        ID(self.0.object_id.to_string())
+    }
+    /// Who did it (null for the billing run).
+    async fn actor(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        let Some(id) = self.0.actor_user_id else { return Ok(None) };
+        Ok(loaders(ctx)?.load_one(UserId(id)).await?.map(User))
+    }
+    async fn before(&self) -> Option<Json<serde_json::Value>> {
+        parse_json(self.0.before.as_deref())
+    }
+    async fn after(&self) -> Option<Json<serde_json::Value>> {
+        parse_json(self.0.after.as_deref())
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct AuditEventFilter {
+    pub object_id: Option<ID>,
+    pub object_type: Option<String>,
+    pub action: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+}
+
+#[derive(Default)]
+pub struct AuditQuery;
+
+#[Object]
+impl AuditQuery {
+    /// R36: the organization's audit events, newest first (admins).
+    async fn audit_events(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<AuditEventFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Page<AuditEvent>> {
+        let window = Window::parse(first, after.as_deref())?;
+        let filter = filter.unwrap_or_default();
+        let filter = svc::AuditFilter {
+            object_id: filter.object_id.as_ref().map(|id| parse_id(id, "object")).transpose()?,
+            object_type: filter.object_type,
+            action: filter.action,
+            from: filter.from,
+            to: filter.to,
+        };
+        let (rows, total) = svc::list(state(ctx)?, actor(ctx)?, filter, window).await?;
+        Ok(pagination::page(rows.into_iter().map(AuditEvent).collect(), window, total))
+    }
+}

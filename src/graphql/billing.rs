@@ -1,0 +1,456 @@
+//! Billing profiles, their roles and payment methods (R2, R28, R29).
+
+use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{
+    billing_profile, billing_role_assignment,
+    enums::{BillingRole, PaymentMethodKind},
+    payment_method,
+};
+
+use super::{
+    actor,
+    identity::User,
+    loaders,
+    loaders::{BillingProfileId, PaymentMethodId, UserId},
+    pagination::{self, Page, Window},
+    state,
+};
+use crate::{
+    domain::card::CardBrand,
+    service::{
+        billing_profiles::{self as svc, AddressInput as SvcAddress, ProfileRights, ProfileView},
+        payment_methods::{self as pm, CardInput as SvcCard},
+    },
+};
+
+/// A postal address.
+#[derive(SimpleObject, Clone)]
+pub struct Address {
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    /// State, province or region.
+    pub region: Option<String>,
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2.
+    pub country: String,
+}
+
+#[derive(InputObject)]
+pub struct AddressInput {
+    pub line1: String,
+    pub line2: Option<String>,
+    pub city: String,
+    /// State, province or region.
+    pub region: Option<String>,
+    pub postal_code: String,
+    /// ISO 3166-1 alpha-2, e.g. "SE".
+    pub country: String,
+}
+
+impl From<AddressInput> for SvcAddress {
+    fn from(a: AddressInput) -> Self {
+        SvcAddress {
+            line1: a.line1,
+            line2: a.line2,
+            city: a.city,
+            region: a.region,
+            postal_code: a.postal_code,
+            country: a.country,
+        }
+    }
+}
+
+/// What the caller may do with a billing profile (R2, with R1 and R27 folded in).
+#[derive(SimpleObject)]
+#[graphql(name = "BillingProfileRights")]
+pub struct Rights {
+    pub can_view: bool,
+    pub can_manage_roles: bool,
+    pub can_update: bool,
+    pub can_buy: bool,
+    pub can_manage_products: bool,
+    pub can_manage_payment_method: bool,
+    pub can_pay_invoices: bool,
+}
+
+impl From<ProfileRights> for Rights {
+    fn from(r: ProfileRights) -> Self {
+        Rights {
+            can_view: r.view,
+            can_manage_roles: r.manage_roles,
+            can_update: r.update,
+            can_buy: r.buy,
+            can_manage_products: r.manage_products,
+            can_manage_payment_method: r.manage_payment,
+            can_pay_invoices: r.pay_invoices,
+        }
+    }
+}
+
+/// A billing profile (R28): org-managed, or a user's own for self-service purchases.
+/// Build it only for a profile the caller may view.
+pub struct BillingProfile {
+    pub profile: billing_profile::Model,
+    /// The caller's rights when already known; computed on demand otherwise.
+    pub rights: Option<ProfileRights>,
+}
+
+impl BillingProfile {
+    /// For a profile the caller is known to be allowed to view (rights computed when asked for).
+    pub fn from_model(profile: billing_profile::Model) -> Self {
+        BillingProfile { profile, rights: None }
+    }
+}
+
+impl From<ProfileView> for BillingProfile {
+    fn from(v: ProfileView) -> Self {
+        BillingProfile { profile: v.profile, rights: Some(v.rights) }
+    }
+}
+
+#[Object]
+impl BillingProfile {
+    async fn id(&self) -> ID {
+        ID(self.profile.id.to_string())
+    }
+    async fn name(&self) -> &str {
+        &self.profile.name
+    }
+    async fn contact_name(&self) -> &str {
+        &self.profile.contact_name
+    }
+    async fn contact_email(&self) -> &str {
+        &self.profile.contact_email
+    }
+    async fn bill_to_address(&self) -> Address {
+        let p = &self.profile;
+        Address {
+            line1: p.address_line1.clone(),
+            line2: p.address_line2.clone(),
+            city: p.city.clone(),
+            region: p.region.clone(),
+            postal_code: p.postal_code.clone(),
+            country: p.country.clone(),
+        }
+    }
+    /// ISO 4217, derived from the bill-to country (R28).
+    async fn currency(&self) -> &str {
+        &self.profile.currency
+    }
+    async fn po_number(&self) -> Option<&str> {
+        self.profile.po_number.as_deref()
+    }
+    /// True for a user's own profile for self-service purchases (R25).
+    async fn is_self_service(&self) -> bool {
+        self.profile.owner_user_id.is_some()
+    }
+    /// The user a self-service profile belongs to.
+    async fn owner(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        let Some(id) = self.profile.owner_user_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?.load_one(UserId(id)).await?.map(User))
+    }
+    /// The current payment method (R29), if any.
+    async fn payment_method(&self, ctx: &Context<'_>) -> Result<Option<PaymentMethod>> {
+        let Some(id) = self.profile.current_payment_method_id else {
+            return Ok(None);
+        };
+        Ok(loaders(ctx)?.load_one(PaymentMethodId(id)).await?.map(PaymentMethod))
+    }
+    /// Who holds which role on the profile (R2).
+    async fn role_assignments(&self, ctx: &Context<'_>) -> Result<Vec<BillingRoleAssignment>> {
+        let rows = svc::role_assignments(&state(ctx)?.db, self.profile.id).await?;
+        Ok(rows.into_iter().map(BillingRoleAssignment).collect())
+    }
+    /// What the caller may do with this profile.
+    async fn my_rights(&self, ctx: &Context<'_>) -> Result<Rights> {
+        let rights = match self.rights {
+            Some(rights) => rights,
+            None => svc::rights(&state(ctx)?.db, actor(ctx)?, &self.profile).await?,
+        };
+        Ok(rights.into())
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.profile.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.profile.updated_at
+    }
+}
+
+/// One role held by one user on a billing profile (R2).
+pub struct BillingRoleAssignment(pub billing_role_assignment::Model);
+
+#[Object]
+impl BillingRoleAssignment {
+    async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        Ok(loaders(ctx)?.load_one(UserId(self.0.user_id)).await?.map(User))
+    }
+    async fn role(&self) -> BillingRole {
+        self.0.role
+    }
+    async fn granted_at(&self) -> DateTime<Utc> {
+        self.0.granted_at
+    }
+}
+
+/// A payment method (R29). A card shows only its brand, last four digits,
+/// expiration, name and billing address.
+pub struct PaymentMethod(pub payment_method::Model);
+
+#[Object]
+impl PaymentMethod {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn kind(&self) -> PaymentMethodKind {
+        self.0.kind
+    }
+    async fn brand(&self) -> Option<CardBrand> {
+        self.0.card_brand.as_deref().and_then(CardBrand::from_code)
+    }
+    async fn last4(&self) -> Option<&str> {
+        self.0.card_last4.as_deref()
+    }
+    async fn expiration_month(&self) -> Option<i32> {
+        self.0.card_exp_month
+    }
+    async fn expiration_year(&self) -> Option<i32> {
+        self.0.card_exp_year
+    }
+    async fn name_on_card(&self) -> Option<&str> {
+        self.0.name_on_card.as_deref()
+    }
+    async fn billing_address(&self) -> Option<Address> {
+        let m = &self.0;
+        Some(Address {
+            line1: m.address_line1.clone()?,
+            line2: m.address_line2.clone(),
+            city: m.city.clone()?,
+            region: m.region.clone(),
+            postal_code: m.postal_code.clone()?,
+            country: m.country.clone()?,
+        })
+    }
+    /// False once replaced; kept for the invoices that name it.
+    async fn is_current(&self) -> bool {
+        self.0.is_current
+    }
+    /// The profile the method belongs to.
+    async fn billing_profile(&self, ctx: &Context<'_>) -> Result<Option<BillingProfile>> {
+        Ok(loaders(ctx)?.load_one(BillingProfileId(self.0.billing_profile_id)).await?.map(BillingProfile::from_model))
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+#[derive(InputObject)]
+pub struct CreateBillingProfileInput {
+    pub name: String,
+    pub contact_name: String,
+    pub contact_email: String,
+    /// The currency follows its country (R28).
+    pub bill_to_address: AddressInput,
+    pub po_number: Option<String>,
+    /// True: the caller's own profile for self-service purchases (any org user).
+    /// False: an org profile (GLOBAL_ADMIN or BILLING_ADMIN).
+    #[graphql(default = false)]
+    pub self_service: bool,
+}
+
+#[derive(InputObject)]
+pub struct UpdateBillingProfileInput {
+    pub name: Option<String>,
+    pub contact_name: Option<String>,
+    pub contact_email: Option<String>,
+    /// Replaces the whole address. A new country changes the currency, which is
+    /// refused once subscriptions are billed to the profile.
+    pub bill_to_address: Option<AddressInput>,
+    /// null or "" clears it.
+    pub po_number: MaybeUndefined<String>,
+}
+
+/// Card details (R29). The number and security code are checked and never stored or returned.
+#[derive(InputObject)]
+pub struct CardInput {
+    /// 12–19 digits, Luhn-valid; spaces and dashes are ignored.
+    pub number: String,
+    /// 3 or 4 digits.
+    pub security_code: String,
+    /// 1–12.
+    pub expiration_month: i32,
+    /// Four digits, e.g. 2028.
+    pub expiration_year: i32,
+    pub name_on_card: String,
+    pub billing_address: AddressInput,
+}
+
+impl From<CardInput> for SvcCard {
+    fn from(c: CardInput) -> Self {
+        SvcCard {
+            number: c.number,
+            security_code: c.security_code,
+            expiration_month: c.expiration_month,
+            expiration_year: c.expiration_year,
+            name_on_card: c.name_on_card,
+            billing_address: c.billing_address.into(),
+        }
+    }
+}
+
+#[derive(InputObject)]
+pub struct PaymentMethodInput {
+    pub kind: PaymentMethodKind,
+    /// Required for CREDIT_CARD, absent for CHECK_OR_WIRE.
+    pub card: Option<CardInput>,
+}
+
+impl From<PaymentMethodInput> for pm::NewPaymentMethod {
+    fn from(i: PaymentMethodInput) -> Self {
+        pm::NewPaymentMethod { kind: i.kind, card: i.card.map(Into::into) }
+    }
+}
+
+/// Edits a card; to change its number, replace the payment method (R29).
+#[derive(InputObject)]
+pub struct UpdatePaymentMethodInput {
+    /// Checked, then discarded: never stored.
+    pub security_code: Option<String>,
+    pub expiration_month: Option<i32>,
+    pub expiration_year: Option<i32>,
+    pub name_on_card: Option<String>,
+    pub billing_address: Option<AddressInput>,
+}
+
+#[derive(Default)]
+pub struct BillingQuery;
+
+#[Object]
+impl BillingQuery {
+    /// The billing profiles the caller can view (R1, R2, R27).
+    async fn billing_profiles(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Page<BillingProfile>> {
+        let window = Window::parse(first, after.as_deref())?;
+        let (views, total) = svc::list(state(ctx)?, actor(ctx)?, window).await?;
+        Ok(pagination::page(views.into_iter().map(BillingProfile::from).collect(), window, total))
+    }
+
+    /// One billing profile the caller can view; NOT_FOUND otherwise (R3).
+    async fn billing_profile(&self, ctx: &Context<'_>, id: ID) -> Result<BillingProfile> {
+        Ok(svc::get(state(ctx)?, actor(ctx)?, &id).await?.into())
+    }
+}
+
+#[derive(Default)]
+pub struct BillingMutation;
+
+#[Object]
+impl BillingMutation {
+    /// Creates an org billing profile (GLOBAL_ADMIN, BILLING_ADMIN; the creator
+    /// becomes OWNER) or, with `selfService: true`, the caller's own profile (R28).
+    async fn create_billing_profile(
+        &self,
+        ctx: &Context<'_>,
+        input: CreateBillingProfileInput,
+    ) -> Result<BillingProfile> {
+        let input = svc::NewBillingProfile {
+            name: input.name,
+            contact_name: input.contact_name,
+            contact_email: input.contact_email,
+            bill_to: input.bill_to_address.into(),
+            po_number: input.po_number,
+            self_service: input.self_service,
+        };
+        Ok(svc::create(state(ctx)?, actor(ctx)?, input).await?.into())
+    }
+
+    /// Updates name, contact, bill-to address or PO number (R2: OWNER, CONTRIBUTOR).
+    async fn update_billing_profile(
+        &self,
+        ctx: &Context<'_>,
+        id: ID,
+        input: UpdateBillingProfileInput,
+    ) -> Result<BillingProfile> {
+        let changes = svc::ProfileChanges {
+            name: input.name,
+            contact_name: input.contact_name,
+            contact_email: input.contact_email,
+            bill_to: input.bill_to_address.map(Into::into),
+            po_number: match input.po_number {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(v) => Some(Some(v)),
+            },
+        };
+        Ok(svc::update(state(ctx)?, actor(ctx)?, &id, changes).await?.into())
+    }
+
+    /// Grants a role on a profile to a user of the organization (R2: OWNER).
+    /// Granting a role the user already holds changes nothing.
+    async fn grant_billing_role(
+        &self,
+        ctx: &Context<'_>,
+        billing_profile_id: ID,
+        user_id: ID,
+        role: BillingRole,
+    ) -> Result<BillingProfile> {
+        Ok(svc::grant_role(state(ctx)?, actor(ctx)?, &billing_profile_id, &user_id, role).await?.into())
+    }
+
+    /// Removes a role (R2: OWNER). The last OWNER cannot be removed.
+    async fn revoke_billing_role(
+        &self,
+        ctx: &Context<'_>,
+        billing_profile_id: ID,
+        user_id: ID,
+        role: BillingRole,
+    ) -> Result<BillingProfile> {
+        Ok(svc::revoke_role(state(ctx)?, actor(ctx)?, &billing_profile_id, &user_id, role).await?.into())
+    }
+
+    /// Adds a payment method; it becomes the profile's current one (R29).
+    async fn add_payment_method(
+        &self,
+        ctx: &Context<'_>,
+        billing_profile_id: ID,
+        input: PaymentMethodInput,
+    ) -> Result<PaymentMethod> {
+        Ok(PaymentMethod(pm::add(state(ctx)?, actor(ctx)?, &billing_profile_id, input.into()).await?))
+    }
+
+    /// Edits the current card: security code, expiration, name, billing address — never the number (R29).
+    async fn update_payment_method(
+        &self,
+        ctx: &Context<'_>,
+        payment_method_id: ID,
+        input: UpdatePaymentMethodInput,
+    ) -> Result<PaymentMethod> {
+        let changes = pm::PaymentMethodChanges {
+            security_code: input.security_code,
+            expiration_month: input.expiration_month,
+            expiration_year: input.expiration_year,
+            name_on_card: input.name_on_card,
+            billing_address: input.billing_address.map(Into::into),
+        };
+        Ok(PaymentMethod(pm::update(state(ctx)?, actor(ctx)?, &payment_method_id, changes).await?))
+    }
+
+    /// Replaces the profile's payment method; the new one pays for all its
+    /// subscriptions and the old one is kept for past invoices (R29).
+    async fn replace_payment_method(
+        &self,
+        ctx: &Context<'_>,
+        billing_profile_id: ID,
+        input: PaymentMethodInput,
+    ) -> Result<PaymentMethod> {
+        Ok(PaymentMethod(pm::replace(state(ctx)?, actor(ctx)?, &billing_profile_id, input.into()).await?))
+    }
+}

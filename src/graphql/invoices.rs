@@ -1,0 +1,213 @@
+//! Invoices (R31, R32).
+
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{enums::InvoiceStatus, invoice, invoice_line};
+
+use super::{
+    actor,
+    billing::BillingProfile,
+    loaders,
+    loaders::BillingProfileId,
+    pagination::{self, Page, Window},
+    parse_id, state,
+    types::Money,
+};
+use crate::{
+    error::AppError,
+    service::invoices::{self as svc, InvoiceView},
+};
+
+/// An invoice (R31): one per billing profile per calendar month.
+pub struct Invoice {
+    invoice: invoice::Model,
+    lines: Vec<invoice_line::Model>,
+}
+
+impl From<InvoiceView> for Invoice {
+    fn from(v: InvoiceView) -> Self {
+        Invoice { invoice: v.invoice, lines: v.lines }
+    }
+}
+
+#[Object]
+impl Invoice {
+    async fn id(&self) -> ID {
+        ID(self.invoice.id.to_string())
+    }
+    /// e.g. "LD-000042"; sequential per organization (R31).
+    async fn number(&self) -> String {
+        svc::display_number(self.invoice.number)
+    }
+    /// The number as an integer: 1, 2, 3… per organization, without gaps.
+    async fn sequence(&self) -> i64 {
+        self.invoice.number
+    }
+    async fn billing_profile(&self, ctx: &Context<'_>) -> Result<BillingProfile> {
+        let profile = loaders(ctx)?
+            .load_one(BillingProfileId(self.invoice.billing_profile_id))
+            .await?
+            .ok_or(AppError::NotFound { entity: "billing profile" })?;
+        Ok(BillingProfile::from_model(profile))
+    }
+    /// First day of the billed calendar month.
+    async fn period_start(&self) -> NaiveDate {
+        self.invoice.period_start
+    }
+    /// Last day of the billed calendar month (inclusive).
+    async fn period_end(&self) -> NaiveDate {
+        svc::period_end(self.invoice.period_start)
+    }
+    /// The first day of the month after the billed one.
+    async fn issue_date(&self) -> NaiveDate {
+        self.invoice.issue_date
+    }
+    /// Issue date + 30 days.
+    async fn due_date(&self) -> NaiveDate {
+        self.invoice.due_date
+    }
+    async fn status(&self) -> InvoiceStatus {
+        self.invoice.status
+    }
+    async fn subtotal(&self) -> Money {
+        Money::new(self.invoice.subtotal_minor, &self.invoice.currency)
+    }
+    async fn total(&self) -> Money {
+        Money::new(self.invoice.total_minor, &self.invoice.currency)
+    }
+    /// ISO 4217.
+    async fn currency(&self) -> &str {
+        &self.invoice.currency
+    }
+    /// How it is paid, e.g. "VISA ending 4242" or "Check or wire transfer".
+    async fn payment_method(&self) -> &str {
+        &self.invoice.payment_method_summary
+    }
+    async fn paid_at(&self) -> Option<DateTime<Utc>> {
+        self.invoice.paid_at
+    }
+    /// The charges and credits of the month, in date order.
+    async fn lines(&self) -> Vec<InvoiceLine> {
+        let currency = &self.invoice.currency;
+        self.lines.iter().map(|l| InvoiceLine::new(l, currency)).collect()
+    }
+    /// Download with the same bearer token: `GET` this path (R32).
+    async fn pdf_url(&self) -> String {
+        svc::pdf_path(self.invoice.id)
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.invoice.created_at
+    }
+}
+
+/// One charge or credit on an invoice (R30, R31). Credits are negative.
+#[derive(SimpleObject)]
+pub struct InvoiceLine {
+    pub product_name: String,
+    pub description: String,
+    /// Start of the period the line covers.
+    pub period_start: NaiveDate,
+    /// End of the period the line covers (exclusive: the term's end date).
+    pub period_end: NaiveDate,
+    /// Licenses (1 for flat rate); negative for licenses removed.
+    pub quantity: i64,
+    pub unit_price: Money,
+    pub amount: Money,
+}
+
+impl InvoiceLine {
+    fn new(l: &invoice_line::Model, currency: &str) -> Self {
+        InvoiceLine {
+            product_name: l.product_name.clone(),
+            description: l.description.clone(),
+            period_start: l.period_start,
+            period_end: l.period_end,
+            quantity: l.quantity,
+            unit_price: Money::new(l.unit_price_minor, currency),
+            amount: Money::new(l.amount_minor, currency),
+        }
+    }
+}
+
+/// Which invoices to list (R32).
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum InvoicePeriod {
+    #[default]
+    Past3Months,
+    Past6Months,
+    /// The `from`–`to` range.
+    Custom,
+}
+
+impl From<InvoicePeriod> for svc::Period {
+    fn from(p: InvoicePeriod) -> Self {
+        match p {
+            InvoicePeriod::Past3Months => svc::Period::Past3Months,
+            InvoicePeriod::Past6Months => svc::Period::Past6Months,
+            InvoicePeriod::Custom => svc::Period::Custom,
+        }
+    }
+}
+
+#[derive(InputObject, Default)]
+pub struct InvoiceFilter {
+    /// Counted back from today by issue date. Ignored when `from` and `to` are given.
+    #[graphql(default)]
+    pub period: InvoicePeriod,
+    /// Issue dates from this day (inclusive); with `to`, at most 24 months apart.
+    pub from: Option<NaiveDate>,
+    /// Issue dates up to this day (inclusive).
+    pub to: Option<NaiveDate>,
+    pub billing_profile_id: Option<ID>,
+}
+
+#[derive(Default)]
+pub struct InvoiceQuery;
+
+#[Object]
+impl InvoiceQuery {
+    /// The invoices of the billing profiles the caller can view (R2, R32),
+    /// newest first (issue date, then number).
+    async fn invoices(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<InvoiceFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Page<Invoice>> {
+        let window = Window::parse(first, after.as_deref())?;
+        let filter = filter.unwrap_or_default();
+        let billing_profile_id = match &filter.billing_profile_id {
+            Some(id) => Some(parse_id(id, "billing profile")?),
+            None => None,
+        };
+        let filter = svc::InvoiceFilter { period: filter.period.into(), from: filter.from, to: filter.to, billing_profile_id };
+        let (views, total) = svc::list(state(ctx)?, actor(ctx)?, filter, window).await?;
+        Ok(pagination::page(views.into_iter().map(Invoice::from).collect(), window, total))
+    }
+
+    /// One invoice with its lines; NOT_FOUND unless the caller can view its billing profile (R3).
+    async fn invoice(&self, ctx: &Context<'_>, id: ID) -> Result<Invoice> {
+        let id = parse_id(&id, "invoice")?;
+        Ok(svc::get(state(ctx)?, actor(ctx)?, id).await?.into())
+    }
+}
+
+#[derive(Default)]
+pub struct InvoiceMutation;
+
+#[Object]
+impl InvoiceMutation {
+    /// Pays an unpaid invoice with the profile's current card (R2: OWNER,
+    /// CONTRIBUTOR, INVOICE_MANAGER). A decline is PAYMENT_DECLINED and changes nothing.
+    async fn pay_invoice(&self, ctx: &Context<'_>, invoice_id: ID) -> Result<Invoice> {
+        let id = parse_id(&invoice_id, "invoice")?;
+        Ok(svc::pay(state(ctx)?, actor(ctx)?, id).await?.into())
+    }
+
+    /// Records that a check or wire transfer paid the invoice (R2, R29: profiles paying by check or wire).
+    async fn mark_invoice_paid(&self, ctx: &Context<'_>, invoice_id: ID) -> Result<Invoice> {
+        let id = parse_id(&invoice_id, "invoice")?;
+        Ok(svc::mark_paid(state(ctx)?, actor(ctx)?, id).await?.into())
+    }
+}

@@ -1,0 +1,483 @@
+//! Buying, the subscription lifecycle and licenses (SPEC §3–5, §8).
+
+use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{
+    customer_agreement,
+    enums::{BillingTerm, CancelReason, Channel, DisabledReason, PricingModel, SubscriptionStatus},
+    license_assignment, subscription,
+};
+
+use super::{
+    actor,
+    catalog::Product,
+    identity::User,
+    loaders,
+    loaders::{AssignedUsersOfSubscription, OrganizationId, ProductId, UserId},
+    pagination::{self, Page, Window},
+    parse_id, state,
+    types::Money,
+};
+use crate::{
+    error::AppError,
+    service::{licenses, purchase, subscriptions as svc},
+};
+
+/// An organization's subscription (R22).
+pub struct Subscription(pub subscription::Model);
+
+#[Object]
+impl Subscription {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
+        Ok(loaders(ctx)?.load_one(ProductId(self.0.product_id)).await?.map(Product))
+    }
+    async fn status(&self) -> SubscriptionStatus {
+        self.0.status
+    }
+    /// Why it is DISABLED (R15).
+    async fn disabled_reason(&self) -> Option<DisabledReason> {
+        self.0.disabled_reason
+    }
+    async fn disabled_at(&self) -> Option<DateTime<Utc>> {
+        self.0.disabled_at
+    }
+    async fn cancel_reason(&self) -> Option<CancelReason> {
+        self.0.cancel_reason
+    }
+    async fn cancel_feedback(&self) -> Option<&str> {
+        self.0.cancel_feedback.as_deref()
+    }
+    async fn pricing_model(&self) -> PricingModel {
+        self.0.pricing_model
+    }
+    async fn term(&self) -> BillingTerm {
+        self.0.term
+    }
+    /// Licenses bought; null when Unlimited (flat rate, R5).
+    async fn quantity(&self) -> Option<i64> {
+        self.0.quantity
+    }
+    async fn is_unlimited(&self) -> bool {
+        self.0.quantity.is_none()
+    }
+    /// Licenses assigned now.
+    async fn assigned(&self) -> i64 {
+        self.0.assigned_count
+    }
+    /// Licenses left to assign; null when Unlimited.
+    async fn available(&self) -> Option<i64> {
+        self.0.quantity.map(|q| q - self.0.assigned_count)
+    }
+    /// The people holding a license (R22).
+    async fn assigned_users(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
+        let users = loaders(ctx)?.load_one(AssignedUsersOfSubscription(self.0.id)).await?.unwrap_or_default();
+        Ok(users.into_iter().map(User).collect())
+    }
+    async fn auto_renew(&self) -> bool {
+        self.0.auto_renew
+    }
+    async fn start_date(&self) -> NaiveDate {
+        self.0.start_date
+    }
+    async fn current_term_start(&self) -> NaiveDate {
+        self.0.current_term_start
+    }
+    /// The current term's end (exclusive): the expiry date unless it renews.
+    async fn term_end_date(&self) -> NaiveDate {
+        self.0.current_term_end
+    }
+    /// Price per license (or for the organization, flat rate) per term, fixed at purchase or last renewal.
+    async fn unit_price(&self) -> Money {
+        Money::new(self.0.unit_price_minor, &self.0.currency)
+    }
+    async fn billing_profile(&self, ctx: &Context<'_>) -> Result<Option<super::billing::BillingProfile>> {
+        Ok(loaders(ctx)?
+            .load_one(super::loaders::BillingProfileId(self.0.billing_profile_id))
+            .await?
+            .map(super::billing::BillingProfile::from_model))
+    }
+    async fn purchaser(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        Ok(loaders(ctx)?.load_one(UserId(self.0.purchaser_id)).await?.map(User))
+    }
+    async fn channel(&self) -> Channel {
+        self.0.channel
+    }
+    async fn is_self_service(&self) -> bool {
+        svc::is_self_service(&self.0)
+    }
+    async fn partner_name(&self) -> Option<&str> {
+        self.0.partner_name.as_deref()
+    }
+    async fn partner_id(&self) -> Option<&str> {
+        self.0.partner_id.as_deref()
+    }
+    /// Set-up and activation in the publisher's portal (R14).
+    async fn portal_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        Ok(loaders(ctx)?.load_one(ProductId(self.0.product_id)).await?.map(|p| p.portal_url))
+    }
+    async fn support_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        Ok(loaders(ctx)?.load_one(ProductId(self.0.product_id)).await?.map(|p| p.support_url))
+    }
+    async fn activated_at(&self) -> Option<DateTime<Utc>> {
+        self.0.activated_at
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// What a publisher sees of its customers' subscriptions: never billing data.
+pub struct PublisherSubscription(pub subscription::Model);
+
+#[Object]
+impl PublisherSubscription {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn organization_name(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        Ok(loaders(ctx)?.load_one(OrganizationId(self.0.organization_id)).await?.map(|o| o.name))
+    }
+    async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
+        Ok(loaders(ctx)?.load_one(ProductId(self.0.product_id)).await?.map(Product))
+    }
+    async fn status(&self) -> SubscriptionStatus {
+        self.0.status
+    }
+    async fn disabled_reason(&self) -> Option<DisabledReason> {
+        self.0.disabled_reason
+    }
+    async fn term(&self) -> BillingTerm {
+        self.0.term
+    }
+    async fn quantity(&self) -> Option<i64> {
+        self.0.quantity
+    }
+    async fn is_unlimited(&self) -> bool {
+        self.0.quantity.is_none()
+    }
+    async fn assigned(&self) -> i64 {
+        self.0.assigned_count
+    }
+    async fn term_end_date(&self) -> NaiveDate {
+        self.0.current_term_end
+    }
+    async fn activated_at(&self) -> Option<DateTime<Utc>> {
+        self.0.activated_at
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+/// A license held by the caller (R22).
+pub struct License(pub license_assignment::Model, pub subscription::Model);
+
+#[Object]
+impl License {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn subscription_id(&self) -> ID {
+        ID(self.1.id.to_string())
+    }
+    async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
+        Ok(loaders(ctx)?.load_one(ProductId(self.1.product_id)).await?.map(Product))
+    }
+    async fn subscription_status(&self) -> SubscriptionStatus {
+        self.1.status
+    }
+    async fn term_end_date(&self) -> NaiveDate {
+        self.1.current_term_end
+    }
+    /// False once unassigned.
+    async fn active(&self) -> bool {
+        self.0.active && self.1.status != SubscriptionStatus::Disabled
+    }
+    async fn assigned_at(&self) -> DateTime<Utc> {
+        self.0.assigned_at
+    }
+    async fn unassigned_at(&self) -> Option<DateTime<Utc>> {
+        self.0.unassigned_at
+    }
+    async fn portal_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        Ok(loaders(ctx)?.load_one(ProductId(self.1.product_id)).await?.map(|p| p.portal_url))
+    }
+    async fn support_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        Ok(loaders(ctx)?.load_one(ProductId(self.1.product_id)).await?.map(|p| p.support_url))
+    }
+}
+
+pub struct CustomerAgreement(pub customer_agreement::Model);
+
+#[Object]
+impl CustomerAgreement {
+    async fn accepted_at(&self) -> DateTime<Utc> {
+        self.0.accepted_at
+    }
+    async fn accepted_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        Ok(loaders(ctx)?.load_one(UserId(self.0.accepted_by)).await?.map(User))
+    }
+}
+
+#[derive(SimpleObject)]
+pub struct AssignLicensesPayload {
+    pub subscription: Subscription,
+    /// Users who got a license in this call.
+    pub assigned_users: Vec<User>,
+    /// Users who already held one: reported, not counted twice (R19).
+    pub already_assigned_users: Vec<User>,
+}
+
+#[derive(SimpleObject)]
+pub struct UnassignLicensesPayload {
+    pub subscription: Subscription,
+    pub unassigned_users: Vec<User>,
+    /// Listed users who held no license of this subscription.
+    pub not_assigned_users: Vec<User>,
+}
+
+#[derive(InputObject, Default)]
+pub struct SubscriptionFilter {
+    pub status: Option<SubscriptionStatus>,
+    /// true: only self-service purchases; false: none of them (R27).
+    pub self_service: Option<bool>,
+    pub product_id: Option<ID>,
+    pub purchaser_id: Option<ID>,
+}
+
+#[derive(InputObject)]
+pub struct PurchaseSubscriptionInput {
+    pub product_id: ID,
+    pub term: BillingTerm,
+    /// PER_LICENSE only: at least 1. Omit for FLAT_RATE.
+    pub quantity: Option<i64>,
+    pub billing_profile_id: ID,
+    #[graphql(default = true)]
+    pub auto_renew: bool,
+    #[graphql(default_with = "Channel::Direct")]
+    pub channel: Channel,
+    /// Required for channel PARTNER.
+    pub partner_name: Option<String>,
+    pub partner_id: Option<String>,
+    /// R13: repeat with the same key to get the first result, charged once.
+    pub idempotency_key: Option<String>,
+}
+
+async fn users_by_ids(ctx: &Context<'_>, ids: &[uuid::Uuid]) -> Result<Vec<User>> {
+    let map = loaders(ctx)?.load_many(ids.iter().copied().map(UserId)).await?;
+    Ok(ids.iter().filter_map(|id| map.get(&UserId(*id)).cloned().map(User)).collect())
+}
+
+/// User IDs that are not UUIDs cannot be in the organization (R19).
+fn user_ids(ids: &[ID]) -> Result<Vec<uuid::Uuid>, AppError> {
+    ids.iter().map(|id| uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::UserNotInOrganization)).collect()
+}
+
+#[derive(Default)]
+pub struct SubscriptionQuery;
+
+#[Object]
+impl SubscriptionQuery {
+    /// Subscriptions the caller may see, newest first (R22, R26, R27).
+    async fn subscriptions(
+        &self,
+        ctx: &Context<'_>,
+        filter: Option<SubscriptionFilter>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Page<Subscription>> {
+        let window = Window::parse(first, after.as_deref())?;
+        let filter = filter.unwrap_or_default();
+        let filter = svc::SubscriptionFilter {
+            status: filter.status,
+            self_service: filter.self_service,
+            product_id: filter.product_id.as_ref().map(|id| parse_id(id, "product")).transpose()?,
+            purchaser_id: filter.purchaser_id.as_ref().map(|id| parse_id(id, "user")).transpose()?,
+        };
+        let (rows, total) = svc::list(state(ctx)?, actor(ctx)?, filter, window).await?;
+        Ok(pagination::page(rows.into_iter().map(Subscription).collect(), window, total))
+    }
+
+    async fn subscription(&self, ctx: &Context<'_>, id: ID) -> Result<Subscription> {
+        let id = parse_id(&id, "subscription")?;
+        Ok(Subscription(svc::get(state(ctx)?, actor(ctx)?, id).await?))
+    }
+
+    /// The licenses assigned to the caller (R22). History includes unassigned
+    /// licenses and those of disabled subscriptions (R16).
+    async fn my_licenses(&self, ctx: &Context<'_>, #[graphql(default)] include_history: bool) -> Result<Vec<License>> {
+        let rows = licenses::my_licenses(state(ctx)?, actor(ctx)?, include_history).await?;
+        Ok(rows.into_iter().map(|(a, s)| License(a, s)).collect())
+    }
+
+    /// The calling publisher's customers' subscriptions (no billing data).
+    async fn publisher_subscriptions(
+        &self,
+        ctx: &Context<'_>,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Page<PublisherSubscription>> {
+        let window = Window::parse(first, after.as_deref())?;
+        let (rows, total) = svc::for_publisher(state(ctx)?, actor(ctx)?, window).await?;
+        Ok(pagination::page(rows.into_iter().map(PublisherSubscription).collect(), window, total))
+    }
+
+    /// R10: when and by whom the organization accepted the customer agreement.
+    async fn customer_agreement(&self, ctx: &Context<'_>) -> Result<Option<CustomerAgreement>> {
+        let org = actor(ctx)?.org()?;
+        Ok(purchase::agreement_of(&state(ctx)?.db, org.organization_id).await?.map(CustomerAgreement))
+    }
+}
+
+#[derive(Default)]
+pub struct SubscriptionMutation;
+
+#[Object]
+impl SubscriptionMutation {
+    /// R10: accept the customer agreement (once per organization; repeats return it).
+    async fn accept_customer_agreement(&self, ctx: &Context<'_>) -> Result<CustomerAgreement> {
+        Ok(CustomerAgreement(purchase::accept_customer_agreement(state(ctx)?, actor(ctx)?).await?))
+    }
+
+    /// R12: buy a subscription; it starts PENDING_ACTIVATION with its first-term charge.
+    async fn purchase_subscription(&self, ctx: &Context<'_>, input: PurchaseSubscriptionInput) -> Result<Subscription> {
+        let request = purchase::PurchaseInput {
+            product_id: parse_id(&input.product_id, "product")?,
+            term: input.term,
+            quantity: input.quantity,
+            billing_profile_id: parse_id(&input.billing_profile_id, "billing profile")?,
+            auto_renew: input.auto_renew,
+            channel: input.channel,
+            partner_name: input.partner_name,
+            partner_id: input.partner_id,
+        };
+        let sub = purchase::purchase(state(ctx)?, actor(ctx)?, request, input.idempotency_key.as_deref()).await?;
+        Ok(Subscription(sub))
+    }
+
+    /// R9: creates every subscription of the proposal, or none.
+    async fn accept_proposal(
+        &self,
+        ctx: &Context<'_>,
+        proposal_id: ID,
+        billing_profile_id: ID,
+        #[graphql(default = true)] auto_renew: bool,
+        idempotency_key: Option<String>,
+    ) -> Result<Vec<Subscription>> {
+        let proposal = parse_id(&proposal_id, "proposal")?;
+        let profile = parse_id(&billing_profile_id, "billing profile")?;
+        let subs = purchase::accept_proposal(
+            state(ctx)?,
+            actor(ctx)?,
+            proposal,
+            profile,
+            auto_renew,
+            idempotency_key.as_deref(),
+        )
+        .await?;
+        Ok(subs.into_iter().map(Subscription).collect())
+    }
+
+    /// R14: the product's publisher activates a pending subscription.
+    async fn activate_subscription(&self, ctx: &Context<'_>, subscription_id: ID) -> Result<PublisherSubscription> {
+        let id = parse_id(&subscription_id, "subscription")?;
+        Ok(PublisherSubscription(svc::activate(state(ctx)?, actor(ctx)?, id).await?))
+    }
+
+    /// R18: set the new total number of licenses (to add 5 to 100, send 105).
+    async fn change_license_quantity(
+        &self,
+        ctx: &Context<'_>,
+        subscription_id: ID,
+        quantity: i64,
+    ) -> Result<Subscription> {
+        let id = parse_id(&subscription_id, "subscription")?;
+        Ok(Subscription(svc::change_quantity(state(ctx)?, actor(ctx)?, id, quantity).await?))
+    }
+
+    /// R19: give licenses to up to 20 users of the organization; all or nothing.
+    async fn assign_licenses(
+        &self,
+        ctx: &Context<'_>,
+        subscription_id: ID,
+        user_ids: Vec<ID>,
+    ) -> Result<AssignLicensesPayload> {
+        let id = parse_id(&subscription_id, "subscription")?;
+        if user_ids.len() > licenses::MAX_USERS_PER_CALL {
+            return Err(AppError::TooManyUsers { max: licenses::MAX_USERS_PER_CALL }.into());
+        }
+        let ids = user_ids_or_not_found(ctx, id, &user_ids).await?;
+        let outcome = licenses::assign(state(ctx)?, actor(ctx)?, id, &ids).await?;
+        Ok(AssignLicensesPayload {
+            assigned_users: users_by_ids(ctx, &outcome.assigned).await?,
+            already_assigned_users: users_by_ids(ctx, &outcome.already_assigned).await?,
+            subscription: Subscription(outcome.subscription),
+        })
+    }
+
+    /// R20: take licenses back; all or nothing.
+    async fn unassign_licenses(
+        &self,
+        ctx: &Context<'_>,
+        subscription_id: ID,
+        user_ids: Vec<ID>,
+    ) -> Result<UnassignLicensesPayload> {
+        let id = parse_id(&subscription_id, "subscription")?;
+        if user_ids.len() > licenses::MAX_USERS_PER_CALL {
+            return Err(AppError::TooManyUsers { max: licenses::MAX_USERS_PER_CALL }.into());
+        }
+        let ids = user_ids_or_not_found(ctx, id, &user_ids).await?;
+        let outcome = licenses::unassign(state(ctx)?, actor(ctx)?, id, &ids).await?;
+        Ok(UnassignLicensesPayload {
+            unassigned_users: users_by_ids(ctx, &outcome.unassigned).await?,
+            not_assigned_users: users_by_ids(ctx, &outcome.not_assigned).await?,
+            subscription: Subscription(outcome.subscription),
+        })
+    }
+
+    /// R17: turn auto-renew on or off.
+    async fn set_auto_renew(&self, ctx: &Context<'_>, subscription_id: ID, auto_renew: bool) -> Result<Subscription> {
+        let id = parse_id(&subscription_id, "subscription")?;
+        Ok(Subscription(svc::set_auto_renew(state(ctx)?, actor(ctx)?, id, auto_renew).await?))
+    }
+
+    /// R28: send the subscription's future charges to another billing profile.
+    async fn change_subscription_billing_profile(
+        &self,
+        ctx: &Context<'_>,
+        subscription_id: ID,
+        billing_profile_id: ID,
+    ) -> Result<Subscription> {
+        let id = parse_id(&subscription_id, "subscription")?;
+        let profile = parse_id(&billing_profile_id, "billing profile")?;
+        Ok(Subscription(svc::change_billing_profile(state(ctx)?, actor(ctx)?, id, profile).await?))
+    }
+
+    /// R35: cancel now with a reason and optional feedback (≤ 1000 characters).
+    async fn cancel_subscription(
+        &self,
+        ctx: &Context<'_>,
+        subscription_id: ID,
+        reason: CancelReason,
+        feedback: Option<String>,
+    ) -> Result<Subscription> {
+        let id = parse_id(&subscription_id, "subscription")?;
+        Ok(Subscription(svc::cancel(state(ctx)?, actor(ctx)?, id, reason, feedback.as_deref()).await?))
+    }
+}
+
+/// Parses user IDs; a malformed one fails like a user of another organization,
+/// but only after the subscription itself has been checked (so a caller who
+/// cannot see the subscription still gets NOT_FOUND).
+async fn user_ids_or_not_found(ctx: &Context<'_>, subscription_id: uuid::Uuid, ids: &[ID]) -> Result<Vec<uuid::Uuid>> {
+    match user_ids(ids) {
+        Ok(ids) => Ok(ids),
+        Err(e) => {
+            svc::load(&state(ctx)?.db, actor(ctx)?, subscription_id, svc::Access::View, false).await?;
+            Err(e.into())
+        }
+    }
+}

@@ -1,0 +1,391 @@
+//! The catalog (SPEC §2): publishers' products with terms, prices per
+//! currency and markets; customers browse it; admins set self-service policy (R24).
+
+use std::collections::{BTreeSet, HashSet};
+
+use entity::{
+    enums::{BillingTerm, PricingModel},
+    organization, product, product_market, product_price, self_service_policy,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
+    sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict, Query},
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    app::AppState,
+    auth::Actor,
+    db,
+    domain::{
+        markets::{self, Market},
+        money::{self, Currency},
+    },
+    error::{AppError, AppResult, Invalid},
+    graphql::pagination::Window,
+    service::{
+        audit::{self, AuditEntry, AuditScope},
+        validate,
+    },
+};
+
+pub struct PriceInput {
+    pub term: BillingTerm,
+    pub currency: String,
+    /// Decimal string in the currency's minor unit, e.g. "12.50" (R7).
+    pub amount: String,
+}
+
+pub struct ProductInput {
+    pub name: Option<String>,
+    pub description: Option<String>,
+    pub pricing_model: Option<PricingModel>,
+    pub prices: Option<Vec<PriceInput>>,
+    pub markets: Option<Vec<Market>>,
+    pub self_service_eligible: Option<bool>,
+    pub portal_url: Option<String>,
+    pub support_url: Option<String>,
+}
+
+#[derive(Default)]
+pub struct ProductFilter {
+    pub search: Option<String>,
+    pub pricing_model: Option<PricingModel>,
+    pub self_service_eligible: Option<bool>,
+    pub available_in_my_market: Option<bool>,
+    pub publisher_id: Option<Uuid>,
+}
+
+struct CleanPrice {
+    term: BillingTerm,
+    currency: &'static str,
+    amount_minor: i64,
+}
+
+fn clean_prices(prices: &[PriceInput]) -> AppResult<Vec<CleanPrice>> {
+    if prices.is_empty() {
+        return Err(AppError::validation("prices", Invalid::Required));
+    }
+    if prices.len() > 100 {
+        return Err(AppError::validation("prices", Invalid::TooLong { max: 100 }));
+    }
+    let mut seen = HashSet::new();
+    let mut clean = Vec::new();
+    for price in prices {
+        let currency = Currency::parse(price.currency.trim())
+            .ok_or_else(|| AppError::validation("prices.currency", Invalid::BadFormat))?;
+        let amount_minor = money::parse_decimal(price.amount.trim(), currency)
+            .filter(|a| *a >= 0)
+            .ok_or_else(|| AppError::validation("prices.amount", Invalid::BadFormat))?;
+        if !seen.insert((price.term, currency.code())) {
+            return Err(AppError::validation("prices", Invalid::Duplicate));
+        }
+        clean.push(CleanPrice { term: price.term, currency: currency.code(), amount_minor });
+    }
+    Ok(clean)
+}
+
+fn clean_markets(markets: &[Market]) -> AppResult<BTreeSet<&'static str>> {
+    let set: BTreeSet<&'static str> = markets.iter().map(|m| m.code()).collect();
+    if set.is_empty() {
+        return Err(AppError::validation("markets", Invalid::Required));
+    }
+    Ok(set)
+}
+
+async fn write_prices(db: &impl ConnectionTrait, product_id: Uuid, prices: &[CleanPrice]) -> AppResult<()> {
+    product_price::Entity::delete_many().filter(product_price::Column::ProductId.eq(product_id)).exec(db).await?;
+    for price in prices {
+        product_price::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            product_id: Set(product_id),
+            term: Set(price.term),
+            currency: Set(price.currency.to_owned()),
+            unit_amount_minor: Set(price.amount_minor),
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}
+
+async fn write_markets(db: &impl ConnectionTrait, product_id: Uuid, markets: &BTreeSet<&'static str>) -> AppResult<()> {
+    product_market::Entity::delete_many().filter(product_market::Column::ProductId.eq(product_id)).exec(db).await?;
+    for market in markets {
+        product_market::ActiveModel { product_id: Set(product_id), market: Set((*market).to_owned()) }
+            .insert(db)
+            .await?;
+    }
+    Ok(())
+}
+
+fn snapshot(p: &product::Model, prices: &[CleanPrice], markets: &BTreeSet<&'static str>) -> serde_json::Value {
+    json!({
+        "name": p.name, "pricingModel": p.pricing_model.as_str(), "selfServiceEligible": p.self_service_eligible,
+        "portalUrl": p.portal_url, "supportUrl": p.support_url,
+        "prices": prices.iter().map(|c| json!({"term": c.term.as_str(), "currency": c.currency, "amountMinor": c.amount_minor})).collect::<Vec<_>>(),
+        "markets": markets.iter().collect::<Vec<_>>(),
+    })
+}
+
+/// R4: a publisher lists a product.
+pub async fn create_product(state: &AppState, actor: &Actor, input: ProductInput) -> AppResult<product::Model> {
+    let publisher = actor.publisher()?;
+    let name = validate::required_text("name", input.name.as_deref().unwrap_or(""), 200)?;
+    let description = validate::optional_text("description", input.description.as_deref(), 2000)?.unwrap_or_default();
+    let pricing_model = input.pricing_model.ok_or_else(|| AppError::validation("pricingModel", Invalid::Required))?;
+    let prices = clean_prices(input.prices.as_deref().unwrap_or(&[]))?;
+    let markets = clean_markets(input.markets.as_deref().unwrap_or(&Market::ALL))?;
+    let portal_url = validate::url("portalUrl", input.portal_url.as_deref().unwrap_or(""))?;
+    let support_url = validate::url("supportUrl", input.support_url.as_deref().unwrap_or(""))?;
+    let now = state.clock.now();
+    let txn = db::begin_write(&state.db).await?;
+    let model = product::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        publisher_id: Set(publisher.publisher_id),
+        name: Set(name),
+        description: Set(description),
+        pricing_model: Set(pricing_model),
+        self_service_eligible: Set(input.self_service_eligible.unwrap_or(false)),
+        portal_url: Set(portal_url),
+        support_url: Set(support_url),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    write_prices(&txn, model.id, &prices).await?;
+    write_markets(&txn, model.id, &markets).await?;
+    let entry = AuditEntry::new("product.create", "product", model.id).after(snapshot(&model, &prices, &markets));
+    audit::record(&txn, AuditScope::publisher(publisher.publisher_id, actor), now, entry).await?;
+    txn.commit().await?;
+    Ok(model)
+}
+
+/// The publisher's own product, or NOT_FOUND (R3).
+async fn own_product(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> AppResult<product::Model> {
+    let publisher = actor.publisher()?;
+    product::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .filter(|p| p.publisher_id == publisher.publisher_id)
+        .ok_or(AppError::NotFound { entity: "product" })
+}
+
+/// Changes apply to future purchases and renewals (R17); existing
+/// subscriptions keep their unit price until their term ends.
+pub async fn update_product(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    input: ProductInput,
+) -> AppResult<product::Model> {
+    let publisher = actor.publisher()?;
+    let current = own_product(&state.db, actor, id).await?;
+    if input.pricing_model.is_some_and(|m| m != current.pricing_model) {
+        // Seat-based and site-based subscriptions cannot be converted into each other.
+        return Err(AppError::validation("pricingModel", Invalid::NotAllowed));
+    }
+    let prices = input.prices.as_deref().map(clean_prices).transpose()?;
+    let markets = input.markets.as_deref().map(clean_markets).transpose()?;
+    let mut model: product::ActiveModel = current.clone().into();
+    if let Some(name) = input.name.as_deref() {
+        model.name = Set(validate::required_text("name", name, 200)?);
+    }
+    if let Some(description) = input.description.as_deref() {
+        model.description = Set(validate::optional_text("description", Some(description), 2000)?.unwrap_or_default());
+    }
+    if let Some(url) = input.portal_url.as_deref() {
+        model.portal_url = Set(validate::url("portalUrl", url)?);
+    }
+    if let Some(url) = input.support_url.as_deref() {
+        model.support_url = Set(validate::url("supportUrl", url)?);
+    }
+    if let Some(eligible) = input.self_service_eligible {
+        model.self_service_eligible = Set(eligible);
+    }
+    let now = state.clock.now();
+    model.updated_at = Set(now);
+    let txn = db::begin_write(&state.db).await?;
+    let updated = model.update(&txn).await?;
+    if let Some(prices) = &prices {
+        write_prices(&txn, id, prices).await?;
+    }
+    if let Some(markets) = &markets {
+        write_markets(&txn, id, markets).await?;
+    }
+    let entry = AuditEntry::new("product.update", "product", id)
+        .before(json!({"name": current.name, "selfServiceEligible": current.self_service_eligible}))
+        .after(snapshot(&updated, prices.as_deref().unwrap_or(&[]), markets.as_ref().unwrap_or(&BTreeSet::new())));
+    audit::record(&txn, AuditScope::publisher(publisher.publisher_id, actor), now, entry).await?;
+    txn.commit().await?;
+    Ok(updated)
+}
+
+pub async fn publisher_products(
+    state: &AppState,
+    actor: &Actor,
+    window: Window,
+) -> AppResult<(Vec<product::Model>, u64)> {
+    let publisher = actor.publisher()?;
+    let query = product::Entity::find().filter(product::Column::PublisherId.eq(publisher.publisher_id));
+    let total = query.clone().count(&state.db).await?;
+    let rows = query
+        .order_by_asc(product::Column::Name)
+        .order_by_asc(product::Column::Id)
+        .offset(window.offset)
+        .limit(window.limit)
+        .all(&state.db)
+        .await?;
+    Ok((rows, total))
+}
+
+async fn org_market(db: &impl ConnectionTrait, organization_id: Uuid) -> AppResult<Option<Market>> {
+    let org = organization::Entity::find_by_id(organization_id)
+        .one(db)
+        .await?
+        .ok_or(AppError::NotFound { entity: "organization" })?;
+    Ok(markets::market_for_country(&org.country))
+}
+
+/// The catalog as customers (and publishers) see it.
+pub async fn list_products(
+    state: &AppState,
+    actor: &Actor,
+    filter: ProductFilter,
+    window: Window,
+) -> AppResult<(Vec<product::Model>, u64)> {
+    let mut query = product::Entity::find();
+    if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        if search.chars().count() > 200 {
+            return Err(AppError::validation("filter.search", Invalid::TooLong { max: 200 }));
+        }
+        let escaped = search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let pattern = format!("%{escaped}%");
+        query = query.filter(
+            Condition::any()
+                .add(
+                    Expr::expr(Func::lower(Expr::col(product::Column::Name)))
+                        .like(LikeExpr::new(pattern.clone()).escape('\\')),
+                )
+                .add(
+                    Expr::expr(Func::lower(Expr::col(product::Column::Description)))
+                        .like(LikeExpr::new(pattern).escape('\\')),
+                ),
+        );
+    }
+    if let Some(model) = filter.pricing_model {
+        query = query.filter(product::Column::PricingModel.eq(model));
+    }
+    if let Some(eligible) = filter.self_service_eligible {
+        query = query.filter(product::Column::SelfServiceEligible.eq(eligible));
+    }
+    if let Some(publisher_id) = filter.publisher_id {
+        query = query.filter(product::Column::PublisherId.eq(publisher_id));
+    }
+    if filter.available_in_my_market == Some(true) {
+        let org = actor.org()?;
+        let Some(market) = org_market(&state.db, org.organization_id).await? else {
+            return Ok((Vec::new(), 0));
+        };
+        let in_market = Query::select()
+            .column(product_market::Column::ProductId)
+            .from(product_market::Entity)
+            .and_where(product_market::Column::Market.eq(market.code()))
+            .to_owned();
+        query = query.filter(product::Column::Id.in_subquery(in_market));
+    }
+    let total = query.clone().count(&state.db).await?;
+    let rows = query
+        .order_by_asc(product::Column::Name)
+        .order_by_asc(product::Column::Id)
+        .offset(window.offset)
+        .limit(window.limit)
+        .all(&state.db)
+        .await?;
+    Ok((rows, total))
+}
+
+pub async fn get_product(state: &AppState, _actor: &Actor, id: Uuid) -> AppResult<product::Model> {
+    product::Entity::find_by_id(id).one(&state.db).await?.ok_or(AppError::NotFound { entity: "product" })
+}
+
+/// R24: whether the organization allows self-service purchase of a product (default allowed).
+pub async fn self_service_allowed(
+    db: &impl ConnectionTrait,
+    organization_id: Uuid,
+    product_id: Uuid,
+) -> AppResult<bool> {
+    Ok(self_service_policy::Entity::find_by_id((organization_id, product_id)).one(db).await?.is_none_or(|p| p.allowed))
+}
+
+/// R24: GLOBAL_ADMIN and BILLING_ADMIN set the policy per product; future purchases only.
+pub async fn set_self_service_policy(
+    state: &AppState,
+    actor: &Actor,
+    product_id: Uuid,
+    allowed: bool,
+) -> AppResult<product::Model> {
+    let org = actor.org()?;
+    if !org.is_billing_manager() {
+        return Err(AppError::Forbidden);
+    }
+    let product = get_product(state, actor, product_id).await?;
+    let now = state.clock.now();
+    let txn = db::begin_write(&state.db).await?;
+    let before = self_service_allowed(&txn, org.organization_id, product_id).await?;
+    self_service_policy::Entity::insert(self_service_policy::ActiveModel {
+        organization_id: Set(org.organization_id),
+        product_id: Set(product_id),
+        allowed: Set(allowed),
+        updated_by: Set(org.user_id),
+        updated_at: Set(now),
+    })
+    .on_conflict(
+        OnConflict::columns([self_service_policy::Column::OrganizationId, self_service_policy::Column::ProductId])
+            .update_columns([
+                self_service_policy::Column::Allowed,
+                self_service_policy::Column::UpdatedBy,
+                self_service_policy::Column::UpdatedAt,
+            ])
+            .to_owned(),
+    )
+    .exec_without_returning(&txn)
+    .await?;
+    let entry = AuditEntry::new("self_service_policy.set", "product", product_id)
+        .before(json!({"allowed": before}))
+        .after(json!({"allowed": allowed}));
+    audit::record(&txn, AuditScope::org(org.organization_id, Some(actor)), now, entry).await?;
+    txn.commit().await?;
+    Ok(product)
+}
+
+/// The price of `term` in `currency`, if the product offers it.
+pub async fn price_for(
+    db: &impl ConnectionTrait,
+    product_id: Uuid,
+    term: BillingTerm,
+    currency: &str,
+) -> AppResult<Option<product_price::Model>> {
+    Ok(product_price::Entity::find()
+        .filter(product_price::Column::ProductId.eq(product_id))
+        .filter(product_price::Column::Term.eq(term))
+        .filter(product_price::Column::Currency.eq(currency))
+        .one(db)
+        .await?)
+}
+
+pub async fn offers_term(db: &impl ConnectionTrait, product_id: Uuid, term: BillingTerm) -> AppResult<bool> {
+    Ok(product_price::Entity::find()
+        .filter(product_price::Column::ProductId.eq(product_id))
+        .filter(product_price::Column::Term.eq(term))
+        .count(db)
+        .await?
+        > 0)
+}
+
+pub async fn sold_in(db: &impl ConnectionTrait, product_id: Uuid, market: Market) -> AppResult<bool> {
+    Ok(product_market::Entity::find_by_id((product_id, market.code().to_owned())).one(db).await?.is_some())
+}

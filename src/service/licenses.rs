@@ -1,0 +1,236 @@
+//! R19–R22: assigning licenses to people. The subscription row is locked for
+//! the whole change (PostgreSQL `FOR UPDATE`, SQLite `BEGIN IMMEDIATE`), the
+//! count is re-checked inside the lock, a partial unique index keeps one
+//! active license per user, and a CHECK keeps assigned ≤ quantity — so no race
+//! on any number of instances can oversell seats.
+
+use std::collections::HashSet;
+
+use entity::{enums::SubscriptionStatus, license_assignment, subscription, user};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    sea_query::{Expr, ExprTrait},
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    app::AppState,
+    auth::Actor,
+    db,
+    error::{AppError, AppResult},
+    service::{
+        audit::{self, AuditEntry, AuditScope},
+        subscriptions::{self, Access},
+    },
+};
+
+/// R19: at most 20 users per call.
+pub const MAX_USERS_PER_CALL: usize = 20;
+
+pub struct AssignOutcome {
+    pub subscription: subscription::Model,
+    pub assigned: Vec<Uuid>,
+    pub already_assigned: Vec<Uuid>,
+}
+
+pub struct UnassignOutcome {
+    pub subscription: subscription::Model,
+    pub unassigned: Vec<Uuid>,
+    pub not_assigned: Vec<Uuid>,
+}
+
+fn distinct(user_ids: &[Uuid]) -> AppResult<Vec<Uuid>> {
+    let mut seen = HashSet::new();
+    let unique: Vec<Uuid> = user_ids.iter().copied().filter(|id| seen.insert(*id)).collect();
+    if unique.len() > MAX_USERS_PER_CALL {
+        return Err(AppError::TooManyUsers { max: MAX_USERS_PER_CALL });
+    }
+    Ok(unique)
+}
+
+pub async fn assign(
+    state: &AppState,
+    actor: &Actor,
+    subscription_id: Uuid,
+    user_ids: &[Uuid],
+) -> AppResult<AssignOutcome> {
+    if user_ids.len() > MAX_USERS_PER_CALL {
+        return Err(AppError::TooManyUsers { max: MAX_USERS_PER_CALL });
+    }
+    let now = state.clock.now();
+    let txn = db::begin_write(&state.db).await?;
+    let sub = subscriptions::load(&txn, actor, subscription_id, Access::AssignLicenses, true).await?;
+    subscriptions::ensure_not_disabled(&sub)?;
+    let users = distinct(user_ids)?;
+    if sub.status != SubscriptionStatus::Active {
+        return Err(AppError::SubscriptionNotActive);
+    }
+    // Unknown IDs and other organizations' people look the same (R3).
+    let members = user::Entity::find()
+        .filter(user::Column::Id.is_in(users.clone()))
+        .filter(user::Column::OrganizationId.eq(sub.organization_id))
+        .filter(user::Column::Active.eq(true))
+        .all(&txn)
+        .await?;
+    if members.len() != users.len() {
+        return Err(AppError::UserNotInOrganization);
+    }
+    let holding: HashSet<Uuid> = license_assignment::Entity::find()
+        .filter(license_assignment::Column::SubscriptionId.eq(sub.id))
+        .filter(license_assignment::Column::Active.eq(true))
+        .filter(license_assignment::Column::UserId.is_in(users.clone()))
+        .all(&txn)
+        .await?
+        .into_iter()
+        .map(|a| a.user_id)
+        .collect();
+    let (already_assigned, fresh): (Vec<Uuid>, Vec<Uuid>) = users.iter().partition(|id| holding.contains(id));
+    let added = fresh.len() as i64;
+    if let Some(quantity) = sub.quantity {
+        let available = quantity - sub.assigned_count;
+        if added > available {
+            return Err(AppError::InsufficientLicenses { available: Ord::max(available, 0) });
+        }
+    }
+    if added == 0 {
+        return Ok(AssignOutcome { subscription: sub, assigned: Vec::new(), already_assigned });
+    }
+    for user_id in &fresh {
+        license_assignment::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            subscription_id: Set(sub.id),
+            user_id: Set(*user_id),
+            active: Set(true),
+            assigned_by: Set(actor.user_id()),
+            assigned_at: Set(now),
+            unassigned_by: Set(None),
+            unassigned_at: Set(None),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    let updated =
+        subscription::Entity::update_many()
+            .col_expr(subscription::Column::AssignedCount, Expr::col(subscription::Column::AssignedCount).add(added))
+            .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
+            .filter(subscription::Column::Id.eq(sub.id))
+            .exec(&txn)
+            .await
+            .map_err(|e| {
+                if db::is_check_violation(&e) { AppError::InsufficientLicenses { available: 0 } } else { e.into() }
+            })?;
+    if updated.rows_affected != 1 {
+        return Err(AppError::internal("subscription row vanished while locked"));
+    }
+    let sub = subscription::Entity::find_by_id(sub.id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound { entity: "subscription" })?;
+    let entry = AuditEntry::new("subscription.assign_licenses", "subscription", sub.id)
+        .before(json!({"assigned": sub.assigned_count - added}))
+        .after(json!({"assigned": sub.assigned_count, "users": fresh}));
+    audit::record(&txn, AuditScope::org(sub.organization_id, Some(actor)), now, entry).await?;
+    txn.commit().await?;
+    Ok(AssignOutcome { subscription: sub, assigned: fresh, already_assigned })
+}
+
+pub async fn unassign(
+    state: &AppState,
+    actor: &Actor,
+    subscription_id: Uuid,
+    user_ids: &[Uuid],
+) -> AppResult<UnassignOutcome> {
+    if user_ids.len() > MAX_USERS_PER_CALL {
+        return Err(AppError::TooManyUsers { max: MAX_USERS_PER_CALL });
+    }
+    let now = state.clock.now();
+    let txn = db::begin_write(&state.db).await?;
+    let sub = subscriptions::load(&txn, actor, subscription_id, Access::AssignLicenses, true).await?;
+    subscriptions::ensure_not_disabled(&sub)?;
+    let users = distinct(user_ids)?;
+    let members = user::Entity::find()
+        .filter(user::Column::Id.is_in(users.clone()))
+        .filter(user::Column::OrganizationId.eq(sub.organization_id))
+        .all(&txn)
+        .await?;
+    if members.len() != users.len() {
+        return Err(AppError::UserNotInOrganization);
+    }
+    let holding: Vec<license_assignment::Model> = license_assignment::Entity::find()
+        .filter(license_assignment::Column::SubscriptionId.eq(sub.id))
+        .filter(license_assignment::Column::Active.eq(true))
+        .filter(license_assignment::Column::UserId.is_in(users.clone()))
+        .all(&txn)
+        .await?;
+    let unassigned: Vec<Uuid> = holding.iter().map(|a| a.user_id).collect();
+    let not_assigned: Vec<Uuid> = users.iter().copied().filter(|u| !unassigned.contains(u)).collect();
+    if unassigned.is_empty() {
+        return Ok(UnassignOutcome { subscription: sub, unassigned, not_assigned });
+    }
+    license_assignment::Entity::update_many()
+        .col_expr(license_assignment::Column::Active, Expr::value(false))
+        .col_expr(license_assignment::Column::UnassignedBy, Expr::value(actor.user_id()))
+        .col_expr(license_assignment::Column::UnassignedAt, Expr::value(now))
+        .filter(license_assignment::Column::Id.is_in(holding.iter().map(|a| a.id).collect::<Vec<_>>()))
+        .exec(&txn)
+        .await?;
+    let removed = unassigned.len() as i64;
+    subscription::Entity::update_many()
+        .col_expr(subscription::Column::AssignedCount, Expr::col(subscription::Column::AssignedCount).sub(removed))
+        .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
+        .filter(subscription::Column::Id.eq(sub.id))
+        .exec(&txn)
+        .await?;
+    let sub = subscription::Entity::find_by_id(sub.id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound { entity: "subscription" })?;
+    let entry = AuditEntry::new("subscription.unassign_licenses", "subscription", sub.id)
+        .before(json!({"assigned": sub.assigned_count + removed}))
+        .after(json!({"assigned": sub.assigned_count, "users": unassigned}));
+    audit::record(&txn, AuditScope::org(sub.organization_id, Some(actor)), now, entry).await?;
+    txn.commit().await?;
+    Ok(UnassignOutcome { subscription: sub, unassigned, not_assigned })
+}
+
+/// R22: the licenses assigned to the caller, on subscriptions that still count
+/// (a disabled subscription's assignments are history, R16).
+pub async fn my_licenses(
+    state: &AppState,
+    actor: &Actor,
+    include_history: bool,
+) -> AppResult<Vec<(license_assignment::Model, subscription::Model)>> {
+    let org = actor.org()?;
+    let mut query = license_assignment::Entity::find().filter(license_assignment::Column::UserId.eq(org.user_id));
+    if !include_history {
+        query = query.filter(license_assignment::Column::Active.eq(true));
+    }
+    let assignments = query.order_by_desc(license_assignment::Column::AssignedAt).all(&state.db).await?;
+    let ids: Vec<Uuid> = assignments.iter().map(|a| a.subscription_id).collect();
+    let subs: std::collections::HashMap<Uuid, subscription::Model> = subscription::Entity::find()
+        .filter(subscription::Column::Id.is_in(ids))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|s| (s.id, s))
+        .collect();
+    Ok(assignments
+        .into_iter()
+        .filter_map(|a| subs.get(&a.subscription_id).cloned().map(|s| (a, s)))
+        .filter(|(_, s)| include_history || s.status != SubscriptionStatus::Disabled)
+        .collect())
+}
+
+/// Active assignments of many subscriptions at once (for the DataLoader).
+pub async fn active_assignments(
+    db: &impl sea_orm::ConnectionTrait,
+    subscription_ids: Vec<Uuid>,
+) -> AppResult<Vec<license_assignment::Model>> {
+    Ok(license_assignment::Entity::find()
+        .filter(license_assignment::Column::SubscriptionId.is_in(subscription_ids))
+        .filter(license_assignment::Column::Active.eq(true))
+        .order_by_asc(license_assignment::Column::AssignedAt)
+        .all(db)
+        .await?)
+}

@@ -1,0 +1,460 @@
+//! Buying (SPEC §3, §6): the customer agreement, purchases on every channel,
+//! proposals. Checks run in the order of issue 3 and the first failure is
+//! reported: agreement, market, currency, the buyer's right on the billing
+//! profile (R2), a payment method on it, quantity.
+
+use entity::{
+    billing_profile, customer_agreement,
+    enums::{BillingTerm, Channel, ChargeKind, PaymentMethodKind, PricingModel, ProposalStatus, SubscriptionStatus},
+    organization, payment_method, product, proposal, proposal_line, subscription,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    app::AppState,
+    auth::{Actor, OrgActor},
+    db,
+    domain::{markets, terms},
+    error::{AppError, AppResult, Invalid},
+    graphql::pagination::Window,
+    service::{
+        audit::{self, AuditEntry, AuditScope},
+        billing_profiles, catalog, charges, idempotency, subscriptions, validate,
+    },
+};
+
+/// R10: someone allowed to buy accepts the customer agreement once.
+pub async fn accept_customer_agreement(state: &AppState, actor: &Actor) -> AppResult<customer_agreement::Model> {
+    let org = actor.org()?;
+    if !org.is_billing_manager() {
+        return Err(AppError::Forbidden);
+    }
+    let now = state.clock.now();
+    let txn = db::begin_write(&state.db).await?;
+    if let Some(existing) = agreement_of(&txn, org.organization_id).await? {
+        return Ok(existing);
+    }
+    let accepted = customer_agreement::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organization_id: Set(org.organization_id),
+        accepted_by: Set(org.user_id),
+        accepted_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let entry = AuditEntry::new("customer_agreement.accept", "organization", org.organization_id)
+        .after(json!({"acceptedBy": org.user_id, "acceptedAt": now}));
+    audit::record(&txn, AuditScope::org(org.organization_id, Some(actor)), now, entry).await?;
+    txn.commit().await?;
+    Ok(accepted)
+}
+
+pub async fn agreement_of(
+    db: &impl ConnectionTrait,
+    organization_id: Uuid,
+) -> AppResult<Option<customer_agreement::Model>> {
+    Ok(customer_agreement::Entity::find()
+        .filter(customer_agreement::Column::OrganizationId.eq(organization_id))
+        .one(db)
+        .await?)
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PurchaseInput {
+    pub product_id: Uuid,
+    pub term: BillingTerm,
+    pub quantity: Option<i64>,
+    pub billing_profile_id: Uuid,
+    pub auto_renew: bool,
+    pub channel: Channel,
+    pub partner_name: Option<String>,
+    pub partner_id: Option<String>,
+}
+
+/// One line to buy, already tied to its product.
+struct Line {
+    product: product::Model,
+    term: BillingTerm,
+    quantity: Option<i64>,
+}
+
+/// Everything checked about the buyer and the profile, shared by every line.
+struct Checkout {
+    profile: billing_profile::Model,
+    /// The product's price for the term in the profile's currency (R11, R12).
+    unit_price_minor: i64,
+}
+
+/// R9–R12, R24, R25: the checks for one purchase, in the order of issue 3.
+async fn check_line(
+    txn: &DatabaseTransaction,
+    org: &OrgActor,
+    actor: &Actor,
+    line: &Line,
+    profile_id: Uuid,
+    channel: Channel,
+) -> AppResult<Checkout> {
+    let organization = organization::Entity::find_by_id(org.organization_id)
+        .one(txn)
+        .await?
+        .ok_or(AppError::NotFound { entity: "organization" })?;
+    if channel == Channel::SelfService {
+        // R24: eligible, and allowed by the organization's policy.
+        if !line.product.self_service_eligible {
+            return Err(AppError::NotSelfServiceEligible);
+        }
+        if !catalog::self_service_allowed(txn, org.organization_id, line.product.id).await? {
+            return Err(AppError::SelfServiceNotAllowed);
+        }
+    }
+    if !catalog::offers_term(txn, line.product.id, line.term).await? {
+        return Err(AppError::validation("term", Invalid::NotAllowed));
+    }
+    // A profile of another organization is simply not there (R3).
+    let profile = billing_profile::Entity::find_by_id(profile_id)
+        .one(txn)
+        .await?
+        .filter(|p| p.organization_id == org.organization_id)
+        .ok_or(AppError::NotFound { entity: "billing profile" })?;
+    // R10
+    if agreement_of(txn, org.organization_id).await?.is_none() {
+        return Err(AppError::AgreementRequired);
+    }
+    // R11: market, then currency.
+    let market = markets::market_for_country(&organization.country).ok_or(AppError::RegionNotSupported)?;
+    if !catalog::sold_in(txn, line.product.id, market).await? {
+        return Err(AppError::RegionNotSupported);
+    }
+    let price = catalog::price_for(txn, line.product.id, line.term, &profile.currency)
+        .await?
+        .ok_or_else(|| AppError::CurrencyNotSupported { currency: profile.currency.clone() })?;
+    // R2: the buyer's right to buy with this profile.
+    let rights = billing_profiles::rights(txn, actor, &profile).await?;
+    if !rights.view {
+        return Err(AppError::NotFound { entity: "billing profile" });
+    }
+    if !rights.buy {
+        return Err(AppError::Forbidden);
+    }
+    // R25: self-service purchases are paid from the buyer's own profile; org
+    // purchases from an org profile (R1: plain users buy self-service only).
+    let own_profile = profile.owner_user_id == Some(org.user_id);
+    match channel {
+        Channel::SelfService if !own_profile => return Err(AppError::Forbidden),
+        Channel::Direct | Channel::Partner | Channel::Proposal if profile.owner_user_id.is_some() => {
+            return Err(AppError::Forbidden);
+        }
+        _ => {}
+    }
+    // R12: a payment method on the profile (R25: a card for self-service).
+    let method = match profile.current_payment_method_id {
+        Some(id) => payment_method::Entity::find_by_id(id).one(txn).await?,
+        None => None,
+    };
+    match method {
+        None => return Err(AppError::validation("billingProfileId.paymentMethod", Invalid::Required)),
+        Some(m) if channel == Channel::SelfService && m.kind != PaymentMethodKind::CreditCard => {
+            return Err(AppError::validation("billingProfileId.paymentMethod", Invalid::NotAllowed));
+        }
+        Some(_) => {}
+    }
+    // R5, R18: quantity last.
+    match (line.product.pricing_model, line.quantity) {
+        (PricingModel::PerLicense, None) => return Err(AppError::validation("quantity", Invalid::Required)),
+        (PricingModel::PerLicense, Some(q)) if !(1..=subscriptions::MAX_QUANTITY).contains(&q) => {
+            return Err(AppError::validation(
+                "quantity",
+                Invalid::OutOfRange { min: 1, max: subscriptions::MAX_QUANTITY },
+            ));
+        }
+        (PricingModel::FlatRate, Some(_)) => return Err(AppError::validation("quantity", Invalid::NotAllowed)),
+        _ => {}
+    }
+    Ok(Checkout { profile, unit_price_minor: price.unit_amount_minor })
+}
+
+struct Origin {
+    channel: Channel,
+    partner_name: Option<String>,
+    partner_id: Option<String>,
+    proposal_id: Option<Uuid>,
+    auto_renew: bool,
+}
+
+/// Creates the subscription in PENDING_ACTIVATION with its first-term charge (R12, R30).
+async fn create_subscription(
+    state: &AppState,
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    org: &OrgActor,
+    line: &Line,
+    checkout: &Checkout,
+    origin: &Origin,
+) -> AppResult<subscription::Model> {
+    let unit_price_minor = checkout.unit_price_minor;
+    let now = state.clock.now();
+    let today = state.clock.today();
+    let term_end = terms::term_end(today, line.term.months(), 1);
+    let sub = subscription::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organization_id: Set(org.organization_id),
+        product_id: Set(line.product.id),
+        billing_profile_id: Set(checkout.profile.id),
+        purchaser_id: Set(org.user_id),
+        channel: Set(origin.channel),
+        partner_name: Set(origin.partner_name.clone()),
+        partner_id: Set(origin.partner_id.clone()),
+        proposal_id: Set(origin.proposal_id),
+        pricing_model: Set(line.product.pricing_model),
+        term: Set(line.term),
+        quantity: Set(line.quantity),
+        assigned_count: Set(0),
+        unit_price_minor: Set(unit_price_minor),
+        currency: Set(checkout.profile.currency.clone()),
+        status: Set(SubscriptionStatus::PendingActivation),
+        disabled_reason: Set(None),
+        disabled_at: Set(None),
+        cancel_reason: Set(None),
+        cancel_feedback: Set(None),
+        auto_renew: Set(origin.auto_renew),
+        start_date: Set(today),
+        term_number: Set(1),
+        current_term_start: Set(today),
+        current_term_end: Set(term_end),
+        activated_at: Set(None),
+        created_at: Set(now),
+        updated_at: Set(now),
+    }
+    .insert(txn)
+    .await?;
+    charges::insert(txn, charges::full_term(&sub, ChargeKind::FirstTerm, today, term_end, &line.product.name), now)
+        .await?;
+    let entry = AuditEntry::new("subscription.purchase", "subscription", sub.id).after(json!({
+        "product": line.product.id, "channel": origin.channel.as_str(), "term": line.term.as_str(),
+        "quantity": sub.quantity, "unitPriceMinor": unit_price_minor, "currency": sub.currency,
+        "billingProfileId": sub.billing_profile_id, "autoRenew": sub.auto_renew,
+    }));
+    audit::record(txn, AuditScope::org(org.organization_id, Some(actor)), now, entry).await?;
+    Ok(sub)
+}
+
+async fn load_product(db: &impl ConnectionTrait, id: Uuid) -> AppResult<product::Model> {
+    product::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound { entity: "product" })
+}
+
+/// R12, R13: buy one subscription; repeats with the same key return the first.
+pub async fn purchase(
+    state: &AppState,
+    actor: &Actor,
+    input: PurchaseInput,
+    key: Option<&str>,
+) -> AppResult<subscription::Model> {
+    let org = actor.org()?.clone();
+    let key = idempotency::parse_key(key)?;
+    let channel = input.channel;
+    if channel == Channel::Proposal {
+        return Err(AppError::validation("channel", Invalid::NotAllowed));
+    }
+    let (partner_name, partner_id) = if channel == Channel::Partner {
+        let name = validate::required_text("partnerName", input.partner_name.as_deref().unwrap_or(""), 200)?;
+        (Some(name), validate::optional_text("partnerId", input.partner_id.as_deref(), 100)?)
+    } else {
+        (None, None)
+    };
+    let request = serde_json::to_value(&input).map_err(AppError::internal)?;
+    let origin = Origin { channel, partner_name, partner_id, proposal_id: None, auto_renew: input.auto_renew };
+    let ids =
+        idempotency::run_once(state, org.user_id, "purchaseSubscription", key.as_deref(), &request, |txn| async {
+            let product = load_product(&txn, input.product_id).await?;
+            let line = Line { product, term: input.term, quantity: input.quantity };
+            let checkout = check_line(&txn, &org, actor, &line, input.billing_profile_id, channel).await?;
+            let sub = create_subscription(state, &txn, actor, &org, &line, &checkout, &origin).await?;
+            Ok((txn, vec![sub.id]))
+        })
+        .await?;
+    let id = ids.first().copied().ok_or_else(|| AppError::internal("purchase returned no subscription"))?;
+    subscription::Entity::find_by_id(id).one(&state.db).await?.ok_or(AppError::NotFound { entity: "subscription" })
+}
+
+pub struct ProposalLineInput {
+    pub product_id: Uuid,
+    pub term: BillingTerm,
+    pub quantity: Option<i64>,
+}
+
+pub const MAX_PROPOSAL_LINES: usize = 20;
+
+/// A publisher proposes a bundle of its own products to one organization (R9).
+pub async fn create_proposal(
+    state: &AppState,
+    actor: &Actor,
+    organization_id: Uuid,
+    title: &str,
+    lines: Vec<ProposalLineInput>,
+) -> AppResult<(proposal::Model, Vec<proposal_line::Model>)> {
+    let publisher = actor.publisher()?;
+    let title = validate::required_text("title", title, 200)?;
+    if lines.is_empty() {
+        return Err(AppError::validation("lines", Invalid::Required));
+    }
+    if lines.len() > MAX_PROPOSAL_LINES {
+        return Err(AppError::validation("lines", Invalid::TooLong { max: MAX_PROPOSAL_LINES }));
+    }
+    let now = state.clock.now();
+    let txn = db::begin_write(&state.db).await?;
+    organization::Entity::find_by_id(organization_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound { entity: "organization" })?;
+    for line in &lines {
+        let product = load_product(&txn, line.product_id).await?;
+        if product.publisher_id != publisher.publisher_id {
+            return Err(AppError::NotFound { entity: "product" });
+        }
+        if !catalog::offers_term(&txn, product.id, line.term).await? {
+            return Err(AppError::validation("lines.term", Invalid::NotAllowed));
+        }
+        match (product.pricing_model, line.quantity) {
+            (PricingModel::PerLicense, Some(q)) if (1..=subscriptions::MAX_QUANTITY).contains(&q) => {}
+            (PricingModel::PerLicense, _) => {
+                return Err(AppError::validation(
+                    "lines.quantity",
+                    Invalid::OutOfRange { min: 1, max: subscriptions::MAX_QUANTITY },
+                ));
+            }
+            (PricingModel::FlatRate, None) => {}
+            (PricingModel::FlatRate, Some(_)) => {
+                return Err(AppError::validation("lines.quantity", Invalid::NotAllowed));
+            }
+        }
+    }
+    let proposal = proposal::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        publisher_id: Set(publisher.publisher_id),
+        organization_id: Set(organization_id),
+        title: Set(title.clone()),
+        status: Set(ProposalStatus::Open),
+        created_by: Set(publisher.user_id),
+        created_at: Set(now),
+        accepted_by: Set(None),
+        accepted_at: Set(None),
+    }
+    .insert(&txn)
+    .await?;
+    let mut saved = Vec::new();
+    for line in lines {
+        saved.push(
+            proposal_line::ActiveModel {
+                id: Set(Uuid::now_v7()),
+                proposal_id: Set(proposal.id),
+                product_id: Set(line.product_id),
+                term: Set(line.term),
+                quantity: Set(line.quantity),
+            }
+            .insert(&txn)
+            .await?,
+        );
+    }
+    let entry = AuditEntry::new("proposal.create", "proposal", proposal.id)
+        .after(json!({"title": title, "lines": saved.len()}));
+    let scope = AuditScope {
+        organization_id: Some(organization_id),
+        publisher_id: Some(publisher.publisher_id),
+        actor_user_id: Some(publisher.user_id),
+    };
+    audit::record(&txn, scope, now, entry).await?;
+    txn.commit().await?;
+    Ok((proposal, saved))
+}
+
+/// R9: accepting a proposal creates all its subscriptions or none.
+pub async fn accept_proposal(
+    state: &AppState,
+    actor: &Actor,
+    proposal_id: Uuid,
+    billing_profile_id: Uuid,
+    auto_renew: bool,
+    key: Option<&str>,
+) -> AppResult<Vec<subscription::Model>> {
+    let org = actor.org()?.clone();
+    let key = idempotency::parse_key(key)?;
+    let request = json!({"proposalId": proposal_id, "billingProfileId": billing_profile_id, "autoRenew": auto_renew});
+    let ids = idempotency::run_once(state, org.user_id, "acceptProposal", key.as_deref(), &request, |txn| async {
+        let proposal = proposal::Entity::find_by_id(proposal_id)
+            .lock_exclusive()
+            .one(&txn)
+            .await?
+            .filter(|p| p.organization_id == org.organization_id)
+            .ok_or(AppError::NotFound { entity: "proposal" })?;
+        if proposal.status != ProposalStatus::Open {
+            return Err(AppError::InvalidState { state: proposal.status.as_str().into() });
+        }
+        let lines = proposal_line::Entity::find()
+            .filter(proposal_line::Column::ProposalId.eq(proposal.id))
+            .order_by_asc(proposal_line::Column::Id)
+            .all(&txn)
+            .await?;
+        let origin = Origin {
+            channel: Channel::Proposal,
+            partner_name: None,
+            partner_id: None,
+            proposal_id: Some(proposal.id),
+            auto_renew,
+        };
+        let mut ids = Vec::new();
+        for proposal_line in lines {
+            let product = load_product(&txn, proposal_line.product_id).await?;
+            let line = Line { product, term: proposal_line.term, quantity: proposal_line.quantity };
+            let checkout = check_line(&txn, &org, actor, &line, billing_profile_id, Channel::Proposal).await?;
+            ids.push(create_subscription(state, &txn, actor, &org, &line, &checkout, &origin).await?.id);
+        }
+        let now = state.clock.now();
+        let mut model: proposal::ActiveModel = proposal.into();
+        model.status = Set(ProposalStatus::Accepted);
+        model.accepted_by = Set(Some(org.user_id));
+        model.accepted_at = Set(Some(now));
+        let proposal = model.update(&txn).await?;
+        let entry = AuditEntry::new("proposal.accept", "proposal", proposal.id).after(json!({"subscriptions": ids}));
+        audit::record(&txn, AuditScope::org(org.organization_id, Some(actor)), now, entry).await?;
+        Ok((txn, ids))
+    })
+    .await?;
+    let subs = subscription::Entity::find().filter(subscription::Column::Id.is_in(ids.clone())).all(&state.db).await?;
+    // Keep the proposal's line order.
+    Ok(ids.iter().filter_map(|id| subs.iter().find(|s| s.id == *id).cloned()).collect())
+}
+
+/// Proposals addressed to the caller's organization (admins who may buy), or sent by the calling publisher.
+pub async fn list_proposals(state: &AppState, actor: &Actor, window: Window) -> AppResult<(Vec<proposal::Model>, u64)> {
+    let query = match actor {
+        Actor::Org(org) => {
+            if !org.is_billing_manager() {
+                return Err(AppError::Forbidden);
+            }
+            proposal::Entity::find().filter(proposal::Column::OrganizationId.eq(org.organization_id))
+        }
+        Actor::Publisher(p) => proposal::Entity::find().filter(proposal::Column::PublisherId.eq(p.publisher_id)),
+    };
+    let total = query.clone().count(&state.db).await?;
+    let rows = query
+        .order_by_desc(proposal::Column::CreatedAt)
+        .order_by_desc(proposal::Column::Id)
+        .offset(window.offset)
+        .limit(window.limit)
+        .all(&state.db)
+        .await?;
+    Ok((rows, total))
+}
+
+pub async fn proposal_lines(db: &impl ConnectionTrait, proposal_id: Uuid) -> AppResult<Vec<proposal_line::Model>> {
+    Ok(proposal_line::Entity::find()
+        .filter(proposal_line::Column::ProposalId.eq(proposal_id))
+        .order_by_asc(proposal_line::Column::Id)
+        .all(db)
+        .await?)
+}

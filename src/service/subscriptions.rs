@@ -1,0 +1,414 @@
+//! Subscriptions: who may see and change them (R1–R3, R26, R27), and their
+//! lifecycle (R14–R17, R35) with the charges of R30.
+
+use entity::{
+    billing_profile,
+    enums::{CancelReason, Channel, ChargeKind, DisabledReason, SubscriptionStatus},
+    product, subscription,
+};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
+    Set,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    app::AppState,
+    auth::{Actor, OrgActor},
+    db,
+    error::{AppError, AppResult, Invalid},
+    graphql::pagination::Window,
+    service::{
+        audit::{self, AuditEntry, AuditScope},
+        billing_profiles, charges,
+    },
+};
+
+/// What the caller wants to do with a subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    View,
+    /// Quantity, cancel, auto-renew, billing profile (R1, R2 "manage billing of its products").
+    ManageBilling,
+    /// Assign and unassign licenses (R1, R26).
+    AssignLicenses,
+}
+
+const NOT_FOUND: AppError = AppError::NotFound { entity: "subscription" };
+
+pub fn is_self_service(sub: &subscription::Model) -> bool {
+    sub.channel == Channel::SelfService
+}
+
+/// Checks `access` for `org` on `sub` (R1–R3, R26, R27). Callers that cannot
+/// even see the subscription get NOT_FOUND; those that see it but may not
+/// change it get FORBIDDEN.
+pub async fn check_access(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    sub: &subscription::Model,
+    access: Access,
+) -> AppResult<()> {
+    let org = actor.org()?;
+    if org.organization_id != sub.organization_id {
+        return Err(NOT_FOUND);
+    }
+    let is_purchaser = sub.purchaser_id == org.user_id;
+    if is_self_service(sub) {
+        // R26: the purchaser, and only the purchaser, manages it; R27: admins only look.
+        return match access {
+            _ if is_purchaser => Ok(()),
+            Access::View if org.is_billing_manager() => Ok(()),
+            _ if org.is_billing_manager() => Err(AppError::Forbidden),
+            _ => Err(NOT_FOUND),
+        };
+    }
+    let profile_rights = match billing_profile::Entity::find_by_id(sub.billing_profile_id).one(db).await? {
+        Some(profile) => billing_profiles::rights(db, actor, &profile).await?,
+        None => billing_profiles::ProfileRights::NONE,
+    };
+    let can_view = is_purchaser || org.can_view_org_subscriptions() || profile_rights.view;
+    if !can_view {
+        return Err(NOT_FOUND);
+    }
+    let allowed = match access {
+        Access::View => true,
+        Access::ManageBilling => org.is_billing_manager() || profile_rights.manage_products,
+        Access::AssignLicenses => org.can_assign_org_licenses(),
+    };
+    if allowed { Ok(()) } else { Err(AppError::Forbidden) }
+}
+
+/// Loads a subscription for `access`; inside a write transaction it also locks
+/// the row (PostgreSQL `FOR UPDATE`; SQLite's write lock is already held).
+pub async fn load(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+    access: Access,
+    lock: bool,
+) -> AppResult<subscription::Model> {
+    let mut query = subscription::Entity::find_by_id(id);
+    if lock {
+        query = query.lock_exclusive();
+    }
+    let sub = query.one(db).await?.ok_or(NOT_FOUND)?;
+    check_access(db, actor, &sub, access).await?;
+    Ok(sub)
+}
+
+/// R16: a disabled subscription takes no more changes.
+pub fn ensure_not_disabled(sub: &subscription::Model) -> AppResult<()> {
+    if sub.status == SubscriptionStatus::Disabled { Err(AppError::SubscriptionDisabled) } else { Ok(()) }
+}
+
+pub fn snapshot(sub: &subscription::Model) -> serde_json::Value {
+    json!({
+        "status": sub.status.as_str(),
+        "disabledReason": sub.disabled_reason.map(|r| r.as_str()),
+        "quantity": sub.quantity,
+        "assigned": sub.assigned_count,
+        "autoRenew": sub.auto_renew,
+        "billingProfileId": sub.billing_profile_id,
+        "termEnd": sub.current_term_end,
+    })
+}
+
+#[derive(Default)]
+pub struct SubscriptionFilter {
+    pub status: Option<SubscriptionStatus>,
+    pub self_service: Option<bool>,
+    pub product_id: Option<Uuid>,
+    pub purchaser_id: Option<Uuid>,
+}
+
+/// R22/R26/R27: admins see the organization's subscriptions (self-service ones
+/// only GLOBAL_ADMIN and BILLING_ADMIN); everyone sees what they bought.
+pub async fn list(
+    state: &AppState,
+    actor: &Actor,
+    filter: SubscriptionFilter,
+    window: Window,
+) -> AppResult<(Vec<subscription::Model>, u64)> {
+    let org = actor.org()?;
+    let mut query = subscription::Entity::find().filter(subscription::Column::OrganizationId.eq(org.organization_id));
+    query = match visibility(org) {
+        Visibility::Everything => query,
+        Visibility::OrgAndOwn => query.filter(
+            sea_orm::Condition::any()
+                .add(subscription::Column::Channel.ne(Channel::SelfService))
+                .add(subscription::Column::PurchaserId.eq(org.user_id)),
+        ),
+        Visibility::OwnOnly => query.filter(subscription::Column::PurchaserId.eq(org.user_id)),
+    };
+    if let Some(status) = filter.status {
+        query = query.filter(subscription::Column::Status.eq(status));
+    }
+    if let Some(self_service) = filter.self_service {
+        query = if self_service {
+            query.filter(subscription::Column::Channel.eq(Channel::SelfService))
+        } else {
+            query.filter(subscription::Column::Channel.ne(Channel::SelfService))
+        };
+    }
+    if let Some(product_id) = filter.product_id {
+        query = query.filter(subscription::Column::ProductId.eq(product_id));
+    }
+    if let Some(purchaser_id) = filter.purchaser_id {
+        query = query.filter(subscription::Column::PurchaserId.eq(purchaser_id));
+    }
+    let total = query.clone().count(&state.db).await?;
+    let rows = query
+        .order_by_desc(subscription::Column::CreatedAt)
+        .order_by_desc(subscription::Column::Id)
+        .offset(window.offset)
+        .limit(window.limit)
+        .all(&state.db)
+        .await?;
+    Ok((rows, total))
+}
+
+enum Visibility {
+    Everything,
+    OrgAndOwn,
+    OwnOnly,
+}
+
+fn visibility(org: &OrgActor) -> Visibility {
+    if org.is_billing_manager() {
+        Visibility::Everything
+    } else if org.can_view_org_subscriptions() {
+        Visibility::OrgAndOwn
+    } else {
+        // Plain users: their own purchases. (Subscriptions billed to a profile
+        // they hold a role on are reachable one by one through `subscription(id)`.)
+        Visibility::OwnOnly
+    }
+}
+
+pub async fn get(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<subscription::Model> {
+    load(&state.db, actor, id, Access::View, false).await
+}
+
+async fn product_of(db: &impl ConnectionTrait, sub: &subscription::Model) -> AppResult<product::Model> {
+    product::Entity::find_by_id(sub.product_id).one(db).await?.ok_or(AppError::NotFound { entity: "product" })
+}
+
+/// R14: only the product's publisher activates, only from PENDING_ACTIVATION.
+pub async fn activate(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<subscription::Model> {
+    let publisher = actor.publisher()?;
+    let now = state.clock.now();
+    let txn = db::begin_write(&state.db).await?;
+    let sub = subscription::Entity::find_by_id(id).lock_exclusive().one(&txn).await?.ok_or(NOT_FOUND)?;
+    let product = product_of(&txn, &sub).await?;
+    if product.publisher_id != publisher.publisher_id {
+        return Err(NOT_FOUND);
+    }
+    match sub.status {
+        SubscriptionStatus::PendingActivation => {}
+        SubscriptionStatus::Disabled => return Err(AppError::SubscriptionDisabled),
+        SubscriptionStatus::Active => return Err(AppError::InvalidState { state: sub.status.as_str().into() }),
+    }
+    let before = snapshot(&sub);
+    let mut model: subscription::ActiveModel = sub.into();
+    model.status = Set(SubscriptionStatus::Active);
+    model.activated_at = Set(Some(now));
+    model.updated_at = Set(now);
+    let sub = model.update(&txn).await?;
+    let entry = AuditEntry::new("subscription.activate", "subscription", sub.id).before(before).after(snapshot(&sub));
+    let scope = AuditScope {
+        organization_id: Some(sub.organization_id),
+        publisher_id: Some(publisher.publisher_id),
+        actor_user_id: Some(publisher.user_id),
+    };
+    audit::record(&txn, scope, now, entry).await?;
+    txn.commit().await?;
+    Ok(sub)
+}
+
+/// R17: auto-renew can be turned on or off while the subscription is not disabled.
+pub async fn set_auto_renew(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    auto_renew: bool,
+) -> AppResult<subscription::Model> {
+    let now = state.clock.now();
+    let txn = db::begin_write(&state.db).await?;
+    let sub = load(&txn, actor, id, Access::ManageBilling, true).await?;
+    ensure_not_disabled(&sub)?;
+    let before = snapshot(&sub);
+    let mut model: subscription::ActiveModel = sub.into();
+    model.auto_renew = Set(auto_renew);
+    model.updated_at = Set(now);
+    let sub = model.update(&txn).await?;
+    let entry =
+        AuditEntry::new("subscription.set_auto_renew", "subscription", sub.id).before(before).after(snapshot(&sub));
+    audit::record(&txn, AuditScope::org(sub.organization_id, Some(actor)), now, entry).await?;
+    txn.commit().await?;
+    Ok(sub)
+}
+
+pub const MAX_FEEDBACK: usize = 1000;
+
+/// R35: cancel at once → DISABLED/CANCELED, crediting the unused rest of the term (R30).
+pub async fn cancel(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    reason: CancelReason,
+    feedback: Option<&str>,
+) -> AppResult<subscription::Model> {
+    let feedback = match feedback.map(str::trim).filter(|f| !f.is_empty()) {
+        Some(text) if text.chars().count() > MAX_FEEDBACK => {
+            return Err(AppError::validation("feedback", Invalid::TooLong { max: MAX_FEEDBACK }));
+        }
+        other => other.map(str::to_owned),
+    };
+    let now = state.clock.now();
+    let today = state.clock.today();
+    let txn = db::begin_write(&state.db).await?;
+    let sub = load(&txn, actor, id, Access::ManageBilling, true).await?;
+    ensure_not_disabled(&sub)?;
+    let product = product_of(&txn, &sub).await?;
+    let credit =
+        charges::pro_rata(&sub, ChargeKind::CancellationCredit, today, -charges::billed_quantity(&sub), &product.name);
+    if credit.amount_minor != 0 {
+        charges::insert(&txn, credit, now).await?;
+    }
+    let before = snapshot(&sub);
+    let mut model: subscription::ActiveModel = sub.into();
+    model.status = Set(SubscriptionStatus::Disabled);
+    model.disabled_reason = Set(Some(DisabledReason::Canceled));
+    model.disabled_at = Set(Some(now));
+    model.cancel_reason = Set(Some(reason));
+    model.cancel_feedback = Set(feedback.clone());
+    model.auto_renew = Set(false);
+    model.updated_at = Set(now);
+    let sub = model.update(&txn).await?;
+    let mut after = snapshot(&sub);
+    after["cancelReason"] = json!(reason.as_str());
+    after["feedback"] = json!(feedback);
+    let entry = AuditEntry::new("subscription.cancel", "subscription", sub.id).before(before).after(after);
+    audit::record(&txn, AuditScope::org(sub.organization_id, Some(actor)), now, entry).await?;
+    txn.commit().await?;
+    Ok(sub)
+}
+
+pub const MAX_QUANTITY: i64 = 1_000_000;
+
+/// R18: the new total, per-license only, at least 1 and at least the assigned
+/// count; the difference is charged or credited pro rata (R30).
+pub async fn change_quantity(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    quantity: i64,
+) -> AppResult<subscription::Model> {
+    let now = state.clock.now();
+    let today = state.clock.today();
+    let txn = db::begin_write(&state.db).await?;
+    let sub = load(&txn, actor, id, Access::ManageBilling, true).await?;
+    ensure_not_disabled(&sub)?;
+    let Some(current) = sub.quantity else { return Err(AppError::NotSeatBased) };
+    if !(1..=MAX_QUANTITY).contains(&quantity) {
+        return Err(AppError::validation("quantity", Invalid::OutOfRange { min: 1, max: MAX_QUANTITY }));
+    }
+    if quantity < sub.assigned_count {
+        return Err(AppError::QuantityBelowAssigned {
+            assigned: sub.assigned_count,
+            to_unassign: sub.assigned_count - quantity,
+        });
+    }
+    if quantity == current {
+        return Ok(sub);
+    }
+    let product = product_of(&txn, &sub).await?;
+    let delta = quantity - current;
+    let kind = if delta > 0 { ChargeKind::QuantityIncrease } else { ChargeKind::QuantityDecrease };
+    let line = charges::pro_rata(&sub, kind, today, delta, &product.name);
+    if line.amount_minor != 0 {
+        charges::insert(&txn, line, now).await?;
+    }
+    let before = snapshot(&sub);
+    let mut model: subscription::ActiveModel = sub.into();
+    model.quantity = Set(Some(quantity));
+    model.updated_at = Set(now);
+    // The CHECK (assigned_count <= quantity) is the last line of defence (R21).
+    let sub = model.update(&txn).await.map_err(|e| {
+        if db::is_check_violation(&e) {
+            AppError::QuantityBelowAssigned { assigned: quantity, to_unassign: 0 }
+        } else {
+            e.into()
+        }
+    })?;
+    let entry =
+        AuditEntry::new("subscription.change_quantity", "subscription", sub.id).before(before).after(snapshot(&sub));
+    audit::record(&txn, AuditScope::org(sub.organization_id, Some(actor)), now, entry).await?;
+    txn.commit().await?;
+    Ok(sub)
+}
+
+/// R28: future charges go to the new profile; the caller needs the right on both (R2).
+pub async fn change_billing_profile(
+    state: &AppState,
+    actor: &Actor,
+    id: Uuid,
+    profile_id: Uuid,
+) -> AppResult<subscription::Model> {
+    let now = state.clock.now();
+    let txn = db::begin_write(&state.db).await?;
+    let sub = load(&txn, actor, id, Access::ManageBilling, true).await?;
+    ensure_not_disabled(&sub)?;
+    let (target, rights) = billing_profiles::load_visible(&txn, actor, profile_id).await?;
+    if !rights.manage_products {
+        return Err(AppError::Forbidden);
+    }
+    // A self-service subscription stays on its purchaser's own profile and an
+    // org subscription on an org profile (R25, R28).
+    if is_self_service(&sub) != target.owner_user_id.is_some() {
+        return Err(AppError::validation("billingProfileId", Invalid::NotAllowed));
+    }
+    if target.currency != sub.currency {
+        return Err(AppError::CurrencyNotSupported { currency: target.currency });
+    }
+    if target.id == sub.billing_profile_id {
+        return Ok(sub);
+    }
+    let before = snapshot(&sub);
+    let mut model: subscription::ActiveModel = sub.into();
+    model.billing_profile_id = Set(target.id);
+    model.updated_at = Set(now);
+    let sub = model.update(&txn).await?;
+    let entry = AuditEntry::new("subscription.change_billing_profile", "subscription", sub.id)
+        .before(before)
+        .after(snapshot(&sub));
+    audit::record(&txn, AuditScope::org(sub.organization_id, Some(actor)), now, entry).await?;
+    txn.commit().await?;
+    Ok(sub)
+}
+
+/// Publishers see their customers' subscriptions without billing data.
+pub async fn for_publisher(
+    state: &AppState,
+    actor: &Actor,
+    window: Window,
+) -> AppResult<(Vec<subscription::Model>, u64)> {
+    let publisher = actor.publisher()?;
+    let own_products = sea_orm::sea_query::Query::select()
+        .column(product::Column::Id)
+        .from(product::Entity)
+        .and_where(product::Column::PublisherId.eq(publisher.publisher_id))
+        .to_owned();
+    let query = subscription::Entity::find().filter(subscription::Column::ProductId.in_subquery(own_products));
+    let total = query.clone().count(&state.db).await?;
+    let rows = query
+        .order_by_desc(subscription::Column::CreatedAt)
+        .order_by_desc(subscription::Column::Id)
+        .offset(window.offset)
+        .limit(window.limit)
+        .all(&state.db)
+        .await?;
+    Ok((rows, total))
+}
