@@ -116,6 +116,9 @@ pub struct Settings {
     /// Request timeout in seconds.
     #[arg(long, env = "LICENSEDESK_REQUEST_TIMEOUT_SECONDS", default_value_t = 30, global = true)]
     pub request_timeout_seconds: u64,
+    /// How long a DataLoader waits to gather keys into one batch, in milliseconds.
+    #[arg(long, env = "LICENSEDESK_DATALOADER_DELAY_MS", default_value_t = 5, global = true)]
+    pub dataloader_delay_ms: u64,
 }
 
 /// The validated configuration the server runs with.
@@ -130,6 +133,7 @@ pub struct Config {
     pub grace_period_days: i64,
     pub billing_scheduler: bool,
     pub request_timeout_seconds: u64,
+    pub dataloader_delay_ms: u64,
     /// None in development until the stored one is loaded from the database.
     pub jwt_secret: Option<Secret>,
 }
@@ -175,6 +179,7 @@ impl Settings {
             grace_period_days: self.grace_period_days,
             billing_scheduler: self.billing_scheduler,
             request_timeout_seconds: self.request_timeout_seconds,
+            dataloader_delay_ms: self.dataloader_delay_ms.clamp(0, 1000),
             jwt_secret: self.jwt_secret,
         })
     }
@@ -193,6 +198,7 @@ impl Config {
             grace_period_days: 30,
             billing_scheduler: false,
             request_timeout_seconds: 30,
+            dataloader_delay_ms: 5,
             jwt_secret: Some(Secret::new("test-secret-test-secret-test-secret-0123")),
         }
     }

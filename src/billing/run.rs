@@ -18,9 +18,7 @@ use entity::{
     enums::{ChargeKind, DisabledReason, SubscriptionStatus},
     job_lease, product, subscription,
 };
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, sea_query::Expr,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, sea_query::Expr};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -256,10 +254,8 @@ async fn renew_or_expire(state: &AppState, id: Uuid, as_of: NaiveDate) -> AppRes
     let Some(mut sub) = subscription::Entity::find_by_id(id).lock_exclusive().one(&txn).await? else {
         return Ok((0, false));
     };
-    let product = product::Entity::find_by_id(sub.product_id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound { entity: "product" })?;
+    let product =
+        product::Entity::find_by_id(sub.product_id).one(&txn).await?.ok_or(AppError::NotFound { entity: "product" })?;
     let scope = AuditScope::org(sub.organization_id, None);
     let mut renewals = 0;
     while sub.status != SubscriptionStatus::Disabled && sub.current_term_end <= as_of {
@@ -269,6 +265,8 @@ async fn renew_or_expire(state: &AppState, id: Uuid, as_of: NaiveDate) -> AppRes
             None
         };
         let before = snapshot(&sub);
+        // Auto-renew on but no price in force for the term and currency.
+        let price_withdrawn = sub.auto_renew;
         let mut model: subscription::ActiveModel = sub.clone().into();
         let Some(price) = price else {
             model.status = Set(SubscriptionStatus::Disabled);
@@ -278,7 +276,7 @@ async fn renew_or_expire(state: &AppState, id: Uuid, as_of: NaiveDate) -> AppRes
             model.updated_at = Set(now);
             sub = model.update(&txn).await?;
             let mut after = snapshot(&sub);
-            after["priceWithdrawn"] = json!(before["autoRenew"] == json!(true));
+            after["priceWithdrawn"] = json!(price_withdrawn);
             let entry = AuditEntry::new("subscription.expire", "subscription", sub.id).before(before).after(after);
             audit::record(&txn, scope, now, entry).await?;
             txn.commit().await?;
@@ -327,8 +325,9 @@ async fn disable_for_payment(state: &AppState, id: Uuid) -> AppResult<bool> {
     model.auto_renew = Set(false);
     model.updated_at = Set(now);
     let sub = model.update(&txn).await?;
-    let entry =
-        AuditEntry::new("subscription.disable_payment_not_current", "subscription", sub.id).before(before).after(snapshot(&sub));
+    let entry = AuditEntry::new("subscription.disable_payment_not_current", "subscription", sub.id)
+        .before(before)
+        .after(snapshot(&sub));
     audit::record(&txn, AuditScope::org(sub.organization_id, None), now, entry).await?;
     txn.commit().await?;
     Ok(true)

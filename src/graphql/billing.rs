@@ -162,8 +162,8 @@ impl BillingProfile {
     }
     /// Who holds which role on the profile (R2).
     async fn role_assignments(&self, ctx: &Context<'_>) -> Result<Vec<BillingRoleAssignment>> {
-        let rows = svc::role_assignments(&state(ctx)?.db, self.profile.id).await?;
-        Ok(rows.into_iter().map(BillingRoleAssignment).collect())
+        let rows = loaders(ctx)?.load_one(super::loaders::RoleAssignmentsOfProfile(self.profile.id)).await?;
+        Ok(rows.unwrap_or_default().into_iter().map(BillingRoleAssignment).collect())
     }
     /// What the caller may do with this profile.
     async fn my_rights(&self, ctx: &Context<'_>) -> Result<Rights> {

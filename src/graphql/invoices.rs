@@ -181,7 +181,8 @@ impl InvoiceQuery {
             Some(id) => Some(parse_id(id, "billing profile")?),
             None => None,
         };
-        let filter = svc::InvoiceFilter { period: filter.period.into(), from: filter.from, to: filter.to, billing_profile_id };
+        let filter =
+            svc::InvoiceFilter { period: filter.period.into(), from: filter.from, to: filter.to, billing_profile_id };
         let (views, total) = svc::list(state(ctx)?, actor(ctx)?, filter, window).await?;
         Ok(pagination::page(views.into_iter().map(Invoice::from).collect(), window, total))
     }

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use async_graphql::dataloader::{DataLoader, Loader};
+use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
     billing_profile, enums::OrgRole, organization, payment_method, product, product_market, product_price, publisher,
     user, user_role,
@@ -13,14 +13,18 @@ use uuid::Uuid;
 
 use crate::{app::AppState, error::AppError};
 
-pub type Loaders = DataLoader<DbLoader>;
+pub type Loaders = DataLoader<DbLoader, HashMapCache>;
 
 pub struct DbLoader {
     db: DatabaseConnection,
 }
 
 pub fn new_loaders(state: &AppState) -> Loaders {
-    DataLoader::new(DbLoader { db: state.db.clone() }, tokio::spawn)
+    // Cached per request: a key is loaded at most once, whatever asks for it.
+    // The batching window is a few milliseconds so that a whole level of a
+    // big page lands in one batch even when the runtime is busy.
+    DataLoader::with_cache(DbLoader { db: state.db.clone() }, tokio::spawn, HashMapCache::default())
+        .delay(std::time::Duration::from_millis(state.config.dataloader_delay_ms))
 }
 
 macro_rules! key {
@@ -168,5 +172,27 @@ impl Loader<SelfServicePolicyKey> for DbLoader {
                 (*k, allowed)
             })
             .collect())
+    }
+}
+
+key!(RoleAssignmentsOfProfile);
+
+impl Loader<RoleAssignmentsOfProfile> for DbLoader {
+    type Value = Vec<entity::billing_role_assignment::Model>;
+    type Error = AppError;
+
+    async fn load(
+        &self,
+        keys: &[RoleAssignmentsOfProfile],
+    ) -> Result<HashMap<RoleAssignmentsOfProfile, Self::Value>, Self::Error> {
+        use entity::billing_role_assignment as bra;
+        use sea_orm::QueryOrder;
+        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
+        let rows = bra::Entity::find()
+            .filter(bra::Column::BillingProfileId.is_in(ids))
+            .order_by_asc(bra::Column::GrantedAt)
+            .all(&self.db)
+            .await?;
+        Ok(group(keys, rows.into_iter().map(|r| (RoleAssignmentsOfProfile(r.billing_profile_id), r))))
     }
 }

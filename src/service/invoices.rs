@@ -397,7 +397,8 @@ pub async fn pdf(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<(invoic
         .await?
         .ok_or(AppError::NotFound { entity: "organization" })?;
     let lines = lines_of(&state.db, vec![invoice.id]).await?;
-    let mut bill_to = vec![profile.name.clone(), format!("Attn: {}", profile.contact_name), profile.address_line1.clone()];
+    let mut bill_to =
+        vec![profile.name.clone(), format!("Attn: {}", profile.contact_name), profile.address_line1.clone()];
     bill_to.extend(profile.address_line2.clone());
     let city = [Some(profile.postal_code.clone()), Some(profile.city.clone()), profile.region.clone()]
         .into_iter()
@@ -447,7 +448,9 @@ pub struct DueInvoice {
 }
 
 /// R31: the (month, profile) pairs with uninvoiced charges dated in a month
-/// that ended before `as_of`, oldest month first.
+/// that ended before `as_of`, oldest month first. A charge written late for a
+/// month already invoiced (say a renewal retried after a failed run) goes on
+/// the profile's next invoice instead.
 pub async fn due_invoices(db: &impl ConnectionTrait, as_of: NaiveDate) -> AppResult<Vec<DueInvoice>> {
     let cutoff = month_start(as_of);
     let rows: Vec<(Uuid, NaiveDate)> = charge::Entity::find()
@@ -459,10 +462,33 @@ pub async fn due_invoices(db: &impl ConnectionTrait, as_of: NaiveDate) -> AppRes
         .into_tuple()
         .all(db)
         .await?;
-    let due: BTreeSet<DueInvoice> = rows
+    let months: BTreeSet<DueInvoice> = rows
         .into_iter()
         .map(|(billing_profile_id, date)| DueInvoice { period_start: month_start(date), billing_profile_id })
         .collect();
+    let Some(earliest) = months.iter().map(|d| d.period_start).min() else { return Ok(Vec::new()) };
+    let profiles: BTreeSet<Uuid> = months.iter().map(|d| d.billing_profile_id).collect();
+    let issued: BTreeSet<(Uuid, NaiveDate)> = invoice::Entity::find()
+        .select_only()
+        .column(invoice::Column::BillingProfileId)
+        .column(invoice::Column::PeriodStart)
+        .filter(invoice::Column::BillingProfileId.is_in(profiles))
+        .filter(invoice::Column::PeriodStart.gte(earliest))
+        .into_tuple()
+        .all(db)
+        .await?
+        .into_iter()
+        .collect();
+    let mut due = BTreeSet::new();
+    for mut item in months {
+        while issued.contains(&(item.billing_profile_id, item.period_start)) {
+            item.period_start = next_month_start(item.period_start);
+        }
+        // Otherwise it waits for the invoice of the month now running.
+        if item.period_start < cutoff {
+            due.insert(item);
+        }
+    }
     Ok(due.into_iter().collect())
 }
 
@@ -488,13 +514,12 @@ pub async fn issue_one(state: &AppState, due: DueInvoice) -> AppResult<Issued> {
         .one(&txn)
         .await?;
     if existing.is_some() {
-        tracing::warn!(profile = %due.billing_profile_id, period = %due.period_start, "uninvoiced charges in a month already invoiced; left for review");
         return Ok(Issued::AlreadyIssued);
     }
+    // The month's charges, and any written late for a month already invoiced.
     let charges = charge::Entity::find()
         .filter(charge::Column::BillingProfileId.eq(due.billing_profile_id))
         .filter(charge::Column::InvoiceId.is_null())
-        .filter(charge::Column::ChargeDate.gte(due.period_start))
         .filter(charge::Column::ChargeDate.lt(next_month_start(due.period_start)))
         .order_by_asc(charge::Column::ChargeDate)
         .order_by_asc(charge::Column::CreatedAt)
@@ -523,10 +548,8 @@ pub async fn issue_one(state: &AppState, due: DueInvoice) -> AppResult<Issued> {
         .into_iter()
         .map(|p| (p.id, p.name))
         .collect();
-    let product_of: BTreeMap<Uuid, String> = subs
-        .iter()
-        .map(|s| (s.id, products.get(&s.product_id).cloned().unwrap_or_default()))
-        .collect();
+    let product_of: BTreeMap<Uuid, String> =
+        subs.iter().map(|s| (s.id, products.get(&s.product_id).cloned().unwrap_or_default())).collect();
     // R31: numbers unique and gapless per organization. The row lock (PostgreSQL;
     // SQLite's write lock is already held) serializes the counter.
     let org = organization::Entity::find_by_id(profile.organization_id)
@@ -685,8 +708,9 @@ pub async fn charge_at_issue(state: &AppState, invoice_id: Uuid, as_of: NaiveDat
         }
         ChargeOutcome::Approved { .. } => CardCharge::Skipped,
         ChargeOutcome::Declined { reason } => {
-            let entry = AuditEntry::new("invoice.card_declined", "invoice", invoice.id)
-                .after(json!({"number": display_number(invoice.number), "reason": reason, "status": invoice.status.as_str()}));
+            let entry = AuditEntry::new("invoice.card_declined", "invoice", invoice.id).after(
+                json!({"number": display_number(invoice.number), "reason": reason, "status": invoice.status.as_str()}),
+            );
             audit::record(&txn, scope, now, entry).await?;
             CardCharge::Declined
         }

@@ -2,7 +2,7 @@
 //! day, with every invoice amount written out by hand; idempotency, crash
 //! safety, catch-up and the one-runner lease.
 
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use entity::{enums::InvoiceStatus, invoice, job_lease};
 use licensedesk::billing::run::{self, LEASE_NAME};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
@@ -10,10 +10,13 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
-const SET_AUTO_RENEW: &str = "mutation($s: ID!, $a: Boolean!) { setAutoRenew(subscriptionId: $s, autoRenew: $a) { autoRenew } }";
-const CHANGE_QUANTITY: &str = "mutation($s: ID!, $q: Int!) { changeLicenseQuantity(subscriptionId: $s, quantity: $q) { quantity } }";
+const SET_AUTO_RENEW: &str =
+    "mutation($s: ID!, $a: Boolean!) { setAutoRenew(subscriptionId: $s, autoRenew: $a) { autoRenew } }";
+const CHANGE_QUANTITY: &str =
+    "mutation($s: ID!, $q: Int!) { changeLicenseQuantity(subscriptionId: $s, quantity: $q) { quantity } }";
 const CANCEL: &str = "mutation($s: ID!) { cancelSubscription(subscriptionId: $s, reason: TOO_EXPENSIVE, feedback: \"too dear\") { status } }";
-const SUBSCRIPTION: &str = "query($s: ID!) { subscription(id: $s) { status disabledReason autoRenew termEndDate unitPrice { amount } } }";
+const SUBSCRIPTION: &str =
+    "query($s: ID!) { subscription(id: $s) { status disabledReason autoRenew termEndDate unitPrice { amount } } }";
 const PAY: &str = "mutation($i: ID!) { payInvoice(invoiceId: $i) { status paidAt } }";
 const MARK_PAID: &str = "mutation($i: ID!) { markInvoicePaid(invoiceId: $i) { status paidAt } }";
 
@@ -33,7 +36,12 @@ async fn subscription(app: &TestApp, token: &str, id: &str) -> Value {
 }
 
 fn invoice_id_by_number(invoices: &[Value], number: &str) -> String {
-    invoices.iter().find(|i| i["number"] == number).and_then(|i| i["id"].as_str()).unwrap_or_else(|| panic!("no invoice {number}")).to_owned()
+    invoices
+        .iter()
+        .find(|i| i["number"] == number)
+        .and_then(|i| i["id"].as_str())
+        .unwrap_or_else(|| panic!("no invoice {number}"))
+        .to_owned()
 }
 
 /// Simulates 2026-03-01 to 2027-03-01 day by day, running billing
@@ -58,8 +66,12 @@ async fn simulate_year(runs_per_day: usize) -> Year {
     let app = TestApp::spawn().await;
     let org = app.register_org("Contoso", "US").await;
     let publisher = app.register_publisher("Fabrikam").await;
-    let seat = app.product(&publisher, "Seat App", "PER_LICENSE", &[("MONTHLY", "USD", "10.00")], Some(&["UNITED_STATES"]), false).await;
-    let site = app.product(&publisher, "Site App", "FLAT_RATE", &[("MONTHLY", "USD", "50.00")], Some(&["UNITED_STATES"]), false).await;
+    let seat = app
+        .product(&publisher, "Seat App", "PER_LICENSE", &[("MONTHLY", "USD", "10.00")], Some(&["UNITED_STATES"]), false)
+        .await;
+    let site = app
+        .product(&publisher, "Site App", "FLAT_RATE", &[("MONTHLY", "USD", "50.00")], Some(&["UNITED_STATES"]), false)
+        .await;
     app.accept_agreement(&org.admin).await;
     let p1 = app.billing_profile(&org.admin, "US", Some(CARD_OK)).await;
     let p2 = app.check_or_wire_profile(&org.admin, "US").await;
@@ -105,8 +117,10 @@ async fn simulate_year(runs_per_day: usize) -> Year {
                 // R31: March's invoices issued today; the approved card paid P1's at issue,
                 // the declined card left P3's open.
                 let invoices = app.all_invoices(&token, date(2026, 1, 1), date(2026, 12, 31)).await;
-                let status: Vec<(&str, &str)> =
-                    invoices.iter().map(|i| (i["number"].as_str().unwrap_or(""), i["status"].as_str().unwrap_or(""))).collect();
+                let status: Vec<(&str, &str)> = invoices
+                    .iter()
+                    .map(|i| (i["number"].as_str().unwrap_or(""), i["status"].as_str().unwrap_or("")))
+                    .collect();
                 assert_eq!(status, vec![("LD-000003", "OPEN"), ("LD-000002", "OPEN"), ("LD-000001", "PAID")]);
             }
             ("04-02", "2026") => {
@@ -128,7 +142,10 @@ async fn simulate_year(runs_per_day: usize) -> Year {
             ("04-15", "2026") => {
                 // R15: term end without auto-renew → DISABLED/EXPIRED.
                 let sub = subscription(&app, &token, &s2).await;
-                assert_eq!((sub["status"].as_str(), sub["disabledReason"].as_str()), (Some("DISABLED"), Some("EXPIRED")));
+                assert_eq!(
+                    (sub["status"].as_str(), sub["disabledReason"].as_str()),
+                    (Some("DISABLED"), Some("EXPIRED"))
+                );
             }
             ("04-17", "2026") => {
                 app.ok(&token, CHANGE_QUANTITY, json!({"s": s1, "q": 7})).await;
@@ -148,7 +165,10 @@ async fn simulate_year(runs_per_day: usize) -> Year {
             ("06-01", "2026") => {
                 // R15: 06-01 > 05-01 + 30 days with LD-000003 unpaid.
                 let sub = subscription(&app, &token, &s3).await;
-                assert_eq!((sub["status"].as_str(), sub["disabledReason"].as_str()), (Some("DISABLED"), Some("PAYMENT_NOT_CURRENT")));
+                assert_eq!(
+                    (sub["status"].as_str(), sub["disabledReason"].as_str()),
+                    (Some("DISABLED"), Some("PAYMENT_NOT_CURRENT"))
+                );
                 assert_eq!(subscription(&app, &token, &s1).await["status"], "ACTIVE", "S1's invoices are paid");
             }
             ("06-20", "2026") => {
@@ -192,7 +212,12 @@ async fn simulate_year(runs_per_day: usize) -> Year {
         .iter()
         .map(|n| {
             let invoice = invoices.iter().find(|i| i["number"] == *n).expect("invoice");
-            let amounts = invoice["lines"].as_array().expect("lines").iter().map(|l| l["amount"]["amount"].as_str().unwrap_or("").to_owned()).collect();
+            let amounts = invoice["lines"]
+                .as_array()
+                .expect("lines")
+                .iter()
+                .map(|l| l["amount"]["amount"].as_str().unwrap_or("").to_owned())
+                .collect();
             ((*n).to_owned(), amounts)
         })
         .collect();
@@ -208,7 +233,9 @@ async fn simulate_year(runs_per_day: usize) -> Year {
 
 /// The expected invoices of the year, every amount worked out by hand from R30.
 fn expected_year() -> Vec<Row> {
-    let row = |n: &str, p: &'static str, total: &str, lines: usize, status: &str| (n.to_owned(), p, total.to_owned(), lines, status.to_owned());
+    let row = |n: &str, p: &'static str, total: &str, lines: usize, status: &str| {
+        (n.to_owned(), p, total.to_owned(), lines, status.to_owned())
+    };
     vec![
         // Issued 2026-04-01 for March.
         // P1: S1 first term 03-10..04-10: 5 × 10.00 = 50.00. Card approved at issue.
@@ -303,7 +330,8 @@ async fn r33_rerun_after_a_kill_finishes_without_duplicates() {
     model.last_charge_attempt = Set(None);
     model.update(&app.db).await.expect("reset");
     entity::billing_run::Entity::delete_many().exec(&app.db).await.expect("delete run");
-    let (invoices, lines, charges) = (app.count("invoices").await, app.count("invoice_lines").await, app.count("charges").await);
+    let (invoices, lines, charges) =
+        (app.count("invoices").await, app.count("invoice_lines").await, app.count("charges").await);
 
     let rerun = app.bill(date(2026, 4, 1)).await;
     assert_eq!((rerun.renewals, rerun.invoices_issued, rerun.cards_approved), (0, 0, 1), "{rerun}");
@@ -333,7 +361,14 @@ async fn r33_one_late_run_catches_up_skipped_days() {
     let invoices = app.all_invoices(&shop.org.admin, date(2026, 1, 1), date(2026, 12, 31)).await;
     let got: Vec<(&str, &str, &str, &str)> = invoices
         .iter()
-        .map(|i| (i["number"].as_str().unwrap_or(""), i["issueDate"].as_str().unwrap_or(""), i["periodStart"].as_str().unwrap_or(""), i["total"]["amount"].as_str().unwrap_or("")))
+        .map(|i| {
+            (
+                i["number"].as_str().unwrap_or(""),
+                i["issueDate"].as_str().unwrap_or(""),
+                i["periodStart"].as_str().unwrap_or(""),
+                i["total"]["amount"].as_str().unwrap_or(""),
+            )
+        })
         .collect();
     assert_eq!(
         got,
@@ -351,7 +386,10 @@ async fn r33_one_late_run_catches_up_skipped_days() {
         .all(&app.db)
         .await
         .expect("charges");
-    assert_eq!(uninvoiced.iter().map(|c| (c.charge_date, c.amount_minor)).collect::<Vec<_>>(), vec![(date(2026, 6, 10), 2000)]);
+    assert_eq!(
+        uninvoiced.iter().map(|c| (c.charge_date, c.amount_minor)).collect::<Vec<_>>(),
+        vec![(date(2026, 6, 10), 2000)]
+    );
 }
 
 /// R17: when the product no longer has a price for the term and currency, the
@@ -392,8 +430,16 @@ async fn r31_credit_only_invoice_is_paid_at_issue() {
     let invoices = app.all_invoices(&shop.org.admin, date(2026, 1, 1), date(2026, 12, 31)).await;
     // March: annual term 2026-03-10..2027-03-10 at 100.00.
     // April: canceled 04-09, 335 of 365 days unused: 100.00 × 335 / 365 = 91.780… → 91.78 credit.
-    let got: Vec<(&str, &str, &str)> =
-        invoices.iter().map(|i| (i["number"].as_str().unwrap_or(""), i["total"]["amount"].as_str().unwrap_or(""), i["status"].as_str().unwrap_or(""))).collect();
+    let got: Vec<(&str, &str, &str)> = invoices
+        .iter()
+        .map(|i| {
+            (
+                i["number"].as_str().unwrap_or(""),
+                i["total"]["amount"].as_str().unwrap_or(""),
+                i["status"].as_str().unwrap_or(""),
+            )
+        })
+        .collect();
     assert_eq!(got, vec![("LD-000002", "-91.78", "PAID"), ("LD-000001", "100.00", "PAID")]);
 }
 
@@ -418,7 +464,7 @@ async fn r15_grace_period_is_configurable() {
     // The March invoice is due 05-01; on 05-02 it is overdue and, with no grace, disabling.
     app.clock.set_date(date(2026, 5, 2));
     let report = run::run_billing(&state, date(2026, 5, 2)).await.expect("run");
-    assert_eq!((report.marked_overdue, report.disabled_for_payment), (2, 1), "{report}");
+    assert_eq!((report.marked_overdue, report.disabled_for_payment), (1, 1), "{report}");
     let sub = subscription(&app, &shop.org.admin, &sub).await;
     assert_eq!(sub["disabledReason"], "PAYMENT_NOT_CURRENT");
 }
@@ -467,7 +513,8 @@ async fn r33_concurrent_runs_on_two_instances_issue_once() {
     app.buy(&shop.org.admin, &shop.per_license, "MONTHLY", Some(4), &shop.profile).await;
     let other = TestApp::on_database(&app.database_url, date(2026, 4, 1)).await;
     app.clock.set_date(date(2026, 4, 1));
-    let (a, b) = tokio::join!(run::run_billing(&app.state, date(2026, 4, 1)), run::run_billing(&other.state, date(2026, 4, 1)));
+    let (a, b) =
+        tokio::join!(run::run_billing(&app.state, date(2026, 4, 1)), run::run_billing(&other.state, date(2026, 4, 1)));
     let (a, b) = (a.expect("a"), b.expect("b"));
     assert_eq!(a.invoices_issued + b.invoices_issued, 1, "{a} / {b}");
     assert_eq!(a.renewals + b.renewals, 1);
@@ -512,5 +559,50 @@ async fn r36_billing_run_events_have_no_actor_and_no_card_data() {
         let text = format!("{:?}{:?}", e.before, e.after);
         assert!(!text.contains("4242424242424242") && !text.contains("\"123\""), "{text}");
     }
-    let _unused: Option<NaiveDate> = None;
+}
+
+/// R31, R33: a charge written late for a month already invoiced (e.g. a
+/// renewal retried after a failed run) is not lost: it goes on the profile's
+/// next invoice.
+#[tokio::test]
+async fn r33_a_late_charge_for_an_invoiced_month_goes_on_the_next_invoice() {
+    let app = TestApp::spawn().await;
+    let shop = app.shop().await;
+    app.buy(&shop.org.admin, &shop.per_license, "MONTHLY", Some(1), &shop.profile).await;
+    app.bill(date(2026, 4, 1)).await;
+    // A 7.00 charge dated 2026-03-31, written after March was invoiced.
+    let first = entity::charge::Entity::find().one(&app.db).await.expect("query").expect("charge");
+    let mut late: entity::charge::ActiveModel = first.into();
+    late.id = Set(uuid::Uuid::now_v7());
+    late.charge_date = Set(date(2026, 3, 31));
+    late.amount_minor = Set(700);
+    late.dedupe_key = Set(None);
+    late.invoice_id = Set(None);
+    late.insert(&app.db).await.expect("late charge");
+    let report = app.bill(date(2026, 4, 2)).await;
+    assert_eq!(report.invoices_issued, 0, "April has not ended");
+    app.bill(date(2026, 5, 1)).await;
+    let invoices = app.all_invoices(&shop.org.admin, date(2026, 1, 1), date(2026, 12, 31)).await;
+    // April: the late 7.00 + the 04-01 renewal 10.00 = 17.00.
+    let got: Vec<(&str, &str, usize)> = invoices
+        .iter()
+        .map(|i| {
+            (
+                i["number"].as_str().unwrap_or(""),
+                i["total"]["amount"].as_str().unwrap_or(""),
+                i["lines"].as_array().map_or(0, Vec::len),
+            )
+        })
+        .collect();
+    assert_eq!(got, vec![("LD-000002", "17.00", 2), ("LD-000001", "10.00", 1)]);
+    assert_eq!(
+        entity::charge::Entity::find()
+            .filter(entity::charge::Column::InvoiceId.is_null())
+            .all(&app.db)
+            .await
+            .expect("q")
+            .len(),
+        1,
+        "only May's renewal waits"
+    );
 }

@@ -64,8 +64,30 @@ impl TestApp {
 
     /// Another instance on the same database: its own pool, its own router.
     pub async fn on_database(url: &str, today: NaiveDate) -> TestApp {
-        let config = Config::for_tests(url);
-        let database = db::connect(url).await.expect("connect");
+        Self::build(url, today, None).await
+    }
+
+    /// An instance whose database connection counts every SQL statement it runs.
+    pub async fn with_statement_counter(url: &str, counter: Arc<std::sync::atomic::AtomicUsize>) -> TestApp {
+        Self::build(url, NaiveDate::from_ymd_opt(2026, 3, 1).expect("date"), Some(counter)).await
+    }
+
+    async fn build(url: &str, today: NaiveDate, counter: Option<Arc<std::sync::atomic::AtomicUsize>>) -> TestApp {
+        let mut config = Config::for_tests(url);
+        if counter.is_some() {
+            // Debug builds on a busy CI machine are slow: give each batch a wide
+            // window so that counting statements measures batching, not timing.
+            config.dataloader_delay_ms = 100;
+        }
+        let mut database = db::connect(url).await.expect("connect");
+        if let Some(counter) = counter {
+            database.set_metric_callback(move |info| {
+                counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                if std::env::var("LD_TRACE_SQL").is_ok() {
+                    eprintln!("SQL: {}", &info.statement.sql.chars().take(90).collect::<String>());
+                }
+            });
+        }
         db::migrate(&database).await.expect("migrate");
         let clock = ManualClock::at_date(today);
         let secret = config.jwt_secret.clone().expect("secret");

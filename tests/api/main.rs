@@ -4,7 +4,13 @@
 
 mod helpers;
 
+mod authz;
 mod billing_profiles;
-mod foundation;
+mod billing_run;
+mod concurrency;
 mod demo;
+mod foundation;
+mod invoices;
 mod licensing;
+mod no_n_plus_one;
+mod self_service;

@@ -1,0 +1,659 @@
+//! Self-service purchases and the admins' read-only view (issue 5, SPEC §6:
+//! R24–R27, with R29, R32, R35, R36). Source: seeds/004 "Manage self-service
+//! purchases (Users)".
+
+use serde_json::{Value, json};
+
+use crate::authz::{
+    ASSIGN, AUDIT, AUTO_RENEW, CANCEL, LIST, MOVE, POLICY, QUANTITY, STATE, UNASSIGN, VIEW, allowed, attempt, ids,
+    outcome, snapshot,
+};
+use crate::helpers::*;
+
+const CREATE_PROFILE: &str = "mutation($i: CreateBillingProfileInput!) { createBillingProfile(input: $i) { id isSelfService owner { id } currency } }";
+const ADD_METHOD: &str = "mutation($p: ID!, $i: PaymentMethodInput!) { addPaymentMethod(billingProfileId: $p, input: $i) \
+    { id kind brand last4 isCurrent } }";
+const REPLACE_METHOD: &str = "mutation($p: ID!, $i: PaymentMethodInput!) { replacePaymentMethod(billingProfileId: $p, input: $i) \
+    { id kind brand last4 isCurrent } }";
+const UPDATE_METHOD: &str = "mutation($m: ID!, $i: UpdatePaymentMethodInput!) { updatePaymentMethod(paymentMethodId: $m, input: $i) \
+    { id expirationYear } }";
+const PROFILE: &str =
+    "query($id: ID!) { billingProfile(id: $id) { id isSelfService paymentMethod { id kind brand last4 } } }";
+const UPDATE_PROFILE: &str =
+    "mutation($id: ID!, $i: UpdateBillingProfileInput!) { updateBillingProfile(id: $id, input: $i) { id name } }";
+const PROFILES: &str = "{ billingProfiles(first: 100) { totalCount nodes { id } } }";
+const BUY: &str = "mutation($i: PurchaseSubscriptionInput!) { purchaseSubscription(input: $i) \
+    { id status quantity channel isSelfService purchaser { id } billingProfile { id } } }";
+/// What R27 lets admins see: product, purchaser name, licenses purchased,
+/// expiry date, purchase price and assigned users.
+const READ_ONLY_VIEW: &str = "query($id: ID!) { subscription(id: $id) { id status isSelfService channel product { name } \
+    purchaser { id name } quantity termEndDate unitPrice { amount currency } assignedUsers { id name } } }";
+const SELF_SERVICE_LIST: &str = "{ subscriptions(filter: {selfService: true}, first: 100) \
+    { totalCount nodes { id isSelfService purchaser { id name } quantity } } }";
+
+fn purchase(product: &str, quantity: Option<i64>, profile: &str, channel: &str) -> Value {
+    json!({"i": {"productId": product, "term": "MONTHLY", "quantity": quantity, "billingProfileId": profile, "channel": channel}})
+}
+
+/// A self-service purchase by `token` (R25).
+async fn buy_self_service(app: &TestApp, token: &str, product: &str, quantity: i64, profile: &str) -> String {
+    let data = app.ok(token, BUY, purchase(product, Some(quantity), profile, "SELF_SERVICE")).await;
+    assert_eq!(data["purchaseSubscription"]["channel"], "SELF_SERVICE", "R9");
+    data["purchaseSubscription"]["id"].as_str().expect("id").to_owned()
+}
+
+/// Every change one can make to a subscription, with inputs that would be
+/// accepted from the purchaser: (operation, query, variables).
+fn changes(sub: &str, free_user: &str, holder: &str, profile: &str) -> Vec<(&'static str, &'static str, Value)> {
+    vec![
+        ("changeLicenseQuantity", QUANTITY, json!({"s": sub, "q": 110})),
+        ("assignLicenses", ASSIGN, json!({"s": sub, "u": [free_user]})),
+        ("unassignLicenses", UNASSIGN, json!({"s": sub, "u": [holder]})),
+        ("cancelSubscription", CANCEL, json!({"s": sub, "r": "OTHER", "f": "not mine to cancel"})),
+        ("setAutoRenew", AUTO_RENEW, json!({"s": sub, "a": false})),
+        ("changeSubscriptionBillingProfile", MOVE, json!({"s": sub, "p": profile})),
+    ]
+}
+
+fn names(users: &Value) -> Vec<String> {
+    let mut names: Vec<String> =
+        users.as_array().expect("users").iter().filter_map(|u| u["name"].as_str().map(str::to_owned)).collect();
+    names.sort();
+    names
+}
+
+/// Seed 004 as one end-to-end walkthrough over HTTP: a user buys, views their
+/// subscriptions filtered to self-service, raises 100 → 105 licenses, finds
+/// and assigns two colleagues, unassigns one, replaces their card, views the
+/// invoices of the past 6 months and cancels with a reason and feedback; the
+/// global and billing admins meanwhile see it all read-only and are refused
+/// every change.
+#[tokio::test]
+async fn seed_004_self_service_walkthrough_end_to_end() {
+    let app = TestApp::spawn().await;
+    let org = app.register_org("Contoso", "US").await;
+    let publisher = app.register_publisher("Fabrikam").await;
+    let product = app
+        .product(
+            &publisher,
+            "Team Board",
+            "PER_LICENSE",
+            &[("MONTHLY", "USD", "10.00"), ("ANNUAL", "USD", "100.00")],
+            None,
+            true,
+        )
+        .await;
+    let billing_admin = app.user(&org, "Bill Admin", &["BILLING_ADMIN"]).await;
+    let purchaser = app.user(&org, "Pat Purchaser", &[]).await;
+    let alice = app.user(&org, "Colleague Alice", &[]).await;
+    let bob = app.user(&org, "Colleague Bob", &[]).await;
+    app.user(&org, "Carol Other", &[]).await;
+    let org_profile = app.billing_profile(&org.admin, "US", Some(CARD_OK)).await;
+
+    // R10: the global admin accepts the customer agreement for the organization.
+    app.accept_agreement(&org.admin).await;
+
+    // R25, R28: the user's own billing profile, then their card (R29).
+    let input = json!({"i": {"name": "Pat's card", "contactName": "Pat Purchaser", "contactEmail": "pat@example.test",
+        "billToAddress": address("US"), "selfService": true}});
+    let profile = app.ok(&purchaser.token, CREATE_PROFILE, input).await["createBillingProfile"].clone();
+    assert_eq!(profile["isSelfService"], true, "R28: a user's own profile");
+    assert_eq!(profile["owner"]["id"], purchaser.id.as_str(), "R25: it belongs to the buyer");
+    let profile = profile["id"].as_str().expect("id").to_owned();
+    let first_card = app.ok(&purchaser.token, ADD_METHOD, json!({"p": profile, "i": card(CARD_OK, "US")})).await;
+    assert_eq!(first_card["addPaymentMethod"]["last4"], "4242");
+
+    // Buy 100 licenses self-service (R25): the buyer is the purchaser.
+    let bought = app.ok(&purchaser.token, BUY, purchase(&product, Some(100), &profile, "SELF_SERVICE")).await;
+    let bought = &bought["purchaseSubscription"];
+    assert_eq!(bought["status"], "PENDING_ACTIVATION", "R12");
+    assert_eq!(bought["isSelfService"], true);
+    assert_eq!(bought["purchaser"]["id"], purchaser.id.as_str(), "R25: the buyer is the purchaser");
+    assert_eq!(bought["billingProfile"]["id"], profile.as_str(), "R25: paid from their own profile");
+    let sub = bought["id"].as_str().expect("id").to_owned();
+    let charged: Vec<i64> = app.charges_of(&sub).await.into_iter().map(|(_, amount)| amount).collect();
+    assert_eq!(charged, vec![100_000], "R30: 100 × 10.00 for the first term");
+
+    // The publisher activates it in its portal (R14).
+    app.activate(&publisher, &sub).await;
+
+    // View your subscriptions: Billing > Your products, filter Self-service (R26).
+    let mine = app.ok(&purchaser.token, SELF_SERVICE_LIST, json!({})).await;
+    assert_eq!(mine["subscriptions"]["totalCount"], 1, "R26: the purchaser lists their self-service purchase");
+    assert_eq!(mine["subscriptions"]["nodes"][0]["id"], sub.as_str());
+    assert_eq!(mine["subscriptions"]["nodes"][0]["purchaser"]["id"], purchaser.id.as_str());
+
+    // Buy more licenses: the new total, 100 + 5 → 105 (R18, R26).
+    let more = app.ok(&purchaser.token, QUANTITY, json!({"s": sub, "q": 105})).await;
+    assert_eq!(more["changeLicenseQuantity"]["quantity"], 105, "R18: the input is the new total");
+    let charged: Vec<i64> = app.charges_of(&sub).await.into_iter().map(|(_, amount)| amount).collect();
+    assert_eq!(charged, vec![100_000, 5_000], "R30: 5 added licenses for the whole (remaining) term");
+
+    // "Begin typing a name" (R23), then assign to two colleagues (R19, R26).
+    let search = "query($s: String) { users(search: $s, first: 20) { totalCount nodes { id name } } }";
+    let found = app.ok(&purchaser.token, search, json!({"s": "Colleague"})).await;
+    assert_eq!(names(&found["users"]["nodes"]), vec!["Colleague Alice", "Colleague Bob"], "R23");
+    let colleagues: Vec<String> = found["users"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .filter_map(|u| u["id"].as_str().map(str::to_owned))
+        .collect();
+    let assigned = app.ok(&purchaser.token, ASSIGN, json!({"s": sub, "u": colleagues})).await;
+    assert_eq!(assigned["assignLicenses"]["subscription"]["assigned"], 2, "R19, R26");
+    let licenses = app.ok(&alice.token, "{ myLicenses { subscriptionId } }", json!({})).await;
+    assert_eq!(licenses["myLicenses"][0]["subscriptionId"], sub.as_str(), "R22: the colleague sees the license");
+
+    // Unassign one (R20, R26).
+    let unassigned = app.ok(&purchaser.token, UNASSIGN, json!({"s": sub, "u": [alice.id]})).await;
+    assert_eq!(unassigned["unassignLicenses"]["subscription"]["assigned"], 1, "R20");
+
+    // Meanwhile: the admins' read-only view (R27), and every change refused.
+    for (label, token) in [("GLOBAL_ADMIN", org.admin.as_str()), ("BILLING_ADMIN", billing_admin.token.as_str())] {
+        let view = app.ok(token, READ_ONLY_VIEW, json!({"id": sub})).await["subscription"].clone();
+        assert_eq!(view["product"]["name"], "Team Board", "R27: {label} sees the product");
+        assert_eq!(view["purchaser"]["name"], "Pat Purchaser", "R27: {label} sees the purchaser's name");
+        assert_eq!(view["quantity"], 105, "R27: {label} sees the licenses purchased");
+        assert_eq!(view["termEndDate"], "2026-04-01", "R27: {label} sees the expiry date");
+        assert_eq!(view["unitPrice"], json!({"amount": "10.00", "currency": "USD"}), "R27: {label} sees the price");
+        assert_eq!(names(&view["assignedUsers"]), vec!["Colleague Bob"], "R27: {label} sees the assigned users");
+        let listed = app.ok(token, SELF_SERVICE_LIST, json!({})).await;
+        assert_eq!(ids(&listed["subscriptions"]), vec![sub.clone()], "R27: {label} filters to self-service purchases");
+        let org_only = app.ok(token, LIST, json!({"f": {"selfService": false}})).await;
+        assert!(!ids(&org_only["subscriptions"]).contains(&sub), "R27: selfService: false leaves it out");
+        for (operation, query, variables) in changes(&sub, &alice.id, &bob.id, &org_profile) {
+            let before = snapshot(&app, &org.admin, &sub).await;
+            let result = attempt(&app, Some(token), query, variables).await;
+            assert_eq!(outcome(&result), "FORBIDDEN", "R27: {label} {operation} on a self-service subscription");
+            assert_eq!(snapshot(&app, &org.admin, &sub).await, before, "R27: {label} {operation} changed nothing");
+        }
+    }
+
+    // Replace the card (R26, R29): the new card pays for the profile's subscriptions.
+    let replaced =
+        app.ok(&purchaser.token, REPLACE_METHOD, json!({"p": profile, "i": card("5555555555554444", "US")})).await;
+    assert_eq!(replaced["replacePaymentMethod"]["brand"], "MASTERCARD");
+    assert_eq!(replaced["replacePaymentMethod"]["last4"], "4444");
+    let current = app.ok(&purchaser.token, PROFILE, json!({"id": profile})).await;
+    assert_eq!(current["billingProfile"]["paymentMethod"]["last4"], "4444", "R29: the replacement is current");
+
+    // View your invoices for the past 6 months (R26, R32): the billing run issues March's on April 1.
+    app.bill(date(2026, 4, 1)).await;
+    let page = app.invoice_page(&purchaser.token, json!({"period": "PAST_6_MONTHS"}), Some(100), None).await;
+    assert_eq!(page["totalCount"], 1, "R32: the purchaser's invoice: {page}");
+    let invoice = &page["edges"][0]["node"];
+    assert_eq!(invoice["billingProfile"]["id"], profile.as_str(), "R25: invoiced on the purchaser's profile");
+    assert_eq!(invoice["total"]["amount"], "1050.00", "R30, R31: 1000.00 + 50.00");
+    assert_eq!(invoice["status"], "PAID", "R31: charged to the purchaser's card at issue");
+    assert!(
+        invoice["paymentMethod"].as_str().unwrap_or("").contains("4444"),
+        "R29: the replacement card paid: {invoice}"
+    );
+
+    // Cancel with a reason and feedback (R26, R35).
+    let cancel = "mutation($s: ID!, $f: String) { cancelSubscription(subscriptionId: $s, reason: TOO_EXPENSIVE, feedback: $f) \
+        { status disabledReason cancelReason cancelFeedback } }";
+    let canceled = app.ok(&purchaser.token, cancel, json!({"s": sub, "f": "We went back to the whiteboard."})).await;
+    assert_eq!(
+        canceled["cancelSubscription"],
+        json!({"status": "DISABLED", "disabledReason": "CANCELED", "cancelReason": "TOO_EXPENSIVE",
+            "cancelFeedback": "We went back to the whiteboard."}),
+        "R35"
+    );
+    assert_eq!(
+        app.err(Some(&purchaser.token), QUANTITY, json!({"s": sub, "q": 106})).await,
+        "SUBSCRIPTION_DISABLED",
+        "R16: disabled is final"
+    );
+    let view = app.ok(&billing_admin.token, READ_ONLY_VIEW, json!({"id": sub})).await;
+    assert_eq!(view["subscription"]["status"], "DISABLED", "R27: admins still see it");
+}
+
+/// R24: admins set the policy per product (default allowed); a disallowed
+/// product cannot be bought self-service, a non-eligible one never; the policy
+/// affects future purchases only, and only this organization's.
+#[tokio::test]
+async fn r24_self_service_policy_governs_future_purchases_only() {
+    let app = TestApp::spawn().await;
+    let shop = app.shop().await;
+    let product = shop.per_license.as_str();
+    let billing_admin = app.user(&shop.org, "Bill Admin", &["BILLING_ADMIN"]).await;
+    let license_admin = app.user(&shop.org, "Lisa Admin", &["LICENSE_ADMIN"]).await;
+    let purchaser = app.user(&shop.org, "Pat Purchaser", &[]).await;
+    let colleague = app.user(&shop.org, "Colleague Alice", &[]).await;
+    let other = app.register_org("Northwind", "US").await;
+    let profile = app.personal_profile(&purchaser.token, "US", CARD_OK).await;
+    let not_eligible = app
+        .product(&shop.publisher, "Enterprise Suite", "PER_LICENSE", &[("MONTHLY", "USD", "30.00")], None, false)
+        .await;
+
+    assert_eq!(allowed(&app, &purchaser.token, product).await, true, "R24: allowed by default");
+    for (label, token) in [("LICENSE_ADMIN", license_admin.token.as_str()), ("USER", purchaser.token.as_str())] {
+        let result = attempt(&app, Some(token), POLICY, json!({"p": product, "a": false})).await;
+        assert_eq!(outcome(&result), "FORBIDDEN", "R24: {label} does not set the policy");
+        assert_eq!(allowed(&app, &purchaser.token, product).await, true, "R24: unchanged after {label}");
+    }
+
+    let existing = buy_self_service(&app, &purchaser.token, product, 10, &profile).await;
+    app.activate(&shop.publisher, &existing).await;
+
+    // The global admin forbids it.
+    let set = app.ok(&shop.org.admin, POLICY, json!({"p": product, "a": false})).await;
+    assert_eq!(set["setSelfServicePolicy"]["selfServiceAllowed"], false, "R24");
+    for token in [&purchaser.token, &billing_admin.token, &shop.org.admin] {
+        assert_eq!(allowed(&app, token, product).await, false, "R24: products show the organization's policy");
+    }
+    let listed = app
+        .ok(
+            &purchaser.token,
+            "{ products(filter: {selfServiceEligible: true}) { nodes { id selfServiceAllowed } } }",
+            json!({}),
+        )
+        .await;
+    let node = listed["products"]["nodes"].as_array().expect("nodes").iter().find(|n| n["id"] == product).cloned();
+    assert_eq!(node.expect("listed")["selfServiceAllowed"], false, "R24: in the catalog list too");
+    assert_eq!(allowed(&app, &other.admin, product).await, true, "R24: per organization");
+
+    let (subscriptions, charges) = (app.count("subscriptions").await, app.count("charges").await);
+    let refused = app.err(Some(&purchaser.token), BUY, purchase(product, Some(5), &profile, "SELF_SERVICE")).await;
+    assert_eq!(refused, "SELF_SERVICE_NOT_ALLOWED", "R24: a disallowed product");
+    assert_eq!(
+        (app.count("subscriptions").await, app.count("charges").await),
+        (subscriptions, charges),
+        "nothing bought"
+    );
+
+    // A change affects future purchases only: the existing one keeps working.
+    let more = app.ok(&purchaser.token, QUANTITY, json!({"s": existing, "q": 12})).await;
+    assert_eq!(more["changeLicenseQuantity"]["quantity"], 12, "R24: existing self-service subscriptions keep working");
+    app.ok(&purchaser.token, ASSIGN, json!({"s": existing, "u": [colleague.id]})).await;
+    app.ok(&purchaser.token, AUTO_RENEW, json!({"s": existing, "a": false})).await;
+    let state = app.ok(&shop.org.admin, STATE, json!({"id": existing})).await;
+    assert_eq!(state["subscription"]["status"], "ACTIVE");
+    assert_eq!(state["subscription"]["assigned"], 1);
+    // The policy is about self-service: the organization itself still buys the product.
+    app.buy(&shop.org.admin, product, "MONTHLY", Some(1), &shop.profile).await;
+
+    // The billing admin allows it again.
+    app.ok(&billing_admin.token, POLICY, json!({"p": product, "a": true})).await;
+    assert_eq!(allowed(&app, &purchaser.token, product).await, true, "R24");
+    buy_self_service(&app, &purchaser.token, product, 5, &profile).await;
+
+    // Not eligible: never, whatever the policy (R24).
+    let (subscriptions, charges) = (app.count("subscriptions").await, app.count("charges").await);
+    for (name, id, quantity) in
+        [("Enterprise Suite", not_eligible.as_str(), Some(5)), ("Site App", shop.flat.as_str(), None)]
+    {
+        let refused = app.err(Some(&purchaser.token), BUY, purchase(id, quantity, &profile, "SELF_SERVICE")).await;
+        assert_eq!(refused, "NOT_SELF_SERVICE_ELIGIBLE", "R24: {name} is not eligible");
+    }
+    assert_eq!(
+        (app.count("subscriptions").await, app.count("charges").await),
+        (subscriptions, charges),
+        "nothing bought"
+    );
+}
+
+/// R25 bad input: paying with an org profile (without a role: NOT_FOUND; with
+/// one: FORBIDDEN, self-service is paid from the buyer's own profile), a
+/// personal profile without a card or with check/wire, someone else's
+/// profile, people of another organization, 21 users — typed errors, nothing changed.
+#[tokio::test]
+async fn r25_self_service_bad_input_is_typed_and_changes_nothing() {
+    let app = TestApp::spawn().await;
+    let shop = app.shop().await;
+    let product = shop.per_license.as_str();
+    let purchaser = app.user(&shop.org, "Pat Purchaser", &[]).await;
+    let stranger = app.user(&shop.org, "Sam Stranger", &[]).await;
+    let contributor = app.user(&shop.org, "Connie Contributor", &[]).await;
+    app.grant_role(&shop.org.admin, &shop.profile, &contributor.id, "CONTRIBUTOR").await;
+    let other = app.register_org("Northwind", "US").await;
+    let foreigner = app.user(&other, "Nora Northwind", &[]).await;
+    let profile = app.personal_profile(&purchaser.token, "US", CARD_OK).await;
+    let cardless = app.profile_without_card(&purchaser.token).await;
+
+    let cases: [(&str, &str, Value, &str, &str); 8] = [
+        (
+            "USER",
+            &stranger.token,
+            purchase(product, Some(5), &shop.profile, "SELF_SERVICE"),
+            "NOT_FOUND",
+            "R2/R25: an org profile they hold no role on",
+        ),
+        (
+            "USER",
+            &stranger.token,
+            purchase(product, Some(5), &shop.profile, "DIRECT"),
+            "NOT_FOUND",
+            "R2: an org profile they hold no role on",
+        ),
+        (
+            "CONTRIBUTOR",
+            &contributor.token,
+            purchase(product, Some(5), &shop.profile, "SELF_SERVICE"),
+            "FORBIDDEN",
+            "R25: self-service is paid from the buyer's own profile",
+        ),
+        (
+            "USER",
+            &purchaser.token,
+            purchase(product, Some(5), &profile, "DIRECT"),
+            "FORBIDDEN",
+            "R1/R25: a user's own profile pays for self-service purchases only",
+        ),
+        (
+            "USER",
+            &stranger.token,
+            purchase(product, Some(5), &profile, "SELF_SERVICE"),
+            "NOT_FOUND",
+            "R26: someone else's own profile",
+        ),
+        (
+            "USER",
+            &purchaser.token,
+            purchase(product, Some(0), &profile, "SELF_SERVICE"),
+            "VALIDATION_FAILED",
+            "R5: at least 1",
+        ),
+        (
+            "USER",
+            &purchaser.token,
+            purchase(product, Some(5), &cardless, "SELF_SERVICE"),
+            "VALIDATION_FAILED",
+            "R12/R25: a card on the profile",
+        ),
+        (
+            "USER",
+            &purchaser.token,
+            purchase(&uuid::Uuid::new_v4().to_string(), Some(5), &profile, "SELF_SERVICE"),
+            "NOT_FOUND",
+            "an unknown product",
+        ),
+    ];
+    for (label, token, input, want, rule) in cases {
+        let (subscriptions, charges) = (app.count("subscriptions").await, app.count("charges").await);
+        assert_eq!(app.err(Some(token), BUY, input).await, want, "{label}: {rule}");
+        assert_eq!(
+            (app.count("subscriptions").await, app.count("charges").await),
+            (subscriptions, charges),
+            "{rule}: nothing bought"
+        );
+    }
+
+    // R25, R29: cards only on a user's own profile.
+    let methods = app.count("payment_methods").await;
+    let before = app.ok(&purchaser.token, PROFILE, json!({"id": profile})).await;
+    for query in [ADD_METHOD, REPLACE_METHOD] {
+        let response =
+            app.gql(Some(&purchaser.token), query, json!({"p": profile, "i": {"kind": "CHECK_OR_WIRE"}})).await;
+        assert_eq!(
+            response["errors"][0]["extensions"]["code"], "VALIDATION_FAILED",
+            "R25: no check or wire: {response}"
+        );
+        assert_eq!(response["errors"][0]["extensions"]["field"], "kind", "{response}");
+    }
+    assert_eq!(app.count("payment_methods").await, methods, "R25: no method added");
+    assert_eq!(app.ok(&purchaser.token, PROFILE, json!({"id": profile})).await, before, "R29: the card stays current");
+
+    // The purchaser's own subscription: bad license changes.
+    let sub = buy_self_service(&app, &purchaser.token, product, 5, &profile).await;
+    app.activate(&shop.publisher, &sub).await;
+    let teammates = app.users(&shop.org, "Teammate", 21).await;
+    let teammate_ids: Vec<&str> = teammates.iter().map(|p| p.id.as_str()).collect();
+    let long_feedback = "x".repeat(1001);
+    let cases: [(&str, &str, Value, &str); 8] = [
+        ("a user of another organization", ASSIGN, json!({"s": sub, "u": [foreigner.id]}), "USER_NOT_IN_ORGANIZATION"),
+        ("21 users at once", ASSIGN, json!({"s": sub, "u": teammate_ids}), "TOO_MANY_USERS"),
+        ("6 users for 5 licenses", ASSIGN, json!({"s": sub, "u": &teammate_ids[..6]}), "INSUFFICIENT_LICENSES"),
+        ("21 users at once", UNASSIGN, json!({"s": sub, "u": teammate_ids}), "TOO_MANY_USERS"),
+        ("quantity 0", QUANTITY, json!({"s": sub, "q": 0}), "VALIDATION_FAILED"),
+        ("quantity -1", QUANTITY, json!({"s": sub, "q": -1}), "VALIDATION_FAILED"),
+        (
+            "feedback over 1000 characters",
+            CANCEL,
+            json!({"s": sub, "r": "OTHER", "f": long_feedback}),
+            "VALIDATION_FAILED",
+        ),
+        ("an org profile they hold no role on", MOVE, json!({"s": sub, "p": shop.profile}), "NOT_FOUND"),
+    ];
+    for (what, query, variables, want) in cases {
+        let before = snapshot(&app, &shop.org.admin, &sub).await;
+        assert_eq!(app.err(Some(&purchaser.token), query, variables).await, want, "R19/R18/R35/R28: {what}");
+        assert_eq!(snapshot(&app, &shop.org.admin, &sub).await, before, "{what}: nothing changed");
+    }
+}
+
+impl TestApp {
+    /// A user's own profile without a payment method.
+    async fn profile_without_card(&self, token: &str) -> String {
+        let input = json!({"i": {"name": "No card yet", "contactName": "Pat Payer", "contactEmail": "pat@example.test",
+            "billToAddress": address("US"), "selfService": true}});
+        self.ok(token, CREATE_PROFILE, input).await["createBillingProfile"]["id"].as_str().expect("id").to_owned()
+    }
+}
+
+/// A self-service purchase ready for the isolation tests: 10 licenses, active,
+/// one colleague assigned, March invoiced.
+struct Purchase {
+    shop: Shop,
+    purchaser: Person,
+    colleague: Person,
+    profile: String,
+    method: String,
+    sub: String,
+    invoice: String,
+}
+
+async fn a_purchase(app: &TestApp) -> Purchase {
+    let shop = app.shop().await;
+    let purchaser = app.user(&shop.org, "Pat Purchaser", &[]).await;
+    let colleague = app.user(&shop.org, "Colleague Alice", &[]).await;
+    let profile = app.personal_profile(&purchaser.token, "US", CARD_OK).await;
+    let sub = buy_self_service(app, &purchaser.token, &shop.per_license, 10, &profile).await;
+    app.activate(&shop.publisher, &sub).await;
+    app.ok(&purchaser.token, ASSIGN, json!({"s": sub, "u": [colleague.id]})).await;
+    let method =
+        app.ok(&purchaser.token, PROFILE, json!({"id": profile})).await["billingProfile"]["paymentMethod"]["id"]
+            .as_str()
+            .expect("method")
+            .to_owned();
+    app.bill(date(2026, 4, 1)).await;
+    let page = app.invoice_page(&purchaser.token, json!({"period": "PAST_6_MONTHS"}), Some(100), None).await;
+    let invoice = page["edges"][0]["node"]["id"].as_str().expect("the purchaser's invoice").to_owned();
+    Purchase { shop, purchaser, colleague, profile, method, sub, invoice }
+}
+
+/// Issue 5 §5 (R3, R26): another plain user of the same organization — and a
+/// LICENSE_ADMIN, and another organization's admin — can neither see nor
+/// change someone else's self-service subscription, billing profile, card or
+/// invoices: NOT_FOUND, and nothing in their lists.
+#[tokio::test]
+async fn r26_another_user_can_neither_see_nor_change_a_self_service_purchase() {
+    let app = TestApp::spawn().await;
+    let p = a_purchase(&app).await;
+    let nosy = app.user(&p.shop.org, "Nosy Neighbour", &[]).await;
+    let license_admin = app.user(&p.shop.org, "Lisa Admin", &["LICENSE_ADMIN"]).await;
+    let other = app.register_org("Northwind", "US").await;
+    let spare = app.user(&p.shop.org, "Spare Seat", &[]).await;
+    let admin = p.shop.org.admin.as_str();
+    let not_found = |label: &str, what: &str, result: Result<Value, String>| {
+        assert_eq!(outcome(&result), "NOT_FOUND", "R3/R26: {label} {what}: {result:?}");
+    };
+    for (label, token) in [
+        ("another plain USER", nosy.token.as_str()),
+        ("LICENSE_ADMIN", license_admin.token.as_str()),
+        ("OTHER_ORG_ADMIN", other.admin.as_str()),
+    ] {
+        // The subscription.
+        not_found(label, "subscription(id)", attempt(&app, Some(token), VIEW, json!({"id": p.sub})).await);
+        for (operation, query, variables) in changes(&p.sub, &spare.id, &p.colleague.id, &p.profile) {
+            let before = snapshot(&app, admin, &p.sub).await;
+            not_found(label, operation, attempt(&app, Some(token), query, variables).await);
+            assert_eq!(snapshot(&app, admin, &p.sub).await, before, "{label} {operation}: nothing changed");
+        }
+        // The billing profile and its card.
+        let methods = app.count("payment_methods").await;
+        let profile_before = app.ok(&p.purchaser.token, PROFILE, json!({"id": p.profile})).await;
+        not_found(label, "billingProfile(id)", attempt(&app, Some(token), PROFILE, json!({"id": p.profile})).await);
+        let rename = json!({"id": p.profile, "i": {"name": "Mine now"}});
+        not_found(label, "updateBillingProfile", attempt(&app, Some(token), UPDATE_PROFILE, rename).await);
+        for (what, query) in [("addPaymentMethod", ADD_METHOD), ("replacePaymentMethod", REPLACE_METHOD)] {
+            let input = json!({"p": p.profile, "i": card("5555555555554444", "US")});
+            not_found(label, what, attempt(&app, Some(token), query, input).await);
+        }
+        let edit = json!({"m": p.method, "i": {"expirationYear": 2031, "nameOnCard": "Mallory"}});
+        not_found(label, "updatePaymentMethod", attempt(&app, Some(token), UPDATE_METHOD, edit).await);
+        assert_eq!(app.count("payment_methods").await, methods, "{label}: no card added");
+        assert_eq!(
+            app.ok(&p.purchaser.token, PROFILE, json!({"id": p.profile})).await,
+            profile_before,
+            "{label}: the profile and card are unchanged"
+        );
+        // The invoice.
+        let invoice = "query($id: ID!) { invoice(id: $id) { id } }";
+        not_found(label, "invoice(id)", attempt(&app, Some(token), invoice, json!({"id": p.invoice})).await);
+        // Nothing in their lists.
+        let all = app.ok(token, LIST, json!({})).await;
+        assert!(!ids(&all["subscriptions"]).contains(&p.sub), "R26: {label} does not list it");
+        let self_service = app.ok(token, SELF_SERVICE_LIST, json!({})).await;
+        assert_eq!(self_service["subscriptions"]["totalCount"], 0, "R26/R27: {label} sees no self-service purchase");
+        let profiles = app.ok(token, PROFILES, json!({})).await;
+        assert!(!ids(&profiles["billingProfiles"]).contains(&p.profile), "R26: {label} does not list the profile");
+        let invoices = app.invoice_page(token, json!({"period": "PAST_6_MONTHS"}), Some(100), None).await;
+        let listed: Vec<&str> =
+            invoices["edges"].as_array().expect("edges").iter().filter_map(|e| e["node"]["id"].as_str()).collect();
+        assert!(!listed.contains(&p.invoice.as_str()), "R26: {label} does not list the invoice");
+    }
+    // The purchaser still sees and manages all of it.
+    app.ok(&p.purchaser.token, VIEW, json!({"id": p.sub})).await;
+    app.ok(&p.purchaser.token, "query($id: ID!) { invoice(id: $id) { id } }", json!({"id": p.invoice})).await;
+}
+
+/// R27 names GLOBAL_ADMIN and BILLING_ADMIN for the read-only view: a
+/// LICENSE_ADMIN, who views and assigns org subscriptions (R1), neither sees
+/// nor assigns self-service ones (only the purchaser assigns, R26).
+#[tokio::test]
+async fn r27_license_admins_do_not_see_self_service_subscriptions() {
+    let app = TestApp::spawn().await;
+    let p = a_purchase(&app).await;
+    let license_admin = app.user(&p.shop.org, "Lisa Admin", &["LICENSE_ADMIN"]).await;
+    let billing_admin = app.user(&p.shop.org, "Bill Admin", &["BILLING_ADMIN"]).await;
+    let spare = app.user(&p.shop.org, "Spare Seat", &[]).await;
+    let org_sub = app.buy(&p.shop.org.admin, &p.shop.per_license, "MONTHLY", Some(3), &p.shop.profile).await;
+    app.activate(&p.shop.publisher, &org_sub).await;
+
+    let seen = app.ok(&license_admin.token, LIST, json!({})).await;
+    assert_eq!(
+        ids(&seen["subscriptions"]),
+        vec![org_sub.clone()],
+        "R1: org subscriptions only, not the self-service one"
+    );
+    let filtered = app.ok(&license_admin.token, SELF_SERVICE_LIST, json!({})).await;
+    assert_eq!(filtered["subscriptions"]["totalCount"], 0, "R27: not for LICENSE_ADMIN");
+    assert_eq!(app.err(Some(&license_admin.token), VIEW, json!({"id": p.sub})).await, "NOT_FOUND", "R27");
+    let before = snapshot(&app, &p.shop.org.admin, &p.sub).await;
+    let assign = json!({"s": p.sub, "u": [spare.id]});
+    assert_eq!(
+        app.err(Some(&license_admin.token), ASSIGN, assign).await,
+        "NOT_FOUND",
+        "R26: only the purchaser assigns"
+    );
+    assert_eq!(snapshot(&app, &p.shop.org.admin, &p.sub).await, before, "nothing changed");
+    // The license admin still assigns org licenses (R1).
+    app.ok(&license_admin.token, ASSIGN, json!({"s": org_sub, "u": [spare.id]})).await;
+    // And the admins R27 names do see both.
+    for token in [p.shop.org.admin.as_str(), billing_admin.token.as_str()] {
+        let all = ids(&app.ok(token, LIST, json!({})).await["subscriptions"]);
+        assert!(all.contains(&p.sub) && all.contains(&org_sub), "R27: {all:?}");
+    }
+}
+
+/// R36, issue 5 §7: every self-service change writes an audit event that the
+/// organization's admins can read, with the purchaser as actor and no card data.
+#[tokio::test]
+async fn r36_every_self_service_change_is_audited_for_admins() {
+    let app = TestApp::spawn().await;
+    let shop = app.shop().await;
+    let billing_admin = app.user(&shop.org, "Bill Admin", &["BILLING_ADMIN"]).await;
+    let purchaser = app.user(&shop.org, "Pat Purchaser", &[]).await;
+    let nosy = app.user(&shop.org, "Nosy Neighbour", &[]).await;
+    let team = app.users(&shop.org, "Colleague", 2).await;
+    let publisher_id = app.ok(&shop.publisher.token, "{ me { id } }", json!({})).await["me"]["id"].clone();
+
+    let profile = app.personal_profile(&purchaser.token, "US", CARD_OK).await;
+    let method =
+        app.ok(&purchaser.token, PROFILE, json!({"id": profile})).await["billingProfile"]["paymentMethod"]["id"]
+            .as_str()
+            .expect("method")
+            .to_owned();
+    let edit = json!({"m": method, "i": {"expirationYear": 2031, "securityCode": "987"}});
+    app.ok(&purchaser.token, UPDATE_METHOD, edit).await;
+    app.ok(&purchaser.token, REPLACE_METHOD, json!({"p": profile, "i": card("5555555555554444", "US")})).await;
+    app.ok(&purchaser.token, UPDATE_PROFILE, json!({"id": profile, "i": {"name": "Pat's own"}})).await;
+    let sub = buy_self_service(&app, &purchaser.token, &shop.per_license, 10, &profile).await;
+    app.activate(&shop.publisher, &sub).await;
+    app.ok(&purchaser.token, QUANTITY, json!({"s": sub, "q": 12})).await;
+    app.ok(&purchaser.token, ASSIGN, json!({"s": sub, "u": [team[0].id, team[1].id]})).await;
+    app.ok(&purchaser.token, UNASSIGN, json!({"s": sub, "u": [team[0].id]})).await;
+    app.ok(&purchaser.token, AUTO_RENEW, json!({"s": sub, "a": false})).await;
+    app.ok(&purchaser.token, CANCEL, json!({"s": sub, "r": "MISSING_FEATURES", "f": "No dark mode"})).await;
+    app.ok(&shop.org.admin, POLICY, json!({"p": shop.per_license, "a": false})).await;
+
+    let actions_by = |events: &Value| -> Vec<(String, Value)> {
+        let mut rows: Vec<(String, Value)> = events["auditEvents"]["nodes"]
+            .as_array()
+            .expect("nodes")
+            .iter()
+            .map(|e| (e["action"].as_str().unwrap_or("").to_owned(), e["actor"]["id"].clone()))
+            .collect();
+        rows.sort_by(|a, b| a.0.cmp(&b.0));
+        rows
+    };
+    let me = json!(purchaser.id);
+    for (label, token) in [("GLOBAL_ADMIN", shop.org.admin.as_str()), ("BILLING_ADMIN", billing_admin.token.as_str())] {
+        let on_sub = app.ok(token, AUDIT, json!({"f": {"objectId": sub}})).await;
+        let mut want = vec![
+            ("subscription.activate".to_owned(), publisher_id.clone()),
+            ("subscription.assign_licenses".to_owned(), me.clone()),
+            ("subscription.cancel".to_owned(), me.clone()),
+            ("subscription.change_quantity".to_owned(), me.clone()),
+            ("subscription.purchase".to_owned(), me.clone()),
+            ("subscription.set_auto_renew".to_owned(), me.clone()),
+            ("subscription.unassign_licenses".to_owned(), me.clone()),
+        ];
+        want.sort_by(|a, b| a.0.cmp(&b.0));
+        assert_eq!(actions_by(&on_sub), want, "R36: {label} sees every change of the self-service subscription");
+        let on_profile = app.ok(token, AUDIT, json!({"f": {"objectId": profile}})).await;
+        assert_eq!(
+            actions_by(&on_profile),
+            vec![("billing_profile.create".to_owned(), me.clone()), ("billing_profile.update".to_owned(), me.clone())],
+            "R36: {label} sees the purchaser's profile changes"
+        );
+        let on_cards = app.ok(token, AUDIT, json!({"f": {"objectType": "payment_method"}})).await;
+        let mut cards = actions_by(&on_cards);
+        cards.retain(|(_, actor)| actor == &me);
+        assert_eq!(
+            cards,
+            vec![
+                ("payment_method.add".to_owned(), me.clone()),
+                ("payment_method.replace".to_owned(), me.clone()),
+                ("payment_method.update".to_owned(), me.clone()),
+            ],
+            "R36: {label} sees the purchaser's card changes"
+        );
+        let policy = app.ok(token, AUDIT, json!({"f": {"action": "self_service_policy.set"}})).await;
+        assert_eq!(
+            actions_by(&policy),
+            vec![("self_service_policy.set".to_owned(), json!(shop.org.admin_id))],
+            "R36: {label} sees the policy change"
+        );
+    }
+    let everything = app
+        .ok(&shop.org.admin, "{ auditEvents(first: 100) { nodes { action before after } } }", json!({}))
+        .await
+        .to_string();
+    for secret in [CARD_OK, "5555555555554444"] {
+        assert!(!everything.contains(secret), "R29/R36: no card number in the audit log");
+    }
+    assert_eq!(app.err(Some(&nosy.token), AUDIT, json!({})).await, "FORBIDDEN", "R36: admins only");
+}
