@@ -45,6 +45,7 @@ pub struct AppState {
     /// Key for card fingerprints (R29), derived from the server secret.
     pub card_key: Arc<Vec<u8>>,
     pub passwords: PasswordHasher,
+    pub login_limiter: crate::auth::rate_limit::LoginLimiter,
     pub clock: Arc<dyn Clock>,
     pub processor: Arc<dyn CardProcessor>,
 }
@@ -61,6 +62,7 @@ impl AppState {
             card_key: Arc::new(card_key),
             config: Arc::new(config),
             passwords: PasswordHasher::new()?,
+            login_limiter: Default::default(),
             clock,
         })
     }

@@ -3,5 +3,6 @@
 pub mod actor;
 pub mod jwt;
 pub mod password;
+pub mod rate_limit;
 
 pub use actor::{Actor, Caller, OrgActor, PublisherActor};

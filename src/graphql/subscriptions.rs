@@ -405,12 +405,10 @@ impl SubscriptionMutation {
         subscription_id: ID,
         user_ids: Vec<ID>,
     ) -> Result<AssignLicensesPayload> {
+        let actor = actor(ctx)?;
         let id = parse_id(&subscription_id, "subscription")?;
-        if user_ids.len() > licenses::MAX_USERS_PER_CALL {
-            return Err(AppError::TooManyUsers { max: licenses::MAX_USERS_PER_CALL }.into());
-        }
         let ids = user_ids_or_not_found(ctx, id, &user_ids).await?;
-        let outcome = licenses::assign(state(ctx)?, actor(ctx)?, id, &ids).await?;
+        let outcome = licenses::assign(state(ctx)?, actor, id, &ids).await?;
         Ok(AssignLicensesPayload {
             assigned_users: users_by_ids(ctx, &outcome.assigned).await?,
             already_assigned_users: users_by_ids(ctx, &outcome.already_assigned).await?,
@@ -425,12 +423,10 @@ impl SubscriptionMutation {
         subscription_id: ID,
         user_ids: Vec<ID>,
     ) -> Result<UnassignLicensesPayload> {
+        let actor = actor(ctx)?;
         let id = parse_id(&subscription_id, "subscription")?;
-        if user_ids.len() > licenses::MAX_USERS_PER_CALL {
-            return Err(AppError::TooManyUsers { max: licenses::MAX_USERS_PER_CALL }.into());
-        }
         let ids = user_ids_or_not_found(ctx, id, &user_ids).await?;
-        let outcome = licenses::unassign(state(ctx)?, actor(ctx)?, id, &ids).await?;
+        let outcome = licenses::unassign(state(ctx)?, actor, id, &ids).await?;
         Ok(UnassignLicensesPayload {
             unassigned_users: users_by_ids(ctx, &outcome.unassigned).await?,
             not_assigned_users: users_by_ids(ctx, &outcome.not_assigned).await?,
@@ -473,6 +469,11 @@ impl SubscriptionMutation {
 /// but only after the subscription itself has been checked (so a caller who
 /// cannot see the subscription still gets NOT_FOUND).
 async fn user_ids_or_not_found(ctx: &Context<'_>, subscription_id: uuid::Uuid, ids: &[ID]) -> Result<Vec<uuid::Uuid>> {
+    if ids.len() > licenses::MAX_USERS_PER_CALL {
+        // The service checks the count after the subscription; so must a malformed list.
+        svc::load(&state(ctx)?.db, actor(ctx)?, subscription_id, svc::Access::View, false).await?;
+        return Err(AppError::TooManyUsers { max: licenses::MAX_USERS_PER_CALL }.into());
+    }
     match user_ids(ids) {
         Ok(ids) => Ok(ids),
         Err(e) => {

@@ -162,12 +162,21 @@ pub async fn register_publisher(state: &AppState, input: NewPublisher) -> AppRes
 /// e-mail as for a wrong password.
 pub async fn login(state: &AppState, email: &str, password: &str) -> AppResult<Session> {
     let email = email.trim().to_lowercase();
+    if state.login_limiter.is_blocked(&email) {
+        return Err(AppError::RateLimited);
+    }
     let found = user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(&state.db).await?;
     let usable = found.filter(|u| u.active);
     let ok = state.passwords.verify(password, usable.as_ref().map(|u| u.password_hash.as_str())).await?;
     match usable {
-        Some(user) if ok => issue(state, user),
-        _ => Err(AppError::Unauthenticated),
+        Some(user) if ok => {
+            state.login_limiter.record_success(&email);
+            issue(state, user)
+        }
+        _ => {
+            state.login_limiter.record_failure(&email);
+            Err(AppError::Unauthenticated)
+        }
     }
 }
 

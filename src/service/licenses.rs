@@ -55,9 +55,6 @@ pub async fn assign(
     subscription_id: Uuid,
     user_ids: &[Uuid],
 ) -> AppResult<AssignOutcome> {
-    if user_ids.len() > MAX_USERS_PER_CALL {
-        return Err(AppError::TooManyUsers { max: MAX_USERS_PER_CALL });
-    }
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     let sub = subscriptions::load(&txn, actor, subscription_id, Access::AssignLicenses, true).await?;
@@ -141,9 +138,6 @@ pub async fn unassign(
     subscription_id: Uuid,
     user_ids: &[Uuid],
 ) -> AppResult<UnassignOutcome> {
-    if user_ids.len() > MAX_USERS_PER_CALL {
-        return Err(AppError::TooManyUsers { max: MAX_USERS_PER_CALL });
-    }
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     let sub = subscriptions::load(&txn, actor, subscription_id, Access::AssignLicenses, true).await?;

@@ -140,7 +140,21 @@ pub async fn list(
                 .add(subscription::Column::Channel.ne(Channel::SelfService))
                 .add(subscription::Column::PurchaserId.eq(org.user_id)),
         ),
-        Visibility::OwnOnly => query.filter(subscription::Column::PurchaserId.eq(org.user_id)),
+        Visibility::OwnOnly => {
+            // R2: every role on a billing profile may view the products billed to it.
+            let my_profiles = sea_orm::sea_query::Query::select()
+                .column(entity::billing_role_assignment::Column::BillingProfileId)
+                .from(entity::billing_role_assignment::Entity)
+                .and_where(entity::billing_role_assignment::Column::UserId.eq(org.user_id))
+                .to_owned();
+            query.filter(
+                sea_orm::Condition::any().add(subscription::Column::PurchaserId.eq(org.user_id)).add(
+                    sea_orm::Condition::all()
+                        .add(subscription::Column::Channel.ne(Channel::SelfService))
+                        .add(subscription::Column::BillingProfileId.in_subquery(my_profiles)),
+                ),
+            )
+        }
     };
     if let Some(status) = filter.status {
         query = query.filter(subscription::Column::Status.eq(status));
@@ -181,8 +195,7 @@ fn visibility(org: &OrgActor) -> Visibility {
     } else if org.can_view_org_subscriptions() {
         Visibility::OrgAndOwn
     } else {
-        // Plain users: their own purchases. (Subscriptions billed to a profile
-        // they hold a role on are reachable one by one through `subscription(id)`.)
+        // Plain users: their own purchases and what is billed to profiles they hold a role on.
         Visibility::OwnOnly
     }
 }

@@ -195,21 +195,28 @@ const OPS: [Op; 7] =
     [Op::View, Op::ChangeQuantity, Op::Assign, Op::Unassign, Op::SetAutoRenew, Op::MoveToAnotherProfile, Op::Cancel];
 
 impl Op {
-    async fn call(self, app: &TestApp, cast: &Cast, token: Option<&str>, sub: &str) -> Result<Value, String> {
+    async fn call(
+        self,
+        app: &TestApp,
+        cast: &Cast,
+        token: Option<&str>,
+        sub: &str,
+        move_to: &str,
+    ) -> Result<Value, String> {
         let (query, variables) = match self {
             Op::View => (VIEW, json!({"id": sub})),
             Op::ChangeQuantity => (QUANTITY, json!({"s": sub, "q": 12})),
             Op::Assign => (ASSIGN, json!({"s": sub, "u": [cast.assignees[1].id]})),
             Op::Unassign => (UNASSIGN, json!({"s": sub, "u": [cast.assignees[0].id]})),
             Op::SetAutoRenew => (AUTO_RENEW, json!({"s": sub, "a": false})),
-            Op::MoveToAnotherProfile => (MOVE, json!({"s": sub, "p": cast.profile2})),
+            Op::MoveToAnotherProfile => (MOVE, json!({"s": sub, "p": move_to})),
             Op::Cancel => (CANCEL, json!({"s": sub, "r": "NO_LONGER_NEEDED", "f": "authorization table"})),
         };
         attempt(app, token, query, variables).await
     }
 
     /// What an allowed call must have done, read back by the global admin.
-    fn check_effect(self, cast: &Cast, data: &Value, after: &Value, context: &str) {
+    fn check_effect(self, move_to: &str, data: &Value, after: &Value, context: &str) {
         match self {
             Op::View => assert!(data["subscription"]["id"].is_string(), "{context}: {data}"),
             Op::ChangeQuantity => assert_eq!(after["quantity"], 12, "{context}: R18 new total"),
@@ -217,7 +224,7 @@ impl Op {
             Op::Unassign => assert_eq!(after["assigned"], 0, "{context}: R20"),
             Op::SetAutoRenew => assert_eq!(after["autoRenew"], false, "{context}: R17"),
             Op::MoveToAnotherProfile => {
-                assert_eq!(after["billingProfile"]["id"], cast.profile2.as_str(), "{context}: R28")
+                assert_eq!(after["billingProfile"]["id"], move_to, "{context}: R28")
             }
             Op::Cancel => {
                 assert_eq!(
@@ -283,13 +290,13 @@ async fn r1_r2_r3_subscription_operations_by_role() {
                     Op::View => shared.clone(),
                     _ => cast.active_subscription(&app).await,
                 };
-                let result = op.call(&app, &cast, token, &target).await;
+                let result = op.call(&app, &cast, token, &target, &cast.profile2).await;
                 let data = result.unwrap_or_else(|code| panic!("{context}: got {code}"));
                 let after = app.ok(cast.admin(), STATE, json!({"id": target})).await["subscription"].clone();
-                op.check_effect(&cast, &data, &after, &context);
+                op.check_effect(&cast.profile2, &data, &after, &context);
             } else {
                 let before = snapshot(&app, cast.admin(), &shared).await;
-                let result = op.call(&app, &cast, token, &shared).await;
+                let result = op.call(&app, &cast, token, &shared, &cast.profile2).await;
                 assert_eq!(outcome(&result), want, "{context}: {result:?}");
                 assert_eq!(
                     snapshot(&app, cast.admin(), &shared).await,
@@ -297,6 +304,160 @@ async fn r1_r2_r3_subscription_operations_by_role() {
                     "{context}: a refused call changes nothing (subscription, assignments, charges, audit)"
                 );
             }
+        }
+    }
+}
+
+/// A self-service purchaser of Contoso with two profiles of their own (with cards).
+struct SelfServiceBuyer {
+    person: Person,
+    profile: String,
+    second_profile: String,
+}
+
+impl Cast {
+    async fn self_service_buyer(&self, app: &TestApp) -> SelfServiceBuyer {
+        let person = app.user(&self.shop.org, "Pat Purchaser", &[]).await;
+        let profile = app.personal_profile(&person.token, "US", CARD_OK).await;
+        let second_profile = app.personal_profile(&person.token, "US", CARD_OK).await;
+        SelfServiceBuyer { person, profile, second_profile }
+    }
+
+    /// A fresh ACTIVE self-service subscription of `buyer`: 10 seats, assignees[0] holding one.
+    async fn self_service_subscription(&self, app: &TestApp, buyer: &SelfServiceBuyer) -> String {
+        let input = json!({"i": {"productId": self.shop.per_license, "term": "MONTHLY", "quantity": 10,
+            "billingProfileId": buyer.profile, "channel": "SELF_SERVICE"}});
+        let id = app.ok(&buyer.person.token, TestApp::PURCHASE, input).await["purchaseSubscription"]["id"]
+            .as_str()
+            .expect("id")
+            .to_owned();
+        app.activate(&self.shop.publisher, &id).await;
+        app.ok(&buyer.person.token, ASSIGN, json!({"s": id, "u": [self.assignees[0].id]})).await;
+        id
+    }
+}
+
+/// Issue 5: the same operations on a SELF_SERVICE subscription. The purchaser
+/// (and only the purchaser) manages it (R26); GLOBAL_ADMIN and BILLING_ADMIN
+/// see it read-only, every change FORBIDDEN (R27); everyone else in the
+/// organization does not see it at all (NOT_FOUND).
+#[tokio::test]
+async fn r26_r27_self_service_subscription_operations_by_role() {
+    let app = TestApp::spawn().await;
+    let cast = Cast::new(&app).await;
+    let buyer = cast.self_service_buyer(&app).await;
+    let shared = cast.self_service_subscription(&app, &buyer).await;
+    let table: [Row<7>; 11] = [
+        ("PURCHASER", [OK, OK, OK, OK, OK, OK, OK], "R26: the purchaser manages their self-service subscription"),
+        (
+            "GLOBAL_ADMIN",
+            [OK, F, F, F, F, F, F],
+            "R27: admins have a read-only view; every admin mutation is FORBIDDEN",
+        ),
+        (
+            "BILLING_ADMIN",
+            [OK, F, F, F, F, F, F],
+            "R27: admins have a read-only view; every admin mutation is FORBIDDEN",
+        ),
+        (
+            "LICENSE_ADMIN",
+            [NF, NF, NF, NF, NF, NF, NF],
+            "R26/R27: only GLOBAL_ADMIN and BILLING_ADMIN get the read-only view",
+        ),
+        ("USER", [NF, NF, NF, NF, NF, NF, NF], "R26, issue 5 §5: another user neither sees nor changes it"),
+        ("CONTRIBUTOR", [NF, NF, NF, NF, NF, NF, NF], "R26: a role on an org profile gives nothing on a user's own"),
+        ("READER", [NF, NF, NF, NF, NF, NF, NF], "R26: a role on an org profile gives nothing on a user's own"),
+        ("PUBLISHER", [F, F, F, F, F, F, F], "§1: publishers do not manage customers' subscriptions"),
+        ("OTHER_PUBLISHER", [F, F, F, F, F, F, F], "§1"),
+        ("OTHER_ORG_ADMIN", [NF, NF, NF, NF, NF, NF, NF], "R3"),
+        ("ANONYMOUS", [UA, UA, UA, UA, UA, UA, UA], "§10"),
+    ];
+    let mut actors = vec![("PURCHASER", Some(buyer.person.token.as_str()))];
+    actors.extend(cast.actors());
+    for ((label, token), (row, expected, rule)) in actors.into_iter().zip(table) {
+        assert_eq!(label, row, "table order");
+        for (op, want) in OPS.into_iter().zip(expected) {
+            let context = format!("{label} {op:?} on a self-service subscription → expected {want} ({rule})");
+            if want == OK {
+                let target = match op {
+                    Op::View => shared.clone(),
+                    _ => cast.self_service_subscription(&app, &buyer).await,
+                };
+                let result = op.call(&app, &cast, token, &target, &buyer.second_profile).await;
+                let data = result.unwrap_or_else(|code| panic!("{context}: got {code}"));
+                let after = app.ok(cast.admin(), STATE, json!({"id": target})).await["subscription"].clone();
+                op.check_effect(&buyer.second_profile, &data, &after, &context);
+            } else {
+                let before = snapshot(&app, cast.admin(), &shared).await;
+                let result = op.call(&app, &cast, token, &shared, &buyer.second_profile).await;
+                assert_eq!(outcome(&result), want, "{context}: {result:?}");
+                assert_eq!(
+                    snapshot(&app, cast.admin(), &shared).await,
+                    before,
+                    "{context}: a refused call changes nothing"
+                );
+            }
+        }
+    }
+}
+
+/// R25: any org user may buy self-service, paying from their own profile;
+/// publishers and anonymous callers may not, and another organization's admin
+/// cannot pay with a Contoso user's profile.
+#[tokio::test]
+async fn r25_self_service_purchase_by_role() {
+    let app = TestApp::spawn().await;
+    let cast = Cast::new(&app).await;
+    let contoso_user = cast.self_service_buyer(&app).await;
+    let table: [(&str, &str, &str); 10] = [
+        ("GLOBAL_ADMIN", OK, "R25: any org user"),
+        ("BILLING_ADMIN", OK, "R25: any org user"),
+        ("LICENSE_ADMIN", OK, "R25: any org user"),
+        ("USER", OK, "R1/R25: a plain USER may make self-service purchases"),
+        ("CONTRIBUTOR", OK, "R25: any org user"),
+        ("READER", OK, "R25: any org user"),
+        ("PUBLISHER", FORBIDDEN, "§1: publishers do not buy"),
+        ("OTHER_PUBLISHER", FORBIDDEN, "§1"),
+        ("OTHER_ORG_ADMIN", NOT_FOUND, "R3: a profile of another organization"),
+        ("ANONYMOUS", UNAUTHENTICATED, "§10"),
+    ];
+    for ((label, token), (row, want, rule)) in cast.actors().into_iter().zip(table) {
+        assert_eq!(label, row, "table order");
+        // Org users pay from their own profile; the others try the Contoso user's.
+        let profile = match (want, token) {
+            (OK, Some(token)) => app.personal_profile(token, "US", CARD_OK).await,
+            _ => contoso_user.profile.clone(),
+        };
+        let (subscriptions, charges) = (app.count("subscriptions").await, app.count("charges").await);
+        let input = json!({"i": {"productId": cast.shop.per_license, "term": "MONTHLY", "quantity": 2,
+            "billingProfileId": profile, "channel": "SELF_SERVICE"}});
+        let result = attempt(
+            &app,
+            token,
+            "mutation($i: PurchaseSubscriptionInput!) { purchaseSubscription(input: $i) \
+            { id channel isSelfService billingProfile { id } } }",
+            input,
+        )
+        .await;
+        assert_eq!(outcome(&result), want, "{label}: {rule}: {result:?}");
+        if let Ok(data) = result {
+            let bought = &data["purchaseSubscription"];
+            assert_eq!(
+                (bought["channel"].as_str(), bought["isSelfService"].as_bool()),
+                (Some("SELF_SERVICE"), Some(true))
+            );
+            assert_eq!(bought["billingProfile"]["id"], profile.as_str(), "R25: their own profile");
+            let mine = attempt(&app, token, LIST, json!({"f": {"selfService": true}})).await.expect("list");
+            assert!(
+                ids(&mine["subscriptions"]).contains(&bought["id"].as_str().unwrap_or("").to_owned()),
+                "R26: {label} lists it"
+            );
+        } else {
+            assert_eq!(
+                (app.count("subscriptions").await, app.count("charges").await),
+                (subscriptions, charges),
+                "{label}: nothing bought"
+            );
         }
     }
 }
@@ -312,7 +473,7 @@ async fn r3_another_organizations_objects_answer_not_found() {
     for (label, token) in cast.actors().into_iter().take(6) {
         for op in OPS {
             let before = snapshot(&app, &cast.other.admin, theirs).await;
-            let result = op.call(&app, &cast, token, theirs).await;
+            let result = op.call(&app, &cast, token, theirs, &cast.other_profile).await;
             assert_eq!(outcome(&result), NOT_FOUND, "R3: {label} {op:?} on another organization's subscription");
             assert_eq!(snapshot(&app, &cast.other.admin, theirs).await, before, "R3: {label} {op:?} changed nothing");
         }
@@ -404,7 +565,7 @@ async fn r1_r3_subscriptions_list_membership_by_role() {
 /// `subscription(id)` shows them (see the table above); the list of
 /// subscriptions the caller may see must show them too.
 #[tokio::test]
-#[ignore = "bug: subscriptions() lists nothing of their profile to CONTRIBUTOR/READER (src/service/subscriptions.rs visibility → OwnOnly)"]
+
 async fn r2_profile_roles_list_the_subscriptions_of_their_profile() {
     let app = TestApp::spawn().await;
     let cast = Cast::new(&app).await;
@@ -823,4 +984,42 @@ async fn r36_r23_audit_events_and_user_search_by_role() {
             _ => assert_eq!(outcome(&found), FORBIDDEN, "R23: org users only ({label})"),
         }
     }
+}
+
+/// §10: without a token every operation answers UNAUTHENTICATED — before any
+/// input is judged, so that an anonymous caller learns nothing from the
+/// validation of its input.
+#[tokio::test]
+
+async fn anonymous_callers_are_unauthenticated_whatever_the_input() {
+    let app = TestApp::spawn().await;
+    let cast = Cast::new(&app).await;
+    let sub = cast.active_subscription(&app).await;
+    let many: Vec<String> = (0..21).map(|_| uuid::Uuid::new_v4().to_string()).collect();
+    let cases: [(&str, &str, Value); 6] = [
+        ("assignLicenses with 21 users", ASSIGN, json!({"s": sub, "u": many})),
+        ("unassignLicenses with 21 users", UNASSIGN, json!({"s": sub, "u": many})),
+        ("changeLicenseQuantity to 0", QUANTITY, json!({"s": sub, "q": 0})),
+        (
+            "cancelSubscription with 1001 characters of feedback",
+            CANCEL,
+            json!({"s": sub, "r": "OTHER", "f": "x".repeat(1001)}),
+        ),
+        ("assignLicenses with a malformed ID", ASSIGN, json!({"s": sub, "u": ["not-an-id"]})),
+        (
+            "purchaseSubscription with quantity 0",
+            TestApp::PURCHASE,
+            json!({"i": {"productId": cast.shop.per_license, "term": "MONTHLY", "quantity": 0, "billingProfileId": cast.shop.profile}}),
+        ),
+    ];
+    let mut wrong = Vec::new();
+    for (what, query, variables) in cases {
+        let before = snapshot(&app, cast.admin(), &sub).await;
+        let code = app.err(None, query, variables).await;
+        if code != UNAUTHENTICATED {
+            wrong.push(format!("{what} → {code}"));
+        }
+        assert_eq!(snapshot(&app, cast.admin(), &sub).await, before, "anonymous {what}: nothing changed");
+    }
+    assert!(wrong.is_empty(), "§10: anonymous calls must answer UNAUTHENTICATED: {wrong:?}");
 }

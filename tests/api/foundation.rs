@@ -385,3 +385,25 @@ async fn engine_under_test_is_the_one_configured() {
     let app = TestApp::spawn().await;
     assert_eq!(db::is_postgres(&app.db), engine_is_postgres());
 }
+
+/// SPEC §10 RATE_LIMITED: repeated failed sign-ins for one address are refused for a while.
+#[tokio::test]
+async fn repeated_failed_logins_are_rate_limited() {
+    let app = TestApp::spawn().await;
+    let org = app.register_org("Contoso", "US").await;
+    let user = app.user(&org, "Target", &[]).await;
+    let q = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }";
+    for _ in 0..licensedesk::auth::rate_limit::MAX_FAILURES {
+        assert_eq!(app.err(None, q, json!({"e": user.email, "p": "wrong-password"})).await, "UNAUTHENTICATED");
+    }
+    assert_eq!(
+        app.err(None, q, json!({"e": user.email, "p": PASSWORD})).await,
+        "RATE_LIMITED",
+        "even the right password waits"
+    );
+    assert_eq!(
+        app.err(None, q, json!({"e": org.admin_id, "p": "x"})).await,
+        "UNAUTHENTICATED",
+        "other addresses are not affected"
+    );
+}

@@ -1,0 +1,202 @@
+//! Load benchmark: the real router in-process, SQLite and PostgreSQL side by
+//! side in one run. Prints throughput and latency per scenario and the peak
+//! resident memory. Run: `cargo bench --bench api` (PostgreSQL too when
+//! LICENSEDESK_TEST_POSTGRES_URL is set). Figures are recorded in bench/README.md.
+
+use std::{
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use axum::{Router, body::Body, http::Request};
+use http_body_util::BodyExt;
+use licensedesk::{app, clock::SystemClock, config::Config, db};
+use sea_orm::{ConnectionTrait, Database};
+use serde_json::{Value, json};
+use tower::ServiceExt;
+
+const CLIENTS: usize = 16;
+const REQUESTS: usize = 1_600;
+
+async fn call(router: &Router, token: Option<&str>, query: &str, variables: Value) -> Value {
+    let mut builder = Request::post("/graphql").header("content-type", "application/json");
+    if let Some(token) = token {
+        builder = builder.header("authorization", format!("Bearer {token}"));
+    }
+    let body = Body::from(json!({"query": query, "variables": variables}).to_string());
+    let response = router.clone().oneshot(builder.body(body).expect("request")).await.expect("response");
+    let bytes = response.into_body().collect().await.expect("body").to_bytes();
+    let value: Value = serde_json::from_slice(&bytes).expect("json");
+    assert!(value.get("errors").is_none(), "{value}");
+    value["data"].clone()
+}
+
+async fn database_url(engine: &str) -> String {
+    let name = format!("ld_bench_{}", uuid::Uuid::new_v4().simple());
+    if engine == "postgres" {
+        let server = std::env::var("LICENSEDESK_TEST_POSTGRES_URL").expect("url");
+        let admin = Database::connect(server.as_str()).await.expect("connect");
+        admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create");
+        let base = server.rsplit_once('/').map(|(b, _)| b).unwrap_or(&server).to_owned();
+        format!("{base}/{name}")
+    } else {
+        format!("sqlite://{}?mode=rwc", std::env::temp_dir().join(format!("{name}.db")).display())
+    }
+}
+
+struct Fixture {
+    router: Router,
+    admin: String,
+    subscription: String,
+    users: Vec<String>,
+}
+
+async fn fixture(url: &str) -> Fixture {
+    let config = Config::for_tests(url);
+    let database = db::connect(url).await.expect("connect");
+    db::migrate(&database).await.expect("migrate");
+    let state = app::AppState::new(database, config, b"bench-secret-bench-secret-bench-secret", Arc::new(SystemClock))
+        .expect("state");
+    licensedesk::demo::seed(&state).await.expect("seed");
+    let router = app::build_router(state);
+    let login = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }";
+    let data =
+        call(&router, None, login, json!({"e": licensedesk::demo::DEMO_ADMIN, "p": licensedesk::demo::DEMO_PASSWORD}))
+            .await;
+    let admin = data["login"]["token"].as_str().expect("token").to_owned();
+    let products =
+        call(&router, Some(&admin), "{ products { nodes { id name } } billingProfiles { nodes { id } } }", json!({}))
+            .await;
+    let chat = products["products"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .find(|p| p["name"] == "Fabrikam Chat")
+        .expect("chat")["id"]
+        .clone();
+    let profile = products["billingProfiles"]["nodes"][0]["id"].clone();
+    // 49 more subscriptions so that a page has 50 with their relations.
+    for i in 0..49 {
+        let q = "mutation($i: PurchaseSubscriptionInput!) { purchaseSubscription(input: $i) { id } }";
+        call(
+            &router,
+            Some(&admin),
+            q,
+            json!({"i": {"productId": chat, "term": "MONTHLY", "quantity": 5 + i, "billingProfileId": profile}}),
+        )
+        .await;
+    }
+    let subs = call(
+        &router,
+        Some(&admin),
+        "{ subscriptions(filter: {status: ACTIVE}) { nodes { id } } users(first: 100) { nodes { id } } }",
+        json!({}),
+    )
+    .await;
+    let subscription = subs["subscriptions"]["nodes"][0]["id"].as_str().expect("sub").to_owned();
+    let users = subs["users"]["nodes"]
+        .as_array()
+        .expect("users")
+        .iter()
+        .filter_map(|u| u["id"].as_str().map(str::to_owned))
+        .collect();
+    Fixture { router, admin, subscription, users }
+}
+
+struct Figures {
+    per_second: f64,
+    p50: Duration,
+    p95: Duration,
+}
+
+async fn measure<F, Fut>(work: F) -> Figures
+where
+    F: Fn(usize) -> Fut + Send + Sync + Clone + 'static,
+    Fut: std::future::Future<Output = ()> + Send,
+{
+    let start = Instant::now();
+    let mut tasks = Vec::new();
+    for client in 0..CLIENTS {
+        let work = work.clone();
+        tasks.push(tokio::spawn(async move {
+            let mut latencies = Vec::new();
+            for i in 0..REQUESTS / CLIENTS {
+                let t = Instant::now();
+                work(client * 10_000 + i).await;
+                latencies.push(t.elapsed());
+            }
+            latencies
+        }));
+    }
+    let mut all = Vec::new();
+    for task in tasks {
+        all.extend(task.await.expect("task"));
+    }
+    let elapsed = start.elapsed();
+    all.sort();
+    Figures {
+        per_second: all.len() as f64 / elapsed.as_secs_f64(),
+        p50: all[all.len() / 2],
+        p95: all[all.len() * 95 / 100],
+    }
+}
+
+fn peak_rss_mib() -> f64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| l.split_whitespace().nth(1)?.parse::<f64>().ok())
+        })
+        .map(|kib| kib / 1024.0)
+        .unwrap_or(0.0)
+}
+
+const PAGE: &str = "{ subscriptions(first: 50) { totalCount nodes { id status quantity assigned available product { name publisher { name } prices { term price { amount currency } } }
+    billingProfile { name paymentMethod { brand last4 } } purchaser { name } assignedUsers { name } unitPrice { amount currency } } } }";
+const ASSIGN: &str =
+    "mutation($s: ID!, $u: [ID!]!) { assignLicenses(subscriptionId: $s, userIds: $u) { subscription { assigned } } }";
+const UNASSIGN: &str =
+    "mutation($s: ID!, $u: [ID!]!) { unassignLicenses(subscriptionId: $s, userIds: $u) { subscription { assigned } } }";
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let mut engines = vec!["sqlite"];
+    if std::env::var("LICENSEDESK_TEST_POSTGRES_URL").is_ok_and(|v| !v.is_empty()) {
+        engines.push("postgres");
+    }
+    println!("{CLIENTS} concurrent clients, {REQUESTS} requests per scenario, in-process router (release build)\n");
+    println!("| engine | scenario | req/s | p50 | p95 |\n|---|---|---|---|---|");
+    for engine in engines {
+        let url = database_url(engine).await;
+        let f = fixture(&url).await;
+        let (router, token) = (f.router.clone(), f.admin.clone());
+        let page = measure(move |_| {
+            let (router, token) = (router.clone(), token.clone());
+            async move {
+                call(&router, Some(&token), PAGE, json!({})).await;
+            }
+        })
+        .await;
+        let (router, token, sub, users) = (f.router.clone(), f.admin.clone(), f.subscription.clone(), f.users.clone());
+        let churn = measure(move |i| {
+            let (router, token, sub) = (router.clone(), token.clone(), sub.clone());
+            // Each client works on its own user, so assign + unassign never collide.
+            let user = users[(i / 10_000) % users.len()].clone();
+            async move {
+                call(&router, Some(&token), ASSIGN, json!({"s": sub, "u": [user]})).await;
+                call(&router, Some(&token), UNASSIGN, json!({"s": sub, "u": [user]})).await;
+            }
+        })
+        .await;
+        for (name, fig) in [("subscriptions page of 50 with relations", page), ("assign + unassign (2 writes)", churn)]
+        {
+            println!(
+                "| {engine} | {name} | {:.0} | {:.1} ms | {:.1} ms |",
+                fig.per_second,
+                fig.p50.as_secs_f64() * 1e3,
+                fig.p95.as_secs_f64() * 1e3
+            );
+        }
+    }
+    println!("\npeak resident memory of the whole run: {:.0} MiB", peak_rss_mib());
+}
