@@ -63,6 +63,23 @@ pub fn page<T: OutputType>(items: Vec<T>, window: Window, total: u64) -> Page<T>
     connection
 }
 
+/// Fetches one window of an (ordered) query and the total count: the one way
+/// every list is read.
+pub async fn fetch<E>(
+    db: &impl sea_orm::ConnectionTrait,
+    query: sea_orm::Select<E>,
+    window: Window,
+) -> AppResult<(Vec<E::Model>, u64)>
+where
+    E: sea_orm::EntityTrait,
+    E::Model: Send + Sync,
+{
+    use sea_orm::{PaginatorTrait, QuerySelect};
+    let total = query.clone().count(db).await?;
+    let rows = query.offset(window.offset).limit(window.limit).all(db).await?;
+    Ok((rows, total))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -92,7 +92,7 @@ pub async fn list(
     filter: AuditFilter,
     window: crate::graphql::pagination::Window,
 ) -> AppResult<(Vec<audit_event::Model>, u64)> {
-    use sea_orm::{ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
     let mut query = match actor {
         Actor::Org(org) => {
             if !org.can_read_audit() {
@@ -123,13 +123,7 @@ pub async fn list(
     if let Some(to) = filter.to {
         query = query.filter(audit_event::Column::CreatedAt.lte(to));
     }
-    let total = query.clone().count(&state.db).await?;
-    let rows = query
-        .order_by_desc(audit_event::Column::CreatedAt)
-        .order_by_desc(audit_event::Column::Id)
-        .offset(window.offset)
-        .limit(window.limit)
-        .all(&state.db)
-        .await?;
+    let query = query.order_by_desc(audit_event::Column::CreatedAt).order_by_desc(audit_event::Column::Id);
+    let (rows, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
     Ok((rows, total))
 }

@@ -273,14 +273,8 @@ pub async fn list(state: &AppState, actor: &Actor, window: Window) -> AppResult<
             ),
         );
     }
-    let total = query.clone().count(&state.db).await?;
-    let profiles = query
-        .order_by_asc(billing_profile::Column::CreatedAt)
-        .order_by_asc(billing_profile::Column::Id)
-        .offset(window.offset)
-        .limit(window.limit)
-        .all(&state.db)
-        .await?;
+    let query = query.order_by_asc(billing_profile::Column::CreatedAt).order_by_asc(billing_profile::Column::Id);
+    let (profiles, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
     let ids: Vec<Uuid> = profiles.iter().map(|p| p.id).collect();
     let mine = billing_role_assignment::Entity::find()
         .filter(billing_role_assignment::Column::BillingProfileId.is_in(ids))

@@ -9,7 +9,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    Set,
     sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict, Query},
 };
 use serde_json::json;
@@ -231,14 +231,8 @@ pub async fn publisher_products(
 ) -> AppResult<(Vec<product::Model>, u64)> {
     let publisher = actor.publisher()?;
     let query = product::Entity::find().filter(product::Column::PublisherId.eq(publisher.publisher_id));
-    let total = query.clone().count(&state.db).await?;
-    let rows = query
-        .order_by_asc(product::Column::Name)
-        .order_by_asc(product::Column::Id)
-        .offset(window.offset)
-        .limit(window.limit)
-        .all(&state.db)
-        .await?;
+    let query = query.order_by_asc(product::Column::Name).order_by_asc(product::Column::Id);
+    let (rows, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
     Ok((rows, total))
 }
 
@@ -297,14 +291,8 @@ pub async fn list_products(
             .to_owned();
         query = query.filter(product::Column::Id.in_subquery(in_market));
     }
-    let total = query.clone().count(&state.db).await?;
-    let rows = query
-        .order_by_asc(product::Column::Name)
-        .order_by_asc(product::Column::Id)
-        .offset(window.offset)
-        .limit(window.limit)
-        .all(&state.db)
-        .await?;
+    let query = query.order_by_asc(product::Column::Name).order_by_asc(product::Column::Id);
+    let (rows, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
     Ok((rows, total))
 }
 

@@ -1,9 +1,7 @@
 //! Registration, login, the caller, and org users (SPEC §1, R23).
 
 use entity::{enums::OrgRole, organization, publisher, user, user_role};
-use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-};
+use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -291,13 +289,7 @@ pub async fn search_users(
         let email_like = Expr::col(user::Column::Email).like(LikeExpr::new(lower).escape('\\'));
         query = query.filter(Condition::any().add(name_like).add(email_like));
     }
-    let total = query.clone().count(&state.db).await?;
-    let users = query
-        .order_by_asc(user::Column::Name)
-        .order_by_asc(user::Column::Id)
-        .offset(window.offset)
-        .limit(window.limit)
-        .all(&state.db)
-        .await?;
+    let query = query.order_by_asc(user::Column::Name).order_by_asc(user::Column::Id);
+    let (users, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
     Ok((users, total))
 }

@@ -11,8 +11,8 @@ use entity::{
     invoice, invoice_line, organization, payment_method, product, subscription,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, sea_query::Query,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::Query,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -218,14 +218,8 @@ pub async fn list(
         billing_profiles::load_visible(&state.db, actor, profile_id).await?;
         query = query.filter(invoice::Column::BillingProfileId.eq(profile_id));
     }
-    let total = query.clone().count(&state.db).await?;
-    let invoices = query
-        .order_by_desc(invoice::Column::IssueDate)
-        .order_by_desc(invoice::Column::Number)
-        .offset(window.offset)
-        .limit(window.limit)
-        .all(&state.db)
-        .await?;
+    let query = query.order_by_desc(invoice::Column::IssueDate).order_by_desc(invoice::Column::Number);
+    let (invoices, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
     let mut lines: HashMap<Uuid, Vec<invoice_line::Model>> = HashMap::new();
     for line in lines_of(&state.db, invoices.iter().map(|i| i.id).collect()).await? {
         lines.entry(line.invoice_id).or_default().push(line);

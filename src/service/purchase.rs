@@ -9,8 +9,8 @@ use entity::{
     organization, payment_method, product, proposal, proposal_line, subscription,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -440,14 +440,8 @@ pub async fn list_proposals(state: &AppState, actor: &Actor, window: Window) -> 
         }
         Actor::Publisher(p) => proposal::Entity::find().filter(proposal::Column::PublisherId.eq(p.publisher_id)),
     };
-    let total = query.clone().count(&state.db).await?;
-    let rows = query
-        .order_by_desc(proposal::Column::CreatedAt)
-        .order_by_desc(proposal::Column::Id)
-        .offset(window.offset)
-        .limit(window.limit)
-        .all(&state.db)
-        .await?;
+    let query = query.order_by_desc(proposal::Column::CreatedAt).order_by_desc(proposal::Column::Id);
+    let (rows, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
     Ok((rows, total))
 }
 

@@ -7,8 +7,8 @@ use entity::{
     product, subscription,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
-    Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -112,7 +112,40 @@ pub fn snapshot(sub: &subscription::Model) -> serde_json::Value {
         "autoRenew": sub.auto_renew,
         "billingProfileId": sub.billing_profile_id,
         "termEnd": sub.current_term_end,
+        "cancelReason": sub.cancel_reason.map(|r| r.as_str()),
+        "feedback": sub.cancel_feedback,
     })
+}
+
+/// Applies `change`, stamps `updated_at`, and writes the audit event with the
+/// before and after snapshots (R36), inside the caller's transaction.
+async fn update_audited(
+    txn: &DatabaseTransaction,
+    scope: AuditScope,
+    action: &'static str,
+    sub: subscription::Model,
+    now: chrono::DateTime<chrono::Utc>,
+    change: impl FnOnce(&mut subscription::ActiveModel),
+) -> AppResult<subscription::Model> {
+    let before = snapshot(&sub);
+    let assigned = sub.assigned_count;
+    let mut model: subscription::ActiveModel = sub.into();
+    change(&mut model);
+    model.updated_at = Set(now);
+    let new_quantity = match &model.quantity {
+        sea_orm::ActiveValue::Set(q) | sea_orm::ActiveValue::Unchanged(q) => *q,
+        sea_orm::ActiveValue::NotSet => None,
+    };
+    // The CHECK (assigned_count <= quantity) is the last line of defence (R21).
+    let sub = model.update(txn).await.map_err(|e| match new_quantity {
+        Some(quantity) if db::is_check_violation(&e) => {
+            AppError::QuantityBelowAssigned { assigned, to_unassign: Ord::max(assigned - quantity, 0) }
+        }
+        _ => e.into(),
+    })?;
+    let entry = AuditEntry::new(action, "subscription", sub.id).before(before).after(snapshot(&sub));
+    audit::record(txn, scope, now, entry).await?;
+    Ok(sub)
 }
 
 #[derive(Default)]
@@ -172,14 +205,8 @@ pub async fn list(
     if let Some(purchaser_id) = filter.purchaser_id {
         query = query.filter(subscription::Column::PurchaserId.eq(purchaser_id));
     }
-    let total = query.clone().count(&state.db).await?;
-    let rows = query
-        .order_by_desc(subscription::Column::CreatedAt)
-        .order_by_desc(subscription::Column::Id)
-        .offset(window.offset)
-        .limit(window.limit)
-        .all(&state.db)
-        .await?;
+    let query = query.order_by_desc(subscription::Column::CreatedAt).order_by_desc(subscription::Column::Id);
+    let (rows, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
     Ok((rows, total))
 }
 
@@ -223,19 +250,16 @@ pub async fn activate(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<su
         SubscriptionStatus::Disabled => return Err(AppError::SubscriptionDisabled),
         SubscriptionStatus::Active => return Err(AppError::InvalidState { state: sub.status.as_str().into() }),
     }
-    let before = snapshot(&sub);
-    let mut model: subscription::ActiveModel = sub.into();
-    model.status = Set(SubscriptionStatus::Active);
-    model.activated_at = Set(Some(now));
-    model.updated_at = Set(now);
-    let sub = model.update(&txn).await?;
-    let entry = AuditEntry::new("subscription.activate", "subscription", sub.id).before(before).after(snapshot(&sub));
     let scope = AuditScope {
         organization_id: Some(sub.organization_id),
         publisher_id: Some(publisher.publisher_id),
         actor_user_id: Some(publisher.user_id),
     };
-    audit::record(&txn, scope, now, entry).await?;
+    let sub = update_audited(&txn, scope, "subscription.activate", sub, now, |m| {
+        m.status = Set(SubscriptionStatus::Active);
+        m.activated_at = Set(Some(now));
+    })
+    .await?;
     txn.commit().await?;
     Ok(sub)
 }
@@ -251,14 +275,9 @@ pub async fn set_auto_renew(
     let txn = db::begin_write(&state.db).await?;
     let sub = load(&txn, actor, id, Access::ManageBilling, true).await?;
     ensure_not_disabled(&sub)?;
-    let before = snapshot(&sub);
-    let mut model: subscription::ActiveModel = sub.into();
-    model.auto_renew = Set(auto_renew);
-    model.updated_at = Set(now);
-    let sub = model.update(&txn).await?;
-    let entry =
-        AuditEntry::new("subscription.set_auto_renew", "subscription", sub.id).before(before).after(snapshot(&sub));
-    audit::record(&txn, AuditScope::org(sub.organization_id, Some(actor)), now, entry).await?;
+    let scope = AuditScope::org(sub.organization_id, Some(actor));
+    let sub = update_audited(&txn, scope, "subscription.set_auto_renew", sub, now, |m| m.auto_renew = Set(auto_renew))
+        .await?;
     txn.commit().await?;
     Ok(sub)
 }
@@ -290,21 +309,16 @@ pub async fn cancel(
     if credit.amount_minor != 0 {
         charges::insert(&txn, credit, now).await?;
     }
-    let before = snapshot(&sub);
-    let mut model: subscription::ActiveModel = sub.into();
-    model.status = Set(SubscriptionStatus::Disabled);
-    model.disabled_reason = Set(Some(DisabledReason::Canceled));
-    model.disabled_at = Set(Some(now));
-    model.cancel_reason = Set(Some(reason));
-    model.cancel_feedback = Set(feedback.clone());
-    model.auto_renew = Set(false);
-    model.updated_at = Set(now);
-    let sub = model.update(&txn).await?;
-    let mut after = snapshot(&sub);
-    after["cancelReason"] = json!(reason.as_str());
-    after["feedback"] = json!(feedback);
-    let entry = AuditEntry::new("subscription.cancel", "subscription", sub.id).before(before).after(after);
-    audit::record(&txn, AuditScope::org(sub.organization_id, Some(actor)), now, entry).await?;
+    let scope = AuditScope::org(sub.organization_id, Some(actor));
+    let sub = update_audited(&txn, scope, "subscription.cancel", sub, now, |m| {
+        m.status = Set(SubscriptionStatus::Disabled);
+        m.disabled_reason = Set(Some(DisabledReason::Canceled));
+        m.disabled_at = Set(Some(now));
+        m.cancel_reason = Set(Some(reason));
+        m.cancel_feedback = Set(feedback);
+        m.auto_renew = Set(false);
+    })
+    .await?;
     txn.commit().await?;
     Ok(sub)
 }
@@ -344,21 +358,10 @@ pub async fn change_quantity(
     if line.amount_minor != 0 {
         charges::insert(&txn, line, now).await?;
     }
-    let before = snapshot(&sub);
-    let mut model: subscription::ActiveModel = sub.into();
-    model.quantity = Set(Some(quantity));
-    model.updated_at = Set(now);
-    // The CHECK (assigned_count <= quantity) is the last line of defence (R21).
-    let sub = model.update(&txn).await.map_err(|e| {
-        if db::is_check_violation(&e) {
-            AppError::QuantityBelowAssigned { assigned: quantity, to_unassign: 0 }
-        } else {
-            e.into()
-        }
-    })?;
-    let entry =
-        AuditEntry::new("subscription.change_quantity", "subscription", sub.id).before(before).after(snapshot(&sub));
-    audit::record(&txn, AuditScope::org(sub.organization_id, Some(actor)), now, entry).await?;
+    let scope = AuditScope::org(sub.organization_id, Some(actor));
+    let sub =
+        update_audited(&txn, scope, "subscription.change_quantity", sub, now, |m| m.quantity = Set(Some(quantity)))
+            .await?;
     txn.commit().await?;
     Ok(sub)
 }
@@ -389,15 +392,11 @@ pub async fn change_billing_profile(
     if target.id == sub.billing_profile_id {
         return Ok(sub);
     }
-    let before = snapshot(&sub);
-    let mut model: subscription::ActiveModel = sub.into();
-    model.billing_profile_id = Set(target.id);
-    model.updated_at = Set(now);
-    let sub = model.update(&txn).await?;
-    let entry = AuditEntry::new("subscription.change_billing_profile", "subscription", sub.id)
-        .before(before)
-        .after(snapshot(&sub));
-    audit::record(&txn, AuditScope::org(sub.organization_id, Some(actor)), now, entry).await?;
+    let scope = AuditScope::org(sub.organization_id, Some(actor));
+    let sub = update_audited(&txn, scope, "subscription.change_billing_profile", sub, now, |m| {
+        m.billing_profile_id = Set(target.id)
+    })
+    .await?;
     txn.commit().await?;
     Ok(sub)
 }
@@ -415,13 +414,7 @@ pub async fn for_publisher(
         .and_where(product::Column::PublisherId.eq(publisher.publisher_id))
         .to_owned();
     let query = subscription::Entity::find().filter(subscription::Column::ProductId.in_subquery(own_products));
-    let total = query.clone().count(&state.db).await?;
-    let rows = query
-        .order_by_desc(subscription::Column::CreatedAt)
-        .order_by_desc(subscription::Column::Id)
-        .offset(window.offset)
-        .limit(window.limit)
-        .all(&state.db)
-        .await?;
+    let query = query.order_by_desc(subscription::Column::CreatedAt).order_by_desc(subscription::Column::Id);
+    let (rows, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
     Ok((rows, total))
 }

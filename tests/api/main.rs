@@ -12,5 +12,6 @@ mod demo;
 mod foundation;
 mod invoices;
 mod licensing;
+mod logs;
 mod no_n_plus_one;
 mod self_service;
