@@ -26,6 +26,8 @@ pub enum Invalid {
     Duplicate,
     /// A date range whose start is after its end.
     RangeOrder,
+    /// A date range longer than `max_months` months.
+    RangeTooLong { max_months: u32 },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -53,6 +55,8 @@ pub enum AppError {
     InvalidState {
         state: String,
     },
+    /// R2: the last OWNER of a billing profile cannot be removed (code INVALID_STATE).
+    LastOwner,
     NotSeatBased,
     /// `to_unassign` licenses must be unassigned before the new total is allowed.
     QuantityBelowAssigned {
@@ -97,7 +101,7 @@ impl AppError {
             AppError::SelfServiceNotAllowed => "SELF_SERVICE_NOT_ALLOWED",
             AppError::SubscriptionNotActive => "SUBSCRIPTION_NOT_ACTIVE",
             AppError::SubscriptionDisabled => "SUBSCRIPTION_DISABLED",
-            AppError::InvalidState { .. } => "INVALID_STATE",
+            AppError::InvalidState { .. } | AppError::LastOwner => "INVALID_STATE",
             AppError::NotSeatBased => "NOT_SEAT_BASED",
             AppError::QuantityBelowAssigned { .. } => "QUANTITY_BELOW_ASSIGNED",
             AppError::TooManyUsers { .. } => "TOO_MANY_USERS",

@@ -156,6 +156,7 @@ fn en(err: &AppError) -> String {
                 Invalid::NotAllowed => "this value is not allowed here.".into(),
                 Invalid::Duplicate => "this value is already in use.".into(),
                 Invalid::RangeOrder => "the start date must not be after the end date.".into(),
+                Invalid::RangeTooLong { max_months } => format!("the date range may span at most {max_months} months."),
             };
             format!("Field `{field}`: {why}")
         }
@@ -181,6 +182,9 @@ fn en(err: &AppError) -> String {
         AppError::SubscriptionDisabled => {
             "The subscription is disabled and can no longer be changed. Buy a new subscription to keep using the app."
                 .into()
+        }
+        AppError::LastOwner => {
+            "The last owner of a billing profile cannot be removed. Make someone else an owner first.".into()
         }
         AppError::InvalidState { state } => {
             format!("This is not possible while the status is {state}.")
@@ -258,6 +262,7 @@ fn sv(err: &AppError) -> String {
                 Invalid::NotAllowed => "värdet är inte tillåtet här.".into(),
                 Invalid::Duplicate => "värdet används redan.".into(),
                 Invalid::RangeOrder => "startdatumet får inte vara senare än slutdatumet.".into(),
+                Invalid::RangeTooLong { max_months } => format!("datumintervallet får omfatta högst {max_months} månader."),
             };
             format!("Fältet `{field}`: {why}")
         }
@@ -270,6 +275,7 @@ fn sv(err: &AppError) -> String {
         AppError::SelfServiceNotAllowed => "Köp via självbetjäning är avstängda för din organisation. Be en administratör att köpa åt dig.".into(),
         AppError::SubscriptionNotActive => "Prenumerationen är inte aktiv än; licenser kan tilldelas när appen har aktiverats.".into(),
         AppError::SubscriptionDisabled => "Prenumerationen är inaktiverad och kan inte längre ändras. Köp en ny prenumeration för att fortsätta använda appen.".into(),
+        AppError::LastOwner => "Den sista ägaren av en faktureringsprofil kan inte tas bort. Gör någon annan till ägare först.".into(),
         AppError::InvalidState { state } => {
             format!("Det går inte att göra så länge statusen är {state}.")
         }
@@ -340,6 +346,7 @@ fn da(err: &AppError) -> String {
                 Invalid::NotAllowed => "værdien er ikke tilladt her.".into(),
                 Invalid::Duplicate => "værdien er allerede i brug.".into(),
                 Invalid::RangeOrder => "startdatoen må ikke ligge efter slutdatoen.".into(),
+                Invalid::RangeTooLong { max_months } => format!("datointervallet må højst strække sig over {max_months} måneder."),
             };
             format!("Feltet `{field}`: {why}")
         }
@@ -352,6 +359,7 @@ fn da(err: &AppError) -> String {
         AppError::SelfServiceNotAllowed => "Køb via selvbetjening er slået fra for din organisation. Bed en administrator om at købe det for dig.".into(),
         AppError::SubscriptionNotActive => "Abonnementet er ikke aktivt endnu; licenser kan tildeles, når appen er aktiveret.".into(),
         AppError::SubscriptionDisabled => "Abonnementet er deaktiveret og kan ikke længere ændres. Køb et nyt abonnement for at blive ved med at bruge appen.".into(),
+        AppError::LastOwner => "Den sidste ejer af en faktureringsprofil kan ikke fjernes. Gør en anden til ejer først.".into(),
         AppError::InvalidState { state } => {
             format!("Det kan ikke lade sig gøre, så længe status er {state}.")
         }
@@ -422,6 +430,7 @@ fn nl(err: &AppError) -> String {
                 Invalid::NotAllowed => "deze waarde is hier niet toegestaan.".into(),
                 Invalid::Duplicate => "deze waarde is al in gebruik.".into(),
                 Invalid::RangeOrder => "de begindatum mag niet na de einddatum liggen.".into(),
+                Invalid::RangeTooLong { max_months } => format!("het datumbereik mag hoogstens {max_months} maanden beslaan."),
             };
             format!("Veld `{field}`: {why}")
         }
@@ -434,6 +443,7 @@ fn nl(err: &AppError) -> String {
         AppError::SelfServiceNotAllowed => "Aankopen via selfservice zijn uitgeschakeld voor uw organisatie. Vraag een beheerder om het voor u te kopen.".into(),
         AppError::SubscriptionNotActive => "Het abonnement is nog niet actief; licenties kunnen worden toegewezen zodra de app is geactiveerd.".into(),
         AppError::SubscriptionDisabled => "Het abonnement is uitgeschakeld en kan niet meer worden gewijzigd. Koop een nieuw abonnement om de app te blijven gebruiken.".into(),
+        AppError::LastOwner => "De laatste eigenaar van een factureringsprofiel kan niet worden verwijderd. Maak eerst iemand anders eigenaar.".into(),
         AppError::InvalidState { state } => {
             format!("Dit is niet mogelijk zolang de status {state} is.")
         }
@@ -495,6 +505,7 @@ fn zh_tw(err: &AppError) -> String {
                 Invalid::NotAllowed => "此處不允許使用這個值。".into(),
                 Invalid::Duplicate => "這個值已被使用。".into(),
                 Invalid::RangeOrder => "開始日期不得晚於結束日期。".into(),
+                Invalid::RangeTooLong { max_months } => format!("日期範圍最多只能涵蓋 {max_months} 個月。"),
             };
             format!("欄位 `{field}`：{why}")
         }
@@ -507,6 +518,7 @@ fn zh_tw(err: &AppError) -> String {
         AppError::SelfServiceNotAllowed => "貴組織已停用自助服務購買。請洽詢管理員代為購買。".into(),
         AppError::SubscriptionNotActive => "此訂閱尚未啟用；應用程式啟用後才能指派授權。".into(),
         AppError::SubscriptionDisabled => "此訂閱已停用，無法再變更。若要繼續使用此應用程式，請購買新的訂閱。".into(),
+        AppError::LastOwner => "無法移除帳單設定檔的最後一位擁有者。請先將其他人設為擁有者。".into(),
         AppError::InvalidState { state } => format!("目前狀態為 {state}，無法執行此操作。"),
         AppError::NotSeatBased => "此訂閱並非按使用者授權，因此無法變更授權數量。".into(),
         AppError::QuantityBelowAssigned { assigned, to_unassign } => {
@@ -542,6 +554,7 @@ mod tests {
             Invalid::NotAllowed,
             Invalid::Duplicate,
             Invalid::RangeOrder,
+            Invalid::RangeTooLong { max_months: 24 },
         ];
         let mut errors: Vec<AppError> = reasons.into_iter().map(|r| AppError::validation("quantity", r)).collect();
         errors.extend([
@@ -557,6 +570,7 @@ mod tests {
             AppError::SubscriptionNotActive,
             AppError::SubscriptionDisabled,
             AppError::InvalidState { state: "ACTIVE".into() },
+            AppError::LastOwner,
             AppError::NotSeatBased,
             AppError::QuantityBelowAssigned { assigned: 7, to_unassign: 2 },
             AppError::TooManyUsers { max: 20 },
@@ -632,6 +646,7 @@ mod tests {
             Invalid::NotAllowed,
             Invalid::Duplicate,
             Invalid::RangeOrder,
+            Invalid::RangeTooLong { max_months: 24 },
         ];
         for lang in Lang::ALL {
             let texts: Vec<String> =

@@ -377,7 +377,8 @@ pub async fn scheduled_tick(state: &AppState) {
     match has_run(state, today).await {
         Ok(true) => {}
         Ok(false) => match run_billing(state, today).await {
-            Ok(report) => tracing::info!("scheduled {report}"),
+            // run_billing logs its own report.
+            Ok(_) => {}
             Err(e) => tracing::error!(error = ?e, %today, "scheduled billing run failed; retrying within the hour"),
         },
         Err(e) => tracing::error!(error = ?e, "cannot read the billing runs"),

@@ -534,7 +534,7 @@ pub async fn revoke_role(
                 .count(&txn)
                 .await?;
             if owners <= 1 {
-                return Err(AppError::InvalidState { state: LAST_OWNER.to_owned() });
+                return Err(AppError::LastOwner);
             }
         }
         billing_role_assignment::Entity::delete_by_id((existing.billing_profile_id, existing.user_id, existing.role))
@@ -553,7 +553,3 @@ pub async fn revoke_role(
     txn.commit().await?;
     Ok(ProfileView { profile, rights })
 }
-
-/// The state named by INVALID_STATE when the last OWNER would be removed (R2).
-pub const LAST_OWNER: &str =
-    "LAST_OWNER (the last owner of a billing profile cannot be removed; grant OWNER to someone else first)";

@@ -180,7 +180,7 @@ pub fn issue_range(filter: &InvoiceFilter, today: NaiveDate) -> AppResult<(Naive
             }
             let limit = from.checked_add_months(Months::new(MAX_RANGE_MONTHS)).unwrap_or(NaiveDate::MAX);
             if to > limit {
-                return Err(AppError::validation("filter.to", Invalid::TooLong { max: MAX_RANGE_MONTHS as usize }));
+                return Err(AppError::validation("filter.to", Invalid::RangeTooLong { max_months: MAX_RANGE_MONTHS }));
             }
             Ok((from, to))
         }
@@ -805,7 +805,7 @@ mod tests {
         );
         assert_eq!(
             issue_range(&f(Period::Custom, Some(d(2025, 1, 1)), Some(d(2027, 1, 2))), today),
-            Err(AppError::validation("filter.to", Invalid::TooLong { max: 24 }))
+            Err(AppError::validation("filter.to", Invalid::RangeTooLong { max_months: 24 }))
         );
         assert_eq!(
             issue_range(&f(Period::Custom, Some(d(2026, 2, 1)), Some(d(2026, 1, 1))), today),
