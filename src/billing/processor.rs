@@ -20,9 +20,20 @@ pub enum ChargeOutcome {
     Declined { reason: &'static str },
 }
 
+/// One charge request. `idempotency_key` (the invoice's ID) lets a real
+/// processor recognise a retry of the same charge and not take the money twice.
+#[derive(Debug, Clone)]
+pub struct ChargeRequest<'a> {
+    pub card: &'a StoredCard,
+    pub amount_minor: i64,
+    pub currency: &'a str,
+    pub today: NaiveDate,
+    pub idempotency_key: String,
+}
+
 pub trait CardProcessor: Send + Sync {
-    /// Charges `amount_minor` in `currency` to the card on `today`.
-    fn charge(&self, card: &StoredCard, amount_minor: i64, currency: &str, today: NaiveDate) -> ChargeOutcome;
+    /// Charges the amount to the card.
+    fn charge(&self, request: &ChargeRequest<'_>) -> ChargeOutcome;
 }
 
 pub struct OfflineCardProcessor {
@@ -36,15 +47,45 @@ impl OfflineCardProcessor {
 }
 
 impl CardProcessor for OfflineCardProcessor {
-    fn charge(&self, card: &StoredCard, amount_minor: i64, _currency: &str, today: NaiveDate) -> ChargeOutcome {
+    fn charge(&self, request: &ChargeRequest<'_>) -> ChargeOutcome {
+        let (card, today) = (request.card, request.today);
         if card::validate_expiry(card.exp_month, card.exp_year, today).is_err() {
             return ChargeOutcome::Declined { reason: "expired" };
         }
         if card::is_declined_test_fingerprint(&card.fingerprint, &self.fingerprint_key) {
             return ChargeOutcome::Declined { reason: "declined" };
         }
-        ChargeOutcome::Approved {
-            reference: format!("offline-{}-{amount_minor}", &card.fingerprint[..card.fingerprint.len().min(8)]),
+        ChargeOutcome::Approved { reference: format!("offline-{}", request.idempotency_key) }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::card::{APPROVED_TEST_NUMBERS, CardNumber, DECLINED_TEST_NUMBERS};
+
+    fn attempt(number: &str, exp_year: i32) -> ChargeOutcome {
+        let key = b"fingerprint-key".to_vec();
+        let fingerprint = CardNumber::parse(number).expect("valid number").fingerprint(&key);
+        let card = StoredCard { fingerprint, exp_month: 6, exp_year };
+        let today = NaiveDate::from_ymd_opt(2026, 11, 21).expect("date");
+        OfflineCardProcessor::new(key).charge(&ChargeRequest {
+            card: &card,
+            amount_minor: 1000,
+            currency: "USD",
+            today,
+            idempotency_key: "invoice-1".into(),
+        })
+    }
+
+    #[test]
+    fn r34_offline_processor_approves_valid_cards_and_declines_test_numbers_and_expired_cards() {
+        for number in APPROVED_TEST_NUMBERS {
+            assert!(matches!(attempt(number, 2030), ChargeOutcome::Approved { .. }), "{number}");
         }
+        for number in DECLINED_TEST_NUMBERS {
+            assert_eq!(attempt(number, 2030), ChargeOutcome::Declined { reason: "declined" }, "{number}");
+        }
+        assert_eq!(attempt(APPROVED_TEST_NUMBERS[0], 2025), ChargeOutcome::Declined { reason: "expired" });
     }
 }

@@ -20,7 +20,7 @@ use uuid::Uuid;
 use crate::{
     app::AppState,
     auth::{Actor, OrgActor},
-    billing::processor::{ChargeOutcome, StoredCard},
+    billing::processor::{ChargeOutcome, ChargeRequest, StoredCard},
     db,
     domain::card::CardBrand,
     error::{AppError, AppResult, Invalid},
@@ -329,7 +329,13 @@ pub async fn pay(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<Invoice
         // Check or wire: paid outside, then marked paid (R29).
         return Err(AppError::validation("invoiceId", Invalid::NotAllowed));
     };
-    let reference = match state.processor.charge(&card, invoice.total_minor, &invoice.currency, today) {
+    let reference = match state.processor.charge(&ChargeRequest {
+        card: &card,
+        amount_minor: invoice.total_minor,
+        currency: &invoice.currency,
+        today,
+        idempotency_key: invoice.id.to_string(),
+    }) {
         ChargeOutcome::Approved { reference } => reference,
         ChargeOutcome::Declined { .. } => return Err(AppError::PaymentDeclined),
     };
@@ -680,7 +686,13 @@ pub async fn charge_at_issue(state: &AppState, invoice_id: Uuid, as_of: NaiveDat
         None => None,
     };
     let outcome = match method.as_ref().and_then(stored_card) {
-        Some(card) => state.processor.charge(&card, invoice.total_minor, &invoice.currency, as_of),
+        Some(card) => state.processor.charge(&ChargeRequest {
+            card: &card,
+            amount_minor: invoice.total_minor,
+            currency: &invoice.currency,
+            today: as_of,
+            idempotency_key: invoice.id.to_string(),
+        }),
         None => ChargeOutcome::Declined { reason: "no card" },
     };
 
