@@ -38,7 +38,7 @@ impl Client {
         response.data.into_json().map_err(AppError::internal)
     }
 
-    async fn token(&self, data: &Value, field: &str) -> AppResult<String> {
+    fn token(&self, data: &Value, field: &str) -> AppResult<String> {
         data[field]["token"].as_str().map(str::to_owned).ok_or_else(|| AppError::internal("demo: no token"))
     }
 }
@@ -72,7 +72,7 @@ async fn load(state: &AppState) -> AppResult<()> {
             json!({"i": {"organizationName": "Contoso (demo)", "country": "US", "name": "Alex Admin", "email": DEMO_ADMIN, "password": DEMO_PASSWORD}}),
         )
         .await?;
-    let admin = client.token(&org, "registerOrganization").await?;
+    let admin = client.token(&org, "registerOrganization")?;
     let mut people = Vec::new();
     for (name, email, roles) in [
         ("Bea Billing", "billing@contoso.demo", vec!["BILLING_ADMIN"]),
@@ -97,7 +97,7 @@ async fn load(state: &AppState) -> AppResult<()> {
             json!({"i": {"publisherName": "Fabrikam Apps (demo)", "name": "Pia Publisher", "email": DEMO_PUBLISHER, "password": DEMO_PASSWORD}}),
         )
         .await?;
-    let publisher = client.token(&publisher, "registerPublisher").await?;
+    let publisher = client.token(&publisher, "registerPublisher")?;
     let create = "mutation($i: CreateProductInput!) { createProduct(input: $i) { id } }";
     let chat = client
         .run(

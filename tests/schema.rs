@@ -19,14 +19,10 @@ fn output_types_hold_no_secrets() {
     let mut in_output_type = false;
     for line in sdl.lines() {
         let trimmed = line.trim();
-        if trimmed.starts_with("type ") || trimmed.starts_with("interface ") {
-            in_output_type = true;
-        } else if trimmed.starts_with("input ") || trimmed.starts_with("enum ") || trimmed == "}" {
-            in_output_type =
-                trimmed != "}" && !trimmed.starts_with("input ") && !trimmed.starts_with("enum ") && in_output_type;
-            if trimmed.starts_with("input ") || trimmed.starts_with("enum ") {
-                in_output_type = false;
-            }
+        if trimmed.ends_with('{') {
+            in_output_type = trimmed.starts_with("type ") || trimmed.starts_with("interface ");
+        } else if trimmed == "}" {
+            in_output_type = false;
         } else if in_output_type {
             // Only the field's own name: arguments (e.g. `login(password:)`) are input.
             let field = trimmed.split(['(', ':']).next().unwrap_or("").to_lowercase();

@@ -16,6 +16,7 @@ use super::{
     pagination::{self, Page, Window},
     state,
 };
+use crate::service::validate;
 use crate::{
     domain::card::CardBrand,
     service::{
@@ -345,7 +346,7 @@ impl BillingQuery {
 
     /// One billing profile the caller can view; NOT_FOUND otherwise (R3).
     async fn billing_profile(&self, ctx: &Context<'_>, id: ID) -> Result<BillingProfile> {
-        Ok(svc::get(state(ctx)?, actor(ctx)?, &id).await?.into())
+        Ok(svc::get(state(ctx)?, actor(ctx)?, validate::id("id", &id)?).await?.into())
     }
 }
 
@@ -390,7 +391,7 @@ impl BillingMutation {
                 MaybeUndefined::Value(v) => Some(Some(v)),
             },
         };
-        Ok(svc::update(state(ctx)?, actor(ctx)?, &id, changes).await?.into())
+        Ok(svc::update(state(ctx)?, actor(ctx)?, validate::id("id", &id)?, changes).await?.into())
     }
 
     /// Grants a role on a profile to a user of the organization (R2: OWNER).
@@ -402,7 +403,15 @@ impl BillingMutation {
         user_id: ID,
         role: BillingRole,
     ) -> Result<BillingProfile> {
-        Ok(svc::grant_role(state(ctx)?, actor(ctx)?, &billing_profile_id, &user_id, role).await?.into())
+        Ok(svc::grant_role(
+            state(ctx)?,
+            actor(ctx)?,
+            validate::id("billingProfileId", &billing_profile_id)?,
+            validate::id("userId", &user_id)?,
+            role,
+        )
+        .await?
+        .into())
     }
 
     /// Removes a role (R2: OWNER). The last OWNER cannot be removed.
@@ -413,7 +422,15 @@ impl BillingMutation {
         user_id: ID,
         role: BillingRole,
     ) -> Result<BillingProfile> {
-        Ok(svc::revoke_role(state(ctx)?, actor(ctx)?, &billing_profile_id, &user_id, role).await?.into())
+        Ok(svc::revoke_role(
+            state(ctx)?,
+            actor(ctx)?,
+            validate::id("billingProfileId", &billing_profile_id)?,
+            validate::id("userId", &user_id)?,
+            role,
+        )
+        .await?
+        .into())
     }
 
     /// Adds a payment method; it becomes the profile's current one (R29).
@@ -423,7 +440,10 @@ impl BillingMutation {
         billing_profile_id: ID,
         input: PaymentMethodInput,
     ) -> Result<PaymentMethod> {
-        Ok(PaymentMethod(pm::add(state(ctx)?, actor(ctx)?, &billing_profile_id, input.into()).await?))
+        Ok(PaymentMethod(
+            pm::add(state(ctx)?, actor(ctx)?, validate::id("billingProfileId", &billing_profile_id)?, input.into())
+                .await?,
+        ))
     }
 
     /// Edits the current card: security code, expiration, name, billing address — never the number (R29).
@@ -440,7 +460,9 @@ impl BillingMutation {
             name_on_card: input.name_on_card,
             billing_address: input.billing_address.map(Into::into),
         };
-        Ok(PaymentMethod(pm::update(state(ctx)?, actor(ctx)?, &payment_method_id, changes).await?))
+        Ok(PaymentMethod(
+            pm::update(state(ctx)?, actor(ctx)?, validate::id("paymentMethodId", &payment_method_id)?, changes).await?,
+        ))
     }
 
     /// Replaces the profile's payment method; the new one pays for all its
@@ -451,6 +473,9 @@ impl BillingMutation {
         billing_profile_id: ID,
         input: PaymentMethodInput,
     ) -> Result<PaymentMethod> {
-        Ok(PaymentMethod(pm::replace(state(ctx)?, actor(ctx)?, &billing_profile_id, input.into()).await?))
+        Ok(PaymentMethod(
+            pm::replace(state(ctx)?, actor(ctx)?, validate::id("billingProfileId", &billing_profile_id)?, input.into())
+                .await?,
+        ))
     }
 }

@@ -8,11 +8,7 @@ use axum::{
     response::{IntoResponse, Response as HttpResponse},
 };
 
-use crate::{
-    app::RequestInfo,
-    error::AppError,
-    i18n::{self, Lang},
-};
+use crate::{app::RequestInfo, error::AppError, i18n};
 
 fn extensions(code: &str, info: &RequestInfo) -> ErrorExtensionValues {
     let mut ext = ErrorExtensionValues::default();
@@ -95,9 +91,4 @@ pub fn app_error_response(err: AppError, info: &RequestInfo) -> HttpResponse {
     let (message, ext) = describe(&err, info);
     let status = if matches!(err, AppError::Internal(_)) { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::OK };
     (status, axum::Json(error_body(&message, ext))).into_response()
-}
-
-/// Used by the error writer's unit tests and the language test.
-pub fn message_in(err: &AppError, lang: Lang) -> String {
-    i18n::message(err, lang)
 }

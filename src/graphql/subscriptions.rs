@@ -18,10 +18,7 @@ use super::{
     parse_id, state,
     types::Money,
 };
-use crate::{
-    error::AppError,
-    service::{licenses, purchase, subscriptions as svc},
-};
+use crate::service::{licenses, purchase, subscriptions as svc};
 
 /// An organization's subscription (R22).
 pub struct Subscription(pub subscription::Model);
@@ -194,7 +191,7 @@ impl License {
     }
     /// False once unassigned.
     async fn active(&self) -> bool {
-        self.0.active && self.1.status != SubscriptionStatus::Disabled
+        licenses::counts(&self.0, &self.1)
     }
     async fn assigned_at(&self) -> DateTime<Utc> {
         self.0.assigned_at
@@ -269,11 +266,6 @@ pub struct PurchaseSubscriptionInput {
 async fn users_by_ids(ctx: &Context<'_>, ids: &[uuid::Uuid]) -> Result<Vec<User>> {
     let map = loaders(ctx)?.load_many(ids.iter().copied().map(UserId)).await?;
     Ok(ids.iter().filter_map(|id| map.get(&UserId(*id)).cloned().map(User)).collect())
-}
-
-/// User IDs that are not UUIDs cannot be in the organization (R19).
-fn user_ids(ids: &[ID]) -> Result<Vec<uuid::Uuid>, AppError> {
-    ids.iter().map(|id| uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::UserNotInOrganization)).collect()
 }
 
 #[derive(Default)]
@@ -407,7 +399,7 @@ impl SubscriptionMutation {
     ) -> Result<AssignLicensesPayload> {
         let actor = actor(ctx)?;
         let id = parse_id(&subscription_id, "subscription")?;
-        let ids = user_ids_or_not_found(ctx, id, &user_ids).await?;
+        let ids: Vec<&str> = user_ids.iter().map(|u| u.as_str()).collect();
         let outcome = licenses::assign(state(ctx)?, actor, id, &ids).await?;
         Ok(AssignLicensesPayload {
             assigned_users: users_by_ids(ctx, &outcome.assigned).await?,
@@ -425,7 +417,7 @@ impl SubscriptionMutation {
     ) -> Result<UnassignLicensesPayload> {
         let actor = actor(ctx)?;
         let id = parse_id(&subscription_id, "subscription")?;
-        let ids = user_ids_or_not_found(ctx, id, &user_ids).await?;
+        let ids: Vec<&str> = user_ids.iter().map(|u| u.as_str()).collect();
         let outcome = licenses::unassign(state(ctx)?, actor, id, &ids).await?;
         Ok(UnassignLicensesPayload {
             unassigned_users: users_by_ids(ctx, &outcome.unassigned).await?,
@@ -462,23 +454,5 @@ impl SubscriptionMutation {
     ) -> Result<Subscription> {
         let id = parse_id(&subscription_id, "subscription")?;
         Ok(Subscription(svc::cancel(state(ctx)?, actor(ctx)?, id, reason, feedback.as_deref()).await?))
-    }
-}
-
-/// Parses user IDs; a malformed one fails like a user of another organization,
-/// but only after the subscription itself has been checked (so a caller who
-/// cannot see the subscription still gets NOT_FOUND).
-async fn user_ids_or_not_found(ctx: &Context<'_>, subscription_id: uuid::Uuid, ids: &[ID]) -> Result<Vec<uuid::Uuid>> {
-    if ids.len() > licenses::MAX_USERS_PER_CALL {
-        // The service checks the count after the subscription; so must a malformed list.
-        svc::load(&state(ctx)?.db, actor(ctx)?, subscription_id, svc::Access::View, false).await?;
-        return Err(AppError::TooManyUsers { max: licenses::MAX_USERS_PER_CALL }.into());
-    }
-    match user_ids(ids) {
-        Ok(ids) => Ok(ids),
-        Err(e) => {
-            svc::load(&state(ctx)?.db, actor(ctx)?, subscription_id, svc::Access::View, false).await?;
-            Err(e.into())
-        }
     }
 }

@@ -251,28 +251,40 @@ fn scope(profile: &billing_profile::Model, actor: &Actor) -> AuditScope {
     AuditScope::org(profile.organization_id, Some(actor))
 }
 
+/// The condition on `billing_profiles` rows that the caller can view (R1, R2,
+/// R25, R27): all of the organization's for GLOBAL_ADMIN/BILLING_ADMIN
+/// (self-service ones read-only), otherwise those the caller holds a role on
+/// plus their own self-service ones. The row-by-row twin is `rights`.
+pub fn visible_to(org: &crate::auth::OrgActor) -> Condition {
+    let in_org = Condition::all().add(billing_profile::Column::OrganizationId.eq(org.organization_id));
+    if org.is_billing_manager() {
+        return in_org;
+    }
+    in_org.add(
+        Condition::any().add(billing_profile::Column::OwnerUserId.eq(org.user_id)).add(
+            Condition::all()
+                .add(billing_profile::Column::OwnerUserId.is_null())
+                .add(billing_profile::Column::Id.in_subquery(profiles_with_a_role(org.user_id))),
+        ),
+    )
+}
+
+/// IDs of the profiles on which `user_id` holds any billing role (R2).
+pub fn profiles_with_a_role(user_id: Uuid) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(billing_role_assignment::Column::BillingProfileId)
+        .from(billing_role_assignment::Entity)
+        .and_where(billing_role_assignment::Column::UserId.eq(user_id))
+        .to_owned()
+}
+
 /// R1, R2, R25, R27: the profiles the caller can view — all of the
 /// organization's for GLOBAL_ADMIN/BILLING_ADMIN (self-service ones read-only),
 /// otherwise those the caller holds a role on plus their own self-service ones.
 pub async fn list(state: &AppState, actor: &Actor, window: Window) -> AppResult<(Vec<ProfileView>, u64)> {
     // Publishers never see a customer's billing data (SPEC §1).
     let org = actor.org()?;
-    let mut query =
-        billing_profile::Entity::find().filter(billing_profile::Column::OrganizationId.eq(org.organization_id));
-    if !org.is_billing_manager() {
-        let assigned = Query::select()
-            .column(billing_role_assignment::Column::BillingProfileId)
-            .from(billing_role_assignment::Entity)
-            .and_where(billing_role_assignment::Column::UserId.eq(org.user_id))
-            .to_owned();
-        query = query.filter(
-            Condition::any().add(billing_profile::Column::OwnerUserId.eq(org.user_id)).add(
-                Condition::all()
-                    .add(billing_profile::Column::OwnerUserId.is_null())
-                    .add(billing_profile::Column::Id.in_subquery(assigned)),
-            ),
-        );
-    }
+    let query = billing_profile::Entity::find().filter(visible_to(org));
     let query = query.order_by_asc(billing_profile::Column::CreatedAt).order_by_asc(billing_profile::Column::Id);
     let (profiles, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
     let ids: Vec<Uuid> = profiles.iter().map(|p| p.id).collect();
@@ -293,8 +305,7 @@ pub async fn list(state: &AppState, actor: &Actor, window: Window) -> AppResult<
 }
 
 /// One profile the caller can view (R3: another organization's is NOT_FOUND).
-pub async fn get(state: &AppState, actor: &Actor, id: &str) -> AppResult<ProfileView> {
-    let id = validate::id("id", id)?;
+pub async fn get(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<ProfileView> {
     let (profile, rights) = load_visible(&state.db, actor, id).await?;
     Ok(ProfileView { profile, rights })
 }
@@ -395,8 +406,7 @@ async fn subscription_count(db: &impl ConnectionTrait, profile_id: Uuid) -> AppR
 
 /// R2 (update right), R28: a country change re-derives the currency, which is
 /// not allowed once subscriptions are billed to the profile in its currency.
-pub async fn update(state: &AppState, actor: &Actor, id: &str, changes: ProfileChanges) -> AppResult<ProfileView> {
-    let id = validate::id("id", id)?;
+pub async fn update(state: &AppState, actor: &Actor, id: Uuid, changes: ProfileChanges) -> AppResult<ProfileView> {
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     let (profile, rights) = load_for_change(&txn, actor, id).await?;
@@ -451,8 +461,7 @@ pub async fn update(state: &AppState, actor: &Actor, id: &str, changes: ProfileC
 
 /// The user a role is granted to or revoked from: NOT_FOUND when unknown,
 /// USER_NOT_IN_ORGANIZATION when they belong elsewhere (or to a publisher).
-async fn member(txn: &DatabaseTransaction, profile: &billing_profile::Model, user_id: &str) -> AppResult<user::Model> {
-    let user_id = validate::id("userId", user_id)?;
+async fn member(txn: &DatabaseTransaction, profile: &billing_profile::Model, user_id: Uuid) -> AppResult<user::Model> {
     let user = user::Entity::find_by_id(user_id).one(txn).await?.ok_or(AppError::NotFound { entity: "user" })?;
     if user.organization_id != Some(profile.organization_id) {
         return Err(AppError::UserNotInOrganization);
@@ -466,11 +475,10 @@ async fn member(txn: &DatabaseTransaction, profile: &billing_profile::Model, use
 pub async fn grant_role(
     state: &AppState,
     actor: &Actor,
-    profile_id: &str,
-    user_id: &str,
+    profile_id: Uuid,
+    user_id: Uuid,
     role: BillingRole,
 ) -> AppResult<ProfileView> {
-    let profile_id = validate::id("billingProfileId", profile_id)?;
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     let (profile, rights) = load_for_change(&txn, actor, profile_id).await?;
@@ -512,11 +520,10 @@ pub async fn grant_role(
 pub async fn revoke_role(
     state: &AppState,
     actor: &Actor,
-    profile_id: &str,
-    user_id: &str,
+    profile_id: Uuid,
+    user_id: Uuid,
     role: BillingRole,
 ) -> AppResult<ProfileView> {
-    let profile_id = validate::id("billingProfileId", profile_id)?;
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     let (profile, rights) = load_for_change(&txn, actor, profile_id).await?;

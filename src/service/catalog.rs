@@ -256,7 +256,7 @@ pub async fn list_products(
         if search.chars().count() > 200 {
             return Err(AppError::validation("filter.search", Invalid::TooLong { max: 200 }));
         }
-        let escaped = search.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let escaped = validate::like_literal(&search.to_lowercase());
         let pattern = format!("%{escaped}%");
         query = query.filter(
             Condition::any()

@@ -281,7 +281,7 @@ pub async fn search_users(
         if prefix.chars().count() > 200 {
             return Err(AppError::validation("search", Invalid::TooLong { max: 200 }));
         }
-        let escaped = prefix.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        let escaped = validate::like_literal(prefix);
         let lower = format!("{}%", escaped.to_lowercase());
         use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
         let name_like =

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{Datelike, Months, NaiveDate};
 use entity::{
-    billing_profile, billing_role_assignment, charge,
+    billing_profile, charge,
     enums::{InvoiceStatus, PaymentMethodKind},
     invoice, invoice_line, organization, payment_method, product, subscription,
 };
@@ -86,29 +86,13 @@ pub fn due_date(issue: NaiveDate) -> NaiveDate {
 // Who sees what (R2, R3, R25, R27)
 // ---------------------------------------------------------------------------
 
-/// The invoices' profiles the caller can view: every org profile for
-/// GLOBAL_ADMIN/BILLING_ADMIN (self-service ones read-only), otherwise those
-/// they hold a role on plus their own self-service profile.
+/// Invoices of the profiles the caller can view (`billing_profiles::visible_to`).
 fn visible_profiles(org: &OrgActor) -> Condition {
-    let mut profiles = Query::select()
+    let profiles = Query::select()
         .column(billing_profile::Column::Id)
         .from(billing_profile::Entity)
-        .and_where(billing_profile::Column::OrganizationId.eq(org.organization_id))
+        .cond_where(billing_profiles::visible_to(org))
         .to_owned();
-    if !org.is_billing_manager() {
-        let assigned = Query::select()
-            .column(billing_role_assignment::Column::BillingProfileId)
-            .from(billing_role_assignment::Entity)
-            .and_where(billing_role_assignment::Column::UserId.eq(org.user_id))
-            .to_owned();
-        profiles.cond_where(
-            Condition::any().add(billing_profile::Column::OwnerUserId.eq(org.user_id)).add(
-                Condition::all()
-                    .add(billing_profile::Column::OwnerUserId.is_null())
-                    .add(billing_profile::Column::Id.in_subquery(assigned)),
-            ),
-        );
-    }
     Condition::all()
         .add(invoice::Column::OrganizationId.eq(org.organization_id))
         .add(invoice::Column::BillingProfileId.in_subquery(profiles))

@@ -40,11 +40,19 @@ pub struct UnassignOutcome {
     pub not_assigned: Vec<Uuid>,
 }
 
-fn distinct(user_ids: &[Uuid]) -> AppResult<Vec<Uuid>> {
-    let mut seen = HashSet::new();
-    let unique: Vec<Uuid> = user_ids.iter().copied().filter(|id| seen.insert(*id)).collect();
-    if unique.len() > MAX_USERS_PER_CALL {
+/// The users named in one call (R19): at most 20, each a UUID — anything
+/// else cannot be a member of the organization — each counted once.
+fn requested_users(user_ids: &[&str]) -> AppResult<Vec<Uuid>> {
+    if user_ids.len() > MAX_USERS_PER_CALL {
         return Err(AppError::TooManyUsers { max: MAX_USERS_PER_CALL });
+    }
+    let mut seen = HashSet::new();
+    let mut unique = Vec::new();
+    for id in user_ids {
+        let id = Uuid::parse_str(id.trim()).map_err(|_| AppError::UserNotInOrganization)?;
+        if seen.insert(id) {
+            unique.push(id);
+        }
     }
     Ok(unique)
 }
@@ -53,13 +61,13 @@ pub async fn assign(
     state: &AppState,
     actor: &Actor,
     subscription_id: Uuid,
-    user_ids: &[Uuid],
+    user_ids: &[&str],
 ) -> AppResult<AssignOutcome> {
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     let sub = subscriptions::load(&txn, actor, subscription_id, Access::AssignLicenses, true).await?;
     subscriptions::ensure_not_disabled(&sub)?;
-    let users = distinct(user_ids)?;
+    let users = requested_users(user_ids)?;
     if sub.status != SubscriptionStatus::Active {
         return Err(AppError::SubscriptionNotActive);
     }
@@ -136,13 +144,13 @@ pub async fn unassign(
     state: &AppState,
     actor: &Actor,
     subscription_id: Uuid,
-    user_ids: &[Uuid],
+    user_ids: &[&str],
 ) -> AppResult<UnassignOutcome> {
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     let sub = subscriptions::load(&txn, actor, subscription_id, Access::AssignLicenses, true).await?;
     subscriptions::ensure_not_disabled(&sub)?;
-    let users = distinct(user_ids)?;
+    let users = requested_users(user_ids)?;
     let members = user::Entity::find()
         .filter(user::Column::Id.is_in(users.clone()))
         .filter(user::Column::OrganizationId.eq(sub.organization_id))
@@ -188,6 +196,11 @@ pub async fn unassign(
     Ok(UnassignOutcome { subscription: sub, unassigned, not_assigned })
 }
 
+/// R16: an assignment counts while it is active and its subscription is not disabled.
+pub fn counts(assignment: &license_assignment::Model, sub: &subscription::Model) -> bool {
+    assignment.active && sub.status != SubscriptionStatus::Disabled
+}
+
 /// R22: the licenses assigned to the caller, on subscriptions that still count
 /// (a disabled subscription's assignments are history, R16).
 pub async fn my_licenses(
@@ -212,7 +225,7 @@ pub async fn my_licenses(
     Ok(assignments
         .into_iter()
         .filter_map(|a| subs.get(&a.subscription_id).cloned().map(|s| (a, s)))
-        .filter(|(_, s)| include_history || s.status != SubscriptionStatus::Disabled)
+        .filter(|(a, s)| include_history || counts(a, s))
         .collect())
 }
 

@@ -131,7 +131,7 @@ enum Attach {
 pub async fn add(
     state: &AppState,
     actor: &Actor,
-    profile_id: &str,
+    profile_id: Uuid,
     input: NewPaymentMethod,
 ) -> AppResult<payment_method::Model> {
     attach(state, actor, profile_id, input, Attach::Add).await
@@ -144,7 +144,7 @@ pub async fn add(
 pub async fn replace(
     state: &AppState,
     actor: &Actor,
-    profile_id: &str,
+    profile_id: Uuid,
     input: NewPaymentMethod,
 ) -> AppResult<payment_method::Model> {
     attach(state, actor, profile_id, input, Attach::Replace).await
@@ -153,11 +153,10 @@ pub async fn replace(
 async fn attach(
     state: &AppState,
     actor: &Actor,
-    profile_id: &str,
+    profile_id: Uuid,
     input: NewPaymentMethod,
     mode: Attach,
 ) -> AppResult<payment_method::Model> {
-    let profile_id = validate::id("billingProfileId", profile_id)?;
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     let (profile, rights) = billing_profiles::load_for_change(&txn, actor, profile_id).await?;
@@ -250,10 +249,9 @@ pub struct PaymentMethodChanges {
 pub async fn update(
     state: &AppState,
     actor: &Actor,
-    id: &str,
+    id: Uuid,
     changes: PaymentMethodChanges,
 ) -> AppResult<payment_method::Model> {
-    let id = validate::id("paymentMethodId", id)?;
     let not_found = AppError::NotFound { entity: "payment method" };
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;

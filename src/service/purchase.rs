@@ -76,6 +76,18 @@ pub struct PurchaseInput {
     pub partner_id: Option<String>,
 }
 
+/// R5, R18: a per-license line needs 1..=MAX_QUANTITY licenses; a flat-rate line takes none.
+fn check_quantity(model: PricingModel, quantity: Option<i64>, field: &str) -> AppResult<()> {
+    match (model, quantity) {
+        (PricingModel::PerLicense, None) => Err(AppError::validation(field, Invalid::Required)),
+        (PricingModel::PerLicense, Some(q)) if !(1..=subscriptions::MAX_QUANTITY).contains(&q) => {
+            Err(AppError::validation(field, Invalid::OutOfRange { min: 1, max: subscriptions::MAX_QUANTITY }))
+        }
+        (PricingModel::FlatRate, Some(_)) => Err(AppError::validation(field, Invalid::NotAllowed)),
+        _ => Ok(()),
+    }
+}
+
 /// One line to buy, already tied to its product.
 struct Line {
     product: product::Model,
@@ -164,17 +176,7 @@ async fn check_line(
         Some(_) => {}
     }
     // R5, R18: quantity last.
-    match (line.product.pricing_model, line.quantity) {
-        (PricingModel::PerLicense, None) => return Err(AppError::validation("quantity", Invalid::Required)),
-        (PricingModel::PerLicense, Some(q)) if !(1..=subscriptions::MAX_QUANTITY).contains(&q) => {
-            return Err(AppError::validation(
-                "quantity",
-                Invalid::OutOfRange { min: 1, max: subscriptions::MAX_QUANTITY },
-            ));
-        }
-        (PricingModel::FlatRate, Some(_)) => return Err(AppError::validation("quantity", Invalid::NotAllowed)),
-        _ => {}
-    }
+    check_quantity(line.product.pricing_model, line.quantity, "quantity")?;
     Ok(Checkout { profile, unit_price_minor: price.unit_amount_minor })
 }
 
@@ -319,19 +321,7 @@ pub async fn create_proposal(
         if !catalog::offers_term(&txn, product.id, line.term).await? {
             return Err(AppError::validation("lines.term", Invalid::NotAllowed));
         }
-        match (product.pricing_model, line.quantity) {
-            (PricingModel::PerLicense, Some(q)) if (1..=subscriptions::MAX_QUANTITY).contains(&q) => {}
-            (PricingModel::PerLicense, _) => {
-                return Err(AppError::validation(
-                    "lines.quantity",
-                    Invalid::OutOfRange { min: 1, max: subscriptions::MAX_QUANTITY },
-                ));
-            }
-            (PricingModel::FlatRate, None) => {}
-            (PricingModel::FlatRate, Some(_)) => {
-                return Err(AppError::validation("lines.quantity", Invalid::NotAllowed));
-            }
-        }
+        check_quantity(product.pricing_model, line.quantity, "lines.quantity")?;
     }
     let proposal = proposal::ActiveModel {
         id: Set(Uuid::now_v7()),

@@ -175,11 +175,7 @@ pub async fn list(
         ),
         Visibility::OwnOnly => {
             // R2: every role on a billing profile may view the products billed to it.
-            let my_profiles = sea_orm::sea_query::Query::select()
-                .column(entity::billing_role_assignment::Column::BillingProfileId)
-                .from(entity::billing_role_assignment::Entity)
-                .and_where(entity::billing_role_assignment::Column::UserId.eq(org.user_id))
-                .to_owned();
+            let my_profiles = billing_profiles::profiles_with_a_role(org.user_id);
             query.filter(
                 sea_orm::Condition::any().add(subscription::Column::PurchaserId.eq(org.user_id)).add(
                     sea_orm::Condition::all()

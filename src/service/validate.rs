@@ -79,7 +79,12 @@ pub fn url(field: &str, value: &str) -> AppResult<String> {
     }
 }
 
-/// A GraphQL ID that must be a UUID; anything else cannot name an object.
+/// Escapes `%`, `_` and `\\` so a search box matches them literally (used with `ESCAPE '\\'`).
+pub fn like_literal(text: &str) -> String {
+    text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
+}
+
+/// A UUID-shaped ID, or VALIDATION_FAILED naming the field (the billing-profile API's contract).
 pub fn id(field: &str, value: &str) -> AppResult<uuid::Uuid> {
     uuid::Uuid::parse_str(value.trim()).map_err(|_| AppError::validation(field, Invalid::BadFormat))
 }
