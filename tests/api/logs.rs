@@ -54,7 +54,14 @@ async fn r29_card_numbers_and_security_codes_never_reach_the_logs() {
     app.gql(Some(&org.admin), add, json!({"p": profile, "i": bad})).await;
     let text = String::from_utf8_lossy(&capture.0.lock().expect("lock")).to_string();
     assert!(text.contains("request"), "the capture saw the requests: {} bytes", text.len());
+    // Security codes count only as whole tokens: four digits also occur inside
+    // the UUIDs and timestamps of other tests' log lines.
+    let tokens: std::collections::HashSet<&str> = text.split(|c: char| !c.is_ascii_alphanumeric()).collect();
     for secret in [number, "9731", "4000000000009995", "8642", "4000000000009996", "5319"] {
-        assert!(!text.contains(secret), "R29: {secret} appears in the logs");
+        assert!(
+            !tokens.contains(secret)
+                && !text.contains(&secret[..secret.len().min(12)].repeat(usize::from(secret.len() > 4))),
+            "R29: {secret} appears in the logs"
+        );
     }
 }
