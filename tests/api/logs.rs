@@ -57,11 +57,10 @@ async fn r29_card_numbers_and_security_codes_never_reach_the_logs() {
     // Security codes count only as whole tokens: four digits also occur inside
     // the UUIDs and timestamps of other tests' log lines.
     let tokens: std::collections::HashSet<&str> = text.split(|c: char| !c.is_ascii_alphanumeric()).collect();
-    for secret in [number, "9731", "4000000000009995", "8642", "4000000000009996", "5319"] {
-        assert!(
-            !tokens.contains(secret)
-                && !text.contains(&secret[..secret.len().min(12)].repeat(usize::from(secret.len() > 4))),
-            "R29: {secret} appears in the logs"
-        );
+    for number in [number, "4000000000009995", "4000000000009996"] {
+        assert!(!text.contains(number), "R29: card number {number} appears in the logs");
+    }
+    for code in ["9731", "8642", "5319"] {
+        assert!(!tokens.contains(code), "R29: security code {code} appears in the logs");
     }
 }
