@@ -456,7 +456,7 @@ async fn r37_each_rule_agrees_with_its_sql_condition() {
             .filter(access::subscription::visible_to_publisher(actor))
             .all(db)
             .await
-            .unwrap();
+            .expect("the SQL condition");
         let by_row: BTreeSet<Uuid> = subs
             .iter()
             .filter(|s| {
