@@ -410,3 +410,22 @@ async fn repeated_failed_logins_are_rate_limited() {
         "other addresses are not affected"
     );
 }
+
+/// Issue 8 §5: a missing required variable is the client's mistake: VALIDATION_FAILED, not INTERNAL.
+#[tokio::test]
+async fn missing_required_variable_is_a_validation_error() {
+    let app = TestApp::spawn().await;
+    let org = app.register_org("Contoso", "US").await;
+    for (query, variables) in [
+        ("query($id: ID!) { subscription(id: $id) { id } }", json!({})),
+        ("query($id: ID!) { billingProfile(id: $id) { id } }", json!({"other": 1})),
+        (
+            "mutation($s: ID!, $q: Int!) { changeLicenseQuantity(subscriptionId: $s, quantity: $q) { id } }",
+            json!({"q": 3}),
+        ),
+    ] {
+        let response = app.gql(Some(&org.admin), query, variables).await;
+        assert_eq!(response["errors"][0]["extensions"]["code"], "VALIDATION_FAILED", "{query}: {response}");
+        assert!(response["errors"][0]["extensions"]["requestId"].is_string(), "{response}");
+    }
+}
