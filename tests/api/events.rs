@@ -15,7 +15,7 @@ use axum::{Router, body::Bytes, http::HeaderMap, http::StatusCode, routing::post
 use futures::{SinkExt, StreamExt};
 use hmac::{Hmac, Mac};
 use licensedesk::events;
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+use sea_orm::{EntityTrait, QueryOrder};
 use serde_json::{Value, json};
 use sha2::Sha256;
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
@@ -505,4 +505,49 @@ async fn subscribing_to_a_subscription_one_may_not_see_is_not_found() {
     let answer = next_json(&mut ws, Duration::from_secs(2)).await.expect("an answer");
     assert_eq!(answer["type"], "next", "{answer}");
     assert_eq!(answer["payload"]["errors"][0]["extensions"]["code"], "NOT_FOUND", "{answer}");
+}
+
+/// Figures for the README, not a check: `cargo test --test api event_throughput -- --ignored --nocapture`.
+#[tokio::test]
+#[ignore]
+async fn event_throughput_figures() {
+    let app = TestApp::spawn().await;
+    let shop = app.shop().await;
+    let receiver = Receiver::default();
+    let addr = serve_receiver(receiver.clone()).await;
+    register_receiver(&app, &shop.publisher, addr, &receiver).await;
+    let tasks = events::start(&app.state);
+    let subs: Vec<String> = {
+        let mut subs = Vec::new();
+        for _ in 0..4 {
+            subs.push(app.buy(&shop.org.admin, &shop.per_license, "MONTHLY", Some(5), &shop.profile).await);
+        }
+        subs
+    };
+    let log = receiver.acknowledged.clone();
+    wait_for("set-up events", Duration::from_secs(30), || log.lock().expect("log").len() >= 4).await;
+    let n = 400;
+    let started = Instant::now();
+    let mut changes = Vec::new();
+    for (i, sub) in subs.iter().enumerate() {
+        let app = &app;
+        let token = shop.org.admin.clone();
+        let sub = sub.clone();
+        changes.push(async move {
+            for q in 0..(n / 4) {
+                change_quantity(app, &token, &sub, 6 + q as i64 + i as i64).await;
+            }
+        });
+    }
+    futures::future::join_all(changes).await;
+    let written = started.elapsed();
+    wait_for("all deliveries", Duration::from_secs(120), || log.lock().expect("log").len() >= 4 + n).await;
+    let delivered = started.elapsed();
+    eprintln!(
+        "events: {n} changes written in {written:?} ({:.0}/s); all delivered by webhook after {delivered:?} ({:.0}/s); postgres: {}",
+        n as f64 / written.as_secs_f64(),
+        n as f64 / delivered.as_secs_f64(),
+        engine_is_postgres()
+    );
+    tasks.tail.abort();
 }
