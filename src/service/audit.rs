@@ -59,6 +59,9 @@ pub async fn record(
     now: DateTime<Utc>,
     entry: AuditEntry,
 ) -> AppResult<()> {
+    // R45: the event, if any, in the same transaction as the change.
+    crate::events::outbox::record(db, entry.action, entry.object_type, entry.object_id, entry.after.as_ref(), now)
+        .await?;
     audit_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(scope.organization_id),
