@@ -15,7 +15,7 @@ use crate::{
     db,
     domain::markets,
     error::{AppError, AppResult, Invalid},
-    graphql::pagination::Window,
+    paging::Window,
     service::{
         audit::{self, AuditEntry, AuditScope},
         validate,
@@ -126,7 +126,7 @@ pub async fn list(state: &AppState, actor: &Actor, window: Window) -> AppResult<
     actor.org()?;
     let query = billing_profile::Entity::find().filter(access::billing_profile::visible(actor));
     let query = query.order_by_asc(billing_profile::Column::CreatedAt).order_by_asc(billing_profile::Column::Id);
-    let (profiles, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
+    let (profiles, total) = crate::paging::fetch(&state.db, query, window).await?;
     let views = access::billing_profile::vouch_page(&state.db, actor, profiles).await?;
     Ok((views.into_iter().map(|(profile, rights)| ProfileView { profile, rights }).collect(), total))
 }

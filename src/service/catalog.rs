@@ -24,7 +24,7 @@ use crate::{
         money::{self, Currency},
     },
     error::{AppError, AppResult, Invalid},
-    graphql::pagination::Window,
+    paging::Window,
     service::{
         audit::{self, AuditEntry, AuditScope},
         validate,
@@ -232,7 +232,7 @@ pub async fn publisher_products(
     let publisher = actor.publisher()?;
     let query = product::Entity::find().filter(product::Column::PublisherId.eq(publisher.publisher_id));
     let query = query.order_by_asc(product::Column::Name).order_by_asc(product::Column::Id);
-    let (rows, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
+    let (rows, total) = crate::paging::fetch(&state.db, query, window).await?;
     Ok((rows, total))
 }
 
@@ -292,7 +292,7 @@ pub async fn list_products(
         query = query.filter(product::Column::Id.in_subquery(in_market));
     }
     let query = query.order_by_asc(product::Column::Name).order_by_asc(product::Column::Id);
-    let (rows, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
+    let (rows, total) = crate::paging::fetch(&state.db, query, window).await?;
     Ok((rows, total))
 }
 

@@ -10,7 +10,7 @@ use crate::{
     auth::{Actor, Caller, OrgActor, PublisherActor},
     db,
     error::{AppError, AppResult, Invalid},
-    graphql::pagination::Window,
+    paging::Window,
     service::{
         audit::{self, AuditEntry, AuditScope},
         validate,
@@ -290,6 +290,6 @@ pub async fn search_users(
         query = query.filter(Condition::any().add(name_like).add(email_like));
     }
     let query = query.order_by_asc(user::Column::Name).order_by_asc(user::Column::Id);
-    let (users, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
+    let (users, total) = crate::paging::fetch(&state.db, query, window).await?;
     Ok((users, total))
 }

@@ -25,7 +25,7 @@ use crate::{
     db,
     domain::card::CardBrand,
     error::{AppError, AppResult, Invalid},
-    graphql::pagination::Window,
+    paging::Window,
     pdf::{InvoicePdf, InvoicePdfLine},
     service::{
         audit::{self, AuditEntry, AuditScope},
@@ -168,7 +168,7 @@ pub async fn list(
         query = query.filter(invoice::Column::BillingProfileId.eq(profile_id));
     }
     let query = query.order_by_desc(invoice::Column::IssueDate).order_by_desc(invoice::Column::Number);
-    let (invoices, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
+    let (invoices, total) = crate::paging::fetch(&state.db, query, window).await?;
     let invoices = access::invoice::vouch_page(actor, invoices);
     let mut lines: HashMap<Uuid, Vec<invoice_line::Model>> = HashMap::new();
     for line in lines_of(&state.db, invoices.iter().map(|i| i.id).collect()).await? {
@@ -336,7 +336,10 @@ pub async fn mark_paid(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<I
 // ---------------------------------------------------------------------------
 
 fn money(amount_minor: i64, currency: &str) -> String {
-    crate::graphql::types::Money::new(amount_minor, currency).amount
+    match crate::domain::money::Currency::parse(currency) {
+        Some(c) => crate::domain::money::format_minor(amount_minor, c),
+        None => amount_minor.to_string(),
+    }
 }
 
 /// The invoice as a PDF, for a caller who may view it (same rule as `get`).

@@ -22,7 +22,7 @@ use crate::{
     db,
     domain::{markets, terms},
     error::{AppError, AppResult, Invalid},
-    graphql::pagination::Window,
+    paging::Window,
     service::{
         audit::{self, AuditEntry, AuditScope},
         billing_profiles, catalog, charges, idempotency, subscriptions, validate,
@@ -441,7 +441,7 @@ pub async fn list_proposals(
     }
     let query = proposal::Entity::find().filter(access::proposal::visible(actor));
     let query = query.order_by_desc(proposal::Column::CreatedAt).order_by_desc(proposal::Column::Id);
-    let (rows, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
+    let (rows, total) = crate::paging::fetch(&state.db, query, window).await?;
     Ok((rows.into_iter().filter_map(|p| access::proposal::check(actor, p)).collect(), total))
 }
 

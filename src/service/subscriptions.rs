@@ -18,7 +18,7 @@ use crate::{
     auth::Actor,
     db,
     error::{AppError, AppResult, Invalid},
-    graphql::pagination::Window,
+    paging::Window,
     service::{
         audit::{self, AuditEntry, AuditScope},
         billing_profiles, charges,
@@ -140,7 +140,7 @@ pub async fn list(
         query = query.filter(subscription::Column::PurchaserId.eq(purchaser_id));
     }
     let query = query.order_by_desc(subscription::Column::CreatedAt).order_by_desc(subscription::Column::Id);
-    let (rows, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
+    let (rows, total) = crate::paging::fetch(&state.db, query, window).await?;
     Ok((access::subscription::vouch_page(actor, rows), total))
 }
 
@@ -329,6 +329,6 @@ pub async fn for_publisher(
     actor.publisher()?;
     let query = subscription::Entity::find().filter(access::subscription::visible_to_publisher(actor));
     let query = query.order_by_desc(subscription::Column::CreatedAt).order_by_desc(subscription::Column::Id);
-    let (rows, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
+    let (rows, total) = crate::paging::fetch(&state.db, query, window).await?;
     Ok((access::subscription::vouch_publisher_page(actor, rows), total))
 }
