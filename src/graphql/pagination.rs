@@ -6,8 +6,8 @@ use async_graphql::{
     connection::{Connection, Edge, EmptyFields},
 };
 
-pub use crate::paging::{Window, fetch};
 use crate::paging::encode_cursor;
+pub use crate::paging::{Window, fetch};
 
 #[derive(SimpleObject, Debug, Clone, Copy)]
 pub struct TotalCount {
@@ -27,4 +27,3 @@ pub fn page<T: OutputType>(items: Vec<T>, window: Window, total: u64) -> Page<T>
     );
     connection
 }
-

@@ -90,7 +90,7 @@ pub struct AuditFilter {
 
 /// R36, R37: the events the caller may see (`access::audit_event`), newest first.
 pub async fn list(
-    state: &crate::app::AppState,
+    state: &crate::service::Services,
     actor: &Actor,
     filter: AuditFilter,
     window: crate::paging::Window,
