@@ -16,11 +16,11 @@ use uuid::Uuid;
 
 use crate::{
     access::Visible,
-    app::AppState,
     auth::Actor,
     db,
     error::{AppError, AppResult},
     service::{
+        Services,
         audit::{self, AuditEntry, AuditScope},
         subscriptions::{self, Access},
     },
@@ -59,7 +59,7 @@ fn requested_users(user_ids: &[&str]) -> AppResult<Vec<Uuid>> {
 }
 
 pub async fn assign(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     subscription_id: Uuid,
     user_ids: &[&str],
@@ -143,7 +143,7 @@ pub async fn assign(
 }
 
 pub async fn unassign(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     subscription_id: Uuid,
     user_ids: &[&str],
@@ -207,7 +207,7 @@ pub fn counts(assignment: &license_assignment::Model, sub: &subscription::Model)
 /// R22: the licenses assigned to the caller, on subscriptions that still count
 /// (a disabled subscription's assignments are history, R16).
 pub async fn my_licenses(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     include_history: bool,
 ) -> AppResult<Vec<(license_assignment::Model, subscription::Model)>> {
