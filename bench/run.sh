@@ -23,7 +23,6 @@ fi
 command -v pgbench >/dev/null || { echo "pgbench (postgresql-client) is needed" >&2; exit 1; }
 (cd bench/peer && npm ci --no-audit --no-fund >/dev/null 2>&1 || npm install --no-audit --no-fund)
 
-cargo build --release --bin licensedesk
 gen=$(bench/bin-path.sh gen --release)
 ld=target/release/licensedesk
 out=${BENCH_OUT:-bench/results-$(date -u +%Y%m%d-%H%M).md}

@@ -9,7 +9,6 @@ export CARGO_INCREMENTAL=1
 seconds=${BENCH_SMOKE_SECONDS:-3}
 # The dev profile, as `cargo test` builds it (BENCH_SMOKE_RELEASE=1 for release).
 if [ "${BENCH_SMOKE_RELEASE:-0}" = 1 ]; then flag=--release; dir=release; else flag=; dir=debug; fi
-cargo build $flag --bin licensedesk
 gen=$(bench/bin-path.sh gen $flag)
 ld=target/$dir/licensedesk
 pg=${BENCH_POSTGRES_URL:-${LICENSEDESK_TEST_POSTGRES_URL:-}}
