@@ -186,7 +186,17 @@ pub async fn resolve_caller(state: &Services, token: Option<&str>) -> AppResult<
     let Some(user_id) = state.jwt.verify(token) else {
         return Ok(Caller::InvalidToken);
     };
-    let Some(user) = user::Entity::find_by_id(user_id).one(&state.db).await? else {
+    // One statement, checked live on every request (a deactivated user stops
+    // at once): the user and their roles, one row per role (issue 14).
+    use sea_orm::{JoinType, QuerySelect};
+    let roles_of_user: sea_orm::RelationDef =
+        user_role::Entity::belongs_to(user::Entity).from(user_role::Column::UserId).to(user::Column::Id).into();
+    let rows = user::Entity::find_by_id(user_id)
+        .select_also(user_role::Entity)
+        .join_rev(JoinType::LeftJoin, roles_of_user)
+        .all(&state.db)
+        .await?;
+    let Some((user, _)) = rows.first() else {
         return Ok(Caller::InvalidToken);
     };
     if !user.active {
@@ -194,13 +204,7 @@ pub async fn resolve_caller(state: &Services, token: Option<&str>) -> AppResult<
     }
     let actor = match (user.organization_id, user.publisher_id) {
         (Some(organization_id), _) => {
-            let roles = user_role::Entity::find()
-                .filter(user_role::Column::UserId.eq(user.id))
-                .all(&state.db)
-                .await?
-                .into_iter()
-                .map(|r| r.role)
-                .collect();
+            let roles = rows.iter().filter_map(|(_, role)| role.as_ref().map(|r| r.role)).collect();
             Actor::Org(OrgActor { user_id: user.id, organization_id, roles })
         }
         (None, Some(publisher_id)) => Actor::Publisher(PublisherActor { user_id: user.id, publisher_id }),

@@ -136,7 +136,9 @@ impl TestApp {
         let mut config = Config::for_tests(url);
         if counter.is_some() {
             // Debug builds on a busy CI machine are slow: give each batch a wide
-            // window so that counting statements measures batching, not timing.
+            // window so that counting statements measures batching, not timing
+            // (the default, no timer, batches what is already requested and may
+            // split a level in two when the runtime interleaves other work).
             config.dataloader_delay_ms = 100;
         }
         let mut database = db::connect(url).await.expect("connect");
