@@ -2,11 +2,12 @@
 
 use std::{sync::Arc, time::Duration};
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::Schema;
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::{
     Router,
     body::Bytes,
-    extract::{DefaultBodyLimit, State},
+    extract::{DefaultBodyLimit, State, WebSocketUpgrade},
     http::{HeaderMap, HeaderName, StatusCode, header},
     response::{Html, IntoResponse, Response},
     routing::{get, post},
@@ -21,33 +22,37 @@ use tower_http::{
 
 use crate::{
     auth::{jwt::JwtKeys, password::PasswordHasher},
-    billing::processor::{CardProcessor, OfflineCardProcessor},
+    billing::processor::OfflineCardProcessor,
     clock::{Clock, SystemClock},
     config::{Config, Mode},
     error::{AppError, AppResult},
-    graphql::{self, MutationRoot, QueryRoot},
+    graphql::{self, MutationRoot, QueryRoot, SubscriptionRoot},
     i18n::{self, Lang},
+    service::Services,
 };
 
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 pub const MAX_QUERY_DEPTH: usize = 12;
 pub const MAX_QUERY_COMPLEXITY: usize = 2_000;
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Everything a request needs; cheap to clone.
+/// Everything a request needs; cheap to clone. Services see only the
+/// `Services` part (it dereferences to it).
 #[derive(Clone)]
 pub struct AppState {
-    pub db: DatabaseConnection,
+    pub services: Services,
     pub config: Arc<Config>,
-    pub jwt: Arc<JwtKeys>,
-    /// Key for card fingerprints (R29), derived from the server secret.
-    pub card_key: Arc<Vec<u8>>,
-    pub passwords: PasswordHasher,
-    pub login_limiter: crate::auth::rate_limit::LoginLimiter,
-    pub clock: Arc<dyn Clock>,
-    pub processor: Arc<dyn CardProcessor>,
+    /// R45: this instance's live-event fan-out and webhook wake-up.
+    pub events: crate::events::EventHub,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+    fn deref(&self) -> &Services {
+        &self.services
+    }
 }
 
 impl AppState {
@@ -55,16 +60,16 @@ impl AppState {
     /// resolved already (see `resolve_secret`).
     pub fn new(db: DatabaseConnection, config: Config, secret: &[u8], clock: Arc<dyn Clock>) -> AppResult<Self> {
         let card_key = crate::billing::cards::fingerprint_key(secret);
-        Ok(AppState {
+        let services = Services {
             db,
             jwt: Arc::new(JwtKeys::new(secret, config.token_ttl_seconds)),
             processor: Arc::new(OfflineCardProcessor::new(card_key.clone())),
             card_key: Arc::new(card_key),
-            config: Arc::new(config),
             passwords: PasswordHasher::new()?,
             login_limiter: Default::default(),
             clock,
-        })
+        };
+        Ok(AppState { services, config: Arc::new(config), events: Default::default() })
     }
 
     pub fn with_system_clock(db: DatabaseConnection, config: Config, secret: &[u8]) -> AppResult<Self> {
@@ -84,8 +89,8 @@ pub async fn resolve_secret(db: &DatabaseConnection, config: &Config) -> AppResu
     crate::service::settings::development_secret(db).await
 }
 
-fn schema_builder(config: Option<&Config>) -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
-    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+fn schema_builder(config: Option<&Config>) -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
         .limit_depth(MAX_QUERY_DEPTH)
         .limit_complexity(MAX_QUERY_COMPLEXITY)
         .limit_recursive_depth(32)
@@ -123,6 +128,7 @@ pub fn build_router(state: AppState) -> Router {
     let timeout = Duration::from_secs(state.config.request_timeout_seconds);
     let mut router = Router::new()
         .route("/graphql", post(graphql_handler))
+        .route(WS_PATH, get(graphql_ws_handler))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/invoices/{file}", get(crate::billing::http::invoice_pdf));
@@ -149,7 +155,7 @@ impl axum::extract::FromRef<RouterState> for AppState {
 }
 
 async fn graphiql_page() -> impl IntoResponse {
-    Html(async_graphql::http::GraphiQLSource::build().endpoint("/graphql").finish())
+    Html(async_graphql::http::GraphiQLSource::build().endpoint("/graphql").subscription_endpoint(WS_PATH).finish())
 }
 
 async fn readyz(State(state): State<RouterState>) -> Response {
@@ -212,6 +218,25 @@ async fn graphql_handler(State(state): State<RouterState>, headers: HeaderMap, b
     axum::Json(response).into_response()
 }
 
+/// R45: GraphQL subscriptions (graphql-transport-ws; the token goes in `connection_init`).
+pub const WS_PATH: &str = "/graphql/ws";
+
+async fn graphql_ws_handler(
+    State(state): State<RouterState>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            let app = state.app.clone();
+            GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
+                .on_connection_init(move |payload| graphql::live::connection_data(app, payload))
+                .serve()
+        })
+        .into_response()
+}
+
 pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
@@ -222,6 +247,7 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
 pub async fn serve(state: AppState) -> std::io::Result<()> {
     let listener = tokio::net::TcpListener::bind(state.config.listen).await?;
     tracing::info!(address = %listener.local_addr()?, "LicenseDesk listening");
+    let _events = crate::events::start(&state);
     let router = build_router(state);
     axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await
 }

@@ -120,6 +120,8 @@ pub struct Settings {
     /// 0 batches what is already requested without a timer.
     #[arg(long, env = "LICENSEDESK_DATALOADER_DELAY_MS", default_value_t = 0, global = true)]
     pub dataloader_delay_ms: u64,
+    #[command(flatten)]
+    pub events: crate::events::EventSettings,
 }
 
 /// The validated configuration the server runs with.
@@ -137,6 +139,8 @@ pub struct Config {
     pub dataloader_delay_ms: u64,
     /// None in development until the stored one is loaded from the database.
     pub jwt_secret: Option<Secret>,
+    /// Webhooks and live subscriptions (R45).
+    pub events: crate::events::EventConfig,
 }
 
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -181,6 +185,7 @@ impl Settings {
             billing_scheduler: self.billing_scheduler,
             request_timeout_seconds: self.request_timeout_seconds,
             dataloader_delay_ms: self.dataloader_delay_ms.clamp(0, 1000),
+            events: self.events.validate()?,
             jwt_secret: self.jwt_secret,
         })
     }
@@ -201,6 +206,7 @@ impl Config {
             request_timeout_seconds: 30,
             dataloader_delay_ms: 0,
             jwt_secret: Some(Secret::new("test-secret-test-secret-test-secret-0123")),
+            events: crate::events::EventConfig::for_tests(),
         }
     }
 }

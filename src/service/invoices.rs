@@ -11,24 +11,25 @@ use entity::{
     invoice, invoice_line, organization, payment_method, product, subscription,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     sea_query::Query,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
-    app::AppState,
-    auth::{Actor, OrgActor},
+    access::{self, Visible},
+    auth::Actor,
     billing::processor::{ChargeOutcome, ChargeRequest, StoredCard},
     db,
     domain::card::CardBrand,
     error::{AppError, AppResult, Invalid},
-    graphql::pagination::Window,
+    paging::Window,
     pdf::{InvoicePdf, InvoicePdfLine},
     service::{
+        Services,
         audit::{self, AuditEntry, AuditScope},
-        billing_profiles::{self, ProfileRights},
+        billing_profiles,
     },
 };
 
@@ -52,7 +53,7 @@ pub fn pdf_path(id: Uuid) -> String {
 /// An invoice with its lines, as the caller may see it.
 #[derive(Debug, Clone)]
 pub struct InvoiceView {
-    pub invoice: invoice::Model,
+    pub invoice: Visible<invoice::Model>,
     pub lines: Vec<invoice_line::Model>,
 }
 
@@ -86,43 +87,7 @@ pub fn due_date(issue: NaiveDate) -> NaiveDate {
 // Who sees what (R2, R3, R25, R27)
 // ---------------------------------------------------------------------------
 
-/// Invoices of the profiles the caller can view (`billing_profiles::visible_to`).
-fn visible_profiles(org: &OrgActor) -> Condition {
-    let profiles = Query::select()
-        .column(billing_profile::Column::Id)
-        .from(billing_profile::Entity)
-        .cond_where(billing_profiles::visible_to(org))
-        .to_owned();
-    Condition::all()
-        .add(invoice::Column::OrganizationId.eq(org.organization_id))
-        .add(invoice::Column::BillingProfileId.in_subquery(profiles))
-}
-
-/// The invoice, its profile and the caller's rights on it; NOT_FOUND when the
-/// caller cannot view the profile (R3). Inside a write transaction the invoice
-/// row is locked so that two payments of one invoice queue.
-async fn load_with_rights(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    id: Uuid,
-    lock: bool,
-) -> AppResult<(invoice::Model, billing_profile::Model, ProfileRights)> {
-    let mut query = invoice::Entity::find_by_id(id);
-    if lock {
-        query = query.lock_exclusive();
-    }
-    let invoice = query.one(db).await?.ok_or(NOT_FOUND)?;
-    let Ok(org) = actor.org() else { return Err(NOT_FOUND) };
-    if org.organization_id != invoice.organization_id {
-        return Err(NOT_FOUND);
-    }
-    let profile = billing_profile::Entity::find_by_id(invoice.billing_profile_id).one(db).await?.ok_or(NOT_FOUND)?;
-    let rights = billing_profiles::rights(db, actor, &profile).await?;
-    if !rights.view {
-        return Err(NOT_FOUND);
-    }
-    Ok((invoice, profile, rights))
-}
+use crate::access::invoice::load as load_with_rights;
 
 pub async fn lines_of(db: &impl ConnectionTrait, invoice_ids: Vec<Uuid>) -> AppResult<Vec<invoice_line::Model>> {
     if invoice_ids.is_empty() {
@@ -184,17 +149,17 @@ pub fn issue_range(filter: &InvoiceFilter, today: NaiveDate) -> AppResult<(Naive
 
 /// R32: the caller's invoices in the period, newest first (issue date, then number).
 pub async fn list(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     filter: InvoiceFilter,
     window: Window,
 ) -> AppResult<(Vec<InvoiceView>, u64)> {
     let (from, to) = issue_range(&filter, state.clock.today())?;
-    let Ok(org) = actor.org() else {
+    if actor.org().is_err() {
         return Ok((Vec::new(), 0));
-    };
+    }
     let mut query = invoice::Entity::find()
-        .filter(visible_profiles(org))
+        .filter(access::invoice::visible(actor))
         .filter(invoice::Column::IssueDate.gte(from))
         .filter(invoice::Column::IssueDate.lte(to));
     if let Some(profile_id) = filter.billing_profile_id {
@@ -203,7 +168,8 @@ pub async fn list(
         query = query.filter(invoice::Column::BillingProfileId.eq(profile_id));
     }
     let query = query.order_by_desc(invoice::Column::IssueDate).order_by_desc(invoice::Column::Number);
-    let (invoices, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
+    let (invoices, total) = crate::paging::fetch(&state.db, query, window).await?;
+    let invoices = access::invoice::vouch_page(actor, invoices);
     let mut lines: HashMap<Uuid, Vec<invoice_line::Model>> = HashMap::new();
     for line in lines_of(&state.db, invoices.iter().map(|i| i.id).collect()).await? {
         lines.entry(line.invoice_id).or_default().push(line);
@@ -219,7 +185,7 @@ pub async fn list(
 }
 
 /// R32: one invoice with its lines (R3: NOT_FOUND unless the caller can view its profile).
-pub async fn get(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<InvoiceView> {
+pub async fn get(state: &Services, actor: &Actor, id: Uuid) -> AppResult<InvoiceView> {
     let (invoice, _, _) = load_with_rights(&state.db, actor, id, false).await?;
     let lines = lines_of(&state.db, vec![invoice.id]).await?;
     Ok(InvoiceView { invoice, lines })
@@ -298,7 +264,7 @@ fn ensure_unpaid(invoice: &invoice::Model) -> AppResult<()> {
 
 /// R2 (pay right), R31: charges the profile's current card for an unpaid
 /// invoice. A decline is PAYMENT_DECLINED and changes nothing.
-pub async fn pay(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<InvoiceView> {
+pub async fn pay(state: &Services, actor: &Actor, id: Uuid) -> AppResult<InvoiceView> {
     let now = state.clock.now();
     let today = state.clock.today();
     let txn = db::begin_write(&state.db).await?;
@@ -324,13 +290,13 @@ pub async fn pay(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<Invoice
         ChargeOutcome::Declined { .. } => return Err(AppError::PaymentDeclined),
     };
     let before = snapshot(&invoice);
-    let mut model: invoice::ActiveModel = invoice.into();
+    let mut model: invoice::ActiveModel = invoice.get().clone().into();
     model.status = Set(InvoiceStatus::Paid);
     model.paid_at = Set(Some(now));
     model.paid_by = Set(Some(actor.user_id()));
     model.payment_method_id = Set(Some(method.id));
     model.payment_method_summary = Set(method_summary(Some(&method)));
-    let invoice = model.update(&txn).await?;
+    let invoice = invoice.updated(model.update(&txn).await?).ok_or(NOT_FOUND)?;
     let mut after = snapshot(&invoice);
     after["processorReference"] = json!(reference);
     let entry = AuditEntry::new("invoice.pay", "invoice", invoice.id).before(before).after(after);
@@ -341,7 +307,7 @@ pub async fn pay(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<Invoice
 }
 
 /// R2 (pay right), R29: records that a check or wire transfer paid the invoice.
-pub async fn mark_paid(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<InvoiceView> {
+pub async fn mark_paid(state: &Services, actor: &Actor, id: Uuid) -> AppResult<InvoiceView> {
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     let (invoice, profile, rights) = load_with_rights(&txn, actor, id, true).await?;
@@ -353,11 +319,11 @@ pub async fn mark_paid(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<I
         return Err(AppError::validation("invoiceId", Invalid::NotAllowed));
     }
     let before = snapshot(&invoice);
-    let mut model: invoice::ActiveModel = invoice.into();
+    let mut model: invoice::ActiveModel = invoice.get().clone().into();
     model.status = Set(InvoiceStatus::Paid);
     model.paid_at = Set(Some(now));
     model.paid_by = Set(Some(actor.user_id()));
-    let invoice = model.update(&txn).await?;
+    let invoice = invoice.updated(model.update(&txn).await?).ok_or(NOT_FOUND)?;
     let entry = AuditEntry::new("invoice.mark_paid", "invoice", invoice.id).before(before).after(snapshot(&invoice));
     audit::record(&txn, AuditScope::org(invoice.organization_id, Some(actor)), now, entry).await?;
     let lines = lines_of(&txn, vec![invoice.id]).await?;
@@ -370,11 +336,14 @@ pub async fn mark_paid(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<I
 // ---------------------------------------------------------------------------
 
 fn money(amount_minor: i64, currency: &str) -> String {
-    crate::graphql::types::Money::new(amount_minor, currency).amount
+    match crate::domain::money::Currency::parse(currency) {
+        Some(c) => crate::domain::money::format_minor(amount_minor, c),
+        None => amount_minor.to_string(),
+    }
 }
 
 /// The invoice as a PDF, for a caller who may view it (same rule as `get`).
-pub async fn pdf(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<(invoice::Model, Vec<u8>)> {
+pub async fn pdf(state: &Services, actor: &Actor, id: Uuid) -> AppResult<(invoice::Model, Vec<u8>)> {
     let (invoice, profile, _) = load_with_rights(&state.db, actor, id, false).await?;
     let organization = organization::Entity::find_by_id(invoice.organization_id)
         .one(&state.db)
@@ -417,7 +386,7 @@ pub async fn pdf(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<(invoic
         total: money(invoice.total_minor, &currency),
         payment_method: invoice.payment_method_summary.clone(),
     };
-    Ok((invoice, crate::pdf::render_invoice_pdf(&document)))
+    Ok((invoice.into_inner(), crate::pdf::render_invoice_pdf(&document)))
 }
 
 // ---------------------------------------------------------------------------
@@ -489,7 +458,7 @@ pub enum Issued {
 /// same transaction), the lines in charge-date order, the charges linked to
 /// it. A total of zero or less is PAID at issue. The unique
 /// (billing_profile_id, period_start) makes a rerun a no-op (R33).
-pub async fn issue_one(state: &AppState, due: DueInvoice) -> AppResult<Issued> {
+pub async fn issue_one(state: &Services, due: DueInvoice) -> AppResult<Issued> {
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     let existing = invoice::Entity::find()
@@ -649,7 +618,7 @@ pub enum CardCharge {
 /// is recorded and committed before the processor is called, so a run killed
 /// half-way never charges twice (an approval lost to the kill leaves the
 /// invoice open for a manual `payInvoice`, never a double charge).
-pub async fn charge_at_issue(state: &AppState, invoice_id: Uuid, as_of: NaiveDate) -> AppResult<CardCharge> {
+pub async fn charge_at_issue(state: &Services, invoice_id: Uuid, as_of: NaiveDate) -> AppResult<CardCharge> {
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     let claimed = invoice::Entity::update_many()
@@ -710,7 +679,7 @@ pub async fn charge_at_issue(state: &AppState, invoice_id: Uuid, as_of: NaiveDat
 }
 
 /// R31: open invoices past their due date become OVERDUE, one transaction each.
-pub async fn mark_overdue(state: &AppState, as_of: NaiveDate) -> AppResult<u64> {
+pub async fn mark_overdue(state: &Services, as_of: NaiveDate) -> AppResult<u64> {
     let ids: Vec<Uuid> = invoice::Entity::find()
         .select_only()
         .column(invoice::Column::Id)

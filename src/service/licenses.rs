@@ -15,11 +15,12 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    app::AppState,
+    access::Visible,
     auth::Actor,
     db,
     error::{AppError, AppResult},
     service::{
+        Services,
         audit::{self, AuditEntry, AuditScope},
         subscriptions::{self, Access},
     },
@@ -29,13 +30,13 @@ use crate::{
 pub const MAX_USERS_PER_CALL: usize = 20;
 
 pub struct AssignOutcome {
-    pub subscription: subscription::Model,
+    pub subscription: Visible<subscription::Model>,
     pub assigned: Vec<Uuid>,
     pub already_assigned: Vec<Uuid>,
 }
 
 pub struct UnassignOutcome {
-    pub subscription: subscription::Model,
+    pub subscription: Visible<subscription::Model>,
     pub unassigned: Vec<Uuid>,
     pub not_assigned: Vec<Uuid>,
 }
@@ -58,7 +59,7 @@ fn requested_users(user_ids: &[&str]) -> AppResult<Vec<Uuid>> {
 }
 
 pub async fn assign(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     subscription_id: Uuid,
     user_ids: &[&str],
@@ -127,10 +128,11 @@ pub async fn assign(
     if updated.rows_affected != 1 {
         return Err(AppError::internal("subscription row vanished while locked"));
     }
-    let sub = subscription::Entity::find_by_id(sub.id)
+    let reread = subscription::Entity::find_by_id(sub.id)
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound { entity: "subscription" })?;
+    let sub = sub.updated(reread).ok_or(AppError::NotFound { entity: "subscription" })?;
     let entry = AuditEntry::new("subscription.assign_licenses", "subscription", sub.id)
         .before(json!({"assigned": sub.assigned_count - added}))
         .after(json!({"assigned": sub.assigned_count, "users": fresh}));
@@ -140,7 +142,7 @@ pub async fn assign(
 }
 
 pub async fn unassign(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     subscription_id: Uuid,
     user_ids: &[&str],
@@ -183,10 +185,11 @@ pub async fn unassign(
         .filter(subscription::Column::Id.eq(sub.id))
         .exec(&txn)
         .await?;
-    let sub = subscription::Entity::find_by_id(sub.id)
+    let reread = subscription::Entity::find_by_id(sub.id)
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound { entity: "subscription" })?;
+    let sub = sub.updated(reread).ok_or(AppError::NotFound { entity: "subscription" })?;
     let entry = AuditEntry::new("subscription.unassign_licenses", "subscription", sub.id)
         .before(json!({"assigned": sub.assigned_count + removed}))
         .after(json!({"assigned": sub.assigned_count, "users": unassigned}));
@@ -203,7 +206,7 @@ pub fn counts(assignment: &license_assignment::Model, sub: &subscription::Model)
 /// R22: the licenses assigned to the caller, on subscriptions that still count
 /// (a disabled subscription's assignments are history, R16).
 pub async fn my_licenses(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     include_history: bool,
 ) -> AppResult<Vec<(license_assignment::Model, subscription::Model)>> {

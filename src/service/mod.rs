@@ -5,6 +5,7 @@ pub mod audit;
 pub mod billing_profiles;
 pub mod catalog;
 pub mod charges;
+mod context;
 pub mod idempotency;
 pub mod identity;
 pub mod invoices;
@@ -14,3 +15,5 @@ pub mod purchase;
 pub mod settings;
 pub mod subscriptions;
 pub mod validate;
+
+pub use context::Services;

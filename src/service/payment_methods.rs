@@ -9,13 +9,16 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, Q
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+const NOT_FOUND: AppError = AppError::NotFound { entity: "payment method" };
+
 use crate::{
-    app::AppState,
+    access::{self, Visible},
     auth::Actor,
     db,
     domain::card::{self, CardError, CardNumber},
     error::{AppError, AppResult, Invalid},
     service::{
+        Services,
         audit::{self, AuditEntry, AuditScope},
         billing_profiles::{self, Address, AddressInput, require},
         validate,
@@ -77,7 +80,7 @@ fn security_code(field: &str, code: &str) -> AppResult<()> {
     card::validate_security_code(code.trim()).map_err(|_| AppError::validation(field, Invalid::BadFormat))
 }
 
-fn parse_card(state: &AppState, input: &CardInput) -> AppResult<StoredCard> {
+fn parse_card(state: &Services, input: &CardInput) -> AppResult<StoredCard> {
     let number =
         CardNumber::parse(&input.number).map_err(|_| AppError::validation("card.number", Invalid::CardNumber))?;
     security_code("card.securityCode", &input.security_code)?;
@@ -129,11 +132,11 @@ enum Attach {
 
 /// R29: adds a payment method; it becomes the profile's current one.
 pub async fn add(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     profile_id: Uuid,
     input: NewPaymentMethod,
-) -> AppResult<payment_method::Model> {
+) -> AppResult<Visible<payment_method::Model>> {
     attach(state, actor, profile_id, input, Attach::Add).await
 }
 
@@ -142,21 +145,21 @@ pub async fn add(
 /// they are billed to the profile; the old one stays, no longer current, for
 /// the invoices that name it.
 pub async fn replace(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     profile_id: Uuid,
     input: NewPaymentMethod,
-) -> AppResult<payment_method::Model> {
+) -> AppResult<Visible<payment_method::Model>> {
     attach(state, actor, profile_id, input, Attach::Replace).await
 }
 
 async fn attach(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     profile_id: Uuid,
     input: NewPaymentMethod,
     mode: Attach,
-) -> AppResult<payment_method::Model> {
+) -> AppResult<Visible<payment_method::Model>> {
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     let (profile, rights) = billing_profiles::load_for_change(&txn, actor, profile_id).await?;
@@ -217,7 +220,7 @@ async fn attach(
     }
     audit::record(&txn, scope(&profile, actor), now, entry).await?;
     txn.commit().await?;
-    Ok(method)
+    access::payment_method::of_profile(&profile, method).ok_or(NOT_FOUND)
 }
 
 async fn set_current(
@@ -247,11 +250,11 @@ pub struct PaymentMethodChanges {
 /// R29: edits the security code (checked, never stored), expiration, name on
 /// card and billing address of the profile's current card.
 pub async fn update(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     id: Uuid,
     changes: PaymentMethodChanges,
-) -> AppResult<payment_method::Model> {
+) -> AppResult<Visible<payment_method::Model>> {
     let not_found = AppError::NotFound { entity: "payment method" };
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
@@ -279,7 +282,7 @@ pub async fn update(
             return Err(AppError::validation(field, Invalid::NotAllowed));
         }
         txn.commit().await?;
-        return Ok(method);
+        return access::payment_method::of_profile(&profile, method).ok_or(NOT_FOUND);
     }
     if let Some(code) = &changes.security_code {
         security_code("securityCode", code)?;
@@ -307,7 +310,7 @@ pub async fn update(
     }
     if !model.is_changed() && changes.security_code.is_none() {
         txn.commit().await?;
-        return Ok(method);
+        return access::payment_method::of_profile(&profile, method).ok_or(NOT_FOUND);
     }
     model.updated_at = Set(now);
     let updated = model.update(&txn).await?;
@@ -325,5 +328,5 @@ pub async fn update(
     )
     .await?;
     txn.commit().await?;
-    Ok(updated)
+    access::payment_method::of_profile(&profile, updated).ok_or(NOT_FOUND)
 }
