@@ -12,6 +12,7 @@ pub mod demo;
 pub mod domain;
 pub mod error;
 pub mod graphql;
+pub mod http;
 pub mod i18n;
 pub mod pdf;
 pub mod service;

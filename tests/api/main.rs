@@ -7,6 +7,7 @@ mod helpers;
 mod authz;
 mod billing_profiles;
 mod billing_run;
+mod clients;
 mod concurrency;
 mod demo;
 mod foundation;
