@@ -138,6 +138,8 @@ pub struct Settings {
     /// The seller's VAT / tax registration number printed on invoices.
     #[arg(long, env = "LICENSEDESK_SELLER_TAX_ID", default_value = "", global = true)]
     pub seller_tax_id: String,
+    #[command(flatten)]
+    pub events: crate::events::EventSettings,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -174,6 +176,8 @@ pub struct Config {
     pub cors_allowed_origins: Vec<String>,
     pub pdf_link_ttl_seconds: i64,
     pub seller: Seller,
+    /// Webhooks and live subscriptions (R45).
+    pub events: crate::events::EventConfig,
 }
 
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -243,6 +247,7 @@ impl Settings {
             billing_scheduler: self.billing_scheduler,
             request_timeout_seconds: self.request_timeout_seconds,
             dataloader_delay_ms: self.dataloader_delay_ms.clamp(0, 1000),
+            events: self.events.validate()?,
             jwt_secret: self.jwt_secret,
         })
     }
@@ -270,6 +275,7 @@ impl Config {
                 address: vec!["Kungsgatan 1".into(), "111 43 Stockholm".into(), "Sweden".into()],
                 tax_id: Some("SE556000000001".into()),
             },
+            events: crate::events::EventConfig::for_tests(),
         }
     }
 }

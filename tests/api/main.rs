@@ -4,12 +4,14 @@
 
 mod helpers;
 
+mod access;
 mod authz;
 mod billing_profiles;
 mod billing_run;
 mod clients;
 mod concurrency;
 mod demo;
+mod events;
 mod foundation;
 mod invoices;
 mod licensing;
