@@ -9,7 +9,7 @@ use axum::{
     body::Bytes,
     extract::{DefaultBodyLimit, State, WebSocketUpgrade},
     http::{HeaderMap, HeaderName, StatusCode, header},
-    response::{Html, IntoResponse, Response},
+    response::{IntoResponse, Response},
     routing::{get, post},
 };
 use sea_orm::{ConnectionTrait, DatabaseConnection};
@@ -44,6 +44,8 @@ static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub struct AppState {
     pub services: Services,
     pub config: Arc<Config>,
+    /// Key for signed invoice PDF links, derived from the server secret.
+    pub link_key: Arc<Vec<u8>>,
     /// R45: this instance's live-event fan-out and webhook wake-up.
     pub events: crate::events::EventHub,
 }
@@ -69,7 +71,8 @@ impl AppState {
             login_limiter: Default::default(),
             clock,
         };
-        Ok(AppState { services, config: Arc::new(config), events: Default::default() })
+        let link_key = Arc::new(crate::billing::http::link_key(secret));
+        Ok(AppState { services, config: Arc::new(config), link_key, events: Default::default() })
     }
 
     pub fn with_system_clock(db: DatabaseConnection, config: Config, secret: &[u8]) -> AppResult<Self> {
@@ -90,9 +93,18 @@ pub async fn resolve_secret(db: &DatabaseConnection, config: &Config) -> AppResu
 }
 
 fn schema_builder(config: Option<&Config>) -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    schema_builder_with_limits(config, MAX_QUERY_DEPTH, MAX_QUERY_COMPLEXITY)
+}
+
+fn schema_builder_with_limits(
+    config: Option<&Config>,
+    depth: usize,
+    complexity: usize,
+) -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
-        .limit_depth(MAX_QUERY_DEPTH)
-        .limit_complexity(MAX_QUERY_COMPLEXITY)
+        .extension(crate::http::metrics::GraphqlMetrics)
+        .limit_depth(depth)
+        .limit_complexity(complexity)
         .limit_recursive_depth(32)
         .limit_directives(10);
     if let Some(config) = config
@@ -112,6 +124,15 @@ pub fn build_schema(state: &AppState) -> AppSchema {
     schema_builder(Some(&state.config)).data(state.clone()).finish()
 }
 
+/// The schema introspection-only operations run on: limits of their own
+/// (see `http::introspection`), everything else the same.
+pub fn build_introspection_schema(state: &AppState) -> AppSchema {
+    use crate::http::introspection::{INTROSPECTION_MAX_COMPLEXITY, INTROSPECTION_MAX_DEPTH};
+    schema_builder_with_limits(Some(&state.config), INTROSPECTION_MAX_DEPTH, INTROSPECTION_MAX_COMPLEXITY)
+        .data(state.clone())
+        .finish()
+}
+
 pub fn export_sdl() -> String {
     build_schema_bare().sdl()
 }
@@ -120,10 +141,15 @@ pub fn export_sdl() -> String {
 struct RouterState {
     app: AppState,
     schema: AppSchema,
+    introspection_schema: AppSchema,
 }
 
 pub fn build_router(state: AppState) -> Router {
     let schema = build_schema(&state);
+    let introspection_schema = build_introspection_schema(&state);
+    let cors = crate::http::cors_layer(&state.config);
+    // Install the metrics recorder before the first request counts anything.
+    let _ = crate::http::metrics::handle();
     let graphiql = state.config.graphiql;
     let timeout = Duration::from_secs(state.config.request_timeout_seconds);
     let mut router = Router::new()
@@ -131,12 +157,14 @@ pub fn build_router(state: AppState) -> Router {
         .route(WS_PATH, get(graphql_ws_handler))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
-        .route("/invoices/{file}", get(crate::billing::http::invoice_pdf));
+        .route("/invoices/{file}", get(crate::billing::http::invoice_pdf))
+        .route("/metrics", get(crate::http::metrics::metrics_endpoint));
     if graphiql {
-        router = router.route("/", get(graphiql_page));
+        router = router.merge(crate::http::graphiql::routes());
     }
-    router
-        .with_state(RouterState { app: state, schema })
+    let router = router
+        .route_layer(axum::middleware::from_fn(crate::http::metrics::track_http))
+        .with_state(RouterState { app: state, schema, introspection_schema })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(CatchPanicLayer::new())
@@ -146,16 +174,17 @@ pub fn build_router(state: AppState) -> Router {
             tracing::info_span!("request", request_id = %request_id, method = %request.method(), path = %request.uri().path())
         }))
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
+        .layer(tower_http::compression::CompressionLayer::new());
+    match cors {
+        Some(cors) => router.layer(cors),
+        None => router,
+    }
 }
 
 impl axum::extract::FromRef<RouterState> for AppState {
     fn from_ref(state: &RouterState) -> AppState {
         state.app.clone()
     }
-}
-
-async fn graphiql_page() -> impl IntoResponse {
-    Html(async_graphql::http::GraphiQLSource::build().endpoint("/graphql").subscription_endpoint(WS_PATH).finish())
 }
 
 async fn readyz(State(state): State<RouterState>) -> Response {
@@ -212,8 +241,12 @@ async fn graphql_handler(State(state): State<RouterState>, headers: HeaderMap, b
         Ok(caller) => caller,
         Err(e) => return graphql::errors::app_error_response(e, &info),
     };
-    let request = request.data(caller).data(info.clone()).data(graphql::loaders::new_loaders(&state.app));
-    let response = state.schema.execute(request).await;
+    let mut request = request.data(caller).data(info.clone()).data(graphql::loaders::new_loaders(&state.app));
+    let schema = match crate::http::introspection::is_introspection_only(&mut request) {
+        true => &state.introspection_schema,
+        false => &state.schema,
+    };
+    let response = schema.execute(request).await;
     let response = graphql::errors::finish_response(response, &info);
     axum::Json(response).into_response()
 }

@@ -6,17 +6,28 @@ use tracing_subscriber::EnvFilter;
 
 use crate::{
     app::{self, AppState},
-    config::{Cli, Command},
+    config::{Cli, Command, LogFormat},
     db,
 };
 
-fn init_tracing() {
+/// Logs go to standard output as text, or as one JSON object a line with
+/// `LICENSEDESK_LOG_FORMAT=json`; colours only when standard output is a
+/// terminal (never in log files or pipes) and `NO_COLOR` is unset.
+fn init_tracing(format: LogFormat) {
+    use std::io::IsTerminal;
     let filter = EnvFilter::try_from_env("LICENSEDESK_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
+    let _ = match format {
+        LogFormat::Json => builder.json().with_ansi(false).flatten_event(true).try_init(),
+        LogFormat::Text => {
+            let ansi = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
+            builder.with_ansi(ansi).try_init()
+        }
+    };
 }
 
 pub async fn run(cli: Cli) -> ExitCode {
-    init_tracing();
+    init_tracing(cli.settings.log_format);
     let command = cli.command.clone().unwrap_or(Command::Serve { demo: false });
     if let Command::ExportSchema { output } = &command {
         let sdl = app::export_sdl();

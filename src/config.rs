@@ -120,8 +120,42 @@ pub struct Settings {
     /// 0 batches what is already requested without a timer.
     #[arg(long, env = "LICENSEDESK_DATALOADER_DELAY_MS", default_value_t = 0, global = true)]
     pub dataloader_delay_ms: u64,
+    /// Browser origins allowed to call the API (CORS), comma-separated, e.g.
+    /// `http://localhost:3000,https://console.example`; `*` allows any. Off when empty.
+    #[arg(long, env = "LICENSEDESK_CORS_ALLOWED_ORIGINS", value_delimiter = ',', global = true)]
+    pub cors_allowed_origins: Vec<String>,
+    /// Log lines as human-readable text or as JSON objects (one a line).
+    #[arg(long, env = "LICENSEDESK_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    pub log_format: LogFormat,
+    /// How long the signed invoice PDF link in `Invoice.pdfUrl` works, in seconds.
+    #[arg(long, env = "LICENSEDESK_PDF_LINK_TTL_SECONDS", default_value_t = 900, global = true)]
+    pub pdf_link_ttl_seconds: i64,
+    /// The seller's name printed on invoices.
+    #[arg(long, env = "LICENSEDESK_SELLER_NAME", default_value = "LicenseDesk", global = true)]
+    pub seller_name: String,
+    /// The seller's address printed on invoices; lines separated by `|`.
+    #[arg(long, env = "LICENSEDESK_SELLER_ADDRESS", default_value = "", global = true)]
+    pub seller_address: String,
+    /// The seller's VAT / tax registration number printed on invoices.
+    #[arg(long, env = "LICENSEDESK_SELLER_TAX_ID", default_value = "", global = true)]
+    pub seller_tax_id: String,
     #[command(flatten)]
     pub events: crate::events::EventSettings,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// The seller block of invoices.
+#[derive(Debug, Clone, Default)]
+pub struct Seller {
+    pub name: String,
+    pub address: Vec<String>,
+    pub tax_id: Option<String>,
 }
 
 /// The validated configuration the server runs with.
@@ -139,6 +173,10 @@ pub struct Config {
     pub dataloader_delay_ms: u64,
     /// None in development until the stored one is loaded from the database.
     pub jwt_secret: Option<Secret>,
+    /// Allowed CORS origins; empty = no CORS headers. `*` = any origin.
+    pub cors_allowed_origins: Vec<String>,
+    pub pdf_link_ttl_seconds: i64,
+    pub seller: Seller,
     /// Webhooks and live subscriptions (R45).
     pub events: crate::events::EventConfig,
 }
@@ -174,7 +212,32 @@ impl Settings {
         if !(0..=365).contains(&self.grace_period_days) {
             return Err("grace period must be between 0 and 365 days".into());
         }
+        if !(10..=86_400).contains(&self.pdf_link_ttl_seconds) {
+            return Err("PDF link lifetime must be between 10 and 86400 seconds".into());
+        }
+        let cors_allowed_origins: Vec<String> = self
+            .cors_allowed_origins
+            .iter()
+            .map(|o| o.trim().trim_end_matches('/').to_owned())
+            .filter(|o| !o.is_empty())
+            .collect();
+        for origin in &cors_allowed_origins {
+            let valid = origin == "*"
+                || ((origin.starts_with("http://") || origin.starts_with("https://"))
+                    && axum::http::HeaderValue::from_str(origin).is_ok());
+            if !valid {
+                return Err(format!("CORS origin {origin:?} is not an origin like https://app.example or *"));
+            }
+        }
+        let seller = Seller {
+            name: self.seller_name.trim().to_owned(),
+            address: self.seller_address.split('|').map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()).collect(),
+            tax_id: Some(self.seller_tax_id.trim().to_owned()).filter(|t| !t.is_empty()),
+        };
         Ok(Config {
+            cors_allowed_origins,
+            pdf_link_ttl_seconds: self.pdf_link_ttl_seconds,
+            seller,
             database_url: self.database_url,
             listen: self.listen,
             mode: self.mode,
@@ -206,6 +269,13 @@ impl Config {
             request_timeout_seconds: 30,
             dataloader_delay_ms: 0,
             jwt_secret: Some(Secret::new("test-secret-test-secret-test-secret-0123")),
+            cors_allowed_origins: Vec::new(),
+            pdf_link_ttl_seconds: 900,
+            seller: Seller {
+                name: "LicenseDesk AB".into(),
+                address: vec!["Kungsgatan 1".into(), "111 43 Stockholm".into(), "Sweden".into()],
+                tax_id: Some("SE556000000001".into()),
+            },
             events: crate::events::EventConfig::for_tests(),
         }
     }
@@ -239,6 +309,16 @@ mod tests {
         assert!(config.graphiql && config.introspection);
         assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
         assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+    }
+
+    #[test]
+    fn cors_origins_are_a_comma_separated_list() {
+        let config = settings(&["--cors-allowed-origins", "http://localhost:3000, https://app.example/"])
+            .validate()
+            .expect("valid");
+        assert_eq!(config.cors_allowed_origins, vec!["http://localhost:3000", "https://app.example"]);
+        assert!(settings(&[]).validate().expect("valid").cors_allowed_origins.is_empty());
+        assert!(settings(&["--cors-allowed-origins", "localhost:3000"]).validate().is_err());
     }
 
     #[test]

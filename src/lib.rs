@@ -14,6 +14,7 @@ pub(crate) mod domain;
 pub mod error;
 pub mod events;
 pub(crate) mod graphql;
+pub mod http;
 pub(crate) mod i18n;
 pub(crate) mod paging;
 pub(crate) mod pdf;

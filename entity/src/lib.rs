@@ -21,6 +21,8 @@ pub mod product_price;
 pub mod proposal;
 pub mod proposal_line;
 pub mod publisher;
+pub mod search;
+pub mod search_term;
 pub mod self_service_policy;
 pub mod server_setting;
 pub mod subscription;

@@ -21,4 +21,15 @@ pub struct Model {
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
-impl ActiveModelBehavior for ActiveModel {}
+/// Keeps the search terms (issue 13) in step with every insert and update.
+#[async_trait::async_trait]
+impl ActiveModelBehavior for ActiveModel {
+    async fn after_save<C>(model: Model, db: &C, _insert: bool) -> Result<Model, DbErr>
+    where
+        C: ConnectionTrait,
+    {
+        let terms = crate::search::name_terms(&model.name);
+        crate::search::replace_terms(db, crate::search::PRODUCT, model.id, None, terms).await?;
+        Ok(model)
+    }
+}

@@ -22,4 +22,17 @@ pub struct Model {
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
-impl ActiveModelBehavior for ActiveModel {}
+/// Keeps the search terms (issue 13) in step with every insert and update.
+#[async_trait::async_trait]
+impl ActiveModelBehavior for ActiveModel {
+    async fn after_save<C>(model: Model, db: &C, _insert: bool) -> Result<Model, DbErr>
+    where
+        C: ConnectionTrait,
+    {
+        let mut terms = crate::search::name_terms(&model.name);
+        terms.push(crate::search::fold(&model.email));
+        let scope = model.organization_id.or(model.publisher_id);
+        crate::search::replace_terms(db, crate::search::USER, model.id, scope, terms).await?;
+        Ok(model)
+    }
+}

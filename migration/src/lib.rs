@@ -9,6 +9,7 @@ mod m20261120_000004_create_subscriptions;
 mod m20261120_000005_create_charges_invoices;
 mod m20261120_000006_create_audit_and_jobs;
 mod m20261122_000007_create_events;
+mod m20261122_000008_create_search_terms;
 mod m20261122_000014_index_user_search;
 mod util;
 
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261120_000005_create_charges_invoices::Migration),
             Box::new(m20261120_000006_create_audit_and_jobs::Migration),
             Box::new(m20261122_000007_create_events::Migration),
+            Box::new(m20261122_000008_create_search_terms::Migration),
             Box::new(m20261122_000014_index_user_search::Migration),
         ]
     }

@@ -1,10 +1,18 @@
-//! `GET /invoices/{id}.pdf` with the bearer token (same rule as `invoice(id)`).
+//! `GET /invoices/{id}.pdf`: with the bearer token (same rule as
+//! `invoice(id)`), or with no token through the short-lived signed link that
+//! `Invoice.pdfUrl` returns (`?expires=<unix seconds>&signature=<hex>`, an
+//! HMAC-SHA256 of the invoice ID and the expiry under a key derived from the
+//! server secret), so a plain browser link can download it.
+
+use std::collections::HashMap;
 
 use axum::{
-    extract::{Path, State},
+    extract::{Path, Query, State},
     http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
 use uuid::Uuid;
 
 use crate::{
@@ -13,6 +21,41 @@ use crate::{
     error::AppError,
     service::invoices,
 };
+
+/// The key of signed PDF links, derived from the server secret.
+pub fn link_key(server_secret: &[u8]) -> Vec<u8> {
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(server_secret) else {
+        return server_secret.to_vec();
+    };
+    mac.update(b"licensedesk invoice pdf link v1");
+    mac.finalize().into_bytes().to_vec()
+}
+
+fn link_mac(key: &[u8], invoice_id: Uuid, expires: i64) -> Option<Hmac<Sha256>> {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).ok()?;
+    mac.update(format!("invoice-pdf:{invoice_id}:{expires}").as_bytes());
+    Some(mac)
+}
+
+/// The download path of an invoice with a signature valid until `expires`
+/// (unix seconds).
+pub fn signed_pdf_url(key: &[u8], invoice_id: Uuid, expires: i64) -> String {
+    let signature =
+        link_mac(key, invoice_id, expires).map(|m| hex::encode(m.finalize().into_bytes())).unwrap_or_default();
+    format!("{}?expires={expires}&signature={signature}", invoices::pdf_path(invoice_id))
+}
+
+/// True when `signature` is this server's signature of the invoice and expiry
+/// and `now` (unix seconds) is before the expiry. Compared in constant time.
+pub fn verify_pdf_link(key: &[u8], invoice_id: Uuid, expires: i64, signature: &str, now: i64) -> bool {
+    if now >= expires {
+        return false;
+    }
+    let (Ok(signature), Some(mac)) = (hex::decode(signature), link_mac(key, invoice_id, expires)) else {
+        return false;
+    };
+    mac.verify_slice(&signature).is_ok()
+}
 
 fn status_only(status: StatusCode, text: &'static str) -> Response {
     (status, [(header::CONTENT_TYPE, "text/plain; charset=utf-8")], text).into_response()
@@ -28,9 +71,57 @@ fn unauthorized() -> Response {
     response
 }
 
-/// R32: the invoice as a PDF. 401 without a valid token; 404 for an unknown
-/// invoice or one the caller cannot see (R3: no difference between them).
-pub async fn invoice_pdf(State(state): State<AppState>, headers: HeaderMap, Path(file): Path<String>) -> Response {
+fn pdf_response(invoice: &entity::invoice::Model, bytes: Vec<u8>) -> Response {
+    let disposition = format!("inline; filename=\"{}.pdf\"", invoices::display_number(invoice.number));
+    let mut response = (StatusCode::OK, bytes).into_response();
+    let headers = response.headers_mut();
+    headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    if let Ok(value) = HeaderValue::from_str(&disposition) {
+        headers.insert(header::CONTENT_DISPOSITION, value);
+    }
+    response
+}
+
+/// A download by signed link: 403 for an expired or altered link, 404 for an
+/// invoice that no longer exists.
+async fn signed_download(
+    state: &AppState,
+    headers: &HeaderMap,
+    file: &str,
+    expires: &str,
+    signature: &str,
+) -> Response {
+    let id = file.strip_suffix(".pdf").and_then(|id| Uuid::parse_str(id).ok());
+    let (Some(id), Ok(expires)) = (id, expires.parse::<i64>()) else {
+        return status_only(StatusCode::FORBIDDEN, "this download link is not valid");
+    };
+    let now = state.clock.now().timestamp();
+    if !verify_pdf_link(&state.link_key, id, expires, signature, now) {
+        return status_only(StatusCode::FORBIDDEN, "this download link is not valid or has expired");
+    }
+    match invoices::pdf_by_link(state, &state.config.seller, id, app::request_info(headers).lang).await {
+        Ok((invoice, bytes)) => pdf_response(&invoice, bytes),
+        Err(AppError::NotFound { .. }) => not_found(),
+        Err(e) => {
+            tracing::error!(error = ?e, "rendering an invoice PDF");
+            status_only(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+        }
+    }
+}
+
+/// R32: the invoice as a PDF. With `expires` and `signature` in the query, the
+/// signed link decides; otherwise 401 without a valid token and 404 for an
+/// unknown invoice or one the caller cannot see (R3: no difference between them).
+pub async fn invoice_pdf(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(file): Path<String>,
+    Query(query): Query<HashMap<String, String>>,
+) -> Response {
+    if let (Some(expires), Some(signature)) = (query.get("expires"), query.get("signature")) {
+        return signed_download(&state, &headers, &file, expires, signature).await;
+    }
     let caller = match crate::service::identity::resolve_caller(&state, app::bearer_token(&headers)).await {
         Ok(caller) => caller,
         Err(e) => {
@@ -45,23 +136,33 @@ pub async fn invoice_pdf(State(state): State<AppState>, headers: HeaderMap, Path
     let Some(id) = file.strip_suffix(".pdf").and_then(|id| Uuid::parse_str(id).ok()) else {
         return not_found();
     };
-    match invoices::pdf(&state, actor, id).await {
-        Ok((invoice, bytes)) => {
-            let disposition = format!("inline; filename=\"{}.pdf\"", invoices::display_number(invoice.number));
-            let mut response = (StatusCode::OK, bytes).into_response();
-            let headers = response.headers_mut();
-            headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/pdf"));
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
-            if let Ok(value) = HeaderValue::from_str(&disposition) {
-                headers.insert(header::CONTENT_DISPOSITION, value);
-            }
-            response
-        }
+    match invoices::pdf(&state, &state.config.seller, actor, id, app::request_info(&headers).lang).await {
+        Ok((invoice, bytes)) => pdf_response(&invoice, bytes),
         Err(AppError::NotFound { .. } | AppError::Forbidden) => not_found(),
         Err(AppError::Unauthenticated) => unauthorized(),
         Err(e) => {
             tracing::error!(error = ?e, "rendering an invoice PDF");
             status_only(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signed_links_expire_and_resist_tampering() {
+        let key = link_key(b"a server secret of some length, 32+");
+        let id = Uuid::new_v4();
+        let url = signed_pdf_url(&key, id, 1_000);
+        let signature = url.rsplit_once("signature=").map(|(_, s)| s.to_owned()).unwrap_or_default();
+        assert!(url.starts_with(&format!("/invoices/{id}.pdf?expires=1000&signature=")));
+        assert!(verify_pdf_link(&key, id, 1_000, &signature, 999));
+        assert!(!verify_pdf_link(&key, id, 1_000, &signature, 1_000), "expired");
+        assert!(!verify_pdf_link(&key, id, 2_000, &signature, 999), "other expiry");
+        assert!(!verify_pdf_link(&key, Uuid::new_v4(), 1_000, &signature, 999), "other invoice");
+        assert!(!verify_pdf_link(&link_key(b"another secret"), id, 1_000, &signature, 999), "other key");
+        assert!(!verify_pdf_link(&key, id, 1_000, "zz", 999));
     }
 }

@@ -87,9 +87,13 @@ impl Invoice {
         let currency = &self.invoice.currency;
         self.lines.iter().map(|l| InvoiceLine::new(l, currency)).collect()
     }
-    /// Download with the same bearer token: `GET` this path (R32).
-    async fn pdf_url(&self) -> String {
-        svc::pdf_path(self.invoice.id)
+    /// A link to the invoice as a PDF (R32) that works without the bearer
+    /// token until it expires (`LICENSEDESK_PDF_LINK_TTL_SECONDS`, 15 minutes
+    /// by default): a path on this server, for a plain browser link.
+    async fn pdf_url(&self, ctx: &Context<'_>) -> Result<String> {
+        let state = state(ctx)?;
+        let expires = state.clock.now().timestamp() + state.config.pdf_link_ttl_seconds;
+        Ok(crate::billing::http::signed_pdf_url(&state.link_key, self.invoice.id, expires))
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.invoice.created_at

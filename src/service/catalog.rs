@@ -258,16 +258,20 @@ pub async fn list_products(
         }
         let escaped = validate::like_literal(&search.to_lowercase());
         let pattern = format!("%{escaped}%");
+        let mut any = Condition::any();
+        // Any word of the name, folded (issue 13); the description as before.
+        if let Some(terms) = crate::service::search::owners_matching(entity::search::PRODUCT, None, search) {
+            any = any.add(product::Column::Id.in_subquery(terms));
+        }
         query = query.filter(
-            Condition::any()
-                .add(
-                    Expr::expr(Func::lower(Expr::col(product::Column::Name)))
-                        .like(LikeExpr::new(pattern.clone()).escape('\\')),
-                )
-                .add(
-                    Expr::expr(Func::lower(Expr::col(product::Column::Description)))
-                        .like(LikeExpr::new(pattern).escape('\\')),
-                ),
+            any.add(
+                Expr::expr(Func::lower(Expr::col(product::Column::Name)))
+                    .like(LikeExpr::new(pattern.clone()).escape('\\')),
+            )
+            .add(
+                Expr::expr(Func::lower(Expr::col(product::Column::Description)))
+                    .like(LikeExpr::new(pattern).escape('\\')),
+            ),
         );
     }
     if let Some(model) = filter.pricing_model {

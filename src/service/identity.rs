@@ -1,7 +1,7 @@
 //! Registration, login, the caller, and org users (SPEC §1, R23).
 
 use entity::{enums::OrgRole, organization, publisher, user, user_role};
-use sea_orm::{ActiveModelTrait, ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -273,13 +273,12 @@ pub async fn search_users(
         if prefix.chars().count() > 200 {
             return Err(AppError::validation("search", Invalid::TooLong { max: 200 }));
         }
-        let escaped = validate::like_literal(prefix);
-        let lower = format!("{}%", escaped.to_lowercase());
-        use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
-        let name_like =
-            Expr::expr(Func::lower(Expr::col(user::Column::Name))).like(LikeExpr::new(lower.clone()).escape('\\'));
-        let email_like = Expr::col(user::Column::Email).like(LikeExpr::new(lower).escape('\\'));
-        query = query.filter(Condition::any().add(name_like).add(email_like));
+        // Any word of the name or the start of the e-mail, folded (issue 13).
+        if let Some(terms) =
+            crate::service::search::owners_matching(entity::search::USER, Some(org.organization_id), prefix)
+        {
+            query = query.filter(user::Column::Id.in_subquery(terms));
+        }
     }
     let query = query.order_by_asc(user::Column::Name).order_by_asc(user::Column::Id);
     let (users, total) = crate::paging::fetch(&state.db, query, window).await?;

@@ -12,6 +12,7 @@ pub mod invoices;
 pub mod licenses;
 pub mod payment_methods;
 pub mod purchase;
+pub mod search;
 pub mod settings;
 pub mod subscriptions;
 pub mod validate;

@@ -181,12 +181,15 @@ async fn users_search_by_name_or_email_prefix_is_paginated() {
     }
     let q = "query($s: String, $f: Int, $a: String) { users(search: $s, first: $f, after: $a) { totalCount pageInfo { hasNextPage endCursor } nodes { name } } }";
     let page1 = app.ok(&org.admin, q, json!({"s": "an", "f": 2})).await;
-    assert_eq!(page1["users"]["totalCount"], 3, "R23: Anna, Anders, Annika start with 'an'");
+    assert_eq!(
+        page1["users"]["totalCount"], 4,
+        "R23: Anna, Anders, Annika and Carl Anka have a word starting with 'an'"
+    );
     assert_eq!(page1["users"]["nodes"].as_array().map(Vec::len), Some(2));
     assert_eq!(page1["users"]["pageInfo"]["hasNextPage"], true);
     let cursor = page1["users"]["pageInfo"]["endCursor"].as_str().expect("cursor");
     let page2 = app.ok(&org.admin, q, json!({"s": "an", "f": 2, "a": cursor})).await;
-    assert_eq!(page2["users"]["nodes"].as_array().map(Vec::len), Some(1));
+    assert_eq!(page2["users"]["nodes"].as_array().map(Vec::len), Some(2));
     assert_eq!(page2["users"]["pageInfo"]["hasNextPage"], false);
     let by_email = app.ok(&org.admin, q, json!({"s": "bertil."})).await;
     assert_eq!(by_email["users"]["nodes"][0]["name"], "Bertil Ek", "search matches the e-mail prefix");
@@ -277,12 +280,14 @@ async fn http_surface_rejects_what_is_not_a_single_json_post() {
 #[tokio::test]
 async fn deep_queries_are_refused_as_too_complex() {
     let app = TestApp::spawn().await;
+    // Introspection-only operations have a limit of their own (depth 32, issue 13):
+    // 30 levels of ofType go past it.
     let mut query = String::from("{ __schema { types { fields { type ");
-    for _ in 0..12 {
+    for _ in 0..30 {
         query.push_str("{ ofType ");
     }
     query.push_str("{ name }");
-    for _ in 0..12 {
+    for _ in 0..30 {
         query.push_str(" }");
     }
     query.push_str(" } } } }");

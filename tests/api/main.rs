@@ -8,6 +8,7 @@ mod access;
 mod authz;
 mod billing_profiles;
 mod billing_run;
+mod clients;
 mod concurrency;
 mod demo;
 mod events;
