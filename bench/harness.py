@@ -27,6 +27,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 from decimal import Decimal
 
@@ -61,8 +62,8 @@ PEER = {
         invoiceLinesByInvoiceId(orderBy: POSITION_ASC) { nodes { productName description quantity unitPriceMinor amountMinor } } } } }""",
     "d": """query Me($admin: UUID!) { userByRowId(rowId: $admin) { rowId name email userRolesByUserId { nodes { role } }
         organizationByOrganizationId { name } } }""",
-    "e1": """mutation Assign($s: UUID!, $a: UUID!, $u: [UUID]!) { benchAssign(input: {sub: $s, actor: $a, userIds: $u}) { integer } }""",
-    "e2": """mutation Unassign($s: UUID!, $a: UUID!, $u: [UUID]!) { benchUnassign(input: {sub: $s, actor: $a, userIds: $u}) { integer } }""",
+    "e1": """mutation Assign($s: UUID!, $a: UUID!, $u: [UUID]!) { benchAssign(input: {sub: $s, actor: $a, userIds: $u}) { clientMutationId } }""",
+    "e2": """mutation Unassign($s: UUID!, $a: UUID!, $u: [UUID]!) { benchUnassign(input: {sub: $s, actor: $a, userIds: $u}) { clientMutationId } }""",
 }
 
 NAMES = {
@@ -89,7 +90,7 @@ def flatten_ld(w, data):
     if w == "b":
         return [(n["id"], n["name"], n["email"]) for n in data["users"]["nodes"]]
     if w == "c":
-        return [(n["id"], n["number"], n["issueDate"], n["dueDate"], n["status"], minor(n["total"]["amount"]),
+        return [(n["id"], int(n["number"].rsplit("-", 1)[-1]), n["issueDate"], n["dueDate"], n["status"], minor(n["total"]["amount"]),
                  n["total"]["currency"],
                  tuple((l["productName"], l["description"], l["quantity"], minor(l["unitPrice"]["amount"]),
                         minor(l["amount"]["amount"])) for l in n["lines"]))
@@ -101,10 +102,15 @@ def flatten_ld(w, data):
     raise ValueError(w)
 
 
+def num(value):
+    """PostGraphile sends bigint as a string."""
+    return None if value is None else int(value)
+
+
 def flatten_peer(w, data):
     if w == "a":
         return sorted(
-            (n["rowId"], n["status"], n["quantity"], n["assignedCount"], n["unitPriceMinor"], n["currency"], n["term"],
+            (n["rowId"], n["status"], num(n["quantity"]), num(n["assignedCount"]), num(n["unitPriceMinor"]), n["currency"], n["term"],
              n["currentTermEnd"], n["autoRenew"], n["productByProductId"]["name"],
              n["productByProductId"]["publisherByPublisherId"]["name"], n["billingProfileByBillingProfileId"]["name"],
              n["billingProfileByBillingProfileId"]["currency"],
@@ -114,8 +120,8 @@ def flatten_peer(w, data):
     if w == "b":
         return [(n["rowId"], n["name"], n["email"]) for n in data["benchSearchUsers"]["nodes"]]
     if w == "c":
-        return [(n["rowId"], n["number"], n["issueDate"], n["dueDate"], n["status"], n["totalMinor"], n["currency"],
-                 tuple((l["productName"], l["description"], l["quantity"], l["unitPriceMinor"], l["amountMinor"])
+        return [(n["rowId"], num(n["number"]), n["issueDate"], n["dueDate"], n["status"], num(n["totalMinor"]), n["currency"],
+                 tuple((l["productName"], l["description"], num(l["quantity"]), num(l["unitPriceMinor"]), num(l["amountMinor"]))
                        for l in n["invoiceLinesByInvoiceId"]["nodes"]))
                 for n in data["allInvoices"]["nodes"]]
     if w == "d":
@@ -142,8 +148,11 @@ def post(url, body, token=None, timeout=60):
     if token:
         headers["authorization"] = "Bearer " + token
     req = urllib.request.Request(url, data=json.dumps(body).encode(), headers=headers, method="POST")
-    with urllib.request.urlopen(req, timeout=timeout) as resp:
-        value = json.loads(resp.read())
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as resp:
+            value = json.loads(resp.read())
+    except urllib.error.HTTPError as e:
+        raise RuntimeError(f"{url} answered {e.code}: {e.read()[:2000]!r} to {json.dumps(body)[:300]}") from None
     if value.get("errors"):
         raise RuntimeError(f"GraphQL errors from {url}: {value['errors']}")
     return value["data"]
@@ -258,7 +267,7 @@ def to_ms(text):
 
 def wrk(server, script, connections, seconds):
     threads = min(connections, 2)
-    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--latency", "-s", script,
+    out = subprocess.run(["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "30s", "--latency", "-s", script,
                           server.url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", out).group(1))
     requests = int(re.search(r"(\d+) requests in", out).group(1))
@@ -433,8 +442,9 @@ def measure(bench, kind, server, token, info, w, seconds):
         r32 = wrk(server, script, 32, seconds)
         after = cpu_ticks(mine), cpu_ticks(pg)
         result["rps32"] = r32["rps"]
-        result["cpu_server_ms"] = (after[0] - before[0]) / TICK * 1000 / r32["requests"]
-        result["cpu_db_ms"] = (after[1] - before[1]) / TICK * 1000 / r32["requests"]
+        done = max(r32["requests"], 1)
+        result["cpu_server_ms"] = (after[0] - before[0]) / TICK * 1000 / done
+        result["cpu_db_ms"] = (after[1] - before[1]) / TICK * 1000 / done
     r1 = wrk(server, script, 1, seconds)
     result.update(p50=r1["p50"], p99=r1["p99"], rps1=r1["rps"])
     return result
@@ -464,6 +474,7 @@ def compare(args):
         counts = count_statements(bench, info, lambda: [
             ("ld", s, bench.ld_token(s, info)) for s in [bench.start_ld(info["url"])]
         ] + [("peer", bench.start_peer(info["url"]), None)])
+        log("SQL statements per request:", {f"{k}/{w}": round(v, 1) for (k, w), v in counts.items()})
         ld = bench.start_ld(info["url"])
         token = bench.ld_token(ld, info)
         peer = bench.start_peer(info["url"])
