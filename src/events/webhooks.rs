@@ -17,7 +17,7 @@ use crate::{
     auth::Actor,
     db,
     error::{AppError, AppResult, Invalid},
-    graphql::pagination::{self, Window},
+    paging::{self, Window},
     service::audit::{self, AuditEntry, AuditScope},
 };
 
@@ -271,7 +271,7 @@ pub async fn deliveries(
         .filter(webhook_delivery::Column::EndpointId.eq(endpoint.id))
         .order_by_desc(webhook_delivery::Column::EventSeq)
         .order_by_desc(webhook_delivery::Column::Id);
-    pagination::fetch(&state.db, query, window).await
+    paging::fetch(&state.db, query, window).await
 }
 
 /// Sends an event to the endpoint again (same event ID), whatever happened

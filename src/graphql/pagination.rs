@@ -6,8 +6,8 @@ use async_graphql::{
     connection::{Connection, Edge, EmptyFields},
 };
 
+pub use crate::paging::Window;
 use crate::paging::encode_cursor;
-pub use crate::paging::{Window, fetch};
 
 #[derive(SimpleObject, Debug, Clone, Copy)]
 pub struct TotalCount {
