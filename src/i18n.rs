@@ -728,7 +728,8 @@ mod tests {
             assert!(!m.contains("relation"), "{m}");
         }
         assert_eq!(message(&err, Lang::En), "An internal error occurred.");
-        assert_eq!(err.to_string(), "An internal error occurred.");
+        // Display (logs only) names the code, never the cause.
+        assert_eq!(err.to_string(), "INTERNAL");
     }
 
     #[test]

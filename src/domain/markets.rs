@@ -134,11 +134,13 @@ pub fn currency_for_country(country: &str) -> Option<&'static str> {
 }
 
 /// Whether the country is in the table (i.e. belongs to a market).
+#[cfg(test)]
 pub fn is_known_country(country: &str) -> bool {
     find_country(country).is_some()
 }
 
 /// Canonical upper-case code from the table ("gb" → "GB"); None if absent.
+#[cfg(test)]
 pub fn normalize_country(country: &str) -> Option<&'static str> {
     find_country(country).map(|row| row.0)
 }

@@ -1,7 +1,7 @@
 //! R30 calendar arithmetic for subscription terms. Dates are UTC calendar
 //! dates (`NaiveDate`); a term is the half-open range [start, end).
 
-use chrono::{Datelike, Months, NaiveDate};
+use chrono::{Months, NaiveDate};
 
 use super::money;
 
@@ -25,7 +25,9 @@ pub fn term_end(start: NaiveDate, months_per_term: u32, n: u32) -> NaiveDate {
 ///
 /// Dates before `start` report term 1. A zero-month term length is
 /// degenerate and reports (1, start, start).
+#[cfg(test)]
 pub fn term_containing(start: NaiveDate, months_per_term: u32, date: NaiveDate) -> (u32, NaiveDate, NaiveDate) {
+    use chrono::Datelike;
     if months_per_term == 0 {
         return (1, start, start);
     }

@@ -71,17 +71,6 @@ impl Address {
             country: validate::country(&field("country"), &input.country)?,
         })
     }
-
-    pub fn to_json(&self) -> Value {
-        json!({
-            "line1": self.line1,
-            "line2": self.line2,
-            "city": self.city,
-            "region": self.region,
-            "postalCode": self.postal_code,
-            "country": self.country,
-        })
-    }
 }
 
 pub const BILL_TO: &str = "billToAddress";
@@ -135,20 +124,6 @@ pub async fn list(state: &Services, actor: &Actor, window: Window) -> AppResult<
 pub async fn get(state: &Services, actor: &Actor, id: Uuid) -> AppResult<ProfileView> {
     let (profile, rights) = load_visible(&state.db, actor, id).await?;
     Ok(ProfileView { profile, rights })
-}
-
-/// Role assignments of a profile the caller has already been allowed to view.
-pub async fn role_assignments(
-    db: &impl ConnectionTrait,
-    profile_id: Uuid,
-) -> AppResult<Vec<billing_role_assignment::Model>> {
-    Ok(billing_role_assignment::Entity::find()
-        .filter(billing_role_assignment::Column::BillingProfileId.eq(profile_id))
-        .order_by_asc(billing_role_assignment::Column::GrantedAt)
-        .order_by_asc(billing_role_assignment::Column::UserId)
-        .order_by_asc(billing_role_assignment::Column::Role)
-        .all(db)
-        .await?)
 }
 
 pub struct NewBillingProfile {

@@ -31,13 +31,6 @@ pub fn parse_key(key: Option<&str>) -> AppResult<Option<String>> {
     }
 }
 
-pub enum Claim {
-    /// This request owns the key; finish the work and call `complete`.
-    Fresh(Uuid),
-    /// A request with the same key and input already finished: these are its results.
-    Replay(Vec<Uuid>),
-}
-
 /// Tries to claim `key` inside `txn`. On a duplicate the transaction is spoiled
 /// (PostgreSQL aborts it), so the caller must roll back and call `lookup`.
 pub async fn claim(
@@ -70,7 +63,7 @@ pub async fn lookup(
     operation: &str,
     key: &str,
     hash: &str,
-) -> AppResult<Claim> {
+) -> AppResult<Vec<Uuid>> {
     let row = idempotency_key::Entity::find()
         .filter(idempotency_key::Column::UserId.eq(user_id))
         .filter(idempotency_key::Column::Operation.eq(operation))
@@ -82,7 +75,7 @@ pub async fn lookup(
         return Err(AppError::IdempotencyConflict);
     }
     let ids: Vec<Uuid> = serde_json::from_str(&row.result).map_err(AppError::internal)?;
-    Ok(Claim::Replay(ids))
+    Ok(ids)
 }
 
 pub async fn complete(txn: &impl ConnectionTrait, claim_id: Uuid, result: &[Uuid]) -> AppResult<()> {
@@ -116,10 +109,8 @@ where
             Ok(id) => Some(id),
             Err(e) if db::is_unique_violation(&e) => {
                 txn.rollback().await?;
-                return match lookup(&state.db, user_id, operation, key, &hash).await? {
-                    Claim::Replay(ids) => Ok(ids),
-                    Claim::Fresh(_) => Err(AppError::internal("unexpected fresh claim")),
-                };
+                // A request with the same key and input already finished: its results.
+                return lookup(&state.db, user_id, operation, key, &hash).await;
             }
             Err(e) => return Err(e.into()),
         },

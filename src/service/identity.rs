@@ -217,18 +217,6 @@ pub async fn me(state: &Services, actor: &Actor) -> AppResult<user::Model> {
     user::Entity::find_by_id(actor.user_id()).one(&state.db).await?.ok_or(AppError::Unauthenticated)
 }
 
-pub async fn roles_of(state: &Services, user_id: Uuid) -> AppResult<Vec<OrgRole>> {
-    let mut roles: Vec<OrgRole> = user_role::Entity::find()
-        .filter(user_role::Column::UserId.eq(user_id))
-        .all(&state.db)
-        .await?
-        .into_iter()
-        .map(|r| r.role)
-        .collect();
-    roles.push(OrgRole::User);
-    Ok(roles)
-}
-
 /// R1: only a GLOBAL_ADMIN adds users to the organization.
 pub async fn create_user(state: &Services, actor: &Actor, input: NewUser) -> AppResult<user::Model> {
     let org = actor.org()?;
