@@ -7,9 +7,11 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 name=$1; shift
-cargo build "$@" --bin licensedesk --bench "$name" --message-format=json 2>/dev/null \
+path=$(cargo build "$@" --bin licensedesk --bench "$name" --message-format=json \
   | python3 -c 'import json,sys
 for line in sys.stdin:
     m = json.loads(line)
     if m.get("reason") == "compiler-artifact" and m.get("target", {}).get("name") == sys.argv[1] and m.get("executable"):
-        print(m["executable"])' "$name" | tail -1
+        print(m["executable"])' "$name" | tail -1)
+[ -n "$path" ] || { echo "bin-path.sh: no executable for bench $name (see the build output above)" >&2; exit 1; }
+echo "$path"
