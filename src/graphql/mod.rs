@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod billing;
 pub mod catalog;
+pub mod credit;
 pub mod errors;
 pub mod identity;
 pub mod invoices;
@@ -39,6 +40,7 @@ pub struct MutationRoot(
     subscriptions::SubscriptionMutation,
     billing::BillingMutation,
     invoices::InvoiceMutation,
+    credit::CreditMutation,
 );
 
 pub fn state<'a>(ctx: &Context<'a>) -> AppResult<&'a AppState> {
