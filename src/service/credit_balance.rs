@@ -106,25 +106,71 @@ pub fn line_description(source_number: i64) -> String {
     format!("Credit balance from invoice {}", display_number(source_number))
 }
 
-/// Audit event on the profile for a balance change (R36, R44).
+/// One change of a profile's credit balance, for the audit log (R36, R44).
+pub struct BalanceChange {
+    pub profile_id: Uuid,
+    pub action: &'static str,
+    pub before_minor: i64,
+    pub after_minor: i64,
+    /// Extra fields merged into the event's `after` (source invoice, refund…).
+    pub details: serde_json::Value,
+}
+
+/// Writes the audit event of a balance change on the billing profile.
 pub async fn record_change(
     db: &impl ConnectionTrait,
     scope: AuditScope,
     now: chrono::DateTime<chrono::Utc>,
-    profile_id: Uuid,
-    action: &'static str,
-    before_minor: i64,
-    after_minor: i64,
-    details: serde_json::Value,
+    change: BalanceChange,
 ) -> AppResult<()> {
-    let mut after = json!({"creditBalanceMinor": after_minor});
-    if let (Some(target), Some(extra)) = (after.as_object_mut(), details.as_object()) {
+    let mut after = json!({"creditBalanceMinor": change.after_minor});
+    if let (Some(target), Some(extra)) = (after.as_object_mut(), change.details.as_object()) {
         target.extend(extra.clone());
     }
-    let entry = AuditEntry::new(action, "billing_profile", profile_id)
-        .before(json!({"creditBalanceMinor": before_minor}))
+    let entry = AuditEntry::new(change.action, "billing_profile", change.profile_id)
+        .before(json!({"creditBalanceMinor": change.before_minor}))
         .after(after);
     audit::record(db, scope, now, entry).await
+}
+
+/// The balance changes an issued invoice made: credit carried to the balance
+/// (a CREDITED invoice) or taken from it (`applied`, per source invoice).
+pub async fn record_issue(
+    db: &impl ConnectionTrait,
+    now: chrono::DateTime<chrono::Utc>,
+    invoice: &invoice::Model,
+    balance_before: i64,
+    applied: &[Applied],
+) -> AppResult<()> {
+    let scope = || AuditScope::org(invoice.organization_id, None);
+    let number = display_number(invoice.number);
+    let carried = invoice.credit_carried_minor;
+    if carried > 0 {
+        let change = BalanceChange {
+            profile_id: invoice.billing_profile_id,
+            action: "billing_profile.credit_carried",
+            before_minor: balance_before,
+            after_minor: money::add(balance_before, carried)?,
+            details: json!({"fromInvoice": number, "carriedMinor": carried, "currency": invoice.currency}),
+        };
+        record_change(db, scope(), now, change).await?;
+    }
+    let used = invoice.credit_applied_minor;
+    if used > 0 {
+        let sources: Vec<_> = applied
+            .iter()
+            .map(|a| json!({"invoice": display_number(a.source_number), "amountMinor": a.amount_minor}))
+            .collect();
+        let change = BalanceChange {
+            profile_id: invoice.billing_profile_id,
+            action: "billing_profile.credit_applied",
+            before_minor: balance_before,
+            after_minor: money::sub(balance_before, used)?,
+            details: json!({"toInvoice": number, "appliedMinor": used, "sources": sources, "currency": invoice.currency}),
+        };
+        record_change(db, scope(), now, change).await?;
+    }
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------
@@ -208,7 +254,14 @@ pub async fn refund(
         "processorReference": refund.processor_reference,
     });
     let scope = AuditScope::org(profile.organization_id, Some(actor));
-    record_change(&txn, scope, now, profile.id, "billing_profile.credit_refund", amount, 0, details).await?;
+    let change = BalanceChange {
+        profile_id: profile.id,
+        action: "billing_profile.credit_refund",
+        before_minor: amount,
+        after_minor: 0,
+        details,
+    };
+    record_change(&txn, scope, now, change).await?;
     txn.commit().await?;
     Ok(refund)
 }

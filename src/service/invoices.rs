@@ -657,41 +657,7 @@ pub async fn issue_one(state: &AppState, due: DueInvoice) -> AppResult<Issued> {
     let entry = AuditEntry::new("invoice.issue", "invoice", invoice.id).after(after);
     audit::record(&txn, AuditScope::org(invoice.organization_id, None), now, entry).await?;
     // R44: the balance change, on the profile's audit trail.
-    let scope = || AuditScope::org(invoice.organization_id, None);
-    if carried > 0 {
-        let balance_after = money::add(balance_before, carried)?;
-        let details = json!({"fromInvoice": display_number(invoice.number), "carriedMinor": carried, "currency": invoice.currency});
-        credit_balance::record_change(
-            &txn,
-            scope(),
-            now,
-            profile.id,
-            "billing_profile.credit_carried",
-            balance_before,
-            balance_after,
-            details,
-        )
-        .await?;
-    }
-    if applied_minor > 0 {
-        let balance_after = money::sub(balance_before, applied_minor)?;
-        let sources: Vec<_> = applied
-            .iter()
-            .map(|a| json!({"invoice": display_number(a.source_number), "amountMinor": a.amount_minor}))
-            .collect();
-        let details = json!({"toInvoice": display_number(invoice.number), "appliedMinor": applied_minor, "sources": sources, "currency": invoice.currency});
-        credit_balance::record_change(
-            &txn,
-            scope(),
-            now,
-            profile.id,
-            "billing_profile.credit_applied",
-            balance_before,
-            balance_after,
-            details,
-        )
-        .await?;
-    }
+    credit_balance::record_issue(&txn, now, &invoice, balance_before, &applied).await?;
     txn.commit().await?;
     Ok(Issued::Invoice(Box::new(invoice)))
 }
