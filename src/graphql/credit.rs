@@ -4,8 +4,13 @@ use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::credit_refund;
 
-use super::{actor, billing::BillingProfile, loaders, loaders::BillingProfileId, parse_id, state, types::Money};
-use crate::{error::AppError, service::credit_balance as svc};
+use super::{
+    actor,
+    billing::{BillingProfile, nested_profile},
+    parse_id, state,
+    types::Money,
+};
+use crate::service::credit_balance as svc;
 
 /// A refund of a billing profile's credit balance to its card.
 pub struct CreditRefund(credit_refund::Model);
@@ -29,12 +34,9 @@ impl CreditRefund {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
-    async fn billing_profile(&self, ctx: &Context<'_>) -> Result<BillingProfile> {
-        let profile = loaders(ctx)?
-            .load_one(BillingProfileId(self.0.billing_profile_id))
-            .await?
-            .ok_or(AppError::NotFound { entity: "billing profile" })?;
-        Ok(BillingProfile::from_model(profile))
+    /// The refunded profile (R37: null when the caller may no longer view it).
+    async fn billing_profile(&self, ctx: &Context<'_>) -> Result<Option<BillingProfile>> {
+        nested_profile(ctx, self.0.billing_profile_id).await
     }
 }
 

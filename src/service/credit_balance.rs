@@ -191,15 +191,11 @@ pub async fn refund(
     let now = state.clock.now();
     let today: NaiveDate = state.clock.today();
     let txn = db::begin_write(&state.db).await?;
-    let (_, rights) = billing_profiles::load_visible(&txn, actor, billing_profile_id).await?;
+    // The profile row is locked: refunds and invoice issuing of one profile queue
+    // (PostgreSQL; SQLite's write transaction is already exclusive).
+    let (profile, rights) = billing_profiles::load_for_change(&txn, actor, billing_profile_id).await?;
     billing_profiles::require(rights.pay_invoices)?;
-    // The profile row lock queues refunds and invoice issuing of one profile (PostgreSQL;
-    // SQLite's write transaction is already exclusive).
-    let profile = billing_profile::Entity::find_by_id(billing_profile_id)
-        .lock_exclusive()
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound { entity: "billing profile" })?;
+    let profile: &billing_profile::Model = &profile;
     let earlier = credit_refund::Entity::find()
         .filter(credit_refund::Column::BillingProfileId.eq(profile.id))
         .filter(credit_refund::Column::IdempotencyKey.eq(key.as_str()))
@@ -213,7 +209,7 @@ pub async fn refund(
     if amount <= 0 {
         return Err(AppError::NoCreditBalance);
     }
-    let method = current_method(&txn, &profile).await?;
+    let method = current_method(&txn, profile).await?;
     let (Some(method), Some(card)) = (method.clone(), method.as_ref().and_then(stored_card)) else {
         // Refunds go to a card; a check-or-wire profile has none on file.
         return Err(AppError::validation("billingProfileId.paymentMethod", Invalid::NotAllowed));

@@ -9,6 +9,7 @@ mod billing_profiles;
 mod billing_run;
 mod concurrency;
 mod demo;
+mod events;
 mod foundation;
 mod invoices;
 mod licensing;
