@@ -22,12 +22,13 @@ use tower_http::{
 
 use crate::{
     auth::{jwt::JwtKeys, password::PasswordHasher},
-    billing::processor::{CardProcessor, OfflineCardProcessor},
+    billing::processor::OfflineCardProcessor,
     clock::{Clock, SystemClock},
     config::{Config, Mode},
     error::{AppError, AppResult},
     graphql::{self, MutationRoot, QueryRoot, SubscriptionRoot},
     i18n::{self, Lang},
+    service::Services,
 };
 
 pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
@@ -37,20 +38,21 @@ pub const MAX_QUERY_DEPTH: usize = 12;
 pub const MAX_QUERY_COMPLEXITY: usize = 2_000;
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 
-/// Everything a request needs; cheap to clone.
+/// Everything a request needs; cheap to clone. Services see only the
+/// `Services` part (it dereferences to it).
 #[derive(Clone)]
 pub struct AppState {
-    pub db: DatabaseConnection,
+    pub services: Services,
     pub config: Arc<Config>,
-    pub jwt: Arc<JwtKeys>,
-    /// Key for card fingerprints (R29), derived from the server secret.
-    pub card_key: Arc<Vec<u8>>,
-    pub passwords: PasswordHasher,
-    pub login_limiter: crate::auth::rate_limit::LoginLimiter,
-    pub clock: Arc<dyn Clock>,
-    pub processor: Arc<dyn CardProcessor>,
     /// R45: this instance's live-event fan-out and webhook wake-up.
     pub events: crate::events::EventHub,
+}
+
+impl std::ops::Deref for AppState {
+    type Target = Services;
+    fn deref(&self) -> &Services {
+        &self.services
+    }
 }
 
 impl AppState {
@@ -58,17 +60,16 @@ impl AppState {
     /// resolved already (see `resolve_secret`).
     pub fn new(db: DatabaseConnection, config: Config, secret: &[u8], clock: Arc<dyn Clock>) -> AppResult<Self> {
         let card_key = crate::billing::cards::fingerprint_key(secret);
-        Ok(AppState {
+        let services = Services {
             db,
             jwt: Arc::new(JwtKeys::new(secret, config.token_ttl_seconds)),
             processor: Arc::new(OfflineCardProcessor::new(card_key.clone())),
             card_key: Arc::new(card_key),
-            config: Arc::new(config),
             passwords: PasswordHasher::new()?,
             login_limiter: Default::default(),
-            events: Default::default(),
             clock,
-        })
+        };
+        Ok(AppState { services, config: Arc::new(config), events: Default::default() })
     }
 
     pub fn with_system_clock(db: DatabaseConnection, config: Config, secret: &[u8]) -> AppResult<Self> {

@@ -116,8 +116,9 @@ pub struct Settings {
     /// Request timeout in seconds.
     #[arg(long, env = "LICENSEDESK_REQUEST_TIMEOUT_SECONDS", default_value_t = 30, global = true)]
     pub request_timeout_seconds: u64,
-    /// How long a DataLoader waits to gather keys into one batch, in milliseconds.
-    #[arg(long, env = "LICENSEDESK_DATALOADER_DELAY_MS", default_value_t = 5, global = true)]
+    /// How long a DataLoader waits to gather keys into one batch, in milliseconds;
+    /// 0 batches what is already requested without a timer.
+    #[arg(long, env = "LICENSEDESK_DATALOADER_DELAY_MS", default_value_t = 0, global = true)]
     pub dataloader_delay_ms: u64,
     #[command(flatten)]
     pub events: crate::events::EventSettings,
@@ -203,7 +204,7 @@ impl Config {
             grace_period_days: 30,
             billing_scheduler: false,
             request_timeout_seconds: 30,
-            dataloader_delay_ms: 5,
+            dataloader_delay_ms: 0,
             jwt_secret: Some(Secret::new("test-secret-test-secret-test-secret-0123")),
             events: crate::events::EventConfig::for_tests(),
         }

@@ -15,5 +15,6 @@ pub mod error;
 pub mod events;
 pub mod graphql;
 pub mod i18n;
+pub mod paging;
 pub mod pdf;
 pub mod service;

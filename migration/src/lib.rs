@@ -9,7 +9,8 @@ mod m20261120_000004_create_subscriptions;
 mod m20261120_000005_create_charges_invoices;
 mod m20261120_000006_create_audit_and_jobs;
 mod m20261122_000007_create_events;
-mod m20261122_000008_credit_balances;
+mod m20261122_000014_index_user_search;
+mod m20261122_000015_credit_balances;
 mod util;
 
 pub struct Migrator;
@@ -25,7 +26,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261120_000005_create_charges_invoices::Migration),
             Box::new(m20261120_000006_create_audit_and_jobs::Migration),
             Box::new(m20261122_000007_create_events::Migration),
-            Box::new(m20261122_000008_credit_balances::Migration),
+            Box::new(m20261122_000014_index_user_search::Migration),
+            Box::new(m20261122_000015_credit_balances::Migration),
         ]
     }
 }

@@ -5,12 +5,17 @@
 use std::sync::Arc;
 
 use async_graphql::futures_util::{Stream, stream};
-use entity::outbox_event;
+use entity::{billing_profile, outbox_event, product, subscription};
+use sea_orm::EntityTrait;
 use tokio::sync::broadcast::error::RecvError;
 use uuid::Uuid;
 
 use super::EventType;
-use crate::{app::AppState, auth::Actor, service};
+use crate::{
+    access::{self, subscription::Access},
+    app::AppState,
+    auth::Actor,
+};
 
 #[derive(Debug, Clone, Copy)]
 pub enum Feed {
@@ -47,7 +52,9 @@ impl Feed {
     }
 }
 
-/// R37: may `actor` see this event? The same rules as fetching its object.
+/// R37: may `actor` see this event? The same rules (`crate::access`) as
+/// fetching its object directly; a billing event also needs the right to see
+/// the billing profile (so never a LICENSE_ADMIN without a role on it).
 pub async fn may_see(state: &AppState, actor: &Actor, event: &outbox_event::Model) -> bool {
     match actor {
         // A publisher sees its products' subscriptions, never billing events.
@@ -57,11 +64,23 @@ pub async fn may_see(state: &AppState, actor: &Actor, event: &outbox_event::Mode
                 return false;
             }
             match event.object_type.as_str() {
-                "subscription" => match service::subscriptions::get(state, actor, event.object_id).await {
-                    Ok(sub) => !event.billing || org.is_billing_manager() || sub.purchaser_id == org.user_id,
-                    Err(_) => false,
-                },
-                "invoice" => service::invoices::get(state, actor, event.object_id).await.is_ok(),
+                "subscription" => {
+                    let Ok(sub) =
+                        access::subscription::load(&state.db, actor, event.object_id, Access::View, false).await
+                    else {
+                        return false;
+                    };
+                    if !event.billing {
+                        return true;
+                    }
+                    match billing_profile::Entity::find_by_id(sub.billing_profile_id).one(&state.db).await {
+                        Ok(Some(profile)) => access::billing_profile::rights(&state.db, actor, &profile)
+                            .await
+                            .is_ok_and(|rights| rights.view),
+                        _ => false,
+                    }
+                }
+                "invoice" => access::invoice::load(&state.db, actor, event.object_id, false).await.is_ok(),
                 _ => false,
             }
         }
@@ -100,14 +119,13 @@ pub fn stream(state: AppState, actor: Actor, feed: Feed) -> impl Stream<Item = A
 /// R3: a feed on one subscription starts only if the caller may see it;
 /// otherwise NOT_FOUND, like an ID that does not exist.
 pub async fn check_subscription(state: &AppState, actor: &Actor, id: Uuid) -> crate::error::AppResult<()> {
-    use sea_orm::EntityTrait;
     match actor {
-        Actor::Org(_) => service::subscriptions::get(state, actor, id).await.map(|_| ()),
-        Actor::Publisher(p) => {
-            let not_found = crate::error::AppError::NotFound { entity: "subscription" };
-            let sub = entity::subscription::Entity::find_by_id(id).one(&state.db).await?.ok_or(not_found.clone())?;
-            let product = entity::product::Entity::find_by_id(sub.product_id).one(&state.db).await?;
-            if product.is_some_and(|p2| p2.publisher_id == p.publisher_id) { Ok(()) } else { Err(not_found) }
+        Actor::Org(_) => access::subscription::load(&state.db, actor, id, Access::View, false).await.map(|_| ()),
+        Actor::Publisher(_) => {
+            let not_found = access::subscription::NOT_FOUND;
+            let sub = subscription::Entity::find_by_id(id).one(&state.db).await?.ok_or(not_found.clone())?;
+            let product = product::Entity::find_by_id(sub.product_id).one(&state.db).await?.ok_or(not_found)?;
+            access::subscription::check_for_publisher(actor, sub, &product).map(|_| ())
         }
     }
 }

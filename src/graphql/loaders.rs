@@ -21,11 +21,29 @@ pub struct DbLoader {
 
 pub fn new_loaders(state: &AppState) -> Loaders {
     // Cached per request: a key is loaded at most once, whatever asks for it.
-    // The batching window is a few milliseconds so that a whole level of a
-    // big page lands in one batch even when the runtime is busy.
-    DataLoader::with_cache(DbLoader { db: state.db.clone() }, tokio::spawn, HashMapCache::default())
-        .delay(std::time::Duration::from_millis(state.config.dataloader_delay_ms))
+    // With no delay (the default) a batch is what is already requested: the
+    // load task yields to the runtime a few times first, so every sibling
+    // resolver of the level (polled together by the request's task) has added
+    // its key, and no fixed timer is waited on. A delay in milliseconds
+    // restores the timed window.
+    let delay = state.config.dataloader_delay_ms;
+    DataLoader::with_cache(DbLoader { db: state.db.clone() }, spawn_after_siblings, HashMapCache::default())
+        .delay(std::time::Duration::from_millis(delay))
 }
+
+/// Spawns a batch load after letting the requesting task finish its poll.
+fn spawn_after_siblings(
+    load: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        for _ in 0..YIELDS_BEFORE_LOAD {
+            tokio::task::yield_now().await;
+        }
+        load.await
+    })
+}
+
+const YIELDS_BEFORE_LOAD: usize = 16;
 
 macro_rules! key {
     ($name:ident) => {

@@ -90,10 +90,10 @@ pub struct AuditFilter {
 
 /// R36, R37: the events the caller may see (`access::audit_event`), newest first.
 pub async fn list(
-    state: &crate::app::AppState,
+    state: &crate::service::Services,
     actor: &Actor,
     filter: AuditFilter,
-    window: crate::graphql::pagination::Window,
+    window: crate::paging::Window,
 ) -> AppResult<(Vec<crate::access::Visible<audit_event::Model>>, u64)> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
     crate::access::audit_event::may_read_log(actor)?;
@@ -119,6 +119,6 @@ pub async fn list(
         query = query.filter(audit_event::Column::CreatedAt.lte(to));
     }
     let query = query.order_by_desc(audit_event::Column::CreatedAt).order_by_desc(audit_event::Column::Id);
-    let (rows, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
+    let (rows, total) = crate::paging::fetch(&state.db, query, window).await?;
     Ok((crate::access::audit_event::vouch_page(&state.db, actor, rows).await?, total))
 }

@@ -10,13 +10,13 @@ use uuid::Uuid;
 
 use crate::{
     access::{self, Visible},
-    app::AppState,
     auth::Actor,
     db,
     domain::markets,
     error::{AppError, AppResult, Invalid},
-    graphql::pagination::Window,
+    paging::Window,
     service::{
+        Services,
         audit::{self, AuditEntry, AuditScope},
         validate,
     },
@@ -121,18 +121,18 @@ fn scope(profile: &billing_profile::Model, actor: &Actor) -> AuditScope {
 /// R1, R2, R25, R27: the profiles the caller can view — all of the
 /// organization's for GLOBAL_ADMIN/BILLING_ADMIN (self-service ones read-only),
 /// otherwise those the caller holds a role on plus their own self-service ones.
-pub async fn list(state: &AppState, actor: &Actor, window: Window) -> AppResult<(Vec<ProfileView>, u64)> {
+pub async fn list(state: &Services, actor: &Actor, window: Window) -> AppResult<(Vec<ProfileView>, u64)> {
     // Publishers never see a customer's billing data (SPEC §1).
     actor.org()?;
     let query = billing_profile::Entity::find().filter(access::billing_profile::visible(actor));
     let query = query.order_by_asc(billing_profile::Column::CreatedAt).order_by_asc(billing_profile::Column::Id);
-    let (profiles, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
+    let (profiles, total) = crate::paging::fetch(&state.db, query, window).await?;
     let views = access::billing_profile::vouch_page(&state.db, actor, profiles).await?;
     Ok((views.into_iter().map(|(profile, rights)| ProfileView { profile, rights }).collect(), total))
 }
 
 /// One profile the caller can view (R3: another organization's is NOT_FOUND).
-pub async fn get(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<ProfileView> {
+pub async fn get(state: &Services, actor: &Actor, id: Uuid) -> AppResult<ProfileView> {
     let (profile, rights) = load_visible(&state.db, actor, id).await?;
     Ok(ProfileView { profile, rights })
 }
@@ -162,7 +162,7 @@ pub struct NewBillingProfile {
 
 /// R28: GLOBAL_ADMIN and BILLING_ADMIN create org profiles (and become their
 /// OWNER); any org user creates a self-service profile for themself (R25).
-pub async fn create(state: &AppState, actor: &Actor, input: NewBillingProfile) -> AppResult<ProfileView> {
+pub async fn create(state: &Services, actor: &Actor, input: NewBillingProfile) -> AppResult<ProfileView> {
     let org = actor.org()?;
     if !input.self_service && !org.is_billing_manager() {
         return Err(AppError::Forbidden);
@@ -235,7 +235,7 @@ async fn subscription_count(db: &impl ConnectionTrait, profile_id: Uuid) -> AppR
 
 /// R2 (update right), R28: a country change re-derives the currency, which is
 /// not allowed once subscriptions are billed to the profile in its currency.
-pub async fn update(state: &AppState, actor: &Actor, id: Uuid, changes: ProfileChanges) -> AppResult<ProfileView> {
+pub async fn update(state: &Services, actor: &Actor, id: Uuid, changes: ProfileChanges) -> AppResult<ProfileView> {
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     let (profile, rights) = load_for_change(&txn, actor, id).await?;
@@ -303,7 +303,7 @@ async fn member(txn: &DatabaseTransaction, profile: &billing_profile::Model, use
 /// the user already holds succeeds and changes nothing. Self-service profiles
 /// belong to their purchaser alone (R25): no roles are granted on them.
 pub async fn grant_role(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     profile_id: Uuid,
     user_id: Uuid,
@@ -348,7 +348,7 @@ pub async fn grant_role(
 /// R2: an OWNER (or R1 admin) removes a role; the last OWNER stays. Removing
 /// a role the user does not hold succeeds and changes nothing.
 pub async fn revoke_role(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     profile_id: Uuid,
     user_id: Uuid,

@@ -16,7 +16,6 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    app::AppState,
     auth::Actor,
     db,
     domain::{
@@ -24,8 +23,9 @@ use crate::{
         money::{self, Currency},
     },
     error::{AppError, AppResult, Invalid},
-    graphql::pagination::Window,
+    paging::Window,
     service::{
+        Services,
         audit::{self, AuditEntry, AuditScope},
         validate,
     },
@@ -136,7 +136,7 @@ fn snapshot(p: &product::Model, prices: &[CleanPrice], markets: &BTreeSet<&'stat
 }
 
 /// R4: a publisher lists a product.
-pub async fn create_product(state: &AppState, actor: &Actor, input: ProductInput) -> AppResult<product::Model> {
+pub async fn create_product(state: &Services, actor: &Actor, input: ProductInput) -> AppResult<product::Model> {
     let publisher = actor.publisher()?;
     let name = validate::required_text("name", input.name.as_deref().unwrap_or(""), 200)?;
     let description = validate::optional_text("description", input.description.as_deref(), 2000)?.unwrap_or_default();
@@ -182,7 +182,7 @@ async fn own_product(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> AppR
 /// Changes apply to future purchases and renewals (R17); existing
 /// subscriptions keep their unit price until their term ends.
 pub async fn update_product(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     id: Uuid,
     input: ProductInput,
@@ -230,14 +230,14 @@ pub async fn update_product(
 }
 
 pub async fn publisher_products(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     window: Window,
 ) -> AppResult<(Vec<product::Model>, u64)> {
     let publisher = actor.publisher()?;
     let query = product::Entity::find().filter(product::Column::PublisherId.eq(publisher.publisher_id));
     let query = query.order_by_asc(product::Column::Name).order_by_asc(product::Column::Id);
-    let (rows, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
+    let (rows, total) = crate::paging::fetch(&state.db, query, window).await?;
     Ok((rows, total))
 }
 
@@ -251,7 +251,7 @@ async fn org_market(db: &impl ConnectionTrait, organization_id: Uuid) -> AppResu
 
 /// The catalog as customers (and publishers) see it.
 pub async fn list_products(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     filter: ProductFilter,
     window: Window,
@@ -297,11 +297,11 @@ pub async fn list_products(
         query = query.filter(product::Column::Id.in_subquery(in_market));
     }
     let query = query.order_by_asc(product::Column::Name).order_by_asc(product::Column::Id);
-    let (rows, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
+    let (rows, total) = crate::paging::fetch(&state.db, query, window).await?;
     Ok((rows, total))
 }
 
-pub async fn get_product(state: &AppState, _actor: &Actor, id: Uuid) -> AppResult<product::Model> {
+pub async fn get_product(state: &Services, _actor: &Actor, id: Uuid) -> AppResult<product::Model> {
     product::Entity::find_by_id(id).one(&state.db).await?.ok_or(AppError::NotFound { entity: "product" })
 }
 
@@ -316,7 +316,7 @@ pub async fn self_service_allowed(
 
 /// R24: GLOBAL_ADMIN and BILLING_ADMIN set the policy per product; future purchases only.
 pub async fn set_self_service_policy(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     product_id: Uuid,
     allowed: bool,

@@ -97,7 +97,7 @@ pub async fn complete(txn: &impl ConnectionTrait, claim_id: Uuid, result: &[Uuid
 
 /// Runs `work` once per (user, operation, key, input). Without a key it just runs.
 pub async fn run_once<F, Fut>(
-    state: &crate::app::AppState,
+    state: &crate::service::Services,
     user_id: Uuid,
     operation: &str,
     key: Option<&str>,

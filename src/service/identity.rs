@@ -6,12 +6,12 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    app::AppState,
     auth::{Actor, Caller, OrgActor, PublisherActor},
     db,
     error::{AppError, AppResult, Invalid},
-    graphql::pagination::Window,
+    paging::Window,
     service::{
+        Services,
         audit::{self, AuditEntry, AuditScope},
         validate,
     },
@@ -45,13 +45,13 @@ pub struct NewUser {
     pub roles: Vec<OrgRole>,
 }
 
-fn issue(state: &AppState, user: user::Model) -> AppResult<Session> {
+fn issue(state: &Services, user: user::Model) -> AppResult<Session> {
     // Token lifetimes run on the wall clock (the verifier's), not the business clock.
     let (token, expires_at) = state.jwt.issue(user.id, chrono::Utc::now().timestamp()).map_err(AppError::internal)?;
     Ok(Session { token, expires_at, user })
 }
 
-async fn email_taken(state: &AppState, email: &str) -> AppResult<bool> {
+async fn email_taken(state: &Services, email: &str) -> AppResult<bool> {
     Ok(user::Entity::find().filter(user::Column::Email.eq(email)).count(&state.db).await? > 0)
 }
 
@@ -67,7 +67,7 @@ fn new_user(
     name: String,
     email: String,
     hash: String,
-    state: &AppState,
+    state: &Services,
 ) -> user::ActiveModel {
     user::ActiveModel {
         id: Set(id),
@@ -82,7 +82,7 @@ fn new_user(
 }
 
 /// Creates an organization with its first GLOBAL_ADMIN and signs them in.
-pub async fn register_organization(state: &AppState, input: NewOrganization) -> AppResult<Session> {
+pub async fn register_organization(state: &Services, input: NewOrganization) -> AppResult<Session> {
     let org_name = validate::required_text("organizationName", &input.organization_name, 200)?;
     let country = validate::country("country", &input.country)?;
     let admin_name = validate::required_text("name", &input.admin_name, 200)?;
@@ -124,7 +124,7 @@ pub async fn register_organization(state: &AppState, input: NewOrganization) -> 
 }
 
 /// Creates a publisher with its first user and signs them in.
-pub async fn register_publisher(state: &AppState, input: NewPublisher) -> AppResult<Session> {
+pub async fn register_publisher(state: &Services, input: NewPublisher) -> AppResult<Session> {
     let publisher_name = validate::required_text("publisherName", &input.publisher_name, 200)?;
     let name = validate::required_text("name", &input.name, 200)?;
     let email = validate::email("email", &input.email)?;
@@ -158,7 +158,7 @@ pub async fn register_publisher(state: &AppState, input: NewPublisher) -> AppRes
 
 /// Same message and (by verifying a dummy hash) the same time for an unknown
 /// e-mail as for a wrong password.
-pub async fn login(state: &AppState, email: &str, password: &str) -> AppResult<Session> {
+pub async fn login(state: &Services, email: &str, password: &str) -> AppResult<Session> {
     let email = email.trim().to_lowercase();
     if state.login_limiter.is_blocked(&email) {
         return Err(AppError::RateLimited);
@@ -179,14 +179,24 @@ pub async fn login(state: &AppState, email: &str, password: &str) -> AppResult<S
 }
 
 /// Resolves the bearer token into the caller, once per request.
-pub async fn resolve_caller(state: &AppState, token: Option<&str>) -> AppResult<Caller> {
+pub async fn resolve_caller(state: &Services, token: Option<&str>) -> AppResult<Caller> {
     let Some(token) = token else {
         return Ok(Caller::Anonymous);
     };
     let Some(user_id) = state.jwt.verify(token) else {
         return Ok(Caller::InvalidToken);
     };
-    let Some(user) = user::Entity::find_by_id(user_id).one(&state.db).await? else {
+    // One statement, checked live on every request (a deactivated user stops
+    // at once): the user and their roles, one row per role (issue 14).
+    use sea_orm::{JoinType, QuerySelect};
+    let roles_of_user: sea_orm::RelationDef =
+        user_role::Entity::belongs_to(user::Entity).from(user_role::Column::UserId).to(user::Column::Id).into();
+    let rows = user::Entity::find_by_id(user_id)
+        .select_also(user_role::Entity)
+        .join_rev(JoinType::LeftJoin, roles_of_user)
+        .all(&state.db)
+        .await?;
+    let Some((user, _)) = rows.first() else {
         return Ok(Caller::InvalidToken);
     };
     if !user.active {
@@ -194,13 +204,7 @@ pub async fn resolve_caller(state: &AppState, token: Option<&str>) -> AppResult<
     }
     let actor = match (user.organization_id, user.publisher_id) {
         (Some(organization_id), _) => {
-            let roles = user_role::Entity::find()
-                .filter(user_role::Column::UserId.eq(user.id))
-                .all(&state.db)
-                .await?
-                .into_iter()
-                .map(|r| r.role)
-                .collect();
+            let roles = rows.iter().filter_map(|(_, role)| role.as_ref().map(|r| r.role)).collect();
             Actor::Org(OrgActor { user_id: user.id, organization_id, roles })
         }
         (None, Some(publisher_id)) => Actor::Publisher(PublisherActor { user_id: user.id, publisher_id }),
@@ -209,11 +213,11 @@ pub async fn resolve_caller(state: &AppState, token: Option<&str>) -> AppResult<
     Ok(Caller::Authenticated(actor))
 }
 
-pub async fn me(state: &AppState, actor: &Actor) -> AppResult<user::Model> {
+pub async fn me(state: &Services, actor: &Actor) -> AppResult<user::Model> {
     user::Entity::find_by_id(actor.user_id()).one(&state.db).await?.ok_or(AppError::Unauthenticated)
 }
 
-pub async fn roles_of(state: &AppState, user_id: Uuid) -> AppResult<Vec<OrgRole>> {
+pub async fn roles_of(state: &Services, user_id: Uuid) -> AppResult<Vec<OrgRole>> {
     let mut roles: Vec<OrgRole> = user_role::Entity::find()
         .filter(user_role::Column::UserId.eq(user_id))
         .all(&state.db)
@@ -226,7 +230,7 @@ pub async fn roles_of(state: &AppState, user_id: Uuid) -> AppResult<Vec<OrgRole>
 }
 
 /// R1: only a GLOBAL_ADMIN adds users to the organization.
-pub async fn create_user(state: &AppState, actor: &Actor, input: NewUser) -> AppResult<user::Model> {
+pub async fn create_user(state: &Services, actor: &Actor, input: NewUser) -> AppResult<user::Model> {
     let org = actor.org()?;
     if !org.can_manage_users() {
         return Err(AppError::Forbidden);
@@ -268,7 +272,7 @@ pub async fn create_user(state: &AppState, actor: &Actor, input: NewUser) -> App
 /// Any org user may search their own organization (purchasers assign licenses
 /// too, R26); nobody sees another organization's people.
 pub async fn search_users(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     search: Option<&str>,
     window: Window,
@@ -290,6 +294,6 @@ pub async fn search_users(
         query = query.filter(Condition::any().add(name_like).add(email_like));
     }
     let query = query.order_by_asc(user::Column::Name).order_by_asc(user::Column::Id);
-    let (users, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
+    let (users, total) = crate::paging::fetch(&state.db, query, window).await?;
     Ok((users, total))
 }

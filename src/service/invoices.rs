@@ -19,15 +19,15 @@ use uuid::Uuid;
 
 use crate::{
     access::{self, Visible},
-    app::AppState,
     auth::Actor,
     billing::processor::{ChargeOutcome, ChargeRequest, StoredCard},
     db,
     domain::{card::CardBrand, money},
     error::{AppError, AppResult, Invalid},
-    graphql::pagination::Window,
+    paging::Window,
     pdf::{InvoicePdf, InvoicePdfLine},
     service::{
+        Services,
         audit::{self, AuditEntry, AuditScope},
         billing_profiles, credit_balance,
     },
@@ -149,7 +149,7 @@ pub fn issue_range(filter: &InvoiceFilter, today: NaiveDate) -> AppResult<(Naive
 
 /// R32: the caller's invoices in the period, newest first (issue date, then number).
 pub async fn list(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     filter: InvoiceFilter,
     window: Window,
@@ -168,7 +168,7 @@ pub async fn list(
         query = query.filter(invoice::Column::BillingProfileId.eq(profile_id));
     }
     let query = query.order_by_desc(invoice::Column::IssueDate).order_by_desc(invoice::Column::Number);
-    let (invoices, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
+    let (invoices, total) = crate::paging::fetch(&state.db, query, window).await?;
     let invoices = access::invoice::vouch_page(actor, invoices);
     let mut lines: HashMap<Uuid, Vec<invoice_line::Model>> = HashMap::new();
     for line in lines_of(&state.db, invoices.iter().map(|i| i.id).collect()).await? {
@@ -185,7 +185,7 @@ pub async fn list(
 }
 
 /// R32: one invoice with its lines (R3: NOT_FOUND unless the caller can view its profile).
-pub async fn get(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<InvoiceView> {
+pub async fn get(state: &Services, actor: &Actor, id: Uuid) -> AppResult<InvoiceView> {
     let (invoice, _, _) = load_with_rights(&state.db, actor, id, false).await?;
     let lines = lines_of(&state.db, vec![invoice.id]).await?;
     Ok(InvoiceView { invoice, lines })
@@ -267,7 +267,7 @@ fn ensure_unpaid(invoice: &invoice::Model) -> AppResult<()> {
 
 /// R2 (pay right), R31: charges the profile's current card for an unpaid
 /// invoice. A decline is PAYMENT_DECLINED and changes nothing.
-pub async fn pay(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<InvoiceView> {
+pub async fn pay(state: &Services, actor: &Actor, id: Uuid) -> AppResult<InvoiceView> {
     let now = state.clock.now();
     let today = state.clock.today();
     let txn = db::begin_write(&state.db).await?;
@@ -310,7 +310,7 @@ pub async fn pay(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<Invoice
 }
 
 /// R2 (pay right), R29: records that a check or wire transfer paid the invoice.
-pub async fn mark_paid(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<InvoiceView> {
+pub async fn mark_paid(state: &Services, actor: &Actor, id: Uuid) -> AppResult<InvoiceView> {
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     let (invoice, profile, rights) = load_with_rights(&txn, actor, id, true).await?;
@@ -339,11 +339,14 @@ pub async fn mark_paid(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<I
 // ---------------------------------------------------------------------------
 
 fn money(amount_minor: i64, currency: &str) -> String {
-    crate::graphql::types::Money::new(amount_minor, currency).amount
+    match crate::domain::money::Currency::parse(currency) {
+        Some(c) => crate::domain::money::format_minor(amount_minor, c),
+        None => amount_minor.to_string(),
+    }
 }
 
 /// The invoice as a PDF, for a caller who may view it (same rule as `get`).
-pub async fn pdf(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<(invoice::Model, Vec<u8>)> {
+pub async fn pdf(state: &Services, actor: &Actor, id: Uuid) -> AppResult<(invoice::Model, Vec<u8>)> {
     let (invoice, profile, _) = load_with_rights(&state.db, actor, id, false).await?;
     let organization = organization::Entity::find_by_id(invoice.organization_id)
         .one(&state.db)
@@ -460,7 +463,7 @@ pub enum Issued {
 /// credit balance; a positive one first consumes that balance (one line per
 /// source invoice), and a total left at zero is PAID at issue. The unique
 /// (billing_profile_id, period_start) makes a rerun a no-op (R33).
-pub async fn issue_one(state: &AppState, due: DueInvoice) -> AppResult<Issued> {
+pub async fn issue_one(state: &Services, due: DueInvoice) -> AppResult<Issued> {
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     let existing = invoice::Entity::find()
@@ -662,7 +665,7 @@ pub enum CardCharge {
 /// is recorded and committed before the processor is called, so a run killed
 /// half-way never charges twice (an approval lost to the kill leaves the
 /// invoice open for a manual `payInvoice`, never a double charge).
-pub async fn charge_at_issue(state: &AppState, invoice_id: Uuid, as_of: NaiveDate) -> AppResult<CardCharge> {
+pub async fn charge_at_issue(state: &Services, invoice_id: Uuid, as_of: NaiveDate) -> AppResult<CardCharge> {
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     let claimed = invoice::Entity::update_many()
@@ -723,7 +726,7 @@ pub async fn charge_at_issue(state: &AppState, invoice_id: Uuid, as_of: NaiveDat
 }
 
 /// R31: open invoices past their due date become OVERDUE, one transaction each.
-pub async fn mark_overdue(state: &AppState, as_of: NaiveDate) -> AppResult<u64> {
+pub async fn mark_overdue(state: &Services, as_of: NaiveDate) -> AppResult<u64> {
     let ids: Vec<Uuid> = invoice::Entity::find()
         .select_only()
         .column(invoice::Column::Id)

@@ -8,7 +8,7 @@ use std::collections::HashSet;
 
 use entity::{enums::SubscriptionStatus, license_assignment, subscription, user};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ColumnTrait, EntityTrait, QueryFilter, QueryOrder, Set,
     sea_query::{Expr, ExprTrait},
 };
 use serde_json::json;
@@ -16,11 +16,11 @@ use uuid::Uuid;
 
 use crate::{
     access::Visible,
-    app::AppState,
     auth::Actor,
     db,
     error::{AppError, AppResult},
     service::{
+        Services,
         audit::{self, AuditEntry, AuditScope},
         subscriptions::{self, Access},
     },
@@ -59,7 +59,7 @@ fn requested_users(user_ids: &[&str]) -> AppResult<Vec<Uuid>> {
 }
 
 pub async fn assign(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     subscription_id: Uuid,
     user_ids: &[&str],
@@ -102,20 +102,19 @@ pub async fn assign(
     if added == 0 {
         return Ok(AssignOutcome { subscription: sub, assigned: Vec::new(), already_assigned });
     }
-    for user_id in &fresh {
-        license_assignment::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            subscription_id: Set(sub.id),
-            user_id: Set(*user_id),
-            active: Set(true),
-            assigned_by: Set(actor.user_id()),
-            assigned_at: Set(now),
-            unassigned_by: Set(None),
-            unassigned_at: Set(None),
-        }
-        .insert(&txn)
-        .await?;
-    }
+    // One multi-row insert for the whole request (at most 20 users, R20).
+    license_assignment::Entity::insert_many(fresh.iter().map(|user_id| license_assignment::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        subscription_id: Set(sub.id),
+        user_id: Set(*user_id),
+        active: Set(true),
+        assigned_by: Set(actor.user_id()),
+        assigned_at: Set(now),
+        unassigned_by: Set(None),
+        unassigned_at: Set(None),
+    }))
+    .exec_without_returning(&txn)
+    .await?;
     let updated =
         subscription::Entity::update_many()
             .col_expr(subscription::Column::AssignedCount, Expr::col(subscription::Column::AssignedCount).add(added))
@@ -143,7 +142,7 @@ pub async fn assign(
 }
 
 pub async fn unassign(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     subscription_id: Uuid,
     user_ids: &[&str],
@@ -207,7 +206,7 @@ pub fn counts(assignment: &license_assignment::Model, sub: &subscription::Model)
 /// R22: the licenses assigned to the caller, on subscriptions that still count
 /// (a disabled subscription's assignments are history, R16).
 pub async fn my_licenses(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     include_history: bool,
 ) -> AppResult<Vec<(license_assignment::Model, subscription::Model)>> {

@@ -5,6 +5,7 @@ pub mod audit;
 pub mod billing_profiles;
 pub mod catalog;
 pub mod charges;
+mod context;
 pub mod credit_balance;
 pub mod idempotency;
 pub mod identity;
@@ -16,3 +17,5 @@ pub mod renewal;
 pub mod settings;
 pub mod subscriptions;
 pub mod validate;
+
+pub use context::Services;

@@ -13,12 +13,12 @@ const NOT_FOUND: AppError = AppError::NotFound { entity: "payment method" };
 
 use crate::{
     access::{self, Visible},
-    app::AppState,
     auth::Actor,
     db,
     domain::card::{self, CardError, CardNumber},
     error::{AppError, AppResult, Invalid},
     service::{
+        Services,
         audit::{self, AuditEntry, AuditScope},
         billing_profiles::{self, Address, AddressInput, require},
         validate,
@@ -80,7 +80,7 @@ fn security_code(field: &str, code: &str) -> AppResult<()> {
     card::validate_security_code(code.trim()).map_err(|_| AppError::validation(field, Invalid::BadFormat))
 }
 
-fn parse_card(state: &AppState, input: &CardInput) -> AppResult<StoredCard> {
+fn parse_card(state: &Services, input: &CardInput) -> AppResult<StoredCard> {
     let number =
         CardNumber::parse(&input.number).map_err(|_| AppError::validation("card.number", Invalid::CardNumber))?;
     security_code("card.securityCode", &input.security_code)?;
@@ -132,7 +132,7 @@ enum Attach {
 
 /// R29: adds a payment method; it becomes the profile's current one.
 pub async fn add(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     profile_id: Uuid,
     input: NewPaymentMethod,
@@ -145,7 +145,7 @@ pub async fn add(
 /// they are billed to the profile; the old one stays, no longer current, for
 /// the invoices that name it.
 pub async fn replace(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     profile_id: Uuid,
     input: NewPaymentMethod,
@@ -154,7 +154,7 @@ pub async fn replace(
 }
 
 async fn attach(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     profile_id: Uuid,
     input: NewPaymentMethod,
@@ -250,7 +250,7 @@ pub struct PaymentMethodChanges {
 /// R29: edits the security code (checked, never stored), expiration, name on
 /// card and billing address of the profile's current card.
 pub async fn update(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     id: Uuid,
     changes: PaymentMethodChanges,

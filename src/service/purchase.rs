@@ -17,20 +17,20 @@ use uuid::Uuid;
 
 use crate::{
     access::{self, Visible},
-    app::AppState,
     auth::{Actor, OrgActor},
     db,
     domain::{markets, terms},
     error::{AppError, AppResult, Invalid},
-    graphql::pagination::Window,
+    paging::Window,
     service::{
+        Services,
         audit::{self, AuditEntry, AuditScope},
         billing_profiles, catalog, charges, idempotency, subscriptions, validate,
     },
 };
 
 /// R10: someone allowed to buy accepts the customer agreement once.
-pub async fn accept_customer_agreement(state: &AppState, actor: &Actor) -> AppResult<customer_agreement::Model> {
+pub async fn accept_customer_agreement(state: &Services, actor: &Actor) -> AppResult<customer_agreement::Model> {
     let org = actor.org()?;
     if !org.is_billing_manager() {
         return Err(AppError::Forbidden);
@@ -191,7 +191,7 @@ struct Origin {
 
 /// Creates the subscription in PENDING_ACTIVATION with its first-term charge (R12, R30).
 async fn create_subscription(
-    state: &AppState,
+    state: &Services,
     txn: &DatabaseTransaction,
     actor: &Actor,
     org: &OrgActor,
@@ -253,7 +253,7 @@ async fn load_product(db: &impl ConnectionTrait, id: Uuid) -> AppResult<product:
 
 /// R12, R13: buy one subscription; repeats with the same key return the first.
 pub async fn purchase(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     input: PurchaseInput,
     key: Option<&str>,
@@ -299,7 +299,7 @@ pub const MAX_PROPOSAL_LINES: usize = 20;
 
 /// A publisher proposes a bundle of its own products to one organization (R9).
 pub async fn create_proposal(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     organization_id: Uuid,
     title: &str,
@@ -370,7 +370,7 @@ pub async fn create_proposal(
 
 /// R9: accepting a proposal creates all its subscriptions or none.
 pub async fn accept_proposal(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     proposal_id: Uuid,
     billing_profile_id: Uuid,
@@ -431,7 +431,7 @@ pub async fn accept_proposal(
 
 /// Proposals addressed to the caller's organization (admins who may buy), or sent by the calling publisher.
 pub async fn list_proposals(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     window: Window,
 ) -> AppResult<(Vec<Visible<proposal::Model>>, u64)> {
@@ -442,7 +442,7 @@ pub async fn list_proposals(
     }
     let query = proposal::Entity::find().filter(access::proposal::visible(actor));
     let query = query.order_by_desc(proposal::Column::CreatedAt).order_by_desc(proposal::Column::Id);
-    let (rows, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
+    let (rows, total) = crate::paging::fetch(&state.db, query, window).await?;
     Ok((rows.into_iter().filter_map(|p| access::proposal::check(actor, p)).collect(), total))
 }
 

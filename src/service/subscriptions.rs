@@ -14,12 +14,12 @@ use uuid::Uuid;
 
 use crate::{
     access::{self, Visible, subscription::ForPublisher},
-    app::AppState,
     auth::Actor,
     db,
     error::{AppError, AppResult, Invalid},
-    graphql::pagination::Window,
+    paging::Window,
     service::{
+        Services,
         audit::{self, AuditEntry, AuditScope},
         billing_profiles, charges,
     },
@@ -116,7 +116,7 @@ pub struct SubscriptionFilter {
 
 /// R22/R26/R27: the subscriptions the caller can view (`access::subscription`).
 pub async fn list(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     filter: SubscriptionFilter,
     window: Window,
@@ -140,11 +140,11 @@ pub async fn list(
         query = query.filter(subscription::Column::PurchaserId.eq(purchaser_id));
     }
     let query = query.order_by_desc(subscription::Column::CreatedAt).order_by_desc(subscription::Column::Id);
-    let (rows, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
+    let (rows, total) = crate::paging::fetch(&state.db, query, window).await?;
     Ok((access::subscription::vouch_page(actor, rows), total))
 }
 
-pub async fn get(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<Visible<subscription::Model>> {
+pub async fn get(state: &Services, actor: &Actor, id: Uuid) -> AppResult<Visible<subscription::Model>> {
     load(&state.db, actor, id, Access::View, false).await
 }
 
@@ -153,7 +153,7 @@ async fn product_of(db: &impl ConnectionTrait, sub: &subscription::Model) -> App
 }
 
 /// R14: only the product's publisher activates, only from PENDING_ACTIVATION.
-pub async fn activate(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<Visible<ForPublisher>> {
+pub async fn activate(state: &Services, actor: &Actor, id: Uuid) -> AppResult<Visible<ForPublisher>> {
     let publisher = actor.publisher()?;
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
@@ -182,7 +182,7 @@ pub async fn activate(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<Vi
 
 /// R17: auto-renew can be turned on or off while the subscription is not disabled.
 pub async fn set_auto_renew(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     id: Uuid,
     auto_renew: bool,
@@ -202,7 +202,7 @@ pub const MAX_FEEDBACK: usize = 1000;
 
 /// R35: cancel at once → DISABLED/CANCELED, crediting the unused rest of the term (R30).
 pub async fn cancel(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     id: Uuid,
     reason: CancelReason,
@@ -244,7 +244,7 @@ pub const MAX_QUANTITY: i64 = crate::domain::money::MAX_QUANTITY;
 /// R18: the new total, per-license only, at least 1 and at least the assigned
 /// count; the difference is charged or credited pro rata (R30).
 pub async fn change_quantity(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     id: Uuid,
     quantity: i64,
@@ -284,7 +284,7 @@ pub async fn change_quantity(
 
 /// R28: future charges go to the new profile; the caller needs the right on both (R2).
 pub async fn change_billing_profile(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     id: Uuid,
     profile_id: Uuid,
@@ -322,13 +322,13 @@ pub async fn change_billing_profile(
 
 /// Publishers see their customers' subscriptions without billing data.
 pub async fn for_publisher(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     window: Window,
 ) -> AppResult<(Vec<Visible<ForPublisher>>, u64)> {
     actor.publisher()?;
     let query = subscription::Entity::find().filter(access::subscription::visible_to_publisher(actor));
     let query = query.order_by_desc(subscription::Column::CreatedAt).order_by_desc(subscription::Column::Id);
-    let (rows, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
+    let (rows, total) = crate::paging::fetch(&state.db, query, window).await?;
     Ok((access::subscription::vouch_publisher_page(actor, rows), total))
 }

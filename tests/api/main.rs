@@ -4,6 +4,7 @@
 
 mod helpers;
 
+mod access;
 mod authz;
 mod billing_profiles;
 mod billing_run;

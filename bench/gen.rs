@@ -1,0 +1,526 @@
+//! Deterministic benchmark dataset (issue 14): fills a fresh SQLite or
+//! PostgreSQL database through the product's own migrations.
+//!
+//! ```sh
+//! cargo bench --bench gen -- --size M --url postgres://postgres@127.0.0.1:5432/ld_bench_m
+//! ```
+//!
+//! Sizes: S = 1k users / 100 subscriptions / 2k assignments, M = 10k / 1k /
+//! 20k, L = 100k / 10k / 200k, all in the benchmark organization, plus
+//! publishers, products with prices and markets, billing profiles with cards
+//! and owner roles, invoices with lines (and their charges) and three small
+//! neighbour organizations, so every query has to filter by organization.
+//! Every ID is derived from (kind, index), so two runs produce identical rows.
+//! Rows are written with multi-row inserts in one transaction per table.
+//! It prints a JSON line with what the workloads need (admin e-mail and
+//! password, a subscription with free seats, 20 unassigned users).
+
+use std::time::Instant;
+
+use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use entity::{
+    billing_profile, billing_role_assignment, charge, customer_agreement, enums::*, invoice, invoice_line,
+    license_assignment, organization, payment_method, product, product_market, product_price, publisher, subscription,
+    user, user_role,
+};
+use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, TransactionTrait};
+use serde_json::json;
+use uuid::Uuid;
+
+pub const ADMIN_EMAIL: &str = "admin@bench.example";
+pub const PASSWORD: &str = "bench-password-0001";
+const ASSIGNMENTS_PER_SUBSCRIPTION: usize = 20;
+const PUBLISHERS: usize = 10;
+const PRODUCTS: usize = 40;
+const MONTHS_OF_INVOICES: usize = 12;
+const LINES_PER_INVOICE: usize = 3;
+
+const FIRST: [&str; 20] = [
+    "Ada", "Bo", "Cleo", "Dan", "Eva", "Finn", "Greta", "Hugo", "Ines", "Jon", "Karin", "Lars", "Maja", "Nils", "Olga",
+    "Per", "Rut", "Sven", "Tove", "Ulf",
+];
+const LAST: [&str; 25] = [
+    "Andersson",
+    "Berg",
+    "Carlsson",
+    "Dahl",
+    "Ek",
+    "Fors",
+    "Gran",
+    "Holm",
+    "Isaksson",
+    "Johansson",
+    "Karlsson",
+    "Lund",
+    "Martinsson",
+    "Nilsson",
+    "Olsson",
+    "Persson",
+    "Qvist",
+    "Ring",
+    "Svensson",
+    "Taylor",
+    "Ulander",
+    "Viklund",
+    "Wall",
+    "Yng",
+    "Zorn",
+];
+
+/// A stable UUID for the `index`-th row of `kind`.
+fn id(kind: u16, index: usize) -> Uuid {
+    Uuid::from_u128((0x1d00_u128 << 112) | ((kind as u128) << 64) | index as u128)
+}
+
+fn at(seconds: i64) -> DateTime<Utc> {
+    Utc.with_ymd_and_hms(2026, 1, 1, 0, 0, 0).single().expect("valid base time") + Duration::seconds(seconds)
+}
+
+fn date(year: i32, month: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(year, month, day).expect("valid date")
+}
+
+struct Size {
+    users: usize,
+    subscriptions: usize,
+    profiles: usize,
+}
+
+fn size(name: &str) -> Option<Size> {
+    let n = match name.to_ascii_uppercase().as_str() {
+        "S" => 1,
+        "M" => 10,
+        "L" => 100,
+        _ => return None,
+    };
+    Some(Size { users: 1_000 * n, subscriptions: 100 * n, profiles: 10 * n })
+}
+
+/// Inserts rows in multi-row statements that stay under SQLite's 32,766
+/// bound parameters, in one transaction.
+async fn insert_all<A>(db: &DatabaseConnection, rows: Vec<A>, columns: usize) -> Result<(), sea_orm::DbErr>
+where
+    A: ActiveModelTrait + Send,
+{
+    let per_statement = (30_000 / columns.max(1)).max(1);
+    let txn = db.begin().await?;
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
+        let chunk: Vec<A> = rows.by_ref().take(per_statement).collect();
+        A::Entity::insert_many(chunk).exec_without_returning(&txn).await?;
+    }
+    txn.commit().await
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let mut args = std::env::args().skip(1).filter(|a| a != "--bench");
+    let mut size_name = String::from("S");
+    let mut url = None;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--size" => size_name = args.next().ok_or("--size needs S, M or L")?,
+            "--url" => url = Some(args.next().ok_or("--url needs a database URL")?),
+            other => return Err(format!("unknown argument {other}").into()),
+        }
+    }
+    let url = url.ok_or("--url is required (a fresh, empty database)")?;
+    let size = size(&size_name).ok_or("--size must be S, M or L")?;
+    let started = Instant::now();
+    let db = licensedesk::db::connect(&url).await?;
+    licensedesk::db::migrate(&db).await?;
+    let existing = user::Entity::find().one(&db).await?;
+    if existing.is_some() {
+        return Err("the database already has users: give a fresh one".into());
+    }
+    let hash = licensedesk::auth::password::PasswordHasher::new()?.hash(PASSWORD).await?;
+    let info = generate(&db, &size, &hash).await?;
+    if licensedesk::db::is_postgres(&db) {
+        db.execute_unprepared("ANALYZE").await?;
+    }
+    eprintln!("dataset {size_name} written in {:.1} s", started.elapsed().as_secs_f64());
+    println!("{info}");
+    Ok(())
+}
+
+async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<serde_json::Value, sea_orm::DbErr> {
+    // Organization 0 is the benchmark's; 1..=3 are small neighbours.
+    const NEIGHBOURS: usize = 3;
+    const NEIGHBOUR_USERS: usize = 10;
+    let orgs: Vec<_> = (0..=NEIGHBOURS)
+        .map(|o| {
+            organization::Model {
+                id: id(1, o),
+                name: if o == 0 { "Bench Org".into() } else { format!("Neighbour {o}") },
+                country: "US".into(),
+                next_invoice_number: 1 + if o == 0 { (size.profiles * MONTHS_OF_INVOICES) as i64 } else { 0 },
+                created_at: at(0),
+            }
+            .into_active_model()
+        })
+        .collect();
+    insert_all(db, orgs, 5).await?;
+
+    let publishers: Vec<_> = (0..PUBLISHERS)
+        .map(|p| {
+            publisher::Model { id: id(2, p), name: format!("Publisher {p:02}"), created_at: at(p as i64) }
+                .into_active_model()
+        })
+        .collect();
+    insert_all(db, publishers, 3).await?;
+
+    let products: Vec<_> = (0..PRODUCTS)
+        .map(|p| {
+            product::Model {
+                id: id(3, p),
+                publisher_id: id(2, p % PUBLISHERS),
+                name: format!("Product {p:02}"),
+                description: format!("Benchmark product number {p}, a team application"),
+                pricing_model: PricingModel::PerLicense,
+                self_service_eligible: p % 4 == 0,
+                portal_url: format!("https://portal{p}.example/setup"),
+                support_url: format!("https://support{p}.example"),
+                created_at: at(p as i64),
+                updated_at: at(p as i64),
+            }
+            .into_active_model()
+        })
+        .collect();
+    insert_all(db, products, 10).await?;
+    let prices: Vec<_> = (0..PRODUCTS)
+        .flat_map(|p| {
+            [(BillingTerm::Monthly, 0, 800 + p as i64 * 10), (BillingTerm::Annual, 1, 8_000 + p as i64 * 100)]
+                .into_iter()
+                .map(move |(term, k, amount)| {
+                    product_price::Model {
+                        id: id(4, p * 2 + k),
+                        product_id: id(3, p),
+                        term,
+                        currency: "USD".into(),
+                        unit_amount_minor: amount,
+                    }
+                    .into_active_model()
+                })
+        })
+        .collect();
+    insert_all(db, prices, 5).await?;
+    let markets: Vec<_> = (0..PRODUCTS)
+        .map(|p| product_market::Model { product_id: id(3, p), market: "UNITED_STATES".into() }.into_active_model())
+        .collect();
+    insert_all(db, markets, 2).await?;
+
+    // Users: user 0 of the benchmark organization is its admin.
+    let name_of = |u: usize| format!("{} {}", FIRST[u % FIRST.len()], LAST[(u / FIRST.len()) % LAST.len()]);
+    let mut users = Vec::with_capacity(size.users + NEIGHBOURS * NEIGHBOUR_USERS);
+    for u in 0..size.users {
+        users.push(
+            user::Model {
+                id: id(10, u),
+                organization_id: Some(id(1, 0)),
+                publisher_id: None,
+                email: if u == 0 { ADMIN_EMAIL.into() } else { format!("user{u:06}@bench.example") },
+                name: if u == 0 { "Bench Admin".into() } else { name_of(u) },
+                password_hash: hash.to_owned(),
+                active: u % 50 != 49,
+                created_at: at(u as i64),
+            }
+            .into_active_model(),
+        );
+    }
+    for o in 1..=NEIGHBOURS {
+        for k in 0..NEIGHBOUR_USERS {
+            let u = o * NEIGHBOUR_USERS + k;
+            users.push(
+                user::Model {
+                    id: id(11, u),
+                    organization_id: Some(id(1, o)),
+                    publisher_id: None,
+                    email: format!("user{u:06}@neighbour{o}.example"),
+                    name: name_of(u),
+                    password_hash: hash.to_owned(),
+                    active: true,
+                    created_at: at(u as i64),
+                }
+                .into_active_model(),
+            );
+        }
+    }
+    insert_all(db, users, 8).await?;
+    let roles: Vec<_> = [OrgRole::GlobalAdmin, OrgRole::BillingAdmin, OrgRole::LicenseAdmin]
+        .into_iter()
+        .map(|role| user_role::Model { user_id: id(10, 0), role }.into_active_model())
+        .collect();
+    insert_all(db, roles, 2).await?;
+    insert_all(
+        db,
+        vec![
+            customer_agreement::Model {
+                id: id(12, 0),
+                organization_id: id(1, 0),
+                accepted_by: id(10, 0),
+                accepted_at: at(0),
+            }
+            .into_active_model(),
+        ],
+        4,
+    )
+    .await?;
+
+    // Billing profiles, each with a current card and the admin as owner.
+    let mut profiles = Vec::new();
+    let mut cards = Vec::new();
+    let mut owners = Vec::new();
+    for b in 0..size.profiles {
+        profiles.push(billing_profile::Model {
+            id: id(20, b),
+            organization_id: id(1, 0),
+            owner_user_id: None,
+            name: format!("Cost center {b:04}"),
+            contact_name: "Bench Admin".into(),
+            contact_email: ADMIN_EMAIL.into(),
+            address_line1: format!("{b} Main St"),
+            address_line2: None,
+            city: "Redmond".into(),
+            region: Some("WA".into()),
+            postal_code: "98052".into(),
+            country: "US".into(),
+            currency: "USD".into(),
+            po_number: Some(format!("PO-{b}")),
+            current_payment_method_id: None,
+            created_at: at(b as i64),
+            updated_at: at(b as i64),
+        });
+        cards.push(
+            payment_method::Model {
+                id: id(21, b),
+                billing_profile_id: id(20, b),
+                kind: PaymentMethodKind::CreditCard,
+                card_brand: Some("VISA".into()),
+                card_last4: Some("4242".into()),
+                card_exp_month: Some(12),
+                card_exp_year: Some(2030),
+                name_on_card: Some("Bench Admin".into()),
+                card_fingerprint: Some(format!("{:064x}", b)),
+                address_line1: Some(format!("{b} Main St")),
+                address_line2: None,
+                city: Some("Redmond".into()),
+                region: Some("WA".into()),
+                postal_code: Some("98052".into()),
+                country: Some("US".into()),
+                is_current: true,
+                created_at: at(b as i64),
+                updated_at: at(b as i64),
+            }
+            .into_active_model(),
+        );
+        owners.push(
+            billing_role_assignment::Model {
+                billing_profile_id: id(20, b),
+                user_id: id(10, 0),
+                role: BillingRole::Owner,
+                granted_by: id(10, 0),
+                granted_at: at(b as i64),
+            }
+            .into_active_model(),
+        );
+    }
+    // Profiles first (the card points at its profile), then the cards, then the link back.
+    insert_all(db, profiles.iter().cloned().map(IntoActiveModel::into_active_model).collect(), 17).await?;
+    insert_all(db, cards, 18).await?;
+    insert_all(db, owners, 5).await?;
+    db.execute_unprepared(
+        "UPDATE billing_profiles SET current_payment_method_id = (SELECT pm.id FROM payment_methods pm \
+         WHERE pm.billing_profile_id = billing_profiles.id AND pm.is_current)",
+    )
+    .await?;
+
+    // Subscriptions: 50 seats, 20 assigned (so (e) can assign 20 more).
+    let subs: Vec<subscription::Model> = (0..size.subscriptions)
+        .map(|s| {
+            let p = s % PRODUCTS;
+            subscription::Model {
+                id: id(30, s),
+                organization_id: id(1, 0),
+                product_id: id(3, p),
+                billing_profile_id: id(20, s % size.profiles),
+                purchaser_id: id(10, 0),
+                channel: Channel::Direct,
+                partner_name: None,
+                partner_id: None,
+                proposal_id: None,
+                pricing_model: PricingModel::PerLicense,
+                term: BillingTerm::Monthly,
+                quantity: Some(50),
+                assigned_count: ASSIGNMENTS_PER_SUBSCRIPTION as i64,
+                unit_price_minor: 800 + p as i64 * 10,
+                currency: "USD".into(),
+                status: SubscriptionStatus::Active,
+                disabled_reason: None,
+                disabled_at: None,
+                disabled_message: None,
+                cancel_reason: None,
+                cancel_feedback: None,
+                auto_renew: true,
+                start_date: date(2026, 1, 1),
+                term_number: 11,
+                current_term_start: date(2026, 11, 1),
+                current_term_end: date(2026, 11, 30),
+                activated_at: Some(at(60)),
+                created_at: at(s as i64 * 60),
+                updated_at: at(s as i64 * 60),
+            }
+        })
+        .collect();
+    insert_all(db, subs.iter().cloned().map(IntoActiveModel::into_active_model).collect(), 28).await?;
+    // Subscription s holds users s*20 .. s*20+19 (mod users, skipping the admin).
+    let holder = |s: usize, j: usize| 1 + (s * ASSIGNMENTS_PER_SUBSCRIPTION + j) % (size.users - 1);
+    let assignments: Vec<_> = (0..size.subscriptions)
+        .flat_map(|s| {
+            (0..ASSIGNMENTS_PER_SUBSCRIPTION).map(move |j| {
+                license_assignment::Model {
+                    id: id(31, s * ASSIGNMENTS_PER_SUBSCRIPTION + j),
+                    subscription_id: id(30, s),
+                    user_id: id(10, holder(s, j)),
+                    active: true,
+                    assigned_by: id(10, 0),
+                    assigned_at: at(s as i64 * 60 + j as i64),
+                    unassigned_by: None,
+                    unassigned_at: None,
+                }
+                .into_active_model()
+            })
+        })
+        .collect();
+    insert_all(db, assignments, 8).await?;
+
+    // Invoices: one a month per profile, each with lines for the profile's subscriptions.
+    let mut invoices = Vec::new();
+    let mut charges = Vec::new();
+    let mut lines = Vec::new();
+    let mut number = 0i64;
+    for b in 0..size.profiles {
+        let subs_of_profile: Vec<&subscription::Model> =
+            (0..LINES_PER_INVOICE).filter_map(|k| subs.get(b + k * size.profiles)).collect();
+        for m in 0..MONTHS_OF_INVOICES {
+            number += 1;
+            let index = b * MONTHS_OF_INVOICES + m;
+            let month = m as u32 + 1;
+            let period_start = date(2025, month, 1);
+            let period_end =
+                if month == 12 { date(2025, 12, 31) } else { date(2025, month + 1, 1) - Duration::days(1) };
+            let issue = if month == 12 { date(2026, 1, 1) } else { date(2025, month + 1, 1) };
+            let mut total = 0;
+            for (k, sub) in subs_of_profile.iter().enumerate() {
+                let amount = sub.unit_price_minor * 50;
+                total += amount;
+                let line = index * LINES_PER_INVOICE + k;
+                charges.push(
+                    charge::Model {
+                        id: id(41, line),
+                        organization_id: id(1, 0),
+                        subscription_id: sub.id,
+                        billing_profile_id: id(20, b),
+                        kind: ChargeKind::Renewal,
+                        description: "Monthly renewal".into(),
+                        charge_date: period_start,
+                        period_start,
+                        period_end,
+                        quantity: 50,
+                        unit_price_minor: sub.unit_price_minor,
+                        amount_minor: amount,
+                        currency: "USD".into(),
+                        dedupe_key: Some(format!("bench-{line}")),
+                        invoice_id: Some(id(40, index)),
+                        created_at: at(index as i64),
+                    }
+                    .into_active_model(),
+                );
+                lines.push(
+                    invoice_line::Model {
+                        id: id(42, line),
+                        invoice_id: id(40, index),
+                        charge_id: Some(id(41, line)),
+                        subscription_id: Some(sub.id),
+                        product_name: format!("Product {:02}", (b + k * size.profiles) % PRODUCTS),
+                        description: "Monthly renewal".into(),
+                        period_start,
+                        period_end,
+                        quantity: 50,
+                        unit_price_minor: sub.unit_price_minor,
+                        amount_minor: amount,
+                        position: k as i32 + 1,
+                        source_invoice_id: None,
+                    }
+                    .into_active_model(),
+                );
+            }
+            invoices.push(
+                invoice::Model {
+                    id: id(40, index),
+                    organization_id: id(1, 0),
+                    billing_profile_id: id(20, b),
+                    number,
+                    period_start,
+                    issue_date: issue,
+                    due_date: issue + Duration::days(30),
+                    subtotal_minor: total,
+                    total_minor: total,
+                    currency: "USD".into(),
+                    status: InvoiceStatus::Paid,
+                    payment_method_id: Some(id(21, b)),
+                    payment_method_summary: "VISA •••• 4242".into(),
+                    paid_at: Some(at(index as i64)),
+                    paid_by: None,
+                    last_charge_attempt: Some(issue),
+                    credit_applied_minor: 0,
+                    credit_carried_minor: 0,
+                    credit_remaining_minor: 0,
+                    created_at: at(index as i64),
+                }
+                .into_active_model(),
+            );
+        }
+    }
+    insert_all(db, invoices, 17).await?;
+    insert_all(db, charges, 16).await?;
+    insert_all(db, lines, 12).await?;
+
+    // Neighbours: two subscriptions each, so filters by organization matter.
+    let mut neighbour_subs = Vec::new();
+    let mut neighbour_profiles = Vec::new();
+    for o in 1..=NEIGHBOURS {
+        let mut profile = profiles[0].clone();
+        profile.id = id(22, o);
+        profile.organization_id = id(1, o);
+        profile.current_payment_method_id = None;
+        neighbour_profiles.push(profile.into_active_model());
+        for k in 0..2 {
+            let mut sub = subs[0].clone();
+            sub.id = id(32, o * 2 + k);
+            sub.organization_id = id(1, o);
+            sub.billing_profile_id = id(22, o);
+            sub.purchaser_id = id(11, o * NEIGHBOUR_USERS);
+            sub.assigned_count = 0;
+            neighbour_subs.push(sub.into_active_model());
+        }
+    }
+    insert_all(db, neighbour_profiles, 17).await?;
+    insert_all(db, neighbour_subs, 28).await?;
+
+    // (e): subscription 0 holds users 1..=20; users from the far end of the
+    // range (even numbers: all active) are not among its holders.
+    let free_users: Vec<String> =
+        (0..ASSIGNMENTS_PER_SUBSCRIPTION).map(|j| id(10, size.users - 2 - 2 * j).to_string()).collect();
+    Ok(json!({
+        "adminEmail": ADMIN_EMAIL,
+        "password": PASSWORD,
+        "organizationId": id(1, 0).to_string(),
+        "adminId": id(10, 0).to_string(),
+        "writeSubscriptionId": id(30, 0).to_string(),
+        "writeUserIds": free_users,
+        "users": size.users,
+        "subscriptions": size.subscriptions,
+        "assignments": size.subscriptions * ASSIGNMENTS_PER_SUBSCRIPTION,
+        "invoices": size.profiles * MONTHS_OF_INVOICES,
+    }))
+}
