@@ -357,6 +357,7 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
                 status: SubscriptionStatus::Active,
                 disabled_reason: None,
                 disabled_at: None,
+                disabled_message: None,
                 cancel_reason: None,
                 cancel_feedback: None,
                 auto_renew: true,
@@ -438,8 +439,8 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
                     invoice_line::Model {
                         id: id(42, line),
                         invoice_id: id(40, index),
-                        charge_id: id(41, line),
-                        subscription_id: sub.id,
+                        charge_id: Some(id(41, line)),
+                        subscription_id: Some(sub.id),
                         product_name: format!("Product {:02}", (b + k * size.profiles) % PRODUCTS),
                         description: "Monthly renewal".into(),
                         period_start,
@@ -448,6 +449,7 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
                         unit_price_minor: sub.unit_price_minor,
                         amount_minor: amount,
                         position: k as i32 + 1,
+                        source_invoice_id: None,
                     }
                     .into_active_model(),
                 );
@@ -470,6 +472,9 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
                     paid_at: Some(at(index as i64)),
                     paid_by: None,
                     last_charge_attempt: Some(issue),
+                    credit_applied_minor: 0,
+                    credit_carried_minor: 0,
+                    credit_remaining_minor: 0,
                     created_at: at(index as i64),
                 }
                 .into_active_model(),

@@ -47,6 +47,14 @@ pub enum AppError {
     CurrencyNotSupported {
         currency: String,
     },
+    /// A subscription's currency is fixed for its term: it cannot move to a
+    /// profile billing in `target` (code CURRENCY_NOT_SUPPORTED).
+    CurrencyFixedForTerm {
+        currency: String,
+        target: String,
+    },
+    /// R44: a refund was asked for but the profile has no credit balance (code INVALID_STATE).
+    NoCreditBalance,
     NotSelfServiceEligible,
     SelfServiceNotAllowed,
     SubscriptionNotActive,
@@ -96,12 +104,12 @@ impl AppError {
             AppError::Validation { .. } => "VALIDATION_FAILED",
             AppError::AgreementRequired => "AGREEMENT_REQUIRED",
             AppError::RegionNotSupported => "REGION_NOT_SUPPORTED",
-            AppError::CurrencyNotSupported { .. } => "CURRENCY_NOT_SUPPORTED",
+            AppError::CurrencyNotSupported { .. } | AppError::CurrencyFixedForTerm { .. } => "CURRENCY_NOT_SUPPORTED",
             AppError::NotSelfServiceEligible => "NOT_SELF_SERVICE_ELIGIBLE",
             AppError::SelfServiceNotAllowed => "SELF_SERVICE_NOT_ALLOWED",
             AppError::SubscriptionNotActive => "SUBSCRIPTION_NOT_ACTIVE",
             AppError::SubscriptionDisabled => "SUBSCRIPTION_DISABLED",
-            AppError::InvalidState { .. } | AppError::LastOwner => "INVALID_STATE",
+            AppError::InvalidState { .. } | AppError::LastOwner | AppError::NoCreditBalance => "INVALID_STATE",
             AppError::NotSeatBased => "NOT_SEAT_BASED",
             AppError::QuantityBelowAssigned { .. } => "QUANTITY_BELOW_ASSIGNED",
             AppError::TooManyUsers { .. } => "TOO_MANY_USERS",

@@ -183,6 +183,10 @@ fn en(err: &AppError) -> String {
             "The subscription is disabled and can no longer be changed. Buy a new subscription to keep using the app."
                 .into()
         }
+        AppError::CurrencyFixedForTerm { currency, target } => format!(
+            "The subscription is billed in {currency}, and a subscription's currency is fixed for its term; it cannot move to a billing profile that bills in {target}. Choose a profile that bills in {currency}."
+        ),
+        AppError::NoCreditBalance => "This billing profile has no credit balance to refund.".into(),
         AppError::LastOwner => {
             "The last owner of a billing profile cannot be removed. Make someone else an owner first.".into()
         }
@@ -275,6 +279,10 @@ fn sv(err: &AppError) -> String {
         AppError::SelfServiceNotAllowed => "Köp via självbetjäning är avstängda för din organisation. Be en administratör att köpa åt dig.".into(),
         AppError::SubscriptionNotActive => "Prenumerationen är inte aktiv än; licenser kan tilldelas när appen har aktiverats.".into(),
         AppError::SubscriptionDisabled => "Prenumerationen är inaktiverad och kan inte längre ändras. Köp en ny prenumeration för att fortsätta använda appen.".into(),
+        AppError::CurrencyFixedForTerm { currency, target } => format!(
+            "Prenumerationen faktureras i {currency}, och en prenumerations valuta är fast under dess period; den kan inte flyttas till en faktureringsprofil som fakturerar i {target}. Välj en profil som fakturerar i {currency}."
+        ),
+        AppError::NoCreditBalance => "Den här faktureringsprofilen har inget tillgodohavande att återbetala.".into(),
         AppError::LastOwner => "Den sista ägaren av en faktureringsprofil kan inte tas bort. Gör någon annan till ägare först.".into(),
         AppError::InvalidState { state } => {
             format!("Det går inte att göra så länge statusen är {state}.")
@@ -359,6 +367,10 @@ fn da(err: &AppError) -> String {
         AppError::SelfServiceNotAllowed => "Køb via selvbetjening er slået fra for din organisation. Bed en administrator om at købe det for dig.".into(),
         AppError::SubscriptionNotActive => "Abonnementet er ikke aktivt endnu; licenser kan tildeles, når appen er aktiveret.".into(),
         AppError::SubscriptionDisabled => "Abonnementet er deaktiveret og kan ikke længere ændres. Køb et nyt abonnement for at blive ved med at bruge appen.".into(),
+        AppError::CurrencyFixedForTerm { currency, target } => format!(
+            "Abonnementet faktureres i {currency}, og et abonnements valuta ligger fast i hele perioden; det kan ikke flyttes til en faktureringsprofil, der fakturerer i {target}. Vælg en profil, der fakturerer i {currency}."
+        ),
+        AppError::NoCreditBalance => "Denne faktureringsprofil har ingen kreditsaldo at refundere.".into(),
         AppError::LastOwner => "Den sidste ejer af en faktureringsprofil kan ikke fjernes. Gør en anden til ejer først.".into(),
         AppError::InvalidState { state } => {
             format!("Det kan ikke lade sig gøre, så længe status er {state}.")
@@ -443,6 +455,10 @@ fn nl(err: &AppError) -> String {
         AppError::SelfServiceNotAllowed => "Aankopen via selfservice zijn uitgeschakeld voor uw organisatie. Vraag een beheerder om het voor u te kopen.".into(),
         AppError::SubscriptionNotActive => "Het abonnement is nog niet actief; licenties kunnen worden toegewezen zodra de app is geactiveerd.".into(),
         AppError::SubscriptionDisabled => "Het abonnement is uitgeschakeld en kan niet meer worden gewijzigd. Koop een nieuw abonnement om de app te blijven gebruiken.".into(),
+        AppError::CurrencyFixedForTerm { currency, target } => format!(
+            "Het abonnement wordt gefactureerd in {currency}, en de valuta van een abonnement ligt vast voor de looptijd; het kan niet naar een factureringsprofiel dat factureert in {target}. Kies een profiel dat factureert in {currency}."
+        ),
+        AppError::NoCreditBalance => "Dit factureringsprofiel heeft geen tegoed om terug te betalen.".into(),
         AppError::LastOwner => "De laatste eigenaar van een factureringsprofiel kan niet worden verwijderd. Maak eerst iemand anders eigenaar.".into(),
         AppError::InvalidState { state } => {
             format!("Dit is niet mogelijk zolang de status {state} is.")
@@ -518,6 +534,10 @@ fn zh_tw(err: &AppError) -> String {
         AppError::SelfServiceNotAllowed => "貴組織已停用自助服務購買。請洽詢管理員代為購買。".into(),
         AppError::SubscriptionNotActive => "此訂閱尚未啟用；應用程式啟用後才能指派授權。".into(),
         AppError::SubscriptionDisabled => "此訂閱已停用，無法再變更。若要繼續使用此應用程式，請購買新的訂閱。".into(),
+        AppError::CurrencyFixedForTerm { currency, target } => format!(
+            "此訂閱以 {currency} 計費，且訂閱的幣別在其期間內固定不變；無法移至以 {target} 計費的帳單設定檔。請選擇以 {currency} 計費的帳單設定檔。"
+        ),
+        AppError::NoCreditBalance => "此帳單設定檔沒有可退款的抵免餘額。".into(),
         AppError::LastOwner => "無法移除帳單設定檔的最後一位擁有者。請先將其他人設為擁有者。".into(),
         AppError::InvalidState { state } => format!("目前狀態為 {state}，無法執行此操作。"),
         AppError::NotSeatBased => "此訂閱並非按使用者授權，因此無法變更授權數量。".into(),
@@ -571,6 +591,8 @@ mod tests {
             AppError::SubscriptionDisabled,
             AppError::InvalidState { state: "ACTIVE".into() },
             AppError::LastOwner,
+            AppError::CurrencyFixedForTerm { currency: "USD".into(), target: "CLP".into() },
+            AppError::NoCreditBalance,
             AppError::NotSeatBased,
             AppError::QuantityBelowAssigned { assigned: 7, to_unassign: 2 },
             AppError::TooManyUsers { max: 20 },

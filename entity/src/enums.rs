@@ -43,8 +43,8 @@ string_enum!(
     SubscriptionStatus { PendingActivation = "PENDING_ACTIVATION", Active = "ACTIVE", Disabled = "DISABLED" }
 );
 string_enum!(
-    /// R15
-    DisabledReason { Canceled = "CANCELED", Expired = "EXPIRED", PaymentNotCurrent = "PAYMENT_NOT_CURRENT" }
+    /// R15; NOT_RENEWABLE: auto-renew was on but the term could not renew (issue 11)
+    DisabledReason { Canceled = "CANCELED", Expired = "EXPIRED", PaymentNotCurrent = "PAYMENT_NOT_CURRENT", NotRenewable = "NOT_RENEWABLE" }
 );
 string_enum!(
     /// R35
@@ -65,8 +65,8 @@ string_enum!(
     PaymentMethodKind { CreditCard = "CREDIT_CARD", CheckOrWire = "CHECK_OR_WIRE" }
 );
 string_enum!(
-    /// R31
-    InvoiceStatus { Open = "OPEN", Paid = "PAID", Overdue = "OVERDUE" }
+    /// R31; CREDITED (R44): credits exceeded charges, the rest went to the profile's credit balance
+    InvoiceStatus { Open = "OPEN", Paid = "PAID", Overdue = "OVERDUE", Credited = "CREDITED" }
 );
 string_enum!(
     /// R30: why a charge or credit row exists.
@@ -81,6 +81,13 @@ string_enum!(
 string_enum!(
     ProposalStatus { Open = "OPEN", Accepted = "ACCEPTED" }
 );
+
+impl InvoiceStatus {
+    /// PAID or CREDITED: nothing is owed on it (R31, R44).
+    pub fn is_settled(self) -> bool {
+        matches!(self, InvoiceStatus::Paid | InvoiceStatus::Credited)
+    }
+}
 
 impl BillingTerm {
     /// R30: a monthly term is one month, an annual term twelve.

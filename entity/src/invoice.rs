@@ -25,6 +25,12 @@ pub struct Model {
     pub paid_at: Option<DateTimeUtc>,
     pub paid_by: Option<Uuid>,
     pub last_charge_attempt: Option<Date>,
+    /// R44: credit balance this invoice consumed (≥ 0; a credit line per source invoice).
+    pub credit_applied_minor: i64,
+    /// R44: for a CREDITED invoice, the credit it carried to the profile's balance (≥ 0).
+    pub credit_carried_minor: i64,
+    /// R44: the part of `credit_carried_minor` not yet consumed or refunded.
+    pub credit_remaining_minor: i64,
     pub created_at: DateTimeUtc,
 }
 

@@ -8,8 +8,9 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub invoice_id: Uuid,
-    pub charge_id: Uuid,
-    pub subscription_id: Uuid,
+    /// None for a credit applied from an earlier invoice (R44).
+    pub charge_id: Option<Uuid>,
+    pub subscription_id: Option<Uuid>,
     pub product_name: String,
     pub description: String,
     pub period_start: Date,
@@ -18,6 +19,8 @@ pub struct Model {
     pub unit_price_minor: i64,
     pub amount_minor: i64,
     pub position: i32,
+    /// R44: for a credit line, the invoice the credit came from.
+    pub source_invoice_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

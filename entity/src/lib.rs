@@ -5,6 +5,7 @@ pub mod billing_profile;
 pub mod billing_role_assignment;
 pub mod billing_run;
 pub mod charge;
+pub mod credit_refund;
 pub mod customer_agreement;
 pub mod enums;
 pub mod idempotency_key;

@@ -26,6 +26,8 @@ pub struct Model {
     pub status: SubscriptionStatus,
     pub disabled_reason: Option<DisabledReason>,
     pub disabled_at: Option<DateTimeUtc>,
+    /// Why it ended, in words (e.g. NOT_RENEWABLE: the term's price was withdrawn).
+    pub disabled_message: Option<String>,
     pub cancel_reason: Option<CancelReason>,
     pub cancel_feedback: Option<String>,
     pub auto_renew: bool,

@@ -11,6 +11,7 @@ mod m20261120_000006_create_audit_and_jobs;
 mod m20261122_000007_create_events;
 mod m20261122_000008_create_search_terms;
 mod m20261122_000014_index_user_search;
+mod m20261122_000015_credit_balances;
 mod util;
 
 pub struct Migrator;
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_create_events::Migration),
             Box::new(m20261122_000008_create_search_terms::Migration),
             Box::new(m20261122_000014_index_user_search::Migration),
+            Box::new(m20261122_000015_credit_balances::Migration),
         ]
     }
 }

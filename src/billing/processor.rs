@@ -31,9 +31,22 @@ pub struct ChargeRequest<'a> {
     pub idempotency_key: String,
 }
 
+/// A refund of a billing profile's credit balance to its card (R44).
+/// `idempotency_key` names the refund request, so a retried request is one refund.
+#[derive(Debug, Clone)]
+pub struct RefundRequest<'a> {
+    pub card: &'a StoredCard,
+    pub amount_minor: i64,
+    pub currency: &'a str,
+    pub today: NaiveDate,
+    pub idempotency_key: String,
+}
+
 pub trait CardProcessor: Send + Sync {
     /// Charges the amount to the card.
     fn charge(&self, request: &ChargeRequest<'_>) -> ChargeOutcome;
+    /// Pays the amount back to the card (R44). Same outcomes as a charge.
+    fn refund(&self, request: &RefundRequest<'_>) -> ChargeOutcome;
 }
 
 pub struct OfflineCardProcessor {
@@ -56,6 +69,18 @@ impl CardProcessor for OfflineCardProcessor {
             return ChargeOutcome::Declined { reason: "declined" };
         }
         ChargeOutcome::Approved { reference: format!("offline-{}", request.idempotency_key) }
+    }
+
+    /// Refunds go to valid, unexpired cards; the declined test numbers decline them too.
+    fn refund(&self, request: &RefundRequest<'_>) -> ChargeOutcome {
+        let (card, today) = (request.card, request.today);
+        if card::validate_expiry(card.exp_month, card.exp_year, today).is_err() {
+            return ChargeOutcome::Declined { reason: "expired" };
+        }
+        if card::is_declined_test_fingerprint(&card.fingerprint, &self.fingerprint_key) {
+            return ChargeOutcome::Declined { reason: "declined" };
+        }
+        ChargeOutcome::Approved { reference: format!("offline-refund-{}", request.idempotency_key) }
     }
 }
 

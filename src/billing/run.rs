@@ -31,6 +31,7 @@ use crate::{
         audit::{self, AuditEntry, AuditScope},
         catalog, charges,
         invoices::{self, CardCharge, Issued},
+        renewal,
         subscriptions::snapshot,
     },
 };
@@ -245,8 +246,9 @@ async fn subscriptions_at_term_end(state: &AppState, as_of: NaiveDate) -> AppRes
 /// R15, R17, R30: in one transaction, moves one subscription through every
 /// term that has ended by `as_of` (catching up after skipped days): with
 /// auto-renew, a new term at the product's price then in force and a RENEWAL
-/// charge dated the new term's start; without it (or when the product no
-/// longer has a price for the term and currency), DISABLED/EXPIRED.
+/// charge dated the new term's start; without it, DISABLED/EXPIRED; with it
+/// but no price for the term and currency any more (issue 11),
+/// DISABLED/NOT_RENEWABLE with a message saying why.
 /// Returns (renewals, expired).
 async fn renew_or_expire(state: &AppState, id: Uuid, as_of: NaiveDate) -> AppResult<(u64, bool)> {
     let now = state.clock.now();
@@ -266,18 +268,28 @@ async fn renew_or_expire(state: &AppState, id: Uuid, as_of: NaiveDate) -> AppRes
         };
         let before = snapshot(&sub);
         // Auto-renew on but no price in force for the term and currency.
-        let price_withdrawn = sub.auto_renew;
+        let not_renewable = sub.auto_renew;
         let mut model: subscription::ActiveModel = sub.clone().into();
         let Some(price) = price else {
+            let (reason, message, action) = if not_renewable {
+                let why = renewal::why_not_renewable(&txn, &sub).await?;
+                (DisabledReason::NotRenewable, Some(why), "subscription.not_renewable")
+            } else {
+                (DisabledReason::Expired, None, "subscription.expire")
+            };
             model.status = Set(SubscriptionStatus::Disabled);
-            model.disabled_reason = Set(Some(DisabledReason::Expired));
+            model.disabled_reason = Set(Some(reason));
+            model.disabled_message = Set(message.clone());
             model.disabled_at = Set(Some(now));
             model.auto_renew = Set(false);
             model.updated_at = Set(now);
             sub = model.update(&txn).await?;
             let mut after = snapshot(&sub);
-            after["priceWithdrawn"] = json!(price_withdrawn);
-            let entry = AuditEntry::new("subscription.expire", "subscription", sub.id).before(before).after(after);
+            if let Some(message) = message {
+                after["message"] = json!(message);
+                after["notify"] = json!(renewal::people_to_tell(&txn, &sub).await?);
+            }
+            let entry = AuditEntry::new(action, "subscription", sub.id).before(before).after(after);
             audit::record(&txn, scope, now, entry).await?;
             txn.commit().await?;
             return Ok((renewals, true));
@@ -291,7 +303,7 @@ async fn renew_or_expire(state: &AppState, id: Uuid, as_of: NaiveDate) -> AppRes
         model.unit_price_minor = Set(price.unit_amount_minor);
         model.updated_at = Set(now);
         sub = model.update(&txn).await?;
-        let renewal = charges::full_term(&sub, ChargeKind::Renewal, start, end, &product.name);
+        let renewal = charges::full_term(&sub, ChargeKind::Renewal, start, end, &product.name)?;
         let amount = renewal.amount_minor;
         charges::insert(&txn, renewal, now).await?;
         let mut after = snapshot(&sub);

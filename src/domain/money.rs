@@ -129,27 +129,69 @@ pub fn parse_decimal(text: &str, currency: Currency) -> Option<i64> {
     i64::try_from(signed).ok()
 }
 
-/// unit × quantity × numerator / denominator, computed exactly in i128 and
+/// Upper bound of a unit price, in minor units (10^12: USD 10,000,000,000.00).
+/// With [`MAX_QUANTITY`] a line is at most 10^18, inside i64 (≈ 9.2 × 10^18).
+pub const MAX_UNIT_PRICE_MINOR: i64 = 1_000_000_000_000;
+/// Upper bound of a license quantity (R18).
+pub const MAX_QUANTITY: i64 = 1_000_000;
+
+/// An amount left the range of exact integer minor units (i64). Money is
+/// never clipped: the operation that would overflow fails instead.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Overflow;
+
+impl fmt::Display for Overflow {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("money arithmetic overflowed the exact range of minor units")
+    }
+}
+
+impl std::error::Error for Overflow {}
+
+impl From<Overflow> for crate::error::AppError {
+    fn from(e: Overflow) -> Self {
+        crate::error::AppError::internal(e)
+    }
+}
+
+/// unit × quantity, checked (R30: "a full term costs unit price × quantity").
+pub fn line_amount(unit_minor: i64, quantity: i64) -> Result<i64, Overflow> {
+    unit_minor.checked_mul(quantity).ok_or(Overflow)
+}
+
+/// a + b, checked.
+pub fn add(a: i64, b: i64) -> Result<i64, Overflow> {
+    a.checked_add(b).ok_or(Overflow)
+}
+
+/// a − b, checked.
+pub fn sub(a: i64, b: i64) -> Result<i64, Overflow> {
+    a.checked_sub(b).ok_or(Overflow)
+}
+
+/// The exact sum of amounts, or [`Overflow`].
+pub fn sum(amounts: impl IntoIterator<Item = i64>) -> Result<i64, Overflow> {
+    amounts.into_iter().try_fold(0i64, add)
+}
+
+/// unit × quantity × numerator / denominator, computed exactly in u128 and
 /// rounded half to even once (R30: "round half to even once per line").
 ///
 /// Negative values are handled symmetrically: the magnitude is rounded half to
 /// even and the sign kept, so prorate(-5, 1, 1, 2) = -2. Returns 0 when
-/// `denominator_days <= 0`. Results beyond i64 (only possible with absurd
-/// inputs) saturate rather than wrap.
-pub fn prorate(unit_minor: i64, quantity: i64, numerator_days: i64, denominator_days: i64) -> i64 {
+/// `denominator_days <= 0`. A result outside i64 is [`Overflow`], never a
+/// clipped value.
+pub fn prorate(unit_minor: i64, quantity: i64, numerator_days: i64, denominator_days: i64) -> Result<i64, Overflow> {
     if denominator_days <= 0 {
-        return 0;
+        return Ok(0);
     }
     let negative = (unit_minor < 0) ^ (quantity < 0) ^ (numerator_days < 0);
-    let saturated = if negative { i64::MIN } else { i64::MAX };
-    // Magnitudes in u128: |i64| < 2^63, so the first product fits; the second
+    // Magnitudes in u128: |i64| ≤ 2^63, so the first product fits; the second
     // may not, hence checked.
-    let Some(product) = u128::from(unit_minor.unsigned_abs())
+    let product = u128::from(unit_minor.unsigned_abs())
         .checked_mul(u128::from(quantity.unsigned_abs()))
         .and_then(|p| p.checked_mul(u128::from(numerator_days.unsigned_abs())))
-    else {
-        return saturated;
-    };
+        .ok_or(Overflow)?;
     let den = u128::from(denominator_days.unsigned_abs());
     let mut quotient = product / den;
     let remainder = product % den;
@@ -158,11 +200,9 @@ pub fn prorate(unit_minor: i64, quantity: i64, numerator_days: i64, denominator_
     if twice > den || (twice == den && quotient % 2 == 1) {
         quotient += 1;
     }
-    let Ok(q) = i128::try_from(quotient) else {
-        return saturated;
-    };
+    let q = i128::try_from(quotient).map_err(|_| Overflow)?;
     let signed = if negative { -q } else { q };
-    i64::try_from(signed).unwrap_or(saturated)
+    i64::try_from(signed).map_err(|_| Overflow)
 }
 
 #[cfg(test)]
@@ -291,40 +331,54 @@ mod tests {
 
     #[test]
     fn prorate_half_to_even() {
-        assert_eq!(prorate(1, 1, 1, 2), 0); // 0.5 → 0
-        assert_eq!(prorate(3, 1, 1, 2), 2); // 1.5 → 2
-        assert_eq!(prorate(5, 1, 1, 2), 2); // 2.5 → 2
-        assert_eq!(prorate(7, 1, 1, 2), 4); // 3.5 → 4
-        assert_eq!(prorate(1, 1, 1, 3), 0); // 0.333 → 0
-        assert_eq!(prorate(2, 1, 1, 3), 1); // 0.667 → 1
-        assert_eq!(prorate(1000, 3, 21, 31), 2032); // 2032.258
-        assert_eq!(prorate(12_000, 1, 265, 365), 8712); // 8712.328
-        assert_eq!(prorate(1000, 7, 31, 31), 7000);
-        assert_eq!(prorate(1000, 7, 0, 31), 0);
+        assert_eq!(prorate(1, 1, 1, 2), Ok(0)); // 0.5 → 0
+        assert_eq!(prorate(3, 1, 1, 2), Ok(2)); // 1.5 → 2
+        assert_eq!(prorate(5, 1, 1, 2), Ok(2)); // 2.5 → 2
+        assert_eq!(prorate(7, 1, 1, 2), Ok(4)); // 3.5 → 4
+        assert_eq!(prorate(1, 1, 1, 3), Ok(0)); // 0.333 → 0
+        assert_eq!(prorate(2, 1, 1, 3), Ok(1)); // 0.667 → 1
+        assert_eq!(prorate(1000, 3, 21, 31), Ok(2032)); // 2032.258
+        assert_eq!(prorate(12_000, 1, 265, 365), Ok(8712)); // 8712.328
+        assert_eq!(prorate(1000, 7, 31, 31), Ok(7000));
+        assert_eq!(prorate(1000, 7, 0, 31), Ok(0));
     }
 
     #[test]
     fn prorate_negative_is_symmetric() {
-        assert_eq!(prorate(-1, 1, 1, 2), 0);
-        assert_eq!(prorate(-3, 1, 1, 2), -2);
-        assert_eq!(prorate(-5, 1, 1, 2), -2);
-        assert_eq!(prorate(5, -1, 1, 2), -2);
-        assert_eq!(prorate(5, 1, -1, 2), -2);
-        assert_eq!(prorate(-5, -1, 1, 2), 2);
-        assert_eq!(prorate(-1000, 3, 21, 31), -2032);
-        assert_eq!(prorate(-2, 1, 1, 3), -1);
+        assert_eq!(prorate(-1, 1, 1, 2), Ok(0));
+        assert_eq!(prorate(-3, 1, 1, 2), Ok(-2));
+        assert_eq!(prorate(-5, 1, 1, 2), Ok(-2));
+        assert_eq!(prorate(5, -1, 1, 2), Ok(-2));
+        assert_eq!(prorate(5, 1, -1, 2), Ok(-2));
+        assert_eq!(prorate(-5, -1, 1, 2), Ok(2));
+        assert_eq!(prorate(-1000, 3, 21, 31), Ok(-2032));
+        assert_eq!(prorate(-2, 1, 1, 3), Ok(-1));
     }
 
     #[test]
     fn prorate_degenerate_and_extreme() {
-        assert_eq!(prorate(1000, 1, 1, 0), 0);
-        assert_eq!(prorate(1000, 1, 1, -5), 0);
+        assert_eq!(prorate(1000, 1, 1, 0), Ok(0));
+        assert_eq!(prorate(1000, 1, 1, -5), Ok(0));
         // Large but exact: the intermediate exceeds i64 but the result fits.
-        assert_eq!(prorate(i64::MAX, 365, 1, 365), i64::MAX);
-        assert_eq!(prorate(i64::MAX, 2, 1, 1), i64::MAX);
-        assert_eq!(prorate(i64::MIN, 2, 1, 1), i64::MIN);
-        assert_eq!(prorate(i64::MIN, 1, 1, 1), i64::MIN);
-        assert_eq!(prorate(i64::MAX, i64::MAX, i64::MAX, 1), i64::MAX);
-        assert_eq!(prorate(i64::MAX, i64::MAX, i64::MIN, 1), i64::MIN);
+        assert_eq!(prorate(i64::MAX, 365, 1, 365), Ok(i64::MAX));
+        assert_eq!(prorate(i64::MIN, 1, 1, 1), Ok(i64::MIN));
+        // Issue 11: beyond i64 is an error, never a clipped value.
+        assert_eq!(prorate(i64::MAX, 2, 1, 1), Err(Overflow));
+        assert_eq!(prorate(i64::MIN, 2, 1, 1), Err(Overflow));
+        assert_eq!(prorate(i64::MAX, i64::MAX, i64::MAX, 1), Err(Overflow));
+        assert_eq!(prorate(i64::MAX, i64::MAX, i64::MIN, 1), Err(Overflow));
+    }
+
+    #[test]
+    fn checked_sums_and_products_refuse_overflow() {
+        // Issue 11: every sum and product of amounts is checked.
+        assert_eq!(line_amount(MAX_UNIT_PRICE_MINOR, MAX_QUANTITY), Ok(1_000_000_000_000_000_000));
+        assert_eq!(line_amount(i64::MAX, 2), Err(Overflow));
+        assert_eq!(sum([1, 2, -3, 10]), Ok(10));
+        assert_eq!(sum([i64::MAX, 1]), Err(Overflow));
+        assert_eq!(sum([i64::MIN, -1]), Err(Overflow));
+        assert_eq!(sum([i64::MAX, 1, -1]), Err(Overflow)); // no clipping, even if later terms would bring it back
+        assert_eq!(sub(0, i64::MIN), Err(Overflow));
+        assert_eq!(add(5, -7), Ok(-2));
     }
 }

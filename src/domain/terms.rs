@@ -64,9 +64,9 @@ pub fn prorated_amount(
     change_date: NaiveDate,
     term_start: NaiveDate,
     term_end: NaiveDate,
-) -> i64 {
+) -> Result<i64, money::Overflow> {
     if change_date >= term_end {
-        return 0;
+        return Ok(0);
     }
     if change_date <= term_start {
         return money::prorate(unit_minor, quantity, 1, 1);
@@ -182,11 +182,11 @@ mod tests {
         assert_eq!((n, ts, te), (1, s, d(2026, 4, 15)));
         assert_eq!((te - ts).num_days(), 31);
         // 7 licenses bought at the start: full charge.
-        assert_eq!(prorated_amount(1000, 7, s, ts, te), 7000);
+        assert_eq!(prorated_amount(1000, 7, s, ts, te), Ok(7000));
         // Raised to 10 on 2026-03-25: 3 × 1000 × 21/31 = 2032.258… → 2032.
         let change = d(2026, 3, 25);
         assert_eq!((te - change).num_days(), 21);
-        assert_eq!(prorated_amount(1000, 3, change, ts, te), 2032);
+        assert_eq!(prorated_amount(1000, 3, change, ts, te), Ok(2032));
     }
 
     #[test]
@@ -197,7 +197,7 @@ mod tests {
         let cancel = d(2026, 4, 11);
         assert_eq!((cancel - s).num_days(), 100);
         // 12000 × 265/365 = 8712.328… → 8712.
-        assert_eq!(prorated_amount(12_000, 1, cancel, s, te), 8712);
+        assert_eq!(prorated_amount(12_000, 1, cancel, s, te), Ok(8712));
     }
 
     #[test]
@@ -208,27 +208,27 @@ mod tests {
         assert_eq!(te, d(2028, 3, 1));
         assert_eq!((te - s).num_days(), 60);
         // 29970 × 1/60 = 499.5 → 500 (499 is odd).
-        assert_eq!(prorated_amount(9990, 3, d(2028, 2, 29), s, te), 500);
+        assert_eq!(prorated_amount(9990, 3, d(2028, 2, 29), s, te), Ok(500));
         // 29970 × 3/60 = 1498.5 → 1498 (1498 is even).
-        assert_eq!(prorated_amount(9990, 3, d(2028, 2, 27), s, te), 1498);
+        assert_eq!(prorated_amount(9990, 3, d(2028, 2, 27), s, te), Ok(1498));
         // 29970 × 5/60 = 2497.5 → 2498.
-        assert_eq!(prorated_amount(9990, 3, d(2028, 2, 25), s, te), 2498);
+        assert_eq!(prorated_amount(9990, 3, d(2028, 2, 25), s, te), Ok(2498));
         // 29970 × 2/60 = 999 exactly.
-        assert_eq!(prorated_amount(9990, 3, d(2028, 2, 28), s, te), 999);
+        assert_eq!(prorated_amount(9990, 3, d(2028, 2, 28), s, te), Ok(999));
         // Direct half-to-even checks.
-        assert_eq!(money::prorate(1, 1, 1, 2), 0);
-        assert_eq!(money::prorate(3, 1, 1, 2), 2);
-        assert_eq!(money::prorate(5, 1, 1, 2), 2);
+        assert_eq!(money::prorate(1, 1, 1, 2), Ok(0));
+        assert_eq!(money::prorate(3, 1, 1, 2), Ok(2));
+        assert_eq!(money::prorate(5, 1, 1, 2), Ok(2));
     }
 
     #[test]
     fn prorated_amount_bounds() {
         let s = d(2026, 3, 15);
         let te = d(2026, 4, 15);
-        assert_eq!(prorated_amount(1000, 7, d(2026, 1, 1), s, te), 7000);
-        assert_eq!(prorated_amount(1000, 7, te, s, te), 0);
-        assert_eq!(prorated_amount(1000, 7, d(2027, 1, 1), s, te), 0);
-        assert_eq!(prorated_amount(1000, 7, d(2026, 4, 14), s, te), 226); // 7000/31 = 225.8
-        assert_eq!(prorated_amount(-1000, 3, d(2026, 3, 25), s, te), -2032);
+        assert_eq!(prorated_amount(1000, 7, d(2026, 1, 1), s, te), Ok(7000));
+        assert_eq!(prorated_amount(1000, 7, te, s, te), Ok(0));
+        assert_eq!(prorated_amount(1000, 7, d(2027, 1, 1), s, te), Ok(0));
+        assert_eq!(prorated_amount(1000, 7, d(2026, 4, 14), s, te), Ok(226)); // 7000/31 = 225.8
+        assert_eq!(prorated_amount(-1000, 3, d(2026, 3, 25), s, te), Ok(-2032));
     }
 }

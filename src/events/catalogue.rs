@@ -36,6 +36,8 @@ const FROM_AUDIT: &[(&str, EventType)] = &[
     ("subscription.renew", EventType::SubscriptionRenewed),
     ("subscription.cancel", EventType::SubscriptionCanceled),
     ("subscription.expire", EventType::SubscriptionExpired),
+    // Issue 11: ended at term end because it could not renew (disabledReason NOT_RENEWABLE).
+    ("subscription.not_renewable", EventType::SubscriptionExpired),
     ("subscription.disable_payment_not_current", EventType::SubscriptionDisabledForPayment),
     ("invoice.issue", EventType::InvoiceIssued),
     ("invoice.pay", EventType::InvoicePaid),

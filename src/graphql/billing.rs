@@ -15,6 +15,7 @@ use super::{
     loaders::{BillingProfileId, PaymentMethodId, RolesOnProfile},
     pagination::{self, Page, Window},
     state,
+    types::Money,
 };
 use crate::service::validate;
 use crate::{
@@ -151,6 +152,13 @@ impl BillingProfile {
     }
     async fn po_number(&self) -> Option<&str> {
         self.profile.po_number.as_deref()
+    }
+    /// R44: credit carried from invoices whose credits exceeded their charges,
+    /// not yet used by later invoices or refunded. Consumed by the profile's
+    /// next invoices before any card is charged.
+    async fn credit_balance(&self, ctx: &Context<'_>) -> Result<Money> {
+        let minor = crate::service::credit_balance::balance(&state(ctx)?.db, self.profile.id).await?;
+        Ok(Money::new(minor, &self.profile.currency))
     }
     /// True for a user's own profile for self-service purchases (R25).
     async fn is_self_service(&self) -> bool {

@@ -25,6 +25,14 @@ use crate::{
 
 pub struct Product(pub product::Model);
 
+/// Issue 11: what a withdrawn price means for existing subscriptions.
+#[derive(SimpleObject)]
+pub struct RenewalWarning {
+    /// Auto-renewing subscriptions whose term and currency have no price any more.
+    pub subscriptions_not_renewing: u64,
+    pub message: String,
+}
+
 #[derive(SimpleObject)]
 pub struct ProductPrice {
     pub term: BillingTerm,
@@ -92,6 +100,19 @@ impl Product {
         let Ok(org) = actor(ctx)?.org() else { return Ok(None) };
         let key = SelfServicePolicyKey { organization_id: org.organization_id, product_id: self.0.id };
         Ok(Some(loaders(ctx)?.load_one(key).await?.unwrap_or(true)))
+    }
+    /// For the product's publisher only: a warning when auto-renewing
+    /// subscriptions use a price that is no longer offered (for their term and
+    /// currency); they will end NOT_RENEWABLE at term end. Select it on the
+    /// `updateProduct` result to see what a price change does.
+    async fn renewal_warning(&self, ctx: &Context<'_>) -> Result<Option<RenewalWarning>> {
+        let count = crate::service::renewal::warning_for_publisher(state(ctx)?, actor(ctx)?, &self.0).await?;
+        Ok(count.map(|n| RenewalWarning {
+            subscriptions_not_renewing: n,
+            message: format!(
+                "{n} auto-renewing subscription(s) use a price that is no longer offered; they will not renew at their term end."
+            ),
+        }))
     }
     /// Set-up and activation happen in the publisher's portal (R14).
     async fn portal_url(&self) -> &str {

@@ -68,8 +68,22 @@ impl Invoice {
     async fn subtotal(&self) -> Money {
         Money::new(self.invoice.subtotal_minor, &self.invoice.currency)
     }
+    /// What is owed: the subtotal less credit balance used (R44). Negative
+    /// for a CREDITED invoice, whose credit went to the profile's balance.
     async fn total(&self) -> Money {
         Money::new(self.invoice.total_minor, &self.invoice.currency)
+    }
+    /// R44: credit balance from earlier invoices used on this one (a line per source invoice).
+    async fn credit_applied(&self) -> Money {
+        Money::new(self.invoice.credit_applied_minor, &self.invoice.currency)
+    }
+    /// R44: for a CREDITED invoice, the credit carried to the profile's credit balance.
+    async fn credit_carried(&self) -> Money {
+        Money::new(self.invoice.credit_carried_minor, &self.invoice.currency)
+    }
+    /// R44: the part of `creditCarried` not yet used by later invoices or refunded.
+    async fn credit_remaining(&self) -> Money {
+        Money::new(self.invoice.credit_remaining_minor, &self.invoice.currency)
     }
     /// ISO 4217.
     async fn currency(&self) -> &str {
@@ -113,6 +127,8 @@ pub struct InvoiceLine {
     pub quantity: i64,
     pub unit_price: Money,
     pub amount: Money,
+    /// R44: for a line that uses credit balance, the invoice the credit came from.
+    pub credit_from_invoice_id: Option<ID>,
 }
 
 impl InvoiceLine {
@@ -125,6 +141,7 @@ impl InvoiceLine {
             quantity: l.quantity,
             unit_price: Money::new(l.unit_price_minor, currency),
             amount: Money::new(l.amount_minor, currency),
+            credit_from_invoice_id: l.source_invoice_id.map(|id| ID(id.to_string())),
         }
     }
 }

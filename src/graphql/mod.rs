@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod billing;
 pub mod catalog;
+pub mod credit;
 pub mod errors;
 pub mod identity;
 pub mod invoices;
@@ -45,6 +46,7 @@ pub struct MutationRoot(
     billing::BillingMutation,
     invoices::InvoiceMutation,
     webhooks::WebhookMutation,
+    credit::CreditMutation,
 );
 
 pub fn state<'a>(ctx: &Context<'a>) -> AppResult<&'a AppState> {

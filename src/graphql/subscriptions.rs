@@ -46,6 +46,10 @@ impl Subscription {
     async fn disabled_reason(&self) -> Option<DisabledReason> {
         self.0.disabled_reason
     }
+    /// Why it ended, in words, when the reason needs them (NOT_RENEWABLE: which price was withdrawn).
+    async fn disabled_message(&self) -> Option<&str> {
+        self.0.disabled_message.as_deref()
+    }
     async fn disabled_at(&self) -> Option<DateTime<Utc>> {
         self.0.disabled_at
     }

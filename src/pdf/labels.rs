@@ -32,6 +32,7 @@ pub struct Labels {
     pub page: &'static str,
     pub status_open: &'static str,
     pub status_paid: &'static str,
+    pub status_credited: &'static str,
     pub status_overdue: &'static str,
 }
 
@@ -64,6 +65,7 @@ const EN: Labels = Labels {
     page: "Page {page} of {pages}",
     status_open: "Open",
     status_paid: "Paid",
+    status_credited: "Credited",
     status_overdue: "Overdue",
 };
 
@@ -96,6 +98,7 @@ const SV: Labels = Labels {
     page: "Sida {page} av {pages}",
     status_open: "Obetald",
     status_paid: "Betald",
+    status_credited: "Krediterad",
     status_overdue: "Förfallen",
 };
 
@@ -128,6 +131,7 @@ const DA: Labels = Labels {
     page: "Side {page} af {pages}",
     status_open: "Ubetalt",
     status_paid: "Betalt",
+    status_credited: "Krediteret",
     status_overdue: "Forfalden",
 };
 
@@ -160,6 +164,7 @@ const NL: Labels = Labels {
     page: "Pagina {page} van {pages}",
     status_open: "Open",
     status_paid: "Betaald",
+    status_credited: "Gecrediteerd",
     status_overdue: "Achterstallig",
 };
 
@@ -192,6 +197,7 @@ const ZH_TW: Labels = Labels {
     page: "第 {page} 頁，共 {pages} 頁",
     status_open: "未付款",
     status_paid: "已付款",
+    status_credited: "已轉為抵免額",
     status_overdue: "逾期",
 };
 
@@ -257,6 +263,7 @@ impl Labels {
             self.page,
             self.status_open,
             self.status_paid,
+            self.status_credited,
             self.status_overdue,
         ]
     }

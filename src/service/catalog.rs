@@ -79,6 +79,11 @@ fn clean_prices(prices: &[PriceInput]) -> AppResult<Vec<CleanPrice>> {
         let amount_minor = money::parse_decimal(price.amount.trim(), currency)
             .filter(|a| *a >= 0)
             .ok_or_else(|| AppError::validation("prices.amount", Invalid::BadFormat))?;
+        // Issue 11: a documented bound, so line amounts and totals stay exact.
+        if amount_minor > money::MAX_UNIT_PRICE_MINOR {
+            let max = money::MAX_UNIT_PRICE_MINOR;
+            return Err(AppError::validation("prices.amount", Invalid::OutOfRange { min: 0, max }));
+        }
         if !seen.insert((price.term, currency.code())) {
             return Err(AppError::validation("prices", Invalid::Duplicate));
         }

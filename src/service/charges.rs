@@ -6,7 +6,10 @@ use entity::{charge, enums::ChargeKind, subscription};
 use sea_orm::{ActiveModelTrait, ConnectionTrait, Set};
 use uuid::Uuid;
 
-use crate::{domain::terms, error::AppResult};
+use crate::{
+    domain::{money, terms},
+    error::AppResult,
+};
 
 /// Billed quantity: the seat count, or 1 for flat rate (R30: "× 1 for flat rate").
 pub fn billed_quantity(sub: &subscription::Model) -> i64 {
@@ -34,9 +37,9 @@ pub fn full_term<'a>(
     start: NaiveDate,
     end: NaiveDate,
     product: &str,
-) -> NewCharge<'a> {
+) -> AppResult<NewCharge<'a>> {
     let quantity = billed_quantity(sub);
-    NewCharge {
+    Ok(NewCharge {
         subscription: sub,
         kind,
         description: format!("{product} — {} term", sub.term.as_str().to_lowercase()),
@@ -45,9 +48,10 @@ pub fn full_term<'a>(
         period_end: end,
         quantity,
         unit_price_minor: sub.unit_price_minor,
-        amount_minor: sub.unit_price_minor.saturating_mul(quantity),
+        // Issue 11: checked; an overflow fails the operation, never clips.
+        amount_minor: money::line_amount(sub.unit_price_minor, quantity)?,
         dedupe_key: Some(format!("sub:{}:term:{}", sub.id, sub.term_number)),
-    }
+    })
 }
 
 /// A pro-rata change of `changed_quantity` licenses on `date` for the rest of
@@ -58,9 +62,15 @@ pub fn pro_rata<'a>(
     date: NaiveDate,
     changed_quantity: i64,
     product: &str,
-) -> NewCharge<'a> {
+) -> AppResult<NewCharge<'a>> {
     let (s, e) = (sub.current_term_start, sub.current_term_end);
-    let magnitude = terms::prorated_amount(sub.unit_price_minor, changed_quantity.abs(), date, s, e);
+    let magnitude = terms::prorated_amount(
+        sub.unit_price_minor,
+        changed_quantity.checked_abs().ok_or(money::Overflow)?,
+        date,
+        s,
+        e,
+    )?;
     let amount = if changed_quantity < 0 { -magnitude } else { magnitude };
     let what = match kind {
         ChargeKind::QuantityIncrease => "licenses added",
@@ -68,7 +78,7 @@ pub fn pro_rata<'a>(
         ChargeKind::CancellationCredit => "cancellation credit",
         _ => "adjustment",
     };
-    NewCharge {
+    Ok(NewCharge {
         subscription: sub,
         kind,
         description: format!(
@@ -83,7 +93,7 @@ pub fn pro_rata<'a>(
         unit_price_minor: sub.unit_price_minor,
         amount_minor: amount,
         dedupe_key: None,
-    }
+    })
 }
 
 pub async fn insert(

@@ -23,7 +23,7 @@ use crate::{
     config::Seller,
     billing::processor::{ChargeOutcome, ChargeRequest, StoredCard},
     db,
-    domain::card::CardBrand,
+    domain::{card::CardBrand, money},
     error::{AppError, AppResult, Invalid},
     i18n::Lang,
     paging::Window,
@@ -31,7 +31,7 @@ use crate::{
     service::{
         Services,
         audit::{self, AuditEntry, AuditScope},
-        billing_profiles,
+        billing_profiles, credit_balance,
     },
 };
 
@@ -230,7 +230,7 @@ pub fn stored_card(method: &payment_method::Model) -> Option<StoredCard> {
     })
 }
 
-async fn current_method(
+pub(crate) async fn current_method(
     db: &impl ConnectionTrait,
     profile: &billing_profile::Model,
 ) -> AppResult<Option<payment_method::Model>> {
@@ -253,12 +253,15 @@ fn snapshot(i: &invoice::Model) -> Value {
         "status": i.status.as_str(),
         "paymentMethod": i.payment_method_summary,
         "paidAt": i.paid_at,
+        "creditAppliedMinor": i.credit_applied_minor,
+        "creditCarriedMinor": i.credit_carried_minor,
     })
 }
 
+/// Only OPEN and OVERDUE invoices are paid; a CREDITED one owes nothing (R44).
 fn ensure_unpaid(invoice: &invoice::Model) -> AppResult<()> {
-    if invoice.status == InvoiceStatus::Paid {
-        Err(AppError::InvalidState { state: InvoiceStatus::Paid.as_str().to_owned() })
+    if invoice.status.is_settled() {
+        Err(AppError::InvalidState { state: invoice.status.as_str().to_owned() })
     } else {
         Ok(())
     }
@@ -404,7 +407,8 @@ async fn render_pdf(
     let status = match invoice.status {
         InvoiceStatus::Paid => labels.status_paid,
         InvoiceStatus::Overdue => labels.status_overdue,
-        _ => labels.status_open,
+        InvoiceStatus::Credited => labels.status_credited,
+        InvoiceStatus::Open => labels.status_open,
     };
     let document = InvoicePdf {
         lang,
@@ -511,7 +515,9 @@ pub enum Issued {
 /// R31: issues the invoice of one profile for one month in one transaction:
 /// the next number of the organization (gapless: the counter moves in the
 /// same transaction), the lines in charge-date order, the charges linked to
-/// it. A total of zero or less is PAID at issue. The unique
+/// it. R44: a negative subtotal is CREDITED and carried to the profile's
+/// credit balance; a positive one first consumes that balance (one line per
+/// source invoice), and a total left at zero is PAID at issue. The unique
 /// (billing_profile_id, period_start) makes a rerun a no-op (R33).
 pub async fn issue_one(state: &Services, due: DueInvoice) -> AppResult<Issued> {
     let now = state.clock.now();
@@ -537,7 +543,9 @@ pub async fn issue_one(state: &Services, due: DueInvoice) -> AppResult<Issued> {
     if charges.is_empty() {
         return Ok(Issued::AlreadyIssued);
     }
+    // Locked: issuing and refunds of one profile's credit balance queue (R44).
     let profile = billing_profile::Entity::find_by_id(due.billing_profile_id)
+        .lock_exclusive()
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound { entity: "billing profile" })?;
@@ -573,9 +581,22 @@ pub async fn issue_one(state: &Services, due: DueInvoice) -> AppResult<Issued> {
         .exec(&txn)
         .await?;
     let method = current_method(&txn, &profile).await?;
-    let total: i64 = charges.iter().map(|c| c.amount_minor).fold(0i64, i64::saturating_add);
+    // Issue 11: checked; an overflow fails this invoice (logged, retried), never clips.
+    let subtotal = money::sum(charges.iter().map(|c| c.amount_minor))?;
+    let balance_before = credit_balance::balance(&txn, profile.id).await?;
+    let applied = if subtotal > 0 { credit_balance::take(&txn, profile.id, subtotal).await? } else { Vec::new() };
+    let applied_minor = money::sum(applied.iter().map(|a| a.amount_minor))?;
+    let total = money::sub(subtotal, applied_minor)?;
+    let carried = if subtotal < 0 { money::sub(0, subtotal)? } else { 0 };
+    let status = if subtotal < 0 {
+        InvoiceStatus::Credited
+    } else if total == 0 {
+        InvoiceStatus::Paid
+    } else {
+        InvoiceStatus::Open
+    };
     let issue = issue_date(due.period_start);
-    let paid_at_issue = total <= 0;
+    let paid_at_issue = status == InvoiceStatus::Paid;
     let inserted = invoice::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(profile.organization_id),
@@ -584,15 +605,18 @@ pub async fn issue_one(state: &Services, due: DueInvoice) -> AppResult<Issued> {
         period_start: Set(due.period_start),
         issue_date: Set(issue),
         due_date: Set(due_date(issue)),
-        subtotal_minor: Set(total),
-        total_minor: Set(total),
+        subtotal_minor: Set(subtotal),
+        total_minor: Set(if subtotal < 0 { subtotal } else { total }),
         currency: Set(currency),
-        status: Set(if paid_at_issue { InvoiceStatus::Paid } else { InvoiceStatus::Open }),
+        status: Set(status),
         payment_method_id: Set(method.as_ref().map(|m| m.id)),
         payment_method_summary: Set(method_summary(method.as_ref())),
         paid_at: Set(paid_at_issue.then_some(now)),
         paid_by: Set(None),
         last_charge_attempt: Set(None),
+        credit_applied_minor: Set(applied_minor),
+        credit_carried_minor: Set(carried),
+        credit_remaining_minor: Set(carried),
         created_at: Set(now),
     }
     .insert(&txn)
@@ -607,8 +631,8 @@ pub async fn issue_one(state: &Services, due: DueInvoice) -> AppResult<Issued> {
         invoice_line::ActiveModel {
             id: Set(Uuid::now_v7()),
             invoice_id: Set(invoice.id),
-            charge_id: Set(c.id),
-            subscription_id: Set(c.subscription_id),
+            charge_id: Set(Some(c.id)),
+            subscription_id: Set(Some(c.subscription_id)),
             product_name: Set(product_of.get(&c.subscription_id).cloned().unwrap_or_default()),
             description: Set(c.description.clone()),
             period_start: Set(c.period_start),
@@ -617,6 +641,28 @@ pub async fn issue_one(state: &Services, due: DueInvoice) -> AppResult<Issued> {
             unit_price_minor: Set(c.unit_price_minor),
             amount_minor: Set(c.amount_minor),
             position: Set(i32::try_from(position).unwrap_or(i32::MAX)),
+            source_invoice_id: Set(None),
+        }
+        .insert(&txn)
+        .await?;
+    }
+    // R44: the credit consumed, one line per invoice it came from.
+    for (offset, credit) in applied.iter().enumerate() {
+        let amount = money::sub(0, credit.amount_minor)?;
+        invoice_line::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            invoice_id: Set(invoice.id),
+            charge_id: Set(None),
+            subscription_id: Set(None),
+            product_name: Set("Credit balance".to_owned()),
+            description: Set(credit_balance::line_description(credit.source_number)),
+            period_start: Set(due.period_start),
+            period_end: Set(issue),
+            quantity: Set(1),
+            unit_price_minor: Set(amount),
+            amount_minor: Set(amount),
+            position: Set(i32::try_from(charges.len() + offset).unwrap_or(i32::MAX)),
+            source_invoice_id: Set(Some(credit.source_invoice_id)),
         }
         .insert(&txn)
         .await?;
@@ -631,9 +677,11 @@ pub async fn issue_one(state: &Services, due: DueInvoice) -> AppResult<Issued> {
         return Err(AppError::internal("charges changed while issuing an invoice"));
     }
     let mut after = snapshot(&invoice);
-    after["lines"] = json!(charges.len());
+    after["lines"] = json!(charges.len() + applied.len());
     let entry = AuditEntry::new("invoice.issue", "invoice", invoice.id).after(after);
     audit::record(&txn, AuditScope::org(invoice.organization_id, None), now, entry).await?;
+    // R44: the balance change, on the profile's audit trail.
+    credit_balance::record_issue(&txn, now, &invoice, balance_before, &applied).await?;
     txn.commit().await?;
     Ok(Issued::Invoice(Box::new(invoice)))
 }
@@ -777,7 +825,7 @@ pub async fn subscriptions_not_current(
     let unpaid = Query::select()
         .column(invoice::Column::Id)
         .from(invoice::Entity)
-        .and_where(invoice::Column::Status.ne(InvoiceStatus::Paid))
+        .and_where(invoice::Column::Status.is_not_in([InvoiceStatus::Paid, InvoiceStatus::Credited]))
         .and_where(invoice::Column::DueDate.lt(latest_due))
         .to_owned();
     let subs = Query::select()

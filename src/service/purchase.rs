@@ -222,6 +222,7 @@ async fn create_subscription(
         status: Set(SubscriptionStatus::PendingActivation),
         disabled_reason: Set(None),
         disabled_at: Set(None),
+        disabled_message: Set(None),
         cancel_reason: Set(None),
         cancel_feedback: Set(None),
         auto_renew: Set(origin.auto_renew),
@@ -235,7 +236,7 @@ async fn create_subscription(
     }
     .insert(txn)
     .await?;
-    charges::insert(txn, charges::full_term(&sub, ChargeKind::FirstTerm, today, term_end, &line.product.name), now)
+    charges::insert(txn, charges::full_term(&sub, ChargeKind::FirstTerm, today, term_end, &line.product.name)?, now)
         .await?;
     let entry = AuditEntry::new("subscription.purchase", "subscription", sub.id).after(json!({
         "product": line.product.id, "channel": origin.channel.as_str(), "term": line.term.as_str(),

@@ -221,7 +221,7 @@ pub async fn cancel(
     ensure_not_disabled(&sub)?;
     let product = product_of(&txn, &sub).await?;
     let credit =
-        charges::pro_rata(&sub, ChargeKind::CancellationCredit, today, -charges::billed_quantity(&sub), &product.name);
+        charges::pro_rata(&sub, ChargeKind::CancellationCredit, today, -charges::billed_quantity(&sub), &product.name)?;
     if credit.amount_minor != 0 {
         charges::insert(&txn, credit, now).await?;
     }
@@ -239,7 +239,7 @@ pub async fn cancel(
     Ok(sub)
 }
 
-pub const MAX_QUANTITY: i64 = 1_000_000;
+pub const MAX_QUANTITY: i64 = crate::domain::money::MAX_QUANTITY;
 
 /// R18: the new total, per-license only, at least 1 and at least the assigned
 /// count; the difference is charged or credited pro rata (R30).
@@ -270,7 +270,7 @@ pub async fn change_quantity(
     let product = product_of(&txn, &sub).await?;
     let delta = quantity - current;
     let kind = if delta > 0 { ChargeKind::QuantityIncrease } else { ChargeKind::QuantityDecrease };
-    let line = charges::pro_rata(&sub, kind, today, delta, &product.name);
+    let line = charges::pro_rata(&sub, kind, today, delta, &product.name)?;
     if line.amount_minor != 0 {
         charges::insert(&txn, line, now).await?;
     }
@@ -303,7 +303,7 @@ pub async fn change_billing_profile(
         return Err(AppError::validation("billingProfileId", Invalid::NotAllowed));
     }
     if target.currency != sub.currency {
-        return Err(AppError::CurrencyNotSupported { currency: target.currency.clone() });
+        return Err(AppError::CurrencyFixedForTerm { currency: sub.currency.clone(), target: target.currency.clone() });
     }
     if target.id == sub.billing_profile_id {
         return Ok(sub);

@@ -381,6 +381,7 @@ async fn insert_subscription(app: &TestApp, org: &Org, profile: &str) {
         status: Set(SubscriptionStatus::PendingActivation),
         disabled_reason: Set(None),
         disabled_at: Set(None),
+        disabled_message: Set(None),
         cancel_reason: Set(None),
         cancel_feedback: Set(None),
         auto_renew: Set(true),

@@ -96,6 +96,8 @@ async fn simulate_year(runs_per_day: usize) -> Year {
         app.clock.set_date(day);
         for _ in 0..runs_per_day {
             app.bill(day).await;
+            // R44: no money appears or disappears, after every run.
+            crate::money::assert_money_identity(&app, &day.to_string()).await;
         }
         match (day.format("%m-%d").to_string().as_str(), day.format("%Y").to_string().as_str()) {
             ("03-10", "2026") => {
@@ -392,10 +394,11 @@ async fn r33_one_late_run_catches_up_skipped_days() {
     );
 }
 
-/// R17: when the product no longer has a price for the term and currency, the
-/// subscription cannot renew and expires at term end, without a charge.
+/// R17, issue 11: when the product no longer has a price for the term and
+/// currency, the subscription cannot renew and ends at term end, without a
+/// charge, as NOT_RENEWABLE (auto-renew was on).
 #[tokio::test]
-async fn r17_renewal_without_a_price_in_force_expires() {
+async fn r17_renewal_without_a_price_in_force_ends_not_renewable() {
     let app = TestApp::spawn().await;
     let shop = app.shop().await;
     let sub = app.buy(&shop.org.admin, &shop.per_license, "MONTHLY", Some(1), &shop.profile).await;
@@ -410,14 +413,15 @@ async fn r17_renewal_without_a_price_in_force_expires() {
     let report = app.bill(date(2026, 4, 1)).await;
     assert_eq!((report.renewals, report.expired), (0, 1));
     let sub = subscription(&app, &shop.org.admin, &sub).await;
-    assert_eq!((sub["status"].as_str(), sub["disabledReason"].as_str()), (Some("DISABLED"), Some("EXPIRED")));
+    assert_eq!((sub["status"].as_str(), sub["disabledReason"].as_str()), (Some("DISABLED"), Some("NOT_RENEWABLE")));
     assert_eq!(app.count("charges").await, 1, "only the first term was charged");
 }
 
-/// R30, R31: a month with only a credit gives an invoice whose total is
-/// negative; it is PAID at issue and the card is not charged.
+/// R30, R31, R44: a month with only a credit gives an invoice whose total is
+/// negative; it is CREDITED at issue (the credit goes to the profile's
+/// balance) and the card is not charged.
 #[tokio::test]
-async fn r31_credit_only_invoice_is_paid_at_issue() {
+async fn r44_credit_only_invoice_is_credited_at_issue() {
     let app = TestApp::spawn().await;
     let shop = app.shop().await;
     app.clock.set_date(date(2026, 3, 10));
@@ -440,7 +444,7 @@ async fn r31_credit_only_invoice_is_paid_at_issue() {
             )
         })
         .collect();
-    assert_eq!(got, vec![("LD-000002", "-91.78", "PAID"), ("LD-000001", "100.00", "PAID")]);
+    assert_eq!(got, vec![("LD-000002", "-91.78", "CREDITED"), ("LD-000001", "100.00", "PAID")]);
 }
 
 /// R15: the grace period comes from the configuration (default 30 days);

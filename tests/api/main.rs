@@ -16,5 +16,6 @@ mod foundation;
 mod invoices;
 mod licensing;
 mod logs;
+mod money;
 mod no_n_plus_one;
 mod self_service;

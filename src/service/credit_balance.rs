@@ -1,0 +1,263 @@
+//! R44: a billing profile's credit balance. Money never appears or disappears:
+//!
+//! - An invoice whose credits exceed its charges is CREDITED: its negative
+//!   total is carried to the profile's balance (`credit_carried_minor`), and
+//!   the part not yet used is kept on that invoice (`credit_remaining_minor`).
+//!   The balance is the sum of the remaining parts, so every unit of credit
+//!   can be traced to the invoice it came from.
+//! - The profile's next invoices consume it first, oldest credit first, with
+//!   one line per source invoice, before any card is charged.
+//! - Someone allowed to pay the profile's invoices (R2) may have the balance
+//!   refunded to the profile's current card, once per idempotency key.
+//!
+//! Every change runs in the caller's transaction with the profile's credit
+//! rows locked, so two issuers or refunds of one profile queue.
+
+use chrono::NaiveDate;
+use entity::{billing_profile, credit_refund, invoice};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    sea_query::Expr,
+};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    app::AppState,
+    auth::Actor,
+    billing::processor::{ChargeOutcome, RefundRequest},
+    db,
+    domain::money,
+    error::{AppError, AppResult, Invalid},
+    service::{
+        audit::{self, AuditEntry, AuditScope},
+        billing_profiles, idempotency,
+        invoices::{current_method, display_number, method_summary, stored_card},
+    },
+};
+
+/// The profile's credit balance in minor units (≥ 0): the unused credit of its
+/// CREDITED invoices.
+pub async fn balance(db: &impl ConnectionTrait, billing_profile_id: Uuid) -> AppResult<i64> {
+    let remaining: Vec<i64> = invoice::Entity::find()
+        .select_only()
+        .column(invoice::Column::CreditRemainingMinor)
+        .filter(invoice::Column::BillingProfileId.eq(billing_profile_id))
+        .filter(invoice::Column::CreditRemainingMinor.gt(0))
+        .into_tuple()
+        .all(db)
+        .await?;
+    Ok(money::sum(remaining)?)
+}
+
+/// The invoices still holding credit, oldest first, locked for the transaction.
+async fn sources(db: &impl ConnectionTrait, billing_profile_id: Uuid) -> AppResult<Vec<invoice::Model>> {
+    Ok(invoice::Entity::find()
+        .filter(invoice::Column::BillingProfileId.eq(billing_profile_id))
+        .filter(invoice::Column::CreditRemainingMinor.gt(0))
+        .order_by_asc(invoice::Column::IssueDate)
+        .order_by_asc(invoice::Column::Number)
+        .lock_exclusive()
+        .all(db)
+        .await?)
+}
+
+/// Lowers one source invoice's remaining credit from `from` to `to`; the
+/// condition on the old value makes a lost race an error, never a double use.
+async fn set_remaining(db: &impl ConnectionTrait, source: &invoice::Model, to: i64) -> AppResult<()> {
+    let updated = invoice::Entity::update_many()
+        .col_expr(invoice::Column::CreditRemainingMinor, Expr::value(to))
+        .filter(invoice::Column::Id.eq(source.id))
+        .filter(invoice::Column::CreditRemainingMinor.eq(source.credit_remaining_minor))
+        .exec(db)
+        .await?;
+    if updated.rows_affected != 1 {
+        return Err(AppError::internal("a credit balance changed while it was being used"));
+    }
+    Ok(())
+}
+
+/// Credit taken from one earlier invoice.
+#[derive(Debug, Clone)]
+pub struct Applied {
+    pub source_invoice_id: Uuid,
+    pub source_number: i64,
+    pub amount_minor: i64,
+}
+
+/// Consumes up to `due_minor` of the profile's balance, oldest credit first.
+pub async fn take(db: &impl ConnectionTrait, billing_profile_id: Uuid, due_minor: i64) -> AppResult<Vec<Applied>> {
+    let mut left = due_minor;
+    let mut applied = Vec::new();
+    for source in sources(db, billing_profile_id).await? {
+        if left <= 0 {
+            break;
+        }
+        let amount = left.min(source.credit_remaining_minor);
+        set_remaining(db, &source, money::sub(source.credit_remaining_minor, amount)?).await?;
+        left = money::sub(left, amount)?;
+        applied.push(Applied { source_invoice_id: source.id, source_number: source.number, amount_minor: amount });
+    }
+    Ok(applied)
+}
+
+/// The words of a credit line (R44: it names the invoice the credit came from).
+pub fn line_description(source_number: i64) -> String {
+    format!("Credit balance from invoice {}", display_number(source_number))
+}
+
+/// One change of a profile's credit balance, for the audit log (R36, R44).
+pub struct BalanceChange {
+    pub profile_id: Uuid,
+    pub action: &'static str,
+    pub before_minor: i64,
+    pub after_minor: i64,
+    /// Extra fields merged into the event's `after` (source invoice, refund…).
+    pub details: serde_json::Value,
+}
+
+/// Writes the audit event of a balance change on the billing profile.
+pub async fn record_change(
+    db: &impl ConnectionTrait,
+    scope: AuditScope,
+    now: chrono::DateTime<chrono::Utc>,
+    change: BalanceChange,
+) -> AppResult<()> {
+    let mut after = json!({"creditBalanceMinor": change.after_minor});
+    if let (Some(target), Some(extra)) = (after.as_object_mut(), change.details.as_object()) {
+        target.extend(extra.clone());
+    }
+    let entry = AuditEntry::new(change.action, "billing_profile", change.profile_id)
+        .before(json!({"creditBalanceMinor": change.before_minor}))
+        .after(after);
+    audit::record(db, scope, now, entry).await
+}
+
+/// The balance changes an issued invoice made: credit carried to the balance
+/// (a CREDITED invoice) or taken from it (`applied`, per source invoice).
+pub async fn record_issue(
+    db: &impl ConnectionTrait,
+    now: chrono::DateTime<chrono::Utc>,
+    invoice: &invoice::Model,
+    balance_before: i64,
+    applied: &[Applied],
+) -> AppResult<()> {
+    let scope = || AuditScope::org(invoice.organization_id, None);
+    let number = display_number(invoice.number);
+    let carried = invoice.credit_carried_minor;
+    if carried > 0 {
+        let change = BalanceChange {
+            profile_id: invoice.billing_profile_id,
+            action: "billing_profile.credit_carried",
+            before_minor: balance_before,
+            after_minor: money::add(balance_before, carried)?,
+            details: json!({"fromInvoice": number, "carriedMinor": carried, "currency": invoice.currency}),
+        };
+        record_change(db, scope(), now, change).await?;
+    }
+    let used = invoice.credit_applied_minor;
+    if used > 0 {
+        let sources: Vec<_> = applied
+            .iter()
+            .map(|a| json!({"invoice": display_number(a.source_number), "amountMinor": a.amount_minor}))
+            .collect();
+        let change = BalanceChange {
+            profile_id: invoice.billing_profile_id,
+            action: "billing_profile.credit_applied",
+            before_minor: balance_before,
+            after_minor: money::sub(balance_before, used)?,
+            details: json!({"toInvoice": number, "appliedMinor": used, "sources": sources, "currency": invoice.currency}),
+        };
+        record_change(db, scope(), now, change).await?;
+    }
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// Refunds
+// ---------------------------------------------------------------------------
+
+/// R44: refunds the whole balance to the profile's current card. Needs the
+/// right to pay the profile's invoices (R2). The same key on the same profile
+/// returns the first refund and refunds nothing more; an empty balance is
+/// INVALID_STATE; a decline is PAYMENT_DECLINED and changes nothing.
+pub async fn refund(
+    state: &AppState,
+    actor: &Actor,
+    billing_profile_id: Uuid,
+    key: &str,
+) -> AppResult<credit_refund::Model> {
+    let key = idempotency::parse_key(Some(key))?.ok_or(AppError::validation("idempotencyKey", Invalid::Required))?;
+    let now = state.clock.now();
+    let today: NaiveDate = state.clock.today();
+    let txn = db::begin_write(&state.db).await?;
+    // The profile row is locked: refunds and invoice issuing of one profile queue
+    // (PostgreSQL; SQLite's write transaction is already exclusive).
+    let (profile, rights) = billing_profiles::load_for_change(&txn, actor, billing_profile_id).await?;
+    billing_profiles::require(rights.pay_invoices)?;
+    let profile: &billing_profile::Model = &profile;
+    let earlier = credit_refund::Entity::find()
+        .filter(credit_refund::Column::BillingProfileId.eq(profile.id))
+        .filter(credit_refund::Column::IdempotencyKey.eq(key.as_str()))
+        .one(&txn)
+        .await?;
+    if let Some(earlier) = earlier {
+        return Ok(earlier);
+    }
+    let sources = sources(&txn, profile.id).await?;
+    let amount = money::sum(sources.iter().map(|s| s.credit_remaining_minor))?;
+    if amount <= 0 {
+        return Err(AppError::NoCreditBalance);
+    }
+    let method = current_method(&txn, profile).await?;
+    let (Some(method), Some(card)) = (method.clone(), method.as_ref().and_then(stored_card)) else {
+        // Refunds go to a card; a check-or-wire profile has none on file.
+        return Err(AppError::validation("billingProfileId.paymentMethod", Invalid::NotAllowed));
+    };
+    let reference = match state.processor.refund(&RefundRequest {
+        card: &card,
+        amount_minor: amount,
+        currency: &profile.currency,
+        today,
+        idempotency_key: format!("refund:{}:{key}", profile.id),
+    }) {
+        ChargeOutcome::Approved { reference } => reference,
+        ChargeOutcome::Declined { .. } => return Err(AppError::PaymentDeclined),
+    };
+    for source in &sources {
+        set_remaining(&txn, source, 0).await?;
+    }
+    let refund = credit_refund::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organization_id: Set(profile.organization_id),
+        billing_profile_id: Set(profile.id),
+        idempotency_key: Set(key),
+        amount_minor: Set(amount),
+        currency: Set(profile.currency.clone()),
+        payment_method_id: Set(method.id),
+        payment_method_summary: Set(method_summary(Some(&method))),
+        processor_reference: Set(reference),
+        requested_by: Set(actor.user_id()),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
+    let details = json!({
+        "refundId": refund.id,
+        "refundedMinor": amount,
+        "currency": refund.currency,
+        "paymentMethod": refund.payment_method_summary,
+        "processorReference": refund.processor_reference,
+    });
+    let scope = AuditScope::org(profile.organization_id, Some(actor));
+    let change = BalanceChange {
+        profile_id: profile.id,
+        action: "billing_profile.credit_refund",
+        before_minor: amount,
+        after_minor: 0,
+        details,
+    };
+    record_change(&txn, scope, now, change).await?;
+    txn.commit().await?;
+    Ok(refund)
+}
