@@ -65,7 +65,8 @@ pub async fn may_see(state: &AppState, actor: &Actor, event: &outbox_event::Mode
             }
             match event.object_type.as_str() {
                 "subscription" => {
-                    let Ok(sub) = access::subscription::load(&state.db, actor, event.object_id, Access::View, false).await
+                    let Ok(sub) =
+                        access::subscription::load(&state.db, actor, event.object_id, Access::View, false).await
                     else {
                         return false;
                     };
