@@ -186,6 +186,9 @@ fn en(err: &AppError) -> String {
         AppError::LastOwner => {
             "The last owner of a billing profile cannot be removed. Make someone else an owner first.".into()
         }
+        AppError::LastGlobalAdmin => {
+            "The organization's last global admin cannot be deactivated, deleted or demoted. Make someone else a global admin first.".into()
+        }
         AppError::InvalidState { state } => {
             format!("This is not possible while the status is {state}.")
         }
@@ -276,6 +279,7 @@ fn sv(err: &AppError) -> String {
         AppError::SubscriptionNotActive => "Prenumerationen är inte aktiv än; licenser kan tilldelas när appen har aktiverats.".into(),
         AppError::SubscriptionDisabled => "Prenumerationen är inaktiverad och kan inte längre ändras. Köp en ny prenumeration för att fortsätta använda appen.".into(),
         AppError::LastOwner => "Den sista ägaren av en faktureringsprofil kan inte tas bort. Gör någon annan till ägare först.".into(),
+        AppError::LastGlobalAdmin => "Organisationens sista globala administratör kan inte inaktiveras, tas bort eller degraderas. Gör någon annan till global administratör först.".into(),
         AppError::InvalidState { state } => {
             format!("Det går inte att göra så länge statusen är {state}.")
         }
@@ -360,6 +364,7 @@ fn da(err: &AppError) -> String {
         AppError::SubscriptionNotActive => "Abonnementet er ikke aktivt endnu; licenser kan tildeles, når appen er aktiveret.".into(),
         AppError::SubscriptionDisabled => "Abonnementet er deaktiveret og kan ikke længere ændres. Køb et nyt abonnement for at blive ved med at bruge appen.".into(),
         AppError::LastOwner => "Den sidste ejer af en faktureringsprofil kan ikke fjernes. Gør en anden til ejer først.".into(),
+        AppError::LastGlobalAdmin => "Organisationens sidste globale administrator kan ikke deaktiveres, slettes eller degraderes. Gør en anden til global administrator først.".into(),
         AppError::InvalidState { state } => {
             format!("Det kan ikke lade sig gøre, så længe status er {state}.")
         }
@@ -444,6 +449,7 @@ fn nl(err: &AppError) -> String {
         AppError::SubscriptionNotActive => "Het abonnement is nog niet actief; licenties kunnen worden toegewezen zodra de app is geactiveerd.".into(),
         AppError::SubscriptionDisabled => "Het abonnement is uitgeschakeld en kan niet meer worden gewijzigd. Koop een nieuw abonnement om de app te blijven gebruiken.".into(),
         AppError::LastOwner => "De laatste eigenaar van een factureringsprofiel kan niet worden verwijderd. Maak eerst iemand anders eigenaar.".into(),
+        AppError::LastGlobalAdmin => "De laatste globale beheerder van de organisatie kan niet worden gedeactiveerd, verwijderd of gedegradeerd. Maak eerst iemand anders globale beheerder.".into(),
         AppError::InvalidState { state } => {
             format!("Dit is niet mogelijk zolang de status {state} is.")
         }
@@ -519,6 +525,9 @@ fn zh_tw(err: &AppError) -> String {
         AppError::SubscriptionNotActive => "此訂閱尚未啟用；應用程式啟用後才能指派授權。".into(),
         AppError::SubscriptionDisabled => "此訂閱已停用，無法再變更。若要繼續使用此應用程式，請購買新的訂閱。".into(),
         AppError::LastOwner => "無法移除帳單設定檔的最後一位擁有者。請先將其他人設為擁有者。".into(),
+        AppError::LastGlobalAdmin => {
+            "無法停用、刪除或降級組織的最後一位全域管理員。請先將其他人設為全域管理員。".into()
+        }
         AppError::InvalidState { state } => format!("目前狀態為 {state}，無法執行此操作。"),
         AppError::NotSeatBased => "此訂閱並非按使用者授權，因此無法變更授權數量。".into(),
         AppError::QuantityBelowAssigned { assigned, to_unassign } => {
@@ -571,6 +580,7 @@ mod tests {
             AppError::SubscriptionDisabled,
             AppError::InvalidState { state: "ACTIVE".into() },
             AppError::LastOwner,
+            AppError::LastGlobalAdmin,
             AppError::NotSeatBased,
             AppError::QuantityBelowAssigned { assigned: 7, to_unassign: 2 },
             AppError::TooManyUsers { max: 20 },

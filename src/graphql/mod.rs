@@ -9,6 +9,7 @@ pub mod identity;
 pub mod invoices;
 pub mod loaders;
 pub mod pagination;
+pub mod people;
 pub mod subscriptions;
 pub mod types;
 
@@ -39,6 +40,7 @@ pub struct MutationRoot(
     subscriptions::SubscriptionMutation,
     billing::BillingMutation,
     invoices::InvoiceMutation,
+    people::PeopleMutation,
 );
 
 pub fn state<'a>(ctx: &Context<'a>) -> AppResult<&'a AppState> {

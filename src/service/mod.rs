@@ -10,6 +10,7 @@ pub mod identity;
 pub mod invoices;
 pub mod licenses;
 pub mod payment_methods;
+pub mod people;
 pub mod purchase;
 pub mod settings;
 pub mod subscriptions;

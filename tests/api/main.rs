@@ -14,4 +14,5 @@ mod invoices;
 mod licensing;
 mod logs;
 mod no_n_plus_one;
+mod people;
 mod self_service;
