@@ -10,6 +10,7 @@ mod billing_run;
 mod concurrency;
 mod demo;
 mod foundation;
+mod history_and_agreement;
 mod invoices;
 mod licensing;
 mod logs;
