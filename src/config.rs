@@ -119,6 +119,8 @@ pub struct Settings {
     /// How long a DataLoader waits to gather keys into one batch, in milliseconds.
     #[arg(long, env = "LICENSEDESK_DATALOADER_DELAY_MS", default_value_t = 5, global = true)]
     pub dataloader_delay_ms: u64,
+    #[command(flatten)]
+    pub events: crate::events::EventSettings,
 }
 
 /// The validated configuration the server runs with.
@@ -136,6 +138,8 @@ pub struct Config {
     pub dataloader_delay_ms: u64,
     /// None in development until the stored one is loaded from the database.
     pub jwt_secret: Option<Secret>,
+    /// Webhooks and live subscriptions (R45).
+    pub events: crate::events::EventConfig,
 }
 
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -180,6 +184,7 @@ impl Settings {
             billing_scheduler: self.billing_scheduler,
             request_timeout_seconds: self.request_timeout_seconds,
             dataloader_delay_ms: self.dataloader_delay_ms.clamp(0, 1000),
+            events: self.events.validate()?,
             jwt_secret: self.jwt_secret,
         })
     }
@@ -200,6 +205,7 @@ impl Config {
             request_timeout_seconds: 30,
             dataloader_delay_ms: 5,
             jwt_secret: Some(Secret::new("test-secret-test-secret-test-secret-0123")),
+            events: crate::events::EventConfig::for_tests(),
         }
     }
 }

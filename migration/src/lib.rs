@@ -8,6 +8,7 @@ mod m20261120_000003_create_billing_profiles;
 mod m20261120_000004_create_subscriptions;
 mod m20261120_000005_create_charges_invoices;
 mod m20261120_000006_create_audit_and_jobs;
+mod m20261122_000007_create_events;
 mod m20261122_000901_users_deleted_at;
 mod m20261122_000902_self_service_agreements;
 mod m20261122_000903_purchase_tokens;
@@ -25,6 +26,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261120_000004_create_subscriptions::Migration),
             Box::new(m20261120_000005_create_charges_invoices::Migration),
             Box::new(m20261120_000006_create_audit_and_jobs::Migration),
+            Box::new(m20261122_000007_create_events::Migration),
             Box::new(m20261122_000901_users_deleted_at::Migration),
             Box::new(m20261122_000902_self_service_agreements::Migration),
             Box::new(m20261122_000903_purchase_tokens::Migration),

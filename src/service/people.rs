@@ -32,6 +32,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
+    access::{self, Visible},
     app::AppState,
     auth::{Actor, OrgActor},
     db,
@@ -43,7 +44,7 @@ const NOT_FOUND: AppError = AppError::NotFound { entity: "user" };
 
 /// What deleting a user did besides marking them deleted.
 pub struct Deletion {
-    pub user: user::Model,
+    pub user: Visible<user::Model>,
     /// Subscriptions on which the user's license was released.
     pub released_from: Vec<Uuid>,
     /// The user's own self-service subscriptions, now with auto-renew off and
@@ -73,6 +74,11 @@ async fn begin(state: &AppState, org: &OrgActor, user_id: Uuid) -> AppResult<(Da
         .filter(|u| u.organization_id == Some(org.organization_id) && u.deleted_at.is_none())
         .ok_or(NOT_FOUND)?;
     Ok((txn, target))
+}
+
+/// The user as the caller sees them, by the one user rule (R3, R37).
+fn seen(actor: &Actor, user: user::Model) -> AppResult<Visible<user::Model>> {
+    access::user::check(actor, user).ok_or(NOT_FOUND)
 }
 
 async fn roles(txn: &DatabaseTransaction, user_id: Uuid) -> AppResult<Vec<OrgRole>> {
@@ -120,12 +126,12 @@ async fn set_active(
     user_id: Uuid,
     active: bool,
     action: &'static str,
-) -> AppResult<user::Model> {
+) -> AppResult<Visible<user::Model>> {
     let org = user_manager(actor)?;
     let (txn, target) = begin(state, org, user_id).await?;
     if target.active == active {
         // Already so: nothing changes and nothing is audited.
-        return Ok(target);
+        return seen(actor, target);
     }
     if !active {
         keep_a_global_admin(&txn, &target).await?;
@@ -138,22 +144,27 @@ async fn set_active(
         AuditEntry::new(action, "user", updated.id).before(json!({"active": !active})).after(json!({"active": active}));
     audit::record(&txn, AuditScope::org(org.organization_id, Some(actor)), now, entry).await?;
     txn.commit().await?;
-    Ok(updated)
+    seen(actor, updated)
 }
 
 /// R43: the user can no longer sign in; their tokens stop at once; their
 /// licenses stay assigned.
-pub async fn deactivate(state: &AppState, actor: &Actor, user_id: Uuid) -> AppResult<user::Model> {
+pub async fn deactivate(state: &AppState, actor: &Actor, user_id: Uuid) -> AppResult<Visible<user::Model>> {
     set_active(state, actor, user_id, false, "user.deactivate").await
 }
 
 /// R43: the user can sign in again.
-pub async fn reactivate(state: &AppState, actor: &Actor, user_id: Uuid) -> AppResult<user::Model> {
+pub async fn reactivate(state: &AppState, actor: &Actor, user_id: Uuid) -> AppResult<Visible<user::Model>> {
     set_active(state, actor, user_id, true, "user.reactivate").await
 }
 
 /// R1, R43: replaces the user's admin roles (USER is implicit and ignored).
-pub async fn set_roles(state: &AppState, actor: &Actor, user_id: Uuid, wanted: Vec<OrgRole>) -> AppResult<user::Model> {
+pub async fn set_roles(
+    state: &AppState,
+    actor: &Actor,
+    user_id: Uuid,
+    wanted: Vec<OrgRole>,
+) -> AppResult<Visible<user::Model>> {
     let org = user_manager(actor)?;
     let mut wanted: Vec<OrgRole> = wanted.into_iter().filter(|r| *r != OrgRole::User).collect();
     wanted.sort_by_key(|r| r.as_str());
@@ -161,7 +172,7 @@ pub async fn set_roles(state: &AppState, actor: &Actor, user_id: Uuid, wanted: V
     let (txn, target) = begin(state, org, user_id).await?;
     let current = roles(&txn, target.id).await?;
     if current == wanted {
-        return Ok(target);
+        return seen(actor, target);
     }
     if !wanted.contains(&OrgRole::GlobalAdmin) {
         keep_a_global_admin(&txn, &target).await?;
@@ -176,7 +187,7 @@ pub async fn set_roles(state: &AppState, actor: &Actor, user_id: Uuid, wanted: V
         .after(json!({"roles": names(&wanted)}));
     audit::record(&txn, AuditScope::org(org.organization_id, Some(actor)), now, entry).await?;
     txn.commit().await?;
-    Ok(target)
+    seen(actor, target)
 }
 
 /// R43: soft-deletes the user (see the module comment for what happens).
@@ -208,7 +219,7 @@ pub async fn delete(state: &AppState, actor: &Actor, user_id: Uuid) -> AppResult
         }));
     audit::record(&txn, scope, now, entry).await?;
     txn.commit().await?;
-    Ok(Deletion { user: deleted, released_from, handed_over })
+    Ok(Deletion { user: seen(actor, deleted)?, released_from, handed_over })
 }
 
 /// Releases the user's active licenses on subscriptions that are not
@@ -293,29 +304,19 @@ async fn hand_over_self_service(
     Ok(handed)
 }
 
-/// True when the subscription is a self-service purchase whose purchaser has
-/// been deleted: the organization's billing managers may then cancel it (R43).
-pub async fn purchaser_deleted(db: &impl sea_orm::ConnectionTrait, sub: &subscription::Model) -> AppResult<bool> {
-    if sub.channel != Channel::SelfService {
-        return Ok(false);
-    }
-    Ok(user::Entity::find_by_id(sub.purchaser_id).one(db).await?.is_some_and(|u| u.deleted_at.is_some()))
-}
-
 /// R43: after a self-service purchaser was deleted, the organization's
-/// billing managers may cancel the subscription (where R27 otherwise answers
-/// FORBIDDEN). Anything else stays FORBIDDEN.
+/// billing managers may cancel the subscription (the rule is
+/// `access::subscription::check_handed_over`).
 pub async fn handed_over_for_cancel(
     txn: &DatabaseTransaction,
     actor: &Actor,
     id: Uuid,
-) -> AppResult<subscription::Model> {
-    let org = actor.org()?;
+) -> AppResult<Visible<subscription::Model>> {
     let sub = subscription::Entity::find_by_id(id)
         .lock_exclusive()
         .one(txn)
         .await?
-        .filter(|s| s.organization_id == org.organization_id)
         .ok_or(AppError::NotFound { entity: "subscription" })?;
-    if org.is_billing_manager() && purchaser_deleted(txn, &sub).await? { Ok(sub) } else { Err(AppError::Forbidden) }
+    let purchaser = user::Entity::find_by_id(sub.purchaser_id).one(txn).await?.ok_or(AppError::Forbidden)?;
+    access::subscription::check_handed_over(actor, sub, &purchaser)
 }
