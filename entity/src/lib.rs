@@ -21,7 +21,6 @@ pub mod product_price;
 pub mod proposal;
 pub mod proposal_line;
 pub mod publisher;
-pub mod purchase_token;
 pub mod self_service_agreement;
 pub mod self_service_policy;
 pub mod server_setting;

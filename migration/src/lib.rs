@@ -11,7 +11,6 @@ mod m20261120_000006_create_audit_and_jobs;
 mod m20261122_000007_create_events;
 mod m20261122_000901_users_deleted_at;
 mod m20261122_000902_self_service_agreements;
-mod m20261122_000903_purchase_tokens;
 mod util;
 
 pub struct Migrator;
@@ -29,7 +28,6 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000007_create_events::Migration),
             Box::new(m20261122_000901_users_deleted_at::Migration),
             Box::new(m20261122_000902_self_service_agreements::Migration),
-            Box::new(m20261122_000903_purchase_tokens::Migration),
         ]
     }
 }
