@@ -223,6 +223,7 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
                 password_hash: hash.to_owned(),
                 active: u % 50 != 49,
                 created_at: at(u as i64),
+                deleted_at: None,
             }
             .into_active_model(),
         );
@@ -240,6 +241,7 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
                     password_hash: hash.to_owned(),
                     active: true,
                     created_at: at(u as i64),
+                    deleted_at: None,
                 }
                 .into_active_model(),
             );

@@ -65,6 +65,8 @@ pub enum AppError {
     },
     /// R2: the last OWNER of a billing profile cannot be removed (code INVALID_STATE).
     LastOwner,
+    /// R43: the last active GLOBAL_ADMIN cannot be deactivated, deleted or demoted (code INVALID_STATE).
+    LastGlobalAdmin,
     NotSeatBased,
     /// `to_unassign` licenses must be unassigned before the new total is allowed.
     QuantityBelowAssigned {
@@ -109,7 +111,7 @@ impl AppError {
             AppError::SelfServiceNotAllowed => "SELF_SERVICE_NOT_ALLOWED",
             AppError::SubscriptionNotActive => "SUBSCRIPTION_NOT_ACTIVE",
             AppError::SubscriptionDisabled => "SUBSCRIPTION_DISABLED",
-            AppError::InvalidState { .. } | AppError::LastOwner | AppError::NoCreditBalance => "INVALID_STATE",
+            AppError::InvalidState { .. } | AppError::LastOwner | AppError::NoCreditBalance | AppError::LastGlobalAdmin => "INVALID_STATE",
             AppError::NotSeatBased => "NOT_SEAT_BASED",
             AppError::QuantityBelowAssigned { .. } => "QUANTITY_BELOW_ASSIGNED",
             AppError::TooManyUsers { .. } => "TOO_MANY_USERS",

@@ -190,6 +190,9 @@ fn en(err: &AppError) -> String {
         AppError::LastOwner => {
             "The last owner of a billing profile cannot be removed. Make someone else an owner first.".into()
         }
+        AppError::LastGlobalAdmin => {
+            "The organization's last global admin cannot be deactivated, deleted or demoted. Make someone else a global admin first.".into()
+        }
         AppError::InvalidState { state } => {
             format!("This is not possible while the status is {state}.")
         }
@@ -284,6 +287,7 @@ fn sv(err: &AppError) -> String {
         ),
         AppError::NoCreditBalance => "Den här faktureringsprofilen har inget tillgodohavande att återbetala.".into(),
         AppError::LastOwner => "Den sista ägaren av en faktureringsprofil kan inte tas bort. Gör någon annan till ägare först.".into(),
+        AppError::LastGlobalAdmin => "Organisationens sista globala administratör kan inte inaktiveras, tas bort eller degraderas. Gör någon annan till global administratör först.".into(),
         AppError::InvalidState { state } => {
             format!("Det går inte att göra så länge statusen är {state}.")
         }
@@ -372,6 +376,7 @@ fn da(err: &AppError) -> String {
         ),
         AppError::NoCreditBalance => "Denne faktureringsprofil har ingen kreditsaldo at refundere.".into(),
         AppError::LastOwner => "Den sidste ejer af en faktureringsprofil kan ikke fjernes. Gør en anden til ejer først.".into(),
+        AppError::LastGlobalAdmin => "Organisationens sidste globale administrator kan ikke deaktiveres, slettes eller degraderes. Gør en anden til global administrator først.".into(),
         AppError::InvalidState { state } => {
             format!("Det kan ikke lade sig gøre, så længe status er {state}.")
         }
@@ -460,6 +465,7 @@ fn nl(err: &AppError) -> String {
         ),
         AppError::NoCreditBalance => "Dit factureringsprofiel heeft geen tegoed om terug te betalen.".into(),
         AppError::LastOwner => "De laatste eigenaar van een factureringsprofiel kan niet worden verwijderd. Maak eerst iemand anders eigenaar.".into(),
+        AppError::LastGlobalAdmin => "De laatste globale beheerder van de organisatie kan niet worden gedeactiveerd, verwijderd of gedegradeerd. Maak eerst iemand anders globale beheerder.".into(),
         AppError::InvalidState { state } => {
             format!("Dit is niet mogelijk zolang de status {state} is.")
         }
@@ -539,6 +545,9 @@ fn zh_tw(err: &AppError) -> String {
         ),
         AppError::NoCreditBalance => "此帳單設定檔沒有可退款的抵免餘額。".into(),
         AppError::LastOwner => "無法移除帳單設定檔的最後一位擁有者。請先將其他人設為擁有者。".into(),
+        AppError::LastGlobalAdmin => {
+            "無法停用、刪除或降級組織的最後一位全域管理員。請先將其他人設為全域管理員。".into()
+        }
         AppError::InvalidState { state } => format!("目前狀態為 {state}，無法執行此操作。"),
         AppError::NotSeatBased => "此訂閱並非按使用者授權，因此無法變更授權數量。".into(),
         AppError::QuantityBelowAssigned { assigned, to_unassign } => {
@@ -593,6 +602,7 @@ mod tests {
             AppError::LastOwner,
             AppError::CurrencyFixedForTerm { currency: "USD".into(), target: "CLP".into() },
             AppError::NoCreditBalance,
+            AppError::LastGlobalAdmin,
             AppError::NotSeatBased,
             AppError::QuantityBelowAssigned { assigned: 7, to_unassign: 2 },
             AppError::TooManyUsers { max: 20 },

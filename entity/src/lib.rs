@@ -24,6 +24,7 @@ pub mod proposal_line;
 pub mod publisher;
 pub mod search;
 pub mod search_term;
+pub mod self_service_agreement;
 pub mod self_service_policy;
 pub mod server_setting;
 pub mod subscription;

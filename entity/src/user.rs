@@ -16,6 +16,8 @@ pub struct Model {
     pub password_hash: String,
     /// A deactivated user cannot log in and their tokens stop working.
     pub active: bool,
+    /// R43: set when an admin deleted the user; the row stays for history.
+    pub deleted_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
 }
 

@@ -12,6 +12,8 @@ mod m20261122_000007_create_events;
 mod m20261122_000008_create_search_terms;
 mod m20261122_000014_index_user_search;
 mod m20261122_000015_credit_balances;
+mod m20261122_000901_users_deleted_at;
+mod m20261122_000902_self_service_agreements;
 mod util;
 
 pub struct Migrator;
@@ -30,6 +32,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000008_create_search_terms::Migration),
             Box::new(m20261122_000014_index_user_search::Migration),
             Box::new(m20261122_000015_credit_balances::Migration),
+            Box::new(m20261122_000901_users_deleted_at::Migration),
+            Box::new(m20261122_000902_self_service_agreements::Migration),
         ]
     }
 }

@@ -186,3 +186,20 @@ pub fn vouch_publisher_page(actor: &Actor, rows: Vec<subscription::Model>) -> Ve
     }
     rows.into_iter().map(|s| Visible::vouch(ForPublisher(s))).collect()
 }
+
+/// R43 (with R27): once a self-service purchaser has been deleted, the
+/// organization's billing managers may cancel the subscription; before that
+/// they only look. `purchaser` is the subscription's purchaser row. Callers
+/// use it only for cancelling, after [`load`] answered FORBIDDEN.
+pub fn check_handed_over(
+    actor: &Actor,
+    sub: subscription::Model,
+    purchaser: &entity::user::Model,
+) -> AppResult<Visible<subscription::Model>> {
+    let Ok(org) = actor.org() else { return Err(NOT_FOUND) };
+    if org.organization_id != sub.organization_id {
+        return Err(NOT_FOUND);
+    }
+    let handed_over = is_self_service(&sub) && purchaser.id == sub.purchaser_id && purchaser.deleted_at.is_some();
+    if handed_over && org.is_billing_manager() { Ok(Visible::vouch(sub)) } else { Err(AppError::Forbidden) }
+}

@@ -85,6 +85,14 @@ impl User {
     async fn is_publisher(&self) -> bool {
         self.0.publisher_id.is_some()
     }
+    /// False once deactivated or deleted (R43).
+    async fn active(&self) -> bool {
+        self.0.active
+    }
+    /// When an admin deleted the user (R43); the user stays in history.
+    async fn deleted_at(&self) -> Option<DateTime<Utc>> {
+        self.0.deleted_at
+    }
 }
 
 pub struct Organization(pub organization::Model);
@@ -192,11 +200,17 @@ impl IdentityQuery {
         &self,
         ctx: &Context<'_>,
         search: Option<String>,
+        #[graphql(
+            default,
+            desc = "R43: also list deactivated users (GLOBAL_ADMIN only; ignored for others). Deleted users are never listed."
+        )]
+        include_deactivated: bool,
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Page<User>> {
         let window = Window::parse(first, after.as_deref())?;
-        let (users, total) = svc::search_users(state(ctx)?, actor(ctx)?, search.as_deref(), window).await?;
+        let (users, total) =
+            svc::search_users(state(ctx)?, actor(ctx)?, search.as_deref(), include_deactivated, window).await?;
         Ok(pagination::page(visible_users(ctx, users)?, window, total))
     }
 }

@@ -11,6 +11,7 @@ pub mod invoices;
 pub mod live;
 pub mod loaders;
 pub mod pagination;
+pub mod people;
 pub mod subscriptions;
 pub mod types;
 pub mod webhooks;
@@ -47,6 +48,7 @@ pub struct MutationRoot(
     invoices::InvoiceMutation,
     webhooks::WebhookMutation,
     credit::CreditMutation,
+    people::PeopleMutation,
 );
 
 pub fn state<'a>(ctx: &Context<'a>) -> AppResult<&'a AppState> {

@@ -3,7 +3,6 @@
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
-    customer_agreement,
     enums::{BillingTerm, CancelReason, Channel, DisabledReason, PricingModel, SubscriptionStatus},
     license_assignment, subscription,
 };
@@ -72,16 +71,17 @@ impl Subscription {
     async fn is_unlimited(&self) -> bool {
         self.0.quantity.is_none()
     }
-    /// Licenses assigned now.
+    /// Licenses assigned now; 0 once DISABLED (R16: its assignments are history).
     async fn assigned(&self) -> i64 {
-        self.0.assigned_count
+        licenses::assigned_now(&self.0)
     }
-    /// Licenses left to assign; null when Unlimited.
+    /// Licenses left to assign; null when Unlimited, 0 once DISABLED.
     async fn available(&self) -> Option<i64> {
-        self.0.quantity.map(|q| q - self.0.assigned_count)
+        let assigned = licenses::assigned_now(&self.0);
+        self.0.quantity.map(|q| if licenses::is_history(&self.0) { 0 } else { q - assigned })
     }
-    /// The people holding a license (R22), oldest assignment first: at most
-    /// `first` of them (1–100).
+    /// The people holding a license now (R22), oldest assignment first: at
+    /// most `first` of them (1–100); none once DISABLED (R16).
     async fn assigned_users(&self, ctx: &Context<'_>, #[graphql(default = 100)] first: i32) -> Result<Vec<User>> {
         if !(1..=MAX_ASSIGNED_USERS).contains(&first) {
             return Err(AppError::validation(
@@ -90,9 +90,18 @@ impl Subscription {
             )
             .into());
         }
+        if licenses::is_history(&self.0) {
+            return Ok(Vec::new());
+        }
         let mut users = loaders(ctx)?.load_one(AssignedUsersOfSubscription(self.0.id)).await?.unwrap_or_default();
         users.truncate(first as usize);
         visible_users(ctx, users)
+    }
+    /// R16: every assignment ever made, oldest first, with when it ended
+    /// (unassigned, the holder deleted, or the subscription disabled).
+    async fn assignment_history(&self, ctx: &Context<'_>) -> Result<Vec<PastAssignment>> {
+        let rows = licenses::assignment_history(&state(ctx)?.db, &self.0).await?;
+        Ok(rows.into_iter().map(PastAssignment).collect())
     }
     async fn auto_renew(&self) -> bool {
         self.0.auto_renew
@@ -178,7 +187,7 @@ impl PublisherSubscription {
         self.0.0.quantity.is_none()
     }
     async fn assigned(&self) -> i64 {
-        self.0.0.assigned_count
+        licenses::assigned_now(&self.0.0)
     }
     async fn term_end_date(&self) -> NaiveDate {
         self.0.0.current_term_end
@@ -188,6 +197,23 @@ impl PublisherSubscription {
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.0.created_at
+    }
+}
+
+/// One assignment of a subscription's license, current or past (R16).
+pub struct PastAssignment(pub licenses::HistoryEntry);
+
+#[Object]
+impl PastAssignment {
+    async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
+        nested_user(ctx, self.0.assignment.user_id).await
+    }
+    async fn assigned_at(&self) -> DateTime<Utc> {
+        self.0.assignment.assigned_at
+    }
+    /// When the license stopped counting; null while it still does.
+    async fn released_at(&self) -> Option<DateTime<Utc>> {
+        self.0.released_at
     }
 }
 
@@ -229,15 +255,20 @@ impl License {
     }
 }
 
-pub struct CustomerAgreement(pub customer_agreement::Model);
+pub struct CustomerAgreement(pub purchase::Agreement);
 
 #[Object]
 impl CustomerAgreement {
     async fn accepted_at(&self) -> DateTime<Utc> {
-        self.0.accepted_at
+        self.0.accepted.accepted_at
     }
     async fn accepted_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        nested_user(ctx, self.0.accepted_by).await
+        nested_user(ctx, self.0.accepted.accepted_by).await
+    }
+    /// True when a user accepted it for their own self-service purchases
+    /// only; organization purchases still need an admin's acceptance (R10).
+    async fn self_service_only(&self) -> bool {
+        self.0.self_service_only
     }
 }
 
@@ -338,10 +369,11 @@ impl SubscriptionQuery {
         Ok(pagination::page(rows.into_iter().map(PublisherSubscription).collect(), window, total))
     }
 
-    /// R10: when and by whom the organization accepted the customer agreement.
+    /// R10: when and by whom the customer agreement covering the caller was
+    /// accepted: the organization's, else the caller's own for self-service.
     async fn customer_agreement(&self, ctx: &Context<'_>) -> Result<Option<CustomerAgreement>> {
         let org = actor(ctx)?.org()?;
-        Ok(purchase::agreement_of(&state(ctx)?.db, org.organization_id).await?.map(CustomerAgreement))
+        Ok(purchase::agreement_for(&state(ctx)?.db, org).await?.map(CustomerAgreement))
     }
 }
 
@@ -350,7 +382,9 @@ pub struct SubscriptionMutation;
 
 #[Object]
 impl SubscriptionMutation {
-    /// R10: accept the customer agreement (once per organization; repeats return it).
+    /// R10: accept the customer agreement (once; repeats return it). Billing
+    /// managers accept it for the organization; other users for their own
+    /// self-service purchases.
     async fn accept_customer_agreement(&self, ctx: &Context<'_>) -> Result<CustomerAgreement> {
         Ok(CustomerAgreement(purchase::accept_customer_agreement(state(ctx)?, actor(ctx)?).await?))
     }

@@ -77,6 +77,7 @@ fn new_user(
         name: Set(name),
         password_hash: Set(hash),
         active: Set(true),
+        deleted_at: Set(None),
         created_at: Set(state.clock.now()),
     }
 }
@@ -263,12 +264,17 @@ pub async fn search_users(
     state: &Services,
     actor: &Actor,
     search: Option<&str>,
+    include_deactivated: bool,
     window: Window,
 ) -> AppResult<(Vec<user::Model>, u64)> {
     let org = actor.org()?;
     let mut query = user::Entity::find()
         .filter(user::Column::OrganizationId.eq(org.organization_id))
-        .filter(user::Column::Active.eq(true));
+        .filter(user::Column::DeletedAt.is_null());
+    // R43: the admin who manages users also finds the deactivated ones (to reactivate them).
+    if !(include_deactivated && org.can_manage_users()) {
+        query = query.filter(user::Column::Active.eq(true));
+    }
     if let Some(prefix) = search.map(str::trim).filter(|s| !s.is_empty()) {
         if prefix.chars().count() > 200 {
             return Err(AppError::validation("search", Invalid::TooLong { max: 200 }));

@@ -430,7 +430,7 @@ async fn render_pdf(
             .iter()
             .map(|l| InvoicePdfLine {
                 product: l.product_name.clone(),
-                subscription: l.subscription_id.to_string(),
+                subscription: l.subscription_id.map(|id| id.to_string()).unwrap_or_default(),
                 description: l.description.clone(),
                 period: format!("{} – {}", l.period_start, l.period_end),
                 quantity: l.quantity.to_string(),

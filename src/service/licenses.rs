@@ -243,3 +243,45 @@ pub async fn active_assignments(
         .all(db)
         .await?)
 }
+
+/// R16: a DISABLED subscription's assignments are history: none counts now.
+pub fn is_history(sub: &subscription::Model) -> bool {
+    sub.status == SubscriptionStatus::Disabled
+}
+
+/// R16, R22: licenses assigned now (0 once the subscription is DISABLED).
+pub fn assigned_now(sub: &subscription::Model) -> i64 {
+    if is_history(sub) { 0 } else { sub.assigned_count }
+}
+
+/// One assignment with the moment it stopped counting (R16).
+pub struct HistoryEntry {
+    pub assignment: license_assignment::Model,
+    pub released_at: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+/// R16: every assignment of `sub` (already checked visible by the caller),
+/// oldest first. An assignment still open when the subscription was disabled
+/// ended then.
+pub async fn assignment_history(
+    db: &impl sea_orm::ConnectionTrait,
+    sub: &subscription::Model,
+) -> AppResult<Vec<HistoryEntry>> {
+    let rows = license_assignment::Entity::find()
+        .filter(license_assignment::Column::SubscriptionId.eq(sub.id))
+        .order_by_asc(license_assignment::Column::AssignedAt)
+        .order_by_asc(license_assignment::Column::Id)
+        .all(db)
+        .await?;
+    let disabled_at = if is_history(sub) { sub.disabled_at } else { None };
+    Ok(rows
+        .into_iter()
+        .map(|a| {
+            let released_at = match (a.unassigned_at, disabled_at) {
+                (Some(unassigned), Some(disabled)) => Some(Ord::min(unassigned, disabled)),
+                (unassigned, disabled) => unassigned.or(disabled),
+            };
+            HistoryEntry { assignment: a, released_at }
+        })
+        .collect())
+}

@@ -12,6 +12,7 @@ pub mod identity;
 pub mod invoices;
 pub mod licenses;
 pub mod payment_methods;
+pub mod people;
 pub mod purchase;
 pub mod renewal;
 pub mod search;

@@ -217,7 +217,11 @@ pub async fn cancel(
     let now = state.clock.now();
     let today = state.clock.today();
     let txn = db::begin_write(&state.db).await?;
-    let sub = load(&txn, actor, id, Access::ManageBilling, true).await?;
+    let sub = match load(&txn, actor, id, Access::ManageBilling, true).await {
+        // R43: a deleted purchaser's self-service subscription is the billing managers' to cancel.
+        Err(AppError::Forbidden) => crate::service::people::handed_over_for_cancel(&txn, actor, id).await?,
+        other => other?,
+    };
     ensure_not_disabled(&sub)?;
     let product = product_of(&txn, &sub).await?;
     let credit =

@@ -1,0 +1,57 @@
+//! User management (R43): deactivate, reactivate, delete, set roles.
+
+use async_graphql::{Context, ID, Object, Result, SimpleObject};
+use entity::enums::OrgRole;
+
+use super::{actor, identity::User, parse_id, state};
+use crate::service::people as svc;
+
+#[derive(SimpleObject)]
+pub struct DeleteUserPayload {
+    /// The deleted user as history shows them (`deletedAt` set, no roles).
+    pub user: User,
+    /// Subscriptions on which the user's license was released.
+    pub released_license_subscription_ids: Vec<ID>,
+    /// The user's self-service subscriptions: auto-renew turned off, and the
+    /// organization's billing managers may now cancel them.
+    pub handed_over_subscription_ids: Vec<ID>,
+}
+
+fn ids(list: Vec<uuid::Uuid>) -> Vec<ID> {
+    list.into_iter().map(|id| ID(id.to_string())).collect()
+}
+
+#[derive(Default)]
+pub struct PeopleMutation;
+
+#[Object]
+impl PeopleMutation {
+    /// R43 (GLOBAL_ADMIN): the user can no longer sign in and their tokens stop at once; licenses stay.
+    async fn deactivate_user(&self, ctx: &Context<'_>, user_id: ID) -> Result<User> {
+        let id = parse_id(&user_id, "user")?;
+        Ok(User(svc::deactivate(state(ctx)?, actor(ctx)?, id).await?))
+    }
+
+    /// R43 (GLOBAL_ADMIN): a deactivated user may sign in again.
+    async fn reactivate_user(&self, ctx: &Context<'_>, user_id: ID) -> Result<User> {
+        let id = parse_id(&user_id, "user")?;
+        Ok(User(svc::reactivate(state(ctx)?, actor(ctx)?, id).await?))
+    }
+
+    /// R43 (GLOBAL_ADMIN): deletes the user, releasing their licenses.
+    async fn delete_user(&self, ctx: &Context<'_>, user_id: ID) -> Result<DeleteUserPayload> {
+        let id = parse_id(&user_id, "user")?;
+        let deletion = svc::delete(state(ctx)?, actor(ctx)?, id).await?;
+        Ok(DeleteUserPayload {
+            user: User(deletion.user),
+            released_license_subscription_ids: ids(deletion.released_from),
+            handed_over_subscription_ids: ids(deletion.handed_over),
+        })
+    }
+
+    /// R1, R43 (GLOBAL_ADMIN): replaces the user's admin roles; USER is implicit.
+    async fn set_user_roles(&self, ctx: &Context<'_>, user_id: ID, roles: Vec<OrgRole>) -> Result<User> {
+        let id = parse_id(&user_id, "user")?;
+        Ok(User(svc::set_roles(state(ctx)?, actor(ctx)?, id, roles).await?))
+    }
+}
