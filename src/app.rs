@@ -11,7 +11,7 @@ use axum::{
     response::{Html, IntoResponse, Response},
     routing::{get, post},
 };
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
@@ -115,10 +115,20 @@ pub fn export_sdl() -> String {
 struct RouterState {
     app: AppState,
     schema: AppSchema,
+    /// What the query-cost pre-pass knows of the schema (issue 12).
+    shape: Arc<graphql::cost::SchemaShape>,
 }
 
 pub fn build_router(state: AppState) -> Router {
     let schema = build_schema(&state);
+    let shape = match graphql::cost::SchemaShape::from_sdl(&schema.sdl()) {
+        Ok(shape) => shape,
+        Err(e) => {
+            // Cannot happen with a schema async-graphql printed; costs fall back to sizes.
+            tracing::error!(error = %e, "cannot read the schema's shape for query costs");
+            graphql::cost::SchemaShape::default()
+        }
+    };
     let graphiql = state.config.graphiql;
     let timeout = Duration::from_secs(state.config.request_timeout_seconds);
     let mut router = Router::new()
@@ -130,7 +140,7 @@ pub fn build_router(state: AppState) -> Router {
         router = router.route("/", get(graphiql_page));
     }
     router
-        .with_state(RouterState { app: state, schema })
+        .with_state(RouterState { app: state, schema, shape: Arc::new(shape) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(CatchPanicLayer::new())
@@ -152,9 +162,12 @@ async fn graphiql_page() -> impl IntoResponse {
     Html(async_graphql::http::GraphiQLSource::build().endpoint("/graphql").finish())
 }
 
+/// How long `/readyz` waits for the database before answering 503.
+pub const READINESS_LIMIT: Duration = Duration::from_millis(800);
+
 async fn readyz(State(state): State<RouterState>) -> Response {
-    match state.app.db.execute_unprepared("SELECT 1").await {
-        Ok(_) => (StatusCode::OK, "ready").into_response(),
+    match crate::db::ping(&state.app.db, READINESS_LIMIT).await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "database not reachable");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
@@ -194,7 +207,7 @@ async fn graphql_handler(State(state): State<RouterState>, headers: HeaderMap, b
             &info,
         );
     }
-    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+    let mut request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(e) => {
             let message = format!("The body is not a single GraphQL request in JSON: {e}");
@@ -206,10 +219,42 @@ async fn graphql_handler(State(state): State<RouterState>, headers: HeaderMap, b
         Ok(caller) => caller,
         Err(e) => return graphql::errors::app_error_response(e, &info),
     };
+    let limits = match caller {
+        crate::auth::Caller::Authenticated(_) => &state.app.config.query_limits.authenticated,
+        _ => &state.app.config.query_limits.anonymous,
+    };
+    if let Err(e) = precheck(&state.shape, &mut request, limits) {
+        return graphql::errors::app_error_response(e, &info);
+    }
     let request = request.data(caller).data(info.clone()).data(graphql::loaders::new_loaders(&state.app));
-    let response = state.schema.execute(request).await;
+    // Executed in its own task: when the client goes away or the request times
+    // out, the resolvers still finish (committing or rolling back their
+    // transaction) instead of being dropped half-way with a connection that
+    // is mid-transaction. The cost pre-pass bounds how long that can take.
+    let schema = state.schema.clone();
+    let response = match tokio::spawn(async move { schema.execute(request).await }).await {
+        Ok(response) => response,
+        Err(e) => return graphql::errors::app_error_response(AppError::internal(format!("execution task: {e}")), &info),
+    };
     let response = graphql::errors::finish_response(response, &info);
     axum::Json(response).into_response()
+}
+
+/// The query-cost and input pre-pass (issue 12): bounded text, then the
+/// parsed document (kept in the request so it is parsed once), then control
+/// characters in string input, then the estimated cost. A document that does
+/// not parse is left to the executor, which reports the syntax error.
+fn precheck(
+    shape: &graphql::cost::SchemaShape,
+    request: &mut async_graphql::Request,
+    limits: &graphql::cost::CostLimits,
+) -> AppResult<()> {
+    graphql::cost::check_text(&request.query, limits)?;
+    let variables = request.variables.clone();
+    let Ok(doc) = request.parsed_query() else { return Ok(()) };
+    graphql::cost::input_text(doc, &variables)?;
+    graphql::cost::check_document(shape, doc, &variables, limits)?;
+    Ok(())
 }
 
 pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {

@@ -52,7 +52,9 @@ pub async fn run(cli: Cli) -> ExitCode {
 }
 
 async fn execute(command: Command, config: crate::config::Config) -> Result<(), String> {
-    let database = db::connect(&config.database_url).await.map_err(|e| format!("cannot open the database: {e}"))?;
+    let database = db::connect_with(&config.database_url, &config.db_timeouts)
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))?;
     db::migrate(&database).await.map_err(|e| format!("migrations failed: {e}"))?;
     if matches!(command, Command::Migrate) {
         println!("migrations applied");

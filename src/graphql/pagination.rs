@@ -40,6 +40,14 @@ impl Window {
     }
 }
 
+/// A bounded list's `first` (1–100): how many items to return.
+pub fn bounded_list_size(field: &str, first: i32) -> AppResult<usize> {
+    if !(1..=MAX_PAGE_SIZE).contains(&first) {
+        return Err(AppError::validation(field, Invalid::OutOfRange { min: 1, max: MAX_PAGE_SIZE as i64 }));
+    }
+    Ok(first as usize)
+}
+
 fn encode_cursor(position: u64) -> String {
     URL_SAFE_NO_PAD.encode(format!("o:{position}"))
 }

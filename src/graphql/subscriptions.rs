@@ -68,10 +68,16 @@ impl Subscription {
     async fn available(&self) -> Option<i64> {
         self.0.quantity.map(|q| q - self.0.assigned_count)
     }
-    /// The people holding a license (R22).
-    async fn assigned_users(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
+    /// The people holding a license (R22): at most `first` (1–100) of them;
+    /// `assigned` is the full count.
+    async fn assigned_users(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(default = 100)] first: i32,
+    ) -> Result<Vec<User>> {
+        let first = pagination::bounded_list_size("first", first)?;
         let users = loaders(ctx)?.load_one(AssignedUsersOfSubscription(self.0.id)).await?.unwrap_or_default();
-        Ok(users.into_iter().map(User).collect())
+        Ok(users.into_iter().take(first).map(User).collect())
     }
     async fn auto_renew(&self) -> bool {
         self.0.auto_renew
