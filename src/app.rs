@@ -180,6 +180,8 @@ async fn readyz(State(state): State<RouterState>) -> Response {
 pub struct RequestInfo {
     pub request_id: String,
     pub lang: Lang,
+    /// The client's address when known (sign-in throttling).
+    pub client: Option<std::net::IpAddr>,
 }
 
 pub fn request_info(headers: &HeaderMap) -> RequestInfo {
@@ -189,12 +191,18 @@ pub fn request_info(headers: &HeaderMap) -> RequestInfo {
         .and_then(|v| v.to_str().ok())
         .map(i18n::from_accept_language)
         .unwrap_or_default();
-    RequestInfo { request_id, lang }
+    RequestInfo { request_id, lang, client: None }
 }
 
 /// `POST /graphql`: JSON only, one operation per request (no batches).
-async fn graphql_handler(State(state): State<RouterState>, headers: HeaderMap, body: Bytes) -> Response {
-    let info = request_info(&headers);
+async fn graphql_handler(
+    State(state): State<RouterState>,
+    client: Option<axum::Extension<ClientAddr>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut info = request_info(&headers);
+    info.client = client.map(|c| c.0.0);
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -219,11 +227,19 @@ async fn graphql_handler(State(state): State<RouterState>, headers: HeaderMap, b
         Ok(caller) => caller,
         Err(e) => return graphql::errors::app_error_response(e, &info),
     };
-    let limits = match caller {
-        crate::auth::Caller::Authenticated(_) => &state.app.config.query_limits.authenticated,
-        _ => &state.app.config.query_limits.anonymous,
+    let limits = &state.app.config.query_limits;
+    let checked = match caller {
+        crate::auth::Caller::Authenticated(_) => precheck(&state.shape, &mut request, &limits.authenticated),
+        // Without a token only small documents run; a larger one that a
+        // signed-in caller could send needs a token (UNAUTHENTICATED).
+        _ => match precheck(&state.shape, &mut request, &limits.anonymous) {
+            Err(AppError::QueryTooComplex) => {
+                precheck(&state.shape, &mut request, &limits.authenticated).and(Err(AppError::Unauthenticated))
+            }
+            other => other,
+        },
     };
-    if let Err(e) = precheck(&state.shape, &mut request, limits) {
+    if let Err(e) = checked {
         return graphql::errors::app_error_response(e, &info);
     }
     let request = request.data(caller).data(info.clone()).data(graphql::loaders::new_loaders(&state.app));
@@ -234,7 +250,9 @@ async fn graphql_handler(State(state): State<RouterState>, headers: HeaderMap, b
     let schema = state.schema.clone();
     let response = match tokio::spawn(async move { schema.execute(request).await }).await {
         Ok(response) => response,
-        Err(e) => return graphql::errors::app_error_response(AppError::internal(format!("execution task: {e}")), &info),
+        Err(e) => {
+            return graphql::errors::app_error_response(AppError::internal(format!("execution task: {e}")), &info);
+        }
     };
     let response = graphql::errors::finish_response(response, &info);
     axum::Json(response).into_response()
@@ -263,12 +281,58 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
 }
 
+/// The client's address, put into each request by `serve` (absent in
+/// in-process tests). Sign-in throttling keys on it.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
 /// Serves until SIGTERM or Ctrl-C, then lets requests in flight finish.
+/// hyper's own connection builder instead of `axum::serve`, for a
+/// header-read timeout: a client that trickles its request head is cut off
+/// after `header_read_timeout` instead of holding a connection open.
 pub async fn serve(state: AppState) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use tower::ServiceExt;
+
     let listener = tokio::net::TcpListener::bind(state.config.listen).await?;
     tracing::info!(address = %listener.local_addr()?, "LicenseDesk listening");
+    let header_read_timeout = state.config.header_read_timeout;
     let router = build_router(state);
-    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown_signal());
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off briefly.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut request: axum::http::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(ClientAddr(peer.ip()));
+            router.clone().oneshot(request.map(axum::body::Body::new))
+        });
+        let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+        builder.http1().timer(TokioTimer::new()).header_read_timeout(header_read_timeout);
+        let connection =
+            graceful.watch(builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned());
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown()).await.is_err() {
+        tracing::warn!("requests still running after 30 s; stopping anyway");
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {

@@ -238,7 +238,9 @@ impl Settings {
                 self.robustness.db_connect_timeout_seconds,
                 self.robustness.db_acquire_timeout_seconds,
             ),
-            header_read_timeout: std::time::Duration::from_secs(self.robustness.header_read_timeout_seconds.clamp(1, 300)),
+            header_read_timeout: std::time::Duration::from_secs(
+                self.robustness.header_read_timeout_seconds.clamp(1, 300),
+            ),
             jwt_secret: self.jwt_secret,
         })
     }

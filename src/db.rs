@@ -31,7 +31,10 @@ impl Default for Timeouts {
 
 impl Timeouts {
     pub fn from_seconds(connect: u64, acquire: u64) -> Timeouts {
-        Timeouts { connect: Duration::from_secs(connect.clamp(1, 300)), acquire: Duration::from_secs(acquire.clamp(1, 300)) }
+        Timeouts {
+            connect: Duration::from_secs(connect.clamp(1, 300)),
+            acquire: Duration::from_secs(acquire.clamp(1, 300)),
+        }
     }
 
     fn apply(&self, options: &mut ConnectOptions) {

@@ -11,6 +11,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod fault;
 pub mod graphql;
 pub mod i18n;
 pub mod pdf;

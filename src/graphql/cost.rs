@@ -335,7 +335,13 @@ pub fn check_document(
             || tally.aliases > limits.max_aliases
             || root_fields > limits.max_root_fields
         {
-            tracing::info!(fields = tally.fields, cost = tally.cost, aliases = tally.aliases, root_fields, "query refused as too complex");
+            tracing::info!(
+                fields = tally.fields,
+                cost = tally.cost,
+                aliases = tally.aliases,
+                root_fields,
+                "query refused as too complex"
+            );
             return Err(AppError::QueryTooComplex);
         }
         if tally.cost > largest.cost {
@@ -484,8 +490,9 @@ mod tests {
 
     #[test]
     fn page_sizes_multiply_the_cost() {
-        let one = tally("{ subscriptions(first: 100) { nodes { id assignedUsers { name } } } }", &CostLimits::AUTHENTICATED)
-            .expect("one large page is allowed");
+        let one =
+            tally("{ subscriptions(first: 100) { nodes { id assignedUsers { name } } } }", &CostLimits::AUTHENTICATED)
+                .expect("one large page is allowed");
         // subscriptions + nodes + 100 × (id + assignedUsers + 100 × name)
         assert_eq!(one.cost, 1 + 1 + 100 * (1 + 1 + 100));
         let mut many = String::from("{");
@@ -527,18 +534,24 @@ mod tests {
     fn deep_nesting_is_refused_before_parsing() {
         let query = format!("{{ me {} }}", "{ a ".repeat(200));
         assert_eq!(check_text(&query, &CostLimits::AUTHENTICATED), Err(AppError::QueryTooComplex));
-        assert!(check_text(r#"{ users(search: "{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{") { totalCount } }"#, &CostLimits::AUTHENTICATED).is_ok());
+        assert!(
+            check_text(
+                r#"{ users(search: "{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{") { totalCount } }"#,
+                &CostLimits::AUTHENTICATED
+            )
+            .is_ok()
+        );
     }
 
     #[test]
     fn control_characters_are_refused_with_the_field() {
-        let doc = async_graphql::parser::parse_query(r#"mutation { login(email: "a\u0000@b.example", password: "x") { token } }"#)
-            .expect("parses");
-        assert_eq!(
-            input_text(&doc, &Variables::default()),
-            Err(AppError::validation("email", Invalid::BadFormat))
-        );
-        let doc = async_graphql::parser::parse_query("mutation($input: X) { a(input: $input) { id } }").expect("parses");
+        let doc = async_graphql::parser::parse_query(
+            r#"mutation { login(email: "a\u0000@b.example", password: "x") { token } }"#,
+        )
+        .expect("parses");
+        assert_eq!(input_text(&doc, &Variables::default()), Err(AppError::validation("email", Invalid::BadFormat)));
+        let doc =
+            async_graphql::parser::parse_query("mutation($input: X) { a(input: $input) { id } }").expect("parses");
         let vars = Variables::from_json(serde_json::json!({"input": {"name": "ok", "address": {"city": "a\u{7}"}}}));
         assert_eq!(input_text(&doc, &vars), Err(AppError::validation("input.address.city", Invalid::BadFormat)));
         let vars = Variables::from_json(serde_json::json!({"feedback": "line one\nline two\t", "name": "مرحبا 👋"}));

@@ -70,11 +70,7 @@ impl Subscription {
     }
     /// The people holding a license (R22): at most `first` (1–100) of them;
     /// `assigned` is the full count.
-    async fn assigned_users(
-        &self,
-        ctx: &Context<'_>,
-        #[graphql(default = 100)] first: i32,
-    ) -> Result<Vec<User>> {
+    async fn assigned_users(&self, ctx: &Context<'_>, #[graphql(default = 100)] first: i32) -> Result<Vec<User>> {
         let first = pagination::bounded_list_size("first", first)?;
         let users = loaders(ctx)?.load_one(AssignedUsersOfSubscription(self.0.id)).await?.unwrap_or_default();
         Ok(users.into_iter().take(first).map(User).collect())
