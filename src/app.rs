@@ -2,11 +2,12 @@
 
 use std::{sync::Arc, time::Duration};
 
-use async_graphql::{EmptySubscription, Schema};
+use async_graphql::Schema;
+use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::{
     Router,
     body::Bytes,
-    extract::{DefaultBodyLimit, State},
+    extract::{DefaultBodyLimit, State, WebSocketUpgrade},
     http::{HeaderMap, HeaderName, StatusCode, header},
     response::{Html, IntoResponse, Response},
     routing::{get, post},
@@ -25,11 +26,11 @@ use crate::{
     clock::{Clock, SystemClock},
     config::{Config, Mode},
     error::{AppError, AppResult},
-    graphql::{self, MutationRoot, QueryRoot},
+    graphql::{self, MutationRoot, QueryRoot, SubscriptionRoot},
     i18n::{self, Lang},
 };
 
-pub type AppSchema = Schema<QueryRoot, MutationRoot, EmptySubscription>;
+pub type AppSchema = Schema<QueryRoot, MutationRoot, SubscriptionRoot>;
 
 pub const MAX_BODY_BYTES: usize = 256 * 1024;
 pub const MAX_QUERY_DEPTH: usize = 12;
@@ -48,6 +49,8 @@ pub struct AppState {
     pub login_limiter: crate::auth::rate_limit::LoginLimiter,
     pub clock: Arc<dyn Clock>,
     pub processor: Arc<dyn CardProcessor>,
+    /// R45: this instance's live-event fan-out and webhook wake-up.
+    pub events: crate::events::EventHub,
 }
 
 impl AppState {
@@ -63,6 +66,7 @@ impl AppState {
             config: Arc::new(config),
             passwords: PasswordHasher::new()?,
             login_limiter: Default::default(),
+            events: Default::default(),
             clock,
         })
     }
@@ -84,8 +88,8 @@ pub async fn resolve_secret(db: &DatabaseConnection, config: &Config) -> AppResu
     crate::service::settings::development_secret(db).await
 }
 
-fn schema_builder(config: Option<&Config>) -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, EmptySubscription> {
-    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), EmptySubscription)
+fn schema_builder(config: Option<&Config>) -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
+    let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
         .limit_depth(MAX_QUERY_DEPTH)
         .limit_complexity(MAX_QUERY_COMPLEXITY)
         .limit_recursive_depth(32)
@@ -133,6 +137,7 @@ pub fn build_router(state: AppState) -> Router {
     let timeout = Duration::from_secs(state.config.request_timeout_seconds);
     let mut router = Router::new()
         .route("/graphql", post(graphql_handler))
+        .route(WS_PATH, get(graphql_ws_handler))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/invoices/{file}", get(crate::billing::http::invoice_pdf));
@@ -159,7 +164,7 @@ impl axum::extract::FromRef<RouterState> for AppState {
 }
 
 async fn graphiql_page() -> impl IntoResponse {
-    Html(async_graphql::http::GraphiQLSource::build().endpoint("/graphql").finish())
+    Html(async_graphql::http::GraphiQLSource::build().endpoint("/graphql").subscription_endpoint(WS_PATH).finish())
 }
 
 /// How long `/readyz` waits for the database before answering 503.
@@ -275,6 +280,25 @@ fn precheck(
     Ok(())
 }
 
+/// R45: GraphQL subscriptions (graphql-transport-ws; the token goes in `connection_init`).
+pub const WS_PATH: &str = "/graphql/ws";
+
+async fn graphql_ws_handler(
+    State(state): State<RouterState>,
+    protocol: GraphQLProtocol,
+    upgrade: WebSocketUpgrade,
+) -> Response {
+    upgrade
+        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
+        .on_upgrade(move |socket| {
+            let app = state.app.clone();
+            GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
+                .on_connection_init(move |payload| graphql::live::connection_data(app, payload))
+                .serve()
+        })
+        .into_response()
+}
+
 pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
@@ -296,6 +320,7 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
 
     let listener = tokio::net::TcpListener::bind(state.config.listen).await?;
     tracing::info!(address = %listener.local_addr()?, "LicenseDesk listening");
+    let _events = crate::events::start(&state);
     let header_read_timeout = state.config.header_read_timeout;
     let router = build_router(state);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();

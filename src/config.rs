@@ -121,6 +121,8 @@ pub struct Settings {
     pub dataloader_delay_ms: u64,
     #[command(flatten)]
     pub robustness: RobustnessSettings,
+    #[command(flatten)]
+    pub events: crate::events::EventSettings,
 }
 
 /// Query-cost limits and database timeouts (issue 12).
@@ -189,6 +191,8 @@ pub struct Config {
     pub header_read_timeout: std::time::Duration,
     /// None in development until the stored one is loaded from the database.
     pub jwt_secret: Option<Secret>,
+    /// Webhooks and live subscriptions (R45).
+    pub events: crate::events::EventConfig,
 }
 
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -233,6 +237,7 @@ impl Settings {
             billing_scheduler: self.billing_scheduler,
             request_timeout_seconds: self.request_timeout_seconds,
             dataloader_delay_ms: self.dataloader_delay_ms.clamp(0, 1000),
+            events: self.events.validate()?,
             query_limits: self.robustness.query_limits(),
             db_timeouts: crate::db::Timeouts::from_seconds(
                 self.robustness.db_connect_timeout_seconds,
@@ -264,6 +269,7 @@ impl Config {
             db_timeouts: Default::default(),
             header_read_timeout: std::time::Duration::from_secs(10),
             jwt_secret: Some(Secret::new("test-secret-test-secret-test-secret-0123")),
+            events: crate::events::EventConfig::for_tests(),
         }
     }
 }

@@ -118,8 +118,15 @@ pub fn is_unique_violation(err: &DbErr) -> bool {
     matches!(err.sql_err(), Some(sea_orm::SqlErr::UniqueConstraintViolation(_)))
 }
 
-/// True when a CHECK constraint rejected the write (e.g. assigned > quantity, R21).
+/// True when a CHECK constraint rejected the write (e.g. assigned > quantity,
+/// R21), by the driver's error kind (SQLSTATE 23514 / SQLITE_CONSTRAINT_CHECK),
+/// never by the message text.
 pub fn is_check_violation(err: &DbErr) -> bool {
-    let text = err.to_string();
-    text.contains("CHECK constraint failed") || text.contains("violates check constraint")
+    use sea_orm::{RuntimeErr, sqlx};
+    match err {
+        DbErr::Exec(RuntimeErr::SqlxError(e)) | DbErr::Query(RuntimeErr::SqlxError(e)) => {
+            matches!(&**e, sqlx::Error::Database(db) if db.kind() == sqlx::error::ErrorKind::CheckViolation)
+        }
+        _ => false,
+    }
 }

@@ -118,9 +118,13 @@ impl AppError {
 
 impl fmt::Display for AppError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        // English text; the response writer replaces it with the caller's language.
-        // Internal causes never reach this text.
-        f.write_str(&crate::i18n::message(self, crate::i18n::Lang::En))
+        // For logs only: the response writer (graphql::errors) replaces it with
+        // the localized message from `crate::i18n`, which depends on this
+        // module and not the other way round. Internal causes never reach it.
+        match self {
+            AppError::Internal(_) => f.write_str("INTERNAL"),
+            other => write!(f, "{}: {other:?}", other.code()),
+        }
     }
 }
 

@@ -1,6 +1,7 @@
 //! LicenseDesk: a GraphQL API with which an organization manages the SaaS apps
 //! it buys from third-party publishers. See README.md and ../shared/SPEC.md.
 
+pub mod access;
 pub mod app;
 pub mod auth;
 pub mod billing;
@@ -11,6 +12,7 @@ pub mod db;
 pub mod demo;
 pub mod domain;
 pub mod error;
+pub mod events;
 pub mod fault;
 pub mod graphql;
 pub mod i18n;

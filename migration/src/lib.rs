@@ -8,7 +8,8 @@ mod m20261120_000003_create_billing_profiles;
 mod m20261120_000004_create_subscriptions;
 mod m20261120_000005_create_charges_invoices;
 mod m20261120_000006_create_audit_and_jobs;
-mod m20261122_000007_create_charge_claims_and_sign_in_throttle;
+mod m20261122_000007_create_events;
+mod m20261122_000008_create_charge_claims_and_sign_in_throttle;
 mod util;
 
 pub struct Migrator;
@@ -23,7 +24,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261120_000004_create_subscriptions::Migration),
             Box::new(m20261120_000005_create_charges_invoices::Migration),
             Box::new(m20261120_000006_create_audit_and_jobs::Migration),
-            Box::new(m20261122_000007_create_charge_claims_and_sign_in_throttle::Migration),
+            Box::new(m20261122_000007_create_events::Migration),
+            Box::new(m20261122_000008_create_charge_claims_and_sign_in_throttle::Migration),
         ]
     }
 }

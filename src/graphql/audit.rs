@@ -6,15 +6,15 @@ use entity::audit_event;
 
 use super::{
     actor,
-    identity::User,
-    loaders,
-    loaders::UserId,
+    identity::{User, nested_user},
     pagination::{self, Page, Window},
     parse_id, state,
 };
-use crate::service::audit as svc;
+use crate::{access::Visible, service::audit as svc};
 
-pub struct AuditEvent(pub audit_event::Model);
+/// One audit event the caller may see (R36, R37), with snapshots already
+/// stripped of what the caller may not see.
+pub struct AuditEvent(pub Visible<audit_event::Model>);
 
 fn parse_json(text: Option<&str>) -> Option<Json<serde_json::Value>> {
     text.and_then(|t| serde_json::from_str(t).ok()).map(Json)
@@ -35,10 +35,11 @@ impl AuditEvent {
     async fn object_id(&self) -> ID {
         ID(self.0.object_id.to_string())
     }
-    /// Who did it (null for the billing run).
+    /// Who did it: null for the billing run, and for people outside the
+    /// caller's organization or publisher (e.g. the publisher user who activated).
     async fn actor(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         let Some(id) = self.0.actor_user_id else { return Ok(None) };
-        Ok(loaders(ctx)?.load_one(UserId(id)).await?.map(User))
+        nested_user(ctx, id).await
     }
     async fn before(&self) -> Option<Json<serde_json::Value>> {
         parse_json(self.0.before.as_deref())

@@ -10,14 +10,15 @@ use entity::{
 
 use super::{
     actor,
-    identity::User,
+    identity::{User, nested_user},
     loaders,
-    loaders::{BillingProfileId, PaymentMethodId, UserId},
+    loaders::{BillingProfileId, PaymentMethodId, RolesOnProfile},
     pagination::{self, Page, Window},
     state,
 };
 use crate::service::validate;
 use crate::{
+    access::{self, Visible},
     domain::card::CardBrand,
     service::{
         billing_profiles::{self as svc, AddressInput as SvcAddress, ProfileRights, ProfileView},
@@ -91,24 +92,32 @@ impl From<ProfileRights> for Rights {
 }
 
 /// A billing profile (R28): org-managed, or a user's own for self-service purchases.
-/// Build it only for a profile the caller may view.
+/// Only built from a profile the access rule let through, with the caller's rights.
 pub struct BillingProfile {
-    pub profile: billing_profile::Model,
-    /// The caller's rights when already known; computed on demand otherwise.
-    pub rights: Option<ProfileRights>,
-}
-
-impl BillingProfile {
-    /// For a profile the caller is known to be allowed to view (rights computed when asked for).
-    pub fn from_model(profile: billing_profile::Model) -> Self {
-        BillingProfile { profile, rights: None }
-    }
+    pub profile: Visible<billing_profile::Model>,
+    pub rights: ProfileRights,
 }
 
 impl From<ProfileView> for BillingProfile {
     fn from(v: ProfileView) -> Self {
-        BillingProfile { profile: v.profile, rights: Some(v.rights) }
+        BillingProfile { profile: v.profile, rights: v.rights }
     }
+}
+
+/// A nested billing-profile field (R37): the profile when the caller may view
+/// it under the same rule as `billingProfile(id)`, else null.
+pub(crate) async fn nested_profile(ctx: &Context<'_>, id: uuid::Uuid) -> Result<Option<BillingProfile>> {
+    let actor = actor(ctx)?;
+    let loaders = loaders(ctx)?;
+    let Some(profile) = loaders.load_one(BillingProfileId(id)).await? else { return Ok(None) };
+    let roles = if access::billing_profile::needs_roles(actor, &profile) {
+        let key = RolesOnProfile { user_id: actor.user_id(), profile_id: profile.id };
+        loaders.load_one(key).await?.unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    Ok(access::billing_profile::check(actor, profile, roles)
+        .map(|(profile, rights)| BillingProfile { profile, rights }))
 }
 
 #[Object]
@@ -152,14 +161,15 @@ impl BillingProfile {
         let Some(id) = self.profile.owner_user_id else {
             return Ok(None);
         };
-        Ok(loaders(ctx)?.load_one(UserId(id)).await?.map(User))
+        nested_user(ctx, id).await
     }
     /// The current payment method (R29), if any.
     async fn payment_method(&self, ctx: &Context<'_>) -> Result<Option<PaymentMethod>> {
         let Some(id) = self.profile.current_payment_method_id else {
             return Ok(None);
         };
-        Ok(loaders(ctx)?.load_one(PaymentMethodId(id)).await?.map(PaymentMethod))
+        let method = loaders(ctx)?.load_one(PaymentMethodId(id)).await?;
+        Ok(method.and_then(|m| access::payment_method::of_profile(&self.profile, m)).map(PaymentMethod))
     }
     /// Who holds which role on the profile (R2).
     async fn role_assignments(&self, ctx: &Context<'_>) -> Result<Vec<BillingRoleAssignment>> {
@@ -167,12 +177,8 @@ impl BillingProfile {
         Ok(rows.unwrap_or_default().into_iter().map(BillingRoleAssignment).collect())
     }
     /// What the caller may do with this profile.
-    async fn my_rights(&self, ctx: &Context<'_>) -> Result<Rights> {
-        let rights = match self.rights {
-            Some(rights) => rights,
-            None => svc::rights(&state(ctx)?.db, actor(ctx)?, &self.profile).await?,
-        };
-        Ok(rights.into())
+    async fn my_rights(&self) -> Rights {
+        self.rights.into()
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.profile.created_at
@@ -188,7 +194,7 @@ pub struct BillingRoleAssignment(pub billing_role_assignment::Model);
 #[Object]
 impl BillingRoleAssignment {
     async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        Ok(loaders(ctx)?.load_one(UserId(self.0.user_id)).await?.map(User))
+        nested_user(ctx, self.0.user_id).await
     }
     async fn role(&self) -> BillingRole {
         self.0.role
@@ -199,8 +205,9 @@ impl BillingRoleAssignment {
 }
 
 /// A payment method (R29). A card shows only its brand, last four digits,
-/// expiration, name and billing address.
-pub struct PaymentMethod(pub payment_method::Model);
+/// expiration, name and billing address. Visible exactly when its billing
+/// profile is (a self-service buyer's card is theirs alone, R38).
+pub struct PaymentMethod(pub Visible<payment_method::Model>);
 
 #[Object]
 impl PaymentMethod {
@@ -242,7 +249,7 @@ impl PaymentMethod {
     }
     /// The profile the method belongs to.
     async fn billing_profile(&self, ctx: &Context<'_>) -> Result<Option<BillingProfile>> {
-        Ok(loaders(ctx)?.load_one(BillingProfileId(self.0.billing_profile_id)).await?.map(BillingProfile::from_model))
+        nested_profile(ctx, self.0.billing_profile_id).await
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at

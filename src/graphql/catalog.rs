@@ -17,6 +17,7 @@ use super::{
     types::Money,
 };
 use crate::{
+    access::Visible,
     auth::Actor,
     domain::markets::{self, Market},
     service::{catalog as svc, purchase},
@@ -166,7 +167,8 @@ fn prices(input: Vec<PriceInput>) -> Vec<svc::PriceInput> {
     input.into_iter().map(|p| svc::PriceInput { term: p.term, currency: p.currency, amount: p.amount }).collect()
 }
 
-pub struct Proposal(pub proposal::Model);
+/// A proposal the caller may see (R9, R40: its organization's buying admins, its publisher).
+pub struct Proposal(pub Visible<proposal::Model>);
 
 pub struct ProposalLine(pub proposal_line::Model);
 
@@ -349,6 +351,8 @@ impl CatalogMutation {
         }
         let actor: &Actor = actor(ctx)?;
         let (proposal, _) = purchase::create_proposal(state(ctx)?, actor, organization_id, &input.title, lines).await?;
+        let proposal = crate::access::proposal::check(actor, proposal)
+            .ok_or(crate::error::AppError::NotFound { entity: "proposal" })?;
         Ok(Proposal(proposal))
     }
 }

@@ -6,17 +6,43 @@ use entity::{enums::OrgRole, organization, publisher, user};
 
 use super::{
     actor, loaders,
-    loaders::{OrganizationId, PublisherId, RolesOfUser},
+    loaders::{OrganizationId, PublisherId, RolesOfUser, UserId},
     pagination::{self, Page, Window},
     state,
 };
 use crate::{
+    access::{self, Visible},
     domain::markets::{self, Market},
     service::identity::{self as svc, NewOrganization, NewPublisher, NewUser},
 };
 
 /// A person: an org user or a publisher user. Never exposes the password hash.
-pub struct User(pub user::Model);
+/// Only people of the caller's organization (or publisher) are ever shown (R3).
+pub struct User(pub Visible<user::Model>);
+
+/// A nested user field: the user when the caller may see them, else null (R37).
+pub(crate) async fn nested_user(ctx: &Context<'_>, id: uuid::Uuid) -> Result<Option<User>> {
+    let actor = actor(ctx)?;
+    Ok(loaders(ctx)?.load_one(UserId(id)).await?.and_then(|u| access::user::check(actor, u)).map(User))
+}
+
+/// Nested users in the order of `ids`, leaving out those the caller may not see (R37).
+pub(crate) async fn nested_users(ctx: &Context<'_>, ids: &[uuid::Uuid]) -> Result<Vec<User>> {
+    let actor = actor(ctx)?;
+    let map = loaders(ctx)?.load_many(ids.iter().copied().map(UserId)).await?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| map.get(&UserId(*id)).cloned())
+        .filter_map(|u| access::user::check(actor, u))
+        .map(User)
+        .collect())
+}
+
+/// Users already loaded (e.g. a subscription's holders), checked one by one.
+pub(crate) fn visible_users(ctx: &Context<'_>, users: Vec<user::Model>) -> Result<Vec<User>> {
+    let actor = actor(ctx)?;
+    Ok(users.into_iter().filter_map(|u| access::user::check(actor, u)).map(User).collect())
+}
 
 #[Object]
 impl User {
@@ -109,7 +135,7 @@ impl From<svc::Session> for AuthPayload {
         AuthPayload {
             token: s.token,
             expires_at: DateTime::from_timestamp(s.expires_at, 0).unwrap_or_default(),
-            user: User(s.user),
+            user: User(access::user::signed_in(s.user)),
         }
     }
 }
@@ -149,7 +175,9 @@ pub struct IdentityQuery;
 impl IdentityQuery {
     /// The caller, with organization or publisher and roles.
     async fn me(&self, ctx: &Context<'_>) -> Result<User> {
-        Ok(User(svc::me(state(ctx)?, actor(ctx)?).await?))
+        let actor = actor(ctx)?;
+        let me = svc::me(state(ctx)?, actor).await?;
+        Ok(User(access::user::check(actor, me).ok_or(crate::error::AppError::Unauthenticated)?))
     }
 
     /// The caller's organization.
@@ -169,7 +197,7 @@ impl IdentityQuery {
     ) -> Result<Page<User>> {
         let window = Window::parse(first, after.as_deref())?;
         let (users, total) = svc::search_users(state(ctx)?, actor(ctx)?, search.as_deref(), window).await?;
-        Ok(pagination::page(users.into_iter().map(User).collect(), window, total))
+        Ok(pagination::page(visible_users(ctx, users)?, window, total))
     }
 }
 
@@ -209,6 +237,8 @@ impl IdentityMutation {
     /// Adds a user to the caller's organization (GLOBAL_ADMIN).
     async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> Result<User> {
         let input = NewUser { name: input.name, email: input.email, password: input.password, roles: input.roles };
-        Ok(User(svc::create_user(state(ctx)?, actor(ctx)?, input).await?))
+        let actor = actor(ctx)?;
+        let user = svc::create_user(state(ctx)?, actor, input).await?;
+        Ok(User(access::user::check(actor, user).ok_or(crate::error::AppError::NotFound { entity: "user" })?))
     }
 }

@@ -6,21 +6,19 @@ use entity::{enums::InvoiceStatus, invoice, invoice_line};
 
 use super::{
     actor,
-    billing::BillingProfile,
-    loaders,
-    loaders::BillingProfileId,
+    billing::{BillingProfile, nested_profile},
     pagination::{self, Page, Window},
     parse_id, state,
     types::Money,
 };
 use crate::{
-    error::AppError,
+    access::Visible,
     service::invoices::{self as svc, InvoiceView},
 };
 
 /// An invoice (R31): one per billing profile per calendar month.
 pub struct Invoice {
-    invoice: invoice::Model,
+    invoice: Visible<invoice::Model>,
     lines: Vec<invoice_line::Model>,
 }
 
@@ -43,12 +41,10 @@ impl Invoice {
     async fn sequence(&self) -> i64 {
         self.invoice.number
     }
-    async fn billing_profile(&self, ctx: &Context<'_>) -> Result<BillingProfile> {
-        let profile = loaders(ctx)?
-            .load_one(BillingProfileId(self.invoice.billing_profile_id))
-            .await?
-            .ok_or(AppError::NotFound { entity: "billing profile" })?;
-        Ok(BillingProfile::from_model(profile))
+    /// The profile billed, under the same rule as `billingProfile(id)`; an
+    /// invoice is only visible with its profile, so this is never null in practice.
+    async fn billing_profile(&self, ctx: &Context<'_>) -> Result<Option<BillingProfile>> {
+        nested_profile(ctx, self.invoice.billing_profile_id).await
     }
     /// First day of the billed calendar month.
     async fn period_start(&self) -> NaiveDate {

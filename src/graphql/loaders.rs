@@ -196,3 +196,31 @@ impl Loader<RoleAssignmentsOfProfile> for DbLoader {
         Ok(group(keys, rows.into_iter().map(|r| (RoleAssignmentsOfProfile(r.billing_profile_id), r))))
     }
 }
+
+/// The roles one user holds on one billing profile: what the billing-profile
+/// rule needs to decide a nested profile (R2), one query per request level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RolesOnProfile {
+    pub user_id: Uuid,
+    pub profile_id: Uuid,
+}
+
+impl Loader<RolesOnProfile> for DbLoader {
+    type Value = Vec<entity::enums::BillingRole>;
+    type Error = AppError;
+
+    async fn load(&self, keys: &[RolesOnProfile]) -> Result<HashMap<RolesOnProfile, Self::Value>, Self::Error> {
+        use entity::billing_role_assignment as bra;
+        let users: Vec<Uuid> = keys.iter().map(|k| k.user_id).collect();
+        let profiles: Vec<Uuid> = keys.iter().map(|k| k.profile_id).collect();
+        let rows = bra::Entity::find()
+            .filter(bra::Column::UserId.is_in(users))
+            .filter(bra::Column::BillingProfileId.is_in(profiles))
+            .all(&self.db)
+            .await?;
+        Ok(group(
+            keys,
+            rows.into_iter().map(|r| (RolesOnProfile { user_id: r.user_id, profile_id: r.billing_profile_id }, r.role)),
+        ))
+    }
+}

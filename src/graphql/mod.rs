@@ -8,12 +8,16 @@ pub mod cost;
 pub mod errors;
 pub mod identity;
 pub mod invoices;
+pub mod live;
 pub mod loaders;
 pub mod pagination;
 pub mod subscriptions;
 pub mod types;
+pub mod webhooks;
 
 use async_graphql::{Context, MergedObject};
+
+pub use live::SubscriptionRoot;
 
 use crate::{
     app::AppState,
@@ -30,6 +34,7 @@ pub struct QueryRoot(
     billing::BillingQuery,
     invoices::InvoiceQuery,
     audit::AuditQuery,
+    webhooks::WebhookQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -40,6 +45,7 @@ pub struct MutationRoot(
     subscriptions::SubscriptionMutation,
     billing::BillingMutation,
     invoices::InvoiceMutation,
+    webhooks::WebhookMutation,
 );
 
 pub fn state<'a>(ctx: &Context<'a>) -> AppResult<&'a AppState> {

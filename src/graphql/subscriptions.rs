@@ -10,18 +10,26 @@ use entity::{
 
 use super::{
     actor,
+    billing::nested_profile,
     catalog::Product,
-    identity::User,
+    identity::{User, nested_user, nested_users, visible_users},
     loaders,
-    loaders::{AssignedUsersOfSubscription, OrganizationId, ProductId, UserId},
+    loaders::{AssignedUsersOfSubscription, OrganizationId, ProductId},
     pagination::{self, Page, Window},
     parse_id, state,
     types::Money,
 };
-use crate::service::{licenses, purchase, subscriptions as svc};
+use crate::{
+    access::{Visible, subscription::ForPublisher},
+    error::{AppError, Invalid},
+    service::{licenses, purchase, subscriptions as svc},
+};
 
-/// An organization's subscription (R22).
-pub struct Subscription(pub subscription::Model);
+/// The most assigned users one subscription lists (`assignedUsers(first:)`).
+pub const MAX_ASSIGNED_USERS: i32 = 100;
+
+/// An organization's subscription (R22), as the access rule let it through.
+pub struct Subscription(pub Visible<subscription::Model>);
 
 #[Object]
 impl Subscription {
@@ -68,12 +76,19 @@ impl Subscription {
     async fn available(&self) -> Option<i64> {
         self.0.quantity.map(|q| q - self.0.assigned_count)
     }
-    /// The people holding a license (R22): at most `first` (1–100) of them;
-    /// `assigned` is the full count.
+    /// The people holding a license (R22), oldest assignment first: at most
+    /// `first` of them (1–100).
     async fn assigned_users(&self, ctx: &Context<'_>, #[graphql(default = 100)] first: i32) -> Result<Vec<User>> {
-        let first = pagination::bounded_list_size("first", first)?;
-        let users = loaders(ctx)?.load_one(AssignedUsersOfSubscription(self.0.id)).await?.unwrap_or_default();
-        Ok(users.into_iter().take(first).map(User).collect())
+        if !(1..=MAX_ASSIGNED_USERS).contains(&first) {
+            return Err(AppError::validation(
+                "first",
+                Invalid::OutOfRange { min: 1, max: i64::from(MAX_ASSIGNED_USERS) },
+            )
+            .into());
+        }
+        let mut users = loaders(ctx)?.load_one(AssignedUsersOfSubscription(self.0.id)).await?.unwrap_or_default();
+        users.truncate(first as usize);
+        visible_users(ctx, users)
     }
     async fn auto_renew(&self) -> bool {
         self.0.auto_renew
@@ -92,14 +107,15 @@ impl Subscription {
     async fn unit_price(&self) -> Money {
         Money::new(self.0.unit_price_minor, &self.0.currency)
     }
+    /// The billing profile it is billed to — null when the caller may not view
+    /// that profile under the rule of `billingProfile(id)` (R37): e.g. a
+    /// LICENSE_ADMIN, or an admin looking at a self-service purchase, whose
+    /// profile is the buyer's alone (R38).
     async fn billing_profile(&self, ctx: &Context<'_>) -> Result<Option<super::billing::BillingProfile>> {
-        Ok(loaders(ctx)?
-            .load_one(super::loaders::BillingProfileId(self.0.billing_profile_id))
-            .await?
-            .map(super::billing::BillingProfile::from_model))
+        nested_profile(ctx, self.0.billing_profile_id).await
     }
     async fn purchaser(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        Ok(loaders(ctx)?.load_one(UserId(self.0.purchaser_id)).await?.map(User))
+        nested_user(ctx, self.0.purchaser_id).await
     }
     async fn channel(&self) -> Channel {
         self.0.channel
@@ -129,45 +145,45 @@ impl Subscription {
 }
 
 /// What a publisher sees of its customers' subscriptions: never billing data.
-pub struct PublisherSubscription(pub subscription::Model);
+pub struct PublisherSubscription(pub Visible<ForPublisher>);
 
 #[Object]
 impl PublisherSubscription {
     async fn id(&self) -> ID {
-        ID(self.0.id.to_string())
+        ID(self.0.0.id.to_string())
     }
     async fn organization_name(&self, ctx: &Context<'_>) -> Result<Option<String>> {
-        Ok(loaders(ctx)?.load_one(OrganizationId(self.0.organization_id)).await?.map(|o| o.name))
+        Ok(loaders(ctx)?.load_one(OrganizationId(self.0.0.organization_id)).await?.map(|o| o.name))
     }
     async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
-        Ok(loaders(ctx)?.load_one(ProductId(self.0.product_id)).await?.map(Product))
+        Ok(loaders(ctx)?.load_one(ProductId(self.0.0.product_id)).await?.map(Product))
     }
     async fn status(&self) -> SubscriptionStatus {
-        self.0.status
+        self.0.0.status
     }
     async fn disabled_reason(&self) -> Option<DisabledReason> {
-        self.0.disabled_reason
+        self.0.0.disabled_reason
     }
     async fn term(&self) -> BillingTerm {
-        self.0.term
+        self.0.0.term
     }
     async fn quantity(&self) -> Option<i64> {
-        self.0.quantity
+        self.0.0.quantity
     }
     async fn is_unlimited(&self) -> bool {
-        self.0.quantity.is_none()
+        self.0.0.quantity.is_none()
     }
     async fn assigned(&self) -> i64 {
-        self.0.assigned_count
+        self.0.0.assigned_count
     }
     async fn term_end_date(&self) -> NaiveDate {
-        self.0.current_term_end
+        self.0.0.current_term_end
     }
     async fn activated_at(&self) -> Option<DateTime<Utc>> {
-        self.0.activated_at
+        self.0.0.activated_at
     }
     async fn created_at(&self) -> DateTime<Utc> {
-        self.0.created_at
+        self.0.0.created_at
     }
 }
 
@@ -217,7 +233,7 @@ impl CustomerAgreement {
         self.0.accepted_at
     }
     async fn accepted_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
-        Ok(loaders(ctx)?.load_one(UserId(self.0.accepted_by)).await?.map(User))
+        nested_user(ctx, self.0.accepted_by).await
     }
 }
 
@@ -266,8 +282,7 @@ pub struct PurchaseSubscriptionInput {
 }
 
 async fn users_by_ids(ctx: &Context<'_>, ids: &[uuid::Uuid]) -> Result<Vec<User>> {
-    let map = loaders(ctx)?.load_many(ids.iter().copied().map(UserId)).await?;
-    Ok(ids.iter().filter_map(|id| map.get(&UserId(*id)).cloned().map(User)).collect())
+    nested_users(ctx, ids).await
 }
 
 #[derive(Default)]

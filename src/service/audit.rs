@@ -59,6 +59,9 @@ pub async fn record(
     now: DateTime<Utc>,
     entry: AuditEntry,
 ) -> AppResult<()> {
+    // R45: the event, if any, in the same transaction as the change.
+    crate::events::outbox::record(db, entry.action, entry.object_type, entry.object_id, entry.after.as_ref(), now)
+        .await?;
     audit_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(scope.organization_id),
@@ -85,24 +88,16 @@ pub struct AuditFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
-/// R36: admins of the organization list its events, newest first.
+/// R36, R37: the events the caller may see (`access::audit_event`), newest first.
 pub async fn list(
     state: &crate::app::AppState,
     actor: &Actor,
     filter: AuditFilter,
     window: crate::graphql::pagination::Window,
-) -> AppResult<(Vec<audit_event::Model>, u64)> {
+) -> AppResult<(Vec<crate::access::Visible<audit_event::Model>>, u64)> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
-    let mut query = match actor {
-        Actor::Org(org) => {
-            if !org.can_read_audit() {
-                return Err(crate::error::AppError::Forbidden);
-            }
-            audit_event::Entity::find().filter(audit_event::Column::OrganizationId.eq(org.organization_id))
-        }
-        // A publisher reads the events of its own catalog and activations.
-        Actor::Publisher(p) => audit_event::Entity::find().filter(audit_event::Column::PublisherId.eq(p.publisher_id)),
-    };
+    crate::access::audit_event::may_read_log(actor)?;
+    let mut query = audit_event::Entity::find().filter(crate::access::audit_event::visible(actor));
     if let (Some(from), Some(to)) = (filter.from, filter.to)
         && from > to
     {
@@ -125,5 +120,5 @@ pub async fn list(
     }
     let query = query.order_by_desc(audit_event::Column::CreatedAt).order_by_desc(audit_event::Column::Id);
     let (rows, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
-    Ok((rows, total))
+    Ok((crate::access::audit_event::vouch_page(&state.db, actor, rows).await?, total))
 }

@@ -2,13 +2,14 @@
 
 use entity::{billing_profile, billing_role_assignment, enums::BillingRole, subscription, user};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait,
-    QueryFilter, QueryOrder, QuerySelect, Set, sea_query::Query,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
+    QueryOrder, Set,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
+    access::{self, Visible},
     app::AppState,
     auth::Actor,
     db,
@@ -21,141 +22,7 @@ use crate::{
     },
 };
 
-/// What the caller may do with one profile: the R2 matrix, with R1 (global and
-/// billing admins act as OWNER on every org profile) and R25/R27 (a
-/// self-service profile is its purchaser's; admins only view it) folded in.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct ProfileRights {
-    pub view: bool,
-    pub manage_roles: bool,
-    pub update: bool,
-    pub buy: bool,
-    pub manage_products: bool,
-    pub manage_payment: bool,
-    pub pay_invoices: bool,
-}
-
-impl ProfileRights {
-    pub const OWNER: ProfileRights = ProfileRights {
-        view: true,
-        manage_roles: true,
-        update: true,
-        buy: true,
-        manage_products: true,
-        manage_payment: true,
-        pay_invoices: true,
-    };
-    pub const CONTRIBUTOR: ProfileRights = ProfileRights { manage_roles: false, ..ProfileRights::OWNER };
-    pub const READER: ProfileRights = ProfileRights { view: true, ..ProfileRights::NONE };
-    pub const INVOICE_MANAGER: ProfileRights = ProfileRights { view: true, pay_invoices: true, ..ProfileRights::NONE };
-    pub const NONE: ProfileRights = ProfileRights {
-        view: false,
-        manage_roles: false,
-        update: false,
-        buy: false,
-        manage_products: false,
-        manage_payment: false,
-        pay_invoices: false,
-    };
-
-    pub fn of_role(role: BillingRole) -> ProfileRights {
-        match role {
-            BillingRole::Owner => ProfileRights::OWNER,
-            BillingRole::Contributor => ProfileRights::CONTRIBUTOR,
-            BillingRole::Reader => ProfileRights::READER,
-            BillingRole::InvoiceManager => ProfileRights::INVOICE_MANAGER,
-        }
-    }
-
-    pub fn union(self, other: ProfileRights) -> ProfileRights {
-        ProfileRights {
-            view: self.view || other.view,
-            manage_roles: self.manage_roles || other.manage_roles,
-            update: self.update || other.update,
-            buy: self.buy || other.buy,
-            manage_products: self.manage_products || other.manage_products,
-            manage_payment: self.manage_payment || other.manage_payment,
-            pay_invoices: self.pay_invoices || other.pay_invoices,
-        }
-    }
-}
-
-/// The caller's rights on `profile` (R1, R2, R25, R27). Publishers have none (SPEC §1).
-pub async fn rights(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    profile: &billing_profile::Model,
-) -> AppResult<ProfileRights> {
-    let Ok(org) = actor.org() else { return Ok(ProfileRights::NONE) };
-    if org.organization_id != profile.organization_id || profile.owner_user_id.is_some() {
-        return Ok(rights_with_roles(actor, profile, std::iter::empty()));
-    }
-    let assignments = billing_role_assignment::Entity::find()
-        .filter(billing_role_assignment::Column::BillingProfileId.eq(profile.id))
-        .filter(billing_role_assignment::Column::UserId.eq(org.user_id))
-        .all(db)
-        .await?;
-    Ok(rights_with_roles(actor, profile, assignments.into_iter().map(|a| a.role)))
-}
-
-/// `rights` given the caller's own role assignments on the profile (so a list
-/// can fetch them for a whole page in one query).
-pub fn rights_with_roles(
-    actor: &Actor,
-    profile: &billing_profile::Model,
-    roles: impl IntoIterator<Item = BillingRole>,
-) -> ProfileRights {
-    let Ok(org) = actor.org() else { return ProfileRights::NONE };
-    if org.organization_id != profile.organization_id {
-        return ProfileRights::NONE;
-    }
-    if let Some(owner) = profile.owner_user_id {
-        // A self-service profile belongs to its purchaser (R25); admins may look (R27).
-        return if owner == org.user_id {
-            ProfileRights::OWNER
-        } else if org.is_billing_manager() {
-            ProfileRights::READER
-        } else {
-            ProfileRights::NONE
-        };
-    }
-    let base = if org.is_billing_manager() { ProfileRights::OWNER } else { ProfileRights::NONE };
-    roles.into_iter().fold(base, |rights, role| rights.union(ProfileRights::of_role(role)))
-}
-
-/// The profile and the caller's rights, or NOT_FOUND when the caller may not
-/// even see it — another organization's ID looks exactly like a missing one (R3).
-pub async fn load_visible(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    id: Uuid,
-) -> AppResult<(billing_profile::Model, ProfileRights)> {
-    let not_found = AppError::NotFound { entity: "billing profile" };
-    let profile = billing_profile::Entity::find_by_id(id).one(db).await?.ok_or(not_found.clone())?;
-    let rights = rights(db, actor, &profile).await?;
-    if !rights.view {
-        return Err(not_found);
-    }
-    Ok((profile, rights))
-}
-
-/// The profile and the caller's rights, loaded inside a write transaction. The
-/// profile row is locked (PostgreSQL; SQLite's `BEGIN IMMEDIATE` already holds
-/// the write lock) so that concurrent changes to one profile queue — e.g. two
-/// owners removing each other cannot leave it without an OWNER (R2).
-pub async fn load_for_change(
-    txn: &DatabaseTransaction,
-    actor: &Actor,
-    id: Uuid,
-) -> AppResult<(billing_profile::Model, ProfileRights)> {
-    let not_found = AppError::NotFound { entity: "billing profile" };
-    let profile = billing_profile::Entity::find_by_id(id).lock_exclusive().one(txn).await?.ok_or(not_found.clone())?;
-    let rights = rights(txn, actor, &profile).await?;
-    if !rights.view {
-        return Err(not_found);
-    }
-    Ok((profile, rights))
-}
+pub use crate::access::billing_profile::{ProfileRights, load as load_visible, load_for_change, rights};
 
 /// FORBIDDEN unless `allowed`: the caller can see the profile but lacks the right (R2).
 pub fn require(allowed: bool) -> AppResult<()> {
@@ -165,7 +32,7 @@ pub fn require(allowed: bool) -> AppResult<()> {
 /// A profile as the caller sees it.
 #[derive(Debug, Clone)]
 pub struct ProfileView {
-    pub profile: billing_profile::Model,
+    pub profile: Visible<billing_profile::Model>,
     pub rights: ProfileRights,
 }
 
@@ -251,57 +118,17 @@ fn scope(profile: &billing_profile::Model, actor: &Actor) -> AuditScope {
     AuditScope::org(profile.organization_id, Some(actor))
 }
 
-/// The condition on `billing_profiles` rows that the caller can view (R1, R2,
-/// R25, R27): all of the organization's for GLOBAL_ADMIN/BILLING_ADMIN
-/// (self-service ones read-only), otherwise those the caller holds a role on
-/// plus their own self-service ones. The row-by-row twin is `rights`.
-pub fn visible_to(org: &crate::auth::OrgActor) -> Condition {
-    let in_org = Condition::all().add(billing_profile::Column::OrganizationId.eq(org.organization_id));
-    if org.is_billing_manager() {
-        return in_org;
-    }
-    in_org.add(
-        Condition::any().add(billing_profile::Column::OwnerUserId.eq(org.user_id)).add(
-            Condition::all()
-                .add(billing_profile::Column::OwnerUserId.is_null())
-                .add(billing_profile::Column::Id.in_subquery(profiles_with_a_role(org.user_id))),
-        ),
-    )
-}
-
-/// IDs of the profiles on which `user_id` holds any billing role (R2).
-pub fn profiles_with_a_role(user_id: Uuid) -> sea_orm::sea_query::SelectStatement {
-    Query::select()
-        .column(billing_role_assignment::Column::BillingProfileId)
-        .from(billing_role_assignment::Entity)
-        .and_where(billing_role_assignment::Column::UserId.eq(user_id))
-        .to_owned()
-}
-
 /// R1, R2, R25, R27: the profiles the caller can view — all of the
 /// organization's for GLOBAL_ADMIN/BILLING_ADMIN (self-service ones read-only),
 /// otherwise those the caller holds a role on plus their own self-service ones.
 pub async fn list(state: &AppState, actor: &Actor, window: Window) -> AppResult<(Vec<ProfileView>, u64)> {
     // Publishers never see a customer's billing data (SPEC §1).
-    let org = actor.org()?;
-    let query = billing_profile::Entity::find().filter(visible_to(org));
+    actor.org()?;
+    let query = billing_profile::Entity::find().filter(access::billing_profile::visible(actor));
     let query = query.order_by_asc(billing_profile::Column::CreatedAt).order_by_asc(billing_profile::Column::Id);
     let (profiles, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
-    let ids: Vec<Uuid> = profiles.iter().map(|p| p.id).collect();
-    let mine = billing_role_assignment::Entity::find()
-        .filter(billing_role_assignment::Column::BillingProfileId.is_in(ids))
-        .filter(billing_role_assignment::Column::UserId.eq(org.user_id))
-        .all(&state.db)
-        .await?;
-    let views = profiles
-        .into_iter()
-        .map(|profile| {
-            let roles = mine.iter().filter(|a| a.billing_profile_id == profile.id).map(|a| a.role);
-            let rights = rights_with_roles(actor, &profile, roles);
-            ProfileView { profile, rights }
-        })
-        .collect();
-    Ok((views, total))
+    let views = access::billing_profile::vouch_page(&state.db, actor, profiles).await?;
+    Ok((views.into_iter().map(|(profile, rights)| ProfileView { profile, rights }).collect(), total))
 }
 
 /// One profile the caller can view (R3: another organization's is NOT_FOUND).
@@ -385,7 +212,9 @@ pub async fn create(state: &AppState, actor: &Actor, input: NewBillingProfile) -
         AuditEntry::new("billing_profile.create", "billing_profile", profile.id).after(snapshot(&profile)),
     )
     .await?;
-    let rights = rights(&txn, actor, &profile).await?;
+    // The creator holds OWNER (just granted above); the rule decides what that means.
+    let (profile, rights) = access::billing_profile::check(actor, profile, [BillingRole::Owner])
+        .ok_or(access::billing_profile::NOT_FOUND)?;
     txn.commit().await?;
     Ok(ProfileView { profile, rights })
 }
@@ -411,7 +240,7 @@ pub async fn update(state: &AppState, actor: &Actor, id: Uuid, changes: ProfileC
     let txn = db::begin_write(&state.db).await?;
     let (profile, rights) = load_for_change(&txn, actor, id).await?;
     require(rights.update)?;
-    let mut model: billing_profile::ActiveModel = profile.clone().into();
+    let mut model: billing_profile::ActiveModel = profile.get().clone().into();
     if let Some(name) = &changes.name {
         model.name = Set(validate::required_text("name", name, 200)?);
     }
@@ -456,17 +285,18 @@ pub async fn update(state: &AppState, actor: &Actor, id: Uuid, changes: ProfileC
         .await?;
     }
     txn.commit().await?;
-    Ok(ProfileView { profile: updated, rights })
+    let profile = profile.updated(updated).ok_or(access::billing_profile::NOT_FOUND)?;
+    Ok(ProfileView { profile, rights })
 }
 
-/// The user a role is granted to or revoked from: NOT_FOUND when unknown,
-/// USER_NOT_IN_ORGANIZATION when they belong elsewhere (or to a publisher).
+/// The user a role is granted to or revoked from. Unknown IDs and people of
+/// another organization or a publisher answer the same NOT_FOUND (R3).
 async fn member(txn: &DatabaseTransaction, profile: &billing_profile::Model, user_id: Uuid) -> AppResult<user::Model> {
-    let user = user::Entity::find_by_id(user_id).one(txn).await?.ok_or(AppError::NotFound { entity: "user" })?;
-    if user.organization_id != Some(profile.organization_id) {
-        return Err(AppError::UserNotInOrganization);
-    }
-    Ok(user)
+    user::Entity::find_by_id(user_id)
+        .one(txn)
+        .await?
+        .filter(|user| user.organization_id == Some(profile.organization_id))
+        .ok_or(AppError::NotFound { entity: "user" })
 }
 
 /// R2: an OWNER (or R1 admin) grants a role on an org profile. Granting what

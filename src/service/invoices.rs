@@ -11,15 +11,16 @@ use entity::{
     invoice, invoice_line, organization, payment_method, product, subscription,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
     sea_query::Query,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
 
 use crate::{
+    access::{self, Visible},
     app::AppState,
-    auth::{Actor, OrgActor},
+    auth::Actor,
     billing::processor::{ChargeOutcome, ChargeRequest, StoredCard},
     db,
     domain::card::CardBrand,
@@ -28,7 +29,7 @@ use crate::{
     pdf::{InvoicePdf, InvoicePdfLine},
     service::{
         audit::{self, AuditEntry, AuditScope},
-        billing_profiles::{self, ProfileRights},
+        billing_profiles,
     },
 };
 
@@ -52,7 +53,7 @@ pub fn pdf_path(id: Uuid) -> String {
 /// An invoice with its lines, as the caller may see it.
 #[derive(Debug, Clone)]
 pub struct InvoiceView {
-    pub invoice: invoice::Model,
+    pub invoice: Visible<invoice::Model>,
     pub lines: Vec<invoice_line::Model>,
 }
 
@@ -86,43 +87,7 @@ pub fn due_date(issue: NaiveDate) -> NaiveDate {
 // Who sees what (R2, R3, R25, R27)
 // ---------------------------------------------------------------------------
 
-/// Invoices of the profiles the caller can view (`billing_profiles::visible_to`).
-fn visible_profiles(org: &OrgActor) -> Condition {
-    let profiles = Query::select()
-        .column(billing_profile::Column::Id)
-        .from(billing_profile::Entity)
-        .cond_where(billing_profiles::visible_to(org))
-        .to_owned();
-    Condition::all()
-        .add(invoice::Column::OrganizationId.eq(org.organization_id))
-        .add(invoice::Column::BillingProfileId.in_subquery(profiles))
-}
-
-/// The invoice, its profile and the caller's rights on it; NOT_FOUND when the
-/// caller cannot view the profile (R3). Inside a write transaction the invoice
-/// row is locked so that two payments of one invoice queue.
-async fn load_with_rights(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    id: Uuid,
-    lock: bool,
-) -> AppResult<(invoice::Model, billing_profile::Model, ProfileRights)> {
-    let mut query = invoice::Entity::find_by_id(id);
-    if lock {
-        query = query.lock_exclusive();
-    }
-    let invoice = query.one(db).await?.ok_or(NOT_FOUND)?;
-    let Ok(org) = actor.org() else { return Err(NOT_FOUND) };
-    if org.organization_id != invoice.organization_id {
-        return Err(NOT_FOUND);
-    }
-    let profile = billing_profile::Entity::find_by_id(invoice.billing_profile_id).one(db).await?.ok_or(NOT_FOUND)?;
-    let rights = billing_profiles::rights(db, actor, &profile).await?;
-    if !rights.view {
-        return Err(NOT_FOUND);
-    }
-    Ok((invoice, profile, rights))
-}
+use crate::access::invoice::load as load_with_rights;
 
 pub async fn lines_of(db: &impl ConnectionTrait, invoice_ids: Vec<Uuid>) -> AppResult<Vec<invoice_line::Model>> {
     if invoice_ids.is_empty() {
@@ -190,11 +155,11 @@ pub async fn list(
     window: Window,
 ) -> AppResult<(Vec<InvoiceView>, u64)> {
     let (from, to) = issue_range(&filter, state.clock.today())?;
-    let Ok(org) = actor.org() else {
+    if actor.org().is_err() {
         return Ok((Vec::new(), 0));
-    };
+    }
     let mut query = invoice::Entity::find()
-        .filter(visible_profiles(org))
+        .filter(access::invoice::visible(actor))
         .filter(invoice::Column::IssueDate.gte(from))
         .filter(invoice::Column::IssueDate.lte(to));
     if let Some(profile_id) = filter.billing_profile_id {
@@ -204,6 +169,7 @@ pub async fn list(
     }
     let query = query.order_by_desc(invoice::Column::IssueDate).order_by_desc(invoice::Column::Number);
     let (invoices, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
+    let invoices = access::invoice::vouch_page(actor, invoices);
     let mut lines: HashMap<Uuid, Vec<invoice_line::Model>> = HashMap::new();
     for line in lines_of(&state.db, invoices.iter().map(|i| i.id).collect()).await? {
         lines.entry(line.invoice_id).or_default().push(line);
@@ -324,13 +290,13 @@ pub async fn pay(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<Invoice
         ChargeOutcome::Declined { .. } => return Err(AppError::PaymentDeclined),
     };
     let before = snapshot(&invoice);
-    let mut model: invoice::ActiveModel = invoice.into();
+    let mut model: invoice::ActiveModel = invoice.get().clone().into();
     model.status = Set(InvoiceStatus::Paid);
     model.paid_at = Set(Some(now));
     model.paid_by = Set(Some(actor.user_id()));
     model.payment_method_id = Set(Some(method.id));
     model.payment_method_summary = Set(method_summary(Some(&method)));
-    let invoice = model.update(&txn).await?;
+    let invoice = invoice.updated(model.update(&txn).await?).ok_or(NOT_FOUND)?;
     let mut after = snapshot(&invoice);
     after["processorReference"] = json!(reference);
     let entry = AuditEntry::new("invoice.pay", "invoice", invoice.id).before(before).after(after);
@@ -353,11 +319,11 @@ pub async fn mark_paid(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<I
         return Err(AppError::validation("invoiceId", Invalid::NotAllowed));
     }
     let before = snapshot(&invoice);
-    let mut model: invoice::ActiveModel = invoice.into();
+    let mut model: invoice::ActiveModel = invoice.get().clone().into();
     model.status = Set(InvoiceStatus::Paid);
     model.paid_at = Set(Some(now));
     model.paid_by = Set(Some(actor.user_id()));
-    let invoice = model.update(&txn).await?;
+    let invoice = invoice.updated(model.update(&txn).await?).ok_or(NOT_FOUND)?;
     let entry = AuditEntry::new("invoice.mark_paid", "invoice", invoice.id).before(before).after(snapshot(&invoice));
     audit::record(&txn, AuditScope::org(invoice.organization_id, Some(actor)), now, entry).await?;
     let lines = lines_of(&txn, vec![invoice.id]).await?;
@@ -417,7 +383,7 @@ pub async fn pdf(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<(invoic
         total: money(invoice.total_minor, &currency),
         payment_method: invoice.payment_method_summary.clone(),
     };
-    Ok((invoice, crate::pdf::render_invoice_pdf(&document)))
+    Ok((invoice.into_inner(), crate::pdf::render_invoice_pdf(&document)))
 }
 
 // ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
+    access::Visible,
     app::AppState,
     auth::Actor,
     db,
@@ -29,13 +30,13 @@ use crate::{
 pub const MAX_USERS_PER_CALL: usize = 20;
 
 pub struct AssignOutcome {
-    pub subscription: subscription::Model,
+    pub subscription: Visible<subscription::Model>,
     pub assigned: Vec<Uuid>,
     pub already_assigned: Vec<Uuid>,
 }
 
 pub struct UnassignOutcome {
-    pub subscription: subscription::Model,
+    pub subscription: Visible<subscription::Model>,
     pub unassigned: Vec<Uuid>,
     pub not_assigned: Vec<Uuid>,
 }
@@ -128,10 +129,11 @@ pub async fn assign(
     if updated.rows_affected != 1 {
         return Err(AppError::internal("subscription row vanished while locked"));
     }
-    let sub = subscription::Entity::find_by_id(sub.id)
+    let reread = subscription::Entity::find_by_id(sub.id)
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound { entity: "subscription" })?;
+    let sub = sub.updated(reread).ok_or(AppError::NotFound { entity: "subscription" })?;
     let entry = AuditEntry::new("subscription.assign_licenses", "subscription", sub.id)
         .before(json!({"assigned": sub.assigned_count - added}))
         .after(json!({"assigned": sub.assigned_count, "users": fresh}));
@@ -184,10 +186,11 @@ pub async fn unassign(
         .filter(subscription::Column::Id.eq(sub.id))
         .exec(&txn)
         .await?;
-    let sub = subscription::Entity::find_by_id(sub.id)
+    let reread = subscription::Entity::find_by_id(sub.id)
         .one(&txn)
         .await?
         .ok_or(AppError::NotFound { entity: "subscription" })?;
+    let sub = sub.updated(reread).ok_or(AppError::NotFound { entity: "subscription" })?;
     let entry = AuditEntry::new("subscription.unassign_licenses", "subscription", sub.id)
         .before(json!({"assigned": sub.assigned_count + removed}))
         .after(json!({"assigned": sub.assigned_count, "users": unassigned}));

@@ -9,7 +9,10 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, Q
 use serde_json::{Value, json};
 use uuid::Uuid;
 
+const NOT_FOUND: AppError = AppError::NotFound { entity: "payment method" };
+
 use crate::{
+    access::{self, Visible},
     app::AppState,
     auth::Actor,
     db,
@@ -133,7 +136,7 @@ pub async fn add(
     actor: &Actor,
     profile_id: Uuid,
     input: NewPaymentMethod,
-) -> AppResult<payment_method::Model> {
+) -> AppResult<Visible<payment_method::Model>> {
     attach(state, actor, profile_id, input, Attach::Add).await
 }
 
@@ -146,7 +149,7 @@ pub async fn replace(
     actor: &Actor,
     profile_id: Uuid,
     input: NewPaymentMethod,
-) -> AppResult<payment_method::Model> {
+) -> AppResult<Visible<payment_method::Model>> {
     attach(state, actor, profile_id, input, Attach::Replace).await
 }
 
@@ -156,7 +159,7 @@ async fn attach(
     profile_id: Uuid,
     input: NewPaymentMethod,
     mode: Attach,
-) -> AppResult<payment_method::Model> {
+) -> AppResult<Visible<payment_method::Model>> {
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     let (profile, rights) = billing_profiles::load_for_change(&txn, actor, profile_id).await?;
@@ -217,7 +220,7 @@ async fn attach(
     }
     audit::record(&txn, scope(&profile, actor), now, entry).await?;
     txn.commit().await?;
-    Ok(method)
+    access::payment_method::of_profile(&profile, method).ok_or(NOT_FOUND)
 }
 
 async fn set_current(
@@ -251,7 +254,7 @@ pub async fn update(
     actor: &Actor,
     id: Uuid,
     changes: PaymentMethodChanges,
-) -> AppResult<payment_method::Model> {
+) -> AppResult<Visible<payment_method::Model>> {
     let not_found = AppError::NotFound { entity: "payment method" };
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
@@ -279,7 +282,7 @@ pub async fn update(
             return Err(AppError::validation(field, Invalid::NotAllowed));
         }
         txn.commit().await?;
-        return Ok(method);
+        return access::payment_method::of_profile(&profile, method).ok_or(NOT_FOUND);
     }
     if let Some(code) = &changes.security_code {
         security_code("securityCode", code)?;
@@ -307,7 +310,7 @@ pub async fn update(
     }
     if !model.is_changed() && changes.security_code.is_none() {
         txn.commit().await?;
-        return Ok(method);
+        return access::payment_method::of_profile(&profile, method).ok_or(NOT_FOUND);
     }
     model.updated_at = Set(now);
     let updated = model.update(&txn).await?;
@@ -325,5 +328,5 @@ pub async fn update(
     )
     .await?;
     txn.commit().await?;
-    Ok(updated)
+    access::payment_method::of_profile(&profile, updated).ok_or(NOT_FOUND)
 }

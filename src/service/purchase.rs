@@ -16,6 +16,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
+    access::{self, Visible},
     app::AppState,
     auth::{Actor, OrgActor},
     db,
@@ -255,7 +256,7 @@ pub async fn purchase(
     actor: &Actor,
     input: PurchaseInput,
     key: Option<&str>,
-) -> AppResult<subscription::Model> {
+) -> AppResult<Visible<subscription::Model>> {
     let org = actor.org()?.clone();
     let key = idempotency::parse_key(key)?;
     let channel = input.channel;
@@ -280,7 +281,11 @@ pub async fn purchase(
         })
         .await?;
     let id = ids.first().copied().ok_or_else(|| AppError::internal("purchase returned no subscription"))?;
-    subscription::Entity::find_by_id(id).one(&state.db).await?.ok_or(AppError::NotFound { entity: "subscription" })
+    let sub = subscription::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound { entity: "subscription" })?;
+    access::subscription::check(&state.db, actor, sub, access::subscription::Access::View).await
 }
 
 pub struct ProposalLineInput {
@@ -370,7 +375,7 @@ pub async fn accept_proposal(
     billing_profile_id: Uuid,
     auto_renew: bool,
     key: Option<&str>,
-) -> AppResult<Vec<subscription::Model>> {
+) -> AppResult<Vec<Visible<subscription::Model>>> {
     let org = actor.org()?.clone();
     let key = idempotency::parse_key(key)?;
     let request = json!({"proposalId": proposal_id, "billingProfileId": billing_profile_id, "autoRenew": auto_renew});
@@ -416,23 +421,28 @@ pub async fn accept_proposal(
     .await?;
     let subs = subscription::Entity::find().filter(subscription::Column::Id.is_in(ids.clone())).all(&state.db).await?;
     // Keep the proposal's line order.
-    Ok(ids.iter().filter_map(|id| subs.iter().find(|s| s.id == *id).cloned()).collect())
+    let mut visible = Vec::with_capacity(ids.len());
+    for sub in ids.iter().filter_map(|id| subs.iter().find(|s| s.id == *id).cloned()) {
+        visible.push(access::subscription::check(&state.db, actor, sub, access::subscription::Access::View).await?);
+    }
+    Ok(visible)
 }
 
 /// Proposals addressed to the caller's organization (admins who may buy), or sent by the calling publisher.
-pub async fn list_proposals(state: &AppState, actor: &Actor, window: Window) -> AppResult<(Vec<proposal::Model>, u64)> {
-    let query = match actor {
-        Actor::Org(org) => {
-            if !org.is_billing_manager() {
-                return Err(AppError::Forbidden);
-            }
-            proposal::Entity::find().filter(proposal::Column::OrganizationId.eq(org.organization_id))
-        }
-        Actor::Publisher(p) => proposal::Entity::find().filter(proposal::Column::PublisherId.eq(p.publisher_id)),
-    };
+pub async fn list_proposals(
+    state: &AppState,
+    actor: &Actor,
+    window: Window,
+) -> AppResult<(Vec<Visible<proposal::Model>>, u64)> {
+    if let Actor::Org(org) = actor
+        && !access::proposal::org_may_see(org)
+    {
+        return Err(AppError::Forbidden);
+    }
+    let query = proposal::Entity::find().filter(access::proposal::visible(actor));
     let query = query.order_by_desc(proposal::Column::CreatedAt).order_by_desc(proposal::Column::Id);
     let (rows, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
-    Ok((rows, total))
+    Ok((rows.into_iter().filter_map(|p| access::proposal::check(actor, p)).collect(), total))
 }
 
 pub async fn proposal_lines(db: &impl ConnectionTrait, proposal_id: Uuid) -> AppResult<Vec<proposal_line::Model>> {

@@ -2,7 +2,6 @@
 //! lifecycle (R14–R17, R35) with the charges of R30.
 
 use entity::{
-    billing_profile,
     enums::{CancelReason, Channel, ChargeKind, DisabledReason, SubscriptionStatus},
     product, subscription,
 };
@@ -14,8 +13,9 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
+    access::{self, Visible, subscription::ForPublisher},
     app::AppState,
-    auth::{Actor, OrgActor},
+    auth::Actor,
     db,
     error::{AppError, AppResult, Invalid},
     graphql::pagination::Window,
@@ -25,78 +25,9 @@ use crate::{
     },
 };
 
-/// What the caller wants to do with a subscription.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Access {
-    View,
-    /// Quantity, cancel, auto-renew, billing profile (R1, R2 "manage billing of its products").
-    ManageBilling,
-    /// Assign and unassign licenses (R1, R26).
-    AssignLicenses,
-}
+pub use crate::access::subscription::{Access, is_self_service, load};
 
 const NOT_FOUND: AppError = AppError::NotFound { entity: "subscription" };
-
-pub fn is_self_service(sub: &subscription::Model) -> bool {
-    sub.channel == Channel::SelfService
-}
-
-/// Checks `access` for `org` on `sub` (R1–R3, R26, R27). Callers that cannot
-/// even see the subscription get NOT_FOUND; those that see it but may not
-/// change it get FORBIDDEN.
-pub async fn check_access(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    sub: &subscription::Model,
-    access: Access,
-) -> AppResult<()> {
-    let org = actor.org()?;
-    if org.organization_id != sub.organization_id {
-        return Err(NOT_FOUND);
-    }
-    let is_purchaser = sub.purchaser_id == org.user_id;
-    if is_self_service(sub) {
-        // R26: the purchaser, and only the purchaser, manages it; R27: admins only look.
-        return match access {
-            _ if is_purchaser => Ok(()),
-            Access::View if org.is_billing_manager() => Ok(()),
-            _ if org.is_billing_manager() => Err(AppError::Forbidden),
-            _ => Err(NOT_FOUND),
-        };
-    }
-    let profile_rights = match billing_profile::Entity::find_by_id(sub.billing_profile_id).one(db).await? {
-        Some(profile) => billing_profiles::rights(db, actor, &profile).await?,
-        None => billing_profiles::ProfileRights::NONE,
-    };
-    let can_view = is_purchaser || org.can_view_org_subscriptions() || profile_rights.view;
-    if !can_view {
-        return Err(NOT_FOUND);
-    }
-    let allowed = match access {
-        Access::View => true,
-        Access::ManageBilling => org.is_billing_manager() || profile_rights.manage_products,
-        Access::AssignLicenses => org.can_assign_org_licenses(),
-    };
-    if allowed { Ok(()) } else { Err(AppError::Forbidden) }
-}
-
-/// Loads a subscription for `access`; inside a write transaction it also locks
-/// the row (PostgreSQL `FOR UPDATE`; SQLite's write lock is already held).
-pub async fn load(
-    db: &impl ConnectionTrait,
-    actor: &Actor,
-    id: Uuid,
-    access: Access,
-    lock: bool,
-) -> AppResult<subscription::Model> {
-    let mut query = subscription::Entity::find_by_id(id);
-    if lock {
-        query = query.lock_exclusive();
-    }
-    let sub = query.one(db).await?.ok_or(NOT_FOUND)?;
-    check_access(db, actor, &sub, access).await?;
-    Ok(sub)
-}
 
 /// R16: a disabled subscription takes no more changes.
 pub fn ensure_not_disabled(sub: &subscription::Model) -> AppResult<()> {
@@ -117,6 +48,32 @@ pub fn snapshot(sub: &subscription::Model) -> serde_json::Value {
     })
 }
 
+/// What a publisher's audit log may hold of a subscription: no billing
+/// profile, no auto-renew, no price (SPEC §1, R37).
+pub fn publisher_snapshot(sub: &subscription::Model) -> serde_json::Value {
+    json!({
+        "status": sub.status.as_str(),
+        "disabledReason": sub.disabled_reason.map(|r| r.as_str()),
+        "quantity": sub.quantity,
+        "assigned": sub.assigned_count,
+        "termEnd": sub.current_term_end,
+    })
+}
+
+/// [`update_audited`] on a subscription the caller was allowed to change;
+/// the result keeps its proof (the change touches no field a rule reads).
+async fn update_visible(
+    txn: &DatabaseTransaction,
+    scope: AuditScope,
+    action: &'static str,
+    sub: Visible<subscription::Model>,
+    now: chrono::DateTime<chrono::Utc>,
+    change: impl FnOnce(&mut subscription::ActiveModel),
+) -> AppResult<Visible<subscription::Model>> {
+    let fresh = update_audited(txn, scope, action, sub.get().clone(), now, snapshot, change).await?;
+    sub.updated(fresh).ok_or(NOT_FOUND)
+}
+
 /// Applies `change`, stamps `updated_at`, and writes the audit event with the
 /// before and after snapshots (R36), inside the caller's transaction.
 async fn update_audited(
@@ -125,6 +82,7 @@ async fn update_audited(
     action: &'static str,
     sub: subscription::Model,
     now: chrono::DateTime<chrono::Utc>,
+    snapshot: fn(&subscription::Model) -> serde_json::Value,
     change: impl FnOnce(&mut subscription::ActiveModel),
 ) -> AppResult<subscription::Model> {
     let before = snapshot(&sub);
@@ -156,35 +114,15 @@ pub struct SubscriptionFilter {
     pub purchaser_id: Option<Uuid>,
 }
 
-/// R22/R26/R27: admins see the organization's subscriptions (self-service ones
-/// only GLOBAL_ADMIN and BILLING_ADMIN); everyone sees what they bought.
+/// R22/R26/R27: the subscriptions the caller can view (`access::subscription`).
 pub async fn list(
     state: &AppState,
     actor: &Actor,
     filter: SubscriptionFilter,
     window: Window,
-) -> AppResult<(Vec<subscription::Model>, u64)> {
-    let org = actor.org()?;
-    let mut query = subscription::Entity::find().filter(subscription::Column::OrganizationId.eq(org.organization_id));
-    query = match visibility(org) {
-        Visibility::Everything => query,
-        Visibility::OrgAndOwn => query.filter(
-            sea_orm::Condition::any()
-                .add(subscription::Column::Channel.ne(Channel::SelfService))
-                .add(subscription::Column::PurchaserId.eq(org.user_id)),
-        ),
-        Visibility::OwnOnly => {
-            // R2: every role on a billing profile may view the products billed to it.
-            let my_profiles = billing_profiles::profiles_with_a_role(org.user_id);
-            query.filter(
-                sea_orm::Condition::any().add(subscription::Column::PurchaserId.eq(org.user_id)).add(
-                    sea_orm::Condition::all()
-                        .add(subscription::Column::Channel.ne(Channel::SelfService))
-                        .add(subscription::Column::BillingProfileId.in_subquery(my_profiles)),
-                ),
-            )
-        }
-    };
+) -> AppResult<(Vec<Visible<subscription::Model>>, u64)> {
+    actor.org()?;
+    let mut query = subscription::Entity::find().filter(access::subscription::visible(actor));
     if let Some(status) = filter.status {
         query = query.filter(subscription::Column::Status.eq(status));
     }
@@ -203,27 +141,10 @@ pub async fn list(
     }
     let query = query.order_by_desc(subscription::Column::CreatedAt).order_by_desc(subscription::Column::Id);
     let (rows, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
-    Ok((rows, total))
+    Ok((access::subscription::vouch_page(actor, rows), total))
 }
 
-enum Visibility {
-    Everything,
-    OrgAndOwn,
-    OwnOnly,
-}
-
-fn visibility(org: &OrgActor) -> Visibility {
-    if org.is_billing_manager() {
-        Visibility::Everything
-    } else if org.can_view_org_subscriptions() {
-        Visibility::OrgAndOwn
-    } else {
-        // Plain users: their own purchases and what is billed to profiles they hold a role on.
-        Visibility::OwnOnly
-    }
-}
-
-pub async fn get(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<subscription::Model> {
+pub async fn get(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<Visible<subscription::Model>> {
     load(&state.db, actor, id, Access::View, false).await
 }
 
@@ -232,15 +153,14 @@ async fn product_of(db: &impl ConnectionTrait, sub: &subscription::Model) -> App
 }
 
 /// R14: only the product's publisher activates, only from PENDING_ACTIVATION.
-pub async fn activate(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<subscription::Model> {
+pub async fn activate(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<Visible<ForPublisher>> {
     let publisher = actor.publisher()?;
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     let sub = subscription::Entity::find_by_id(id).lock_exclusive().one(&txn).await?.ok_or(NOT_FOUND)?;
     let product = product_of(&txn, &sub).await?;
-    if product.publisher_id != publisher.publisher_id {
-        return Err(NOT_FOUND);
-    }
+    // R3: another publisher's subscription is NOT_FOUND, like a random ID.
+    access::subscription::check_for_publisher(actor, sub.clone(), &product)?;
     match sub.status {
         SubscriptionStatus::PendingActivation => {}
         SubscriptionStatus::Disabled => return Err(AppError::SubscriptionDisabled),
@@ -251,13 +171,13 @@ pub async fn activate(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<su
         publisher_id: Some(publisher.publisher_id),
         actor_user_id: Some(publisher.user_id),
     };
-    let sub = update_audited(&txn, scope, "subscription.activate", sub, now, |m| {
+    let sub = update_audited(&txn, scope, "subscription.activate", sub, now, publisher_snapshot, |m| {
         m.status = Set(SubscriptionStatus::Active);
         m.activated_at = Set(Some(now));
     })
     .await?;
     txn.commit().await?;
-    Ok(sub)
+    access::subscription::check_for_publisher(actor, sub, &product)
 }
 
 /// R17: auto-renew can be turned on or off while the subscription is not disabled.
@@ -266,13 +186,13 @@ pub async fn set_auto_renew(
     actor: &Actor,
     id: Uuid,
     auto_renew: bool,
-) -> AppResult<subscription::Model> {
+) -> AppResult<Visible<subscription::Model>> {
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     let sub = load(&txn, actor, id, Access::ManageBilling, true).await?;
     ensure_not_disabled(&sub)?;
     let scope = AuditScope::org(sub.organization_id, Some(actor));
-    let sub = update_audited(&txn, scope, "subscription.set_auto_renew", sub, now, |m| m.auto_renew = Set(auto_renew))
+    let sub = update_visible(&txn, scope, "subscription.set_auto_renew", sub, now, |m| m.auto_renew = Set(auto_renew))
         .await?;
     txn.commit().await?;
     Ok(sub)
@@ -287,7 +207,7 @@ pub async fn cancel(
     id: Uuid,
     reason: CancelReason,
     feedback: Option<&str>,
-) -> AppResult<subscription::Model> {
+) -> AppResult<Visible<subscription::Model>> {
     let feedback = match feedback.map(str::trim).filter(|f| !f.is_empty()) {
         Some(text) if text.chars().count() > MAX_FEEDBACK => {
             return Err(AppError::validation("feedback", Invalid::TooLong { max: MAX_FEEDBACK }));
@@ -306,7 +226,7 @@ pub async fn cancel(
         charges::insert(&txn, credit, now).await?;
     }
     let scope = AuditScope::org(sub.organization_id, Some(actor));
-    let sub = update_audited(&txn, scope, "subscription.cancel", sub, now, |m| {
+    let sub = update_visible(&txn, scope, "subscription.cancel", sub, now, |m| {
         m.status = Set(SubscriptionStatus::Disabled);
         m.disabled_reason = Set(Some(DisabledReason::Canceled));
         m.disabled_at = Set(Some(now));
@@ -328,7 +248,7 @@ pub async fn change_quantity(
     actor: &Actor,
     id: Uuid,
     quantity: i64,
-) -> AppResult<subscription::Model> {
+) -> AppResult<Visible<subscription::Model>> {
     let now = state.clock.now();
     let today = state.clock.today();
     let txn = db::begin_write(&state.db).await?;
@@ -356,7 +276,7 @@ pub async fn change_quantity(
     }
     let scope = AuditScope::org(sub.organization_id, Some(actor));
     let sub =
-        update_audited(&txn, scope, "subscription.change_quantity", sub, now, |m| m.quantity = Set(Some(quantity)))
+        update_visible(&txn, scope, "subscription.change_quantity", sub, now, |m| m.quantity = Set(Some(quantity)))
             .await?;
     txn.commit().await?;
     Ok(sub)
@@ -368,7 +288,7 @@ pub async fn change_billing_profile(
     actor: &Actor,
     id: Uuid,
     profile_id: Uuid,
-) -> AppResult<subscription::Model> {
+) -> AppResult<Visible<subscription::Model>> {
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     let sub = load(&txn, actor, id, Access::ManageBilling, true).await?;
@@ -383,16 +303,19 @@ pub async fn change_billing_profile(
         return Err(AppError::validation("billingProfileId", Invalid::NotAllowed));
     }
     if target.currency != sub.currency {
-        return Err(AppError::CurrencyNotSupported { currency: target.currency });
+        return Err(AppError::CurrencyNotSupported { currency: target.currency.clone() });
     }
     if target.id == sub.billing_profile_id {
         return Ok(sub);
     }
     let scope = AuditScope::org(sub.organization_id, Some(actor));
-    let sub = update_audited(&txn, scope, "subscription.change_billing_profile", sub, now, |m| {
-        m.billing_profile_id = Set(target.id)
-    })
-    .await?;
+    let moved =
+        update_audited(&txn, scope, "subscription.change_billing_profile", sub.into_inner(), now, snapshot, |m| {
+            m.billing_profile_id = Set(target.id)
+        })
+        .await?;
+    // The billing profile is an input of the rule: check the moved subscription again.
+    let sub = access::subscription::check(&txn, actor, moved, Access::View).await?;
     txn.commit().await?;
     Ok(sub)
 }
@@ -402,15 +325,10 @@ pub async fn for_publisher(
     state: &AppState,
     actor: &Actor,
     window: Window,
-) -> AppResult<(Vec<subscription::Model>, u64)> {
-    let publisher = actor.publisher()?;
-    let own_products = sea_orm::sea_query::Query::select()
-        .column(product::Column::Id)
-        .from(product::Entity)
-        .and_where(product::Column::PublisherId.eq(publisher.publisher_id))
-        .to_owned();
-    let query = subscription::Entity::find().filter(subscription::Column::ProductId.in_subquery(own_products));
+) -> AppResult<(Vec<Visible<ForPublisher>>, u64)> {
+    actor.publisher()?;
+    let query = subscription::Entity::find().filter(access::subscription::visible_to_publisher(actor));
     let query = query.order_by_desc(subscription::Column::CreatedAt).order_by_desc(subscription::Column::Id);
     let (rows, total) = crate::graphql::pagination::fetch(&state.db, query, window).await?;
-    Ok((rows, total))
+    Ok((access::subscription::vouch_publisher_page(actor, rows), total))
 }

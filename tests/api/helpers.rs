@@ -54,6 +54,66 @@ pub struct TestApp {
     pub clock: ManualClock,
     pub db: DatabaseConnection,
     pub database_url: String,
+    /// Shared by every instance on this database; the last one to go deletes it.
+    _database: Arc<DatabaseGuard>,
+}
+
+/// Deletes a test database when the last `TestApp` on it is dropped: the
+/// PostgreSQL database (its connections ended first) or the SQLite file with
+/// its WAL and shared-memory files.
+pub struct DatabaseGuard {
+    url: String,
+}
+
+static GUARDS: std::sync::Mutex<Vec<(String, std::sync::Weak<DatabaseGuard>)>> = std::sync::Mutex::new(Vec::new());
+
+impl DatabaseGuard {
+    pub fn for_url(url: &str) -> Arc<DatabaseGuard> {
+        let mut guards = GUARDS.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        guards.retain(|(_, weak)| weak.strong_count() > 0);
+        if let Some(guard) = guards.iter().find(|(u, _)| u == url).and_then(|(_, weak)| weak.upgrade()) {
+            return guard;
+        }
+        let guard = Arc::new(DatabaseGuard { url: url.to_owned() });
+        guards.push((url.to_owned(), Arc::downgrade(&guard)));
+        guard
+    }
+}
+
+impl Drop for DatabaseGuard {
+    fn drop(&mut self) {
+        if let Some(path) = self.url.strip_prefix("sqlite://") {
+            let path = path.split('?').next().unwrap_or(path);
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{path}{suffix}"));
+            }
+            return;
+        }
+        let Ok(server) = std::env::var(POSTGRES_ENV) else { return };
+        let Some((_, name)) = self.url.rsplit_once('/') else { return };
+        if !name.starts_with("ld_test_") || !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return;
+        }
+        let name = name.to_owned();
+        let shown = name.clone();
+        // Drop is not async: run the statements on a runtime of their own.
+        let dropped = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            runtime.block_on(async {
+                let admin = Database::connect(server.as_str()).await.ok()?;
+                let end = format!(
+                    "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"
+                );
+                admin.execute_unprepared(&end).await.ok()?;
+                admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name}")).await.ok()?;
+                admin.close().await.ok()
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Some(()))) {
+            eprintln!("test database {shown} was not dropped");
+        }
+    }
 }
 
 impl TestApp {
@@ -93,7 +153,14 @@ impl TestApp {
         let secret = config.jwt_secret.clone().expect("secret");
         let state = AppState::new(database.clone(), config, secret.expose().as_bytes(), Arc::new(clock.clone()))
             .expect("state");
-        TestApp { router: app::build_router(state.clone()), state, clock, db: database, database_url: url.to_owned() }
+        TestApp {
+            router: app::build_router(state.clone()),
+            state,
+            clock,
+            db: database,
+            database_url: url.to_owned(),
+            _database: DatabaseGuard::for_url(url),
+        }
     }
 
     /// Sends a raw HTTP request through the router.

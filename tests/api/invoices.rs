@@ -498,8 +498,8 @@ impl OneshotPdf for axum::Router {
     }
 }
 
-/// R25–R27: a self-service purchaser sees and pays the invoices of their own
-/// profile; admins see them read-only (FORBIDDEN to pay); other users do not see them.
+/// R25, R26, R38: a self-service purchaser sees and pays the invoices of their
+/// own profile; admins and other users do not see them at all (NOT_FOUND, PDF 404).
 #[tokio::test]
 async fn r26_self_service_purchaser_pays_own_invoices_admins_only_view() {
     let app = TestApp::spawn().await;
@@ -516,8 +516,13 @@ async fn r26_self_service_purchaser_pays_own_invoices_admins_only_view() {
     assert_eq!(mine["edges"][0]["node"]["status"], "OPEN", "declined at issue");
     assert_eq!(mine["edges"][0]["node"]["total"]["amount"], "20.00");
 
-    assert_eq!(app.invoice(&shop.org.admin, &id).await["status"], "OPEN", "R27: admins view");
-    assert_eq!(app.err(Some(&shop.org.admin), PAY, json!({"i": id})).await, "FORBIDDEN", "R27: read-only");
+    let get = format!("query($id: ID!) {{ invoice(id: $id) {{ {INVOICE_FIELDS} }} }}");
+    assert_eq!(app.err(Some(&shop.org.admin), &get, json!({"id": id})).await, "NOT_FOUND", "R38: not the admins'");
+    assert_eq!(app.err(Some(&shop.org.admin), PAY, json!({"i": id})).await, "NOT_FOUND", "R38");
+    let listed = app.invoice_page(&shop.org.admin, json!({}), None, None).await;
+    assert!(!listed.to_string().contains(&id), "R38: not in the admin's list: {listed}");
+    let pdf = app.router.clone().oneshot_pdf(pdf_request(&id, Some(&shop.org.admin))).await;
+    assert_eq!(pdf.0, 404, "R38: nor its PDF");
     assert_eq!(app.err(Some(&colleague.token), PAY, json!({"i": id})).await, "NOT_FOUND");
     assert_eq!(app.invoice_page(&colleague.token, json!({}), None, None).await["totalCount"], 0);
 

@@ -4,11 +4,13 @@
 
 mod helpers;
 
+mod access;
 mod authz;
 mod billing_profiles;
 mod billing_run;
 mod concurrency;
 mod demo;
+mod events;
 mod foundation;
 mod invoices;
 mod licensing;

@@ -1,0 +1,186 @@
+//! Audit events (R36, R37): an event is visible to the callers who may see
+//! its object, and its snapshots carry nothing the viewer may not see.
+//!
+//! - Org admins (GLOBAL, BILLING, LICENSE) read their organization's log,
+//!   filtered by the rule of each event's object: a LICENSE_ADMIN sees
+//!   subscription and license events, not billing-profile, payment-method or
+//!   invoice ones; a self-service buyer's billing events are nobody else's.
+//! - A subscription snapshot's `billingProfileId` is removed unless the
+//!   viewer can see that profile.
+//! - Publishers read the events of their catalog and activations; their
+//!   subscription snapshots keep only the non-billing fields.
+
+use std::collections::HashSet;
+
+use entity::{audit_event, billing_profile, invoice, payment_method, subscription};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    sea_query::{Query, SelectStatement},
+};
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::{
+    Visible, billing_profile as profiles, invoice as invoices, payment_method as methods, subscription as subs,
+};
+use crate::{
+    auth::Actor,
+    error::{AppError, AppResult},
+};
+
+/// Object types whose events follow a billing or subscription rule.
+pub const SUBSCRIPTION: &str = "subscription";
+pub const BILLING_PROFILE: &str = "billing_profile";
+pub const PAYMENT_METHOD: &str = "payment_method";
+pub const INVOICE: &str = "invoice";
+pub const PROPOSAL: &str = "proposal";
+const GUARDED: [&str; 5] = [SUBSCRIPTION, BILLING_PROFILE, PAYMENT_METHOD, INVOICE, PROPOSAL];
+
+/// What a publisher may read of a subscription snapshot (no billing data).
+const PUBLISHER_SUBSCRIPTION_FIELDS: [&str; 6] =
+    ["status", "disabledReason", "quantity", "assigned", "termEnd", "product"];
+
+/// Whether the caller may read the audit log at all (R36: admins; publishers read their own).
+pub fn may_read_log(actor: &Actor) -> AppResult<()> {
+    match actor {
+        Actor::Org(org) if !org.can_read_audit() => Err(AppError::Forbidden),
+        _ => Ok(()),
+    }
+}
+
+fn ids_where<E: EntityTrait>(id: E::Column, cond: Condition) -> SelectStatement {
+    Query::select().column(id).from(E::default()).cond_where(cond).to_owned()
+}
+
+fn of_type(object_type: &str, ids: SelectStatement) -> Condition {
+    Condition::all()
+        .add(audit_event::Column::ObjectType.eq(object_type))
+        .add(audit_event::Column::ObjectId.in_subquery(ids))
+}
+
+/// The SQL condition on `audit_events` rows the caller can read — the twin of [`check`].
+pub fn visible(actor: &Actor) -> Condition {
+    match actor {
+        Actor::Org(org) => {
+            if !org.can_read_audit() {
+                return profiles::nothing();
+            }
+            let mut objects = Condition::any()
+                .add(audit_event::Column::ObjectType.is_not_in(GUARDED))
+                .add(of_type(
+                    SUBSCRIPTION,
+                    ids_where::<subscription::Entity>(subscription::Column::Id, subs::visible(actor)),
+                ))
+                .add(of_type(BILLING_PROFILE, profiles::visible_ids(actor)))
+                .add(of_type(
+                    PAYMENT_METHOD,
+                    ids_where::<payment_method::Entity>(payment_method::Column::Id, methods::visible(actor)),
+                ))
+                .add(of_type(INVOICE, ids_where::<invoice::Entity>(invoice::Column::Id, invoices::visible(actor))));
+            if super::proposal::org_may_see(org) {
+                objects = objects.add(audit_event::Column::ObjectType.eq(PROPOSAL));
+            }
+            Condition::all().add(audit_event::Column::OrganizationId.eq(org.organization_id)).add(objects)
+        }
+        Actor::Publisher(p) => Condition::all().add(audit_event::Column::PublisherId.eq(p.publisher_id)),
+    }
+}
+
+/// The row check: loads the event's object and applies that object's rule.
+/// Used where one event is checked on its own (and by the tests that prove
+/// it agrees with [`visible`]).
+pub async fn check(db: &impl ConnectionTrait, actor: &Actor, event: &audit_event::Model) -> AppResult<bool> {
+    let org = match actor {
+        Actor::Publisher(p) => return Ok(event.publisher_id == Some(p.publisher_id)),
+        Actor::Org(org) => org,
+    };
+    if !org.can_read_audit() || event.organization_id != Some(org.organization_id) {
+        return Ok(false);
+    }
+    let id = event.object_id;
+    Ok(match event.object_type.as_str() {
+        SUBSCRIPTION => match subscription::Entity::find_by_id(id).one(db).await? {
+            Some(sub) => subs::check(db, actor, sub, subs::Access::View).await.is_ok(),
+            None => false,
+        },
+        BILLING_PROFILE => profiles::load(db, actor, id).await.is_ok(),
+        PAYMENT_METHOD => match payment_method::Entity::find_by_id(id).one(db).await? {
+            Some(method) => profiles::load(db, actor, method.billing_profile_id).await.is_ok(),
+            None => false,
+        },
+        INVOICE => invoices::load(db, actor, id, false).await.is_ok(),
+        PROPOSAL => super::proposal::org_may_see(org),
+        _ => true,
+    })
+}
+
+fn parse(text: Option<&str>) -> Option<Value> {
+    text.and_then(|t| serde_json::from_str(t).ok())
+}
+
+/// Removes from a snapshot what the viewer may not see.
+fn redact(
+    actor: &Actor,
+    event: &audit_event::Model,
+    snapshot: Option<&str>,
+    profiles_seen: &HashSet<Uuid>,
+) -> Option<String> {
+    let mut value = parse(snapshot)?;
+    if event.object_type == SUBSCRIPTION
+        && let Value::Object(map) = &mut value
+    {
+        match actor {
+            Actor::Publisher(_) => map.retain(|k, _| PUBLISHER_SUBSCRIPTION_FIELDS.contains(&k.as_str())),
+            Actor::Org(_) => {
+                let visible = map
+                    .get("billingProfileId")
+                    .and_then(Value::as_str)
+                    .and_then(|id| Uuid::parse_str(id).ok())
+                    .is_some_and(|id| profiles_seen.contains(&id));
+                if !visible {
+                    map.remove("billingProfileId");
+                }
+            }
+        }
+    }
+    Some(value.to_string())
+}
+
+fn profile_ids(rows: &[audit_event::Model]) -> Vec<Uuid> {
+    rows.iter()
+        .filter(|e| e.object_type == SUBSCRIPTION)
+        .flat_map(|e| [e.before.as_deref(), e.after.as_deref()])
+        .filter_map(parse)
+        .filter_map(|v| v.get("billingProfileId").and_then(Value::as_str).and_then(|s| Uuid::parse_str(s).ok()))
+        .collect()
+}
+
+/// A page fetched with [`visible`], vouched for with its snapshots redacted
+/// for the viewer (one query for the profiles the page names).
+pub async fn vouch_page(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    rows: Vec<audit_event::Model>,
+) -> AppResult<Vec<Visible<audit_event::Model>>> {
+    let named = profile_ids(&rows);
+    let seen: HashSet<Uuid> = if named.is_empty() || actor.org().is_err() {
+        HashSet::new()
+    } else {
+        billing_profile::Entity::find()
+            .filter(billing_profile::Column::Id.is_in(named))
+            .filter(profiles::visible(actor))
+            .all(db)
+            .await?
+            .into_iter()
+            .map(|p| p.id)
+            .collect()
+    };
+    Ok(rows
+        .into_iter()
+        .map(|mut event| {
+            event.before = redact(actor, &event, event.before.as_deref(), &seen);
+            event.after = redact(actor, &event, event.after.as_deref(), &seen);
+            Visible::vouch(event)
+        })
+        .collect())
+}

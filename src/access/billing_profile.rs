@@ -1,0 +1,237 @@
+//! Billing profiles (R1, R2, R3, R25, R28, R38): the one rule for who sees a
+//! profile and what they may do with it.
+//!
+//! - An org profile: GLOBAL_ADMIN and BILLING_ADMIN act as OWNER (R1); anyone
+//!   else has the union of the roles they hold on it (R2).
+//! - A self-service profile is its purchaser's alone (R25, R38): admins see the
+//!   self-service subscription, never the buyer's profile, card or invoices.
+//! - Publishers and other organizations see nothing (SPEC §1, R3).
+
+use entity::{billing_profile, billing_role_assignment, enums::BillingRole};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
+    sea_query::{Query, SelectStatement},
+};
+use uuid::Uuid;
+
+use super::Visible;
+use crate::{
+    auth::{Actor, OrgActor},
+    error::{AppError, AppResult},
+};
+
+pub const NOT_FOUND: AppError = AppError::NotFound { entity: "billing profile" };
+
+/// What the caller may do with one profile: the R2 matrix with R1 folded in.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ProfileRights {
+    pub view: bool,
+    pub manage_roles: bool,
+    pub update: bool,
+    pub buy: bool,
+    pub manage_products: bool,
+    pub manage_payment: bool,
+    pub pay_invoices: bool,
+}
+
+impl ProfileRights {
+    pub const OWNER: ProfileRights = ProfileRights {
+        view: true,
+        manage_roles: true,
+        update: true,
+        buy: true,
+        manage_products: true,
+        manage_payment: true,
+        pay_invoices: true,
+    };
+    pub const CONTRIBUTOR: ProfileRights = ProfileRights { manage_roles: false, ..ProfileRights::OWNER };
+    pub const READER: ProfileRights = ProfileRights { view: true, ..ProfileRights::NONE };
+    pub const INVOICE_MANAGER: ProfileRights = ProfileRights { view: true, pay_invoices: true, ..ProfileRights::NONE };
+    pub const NONE: ProfileRights = ProfileRights {
+        view: false,
+        manage_roles: false,
+        update: false,
+        buy: false,
+        manage_products: false,
+        manage_payment: false,
+        pay_invoices: false,
+    };
+
+    pub fn of_role(role: BillingRole) -> ProfileRights {
+        match role {
+            BillingRole::Owner => ProfileRights::OWNER,
+            BillingRole::Contributor => ProfileRights::CONTRIBUTOR,
+            BillingRole::Reader => ProfileRights::READER,
+            BillingRole::InvoiceManager => ProfileRights::INVOICE_MANAGER,
+        }
+    }
+
+    pub fn union(self, other: ProfileRights) -> ProfileRights {
+        ProfileRights {
+            view: self.view || other.view,
+            manage_roles: self.manage_roles || other.manage_roles,
+            update: self.update || other.update,
+            buy: self.buy || other.buy,
+            manage_products: self.manage_products || other.manage_products,
+            manage_payment: self.manage_payment || other.manage_payment,
+            pay_invoices: self.pay_invoices || other.pay_invoices,
+        }
+    }
+}
+
+/// The row check: the caller's rights on `profile`, given the roles the
+/// caller holds on it. Its SQL twin is [`visible`].
+pub fn rights_with_roles(
+    actor: &Actor,
+    profile: &billing_profile::Model,
+    my_roles: impl IntoIterator<Item = BillingRole>,
+) -> ProfileRights {
+    let Ok(org) = actor.org() else { return ProfileRights::NONE };
+    if org.organization_id != profile.organization_id {
+        return ProfileRights::NONE;
+    }
+    if let Some(owner) = profile.owner_user_id {
+        // R25, R38: the buyer's own profile is theirs alone.
+        return if owner == org.user_id { ProfileRights::OWNER } else { ProfileRights::NONE };
+    }
+    let base = if org.is_billing_manager() { ProfileRights::OWNER } else { ProfileRights::NONE };
+    my_roles.into_iter().fold(base, |rights, role| rights.union(ProfileRights::of_role(role)))
+}
+
+/// Whether the row check needs the caller's roles on the profile (a query);
+/// lets nested fields skip it when the answer cannot depend on them.
+pub fn needs_roles(actor: &Actor, profile: &billing_profile::Model) -> bool {
+    matches!(actor, Actor::Org(org) if org.organization_id == profile.organization_id
+        && profile.owner_user_id.is_none() && !org.is_billing_manager())
+}
+
+/// The SQL condition on `billing_profiles` rows the caller can view — the
+/// twin of [`rights_with_roles`]`.view`.
+pub fn visible(actor: &Actor) -> Condition {
+    let Ok(org) = actor.org() else { return nothing() };
+    let in_org = Condition::all().add(billing_profile::Column::OrganizationId.eq(org.organization_id));
+    let org_profiles = if org.is_billing_manager() {
+        Condition::all().add(billing_profile::Column::OwnerUserId.is_null())
+    } else {
+        Condition::all()
+            .add(billing_profile::Column::OwnerUserId.is_null())
+            .add(billing_profile::Column::Id.in_subquery(profiles_with_a_role(org.user_id)))
+    };
+    in_org.add(Condition::any().add(billing_profile::Column::OwnerUserId.eq(org.user_id)).add(org_profiles))
+}
+
+/// IDs of the profiles the caller can view (for the rules of objects that
+/// belong to a profile: payment methods, invoices).
+pub fn visible_ids(actor: &Actor) -> SelectStatement {
+    Query::select()
+        .column(billing_profile::Column::Id)
+        .from(billing_profile::Entity)
+        .cond_where(visible(actor))
+        .to_owned()
+}
+
+/// A condition no row satisfies.
+pub(super) fn nothing() -> Condition {
+    Condition::all().add(sea_orm::sea_query::Expr::cust("1 = 0"))
+}
+
+/// IDs of the profiles on which `user_id` holds any billing role (R2).
+pub fn profiles_with_a_role(user_id: Uuid) -> SelectStatement {
+    Query::select()
+        .column(billing_role_assignment::Column::BillingProfileId)
+        .from(billing_role_assignment::Entity)
+        .and_where(billing_role_assignment::Column::UserId.eq(user_id))
+        .to_owned()
+}
+
+/// The roles `org` holds on `profile_id`.
+async fn my_roles(db: &impl ConnectionTrait, org: &OrgActor, profile_id: Uuid) -> AppResult<Vec<BillingRole>> {
+    Ok(billing_role_assignment::Entity::find()
+        .filter(billing_role_assignment::Column::BillingProfileId.eq(profile_id))
+        .filter(billing_role_assignment::Column::UserId.eq(org.user_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|a| a.role)
+        .collect())
+}
+
+/// The caller's rights on `profile`, looking up their roles when needed.
+pub async fn rights(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    profile: &billing_profile::Model,
+) -> AppResult<ProfileRights> {
+    let roles = match actor {
+        Actor::Org(org) if needs_roles(actor, profile) => my_roles(db, org, profile.id).await?,
+        _ => Vec::new(),
+    };
+    Ok(rights_with_roles(actor, profile, roles))
+}
+
+/// The row check on an object already loaded (nested fields, list pages):
+/// the proof and the rights, or `None` when the caller may not see it.
+pub fn check(
+    actor: &Actor,
+    profile: billing_profile::Model,
+    my_roles: impl IntoIterator<Item = BillingRole>,
+) -> Option<(Visible<billing_profile::Model>, ProfileRights)> {
+    let rights = rights_with_roles(actor, &profile, my_roles);
+    rights.view.then(|| (Visible::vouch(profile), rights))
+}
+
+/// One profile by ID, or NOT_FOUND when it is missing or the caller may not
+/// see it — the same answer (R3).
+pub async fn load(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<(Visible<billing_profile::Model>, ProfileRights)> {
+    let profile = billing_profile::Entity::find_by_id(id).one(db).await?.ok_or(NOT_FOUND)?;
+    let rights = rights(db, actor, &profile).await?;
+    if !rights.view {
+        return Err(NOT_FOUND);
+    }
+    Ok((Visible::vouch(profile), rights))
+}
+
+/// [`load`] inside a write transaction, with the profile row locked
+/// (PostgreSQL; SQLite's `BEGIN IMMEDIATE` already holds the write lock) so
+/// that concurrent changes to one profile queue (R2: the last OWNER stays).
+pub async fn load_for_change(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<(Visible<billing_profile::Model>, ProfileRights)> {
+    let profile = billing_profile::Entity::find_by_id(id).lock_exclusive().one(txn).await?.ok_or(NOT_FOUND)?;
+    let rights = rights(txn, actor, &profile).await?;
+    if !rights.view {
+        return Err(NOT_FOUND);
+    }
+    Ok((Visible::vouch(profile), rights))
+}
+
+/// A page of profiles fetched with [`visible`], with the caller's rights
+/// (their roles on the page fetched in one query). Rows the row check
+/// refuses are dropped, so the two halves of the rule cannot disagree silently.
+pub async fn vouch_page(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    rows: Vec<billing_profile::Model>,
+) -> AppResult<Vec<(Visible<billing_profile::Model>, ProfileRights)>> {
+    let Ok(org) = actor.org() else { return Ok(Vec::new()) };
+    let ids: Vec<Uuid> = rows.iter().map(|p| p.id).collect();
+    let mine = billing_role_assignment::Entity::find()
+        .filter(billing_role_assignment::Column::BillingProfileId.is_in(ids))
+        .filter(billing_role_assignment::Column::UserId.eq(org.user_id))
+        .all(db)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|profile| {
+            let roles: Vec<BillingRole> =
+                mine.iter().filter(|a| a.billing_profile_id == profile.id).map(|a| a.role).collect();
+            check(actor, profile, roles)
+        })
+        .collect())
+}

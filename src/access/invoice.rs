@@ -1,0 +1,69 @@
+//! Invoices (R2, R32, R38): visible exactly when their billing profile is;
+//! paying needs the profile's pay right. A self-service buyer's invoices (and
+//! their PDFs) are theirs alone.
+
+use entity::{billing_profile, invoice};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QuerySelect};
+use uuid::Uuid;
+
+use super::{Visible, billing_profile as profiles, billing_profile::ProfileRights};
+use crate::{
+    auth::Actor,
+    error::{AppError, AppResult},
+};
+
+pub const NOT_FOUND: AppError = AppError::NotFound { entity: "invoice" };
+
+/// The SQL condition: invoices of the profiles the caller can view.
+pub fn visible(actor: &Actor) -> Condition {
+    let Ok(org) = actor.org() else { return profiles::nothing() };
+    Condition::all()
+        .add(invoice::Column::OrganizationId.eq(org.organization_id))
+        .add(invoice::Column::BillingProfileId.in_subquery(profiles::visible_ids(actor)))
+}
+
+/// The row check given the invoice's profile and the caller's roles on it.
+pub fn check(
+    actor: &Actor,
+    invoice: invoice::Model,
+    profile: &billing_profile::Model,
+    my_roles: impl IntoIterator<Item = entity::enums::BillingRole>,
+) -> Option<(Visible<invoice::Model>, ProfileRights)> {
+    let same_org = actor.org().is_ok_and(|org| org.organization_id == invoice.organization_id);
+    if !same_org || invoice.billing_profile_id != profile.id {
+        return None;
+    }
+    let rights = profiles::rights_with_roles(actor, profile, my_roles);
+    rights.view.then(|| (Visible::vouch(invoice), rights))
+}
+
+/// The invoice, its profile and the caller's rights; NOT_FOUND when missing or
+/// not visible (R3). With `lock` (inside a write transaction) the invoice row
+/// is locked so that two payments of one invoice queue.
+pub async fn load(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+    lock: bool,
+) -> AppResult<(Visible<invoice::Model>, billing_profile::Model, ProfileRights)> {
+    let mut query = invoice::Entity::find_by_id(id);
+    if lock {
+        query = query.lock_exclusive();
+    }
+    let invoice = query.one(db).await?.ok_or(NOT_FOUND)?;
+    if actor.org().map_or(true, |org| org.organization_id != invoice.organization_id) {
+        return Err(NOT_FOUND);
+    }
+    let profile = billing_profile::Entity::find_by_id(invoice.billing_profile_id).one(db).await?.ok_or(NOT_FOUND)?;
+    let rights = profiles::rights(db, actor, &profile).await?;
+    if !rights.view {
+        return Err(NOT_FOUND);
+    }
+    Ok((Visible::vouch(invoice), profile, rights))
+}
+
+/// A page fetched with [`visible`] (the condition is the rule).
+pub fn vouch_page(actor: &Actor, rows: Vec<invoice::Model>) -> Vec<Visible<invoice::Model>> {
+    let Ok(org) = actor.org() else { return Vec::new() };
+    rows.into_iter().filter(|i| i.organization_id == org.organization_id).map(Visible::vouch).collect()
+}

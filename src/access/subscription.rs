@@ -1,0 +1,188 @@
+//! Subscriptions (R1, R2, R3, R14, R26, R27): the one rule for who sees a
+//! subscription and what they may do with it.
+//!
+//! - Org subscriptions: every admin (GLOBAL, BILLING, LICENSE) sees them, and
+//!   so do their purchaser and anyone with a role on their billing profile
+//!   (R1, R2). Billing changes need GLOBAL/BILLING_ADMIN or OWNER/CONTRIBUTOR
+//!   on the profile; licenses need GLOBAL_ADMIN or LICENSE_ADMIN.
+//! - Self-service subscriptions: the purchaser alone manages them (R26);
+//!   GLOBAL_ADMIN and BILLING_ADMIN see them read-only (R27, FORBIDDEN on
+//!   change); nobody else sees them.
+//! - Publishers see the subscriptions of their own products, without billing
+//!   data ([`ForPublisher`]); to everyone else any other ID is NOT_FOUND (R3).
+
+use entity::{billing_profile, enums::Channel, product, subscription};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QuerySelect, sea_query::Query};
+use uuid::Uuid;
+
+use super::{Visible, billing_profile as profiles, billing_profile::ProfileRights};
+use crate::{
+    auth::{Actor, PublisherActor},
+    error::{AppError, AppResult},
+};
+
+pub const NOT_FOUND: AppError = AppError::NotFound { entity: "subscription" };
+
+/// What the caller wants to do with a subscription.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    View,
+    /// Quantity, cancel, auto-renew, billing profile (R1, R2 "manage billing of its products").
+    ManageBilling,
+    /// Assign and unassign licenses (R1, R26).
+    AssignLicenses,
+}
+
+pub fn is_self_service(sub: &subscription::Model) -> bool {
+    sub.channel == Channel::SelfService
+}
+
+/// The row check: `Ok(())` when allowed, NOT_FOUND when the caller may not
+/// even see the subscription, FORBIDDEN when they see it but may not do
+/// `access`. `profile_rights` are the caller's rights on its billing profile.
+/// Its SQL twin is [`visible`].
+pub fn decide(
+    actor: &Actor,
+    sub: &subscription::Model,
+    profile_rights: ProfileRights,
+    access: Access,
+) -> AppResult<()> {
+    let Ok(org) = actor.org() else { return Err(NOT_FOUND) };
+    if org.organization_id != sub.organization_id {
+        return Err(NOT_FOUND);
+    }
+    let is_purchaser = sub.purchaser_id == org.user_id;
+    if is_self_service(sub) {
+        // R26: the purchaser, and only the purchaser, manages it; R27: admins only look.
+        return match access {
+            _ if is_purchaser => Ok(()),
+            Access::View if org.is_billing_manager() => Ok(()),
+            _ if org.is_billing_manager() => Err(AppError::Forbidden),
+            _ => Err(NOT_FOUND),
+        };
+    }
+    let can_view = is_purchaser || org.can_view_org_subscriptions() || profile_rights.view;
+    if !can_view {
+        return Err(NOT_FOUND);
+    }
+    let allowed = match access {
+        Access::View => true,
+        Access::ManageBilling => org.is_billing_manager() || profile_rights.manage_products,
+        Access::AssignLicenses => org.can_assign_org_licenses(),
+    };
+    if allowed { Ok(()) } else { Err(AppError::Forbidden) }
+}
+
+/// The SQL condition on `subscriptions` rows the caller can view (org actors)
+/// — the twin of [`decide`] with `Access::View`.
+pub fn visible(actor: &Actor) -> Condition {
+    let Ok(org) = actor.org() else { return profiles::nothing() };
+    let in_org = Condition::all().add(subscription::Column::OrganizationId.eq(org.organization_id));
+    let org_channel = subscription::Column::Channel.ne(Channel::SelfService);
+    let mine = subscription::Column::PurchaserId.eq(org.user_id);
+    if org.is_billing_manager() {
+        in_org
+    } else if org.can_view_org_subscriptions() {
+        in_org.add(Condition::any().add(org_channel).add(mine))
+    } else {
+        // R2: every role on a billing profile may view the products billed to it.
+        let with_role = profiles::profiles_with_a_role(org.user_id);
+        in_org.add(
+            Condition::any().add(mine).add(
+                Condition::all().add(org_channel).add(subscription::Column::BillingProfileId.in_subquery(with_role)),
+            ),
+        )
+    }
+}
+
+/// The caller's rights on the subscription's billing profile.
+async fn profile_rights(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    sub: &subscription::Model,
+) -> AppResult<ProfileRights> {
+    if actor.org().map_or(true, |org| org.organization_id != sub.organization_id) || is_self_service(sub) {
+        return Ok(ProfileRights::NONE);
+    }
+    match billing_profile::Entity::find_by_id(sub.billing_profile_id).one(db).await? {
+        Some(profile) => profiles::rights(db, actor, &profile).await,
+        None => Ok(ProfileRights::NONE),
+    }
+}
+
+/// Checks `access` on a loaded subscription and vouches for it.
+pub async fn check(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    sub: subscription::Model,
+    access: Access,
+) -> AppResult<Visible<subscription::Model>> {
+    let rights = profile_rights(db, actor, &sub).await?;
+    decide(actor, &sub, rights, access)?;
+    Ok(Visible::vouch(sub))
+}
+
+/// Loads a subscription for `access`; with `lock` (inside a write transaction)
+/// the row is locked (PostgreSQL `FOR UPDATE`; SQLite's write lock is held).
+pub async fn load(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+    access: Access,
+    lock: bool,
+) -> AppResult<Visible<subscription::Model>> {
+    let mut query = subscription::Entity::find_by_id(id);
+    if lock {
+        query = query.lock_exclusive();
+    }
+    let sub = query.one(db).await?.ok_or(NOT_FOUND)?;
+    check(db, actor, sub, access).await
+}
+
+/// A page fetched with [`visible`]: vouched for without another query (the
+/// condition is the rule). Rows of another organization are dropped.
+pub fn vouch_page(actor: &Actor, rows: Vec<subscription::Model>) -> Vec<Visible<subscription::Model>> {
+    let Ok(org) = actor.org() else { return Vec::new() };
+    rows.into_iter().filter(|s| s.organization_id == org.organization_id).map(Visible::vouch).collect()
+}
+
+/// What a publisher sees of a customer's subscription: no billing data.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ForPublisher(pub subscription::Model);
+
+/// IDs of the publisher's products.
+fn products_of(publisher: &PublisherActor) -> sea_orm::sea_query::SelectStatement {
+    Query::select()
+        .column(product::Column::Id)
+        .from(product::Entity)
+        .and_where(product::Column::PublisherId.eq(publisher.publisher_id))
+        .to_owned()
+}
+
+/// The SQL condition for publishers: subscriptions of their own products.
+pub fn visible_to_publisher(actor: &Actor) -> Condition {
+    let Ok(publisher) = actor.publisher() else { return profiles::nothing() };
+    Condition::all().add(subscription::Column::ProductId.in_subquery(products_of(publisher)))
+}
+
+/// The row check for publishers: `product` is the subscription's product.
+/// Anything else is NOT_FOUND, like a random ID (R3).
+pub fn check_for_publisher(
+    actor: &Actor,
+    sub: subscription::Model,
+    product: &product::Model,
+) -> AppResult<Visible<ForPublisher>> {
+    let Ok(publisher) = actor.publisher() else { return Err(NOT_FOUND) };
+    if product.id != sub.product_id || product.publisher_id != publisher.publisher_id {
+        return Err(NOT_FOUND);
+    }
+    Ok(Visible::vouch(ForPublisher(sub)))
+}
+
+/// A publisher's page fetched with [`visible_to_publisher`].
+pub fn vouch_publisher_page(actor: &Actor, rows: Vec<subscription::Model>) -> Vec<Visible<ForPublisher>> {
+    if actor.publisher().is_err() {
+        return Vec::new();
+    }
+    rows.into_iter().map(|s| Visible::vouch(ForPublisher(s))).collect()
+}

@@ -1,0 +1,170 @@
+//! R45: the outbox. `audit::record` calls `record` in the same transaction as
+//! the change, so there is no event without its change and no change without
+//! its event. Publishers' webhook deliveries are queued in that transaction too.
+
+use chrono::{DateTime, Utc};
+use entity::{invoice, organization, outbox_event, product, subscription, webhook_delivery, webhook_endpoint};
+use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use super::catalogue::{self, EventType};
+use crate::error::{AppError, AppResult};
+
+/// PostgreSQL channel that wakes every instance's consumers on commit.
+pub const NOTIFY_CHANNEL: &str = "licensedesk_events";
+
+/// Writes the event for an audited change, if the action is in the catalogue.
+pub async fn record(
+    db: &impl ConnectionTrait,
+    action: &str,
+    object_type: &str,
+    object_id: Uuid,
+    after: Option<&Value>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let Some(event_type) = catalogue::for_audit_action(action) else { return Ok(()) };
+    let event = match object_type {
+        "subscription" => subscription_event(db, event_type, object_id, after).await?,
+        "invoice" => invoice_event(db, event_type, object_id).await?,
+        _ => return Ok(()),
+    };
+    let event = outbox_event::ActiveModel {
+        seq: Default::default(),
+        id: Set(Uuid::now_v7()),
+        event_type: Set(event_type.as_str().to_owned()),
+        organization_id: Set(event.organization_id),
+        publisher_id: Set(event.publisher_id),
+        subscription_id: Set(event.subscription_id),
+        object_type: Set(object_type.to_owned()),
+        object_id: Set(object_id),
+        billing: Set(event_type.is_billing()),
+        payload: Set(event.payload.to_string()),
+        user_ids: Set(json!(event.user_ids).to_string()),
+        created_at: Set(now),
+    }
+    .insert(db)
+    .await?;
+    queue_deliveries(db, &event, event_type).await?;
+    if crate::db::is_postgres(db) {
+        // Delivered to listeners when (and only if) the transaction commits.
+        db.execute_unprepared(&format!("NOTIFY {NOTIFY_CHANNEL}")).await?;
+    }
+    Ok(())
+}
+
+struct NewEvent {
+    organization_id: Uuid,
+    publisher_id: Option<Uuid>,
+    subscription_id: Option<Uuid>,
+    payload: Value,
+    user_ids: Vec<Uuid>,
+}
+
+/// The subscription as its product's publisher may see it: no billing profile,
+/// no purchaser, no prices (R37, R45).
+pub fn publisher_view(sub: &subscription::Model, product: &product::Model, organization_name: &str) -> Value {
+    json!({
+        "subscriptionId": sub.id,
+        "product": {"id": product.id, "name": product.name},
+        "customerOrganizationName": organization_name,
+        "status": sub.status.as_str(),
+        "disabledReason": sub.disabled_reason.map(|r| r.as_str()),
+        "quantity": sub.quantity,
+        "assigned": sub.assigned_count,
+        "term": sub.term.as_str(),
+        "termStartDate": sub.current_term_start,
+        "termEndDate": sub.current_term_end,
+        "autoRenew": sub.auto_renew,
+    })
+}
+
+async fn subscription_event(
+    db: &impl ConnectionTrait,
+    event_type: EventType,
+    id: Uuid,
+    after: Option<&Value>,
+) -> AppResult<NewEvent> {
+    let missing = || AppError::internal("event for a subscription that is not there");
+    let sub = subscription::Entity::find_by_id(id).one(db).await?.ok_or_else(missing)?;
+    let product = product::Entity::find_by_id(sub.product_id).one(db).await?.ok_or_else(missing)?;
+    let org = organization::Entity::find_by_id(sub.organization_id).one(db).await?.ok_or_else(missing)?;
+    let user_ids = if event_type.is_license_event() {
+        after
+            .and_then(|a| a.get("users"))
+            .and_then(Value::as_array)
+            .map(|users| users.iter().filter_map(|u| u.as_str().and_then(|s| Uuid::parse_str(s).ok())).collect())
+            .unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    Ok(NewEvent {
+        organization_id: sub.organization_id,
+        publisher_id: event_type.reaches_publisher().then_some(product.publisher_id),
+        subscription_id: Some(sub.id),
+        payload: publisher_view(&sub, &product, &org.name),
+        user_ids,
+    })
+}
+
+/// Invoice events go to consoles only; the payload is what an invoice reader sees.
+async fn invoice_event(db: &impl ConnectionTrait, _event_type: EventType, id: Uuid) -> AppResult<NewEvent> {
+    let invoice = invoice::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal("event for an invoice that is not there"))?;
+    Ok(NewEvent {
+        organization_id: invoice.organization_id,
+        publisher_id: None,
+        subscription_id: None,
+        payload: json!({
+            "invoiceId": invoice.id,
+            "number": crate::service::invoices::display_number(invoice.number),
+            "status": invoice.status.as_str(),
+            "issueDate": invoice.issue_date,
+            "dueDate": invoice.due_date,
+            "total": crate::domain::money::Currency::parse(&invoice.currency)
+                .map(|c| json!({"amount": crate::domain::money::format_minor(invoice.total_minor, c), "currency": invoice.currency})),
+        }),
+        user_ids: Vec::new(),
+    })
+}
+
+/// One delivery row per enabled endpoint of the publisher that wants this type.
+async fn queue_deliveries(
+    db: &impl ConnectionTrait,
+    event: &outbox_event::Model,
+    event_type: EventType,
+) -> AppResult<()> {
+    let Some(publisher_id) = event.publisher_id else { return Ok(()) };
+    let endpoints = webhook_endpoint::Entity::find()
+        .filter(webhook_endpoint::Column::PublisherId.eq(publisher_id))
+        .filter(webhook_endpoint::Column::Enabled.eq(true))
+        .all(db)
+        .await?;
+    for endpoint in endpoints {
+        if !super::webhooks::wants(&endpoint, event_type) {
+            continue;
+        }
+        webhook_delivery::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            endpoint_id: Set(endpoint.id),
+            event_id: Set(event.id),
+            event_seq: Set(event.seq),
+            subscription_id: Set(event.subscription_id),
+            status: Set(super::delivery::PENDING.to_owned()),
+            attempts: Set(0),
+            // Wall-clock time: delivery scheduling is operational, not business time.
+            next_attempt_at: Set(Utc::now()),
+            locked_until: Set(None),
+            last_attempt_at: Set(None),
+            last_status_code: Set(None),
+            last_error: Set(None),
+            delivered_at: Set(None),
+            created_at: Set(Utc::now()),
+        }
+        .insert(db)
+        .await?;
+    }
+    Ok(())
+}

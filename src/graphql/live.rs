@@ -1,0 +1,139 @@
+//! R45: GraphQL subscriptions over WebSocket (`/graphql/ws`,
+//! graphql-transport-ws). The token is checked at `connection_init`; each
+//! event passes the same visibility rules as a query (`events::live::may_see`).
+
+use std::sync::Arc;
+
+use async_graphql::{
+    Context, Data, ID, Json, Object, Result, Subscription,
+    futures_util::{Stream, StreamExt},
+};
+use chrono::{DateTime, Utc};
+use entity::outbox_event;
+use serde_json::{Value, json};
+
+use super::{actor, parse_id, state};
+use crate::{
+    app::{AppState, RequestInfo},
+    auth::{Actor, Caller},
+    error::AppError,
+    events::{
+        EventType,
+        live::{self, Feed},
+    },
+};
+
+/// One event as a console sees it.
+pub struct LiveEvent {
+    event: Arc<outbox_event::Model>,
+    /// For `myLicensesChanged`: only which subscription and product.
+    personal: bool,
+}
+
+#[Object]
+impl LiveEvent {
+    /// Stable ID; the same ID a publisher's webhook carries.
+    async fn id(&self) -> ID {
+        ID(self.event.id.to_string())
+    }
+    #[graphql(name = "type")]
+    async fn event_type(&self) -> Option<EventType> {
+        EventType::parse(&self.event.event_type)
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.event.created_at
+    }
+    /// "subscription" or "invoice".
+    async fn object_type(&self) -> &str {
+        &self.event.object_type
+    }
+    async fn object_id(&self) -> ID {
+        ID(self.event.object_id.to_string())
+    }
+    /// The object as it was after the change: for subscriptions what its
+    /// publisher may see too (no billing data); for invoices number, status, dates and total.
+    async fn data(&self) -> Json<Value> {
+        let data: Value = serde_json::from_str(&self.event.payload).unwrap_or(Value::Null);
+        if self.personal {
+            return Json(json!({"subscriptionId": data.get("subscriptionId"), "product": data.get("product")}));
+        }
+        Json(data)
+    }
+}
+
+#[derive(Default)]
+pub struct SubscriptionRoot;
+
+/// Errors over WebSocket do not pass the HTTP response writer: give them
+/// their `extensions.code` here.
+fn coded(err: AppError) -> async_graphql::Error {
+    let info = RequestInfo { request_id: "-".to_owned(), lang: Default::default(), client: None };
+    let (message, extensions) = super::errors::describe(&err, &info);
+    async_graphql::Error { message, source: None, extensions: Some(extensions) }
+}
+
+fn feed(ctx: &Context<'_>, feed: Feed) -> Result<impl Stream<Item = LiveEvent> + use<>> {
+    let state = state(ctx).map_err(coded)?.clone();
+    let actor = actor(ctx).map_err(coded)?.clone();
+    let personal = matches!(feed, Feed::MyLicenses);
+    Ok(live::stream(state, actor, feed).map(move |event| LiveEvent { event, personal }))
+}
+
+#[Subscription(name = "SubscriptionRoot")]
+impl SubscriptionRoot {
+    /// Changes to one subscription (NOT_FOUND unless the caller may see it).
+    async fn subscription_changed(&self, ctx: &Context<'_>, id: ID) -> Result<impl Stream<Item = LiveEvent> + use<>> {
+        let subscription_id = parse_id(&id, "subscription").map_err(coded)?;
+        live::check_subscription(state(ctx).map_err(coded)?, actor(ctx).map_err(coded)?, subscription_id)
+            .await
+            .map_err(coded)?;
+        feed(ctx, Feed::Subscription(subscription_id))
+    }
+    /// Every change to subscriptions the caller may see: purchases, activations,
+    /// quantities, cancellations, renewals, expiries…
+    async fn subscription_events(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = LiveEvent> + use<>> {
+        feed(ctx, Feed::Subscriptions)
+    }
+    /// License assignments and unassignments the caller may see.
+    async fn licenses_changed(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = LiveEvent> + use<>> {
+        actor(ctx).and_then(Actor::org).map_err(coded)?;
+        feed(ctx, Feed::Licenses)
+    }
+    /// Invoices issued, paid or overdue that the caller may see (billing roles only).
+    async fn invoice_events(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = LiveEvent> + use<>> {
+        actor(ctx).and_then(Actor::org).map_err(coded)?;
+        feed(ctx, Feed::Invoices)
+    }
+    /// Licenses given to or taken from the caller.
+    async fn my_licenses_changed(&self, ctx: &Context<'_>) -> Result<impl Stream<Item = LiveEvent> + use<>> {
+        actor(ctx).and_then(Actor::org).map_err(coded)?;
+        feed(ctx, Feed::MyLicenses)
+    }
+}
+
+/// `connection_init`: the payload carries the token as `{"authorization": "Bearer …"}`
+/// (or `{"token": "…"}`); without a valid one the connection is refused.
+pub async fn connection_data(app: AppState, payload: Value) -> Result<Data> {
+    let raw = payload
+        .get("authorization")
+        .or_else(|| payload.get("Authorization"))
+        .or_else(|| payload.get("token"))
+        .and_then(Value::as_str)
+        .unwrap_or_default();
+    let token = raw.strip_prefix("Bearer ").or_else(|| raw.strip_prefix("bearer ")).unwrap_or(raw).trim();
+    if token.is_empty() {
+        return Err(AppError::Unauthenticated.into());
+    }
+    let caller = crate::service::identity::resolve_caller(&app, Some(token)).await?;
+    if !matches!(caller, Caller::Authenticated(_)) {
+        return Err(AppError::Unauthenticated.into());
+    }
+    let mut data = Data::default();
+    data.insert(caller);
+    data.insert(RequestInfo {
+        request_id: format!("ws-{}", uuid::Uuid::new_v4()),
+        lang: Default::default(),
+        client: None,
+    });
+    Ok(data)
+}

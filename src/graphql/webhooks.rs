@@ -1,0 +1,173 @@
+//! R45: publishers' webhook endpoints and their delivery log.
+
+use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
+use chrono::{DateTime, Utc};
+use entity::{webhook_delivery, webhook_endpoint};
+
+use super::{
+    actor,
+    pagination::{self, Page, Window},
+    parse_id, state,
+};
+use crate::events::{EventType, delivery, webhooks as svc};
+
+pub struct WebhookEndpoint(pub webhook_endpoint::Model);
+
+#[Object]
+impl WebhookEndpoint {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    async fn url(&self) -> &str {
+        &self.0.url
+    }
+    async fn event_types(&self) -> Vec<EventType> {
+        svc::event_types(&self.0)
+    }
+    async fn enabled(&self) -> bool {
+        self.0.enabled
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+    async fn updated_at(&self) -> DateTime<Utc> {
+        self.0.updated_at
+    }
+}
+
+/// The endpoint with its signing secret, returned only when created or rotated.
+#[derive(SimpleObject)]
+pub struct WebhookEndpointWithSecret {
+    pub endpoint: WebhookEndpoint,
+    /// Verify `Signature: t=…,v1=…` as HMAC-SHA256(secret, "<t>.<body>"). Shown once.
+    pub secret: String,
+}
+
+#[derive(Enum, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookDeliveryStatus {
+    Pending,
+    Delivered,
+    /// Retried for the whole retry window without success.
+    Failed,
+}
+
+pub struct WebhookDelivery(pub webhook_delivery::Model);
+
+#[Object]
+impl WebhookDelivery {
+    async fn id(&self) -> ID {
+        ID(self.0.id.to_string())
+    }
+    /// The event's stable ID, as sent in the body: pass it to `redeliverWebhookEvent`.
+    async fn event_id(&self) -> ID {
+        ID(self.0.event_id.to_string())
+    }
+    async fn status(&self) -> WebhookDeliveryStatus {
+        match self.0.status.as_str() {
+            delivery::DELIVERED => WebhookDeliveryStatus::Delivered,
+            delivery::FAILED => WebhookDeliveryStatus::Failed,
+            _ => WebhookDeliveryStatus::Pending,
+        }
+    }
+    async fn attempts(&self) -> i32 {
+        self.0.attempts
+    }
+    async fn next_attempt_at(&self) -> Option<DateTime<Utc>> {
+        (self.0.status == delivery::PENDING).then_some(self.0.next_attempt_at)
+    }
+    async fn last_attempt_at(&self) -> Option<DateTime<Utc>> {
+        self.0.last_attempt_at
+    }
+    /// The receiver's HTTP status on the last attempt (null when it did not answer).
+    async fn last_status_code(&self) -> Option<i32> {
+        self.0.last_status_code
+    }
+    async fn last_error(&self) -> Option<&str> {
+        self.0.last_error.as_deref()
+    }
+    async fn delivered_at(&self) -> Option<DateTime<Utc>> {
+        self.0.delivered_at
+    }
+    async fn created_at(&self) -> DateTime<Utc> {
+        self.0.created_at
+    }
+}
+
+#[derive(Default)]
+pub struct WebhookQuery;
+
+#[Object]
+impl WebhookQuery {
+    /// The caller's (publisher's) webhook endpoints.
+    async fn webhook_endpoints(&self, ctx: &Context<'_>) -> Result<Vec<WebhookEndpoint>> {
+        Ok(svc::list(state(ctx)?, actor(ctx)?).await?.into_iter().map(WebhookEndpoint).collect())
+    }
+    async fn webhook_endpoint(&self, ctx: &Context<'_>, id: ID) -> Result<WebhookEndpoint> {
+        let id = parse_id(&id, "webhook endpoint")?;
+        Ok(WebhookEndpoint(svc::get(state(ctx)?, actor(ctx)?, id).await?))
+    }
+    /// The delivery log of one endpoint, newest event first.
+    async fn webhook_deliveries(
+        &self,
+        ctx: &Context<'_>,
+        endpoint_id: ID,
+        first: Option<i32>,
+        after: Option<String>,
+    ) -> Result<Page<WebhookDelivery>> {
+        let window = Window::parse(first, after.as_deref())?;
+        let id = parse_id(&endpoint_id, "webhook endpoint")?;
+        let (rows, total) = svc::deliveries(state(ctx)?, actor(ctx)?, id, window).await?;
+        Ok(pagination::page(rows.into_iter().map(WebhookDelivery).collect(), window, total))
+    }
+}
+
+#[derive(Default)]
+pub struct WebhookMutation;
+
+#[Object]
+impl WebhookMutation {
+    /// Registers a receiver for the caller's products' subscription events.
+    /// The secret is in this answer only.
+    async fn create_webhook_endpoint(
+        &self,
+        ctx: &Context<'_>,
+        url: String,
+        event_types: Vec<EventType>,
+    ) -> Result<WebhookEndpointWithSecret> {
+        let (endpoint, secret) = svc::create(state(ctx)?, actor(ctx)?, &url, &event_types).await?;
+        Ok(WebhookEndpointWithSecret { endpoint: WebhookEndpoint(endpoint), secret })
+    }
+    /// A new secret; deliveries are signed with it from now on.
+    async fn rotate_webhook_secret(&self, ctx: &Context<'_>, endpoint_id: ID) -> Result<WebhookEndpointWithSecret> {
+        let id = parse_id(&endpoint_id, "webhook endpoint")?;
+        let (endpoint, secret) = svc::rotate_secret(state(ctx)?, actor(ctx)?, id).await?;
+        Ok(WebhookEndpointWithSecret { endpoint: WebhookEndpoint(endpoint), secret })
+    }
+    /// Disabled endpoints get no new events; queued ones are sent when enabled again.
+    async fn set_webhook_endpoint_enabled(
+        &self,
+        ctx: &Context<'_>,
+        endpoint_id: ID,
+        enabled: bool,
+    ) -> Result<WebhookEndpoint> {
+        let id = parse_id(&endpoint_id, "webhook endpoint")?;
+        Ok(WebhookEndpoint(svc::set_enabled(state(ctx)?, actor(ctx)?, id, enabled).await?))
+    }
+    /// Deletes the endpoint and its delivery log; returns its ID.
+    async fn delete_webhook_endpoint(&self, ctx: &Context<'_>, endpoint_id: ID) -> Result<ID> {
+        let id = parse_id(&endpoint_id, "webhook endpoint")?;
+        svc::delete(state(ctx)?, actor(ctx)?, id).await?;
+        Ok(endpoint_id)
+    }
+    /// Sends one of the caller's events to the endpoint again, with the same event ID.
+    async fn redeliver_webhook_event(
+        &self,
+        ctx: &Context<'_>,
+        endpoint_id: ID,
+        event_id: ID,
+    ) -> Result<WebhookDelivery> {
+        let endpoint = parse_id(&endpoint_id, "webhook endpoint")?;
+        let event = parse_id(&event_id, "event")?;
+        Ok(WebhookDelivery(svc::redeliver(state(ctx)?, actor(ctx)?, endpoint, event).await?))
+    }
+}
