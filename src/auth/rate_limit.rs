@@ -37,15 +37,21 @@ pub fn delay_seconds(failures: i32, free: i32) -> i64 {
     (1i64 << exponent).min(MAX_DELAY_SECONDS)
 }
 
+/// Addresses are hashed into the key: any length of input gives a short, fixed-size key.
+fn digest(email: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(email.as_bytes()))
+}
+
 fn client_key(email: &str, client: Option<std::net::IpAddr>) -> String {
     match client {
-        Some(ip) => format!("client:{ip}|{email}"),
-        None => format!("client:-|{email}"),
+        Some(ip) => format!("client:{ip}|{}", digest(email)),
+        None => format!("client:-|{}", digest(email)),
     }
 }
 
 fn address_key(email: &str) -> String {
-    format!("address:{email}")
+    format!("address:{}", digest(email))
 }
 
 #[derive(Clone, Default)]
