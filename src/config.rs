@@ -147,7 +147,7 @@ pub struct RobustnessSettings {
     #[arg(long, env = "LICENSEDESK_DB_CONNECT_TIMEOUT_SECONDS", default_value_t = 5, global = true)]
     pub db_connect_timeout_seconds: u64,
     /// Seconds a request waits for a free pooled connection.
-    #[arg(long, env = "LICENSEDESK_DB_ACQUIRE_TIMEOUT_SECONDS", default_value_t = 5, global = true)]
+    #[arg(long, env = "LICENSEDESK_DB_ACQUIRE_TIMEOUT_SECONDS", default_value_t = 30, global = true)]
     pub db_acquire_timeout_seconds: u64,
     /// Seconds a client has to send the request headers.
     #[arg(long, env = "LICENSEDESK_HEADER_READ_TIMEOUT_SECONDS", default_value_t = 10, global = true)]

@@ -25,7 +25,7 @@ pub struct Timeouts {
 
 impl Default for Timeouts {
     fn default() -> Self {
-        Timeouts { connect: Duration::from_secs(5), acquire: Duration::from_secs(5) }
+        Timeouts { connect: Duration::from_secs(5), acquire: Duration::from_secs(30) }
     }
 }
 
