@@ -12,7 +12,7 @@ use axum::{
     response::{IntoResponse, Response},
     routing::{get, post},
 };
-use sea_orm::{ConnectionTrait, DatabaseConnection};
+use sea_orm::DatabaseConnection;
 use tower_http::{
     catch_panic::CatchPanicLayer,
     request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer},
@@ -142,6 +142,8 @@ struct RouterState {
     app: AppState,
     schema: AppSchema,
     introspection_schema: AppSchema,
+    /// What the query-cost pre-pass knows of the schema (issue 12).
+    shape: Arc<graphql::cost::SchemaShape>,
 }
 
 pub fn build_router(state: AppState) -> Router {
@@ -150,6 +152,14 @@ pub fn build_router(state: AppState) -> Router {
     let cors = crate::http::cors_layer(&state.config);
     // Install the metrics recorder before the first request counts anything.
     let _ = crate::http::metrics::handle();
+    let shape = match graphql::cost::SchemaShape::from_sdl(&schema.sdl()) {
+        Ok(shape) => shape,
+        Err(e) => {
+            // Cannot happen with a schema async-graphql printed; costs fall back to sizes.
+            tracing::error!(error = %e, "cannot read the schema's shape for query costs");
+            graphql::cost::SchemaShape::default()
+        }
+    };
     let graphiql = state.config.graphiql;
     let timeout = Duration::from_secs(state.config.request_timeout_seconds);
     let mut router = Router::new()
@@ -164,7 +174,7 @@ pub fn build_router(state: AppState) -> Router {
     }
     let router = router
         .route_layer(axum::middleware::from_fn(crate::http::metrics::track_http))
-        .with_state(RouterState { app: state, schema, introspection_schema })
+        .with_state(RouterState { app: state, schema, introspection_schema, shape: Arc::new(shape) })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(CatchPanicLayer::new())
@@ -187,9 +197,12 @@ impl axum::extract::FromRef<RouterState> for AppState {
     }
 }
 
+/// How long `/readyz` waits for the database before answering 503.
+pub const READINESS_LIMIT: Duration = Duration::from_millis(800);
+
 async fn readyz(State(state): State<RouterState>) -> Response {
-    match state.app.db.execute_unprepared("SELECT 1").await {
-        Ok(_) => (StatusCode::OK, "ready").into_response(),
+    match crate::db::ping(&state.app.db, READINESS_LIMIT).await {
+        Ok(()) => (StatusCode::OK, "ready").into_response(),
         Err(e) => {
             tracing::warn!(error = %e, "database not reachable");
             (StatusCode::SERVICE_UNAVAILABLE, "database unavailable").into_response()
@@ -202,6 +215,8 @@ async fn readyz(State(state): State<RouterState>) -> Response {
 pub struct RequestInfo {
     pub request_id: String,
     pub lang: Lang,
+    /// The client's address when known (sign-in throttling).
+    pub client: Option<std::net::IpAddr>,
 }
 
 pub fn request_info(headers: &HeaderMap) -> RequestInfo {
@@ -211,12 +226,18 @@ pub fn request_info(headers: &HeaderMap) -> RequestInfo {
         .and_then(|v| v.to_str().ok())
         .map(i18n::from_accept_language)
         .unwrap_or_default();
-    RequestInfo { request_id, lang }
+    RequestInfo { request_id, lang, client: None }
 }
 
 /// `POST /graphql`: JSON only, one operation per request (no batches).
-async fn graphql_handler(State(state): State<RouterState>, headers: HeaderMap, body: Bytes) -> Response {
-    let info = request_info(&headers);
+async fn graphql_handler(
+    State(state): State<RouterState>,
+    client: Option<axum::Extension<ClientAddr>>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let mut info = request_info(&headers);
+    info.client = client.map(|c| c.0.0);
     let is_json = headers
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
@@ -229,7 +250,7 @@ async fn graphql_handler(State(state): State<RouterState>, headers: HeaderMap, b
             &info,
         );
     }
-    let request: async_graphql::Request = match serde_json::from_slice(&body) {
+    let mut request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(e) => {
             let message = format!("The body is not a single GraphQL request in JSON: {e}");
@@ -241,14 +262,58 @@ async fn graphql_handler(State(state): State<RouterState>, headers: HeaderMap, b
         Ok(caller) => caller,
         Err(e) => return graphql::errors::app_error_response(e, &info),
     };
-    let mut request = request.data(caller).data(info.clone()).data(graphql::loaders::new_loaders(&state.app));
-    let schema = match crate::http::introspection::is_introspection_only(&mut request) {
-        true => &state.introspection_schema,
-        false => &state.schema,
+    let limits = &state.app.config.query_limits;
+    // Introspection-only documents (GraphiQL's and stock clients' schema
+    // query) run on their own schema with limits of their own; every other
+    // document passes the cost pre-pass first.
+    let introspection_only = request.query.len() <= limits.authenticated.max_bytes
+        && crate::http::introspection::is_introspection_only(&mut request);
+    let checked = match (&caller, introspection_only) {
+        (_, true) => Ok(()),
+        (crate::auth::Caller::Authenticated(_), false) => precheck(&state.shape, &mut request, &limits.authenticated),
+        // Without a token only small documents run; a larger one that a
+        // signed-in caller could send needs a token (UNAUTHENTICATED).
+        (_, false) => match precheck(&state.shape, &mut request, &limits.anonymous) {
+            Err(AppError::QueryTooComplex) => {
+                precheck(&state.shape, &mut request, &limits.authenticated).and(Err(AppError::Unauthenticated))
+            }
+            other => other,
+        },
     };
-    let response = schema.execute(request).await;
+    if let Err(e) = checked {
+        return graphql::errors::app_error_response(e, &info);
+    }
+    let request = request.data(caller).data(info.clone()).data(graphql::loaders::new_loaders(&state.app));
+    // Executed in its own task: when the client goes away or the request times
+    // out, the resolvers still finish (committing or rolling back their
+    // transaction) instead of being dropped half-way with a connection that
+    // is mid-transaction. The cost pre-pass bounds how long that can take.
+    let schema = if introspection_only { state.introspection_schema.clone() } else { state.schema.clone() };
+    let response = match tokio::spawn(async move { schema.execute(request).await }).await {
+        Ok(response) => response,
+        Err(e) => {
+            return graphql::errors::app_error_response(AppError::internal(format!("execution task: {e}")), &info);
+        }
+    };
     let response = graphql::errors::finish_response(response, &info);
     axum::Json(response).into_response()
+}
+
+/// The query-cost and input pre-pass (issue 12): bounded text, then the
+/// parsed document (kept in the request so it is parsed once), then control
+/// characters in string input, then the estimated cost. A document that does
+/// not parse is left to the executor, which reports the syntax error.
+fn precheck(
+    shape: &graphql::cost::SchemaShape,
+    request: &mut async_graphql::Request,
+    limits: &graphql::cost::CostLimits,
+) -> AppResult<()> {
+    graphql::cost::check_text(&request.query, limits)?;
+    let variables = request.variables.clone();
+    let Ok(doc) = request.parsed_query() else { return Ok(()) };
+    graphql::cost::input_text(doc, &variables)?;
+    graphql::cost::check_document(shape, doc, &variables, limits)?;
+    Ok(())
 }
 
 /// R45: GraphQL subscriptions (graphql-transport-ws; the token goes in `connection_init`).
@@ -276,13 +341,59 @@ pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then_some(token.trim())
 }
 
+/// The client's address, put into each request by `serve` (absent in
+/// in-process tests). Sign-in throttling keys on it.
+#[derive(Clone, Copy, Debug)]
+pub struct ClientAddr(pub std::net::IpAddr);
+
 /// Serves until SIGTERM or Ctrl-C, then lets requests in flight finish.
+/// hyper's own connection builder instead of `axum::serve`, for a
+/// header-read timeout: a client that trickles its request head is cut off
+/// after `header_read_timeout` instead of holding a connection open.
 pub async fn serve(state: AppState) -> std::io::Result<()> {
+    use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
+    use tower::ServiceExt;
+
     let listener = tokio::net::TcpListener::bind(state.config.listen).await?;
     tracing::info!(address = %listener.local_addr()?, "LicenseDesk listening");
     let _events = crate::events::start(&state);
+    let header_read_timeout = state.config.header_read_timeout;
     let router = build_router(state);
-    axum::serve(listener, router).with_graceful_shutdown(shutdown_signal()).await
+    let graceful = hyper_util::server::graceful::GracefulShutdown::new();
+    let mut shutdown = std::pin::pin!(shutdown_signal());
+    loop {
+        let (stream, peer) = tokio::select! {
+            accepted = listener.accept() => match accepted {
+                Ok(accepted) => accepted,
+                Err(e) => {
+                    // Out of file descriptors and the like: back off briefly.
+                    tracing::warn!(error = %e, "accept failed");
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                    continue;
+                }
+            },
+            _ = &mut shutdown => break,
+        };
+        let _ = stream.set_nodelay(true);
+        let router = router.clone();
+        let service = hyper::service::service_fn(move |mut request: axum::http::Request<hyper::body::Incoming>| {
+            request.extensions_mut().insert(ClientAddr(peer.ip()));
+            router.clone().oneshot(request.map(axum::body::Body::new))
+        });
+        let mut builder = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new());
+        builder.http1().timer(TokioTimer::new()).header_read_timeout(header_read_timeout);
+        let connection =
+            graceful.watch(builder.serve_connection_with_upgrades(TokioIo::new(stream), service).into_owned());
+        tokio::spawn(async move {
+            if let Err(e) = connection.await {
+                tracing::debug!(error = %e, "connection ended with an error");
+            }
+        });
+    }
+    if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown()).await.is_err() {
+        tracing::warn!("requests still running after 30 s; stopping anyway");
+    }
+    Ok(())
 }
 
 async fn shutdown_signal() {

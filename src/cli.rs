@@ -1,6 +1,6 @@
 //! The commands: serve (default), migrate, seed-demo, billing run, export-schema.
 
-use std::process::ExitCode;
+use std::{process::ExitCode, time::Duration};
 
 use tracing_subscriber::EnvFilter;
 
@@ -54,16 +54,38 @@ pub async fn run(cli: Cli) -> ExitCode {
     };
     match execute(command, config).await {
         Ok(()) => ExitCode::SUCCESS,
-        Err(message) => {
+        Err(Failure::Error(message)) => {
             tracing::error!("{message}");
             eprintln!("error: {message}");
             ExitCode::FAILURE
         }
+        Err(Failure::Busy(message)) => {
+            tracing::warn!("{message}");
+            eprintln!("error: {message}");
+            ExitCode::from(EXIT_BUSY)
+        }
     }
 }
 
-async fn execute(command: Command, config: crate::config::Config) -> Result<(), String> {
-    let database = db::connect(&config.database_url).await.map_err(|e| format!("cannot open the database: {e}"))?;
+/// Exit code when a billing run did nothing because a live run holds the
+/// lease: a cron job or Kubernetes retry sees a failure, not success.
+pub const EXIT_BUSY: u8 = 3;
+
+enum Failure {
+    Error(String),
+    Busy(String),
+}
+
+impl From<String> for Failure {
+    fn from(message: String) -> Self {
+        Failure::Error(message)
+    }
+}
+
+async fn execute(command: Command, config: crate::config::Config) -> Result<(), Failure> {
+    let database = db::connect_with(&config.database_url, &config.db_timeouts)
+        .await
+        .map_err(|e| format!("cannot open the database: {e}"))?;
     db::migrate(&database).await.map_err(|e| format!("migrations failed: {e}"))?;
     if matches!(command, Command::Migrate) {
         println!("migrations applied");
@@ -79,14 +101,23 @@ async fn execute(command: Command, config: crate::config::Config) -> Result<(), 
             if state.config.billing_scheduler {
                 crate::billing::run::spawn_scheduler(state.clone());
             }
-            app::serve(state).await.map_err(|e| format!("server: {e}"))
+            Ok(app::serve(state).await.map_err(|e| format!("server: {e}"))?)
         }
-        Command::SeedDemo => crate::demo::seed(&state).await.map_err(|e| format!("demo data: {e:?}")),
+        Command::SeedDemo => Ok(crate::demo::seed(&state).await.map_err(|e| format!("demo data: {e:?}"))?),
         Command::Billing { command: crate::config::BillingCommand::Run { date } } => {
             let date = date.unwrap_or_else(|| state.clock.today());
-            let report =
-                crate::billing::run::run_billing(&state, date).await.map_err(|e| format!("billing run: {e:?}"))?;
+            // Wait out a lease left by a killed run (it expires within
+            // LEASE_SECONDS); one still held after that belongs to a live run.
+            let wait = Duration::from_secs(crate::billing::run::LEASE_SECONDS as u64 + 3);
+            let report = crate::billing::run::run_billing_waiting(&state, date, wait)
+                .await
+                .map_err(|e| format!("billing run: {e:?}"))?;
             println!("{report}");
+            if report.lease_held_elsewhere {
+                return Err(Failure::Busy(format!(
+                    "billing run for {date} not started: another live billing run holds the lease; try again later"
+                )));
+            }
             Ok(())
         }
         Command::Migrate | Command::ExportSchema { .. } => Ok(()),

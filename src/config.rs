@@ -140,6 +140,8 @@ pub struct Settings {
     #[arg(long, env = "LICENSEDESK_SELLER_TAX_ID", default_value = "", global = true)]
     pub seller_tax_id: String,
     #[command(flatten)]
+    pub robustness: RobustnessSettings,
+    #[command(flatten)]
     pub events: crate::events::EventSettings,
 }
 
@@ -158,6 +160,54 @@ pub struct Seller {
     pub tax_id: Option<String>,
 }
 
+/// Query-cost limits and database timeouts (issue 12).
+#[derive(Args, Debug, Clone)]
+pub struct RobustnessSettings {
+    /// Largest estimated number of objects in one response (pages multiplied out).
+    #[arg(long, env = "LICENSEDESK_MAX_QUERY_COST", default_value_t = 25_000, global = true)]
+    pub max_query_cost: u64,
+    /// Largest number of selections after expanding fragments.
+    #[arg(long, env = "LICENSEDESK_MAX_QUERY_FIELDS", default_value_t = 2_000, global = true)]
+    pub max_query_fields: u64,
+    /// Largest query text, in bytes.
+    #[arg(long, env = "LICENSEDESK_MAX_QUERY_BYTES", default_value_t = 32 * 1024, global = true)]
+    pub max_query_bytes: usize,
+    /// Largest number of aliased fields and of root fields.
+    #[arg(long, env = "LICENSEDESK_MAX_QUERY_ALIASES", default_value_t = 50, global = true)]
+    pub max_query_aliases: u64,
+    /// Largest estimated cost of a request without a token.
+    #[arg(long, env = "LICENSEDESK_ANONYMOUS_MAX_QUERY_COST", default_value_t = 60, global = true)]
+    pub anonymous_max_query_cost: u64,
+    /// Seconds to wait for a new database connection (start-up, readiness, requests).
+    #[arg(long, env = "LICENSEDESK_DB_CONNECT_TIMEOUT_SECONDS", default_value_t = 5, global = true)]
+    pub db_connect_timeout_seconds: u64,
+    /// Seconds a request waits for a free pooled connection.
+    #[arg(long, env = "LICENSEDESK_DB_ACQUIRE_TIMEOUT_SECONDS", default_value_t = 30, global = true)]
+    pub db_acquire_timeout_seconds: u64,
+    /// Seconds a client has to send the request headers.
+    #[arg(long, env = "LICENSEDESK_HEADER_READ_TIMEOUT_SECONDS", default_value_t = 10, global = true)]
+    pub header_read_timeout_seconds: u64,
+}
+
+impl RobustnessSettings {
+    fn query_limits(&self) -> crate::graphql::cost::QueryLimits {
+        use crate::graphql::cost::CostLimits;
+        let aliases = self.max_query_aliases.max(1);
+        let authenticated = CostLimits {
+            max_bytes: self.max_query_bytes.max(1024),
+            max_fields: self.max_query_fields.max(1),
+            max_cost: self.max_query_cost.max(1),
+            max_root_fields: aliases.min(CostLimits::AUTHENTICATED.max_root_fields),
+            max_aliases: aliases,
+        };
+        let anonymous = CostLimits {
+            max_cost: self.anonymous_max_query_cost.clamp(1, authenticated.max_cost),
+            ..CostLimits::ANONYMOUS
+        };
+        crate::graphql::cost::QueryLimits { authenticated, anonymous }
+    }
+}
+
 /// The validated configuration the server runs with.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -171,6 +221,9 @@ pub struct Config {
     pub billing_scheduler: bool,
     pub request_timeout_seconds: u64,
     pub dataloader_delay_ms: u64,
+    pub query_limits: crate::graphql::cost::QueryLimits,
+    pub db_timeouts: crate::db::Timeouts,
+    pub header_read_timeout: std::time::Duration,
     /// None in development until the stored one is loaded from the database.
     pub jwt_secret: Option<Secret>,
     /// Allowed CORS origins; empty = no CORS headers. `*` = any origin.
@@ -249,6 +302,14 @@ impl Settings {
             request_timeout_seconds: self.request_timeout_seconds,
             dataloader_delay_ms: self.dataloader_delay_ms.clamp(0, 1000),
             events: self.events.validate()?,
+            query_limits: self.robustness.query_limits(),
+            db_timeouts: crate::db::Timeouts::from_seconds(
+                self.robustness.db_connect_timeout_seconds,
+                self.robustness.db_acquire_timeout_seconds,
+            ),
+            header_read_timeout: std::time::Duration::from_secs(
+                self.robustness.header_read_timeout_seconds.clamp(1, 300),
+            ),
             jwt_secret: self.jwt_secret,
         })
     }
@@ -268,6 +329,9 @@ impl Config {
             billing_scheduler: false,
             request_timeout_seconds: 30,
             dataloader_delay_ms: 0,
+            query_limits: Default::default(),
+            db_timeouts: Default::default(),
+            header_read_timeout: std::time::Duration::from_secs(10),
             jwt_secret: Some(Secret::new("test-secret-test-secret-test-secret-0123")),
             cors_allowed_origins: Vec::new(),
             pdf_link_ttl_seconds: 900,

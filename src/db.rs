@@ -12,9 +12,58 @@ use sea_orm::{
     sqlx::sqlite::{SqliteJournalMode, SqliteSynchronous},
 };
 
+/// How long to wait for the database (issue 12): short, so that start-up
+/// against an unreachable server fails fast and a request or readiness probe
+/// does not hang when the pool cannot open a connection.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Timeouts {
+    /// Opening the first connection at start-up.
+    pub connect: Duration,
+    /// Waiting for a pooled connection (including opening a new one).
+    pub acquire: Duration,
+}
+
+impl Default for Timeouts {
+    fn default() -> Self {
+        Timeouts { connect: Duration::from_secs(5), acquire: Duration::from_secs(30) }
+    }
+}
+
+impl Timeouts {
+    pub fn from_seconds(connect: u64, acquire: u64) -> Timeouts {
+        Timeouts {
+            connect: Duration::from_secs(connect.clamp(1, 300)),
+            acquire: Duration::from_secs(acquire.clamp(1, 300)),
+        }
+    }
+
+    fn apply(&self, options: &mut ConnectOptions) {
+        options.connect_timeout(self.connect).acquire_timeout(self.acquire);
+    }
+}
+
+/// The host (and port) of a database URL, without user or password, for messages.
+pub fn describe_url(url: &str) -> String {
+    if let Some(path) = url.strip_prefix("sqlite:") {
+        let file = path.trim_start_matches("//");
+        return format!("SQLite file {}", file.split('?').next().unwrap_or(file));
+    }
+    let rest = url.split_once("://").map_or(url, |(_, rest)| rest);
+    let authority = rest.split(['/', '?']).next().unwrap_or(rest);
+    let host = authority.rsplit_once('@').map_or(authority, |(_, host)| host);
+    format!("PostgreSQL server {host}")
+}
+
 pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
+    connect_with(url, &Timeouts::default()).await
+}
+
+/// Opens the pool, failing within `timeouts.connect` with a message naming
+/// the server when it cannot be reached.
+pub async fn connect_with(url: &str, timeouts: &Timeouts) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
-    options.sqlx_logging(false).acquire_timeout(Duration::from_secs(30));
+    options.sqlx_logging(false);
+    timeouts.apply(&mut options);
     if url.starts_with("sqlite:") {
         options.max_connections(8).min_connections(1).map_sqlx_sqlite_opts(|o| {
             o.journal_mode(SqliteJournalMode::Wal)
@@ -35,7 +84,23 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
             options.map_sqlx_postgres_opts(|o| o.ssl_mode(sea_orm::sqlx::postgres::PgSslMode::Disable));
         }
     }
-    Database::connect(options).await
+    let unreachable = |cause: String| {
+        DbErr::Conn(sea_orm::RuntimeErr::Internal(format!("cannot reach the {}: {cause}", describe_url(url))))
+    };
+    match tokio::time::timeout(timeouts.connect, Database::connect(options)).await {
+        Ok(Ok(db)) => Ok(db),
+        Ok(Err(e)) => Err(unreachable(e.to_string())),
+        Err(_) => Err(unreachable(format!("no answer within {} s", timeouts.connect.as_secs()))),
+    }
+}
+
+/// True when the database answers a trivial query within `limit` (readiness).
+pub async fn ping(db: &DatabaseConnection, limit: Duration) -> Result<(), String> {
+    match tokio::time::timeout(limit, db.execute_unprepared("SELECT 1")).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(e.to_string()),
+        Err(_) => Err(format!("no answer within {} ms", limit.as_millis())),
+    }
 }
 
 /// True for a PostgreSQL URL on a loopback host (or a Unix socket) that does

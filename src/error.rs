@@ -111,7 +111,10 @@ impl AppError {
             AppError::SelfServiceNotAllowed => "SELF_SERVICE_NOT_ALLOWED",
             AppError::SubscriptionNotActive => "SUBSCRIPTION_NOT_ACTIVE",
             AppError::SubscriptionDisabled => "SUBSCRIPTION_DISABLED",
-            AppError::InvalidState { .. } | AppError::LastOwner | AppError::NoCreditBalance | AppError::LastGlobalAdmin => "INVALID_STATE",
+            AppError::InvalidState { .. }
+            | AppError::LastOwner
+            | AppError::NoCreditBalance
+            | AppError::LastGlobalAdmin => "INVALID_STATE",
             AppError::NotSeatBased => "NOT_SEAT_BASED",
             AppError::QuantityBelowAssigned { .. } => "QUANTITY_BELOW_ASSIGNED",
             AppError::TooManyUsers { .. } => "TOO_MANY_USERS",

@@ -13,6 +13,7 @@ pub mod demo;
 pub(crate) mod domain;
 pub mod error;
 pub mod events;
+pub mod fault;
 pub(crate) mod graphql;
 pub mod http;
 pub(crate) mod i18n;

@@ -51,11 +51,36 @@ pub trait CardProcessor: Send + Sync {
 
 pub struct OfflineCardProcessor {
     fingerprint_key: Vec<u8>,
+    /// Test hook (`LICENSEDESK_TEST_PROCESSOR_LEDGER`): a file where each
+    /// charge taken is appended as `<idempotency key> <amount>`, and where a
+    /// key already present is answered like a real processor answers a retry:
+    /// with the first result, not a second charge. It lets the process tests
+    /// count charges across `kill -9` of the server.
+    ledger: Option<std::path::PathBuf>,
 }
 
 impl OfflineCardProcessor {
     pub fn new(fingerprint_key: Vec<u8>) -> Self {
-        OfflineCardProcessor { fingerprint_key }
+        let ledger = std::env::var_os("LICENSEDESK_TEST_PROCESSOR_LEDGER").map(std::path::PathBuf::from);
+        OfflineCardProcessor { fingerprint_key, ledger }
+    }
+
+    fn take(&self, request: &ChargeRequest<'_>) {
+        use std::io::Write;
+        let Some(path) = &self.ledger else { return };
+        let key = &request.idempotency_key;
+        let seen = std::fs::read_to_string(path).unwrap_or_default();
+        if seen.lines().any(|line| line.split(' ').next() == Some(key.as_str())) {
+            return;
+        }
+        let written = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(path)
+            .and_then(|mut file| writeln!(file, "{key} {}", request.amount_minor).and_then(|()| file.sync_all()));
+        if let Err(e) = written {
+            tracing::error!(error = %e, "cannot write the test processor ledger");
+        }
     }
 }
 
@@ -68,6 +93,7 @@ impl CardProcessor for OfflineCardProcessor {
         if card::is_declined_test_fingerprint(&card.fingerprint, &self.fingerprint_key) {
             return ChargeOutcome::Declined { reason: "declined" };
         }
+        self.take(request);
         ChargeOutcome::Approved { reference: format!("offline-{}", request.idempotency_key) }
     }
 

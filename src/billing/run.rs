@@ -8,9 +8,20 @@
 //! card charges by `last_charge_attempt`), so a second run for the same date
 //! changes nothing and a rerun after a kill finishes the work without
 //! duplicates. A lease row in `job_leases` keeps it to one runner at a time
-//! across instances sharing a database.
+//! across instances sharing a database. The lease is short and renewed by a
+//! heartbeat task, so a runner killed with `kill -9` stops blocking others
+//! within `LEASE_SECONDS`; card charges are claimed before the processor is
+//! called and claims left unsettled by a kill are charged again (same
+//! idempotency key) by the next run, before anything is marked overdue.
 
-use std::{fmt, time::Duration};
+use std::{
+    fmt,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
@@ -38,8 +49,9 @@ use crate::{
 
 pub const LEASE_NAME: &str = "billing-run";
 /// How long a lease lasts without renewal; a runner killed half-way blocks
-/// others at most this long. Renewed between steps.
-pub const LEASE_SECONDS: i64 = 15 * 60;
+/// others at most this long. A live runner renews it every `HEARTBEAT`.
+pub const LEASE_SECONDS: i64 = 10;
+pub const HEARTBEAT: Duration = Duration::from_secs(2);
 
 /// What one run did; printed by `licensedesk billing run`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -139,17 +151,67 @@ pub async fn release_lease(state: &AppState, holder: &str) -> AppResult<()> {
 // The run
 // ---------------------------------------------------------------------------
 
+/// Renews the lease every `HEARTBEAT` while the run goes on; flags the loss
+/// when another runner took it (the run then stops at its next step).
+struct Heartbeat {
+    lost: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Heartbeat {
+    fn start(state: &AppState, holder: &str) -> Heartbeat {
+        let lost = Arc::new(AtomicBool::new(false));
+        let (state, holder, flag) = (state.clone(), holder.to_owned(), lost.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(HEARTBEAT).await;
+                match renew_lease(&state, &holder).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        flag.store(true, Ordering::SeqCst);
+                        return;
+                    }
+                    // A database hiccup: try again at the next beat; the lease
+                    // outlives several missed beats.
+                    Err(e) => tracing::warn!(error = ?e, "could not renew the billing lease"),
+                }
+            }
+        });
+        Heartbeat { lost, task }
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
 /// R33: runs billing for `as_of`. Idempotent and safe to rerun after a kill.
 /// When another instance holds the lease it does nothing and says so.
 pub async fn run_billing(state: &AppState, as_of: NaiveDate) -> AppResult<BillingReport> {
+    run_billing_waiting(state, as_of, Duration::ZERO).await
+}
+
+/// Like `run_billing`, but waits up to `wait` for a lease held by someone
+/// else. With a wait longer than `LEASE_SECONDS`, a lease left by a killed
+/// runner always expires in time, so a lease still held afterwards belongs to
+/// a live run.
+pub async fn run_billing_waiting(state: &AppState, as_of: NaiveDate, wait: Duration) -> AppResult<BillingReport> {
     let holder = format!("billing-{}", Uuid::new_v4().simple());
     let mut report = BillingReport { as_of: Some(as_of), ..BillingReport::default() };
-    if !acquire_lease(state, &holder).await? {
-        report.lease_held_elsewhere = true;
-        tracing::info!(%as_of, "billing run skipped: the lease is held by another instance");
-        return Ok(report);
+    let deadline = tokio::time::Instant::now() + wait;
+    while !acquire_lease(state, &holder).await? {
+        if tokio::time::Instant::now() >= deadline {
+            report.lease_held_elsewhere = true;
+            tracing::info!(%as_of, "billing run skipped: the lease is held by another instance");
+            return Ok(report);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
     }
-    let result = run_steps(state, as_of, &holder, &mut report).await;
+    let heartbeat = Heartbeat::start(state, &holder);
+    let result = run_steps(state, as_of, &holder, &heartbeat, &mut report).await;
+    drop(heartbeat);
     if let Err(e) = release_lease(state, &holder).await {
         tracing::warn!(error = ?e, "could not release the billing lease; it expires on its own");
     }
@@ -161,8 +223,8 @@ pub async fn run_billing(state: &AppState, as_of: NaiveDate) -> AppResult<Billin
     Ok(report)
 }
 
-async fn keep_lease(state: &AppState, holder: &str) -> AppResult<()> {
-    if renew_lease(state, holder).await? {
+async fn keep_lease(state: &AppState, holder: &str, heartbeat: &Heartbeat) -> AppResult<()> {
+    if !heartbeat.lost.load(Ordering::SeqCst) && renew_lease(state, holder).await? {
         Ok(())
     } else {
         Err(AppError::internal("the billing lease was lost; another instance took over"))
@@ -175,30 +237,52 @@ fn failed(report: &mut BillingReport, what: &str, id: impl fmt::Display, e: &App
     report.failures += 1;
 }
 
-async fn run_steps(state: &AppState, as_of: NaiveDate, holder: &str, report: &mut BillingReport) -> AppResult<()> {
+async fn run_steps(
+    state: &AppState,
+    as_of: NaiveDate,
+    holder: &str,
+    heartbeat: &Heartbeat,
+    report: &mut BillingReport,
+) -> AppResult<()> {
+    use crate::fault::crash_point;
     // a. Renew or expire at term end (R15, R17).
     for id in subscriptions_at_term_end(state, as_of).await? {
         match renew_or_expire(state, id, as_of).await {
             Ok((renewals, expired)) => {
                 report.renewals += renewals;
                 report.expired += u64::from(expired);
+                crash_point("renewed");
             }
             Err(e) => failed(report, "renewal", id, &e),
         }
     }
-    keep_lease(state, holder).await?;
+    keep_lease(state, holder, heartbeat).await?;
 
     // b. Issue the invoices of ended months (R31).
     for due in invoices::due_invoices(&state.db, as_of).await? {
         match invoices::issue_one(state, due).await {
-            Ok(Issued::Invoice(_)) => report.invoices_issued += 1,
+            Ok(Issued::Invoice(_)) => {
+                report.invoices_issued += 1;
+                crash_point("invoice-issued");
+            }
             Ok(Issued::AlreadyIssued) => {}
             Err(e) => failed(report, "issuing an invoice", due.billing_profile_id, &e),
         }
     }
-    keep_lease(state, holder).await?;
+    keep_lease(state, holder, heartbeat).await?;
 
     // c. Charge cards at issue; a decline leaves the invoice open (R31, R34).
+    // First the claims a killed run left unsettled, with their original
+    // idempotency key: before step d, so no invoice goes overdue (and no
+    // customer is disabled) because of our crash.
+    for id in invoices::unsettled_card_charges(&state.db).await? {
+        match invoices::settle_card_charge(state, id, as_of).await {
+            Ok(CardCharge::Approved) => report.cards_approved += 1,
+            Ok(CardCharge::Declined) => report.cards_declined += 1,
+            Ok(CardCharge::Skipped) => {}
+            Err(e) => failed(report, "charging a card (recovery)", id, &e),
+        }
+    }
     for id in invoices::awaiting_card_charge(&state.db, as_of).await? {
         match invoices::charge_at_issue(state, id, as_of).await {
             Ok(CardCharge::Approved) => report.cards_approved += 1,
@@ -207,10 +291,11 @@ async fn run_steps(state: &AppState, as_of: NaiveDate, holder: &str, report: &mu
             Err(e) => failed(report, "charging a card", id, &e),
         }
     }
-    keep_lease(state, holder).await?;
+    keep_lease(state, holder, heartbeat).await?;
 
     // d. Overdue after the due date (R31).
     report.marked_overdue += invoices::mark_overdue(state, as_of).await?;
+    crash_point("overdue-marked");
 
     // e. Payment not kept current after the grace period (R15).
     let grace = state.config.grace_period_days;
@@ -223,6 +308,7 @@ async fn run_steps(state: &AppState, as_of: NaiveDate, holder: &str, report: &mu
     }
 
     // f. Record the date once everything succeeded, so the scheduler retries otherwise.
+    crash_point("before-record");
     if report.failures == 0 {
         record_run(state, as_of).await?;
     }

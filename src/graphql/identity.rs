@@ -244,7 +244,8 @@ impl IdentityMutation {
     }
 
     async fn login(&self, ctx: &Context<'_>, email: String, password: String) -> Result<AuthPayload> {
-        Ok(svc::login(state(ctx)?, &email, &password).await?.into())
+        let client = ctx.data::<crate::app::RequestInfo>().ok().and_then(|info| info.client);
+        Ok(svc::login(state(ctx)?, &email, &password, client).await?.into())
     }
 
     /// Adds a user to the caller's organization (GLOBAL_ADMIN).

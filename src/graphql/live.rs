@@ -67,7 +67,7 @@ pub struct SubscriptionRoot;
 /// Errors over WebSocket do not pass the HTTP response writer: give them
 /// their `extensions.code` here.
 fn coded(err: AppError) -> async_graphql::Error {
-    let info = RequestInfo { request_id: "-".to_owned(), lang: Default::default() };
+    let info = RequestInfo { request_id: "-".to_owned(), lang: Default::default(), client: None };
     let (message, extensions) = super::errors::describe(&err, &info);
     async_graphql::Error { message, source: None, extensions: Some(extensions) }
 }
@@ -130,6 +130,10 @@ pub async fn connection_data(app: AppState, payload: Value) -> Result<Data> {
     }
     let mut data = Data::default();
     data.insert(caller);
-    data.insert(RequestInfo { request_id: format!("ws-{}", uuid::Uuid::new_v4()), lang: Default::default() });
+    data.insert(RequestInfo {
+        request_id: format!("ws-{}", uuid::Uuid::new_v4()),
+        lang: Default::default(),
+        client: None,
+    });
     Ok(data)
 }

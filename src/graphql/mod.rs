@@ -4,6 +4,7 @@
 pub mod audit;
 pub mod billing;
 pub mod catalog;
+pub mod cost;
 pub mod credit;
 pub mod errors;
 pub mod identity;

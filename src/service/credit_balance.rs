@@ -23,12 +23,12 @@ use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    app::AppState,
     auth::Actor,
     billing::processor::{ChargeOutcome, RefundRequest},
     db,
     domain::money,
     error::{AppError, AppResult, Invalid},
+    service::Services,
     service::{
         audit::{self, AuditEntry, AuditScope},
         billing_profiles, idempotency,
@@ -182,7 +182,7 @@ pub async fn record_issue(
 /// returns the first refund and refunds nothing more; an empty balance is
 /// INVALID_STATE; a decline is PAYMENT_DECLINED and changes nothing.
 pub async fn refund(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     billing_profile_id: Uuid,
     key: &str,

@@ -159,21 +159,26 @@ pub async fn register_publisher(state: &Services, input: NewPublisher) -> AppRes
 
 /// Same message and (by verifying a dummy hash) the same time for an unknown
 /// e-mail as for a wrong password.
-pub async fn login(state: &Services, email: &str, password: &str) -> AppResult<Session> {
+/// `client` is the caller's address (sign-in throttling is per address and client).
+pub async fn login(
+    state: &Services,
+    email: &str,
+    password: &str,
+    client: Option<std::net::IpAddr>,
+) -> AppResult<Session> {
     let email = email.trim().to_lowercase();
-    if state.login_limiter.is_blocked(&email) {
-        return Err(AppError::RateLimited);
-    }
+    let limiter = &state.login_limiter;
+    limiter.check(&state.db, &email, client, chrono::Utc::now()).await?;
     let found = user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(&state.db).await?;
     let usable = found.filter(|u| u.active);
     let ok = state.passwords.verify(password, usable.as_ref().map(|u| u.password_hash.as_str())).await?;
     match usable {
         Some(user) if ok => {
-            state.login_limiter.record_success(&email);
+            limiter.record_success(&state.db, &email, client).await?;
             issue(state, user)
         }
         _ => {
-            state.login_limiter.record_failure(&email);
+            limiter.record_failure(&state.db, &email, client, chrono::Utc::now()).await?;
             Err(AppError::Unauthenticated)
         }
     }

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{Datelike, Months, NaiveDate};
 use entity::{
-    billing_profile, charge,
+    billing_profile, card_charge_claim, charge,
     enums::{InvoiceStatus, PaymentMethodKind},
     invoice, invoice_line, organization, payment_method, product, subscription,
 };
@@ -20,8 +20,8 @@ use uuid::Uuid;
 use crate::{
     access::{self, Visible},
     auth::Actor,
-    config::Seller,
     billing::processor::{ChargeOutcome, ChargeRequest, StoredCard},
+    config::Seller,
     db,
     domain::{card::CardBrand, money},
     error::{AppError, AppResult, Invalid},
@@ -717,10 +717,13 @@ pub enum CardCharge {
     Skipped,
 }
 
-/// R31, R33: charges the card named on the invoice, at most once. The attempt
-/// is recorded and committed before the processor is called, so a run killed
-/// half-way never charges twice (an approval lost to the kill leaves the
-/// invoice open for a manual `payInvoice`, never a double charge).
+/// R31, R33: charges the card named on the invoice at issue, at most once:
+/// claim, then charge, then settle. The claim (with the idempotency key the
+/// processor will see) is committed before the processor is called; a run
+/// killed between the two leaves the claim unsettled, and the next run
+/// charges it again with the same key (`settle_card_charge`), so a charge
+/// that reached the processor is not taken twice and one that did not is not
+/// lost.
 pub async fn charge_at_issue(state: &Services, invoice_id: Uuid, as_of: NaiveDate) -> AppResult<CardCharge> {
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
@@ -734,28 +737,70 @@ pub async fn charge_at_issue(state: &Services, invoice_id: Uuid, as_of: NaiveDat
     if claimed.rows_affected != 1 {
         return Ok(CardCharge::Skipped);
     }
-    let invoice = invoice::Entity::find_by_id(invoice_id).one(&txn).await?.ok_or(NOT_FOUND)?;
+    card_charge_claim::ActiveModel {
+        invoice_id: Set(invoice_id),
+        idempotency_key: Set(invoice_id.to_string()),
+        claimed_at: Set(now),
+        settled_at: Set(None),
+        outcome: Set(None),
+    }
+    .insert(&txn)
+    .await?;
     txn.commit().await?;
+    crate::fault::crash_point("charge-claimed");
+    settle_card_charge(state, invoice_id, as_of).await
+}
 
+/// R33: card charges claimed but never settled (the run was killed between
+/// the claim and recording the outcome), oldest first.
+pub async fn unsettled_card_charges(db: &impl ConnectionTrait) -> AppResult<Vec<Uuid>> {
+    Ok(card_charge_claim::Entity::find()
+        .select_only()
+        .column(card_charge_claim::Column::InvoiceId)
+        .filter(card_charge_claim::Column::SettledAt.is_null())
+        .order_by_asc(card_charge_claim::Column::ClaimedAt)
+        .into_tuple()
+        .all(db)
+        .await?)
+}
+
+/// Calls the processor for a claimed charge (with the claim's idempotency
+/// key) and records the outcome with the claim's settlement, once.
+pub async fn settle_card_charge(state: &Services, invoice_id: Uuid, as_of: NaiveDate) -> AppResult<CardCharge> {
+    let now = state.clock.now();
+    let Some(claim) = card_charge_claim::Entity::find_by_id(invoice_id).one(&state.db).await? else {
+        return Ok(CardCharge::Skipped);
+    };
+    if claim.settled_at.is_some() {
+        return Ok(CardCharge::Skipped);
+    }
+    let invoice = invoice::Entity::find_by_id(invoice_id).one(&state.db).await?.ok_or(NOT_FOUND)?;
     let method = match invoice.payment_method_id {
         Some(id) => payment_method::Entity::find_by_id(id).one(&state.db).await?,
         None => None,
     };
     let outcome = match method.as_ref().and_then(stored_card) {
+        // Paid meanwhile (e.g. by hand): nothing to charge.
+        Some(_) if invoice.status == InvoiceStatus::Paid => ChargeOutcome::Declined { reason: "already paid" },
         Some(card) => state.processor.charge(&ChargeRequest {
             card: &card,
             amount_minor: invoice.total_minor,
             currency: &invoice.currency,
             today: as_of,
-            idempotency_key: invoice.id.to_string(),
+            idempotency_key: claim.idempotency_key.clone(),
         }),
         None => ChargeOutcome::Declined { reason: "no card" },
     };
+    crate::fault::crash_point("charge-sent");
 
     let txn = db::begin_write(&state.db).await?;
     let invoice = invoice::Entity::find_by_id(invoice_id).lock_exclusive().one(&txn).await?.ok_or(NOT_FOUND)?;
+    let settled = card_charge_claim::Entity::update_many()
+        .col_expr(card_charge_claim::Column::SettledAt, sea_orm::sea_query::Expr::value(now))
+        .filter(card_charge_claim::Column::InvoiceId.eq(invoice_id))
+        .filter(card_charge_claim::Column::SettledAt.is_null());
     let scope = AuditScope::org(invoice.organization_id, None);
-    let result = match outcome {
+    let (result, label) = match outcome {
         ChargeOutcome::Approved { reference } if invoice.status != InvoiceStatus::Paid => {
             let before = snapshot(&invoice);
             let mut model: invoice::ActiveModel = invoice.into();
@@ -766,17 +811,25 @@ pub async fn charge_at_issue(state: &Services, invoice_id: Uuid, as_of: NaiveDat
             after["processorReference"] = json!(reference);
             let entry = AuditEntry::new("invoice.card_charged", "invoice", invoice.id).before(before).after(after);
             audit::record(&txn, scope, now, entry).await?;
-            CardCharge::Approved
+            (CardCharge::Approved, "approved")
         }
-        ChargeOutcome::Approved { .. } => CardCharge::Skipped,
+        ChargeOutcome::Approved { .. } => (CardCharge::Skipped, "skipped"),
+        ChargeOutcome::Declined { reason: "already paid" } => (CardCharge::Skipped, "skipped"),
         ChargeOutcome::Declined { reason } => {
             let entry = AuditEntry::new("invoice.card_declined", "invoice", invoice.id).after(
                 json!({"number": display_number(invoice.number), "reason": reason, "status": invoice.status.as_str()}),
             );
             audit::record(&txn, scope, now, entry).await?;
-            CardCharge::Declined
+            (CardCharge::Declined, "declined")
         }
     };
+    let done =
+        settled.col_expr(card_charge_claim::Column::Outcome, sea_orm::sea_query::Expr::value(label)).exec(&txn).await?;
+    if done.rows_affected != 1 {
+        // Another runner settled it first; its outcome stands.
+        txn.rollback().await?;
+        return Ok(CardCharge::Skipped);
+    }
     txn.commit().await?;
     Ok(result)
 }

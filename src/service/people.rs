@@ -33,10 +33,10 @@ use uuid::Uuid;
 
 use crate::{
     access::{self, Visible},
-    app::AppState,
     auth::{Actor, OrgActor},
     db,
     error::{AppError, AppResult},
+    service::Services,
     service::audit::{self, AuditEntry, AuditScope},
 };
 
@@ -64,7 +64,7 @@ fn user_manager(actor: &Actor) -> AppResult<&OrgActor> {
 /// Starts the change: the write transaction, the organization row locked
 /// (serializes every R43 change of one organization), and the target user,
 /// who must be an undeleted member of the caller's organization (R3).
-async fn begin(state: &AppState, org: &OrgActor, user_id: Uuid) -> AppResult<(DatabaseTransaction, user::Model)> {
+async fn begin(state: &Services, org: &OrgActor, user_id: Uuid) -> AppResult<(DatabaseTransaction, user::Model)> {
     let txn = db::begin_write(&state.db).await?;
     organization::Entity::find_by_id(org.organization_id).lock_exclusive().one(&txn).await?.ok_or(NOT_FOUND)?;
     let target = user::Entity::find_by_id(user_id)
@@ -121,7 +121,7 @@ fn names(roles: &[OrgRole]) -> Vec<&'static str> {
 }
 
 async fn set_active(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     user_id: Uuid,
     active: bool,
@@ -149,18 +149,18 @@ async fn set_active(
 
 /// R43: the user can no longer sign in; their tokens stop at once; their
 /// licenses stay assigned.
-pub async fn deactivate(state: &AppState, actor: &Actor, user_id: Uuid) -> AppResult<Visible<user::Model>> {
+pub async fn deactivate(state: &Services, actor: &Actor, user_id: Uuid) -> AppResult<Visible<user::Model>> {
     set_active(state, actor, user_id, false, "user.deactivate").await
 }
 
 /// R43: the user can sign in again.
-pub async fn reactivate(state: &AppState, actor: &Actor, user_id: Uuid) -> AppResult<Visible<user::Model>> {
+pub async fn reactivate(state: &Services, actor: &Actor, user_id: Uuid) -> AppResult<Visible<user::Model>> {
     set_active(state, actor, user_id, true, "user.reactivate").await
 }
 
 /// R1, R43: replaces the user's admin roles (USER is implicit and ignored).
 pub async fn set_roles(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     user_id: Uuid,
     wanted: Vec<OrgRole>,
@@ -191,7 +191,7 @@ pub async fn set_roles(
 }
 
 /// R43: soft-deletes the user (see the module comment for what happens).
-pub async fn delete(state: &AppState, actor: &Actor, user_id: Uuid) -> AppResult<Deletion> {
+pub async fn delete(state: &Services, actor: &Actor, user_id: Uuid) -> AppResult<Deletion> {
     let org = user_manager(actor)?;
     let (txn, target) = begin(state, org, user_id).await?;
     keep_a_global_admin(&txn, &target).await?;

@@ -85,7 +85,7 @@ pub async fn count_not_renewing(db: &impl ConnectionTrait, product_id: Uuid) -> 
 /// because a price they use was withdrawn; None for everyone else (the count
 /// is about other organizations' subscriptions) and when there are none.
 pub async fn warning_for_publisher(
-    state: &crate::app::AppState,
+    state: &crate::service::Services,
     actor: &crate::auth::Actor,
     product: &entity::product::Model,
 ) -> AppResult<Option<u64>> {

@@ -331,6 +331,7 @@ async fn r33_rerun_after_a_kill_finishes_without_duplicates() {
     model.paid_at = Set(None);
     model.last_charge_attempt = Set(None);
     model.update(&app.db).await.expect("reset");
+    entity::card_charge_claim::Entity::delete_many().exec(&app.db).await.expect("delete claim");
     entity::billing_run::Entity::delete_many().exec(&app.db).await.expect("delete run");
     let (invoices, lines, charges) =
         (app.count("invoices").await, app.count("invoice_lines").await, app.count("charges").await);
@@ -346,6 +347,47 @@ async fn r33_rerun_after_a_kill_finishes_without_duplicates() {
     // A third run charges nothing: the attempt is recorded (R33: never twice).
     let third = app.bill(date(2026, 4, 1)).await;
     assert_eq!((third.renewals, third.invoices_issued, third.cards_approved, third.cards_declined), (0, 0, 0, 0));
+}
+
+/// R33 (issue 12): a run killed after claiming a card charge but before
+/// recording the outcome leaves the claim unsettled; the rerun charges it
+/// (same idempotency key), before marking anything overdue, so the customer is
+/// neither left unpaid nor disabled because of our crash.
+#[tokio::test]
+async fn r33_a_claimed_but_unsettled_card_charge_is_charged_on_rerun() {
+    let app = TestApp::spawn().await;
+    let shop = app.shop().await;
+    let sub = app.buy(&shop.org.admin, &shop.per_license, "MONTHLY", Some(3), &shop.profile).await;
+    app.activate(&shop.publisher, &sub).await;
+    let report = app.bill(date(2026, 4, 1)).await;
+    assert_eq!(report.cards_approved, 1, "{report}");
+    // The state a kill between the claim and the settlement leaves behind.
+    let issued = invoice::Entity::find().one(&app.db).await.expect("query").expect("invoice");
+    let mut model: invoice::ActiveModel = issued.clone().into();
+    model.status = Set(InvoiceStatus::Open);
+    model.paid_at = Set(None);
+    model.update(&app.db).await.expect("reset");
+    let claim = entity::card_charge_claim::Entity::find_by_id(issued.id).one(&app.db).await.expect("q").expect("claim");
+    assert_eq!(claim.idempotency_key, issued.id.to_string());
+    let mut claim: entity::card_charge_claim::ActiveModel = claim.into();
+    claim.settled_at = Set(None);
+    claim.outcome = Set(None);
+    claim.update(&app.db).await.expect("unsettle");
+    entity::billing_run::Entity::delete_many().exec(&app.db).await.expect("delete run");
+
+    // Rerun long after the due date: recovery comes before overdue and disabling.
+    let rerun = app.bill(date(2026, 6, 1)).await;
+    // The recovered April invoice plus May's and June's new ones; none overdue.
+    assert_eq!((rerun.cards_approved, rerun.marked_overdue, rerun.disabled_for_payment), (3, 0, 0), "{rerun}");
+    let after = invoice::Entity::find_by_id(issued.id).one(&app.db).await.expect("query").expect("invoice");
+    assert_eq!(after.status, InvoiceStatus::Paid, "charged on rerun, not overdue");
+    let sub_now = entity::subscription::Entity::find().one(&app.db).await.expect("q").expect("sub");
+    assert_ne!(sub_now.disabled_reason, Some(entity::enums::DisabledReason::PaymentNotCurrent));
+    let claim = entity::card_charge_claim::Entity::find_by_id(issued.id).one(&app.db).await.expect("q").expect("claim");
+    assert_eq!(claim.outcome.as_deref(), Some("approved"));
+    // Settled once: a further run does not charge it again.
+    let third = app.bill(date(2026, 6, 1)).await;
+    assert_eq!(third.cards_approved, 0, "{third}");
 }
 
 /// R33: a skipped stretch is caught up by one run — every ended term is renewed

@@ -1,0 +1,8 @@
+//! Process-level tests (issue 12): the real `licensedesk` binary on a real
+//! socket — attacked, killed, cut off from its database. SQLite by default;
+//! PostgreSQL parts run when LICENSEDESK_TEST_POSTGRES_URL is set.
+
+mod attacks;
+mod billing_kill;
+mod harness;
+mod readiness;
