@@ -55,9 +55,12 @@ async fn standard_introspection_query_is_answered() {
     assert!(types.iter().any(|t| t["name"] == "Invoice"), "Invoice type listed");
     assert!(!schema["directives"].as_array().expect("directives").is_empty());
 
-    // Same depth, but not introspection only: the limit of 12 applies.
+    // Same depth, but not introspection only: the limit of 12 applies to a
+    // signed-in caller (an anonymous caller is asked to sign in first).
     let mixed = INTROSPECTION.replacen("__schema {", "me { name } __schema {", 1);
-    assert_eq!(app.err(None, &mixed, json!({})).await, "QUERY_TOO_COMPLEX");
+    let org = app.register_org("Depth", "SE").await;
+    assert_eq!(app.err(Some(&org.admin), &mixed, json!({})).await, "QUERY_TOO_COMPLEX");
+    assert_eq!(app.err(None, &mixed, json!({})).await, "UNAUTHENTICATED");
 
     // With introspection off (production), it is refused, not exempted.
     let router = router_with(&app, |c| c.introspection = false);
