@@ -20,8 +20,8 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use entity::{
     billing_profile, billing_role_assignment, charge, customer_agreement, enums::*, invoice, invoice_line,
-    license_assignment, organization, payment_method, product, product_market, product_price, publisher, subscription,
-    user, user_role,
+    license_assignment, organization, payment_method, product, product_market, product_price, publisher, search,
+    search_term, subscription, user, user_role,
 };
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, TransactionTrait};
 use serde_json::json;
@@ -186,6 +186,14 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
             .into_active_model()
         })
         .collect();
+    // Bulk inserts skip the entities' save hooks, so the search terms those
+    // hooks keep are written here the same way (issue 13 search).
+    let mut terms = Vec::new();
+    for p in &products {
+        if let (Some(owner), Some(name)) = (p.id.try_as_ref(), p.name.try_as_ref()) {
+            terms.push((search::PRODUCT, *owner, None, search::name_terms(name)));
+        }
+    }
     insert_all(db, products, 10).await?;
     let prices: Vec<_> = (0..PRODUCTS)
         .flat_map(|p| {
@@ -247,7 +255,33 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
             );
         }
     }
+    for u in &users {
+        if let (Some(owner), Some(name), Some(email), Some(scope)) =
+            (u.id.try_as_ref(), u.name.try_as_ref(), u.email.try_as_ref(), u.organization_id.try_as_ref())
+        {
+            let mut words = search::name_terms(name);
+            words.push(search::fold(email));
+            terms.push((search::USER, *owner, *scope, words));
+        }
+    }
     insert_all(db, users, 8).await?;
+    let mut term_rows = Vec::new();
+    for (kind, owner, scope, mut words) in terms {
+        words.retain(|w| !w.is_empty());
+        words.sort();
+        words.dedup();
+        for term in words {
+            let row = search_term::Model {
+                id: id(30, term_rows.len()),
+                kind: kind.to_owned(),
+                owner_id: owner,
+                scope_id: scope,
+                term,
+            };
+            term_rows.push(row.into_active_model());
+        }
+    }
+    insert_all(db, term_rows, 5).await?;
     let roles: Vec<_> = [OrgRole::GlobalAdmin, OrgRole::BillingAdmin, OrgRole::LicenseAdmin]
         .into_iter()
         .map(|role| user_role::Model { user_id: id(10, 0), role }.into_active_model())

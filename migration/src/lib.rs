@@ -9,12 +9,12 @@ mod m20261120_000004_create_subscriptions;
 mod m20261120_000005_create_charges_invoices;
 mod m20261120_000006_create_audit_and_jobs;
 mod m20261122_000007_create_events;
-mod m20261122_000008_create_charge_claims_and_sign_in_throttle;
 mod m20261122_000008_create_search_terms;
-mod m20261122_000014_index_user_search;
-mod m20261122_000015_credit_balances;
-mod m20261122_000901_users_deleted_at;
-mod m20261122_000902_self_service_agreements;
+mod m20261122_000009_index_user_search;
+mod m20261122_000010_credit_balances;
+mod m20261122_000011_users_deleted_at;
+mod m20261122_000012_self_service_agreements;
+mod m20261122_000013_create_charge_claims_and_sign_in_throttle;
 mod util;
 
 pub struct Migrator;
@@ -31,11 +31,11 @@ impl MigratorTrait for Migrator {
             Box::new(m20261120_000006_create_audit_and_jobs::Migration),
             Box::new(m20261122_000007_create_events::Migration),
             Box::new(m20261122_000008_create_search_terms::Migration),
-            Box::new(m20261122_000014_index_user_search::Migration),
-            Box::new(m20261122_000015_credit_balances::Migration),
-            Box::new(m20261122_000901_users_deleted_at::Migration),
-            Box::new(m20261122_000902_self_service_agreements::Migration),
-            Box::new(m20261122_000008_create_charge_claims_and_sign_in_throttle::Migration),
+            Box::new(m20261122_000009_index_user_search::Migration),
+            Box::new(m20261122_000010_credit_balances::Migration),
+            Box::new(m20261122_000011_users_deleted_at::Migration),
+            Box::new(m20261122_000012_self_service_agreements::Migration),
+            Box::new(m20261122_000013_create_charge_claims_and_sign_in_throttle::Migration),
         ]
     }
 }
