@@ -3,7 +3,7 @@
 //! its event. Publishers' webhook deliveries are queued in that transaction too.
 
 use chrono::{DateTime, Utc};
-use entity::{invoice, organization, outbox_event, product, subscription, webhook_delivery, webhook_endpoint};
+use entity::{invoice, organization, outbox_event, product, subscription, webhook_endpoint};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -146,25 +146,8 @@ async fn queue_deliveries(
         if !super::webhooks::wants(&endpoint, event_type) {
             continue;
         }
-        webhook_delivery::ActiveModel {
-            id: Set(Uuid::now_v7()),
-            endpoint_id: Set(endpoint.id),
-            event_id: Set(event.id),
-            event_seq: Set(event.seq),
-            subscription_id: Set(event.subscription_id),
-            status: Set(super::delivery::PENDING.to_owned()),
-            attempts: Set(0),
-            // Wall-clock time: delivery scheduling is operational, not business time.
-            next_attempt_at: Set(Utc::now()),
-            locked_until: Set(None),
-            last_attempt_at: Set(None),
-            last_status_code: Set(None),
-            last_error: Set(None),
-            delivered_at: Set(None),
-            created_at: Set(Utc::now()),
-        }
-        .insert(db)
-        .await?;
+        // Wall-clock time: delivery scheduling is operational, not business time.
+        super::webhooks::pending_delivery(endpoint.id, event, Utc::now()).insert(db).await?;
     }
     Ok(())
 }

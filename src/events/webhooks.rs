@@ -308,26 +308,7 @@ pub async fn redeliver(
             model.locked_until = Set(None);
             model.update(&txn).await?
         }
-        None => {
-            webhook_delivery::ActiveModel {
-                id: Set(Uuid::now_v7()),
-                endpoint_id: Set(endpoint.id),
-                event_id: Set(event.id),
-                event_seq: Set(event.seq),
-                subscription_id: Set(event.subscription_id),
-                status: Set(super::delivery::PENDING.to_owned()),
-                attempts: Set(0),
-                next_attempt_at: Set(now),
-                locked_until: Set(None),
-                last_attempt_at: Set(None),
-                last_status_code: Set(None),
-                last_error: Set(None),
-                delivered_at: Set(None),
-                created_at: Set(now),
-            }
-            .insert(&txn)
-            .await?
-        }
+        None => pending_delivery(endpoint.id, &event, now).insert(&txn).await?,
     };
     let entry = AuditEntry::new("webhook_endpoint.redeliver", "webhook_endpoint", endpoint.id)
         .after(json!({"eventId": event.id}));
@@ -335,6 +316,31 @@ pub async fn redeliver(
     txn.commit().await?;
     state.events.wake_webhooks();
     Ok(delivery)
+}
+
+/// A new delivery of `event` to one endpoint, due at once (R45). The one way
+/// a delivery row is made: queued by the outbox, or by a redelivery.
+pub(crate) fn pending_delivery(
+    endpoint_id: Uuid,
+    event: &entity::outbox_event::Model,
+    now: chrono::DateTime<Utc>,
+) -> webhook_delivery::ActiveModel {
+    webhook_delivery::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        endpoint_id: Set(endpoint_id),
+        event_id: Set(event.id),
+        event_seq: Set(event.seq),
+        subscription_id: Set(event.subscription_id),
+        status: Set(super::delivery::PENDING.to_owned()),
+        attempts: Set(0),
+        next_attempt_at: Set(now),
+        locked_until: Set(None),
+        last_attempt_at: Set(None),
+        last_status_code: Set(None),
+        last_error: Set(None),
+        delivered_at: Set(None),
+        created_at: Set(now),
+    }
 }
 
 #[cfg(test)]
