@@ -13,13 +13,17 @@ use uuid::Uuid;
 
 use super::catalogue::EventType;
 use crate::{
-    app::AppState,
     auth::Actor,
     db,
     error::{AppError, AppResult, Invalid},
     paging::{self, Window},
-    service::audit::{self, AuditEntry, AuditScope},
+    service::{
+        Services,
+        audit::{self, AuditEntry, AuditScope},
+    },
 };
+
+use super::EventHub;
 
 const NOT_FOUND: AppError = AppError::NotFound { entity: "webhook endpoint" };
 pub const MAX_URL_LEN: usize = 2048;
@@ -132,7 +136,7 @@ fn check_event_types(types: &[EventType]) -> AppResult<Vec<&'static str>> {
     Ok(names)
 }
 
-async fn load_own(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<webhook_endpoint::Model> {
+async fn load_own(state: &Services, actor: &Actor, id: Uuid) -> AppResult<webhook_endpoint::Model> {
     let publisher = actor.publisher().map_err(|_| NOT_FOUND)?;
     let endpoint = webhook_endpoint::Entity::find_by_id(id).one(&state.db).await?.ok_or(NOT_FOUND)?;
     if endpoint.publisher_id != publisher.publisher_id {
@@ -143,13 +147,14 @@ async fn load_own(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<webhoo
 
 /// Creates an endpoint; returns it with its secret (shown this once).
 pub async fn create(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     url: &str,
     types: &[EventType],
+    allow_private: bool,
 ) -> AppResult<(webhook_endpoint::Model, String)> {
     let publisher = actor.publisher()?;
-    let url = check_url(url, state.config.events.webhook_allow_private)?;
+    let url = check_url(url, allow_private)?;
     let names = check_event_types(types)?;
     let txn = db::begin_write(&state.db).await?;
     let existing = webhook_endpoint::Entity::find()
@@ -183,7 +188,7 @@ pub async fn create(
 }
 
 /// A new secret; the old one stops signing at once.
-pub async fn rotate_secret(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<(webhook_endpoint::Model, String)> {
+pub async fn rotate_secret(state: &Services, actor: &Actor, id: Uuid) -> AppResult<(webhook_endpoint::Model, String)> {
     let endpoint = load_own(state, actor, id).await?;
     let publisher_id = endpoint.publisher_id;
     let now = state.clock.now();
@@ -201,8 +206,9 @@ pub async fn rotate_secret(state: &AppState, actor: &Actor, id: Uuid) -> AppResu
 
 /// A disabled endpoint gets no new deliveries; queued ones wait until it is enabled.
 pub async fn set_enabled(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
+    hub: &EventHub,
     id: Uuid,
     enabled: bool,
 ) -> AppResult<webhook_endpoint::Model> {
@@ -221,13 +227,13 @@ pub async fn set_enabled(
     audit::record(&txn, AuditScope::publisher(publisher_id, actor), now, entry).await?;
     txn.commit().await?;
     if enabled {
-        state.events.wake_webhooks();
+        hub.wake_webhooks();
     }
     Ok(endpoint)
 }
 
 /// Deletes the endpoint and its delivery log.
-pub async fn delete(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()> {
+pub async fn delete(state: &Services, actor: &Actor, id: Uuid) -> AppResult<()> {
     let endpoint = load_own(state, actor, id).await?;
     let publisher_id = endpoint.publisher_id;
     let before = snapshot(&endpoint);
@@ -245,7 +251,7 @@ pub async fn delete(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<()> 
     Ok(())
 }
 
-pub async fn list(state: &AppState, actor: &Actor) -> AppResult<Vec<webhook_endpoint::Model>> {
+pub async fn list(state: &Services, actor: &Actor) -> AppResult<Vec<webhook_endpoint::Model>> {
     let publisher = actor.publisher()?;
     Ok(webhook_endpoint::Entity::find()
         .filter(webhook_endpoint::Column::PublisherId.eq(publisher.publisher_id))
@@ -255,13 +261,13 @@ pub async fn list(state: &AppState, actor: &Actor) -> AppResult<Vec<webhook_endp
         .await?)
 }
 
-pub async fn get(state: &AppState, actor: &Actor, id: Uuid) -> AppResult<webhook_endpoint::Model> {
+pub async fn get(state: &Services, actor: &Actor, id: Uuid) -> AppResult<webhook_endpoint::Model> {
     load_own(state, actor, id).await
 }
 
 /// The delivery log of one endpoint, newest first.
 pub async fn deliveries(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
     endpoint_id: Uuid,
     window: Window,
@@ -277,8 +283,9 @@ pub async fn deliveries(
 /// Sends an event to the endpoint again (same event ID), whatever happened
 /// before: queued now, after any earlier pending event of its subscription.
 pub async fn redeliver(
-    state: &AppState,
+    state: &Services,
     actor: &Actor,
+    hub: &EventHub,
     endpoint_id: Uuid,
     event_id: Uuid,
 ) -> AppResult<webhook_delivery::Model> {
@@ -314,7 +321,7 @@ pub async fn redeliver(
         .after(json!({"eventId": event.id}));
     audit::record(&txn, AuditScope::publisher(endpoint.publisher_id, actor), state.clock.now(), entry).await?;
     txn.commit().await?;
-    state.events.wake_webhooks();
+    hub.wake_webhooks();
     Ok(delivery)
 }
 

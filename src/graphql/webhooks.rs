@@ -134,7 +134,9 @@ impl WebhookMutation {
         url: String,
         event_types: Vec<EventType>,
     ) -> Result<WebhookEndpointWithSecret> {
-        let (endpoint, secret) = svc::create(state(ctx)?, actor(ctx)?, &url, &event_types).await?;
+        let state = state(ctx)?;
+        let allow_private = state.config.events.webhook_allow_private;
+        let (endpoint, secret) = svc::create(state, actor(ctx)?, &url, &event_types, allow_private).await?;
         Ok(WebhookEndpointWithSecret { endpoint: WebhookEndpoint(endpoint), secret })
     }
     /// A new secret; deliveries are signed with it from now on.
@@ -151,7 +153,8 @@ impl WebhookMutation {
         enabled: bool,
     ) -> Result<WebhookEndpoint> {
         let id = parse_id(&endpoint_id, "webhook endpoint")?;
-        Ok(WebhookEndpoint(svc::set_enabled(state(ctx)?, actor(ctx)?, id, enabled).await?))
+        let state = state(ctx)?;
+        Ok(WebhookEndpoint(svc::set_enabled(state, actor(ctx)?, &state.events, id, enabled).await?))
     }
     /// Deletes the endpoint and its delivery log; returns its ID.
     async fn delete_webhook_endpoint(&self, ctx: &Context<'_>, endpoint_id: ID) -> Result<ID> {
@@ -168,6 +171,7 @@ impl WebhookMutation {
     ) -> Result<WebhookDelivery> {
         let endpoint = parse_id(&endpoint_id, "webhook endpoint")?;
         let event = parse_id(&event_id, "event")?;
-        Ok(WebhookDelivery(svc::redeliver(state(ctx)?, actor(ctx)?, endpoint, event).await?))
+        let state = state(ctx)?;
+        Ok(WebhookDelivery(svc::redeliver(state, actor(ctx)?, &state.events, endpoint, event).await?))
     }
 }
