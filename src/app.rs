@@ -257,9 +257,9 @@ async fn graphql_handler(
             return graphql::errors::request_error(StatusCode::BAD_REQUEST, &message, &info);
         }
     };
-    let caller = crate::service::identity::resolve_caller(&state.app, bearer_token(&headers)).await;
-    let caller = match caller {
-        Ok(caller) => caller,
+    let caller = crate::service::identity::resolve_caller_row(&state.app, bearer_token(&headers)).await;
+    let (caller, caller_row) = match caller {
+        Ok(resolved) => resolved,
         Err(e) => return graphql::errors::app_error_response(e, &info),
     };
     let limits = &state.app.config.query_limits;
@@ -283,7 +283,12 @@ async fn graphql_handler(
     if let Err(e) = checked {
         return graphql::errors::app_error_response(e, &info);
     }
-    let request = request.data(caller).data(info.clone()).data(graphql::loaders::new_loaders(&state.app));
+    let loaders = graphql::loaders::new_loaders(&state.app);
+    // Only a read may reuse the caller's row: a mutation can change it (roles, name).
+    if is_query_only(&mut request) {
+        graphql::loaders::prime_with_caller(&loaders, &caller, caller_row).await;
+    }
+    let request = request.data(caller).data(info.clone()).data(loaders);
     // Executed in its own task: when the client goes away or the request times
     // out, the resolvers still finish (committing or rolling back their
     // transaction) instead of being dropped half-way with a connection that
@@ -297,6 +302,12 @@ async fn graphql_handler(
     };
     let response = graphql::errors::finish_response(response, &info);
     axum::Json(response).into_response()
+}
+
+/// True when every operation of the document is a query (no mutation, no subscription).
+fn is_query_only(request: &mut async_graphql::Request) -> bool {
+    use async_graphql::parser::types::OperationType;
+    request.parsed_query().is_ok_and(|doc| doc.operations.iter().all(|(_, op)| op.node.ty == OperationType::Query))
 }
 
 /// The query-cost and input pre-pass (issue 12): bounded text, then the

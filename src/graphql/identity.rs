@@ -184,7 +184,9 @@ impl IdentityQuery {
     /// The caller, with organization or publisher and roles.
     async fn me(&self, ctx: &Context<'_>) -> Result<User> {
         let actor = actor(ctx)?;
-        let me = svc::me(state(ctx)?, actor).await?;
+        // The caller's row is in the request's cache since the token was resolved.
+        let me =
+            loaders(ctx)?.load_one(UserId(actor.user_id())).await?.ok_or(crate::error::AppError::Unauthenticated)?;
         Ok(User(access::user::check(actor, me).ok_or(crate::error::AppError::Unauthenticated)?))
     }
 

@@ -11,7 +11,11 @@ use entity::{
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
-use crate::{app::AppState, error::AppError};
+use crate::{
+    app::AppState,
+    auth::{Actor, Caller},
+    error::AppError,
+};
 
 pub type Loaders = DataLoader<DbLoader, HashMapCache>;
 
@@ -29,6 +33,16 @@ pub fn new_loaders(state: &AppState) -> Loaders {
     let delay = state.config.dataloader_delay_ms;
     DataLoader::with_cache(DbLoader { db: state.db.clone() }, spawn_after_siblings, HashMapCache::default())
         .delay(std::time::Duration::from_millis(delay))
+}
+
+/// Seeds the request's cache with the caller's own row and roles, already
+/// read to resolve the token, so `me` and `roles` cost no statement (issue 14).
+pub async fn prime_with_caller(loaders: &Loaders, caller: &Caller, row: Option<user::Model>) {
+    let (Caller::Authenticated(actor), Some(row)) = (caller, row) else { return };
+    if let Actor::Org(org) = actor {
+        loaders.feed_one(RolesOfUser(row.id), org.roles.clone()).await;
+    }
+    loaders.feed_one(UserId(row.id), row).await;
 }
 
 /// Spawns a batch load after letting the requesting task finish its poll.
@@ -139,20 +153,11 @@ impl Loader<AssignedUsersOfSubscription> for DbLoader {
         keys: &[AssignedUsersOfSubscription],
     ) -> Result<HashMap<AssignedUsersOfSubscription, Self::Value>, Self::Error> {
         let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let assignments = crate::service::licenses::active_assignments(&self.db, ids).await?;
-        let user_ids: Vec<Uuid> = assignments.iter().map(|a| a.user_id).collect();
-        let users: HashMap<Uuid, user::Model> = user::Entity::find()
-            .filter(user::Column::Id.is_in(user_ids))
-            .all(&self.db)
-            .await?
-            .into_iter()
-            .map(|u| (u.id, u))
-            .collect();
+        let rows = crate::service::licenses::active_assignments_with_users(&self.db, ids).await?;
         Ok(group(
             keys,
-            assignments.into_iter().filter_map(|a| {
-                users.get(&a.user_id).cloned().map(|u| (AssignedUsersOfSubscription(a.subscription_id), u))
-            }),
+            rows.into_iter()
+                .map(|(assignment, holder)| (AssignedUsersOfSubscription(assignment.subscription_id), holder)),
         ))
     }
 }

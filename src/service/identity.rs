@@ -186,11 +186,17 @@ pub async fn login(
 
 /// Resolves the bearer token into the caller, once per request.
 pub async fn resolve_caller(state: &Services, token: Option<&str>) -> AppResult<Caller> {
+    Ok(resolve_caller_row(state, token).await?.0)
+}
+
+/// The caller and, when signed in, the user row it was resolved from, so a
+/// request can reuse the row (`me`) instead of reading it again (issue 14).
+pub async fn resolve_caller_row(state: &Services, token: Option<&str>) -> AppResult<(Caller, Option<user::Model>)> {
     let Some(token) = token else {
-        return Ok(Caller::Anonymous);
+        return Ok((Caller::Anonymous, None));
     };
     let Some(user_id) = state.jwt.verify(token) else {
-        return Ok(Caller::InvalidToken);
+        return Ok((Caller::InvalidToken, None));
     };
     // One statement, checked live on every request (a deactivated user stops
     // at once): the user and their roles, one row per role (issue 14).
@@ -203,10 +209,10 @@ pub async fn resolve_caller(state: &Services, token: Option<&str>) -> AppResult<
         .all(&state.db)
         .await?;
     let Some((user, _)) = rows.first() else {
-        return Ok(Caller::InvalidToken);
+        return Ok((Caller::InvalidToken, None));
     };
     if !user.active {
-        return Ok(Caller::InvalidToken);
+        return Ok((Caller::InvalidToken, None));
     }
     let actor = match (user.organization_id, user.publisher_id) {
         (Some(organization_id), _) => {
@@ -214,13 +220,9 @@ pub async fn resolve_caller(state: &Services, token: Option<&str>) -> AppResult<
             Actor::Org(OrgActor { user_id: user.id, organization_id, roles })
         }
         (None, Some(publisher_id)) => Actor::Publisher(PublisherActor { user_id: user.id, publisher_id }),
-        (None, None) => return Ok(Caller::InvalidToken),
+        (None, None) => return Ok((Caller::InvalidToken, None)),
     };
-    Ok(Caller::Authenticated(actor))
-}
-
-pub async fn me(state: &Services, actor: &Actor) -> AppResult<user::Model> {
-    user::Entity::find_by_id(actor.user_id()).one(&state.db).await?.ok_or(AppError::Unauthenticated)
+    Ok((Caller::Authenticated(actor), Some(user.clone())))
 }
 
 /// R1: only a GLOBAL_ADMIN adds users to the organization.
