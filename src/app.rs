@@ -337,11 +337,20 @@ async fn graphql_ws_handler(
 ) -> Response {
     upgrade
         .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| {
+        .on_upgrade(move |socket| async move {
+            let (accepted, accepted_token) = tokio::sync::oneshot::channel();
             let app = state.app.clone();
-            GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
-                .on_connection_init(move |payload| graphql::live::connection_data(app, payload))
-                .serve()
+            let serve = GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
+                .on_connection_init(move |payload| graphql::live::connection_data(app, payload, accepted))
+                .serve();
+            // The connection ends when its token expires or its user is
+            // deactivated, not only when the client leaves (R43).
+            tokio::select! {
+                () = serve => {}
+                () = graphql::live::watch_caller(state.app.clone(), accepted_token) => {
+                    tracing::info!("closed a live connection: its token expired or its user was deactivated");
+                }
+            }
         })
         .into_response()
 }

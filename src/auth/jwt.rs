@@ -53,8 +53,13 @@ impl JwtKeys {
 
     /// The user ID of a valid token, or None for anything forged, expired or malformed.
     pub fn verify(&self, token: &str) -> Option<Uuid> {
+        self.verify_until(token).map(|(user_id, _)| user_id)
+    }
+
+    /// The user ID of a valid token and its expiry (unix seconds).
+    pub fn verify_until(&self, token: &str) -> Option<(Uuid, i64)> {
         let data = decode::<Claims>(token, &self.decoding, &self.validation).ok()?;
-        Uuid::parse_str(&data.claims.sub).ok()
+        Some((Uuid::parse_str(&data.claims.sub).ok()?, data.claims.exp))
     }
 }
 

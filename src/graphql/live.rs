@@ -111,9 +111,18 @@ impl SubscriptionRoot {
     }
 }
 
+/// How often an open live connection re-checks its caller: a deactivated
+/// user's connection closes within this (R43), an expired token's at expiry.
+pub const CALLER_RECHECK: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// `connection_init`: the payload carries the token as `{"authorization": "Bearer …"}`
 /// (or `{"token": "…"}`); without a valid one the connection is refused.
-pub async fn connection_data(app: AppState, payload: Value) -> Result<Data> {
+/// The accepted token goes to `accepted`, for [`watch_caller`].
+pub async fn connection_data(
+    app: AppState,
+    payload: Value,
+    accepted: tokio::sync::oneshot::Sender<String>,
+) -> Result<Data> {
     let raw = payload
         .get("authorization")
         .or_else(|| payload.get("Authorization"))
@@ -128,6 +137,7 @@ pub async fn connection_data(app: AppState, payload: Value) -> Result<Data> {
     if !matches!(caller, Caller::Authenticated(_)) {
         return Err(AppError::Unauthenticated.into());
     }
+    let _ = accepted.send(token.to_string());
     let mut data = Data::default();
     data.insert(caller);
     data.insert(RequestInfo {
@@ -136,4 +146,24 @@ pub async fn connection_data(app: AppState, payload: Value) -> Result<Data> {
         client: None,
     });
     Ok(data)
+}
+
+/// Resolves once the connection's caller must stop: its token expired, or the
+/// user was deactivated or deleted (checked every [`CALLER_RECHECK`]). Never
+/// resolves before `connection_init` was accepted.
+pub async fn watch_caller(app: AppState, accepted: tokio::sync::oneshot::Receiver<String>) {
+    let Ok(token) = accepted.await else {
+        return std::future::pending().await;
+    };
+    loop {
+        let Some((_, expires_at)) = app.jwt.verify_until(&token) else { return };
+        let left = u64::try_from(expires_at - chrono::Utc::now().timestamp()).unwrap_or(0);
+        tokio::time::sleep(CALLER_RECHECK.min(std::time::Duration::from_secs(left))).await;
+        match crate::service::identity::resolve_caller(&app, Some(&token)).await {
+            Ok(Caller::Authenticated(_)) => continue,
+            Ok(_) => return,
+            // The database is unreachable: keep the connection, look again later.
+            Err(_) => continue,
+        }
+    }
 }

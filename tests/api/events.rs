@@ -569,3 +569,29 @@ async fn event_throughput_figures() {
     worker.abort();
     tasks.tail.abort();
 }
+
+#[tokio::test]
+async fn r43_a_live_connection_closes_once_its_user_is_deactivated() {
+    // R43: a deactivated user's tokens stop at once — an open WebSocket too,
+    // within the re-check interval (5 s), not only new requests.
+    let app = TestApp::spawn().await;
+    let org = app.register_org("Contoso", "US").await;
+    let member = app.user(&org, "Mo", &[]).await;
+    let addr = serve_instance(&app).await;
+    let mut ws = ws_connect(addr, &member.token).await.expect("member connects");
+    subscribe(&mut ws, "m", "subscription { myLicensesChanged { type } }").await;
+    let still_open = tokio::time::timeout(Duration::from_millis(5_500), ws.next()).await;
+    assert!(still_open.is_err(), "an active user's connection stays open: {still_open:?}");
+
+    app.ok(&org.admin, "mutation($u: ID!) { deactivateUser(userId: $u) { id } }", json!({"u": member.id})).await;
+    let closed = tokio::time::timeout(Duration::from_secs(8), async {
+        loop {
+            match ws.next().await {
+                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => return,
+                Some(Ok(_)) => continue,
+            }
+        }
+    })
+    .await;
+    assert!(closed.is_ok(), "the deactivated user's live connection is closed within the re-check interval");
+}
