@@ -4,5 +4,6 @@
 
 mod attacks;
 mod billing_kill;
+mod browser;
 mod harness;
 mod readiness;
