@@ -5,5 +5,6 @@
 mod attacks;
 mod billing_kill;
 mod browser;
+mod clients;
 mod harness;
 mod readiness;
