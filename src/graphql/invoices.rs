@@ -137,9 +137,9 @@ pub struct InvoiceLine {
 
 #[ComplexObject]
 impl InvoiceLine {
-    /// The subscription the line charges or credits; null for a line that
-    /// uses credit balance, or when the caller may not view that
-    /// subscription (e.g. a purchaser's self-service one).
+    /// The subscription the line charges or credits; null when the line
+    /// belongs to none (e.g. credit balance used) or the caller may not view
+    /// that subscription (e.g. it moved to a billing profile they cannot see).
     async fn subscription(&self, ctx: &Context<'_>) -> Result<Option<Subscription>> {
         match self.subscription_id {
             Some(id) => nested_subscription(ctx, id).await,

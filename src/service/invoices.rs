@@ -952,7 +952,7 @@ mod tests {
     #[test]
     fn r32_issue_range() {
         let today = d(2026, 8, 15);
-        let f = |period, from, to| InvoiceFilter { period, from, to, billing_profile_id: None };
+        let f = |period, from, to| InvoiceFilter { period, from, to, billing_profile_id: None, status: None };
         assert_eq!(issue_range(&f(Period::Past3Months, None, None), today), Ok((d(2026, 5, 15), today)));
         assert_eq!(issue_range(&f(Period::Past6Months, None, None), today), Ok((d(2026, 2, 15), today)));
         assert_eq!(
