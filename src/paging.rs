@@ -301,6 +301,5 @@ mod tests {
             sql.contains(r#""subscriptions"."current_term_end" = '2026-03-01' AND "subscriptions"."id" >"#),
             "{sql}"
         );
-        let _ = entity::subscription::Column::Id.eq(Uuid::nil());
     }
 }
