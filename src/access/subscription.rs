@@ -122,6 +122,23 @@ pub async fn check(
     Ok(Visible::vouch(sub))
 }
 
+/// Whether the caller may view a subscription its nested field loaded in a
+/// batch, with the caller's rights on its billing profile already known
+/// (`None`: the profile is not visible to them). The rule is [`decide`]'s.
+pub fn check_nested(
+    actor: &Actor,
+    sub: subscription::Model,
+    profile_rights: Option<ProfileRights>,
+) -> Option<Visible<subscription::Model>> {
+    let in_other_org = actor.org().map_or(true, |org| org.organization_id != sub.organization_id);
+    let rights = if in_other_org || is_self_service(&sub) {
+        ProfileRights::NONE
+    } else {
+        profile_rights.unwrap_or(ProfileRights::NONE)
+    };
+    decide(actor, &sub, rights, Access::View).ok().map(|()| Visible::vouch(sub))
+}
+
 /// Loads a subscription for `access`; with `lock` (inside a write transaction)
 /// the row is locked (PostgreSQL `FOR UPDATE`; SQLite's write lock is held).
 pub async fn load(

@@ -270,14 +270,15 @@ pub async fn deliveries(
     state: &Services,
     actor: &Actor,
     endpoint_id: Uuid,
-    window: Window,
-) -> AppResult<(Vec<webhook_delivery::Model>, u64)> {
+    window: &Window,
+) -> AppResult<paging::Page<webhook_delivery::Model>> {
+    use paging::{Direction::Desc, KeyKind, Keyset};
     let endpoint = load_own(state, actor, endpoint_id).await?;
-    let query = webhook_delivery::Entity::find()
-        .filter(webhook_delivery::Column::EndpointId.eq(endpoint.id))
-        .order_by_desc(webhook_delivery::Column::EventSeq)
-        .order_by_desc(webhook_delivery::Column::Id);
-    paging::fetch(&state.db, query, window).await
+    let query = webhook_delivery::Entity::find().filter(webhook_delivery::Column::EndpointId.eq(endpoint.id));
+    let newest_first = Keyset::new("webhook_deliveries:newest")
+        .key(webhook_delivery::Column::EventSeq.into_expr(), Desc, KeyKind::Int)
+        .id(webhook_delivery::Column::Id.into_expr(), Desc);
+    paging::fetch(&state.db, query, &newest_first, window).await
 }
 
 /// Sends an event to the endpoint again (same event ID), whatever happened

@@ -7,7 +7,7 @@ use entity::audit_event;
 use super::{
     actor,
     identity::{User, nested_user},
-    pagination::{self, Page, Window},
+    pagination::{self, Page},
     parse_id, state,
 };
 use crate::{access::Visible, service::audit as svc};
@@ -74,7 +74,7 @@ impl AuditQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Page<AuditEvent>> {
-        let window = Window::parse(first, after.as_deref())?;
+        let window = pagination::window(ctx, first, after.as_deref())?;
         let filter = filter.unwrap_or_default();
         let filter = svc::AuditFilter {
             object_id: filter.object_id.as_ref().map(|id| parse_id(id, "object")).transpose()?,
@@ -83,7 +83,7 @@ impl AuditQuery {
             from: filter.from,
             to: filter.to,
         };
-        let (rows, total) = svc::list(state(ctx)?, actor(ctx)?, filter, window).await?;
-        Ok(pagination::page(rows.into_iter().map(AuditEvent).collect(), window, total))
+        let rows = svc::list(state(ctx)?, actor(ctx)?, filter, &window).await?;
+        Ok(pagination::page(rows.map(AuditEvent), |e| e.0.id))
     }
 }

@@ -13,7 +13,7 @@ use super::{
     identity::{User, nested_user},
     loaders,
     loaders::{BillingProfileId, PaymentMethodId, RolesOnProfile},
-    pagination::{self, Page, Window},
+    pagination::{self, Page},
     state,
     types::Money,
 };
@@ -354,9 +354,9 @@ impl BillingQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Page<BillingProfile>> {
-        let window = Window::parse(first, after.as_deref())?;
-        let (views, total) = svc::list(state(ctx)?, actor(ctx)?, window).await?;
-        Ok(pagination::page(views.into_iter().map(BillingProfile::from).collect(), window, total))
+        let window = pagination::window(ctx, first, after.as_deref())?;
+        let views = svc::list(state(ctx)?, actor(ctx)?, &window).await?;
+        Ok(pagination::page(views.map(BillingProfile::from), |p| p.profile.id))
     }
 
     /// One billing profile the caller can view; NOT_FOUND otherwise (R3).

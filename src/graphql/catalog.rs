@@ -12,7 +12,7 @@ use super::{
     identity::{Organization, Publisher},
     loaders,
     loaders::{MarketsOfProduct, OrganizationId, PricesOfProduct, ProductId, PublisherId, SelfServicePolicyKey},
-    pagination::{self, Page, Window},
+    pagination::{self, Page},
     parse_id, state,
     types::Money,
 };
@@ -263,7 +263,7 @@ impl CatalogQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Page<Product>> {
-        let window = Window::parse(first, after.as_deref())?;
+        let window = pagination::window(ctx, first, after.as_deref())?;
         let filter = filter.unwrap_or_default();
         let publisher_id = match filter.publisher_id {
             Some(id) => Some(parse_id(&id, "publisher")?),
@@ -276,8 +276,8 @@ impl CatalogQuery {
             available_in_my_market: filter.available_in_my_market,
             publisher_id,
         };
-        let (rows, total) = svc::list_products(state(ctx)?, actor(ctx)?, filter, window).await?;
-        Ok(pagination::page(rows.into_iter().map(Product).collect(), window, total))
+        let rows = svc::list_products(state(ctx)?, actor(ctx)?, filter, &window).await?;
+        Ok(pagination::page(rows.map(Product), |p| p.0.id))
     }
 
     async fn product(&self, ctx: &Context<'_>, id: ID) -> Result<Product> {
@@ -304,16 +304,16 @@ impl CatalogQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Page<Product>> {
-        let window = Window::parse(first, after.as_deref())?;
-        let (rows, total) = svc::publisher_products(state(ctx)?, actor(ctx)?, window).await?;
-        Ok(pagination::page(rows.into_iter().map(Product).collect(), window, total))
+        let window = pagination::window(ctx, first, after.as_deref())?;
+        let rows = svc::publisher_products(state(ctx)?, actor(ctx)?, &window).await?;
+        Ok(pagination::page(rows.map(Product), |p| p.0.id))
     }
 
     /// Proposals to the caller's organization (admins who buy), or sent by the calling publisher.
     async fn proposals(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<Page<Proposal>> {
-        let window = Window::parse(first, after.as_deref())?;
-        let (rows, total) = purchase::list_proposals(state(ctx)?, actor(ctx)?, window).await?;
-        Ok(pagination::page(rows.into_iter().map(Proposal).collect(), window, total))
+        let window = pagination::window(ctx, first, after.as_deref())?;
+        let rows = purchase::list_proposals(state(ctx)?, actor(ctx)?, &window).await?;
+        Ok(pagination::page(rows.map(Proposal), |p| p.0.id))
     }
 }
 

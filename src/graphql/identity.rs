@@ -1,13 +1,13 @@
 //! Sign-up, sign-in, the caller, and org users.
 
-use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{enums::OrgRole, organization, publisher, user};
 
 use super::{
     actor, loaders,
     loaders::{OrganizationId, PublisherId, RolesOfUser, UserId},
-    pagination::{self, Page, Window},
+    pagination::{self, Page, SortDirection},
     state,
 };
 use crate::{
@@ -207,14 +207,42 @@ impl IdentityQuery {
             desc = "R43: also list deactivated users (GLOBAL_ADMIN only; ignored for others). Deleted users are never listed."
         )]
         include_deactivated: bool,
-        first: Option<i32>,
+        #[graphql(
+            desc = "How to sort; by default by name, A to Z (then by id, so people with the same name keep one order)."
+        )]
+        order_by: Option<UserOrder>,
+        #[graphql(desc = "How many users to return: 1 to 100, 20 if not given.")] first: Option<i32>,
+        #[graphql(desc = "Start after this cursor (an edge's `cursor` or `pageInfo.endCursor` of the previous page, \
+                          made with the same `orderBy`).")]
         after: Option<String>,
     ) -> Result<Page<User>> {
-        let window = Window::parse(first, after.as_deref())?;
-        let (users, total) =
-            svc::search_users(state(ctx)?, actor(ctx)?, search.as_deref(), include_deactivated, window).await?;
-        Ok(pagination::page(visible_users(ctx, users)?, window, total))
+        let window = pagination::window(ctx, first, after.as_deref())?;
+        let direction = order_by.unwrap_or_default().direction.into();
+        let mut users =
+            svc::search_users(state(ctx)?, actor(ctx)?, search.as_deref(), include_deactivated, direction, &window)
+                .await?;
+        let rows = std::mem::take(&mut users.items);
+        Ok(pagination::page(users.with_items(visible_users(ctx, rows)?), |u| u.0.id))
     }
+}
+
+/// What a list of people can be sorted by.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum UserOrderField {
+    /// The person's name as written (then their id).
+    #[default]
+    Name,
+}
+
+/// The order of `users`: a field and a direction.
+#[derive(InputObject, Default)]
+pub struct UserOrder {
+    /// What to sort by.
+    #[graphql(default)]
+    pub field: UserOrderField,
+    /// Which way; ASC (A to Z) if not given.
+    #[graphql(default)]
+    pub direction: SortDirection,
 }
 
 #[derive(Default)]

@@ -1,14 +1,15 @@
 //! Invoices (R31, R32).
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{enums::InvoiceStatus, invoice, invoice_line};
 
 use super::{
     actor,
     billing::{BillingProfile, nested_profile},
-    pagination::{self, Page, Window},
+    pagination::{self, Page, SortDirection},
     parse_id, state,
+    subscriptions::{Subscription, nested_subscription},
     types::Money,
 };
 use crate::{
@@ -116,6 +117,7 @@ impl Invoice {
 
 /// One charge or credit on an invoice (R30, R31). Credits are negative.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct InvoiceLine {
     pub product_name: String,
     pub description: String,
@@ -129,6 +131,21 @@ pub struct InvoiceLine {
     pub amount: Money,
     /// R44: for a line that uses credit balance, the invoice the credit came from.
     pub credit_from_invoice_id: Option<ID>,
+    #[graphql(skip)]
+    subscription_id: Option<uuid::Uuid>,
+}
+
+#[ComplexObject]
+impl InvoiceLine {
+    /// The subscription the line charges or credits; null when the line
+    /// belongs to none (e.g. credit balance used) or the caller may not view
+    /// that subscription (e.g. it moved to a billing profile they cannot see).
+    async fn subscription(&self, ctx: &Context<'_>) -> Result<Option<Subscription>> {
+        match self.subscription_id {
+            Some(id) => nested_subscription(ctx, id).await,
+            None => Ok(None),
+        }
+    }
 }
 
 impl InvoiceLine {
@@ -142,6 +159,7 @@ impl InvoiceLine {
             unit_price: Money::new(l.unit_price_minor, currency),
             amount: Money::new(l.amount_minor, currency),
             credit_from_invoice_id: l.source_invoice_id.map(|id| ID(id.to_string())),
+            subscription_id: l.subscription_id,
         }
     }
 }
@@ -175,7 +193,43 @@ pub struct InvoiceFilter {
     pub from: Option<NaiveDate>,
     /// Issue dates up to this day (inclusive).
     pub to: Option<NaiveDate>,
+    /// Only invoices of this billing profile; one the caller cannot view is NOT_FOUND (R3).
     pub billing_profile_id: Option<ID>,
+    /// Only invoices in this state, e.g. OPEN or OVERDUE for what is still owed.
+    pub status: Option<InvoiceStatus>,
+}
+
+/// What a list of invoices can be sorted by. Each order ends with the
+/// invoice's id, so equal values keep one order across pages.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum InvoiceOrderField {
+    /// The issue date, then the invoice number (the default order is this
+    /// field, newest first).
+    IssueDate,
+    /// The total owed. Invoices are grouped by currency (by its code) and
+    /// sorted by amount within each currency: amounts are never converted.
+    Total,
+}
+
+/// The order of `invoices`: a field and a direction, e.g.
+/// `{field: TOTAL, direction: DESC}` for the largest first.
+#[derive(InputObject)]
+pub struct InvoiceOrder {
+    /// What to sort by.
+    pub field: InvoiceOrderField,
+    /// Which way; ASC if not given.
+    #[graphql(default)]
+    pub direction: SortDirection,
+}
+
+impl From<InvoiceOrder> for (svc::InvoiceSort, crate::paging::Direction) {
+    fn from(o: InvoiceOrder) -> Self {
+        let field = match o.field {
+            InvoiceOrderField::IssueDate => svc::InvoiceSort::IssueDate,
+            InvoiceOrderField::Total => svc::InvoiceSort::Total,
+        };
+        (field, o.direction.into())
+    }
 }
 
 #[derive(Default)]
@@ -184,24 +238,33 @@ pub struct InvoiceQuery;
 #[Object]
 impl InvoiceQuery {
     /// The invoices of the billing profiles the caller can view (R2, R32),
-    /// newest first (issue date, then number).
+    /// newest first (issue date, then number) unless `orderBy` says otherwise.
     async fn invoices(
         &self,
         ctx: &Context<'_>,
         filter: Option<InvoiceFilter>,
-        first: Option<i32>,
+        #[graphql(desc = "How to sort; newest first (ISSUE_DATE, DESC) if not given.")] order_by: Option<InvoiceOrder>,
+        #[graphql(desc = "How many invoices to return: 1 to 100, 20 if not given.")] first: Option<i32>,
+        #[graphql(desc = "Start after this cursor (an edge's `cursor` or `pageInfo.endCursor` of the previous \
+                          page, made with the same `orderBy`).")]
         after: Option<String>,
     ) -> Result<Page<Invoice>> {
-        let window = Window::parse(first, after.as_deref())?;
+        let window = pagination::window(ctx, first, after.as_deref())?;
         let filter = filter.unwrap_or_default();
         let billing_profile_id = match &filter.billing_profile_id {
             Some(id) => Some(parse_id(id, "billing profile")?),
             None => None,
         };
-        let filter =
-            svc::InvoiceFilter { period: filter.period.into(), from: filter.from, to: filter.to, billing_profile_id };
-        let (views, total) = svc::list(state(ctx)?, actor(ctx)?, filter, window).await?;
-        Ok(pagination::page(views.into_iter().map(Invoice::from).collect(), window, total))
+        let filter = svc::InvoiceFilter {
+            period: filter.period.into(),
+            from: filter.from,
+            to: filter.to,
+            billing_profile_id,
+            status: filter.status,
+        };
+        let order = order_by.map_or(svc::NEWEST_FIRST, Into::into);
+        let views = svc::list(state(ctx)?, actor(ctx)?, filter, order, &window).await?;
+        Ok(pagination::page(views.map(Invoice::from), |i| i.invoice.id))
     }
 
     /// One invoice with its lines; NOT_FOUND unless the caller can view its billing profile (R3).

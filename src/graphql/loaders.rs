@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use async_graphql::dataloader::{DataLoader, HashMapCache, Loader};
 use entity::{
     billing_profile, enums::OrgRole, organization, payment_method, product, product_market, product_price, publisher,
-    user, user_role,
+    subscription, user, user_role,
 };
 use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
@@ -75,6 +75,7 @@ key!(PaymentMethodId);
 key!(RolesOfUser);
 key!(PricesOfProduct);
 key!(MarketsOfProduct);
+key!(SubscriptionId);
 
 macro_rules! by_id_loader {
     ($key:ident, $entity:ident) => {
@@ -97,6 +98,7 @@ by_id_loader!(PublisherId, publisher);
 by_id_loader!(ProductId, product);
 by_id_loader!(BillingProfileId, billing_profile);
 by_id_loader!(PaymentMethodId, payment_method);
+by_id_loader!(SubscriptionId, subscription);
 
 /// Groups child rows by a parent key; every requested key gets an entry (maybe empty).
 fn group<K: Copy + Eq + std::hash::Hash, V>(keys: &[K], rows: impl IntoIterator<Item = (K, V)>) -> HashMap<K, Vec<V>> {

@@ -1,29 +1,57 @@
-//! Connections (`pageInfo`, `totalCount`, `edges`/`nodes`) over the windows
-//! of `crate::paging`.
+//! Connections (`pageInfo`, `totalCount`, `edges`/`nodes`) over the keyset
+//! pages of `crate::paging`.
 
 use async_graphql::{
-    OutputType, SimpleObject,
+    Context, Enum, OutputType, SimpleObject,
     connection::{Connection, Edge, EmptyFields},
 };
 
 pub use crate::paging::Window;
-use crate::paging::encode_cursor;
+use crate::paging::{Direction, Page as Rows};
 
 #[derive(SimpleObject, Debug, Clone, Copy)]
 pub struct TotalCount {
+    /// How many items the whole list holds (all pages). Counted only when
+    /// this field is selected: leave it out when paging a long list.
     pub total_count: u64,
 }
 
 pub type Page<T> = Connection<String, T, TotalCount, EmptyFields>;
 
-/// Builds a connection from one page of items fetched at `window` out of `total`.
-pub fn page<T: OutputType>(items: Vec<T>, window: Window, total: u64) -> Page<T> {
-    let count = items.len() as u64;
-    let has_next = window.offset + count < total;
-    let mut connection =
-        Connection::with_additional_fields(window.offset > 0, has_next, TotalCount { total_count: total });
-    connection.edges.extend(
-        items.into_iter().enumerate().map(|(i, item)| Edge::new(encode_cursor(window.offset + i as u64), item)),
-    );
+/// Parses `first`/`after`; the total is counted only when the query selects
+/// `totalCount` (issue 14: no COUNT over a whole table on every page).
+pub fn window(ctx: &Context<'_>, first: Option<i32>, after: Option<&str>) -> crate::error::AppResult<Window> {
+    Ok(Window::parse(first, after)?.counting(ctx.look_ahead().field("totalCount").exists()))
+}
+
+/// Builds a connection from one page; `id` gives each item's row id, whose
+/// cursor the page holds.
+pub fn page<T: OutputType>(rows: Rows<T>, id: impl Fn(&T) -> uuid::Uuid) -> Page<T> {
+    let total = TotalCount { total_count: rows.total.unwrap_or_default() };
+    let mut connection = Connection::with_additional_fields(rows.has_previous, rows.has_next, total);
+    let cursors = rows.cursors;
+    connection.edges.extend(rows.items.into_iter().map(|item| {
+        let cursor = cursors.get(&id(&item)).cloned().unwrap_or_default();
+        Edge::new(cursor, item)
+    }));
     connection
+}
+
+/// Which way a list is sorted.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
+pub enum SortDirection {
+    /// Smallest first: A to Z, oldest date first, lowest amount first.
+    #[default]
+    Asc,
+    /// Largest first: Z to A, newest date first, highest amount first.
+    Desc,
+}
+
+impl From<SortDirection> for Direction {
+    fn from(d: SortDirection) -> Self {
+        match d {
+            SortDirection::Asc => Direction::Asc,
+            SortDirection::Desc => Direction::Desc,
+        }
+    }
 }

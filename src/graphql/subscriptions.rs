@@ -1,6 +1,6 @@
 //! Buying, the subscription lifecycle and licenses (SPEC §3–5, §8).
 
-use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
     enums::{BillingTerm, CancelReason, Channel, DisabledReason, PricingModel, SubscriptionStatus},
@@ -13,13 +13,13 @@ use super::{
     catalog::Product,
     identity::{User, nested_user, nested_users, visible_users},
     loaders,
-    loaders::{AssignedUsersOfSubscription, OrganizationId, ProductId},
-    pagination::{self, Page, Window},
+    loaders::{AssignedUsersOfSubscription, OrganizationId, ProductId, SubscriptionId},
+    pagination::{self, Page, SortDirection},
     parse_id, state,
     types::Money,
 };
 use crate::{
-    access::{Visible, subscription::ForPublisher},
+    access::{self, Visible, subscription::ForPublisher},
     error::{AppError, Invalid},
     service::{licenses, purchase, subscriptions as svc},
 };
@@ -29,6 +29,15 @@ pub const MAX_ASSIGNED_USERS: i32 = 100;
 
 /// An organization's subscription (R22), as the access rule let it through.
 pub struct Subscription(pub Visible<subscription::Model>);
+
+/// A nested subscription field: the subscription when the caller may view
+/// it, else null (loaded in batches, with its billing profile's rights).
+pub(crate) async fn nested_subscription(ctx: &Context<'_>, id: uuid::Uuid) -> Result<Option<Subscription>> {
+    let actor = actor(ctx)?;
+    let Some(sub) = loaders(ctx)?.load_one(SubscriptionId(id)).await? else { return Ok(None) };
+    let rights = nested_profile(ctx, sub.billing_profile_id).await?.map(|p| p.rights);
+    Ok(access::subscription::check_nested(actor, sub, rights).map(Subscription))
+}
 
 #[Object]
 impl Subscription {
@@ -296,6 +305,46 @@ pub struct SubscriptionFilter {
     pub self_service: Option<bool>,
     pub product_id: Option<ID>,
     pub purchaser_id: Option<ID>,
+    /// Only subscriptions billed to this billing profile. A profile the
+    /// caller cannot view is NOT_FOUND (R3), never its subscriptions.
+    pub billing_profile_id: Option<ID>,
+}
+
+/// What a list of subscriptions can be sorted by. Each order ends with the
+/// subscription's id, so equal values keep one order across pages.
+#[derive(Enum, Copy, Clone, Debug, PartialEq, Eq)]
+pub enum SubscriptionOrderField {
+    /// When it was bought (the default order is this field, newest first).
+    CreatedAt,
+    /// The product's name.
+    ProductName,
+    /// The status, alphabetically by its name: ACTIVE, DISABLED, PENDING_ACTIVATION.
+    Status,
+    /// The last day of the current term.
+    TermEnd,
+}
+
+/// The order of `subscriptions`: a field and a direction, e.g.
+/// `{field: TERM_END, direction: ASC}` for the terms ending soonest first.
+#[derive(InputObject)]
+pub struct SubscriptionOrder {
+    /// What to sort by.
+    pub field: SubscriptionOrderField,
+    /// Which way; ASC if not given.
+    #[graphql(default)]
+    pub direction: SortDirection,
+}
+
+impl From<SubscriptionOrder> for (svc::SubscriptionSort, crate::paging::Direction) {
+    fn from(o: SubscriptionOrder) -> Self {
+        let field = match o.field {
+            SubscriptionOrderField::CreatedAt => svc::SubscriptionSort::CreatedAt,
+            SubscriptionOrderField::ProductName => svc::SubscriptionSort::ProductName,
+            SubscriptionOrderField::Status => svc::SubscriptionSort::Status,
+            SubscriptionOrderField::TermEnd => svc::SubscriptionSort::TermEnd,
+        };
+        (field, o.direction.into())
+    }
 }
 
 #[derive(InputObject)]
@@ -325,24 +374,36 @@ pub struct SubscriptionQuery;
 
 #[Object]
 impl SubscriptionQuery {
-    /// Subscriptions the caller may see, newest first (R22, R26, R27).
+    /// Subscriptions the caller may see (R22, R26, R27), newest first unless
+    /// `orderBy` says otherwise.
     async fn subscriptions(
         &self,
         ctx: &Context<'_>,
         filter: Option<SubscriptionFilter>,
-        first: Option<i32>,
+        #[graphql(desc = "How to sort; newest first (CREATED_AT, DESC) if not given.")] order_by: Option<
+            SubscriptionOrder,
+        >,
+        #[graphql(desc = "How many subscriptions to return: 1 to 100, 20 if not given.")] first: Option<i32>,
+        #[graphql(desc = "Start after this cursor (an edge's `cursor` or `pageInfo.endCursor` of the previous \
+                          page, made with the same `orderBy`).")]
         after: Option<String>,
     ) -> Result<Page<Subscription>> {
-        let window = Window::parse(first, after.as_deref())?;
+        let window = pagination::window(ctx, first, after.as_deref())?;
         let filter = filter.unwrap_or_default();
         let filter = svc::SubscriptionFilter {
             status: filter.status,
             self_service: filter.self_service,
             product_id: filter.product_id.as_ref().map(|id| parse_id(id, "product")).transpose()?,
             purchaser_id: filter.purchaser_id.as_ref().map(|id| parse_id(id, "user")).transpose()?,
+            billing_profile_id: filter
+                .billing_profile_id
+                .as_ref()
+                .map(|id| parse_id(id, "billing profile"))
+                .transpose()?,
         };
-        let (rows, total) = svc::list(state(ctx)?, actor(ctx)?, filter, window).await?;
-        Ok(pagination::page(rows.into_iter().map(Subscription).collect(), window, total))
+        let order = order_by.map_or(svc::NEWEST_FIRST, Into::into);
+        let rows = svc::list(state(ctx)?, actor(ctx)?, filter, order, &window).await?;
+        Ok(pagination::page(rows.map(Subscription), |s| s.0.id))
     }
 
     async fn subscription(&self, ctx: &Context<'_>, id: ID) -> Result<Subscription> {
@@ -364,9 +425,9 @@ impl SubscriptionQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Page<PublisherSubscription>> {
-        let window = Window::parse(first, after.as_deref())?;
-        let (rows, total) = svc::for_publisher(state(ctx)?, actor(ctx)?, window).await?;
-        Ok(pagination::page(rows.into_iter().map(PublisherSubscription).collect(), window, total))
+        let window = pagination::window(ctx, first, after.as_deref())?;
+        let rows = svc::for_publisher(state(ctx)?, actor(ctx)?, &window).await?;
+        Ok(pagination::page(rows.map(PublisherSubscription), |s| (*s.0).0.id))
     }
 
     /// R10: when and by whom the customer agreement covering the caller was

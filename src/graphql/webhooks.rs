@@ -6,7 +6,7 @@ use entity::{webhook_delivery, webhook_endpoint};
 
 use super::{
     actor,
-    pagination::{self, Page, Window},
+    pagination::{self, Page},
     parse_id, state,
 };
 use crate::events::{EventType, delivery, webhooks as svc};
@@ -114,10 +114,10 @@ impl WebhookQuery {
         first: Option<i32>,
         after: Option<String>,
     ) -> Result<Page<WebhookDelivery>> {
-        let window = Window::parse(first, after.as_deref())?;
+        let window = pagination::window(ctx, first, after.as_deref())?;
         let id = parse_id(&endpoint_id, "webhook endpoint")?;
-        let (rows, total) = svc::deliveries(state(ctx)?, actor(ctx)?, id, window).await?;
-        Ok(pagination::page(rows.into_iter().map(WebhookDelivery).collect(), window, total))
+        let rows = svc::deliveries(state(ctx)?, actor(ctx)?, id, &window).await?;
+        Ok(pagination::page(rows.map(WebhookDelivery), |d| d.0.id))
     }
 }
 

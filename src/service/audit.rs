@@ -88,14 +88,24 @@ pub struct AuditFilter {
     pub to: Option<DateTime<Utc>>,
 }
 
+/// Newest first: (created_at, id) descending; the seek uses the
+/// (organization, created_at, id) indexes.
+fn newest_first() -> crate::paging::Keyset {
+    use crate::paging::{Direction::Desc, KeyKind, Keyset};
+    use sea_orm::ColumnTrait;
+    Keyset::new("audit_events:newest")
+        .key(audit_event::Column::CreatedAt.into_expr(), Desc, KeyKind::Time)
+        .id(audit_event::Column::Id.into_expr(), Desc)
+}
+
 /// R36, R37: the events the caller may see (`access::audit_event`), newest first.
 pub async fn list(
     state: &crate::service::Services,
     actor: &Actor,
     filter: AuditFilter,
-    window: crate::paging::Window,
-) -> AppResult<(Vec<crate::access::Visible<audit_event::Model>>, u64)> {
-    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder};
+    window: &crate::paging::Window,
+) -> AppResult<crate::paging::Page<crate::access::Visible<audit_event::Model>>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     crate::access::audit_event::may_read_log(actor)?;
     let mut query = audit_event::Entity::find().filter(crate::access::audit_event::visible(actor));
     if let (Some(from), Some(to)) = (filter.from, filter.to)
@@ -118,7 +128,7 @@ pub async fn list(
     if let Some(to) = filter.to {
         query = query.filter(audit_event::Column::CreatedAt.lte(to));
     }
-    let query = query.order_by_desc(audit_event::Column::CreatedAt).order_by_desc(audit_event::Column::Id);
-    let (rows, total) = crate::paging::fetch(&state.db, query, window).await?;
-    Ok((crate::access::audit_event::vouch_page(&state.db, actor, rows).await?, total))
+    let mut page = crate::paging::fetch(&state.db, query, &newest_first(), window).await?;
+    let rows = std::mem::take(&mut page.items);
+    Ok(page.with_items(crate::access::audit_event::vouch_page(&state.db, actor, rows).await?))
 }

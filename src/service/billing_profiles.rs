@@ -2,8 +2,7 @@
 
 use entity::{billing_profile, billing_role_assignment, enums::BillingRole, subscription, user};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, Set,
 };
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -14,7 +13,7 @@ use crate::{
     db,
     domain::markets,
     error::{AppError, AppResult, Invalid},
-    paging::Window,
+    paging::{Page, Window},
     service::{
         Services,
         audit::{self, AuditEntry, AuditScope},
@@ -110,14 +109,18 @@ fn scope(profile: &billing_profile::Model, actor: &Actor) -> AuditScope {
 /// R1, R2, R25, R27: the profiles the caller can view — all of the
 /// organization's for GLOBAL_ADMIN/BILLING_ADMIN (self-service ones read-only),
 /// otherwise those the caller holds a role on plus their own self-service ones.
-pub async fn list(state: &Services, actor: &Actor, window: Window) -> AppResult<(Vec<ProfileView>, u64)> {
+pub async fn list(state: &Services, actor: &Actor, window: &Window) -> AppResult<Page<ProfileView>> {
+    use crate::paging::{Direction::Asc, KeyKind, Keyset};
     // Publishers never see a customer's billing data (SPEC §1).
     actor.org()?;
     let query = billing_profile::Entity::find().filter(access::billing_profile::visible(actor));
-    let query = query.order_by_asc(billing_profile::Column::CreatedAt).order_by_asc(billing_profile::Column::Id);
-    let (profiles, total) = crate::paging::fetch(&state.db, query, window).await?;
+    let oldest_first = Keyset::new("billing_profiles:oldest")
+        .key(billing_profile::Column::CreatedAt.into_expr(), Asc, KeyKind::Time)
+        .id(billing_profile::Column::Id.into_expr(), Asc);
+    let mut page = crate::paging::fetch(&state.db, query, &oldest_first, window).await?;
+    let profiles = std::mem::take(&mut page.items);
     let views = access::billing_profile::vouch_page(&state.db, actor, profiles).await?;
-    Ok((views.into_iter().map(|(profile, rights)| ProfileView { profile, rights }).collect(), total))
+    Ok(page.with_items(views.into_iter().map(|(profile, rights)| ProfileView { profile, rights }).collect()))
 }
 
 /// One profile the caller can view (R3: another organization's is NOT_FOUND).

@@ -8,8 +8,7 @@ use entity::{
     organization, product, product_market, product_price, self_service_policy,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
-    Set,
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
     sea_query::{Expr, ExprTrait, Func, LikeExpr, OnConflict, Query},
 };
 use serde_json::json;
@@ -23,7 +22,7 @@ use crate::{
         money::{self, Currency},
     },
     error::{AppError, AppResult, Invalid},
-    paging::Window,
+    paging::{Direction, KeyKind, Keyset, Page, Window},
     service::{
         Services,
         audit::{self, AuditEntry, AuditScope},
@@ -229,16 +228,17 @@ pub async fn update_product(
     Ok(updated)
 }
 
-pub async fn publisher_products(
-    state: &Services,
-    actor: &Actor,
-    window: Window,
-) -> AppResult<(Vec<product::Model>, u64)> {
+pub async fn publisher_products(state: &Services, actor: &Actor, window: &Window) -> AppResult<Page<product::Model>> {
     let publisher = actor.publisher()?;
     let query = product::Entity::find().filter(product::Column::PublisherId.eq(publisher.publisher_id));
-    let query = query.order_by_asc(product::Column::Name).order_by_asc(product::Column::Id);
-    let (rows, total) = crate::paging::fetch(&state.db, query, window).await?;
-    Ok((rows, total))
+    crate::paging::fetch(&state.db, query, &by_name(), window).await
+}
+
+/// Products A to Z by name (then id): the catalog's one order.
+fn by_name() -> Keyset {
+    Keyset::new("products:name")
+        .key(product::Column::Name.into_expr(), Direction::Asc, KeyKind::Text)
+        .id(product::Column::Id.into_expr(), Direction::Asc)
 }
 
 async fn org_market(db: &impl ConnectionTrait, organization_id: Uuid) -> AppResult<Option<Market>> {
@@ -254,8 +254,8 @@ pub async fn list_products(
     state: &Services,
     actor: &Actor,
     filter: ProductFilter,
-    window: Window,
-) -> AppResult<(Vec<product::Model>, u64)> {
+    window: &Window,
+) -> AppResult<Page<product::Model>> {
     let mut query = product::Entity::find();
     if let Some(search) = filter.search.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
         if search.chars().count() > 200 {
@@ -291,7 +291,7 @@ pub async fn list_products(
     if filter.available_in_my_market == Some(true) {
         let org = actor.org()?;
         let Some(market) = org_market(&state.db, org.organization_id).await? else {
-            return Ok((Vec::new(), 0));
+            return Ok(Page::empty());
         };
         let in_market = Query::select()
             .column(product_market::Column::ProductId)
@@ -300,9 +300,7 @@ pub async fn list_products(
             .to_owned();
         query = query.filter(product::Column::Id.in_subquery(in_market));
     }
-    let query = query.order_by_asc(product::Column::Name).order_by_asc(product::Column::Id);
-    let (rows, total) = crate::paging::fetch(&state.db, query, window).await?;
-    Ok((rows, total))
+    crate::paging::fetch(&state.db, query, &by_name(), window).await
 }
 
 pub async fn get_product(state: &Services, _actor: &Actor, id: Uuid) -> AppResult<product::Model> {

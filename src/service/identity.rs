@@ -1,7 +1,7 @@
 //! Registration, login, the caller, and org users (SPEC §1, R23).
 
 use entity::{enums::OrgRole, organization, publisher, user, user_role};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -9,7 +9,7 @@ use crate::{
     auth::{Actor, Caller, OrgActor, PublisherActor},
     db,
     error::{AppError, AppResult, Invalid},
-    paging::Window,
+    paging::{Direction, KeyKind, Keyset, Page, Window},
     service::{
         Services,
         audit::{self, AuditEntry, AuditScope},
@@ -272,8 +272,9 @@ pub async fn search_users(
     actor: &Actor,
     search: Option<&str>,
     include_deactivated: bool,
-    window: Window,
-) -> AppResult<(Vec<user::Model>, u64)> {
+    direction: Direction,
+    window: &Window,
+) -> AppResult<Page<user::Model>> {
     let org = actor.org()?;
     let mut query = user::Entity::find()
         .filter(user::Column::OrganizationId.eq(org.organization_id))
@@ -293,7 +294,9 @@ pub async fn search_users(
             query = query.filter(user::Column::Id.in_subquery(terms));
         }
     }
-    let query = query.order_by_asc(user::Column::Name).order_by_asc(user::Column::Id);
-    let (users, total) = crate::paging::fetch(&state.db, query, window).await?;
-    Ok((users, total))
+    // By name, then id; the seek uses the (organization_id, name, id) index.
+    let by_name = Keyset::new(format!("users:NAME:{direction:?}"))
+        .key(user::Column::Name.into_expr(), direction, KeyKind::Text)
+        .id(user::Column::Id.into_expr(), direction);
+    crate::paging::fetch(&state.db, query, &by_name, window).await
 }

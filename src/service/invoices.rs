@@ -26,7 +26,7 @@ use crate::{
     domain::{card::CardBrand, money},
     error::{AppError, AppResult, Invalid},
     i18n::Lang,
-    paging::Window,
+    paging::{Direction, KeyKind, Keyset, Page, Window},
     pdf::{InvoicePdf, InvoicePdfLine},
     service::{
         Services,
@@ -119,6 +119,37 @@ pub struct InvoiceFilter {
     pub from: Option<NaiveDate>,
     pub to: Option<NaiveDate>,
     pub billing_profile_id: Option<Uuid>,
+    pub status: Option<InvoiceStatus>,
+}
+
+/// What an invoice list is sorted by (issue 13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum InvoiceSort {
+    /// Issue date, then number.
+    IssueDate,
+    /// Currency code, then total: amounts in different currencies are not
+    /// comparable, so each currency's invoices stay together.
+    Total,
+}
+
+/// The default: newest first (issue date, then number, descending).
+pub const NEWEST_FIRST: (InvoiceSort, Direction) = (InvoiceSort::IssueDate, Direction::Desc);
+
+fn keyset((sort, direction): (InvoiceSort, Direction)) -> Keyset {
+    let keyset = Keyset::new(format!("invoices:{sort:?}:{direction:?}"));
+    let keyset = match sort {
+        InvoiceSort::IssueDate => keyset.key(invoice::Column::IssueDate.into_expr(), direction, KeyKind::Date).key(
+            invoice::Column::Number.into_expr(),
+            direction,
+            KeyKind::Int,
+        ),
+        InvoiceSort::Total => keyset.key(invoice::Column::Currency.into_expr(), direction, KeyKind::Text).key(
+            invoice::Column::TotalMinor.into_expr(),
+            direction,
+            KeyKind::Int,
+        ),
+    };
+    keyset.id(invoice::Column::Id.into_expr(), direction)
 }
 
 /// The issue dates the filter covers, inclusive (R32). A from–to range wins
@@ -149,16 +180,18 @@ pub fn issue_range(filter: &InvoiceFilter, today: NaiveDate) -> AppResult<(Naive
     }
 }
 
-/// R32: the caller's invoices in the period, newest first (issue date, then number).
+/// R32: the caller's invoices in the period, in `order` (by default newest
+/// first: issue date, then number).
 pub async fn list(
     state: &Services,
     actor: &Actor,
     filter: InvoiceFilter,
-    window: Window,
-) -> AppResult<(Vec<InvoiceView>, u64)> {
+    order: (InvoiceSort, Direction),
+    window: &Window,
+) -> AppResult<Page<InvoiceView>> {
     let (from, to) = issue_range(&filter, state.clock.today())?;
     if actor.org().is_err() {
-        return Ok((Vec::new(), 0));
+        return Ok(Page::empty());
     }
     let mut query = invoice::Entity::find()
         .filter(access::invoice::visible(actor))
@@ -169,9 +202,11 @@ pub async fn list(
         billing_profiles::load_visible(&state.db, actor, profile_id).await?;
         query = query.filter(invoice::Column::BillingProfileId.eq(profile_id));
     }
-    let query = query.order_by_desc(invoice::Column::IssueDate).order_by_desc(invoice::Column::Number);
-    let (invoices, total) = crate::paging::fetch(&state.db, query, window).await?;
-    let invoices = access::invoice::vouch_page(actor, invoices);
+    if let Some(status) = filter.status {
+        query = query.filter(invoice::Column::Status.eq(status));
+    }
+    let mut page = crate::paging::fetch(&state.db, query, &keyset(order), window).await?;
+    let invoices = access::invoice::vouch_page(actor, std::mem::take(&mut page.items));
     let mut lines: HashMap<Uuid, Vec<invoice_line::Model>> = HashMap::new();
     for line in lines_of(&state.db, invoices.iter().map(|i| i.id).collect()).await? {
         lines.entry(line.invoice_id).or_default().push(line);
@@ -183,7 +218,7 @@ pub async fn list(
             InvoiceView { invoice, lines }
         })
         .collect();
-    Ok((views, total))
+    Ok(page.with_items(views))
 }
 
 /// R32: one invoice with its lines (R3: NOT_FOUND unless the caller can view its profile).
@@ -917,7 +952,7 @@ mod tests {
     #[test]
     fn r32_issue_range() {
         let today = d(2026, 8, 15);
-        let f = |period, from, to| InvoiceFilter { period, from, to, billing_profile_id: None };
+        let f = |period, from, to| InvoiceFilter { period, from, to, billing_profile_id: None, status: None };
         assert_eq!(issue_range(&f(Period::Past3Months, None, None), today), Ok((d(2026, 5, 15), today)));
         assert_eq!(issue_range(&f(Period::Past6Months, None, None), today), Ok((d(2026, 2, 15), today)));
         assert_eq!(

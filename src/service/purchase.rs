@@ -508,17 +508,21 @@ pub async fn accept_proposal(
 pub async fn list_proposals(
     state: &Services,
     actor: &Actor,
-    window: Window,
-) -> AppResult<(Vec<Visible<proposal::Model>>, u64)> {
+    window: &Window,
+) -> AppResult<crate::paging::Page<Visible<proposal::Model>>> {
+    use crate::paging::{Direction::Desc, KeyKind, Keyset};
     if let Actor::Org(org) = actor
         && !access::proposal::org_may_see(org)
     {
         return Err(AppError::Forbidden);
     }
     let query = proposal::Entity::find().filter(access::proposal::visible(actor));
-    let query = query.order_by_desc(proposal::Column::CreatedAt).order_by_desc(proposal::Column::Id);
-    let (rows, total) = crate::paging::fetch(&state.db, query, window).await?;
-    Ok((rows.into_iter().filter_map(|p| access::proposal::check(actor, p)).collect(), total))
+    let newest_first = Keyset::new("proposals:newest")
+        .key(proposal::Column::CreatedAt.into_expr(), Desc, KeyKind::Time)
+        .id(proposal::Column::Id.into_expr(), Desc);
+    let mut page = crate::paging::fetch(&state.db, query, &newest_first, window).await?;
+    let rows = std::mem::take(&mut page.items);
+    Ok(page.with_items(rows.into_iter().filter_map(|p| access::proposal::check(actor, p)).collect()))
 }
 
 pub async fn proposal_lines(db: &impl ConnectionTrait, proposal_id: Uuid) -> AppResult<Vec<proposal_line::Model>> {

@@ -6,7 +6,7 @@ use entity::{
     product, subscription,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, JoinType, QueryFilter,
     QuerySelect, Set,
 };
 use serde_json::json;
@@ -17,7 +17,7 @@ use crate::{
     auth::Actor,
     db,
     error::{AppError, AppResult, Invalid},
-    paging::Window,
+    paging::{Direction, KeyKind, Keyset, Page, Window},
     service::{
         Services,
         audit::{self, AuditEntry, AuditScope},
@@ -112,17 +112,53 @@ pub struct SubscriptionFilter {
     pub self_service: Option<bool>,
     pub product_id: Option<Uuid>,
     pub purchaser_id: Option<Uuid>,
+    pub billing_profile_id: Option<Uuid>,
 }
 
-/// R22/R26/R27: the subscriptions the caller can view (`access::subscription`).
+/// What a subscriptions list is sorted by (issue 13).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SubscriptionSort {
+    CreatedAt,
+    ProductName,
+    Status,
+    TermEnd,
+}
+
+/// The default: newest first.
+pub const NEWEST_FIRST: (SubscriptionSort, Direction) = (SubscriptionSort::CreatedAt, Direction::Desc);
+
+/// The keyset of an ordering: the sort column, then the id in the same
+/// direction. PRODUCT_NAME sorts by the joined product's name (the join is
+/// added by [`list`]).
+fn keyset(sort: SubscriptionSort, direction: Direction) -> Keyset {
+    use subscription::Column as C;
+    let (key, kind) = match sort {
+        SubscriptionSort::CreatedAt => (C::CreatedAt.into_expr(), KeyKind::Time),
+        SubscriptionSort::ProductName => (product::Column::Name.into_expr(), KeyKind::Text),
+        SubscriptionSort::Status => (C::Status.into_expr(), KeyKind::Text),
+        SubscriptionSort::TermEnd => (C::CurrentTermEnd.into_expr(), KeyKind::Date),
+    };
+    Keyset::new(format!("subscriptions:{sort:?}:{direction:?}"))
+        .key(key, direction, kind)
+        .id(C::Id.into_expr(), direction)
+}
+
+/// R22/R26/R27: the subscriptions the caller can view (`access::subscription`),
+/// in `order`. Filtering by a billing profile the caller cannot view is
+/// NOT_FOUND (R3), as for invoices: never that profile's subscriptions.
 pub async fn list(
     state: &Services,
     actor: &Actor,
     filter: SubscriptionFilter,
-    window: Window,
-) -> AppResult<(Vec<Visible<subscription::Model>>, u64)> {
+    order: (SubscriptionSort, Direction),
+    window: &Window,
+) -> AppResult<Page<Visible<subscription::Model>>> {
     actor.org()?;
     let mut query = subscription::Entity::find().filter(access::subscription::visible(actor));
+    if let Some(profile_id) = filter.billing_profile_id {
+        billing_profiles::load_visible(&state.db, actor, profile_id).await?;
+        query = query.filter(subscription::Column::BillingProfileId.eq(profile_id));
+    }
     if let Some(status) = filter.status {
         query = query.filter(subscription::Column::Status.eq(status));
     }
@@ -139,9 +175,16 @@ pub async fn list(
     if let Some(purchaser_id) = filter.purchaser_id {
         query = query.filter(subscription::Column::PurchaserId.eq(purchaser_id));
     }
-    let query = query.order_by_desc(subscription::Column::CreatedAt).order_by_desc(subscription::Column::Id);
-    let (rows, total) = crate::paging::fetch(&state.db, query, window).await?;
-    Ok((access::subscription::vouch_page(actor, rows), total))
+    if order.0 == SubscriptionSort::ProductName {
+        let to_product = subscription::Entity::belongs_to(product::Entity)
+            .from(subscription::Column::ProductId)
+            .to(product::Column::Id)
+            .into();
+        query = query.join(JoinType::InnerJoin, to_product);
+    }
+    let mut page = crate::paging::fetch(&state.db, query, &keyset(order.0, order.1), window).await?;
+    let rows = std::mem::take(&mut page.items);
+    Ok(page.with_items(access::subscription::vouch_page(actor, rows)))
 }
 
 pub async fn get(state: &Services, actor: &Actor, id: Uuid) -> AppResult<Visible<subscription::Model>> {
@@ -325,14 +368,11 @@ pub async fn change_billing_profile(
 }
 
 /// Publishers see their customers' subscriptions without billing data.
-pub async fn for_publisher(
-    state: &Services,
-    actor: &Actor,
-    window: Window,
-) -> AppResult<(Vec<Visible<ForPublisher>>, u64)> {
+pub async fn for_publisher(state: &Services, actor: &Actor, window: &Window) -> AppResult<Page<Visible<ForPublisher>>> {
     actor.publisher()?;
     let query = subscription::Entity::find().filter(access::subscription::visible_to_publisher(actor));
-    let query = query.order_by_desc(subscription::Column::CreatedAt).order_by_desc(subscription::Column::Id);
-    let (rows, total) = crate::paging::fetch(&state.db, query, window).await?;
-    Ok((access::subscription::vouch_publisher_page(actor, rows), total))
+    let keyset = keyset(NEWEST_FIRST.0, NEWEST_FIRST.1);
+    let mut page = crate::paging::fetch(&state.db, query, &keyset, window).await?;
+    let rows = std::mem::take(&mut page.items);
+    Ok(page.with_items(access::subscription::vouch_publisher_page(actor, rows)))
 }

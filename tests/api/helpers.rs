@@ -124,15 +124,25 @@ impl TestApp {
 
     /// Another instance on the same database: its own pool, its own router.
     pub async fn on_database(url: &str, today: NaiveDate) -> TestApp {
-        Self::build(url, today, None).await
+        Self::build(url, today, None, None).await
     }
 
     /// An instance whose database connection counts every SQL statement it runs.
     pub async fn with_statement_counter(url: &str, counter: Arc<std::sync::atomic::AtomicUsize>) -> TestApp {
-        Self::build(url, NaiveDate::from_ymd_opt(2026, 3, 1).expect("date"), Some(counter)).await
+        Self::build(url, NaiveDate::from_ymd_opt(2026, 3, 1).expect("date"), Some(counter), None).await
     }
 
-    async fn build(url: &str, today: NaiveDate, counter: Option<Arc<std::sync::atomic::AtomicUsize>>) -> TestApp {
+    /// An instance whose database connection records the SQL text of every statement it runs.
+    pub async fn with_statement_log(url: &str, log: Arc<std::sync::Mutex<Vec<String>>>) -> TestApp {
+        Self::build(url, NaiveDate::from_ymd_opt(2026, 3, 1).expect("date"), None, Some(log)).await
+    }
+
+    async fn build(
+        url: &str,
+        today: NaiveDate,
+        counter: Option<Arc<std::sync::atomic::AtomicUsize>>,
+        log: Option<Arc<std::sync::Mutex<Vec<String>>>>,
+    ) -> TestApp {
         let mut config = Config::for_tests(url);
         if counter.is_some() {
             // Debug builds on a busy CI machine are slow: give each batch a wide
@@ -147,6 +157,13 @@ impl TestApp {
                 counter.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
                 if std::env::var("LD_TRACE_SQL").is_ok() {
                     eprintln!("SQL: {}", &info.statement.sql.chars().take(90).collect::<String>());
+                }
+            });
+        }
+        if let Some(log) = log {
+            database.set_metric_callback(move |info| {
+                if let Ok(mut log) = log.lock() {
+                    log.push(info.statement.sql.clone());
                 }
             });
         }
