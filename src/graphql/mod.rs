@@ -13,6 +13,7 @@ pub mod live;
 pub mod loaders;
 pub mod pagination;
 pub mod people;
+pub mod response_order;
 pub mod subscriptions;
 pub mod types;
 pub mod webhooks;

@@ -20,4 +20,5 @@ mod logs;
 mod money;
 mod no_n_plus_one;
 mod people;
+mod response_order;
 mod self_service;
