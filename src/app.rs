@@ -113,7 +113,7 @@ fn schema_builder_with_limits(
     {
         builder = builder.disable_introspection().disable_suggestions();
     }
-    builder
+    graphql::docs::describe(builder)
 }
 
 /// The schema without any state: enough to print the SDL.

@@ -11,6 +11,7 @@ use crate::paging::encode_cursor;
 
 #[derive(SimpleObject, Debug, Clone, Copy)]
 pub struct TotalCount {
+    /// How many items match in all, over every page.
     pub total_count: u64,
 }
 

@@ -17,8 +17,7 @@ use std::sync::{Arc, Mutex};
 use async_graphql::{
     Name, Response, ServerResult, Value, Variables,
     extensions::{
-        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest,
-        NextSubscribe,
+        Extension, ExtensionContext, ExtensionFactory, NextExecute, NextParseQuery, NextPrepareRequest, NextSubscribe,
     },
     futures_util::{StreamExt, stream::BoxStream},
     parser::types::{DocumentOperations, ExecutableDocument, Selection, SelectionSet},
