@@ -121,6 +121,9 @@ pub struct InvoiceFilter {
     pub billing_profile_id: Option<Uuid>,
 }
 
+/// How far past today the PAST_N_MONTHS periods reach (issue 13).
+const FUTURE_MONTHS_SHOWN: u32 = 12;
+
 /// The issue dates the filter covers, inclusive (R32). A from–to range wins
 /// over the period; past N months count back from today.
 pub fn issue_range(filter: &InvoiceFilter, today: NaiveDate) -> AppResult<(NaiveDate, NaiveDate)> {
@@ -144,7 +147,10 @@ pub fn issue_range(filter: &InvoiceFilter, today: NaiveDate) -> AppResult<(Naive
                 Period::Custom => return Err(AppError::validation("filter.from", Invalid::Required)),
             };
             let from = today.checked_sub_months(Months::new(months)).unwrap_or(NaiveDate::MIN);
-            Ok((from, today))
+            // Invoices dated after today (a billing run for a coming date, e.g.
+            // `billing run --date` next month's 1st) are shown too (issue 13).
+            let to = today.checked_add_months(Months::new(FUTURE_MONTHS_SHOWN)).unwrap_or(today);
+            Ok((from, to))
         }
     }
 }
@@ -918,8 +924,8 @@ mod tests {
     fn r32_issue_range() {
         let today = d(2026, 8, 15);
         let f = |period, from, to| InvoiceFilter { period, from, to, billing_profile_id: None };
-        assert_eq!(issue_range(&f(Period::Past3Months, None, None), today), Ok((d(2026, 5, 15), today)));
-        assert_eq!(issue_range(&f(Period::Past6Months, None, None), today), Ok((d(2026, 2, 15), today)));
+        assert_eq!(issue_range(&f(Period::Past3Months, None, None), today), Ok((d(2026, 5, 15), d(2027, 8, 15))));
+        assert_eq!(issue_range(&f(Period::Past6Months, None, None), today), Ok((d(2026, 2, 15), d(2027, 8, 15))));
         assert_eq!(
             issue_range(&f(Period::Custom, Some(d(2025, 1, 1)), Some(d(2027, 1, 1))), today),
             Ok((d(2025, 1, 1), d(2027, 1, 1)))

@@ -20,5 +20,6 @@ mod logs;
 mod money;
 mod no_n_plus_one;
 mod people;
+mod readme;
 mod response_order;
 mod self_service;
