@@ -21,6 +21,7 @@ use crate::service::validate;
 use crate::{
     access::{self, Visible},
     domain::card::CardBrand,
+    i18n::Lang,
     service::{
         billing_profiles::{self as svc, AddressInput as SvcAddress, ProfileRights, ProfileView},
         payment_methods::{self as pm, CardInput as SvcCard},
@@ -176,6 +177,12 @@ impl BillingProfile {
     async fn po_number(&self) -> Option<&str> {
         self.profile.po_number.as_deref()
     }
+    /// The language its invoices are printed in: "en", "sv", "da", "nl" or
+    /// "zh-TW" — the one chosen for the profile, else the bill-to country's, else "en".
+    async fn language(&self) -> &'static str {
+        let chosen = self.profile.language.as_deref().and_then(|tag| Lang::ALL.into_iter().find(|l| l.tag() == tag));
+        chosen.or_else(|| crate::pdf::language_for_country(&self.profile.country)).unwrap_or(Lang::En).tag()
+    }
     /// R44: credit carried from invoices whose credits exceeded their charges,
     /// not yet used by later invoices or refunded. Consumed by the profile's
     /// next invoices before any card is charged.
@@ -320,6 +327,9 @@ pub struct CreateBillingProfileInput {
     /// False: an org profile (GLOBAL_ADMIN or BILLING_ADMIN).
     #[graphql(default = false)]
     pub self_service: bool,
+    /// Language of the profile's invoices: "en", "sv", "da", "nl" or "zh-TW", whatever
+    /// the country. Omitted: the bill-to country's language, else English.
+    pub language: Option<String>,
 }
 
 /// Changes to a billing profile; omitted values stay as they are.
@@ -336,6 +346,9 @@ pub struct UpdateBillingProfileInput {
     pub bill_to_address: Option<AddressInput>,
     /// null or "" clears it.
     pub po_number: MaybeUndefined<String>,
+    /// Language of the profile's invoices: "en", "sv", "da", "nl" or "zh-TW"; null
+    /// goes back to the bill-to country's language (English when it has none of these).
+    pub language: MaybeUndefined<String>,
 }
 
 /// Card details (R29). The number and security code are checked and never stored or returned.
@@ -444,6 +457,7 @@ impl BillingMutation {
             bill_to: input.bill_to_address.into(),
             po_number: input.po_number,
             self_service: input.self_service,
+            language: input.language,
         };
         Ok(svc::create(state(ctx)?, actor(ctx)?, input).await?.into())
     }
@@ -461,6 +475,11 @@ impl BillingMutation {
             contact_email: input.contact_email,
             bill_to: input.bill_to_address.map(Into::into),
             po_number: match input.po_number {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(v) => Some(Some(v)),
+            },
+            language: match input.language {
                 MaybeUndefined::Undefined => None,
                 MaybeUndefined::Null => Some(None),
                 MaybeUndefined::Value(v) => Some(Some(v)),

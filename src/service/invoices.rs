@@ -393,7 +393,8 @@ async fn render_pdf(
         .await?
         .ok_or(AppError::NotFound { entity: "organization" })?;
     let lines = lines_of(&state.db, vec![invoice.id]).await?;
-    let lang = crate::pdf::language_for_country(&profile.country).unwrap_or(reader_lang);
+    let chosen = profile.language.as_deref().and_then(|tag| Lang::ALL.into_iter().find(|lang| lang.tag() == tag));
+    let lang = chosen.or_else(|| crate::pdf::language_for_country(&profile.country)).unwrap_or(reader_lang);
     let labels = crate::pdf::labels(lang);
     let mut bill_to = vec![
         profile.name.clone(),

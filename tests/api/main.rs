@@ -20,6 +20,7 @@ mod logs;
 mod money;
 mod no_n_plus_one;
 mod people;
+mod profile_language;
 mod readme;
 mod response_order;
 mod self_service;
