@@ -322,6 +322,7 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
             country: "US".into(),
             currency: "USD".into(),
             po_number: Some(format!("PO-{b}")),
+            language: None,
             current_payment_method_id: None,
             created_at: at(b as i64),
             updated_at: at(b as i64),

@@ -103,6 +103,7 @@ fn schema_builder_with_limits(
 ) -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
         .extension(crate::http::metrics::GraphqlMetrics)
+        .extension(graphql::response_order::ResponseOrder)
         .limit_depth(depth)
         .limit_complexity(complexity)
         .limit_recursive_depth(32)
@@ -112,7 +113,7 @@ fn schema_builder_with_limits(
     {
         builder = builder.disable_introspection().disable_suggestions();
     }
-    builder
+    graphql::docs::describe(builder)
 }
 
 /// The schema without any state: enough to print the SDL.

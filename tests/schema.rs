@@ -17,8 +17,26 @@ fn committed_schema_matches_the_code() {
 fn output_types_hold_no_secrets() {
     let sdl = licensedesk::app::export_sdl();
     let mut in_output_type = false;
+    let mut in_description = false;
+    let mut in_arguments = false;
     for line in sdl.lines() {
         let trimmed = line.trim();
+        // Descriptions are words about fields, not fields.
+        if trimmed.starts_with("\"\"\"") {
+            in_description = !(in_description || (trimmed.len() > 3 && trimmed.ends_with("\"\"\"")));
+            continue;
+        }
+        if in_description || trimmed.starts_with('"') {
+            continue;
+        }
+        // Arguments printed one per line (they have descriptions) are input.
+        if in_arguments {
+            in_arguments = !trimmed.starts_with(')');
+            continue;
+        }
+        if in_output_type && trimmed.ends_with('(') {
+            in_arguments = true;
+        }
         if trimmed.ends_with('{') {
             in_output_type = trimmed.starts_with("type ") || trimmed.starts_with("interface ");
         } else if trimmed == "}" {
@@ -32,4 +50,95 @@ fn output_types_hold_no_secrets() {
         }
     }
     assert!(sdl.contains("type Query"), "sanity: the SDL was produced");
+}
+
+/// Words in a description that are Rust, not GraphQL: a console developer
+/// never sees these types (issue 13 item 7).
+const RUST_NAMES: &[&str] = &[
+    "NaiveDate",
+    "DateTime<",
+    "Utc>",
+    "Option<",
+    "Vec<",
+    "Uuid",
+    "i32",
+    "i64",
+    "u32",
+    "u64",
+    "usize",
+    "HashMap",
+    "chrono",
+    "serde",
+    "::",
+    "&str",
+    "Decimal",
+];
+
+/// Issue 13 item 7: every type, field, argument and enum value of the
+/// exported schema is described in words, without Rust type names, and no
+/// description is only rule numbers ("R9").
+#[test]
+fn every_part_of_the_schema_is_described_in_words() {
+    use async_graphql::parser::types::{TypeKind, TypeSystemDefinition};
+
+    let sdl = licensedesk::app::export_sdl();
+    let document = async_graphql::parser::parse_schema(&sdl).expect("the exported SDL parses");
+    let mut problems = Vec::new();
+    let mut check = |path: String, description: Option<&str>| {
+        let text = description.unwrap_or("").trim();
+        // "R9" or "R14–R16" alone: rule numbers, no words.
+        let only_rules = !text.chars().any(|c| c.is_alphabetic() && c != 'R');
+        if text.is_empty() || only_rules {
+            problems.push(format!("{path}: no description in words ({text:?})"));
+        }
+        for rust in RUST_NAMES {
+            if text.contains(rust) {
+                problems.push(format!("{path}: mentions the Rust name {rust:?}"));
+            }
+        }
+    };
+    let mut described = 0;
+    for definition in &document.definitions {
+        let TypeSystemDefinition::Type(ty) = definition else { continue };
+        let ty = &ty.node;
+        let name = ty.name.node.as_str();
+        if name.starts_with("__") || ["String", "Int", "Float", "Boolean", "ID"].contains(&name) {
+            continue;
+        }
+        let desc = |d: &Option<async_graphql::Positioned<String>>| d.as_ref().map(|d| d.node.clone());
+        check(name.to_owned(), desc(&ty.description).as_deref());
+        described += 1;
+        let fields = match &ty.kind {
+            TypeKind::Object(object) => Some(&object.fields),
+            TypeKind::Interface(interface) => Some(&interface.fields),
+            _ => None,
+        };
+        for field in fields.into_iter().flatten() {
+            let field = &field.node;
+            check(format!("{name}.{}", field.name.node), desc(&field.description).as_deref());
+            described += 1;
+            for argument in &field.arguments {
+                let argument = &argument.node;
+                check(
+                    format!("{name}.{}({})", field.name.node, argument.name.node),
+                    desc(&argument.description).as_deref(),
+                );
+                described += 1;
+            }
+        }
+        if let TypeKind::InputObject(input) = &ty.kind {
+            for field in &input.fields {
+                check(format!("{name}.{}", field.node.name.node), desc(&field.node.description).as_deref());
+                described += 1;
+            }
+        }
+        if let TypeKind::Enum(values) = &ty.kind {
+            for value in &values.values {
+                check(format!("{name}.{}", value.node.value.node), desc(&value.node.description).as_deref());
+                described += 1;
+            }
+        }
+    }
+    assert!(described > 500, "sanity: the walk saw the schema ({described} parts)");
+    assert!(problems.is_empty(), "{} parts of the schema need a description:\n{}", problems.len(), problems.join("\n"));
 }

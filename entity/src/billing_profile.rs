@@ -23,6 +23,9 @@ pub struct Model {
     pub currency: String,
     pub po_number: Option<String>,
     pub current_payment_method_id: Option<Uuid>,
+    /// Invoice language chosen for the profile (en, sv, da, nl, zh-TW); None:
+    /// from the bill-to country, else English (issue 13).
+    pub language: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -16,6 +16,7 @@ mod m20261122_000011_users_deleted_at;
 mod m20261122_000012_self_service_agreements;
 mod m20261122_000013_create_charge_claims_and_sign_in_throttle;
 mod m20261122_000014_keyset_indexes;
+mod m20261122_000015_billing_profile_language;
 mod util;
 
 pub struct Migrator;
@@ -38,6 +39,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000012_self_service_agreements::Migration),
             Box::new(m20261122_000013_create_charge_claims_and_sign_in_throttle::Migration),
             Box::new(m20261122_000014_keyset_indexes::Migration),
+            Box::new(m20261122_000015_billing_profile_language::Migration),
         ]
     }
 }

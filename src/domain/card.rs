@@ -46,12 +46,19 @@ impl std::error::Error for CardError {}
 /// Card network, detected from the IIN prefix.
 #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq)]
 pub enum CardBrand {
+    /// Visa.
     Visa,
+    /// Mastercard.
     Mastercard,
+    /// American Express.
     Amex,
+    /// Discover.
     Discover,
+    /// Diners Club.
     DinersClub,
+    /// JCB.
     Jcb,
+    /// A card whose brand the number does not reveal.
     Unknown,
 }
 

@@ -5,17 +5,29 @@
 /// e.g. `PUERTO_RICO`, `WESTERN_EUROPE`.
 #[derive(async_graphql::Enum, Copy, Clone, Debug, PartialEq, Eq, Hash)]
 pub enum Market {
+    /// Argentina.
     Argentina,
+    /// Australia.
     Australia,
+    /// Canada.
     Canada,
+    /// Chile.
     Chile,
+    /// France.
     France,
+    /// Germany.
     Germany,
+    /// Greece.
     Greece,
+    /// Puerto Rico.
     PuertoRico,
+    /// South Africa.
     SouthAfrica,
+    /// United Kingdom.
     UnitedKingdom,
+    /// United States.
     UnitedStates,
+    /// Western Europe (the euro countries not listed on their own).
     WesternEurope,
 }
 

@@ -5,22 +5,37 @@
 use async_graphql::Enum;
 use serde::{Deserialize, Serialize};
 
+/// What happened, in live events and publisher webhooks (R45).
 #[derive(Enum, Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum EventType {
+    /// A subscription was bought.
     SubscriptionPurchased,
+    /// The publisher activated a subscription.
     SubscriptionActivated,
+    /// The number of licenses changed.
     SubscriptionQuantityChanged,
+    /// Licenses were given to users.
     LicensesAssigned,
+    /// Licenses were taken back from users.
     LicensesUnassigned,
+    /// Auto-renew was turned on or off.
     SubscriptionAutoRenewChanged,
+    /// The subscription moved to another billing profile.
     SubscriptionBillingProfileChanged,
+    /// A new term started.
     SubscriptionRenewed,
+    /// The subscription was canceled.
     SubscriptionCanceled,
+    /// The term ended without renewal.
     SubscriptionExpired,
+    /// Disabled because an invoice stayed unpaid.
     SubscriptionDisabledForPayment,
+    /// An invoice was issued.
     InvoiceIssued,
+    /// An invoice was paid.
     InvoicePaid,
+    /// An invoice passed its due date unpaid.
     InvoiceOverdue,
 }
 

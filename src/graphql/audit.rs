@@ -20,8 +20,10 @@ fn parse_json(text: Option<&str>) -> Option<Json<serde_json::Value>> {
     text.and_then(|t| serde_json::from_str(t).ok()).map(Json)
 }
 
+/// One entry of the audit trail: who changed what, and when (R40).
 #[Object]
 impl AuditEvent {
+    /// Stable identifier of the entry.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
@@ -29,9 +31,11 @@ impl AuditEvent {
     async fn action(&self) -> &str {
         &self.0.action
     }
+    /// The kind of object changed, e.g. "subscription" or "billing_profile".
     async fn object_type(&self) -> &str {
         &self.0.object_type
     }
+    /// The identifier of the object changed.
     async fn object_id(&self) -> ID {
         ID(self.0.object_id.to_string())
     }
@@ -41,23 +45,32 @@ impl AuditEvent {
         let Some(id) = self.0.actor_user_id else { return Ok(None) };
         nested_user(ctx, id).await
     }
+    /// The object's relevant values before the change (null when it was created).
     async fn before(&self) -> Option<Json<serde_json::Value>> {
         parse_json(self.0.before.as_deref())
     }
+    /// The object's relevant values after the change (null when it was removed).
     async fn after(&self) -> Option<Json<serde_json::Value>> {
         parse_json(self.0.after.as_deref())
     }
+    /// When the change happened.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 }
 
+/// Narrows `auditEvents`; every given condition must hold.
 #[derive(InputObject, Default)]
 pub struct AuditEventFilter {
+    /// Only entries about this object.
     pub object_id: Option<ID>,
+    /// Only entries about this kind of object, e.g. "subscription".
     pub object_type: Option<String>,
+    /// Only this action, e.g. "subscription.cancel".
     pub action: Option<String>,
+    /// Only entries at or after this moment.
     pub from: Option<DateTime<Utc>>,
+    /// Only entries before this moment.
     pub to: Option<DateTime<Utc>>,
 }
 
@@ -70,9 +83,9 @@ impl AuditQuery {
     async fn audit_events(
         &self,
         ctx: &Context<'_>,
-        filter: Option<AuditEventFilter>,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Conditions the entries must meet.")] filter: Option<AuditEventFilter>,
+        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> Result<Page<AuditEvent>> {
         let window = pagination::window(ctx, first, after.as_deref())?;
         let filter = filter.unwrap_or_default();

@@ -21,6 +21,7 @@ use crate::service::validate;
 use crate::{
     access::{self, Visible},
     domain::card::CardBrand,
+    i18n::Lang,
     service::{
         billing_profiles::{self as svc, AddressInput as SvcAddress, ProfileRights, ProfileView},
         payment_methods::{self as pm, CardInput as SvcCard},
@@ -30,23 +31,32 @@ use crate::{
 /// A postal address.
 #[derive(SimpleObject, Clone)]
 pub struct Address {
+    /// First line of the street address.
     pub line1: String,
+    /// Second line of the street address, if any.
     pub line2: Option<String>,
+    /// City or town.
     pub city: String,
     /// State, province or region.
     pub region: Option<String>,
+    /// Postal or ZIP code.
     pub postal_code: String,
     /// ISO 3166-1 alpha-2.
     pub country: String,
 }
 
+/// A postal address, as given by the client.
 #[derive(InputObject)]
 pub struct AddressInput {
+    /// First line of the street address (required).
     pub line1: String,
+    /// Second line of the street address, if any.
     pub line2: Option<String>,
+    /// City or town (required).
     pub city: String,
     /// State, province or region.
     pub region: Option<String>,
+    /// Postal or ZIP code (required).
     pub postal_code: String,
     /// ISO 3166-1 alpha-2, e.g. "SE".
     pub country: String,
@@ -69,12 +79,19 @@ impl From<AddressInput> for SvcAddress {
 #[derive(SimpleObject)]
 #[graphql(name = "BillingProfileRights")]
 pub struct Rights {
+    /// The caller may see this profile and its invoices.
     pub can_view: bool,
+    /// The caller may grant and revoke billing roles on it.
     pub can_manage_roles: bool,
+    /// The caller may change its name, contact and address.
     pub can_update: bool,
+    /// The caller may buy subscriptions billed to it.
     pub can_buy: bool,
+    /// The caller may change subscriptions billed to it.
     pub can_manage_products: bool,
+    /// The caller may add, change or replace its payment method.
     pub can_manage_payment_method: bool,
+    /// The caller may pay its invoices.
     pub can_pay_invoices: bool,
 }
 
@@ -121,20 +138,26 @@ pub(crate) async fn nested_profile(ctx: &Context<'_>, id: uuid::Uuid) -> Result<
         .map(|(profile, rights)| BillingProfile { profile, rights }))
 }
 
+/// Who pays and how: contact, bill-to address, currency, payment method and billing roles (R2, R28).
 #[Object]
 impl BillingProfile {
+    /// Stable identifier of the billing profile.
     async fn id(&self) -> ID {
         ID(self.profile.id.to_string())
     }
+    /// A name the organization chooses, e.g. "Contoso main".
     async fn name(&self) -> &str {
         &self.profile.name
     }
+    /// The person invoices are addressed to.
     async fn contact_name(&self) -> &str {
         &self.profile.contact_name
     }
+    /// Where billing mail goes.
     async fn contact_email(&self) -> &str {
         &self.profile.contact_email
     }
+    /// The address printed on invoices; its country fixes the currency (R28).
     async fn bill_to_address(&self) -> Address {
         let p = &self.profile;
         Address {
@@ -150,8 +173,15 @@ impl BillingProfile {
     async fn currency(&self) -> &str {
         &self.profile.currency
     }
+    /// Purchase-order number printed on invoices, if the buyer uses one.
     async fn po_number(&self) -> Option<&str> {
         self.profile.po_number.as_deref()
+    }
+    /// The language its invoices are printed in: "en", "sv", "da", "nl" or
+    /// "zh-TW" — the one chosen for the profile, else the bill-to country's, else "en".
+    async fn language(&self) -> &'static str {
+        let chosen = self.profile.language.as_deref().and_then(|tag| Lang::ALL.into_iter().find(|l| l.tag() == tag));
+        chosen.or_else(|| crate::pdf::language_for_country(&self.profile.country)).unwrap_or(Lang::En).tag()
     }
     /// R44: credit carried from invoices whose credits exceeded their charges,
     /// not yet used by later invoices or refunded. Consumed by the profile's
@@ -188,9 +218,11 @@ impl BillingProfile {
     async fn my_rights(&self) -> Rights {
         self.rights.into()
     }
+    /// When the profile was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.profile.created_at
     }
+    /// When the profile was last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.profile.updated_at
     }
@@ -199,14 +231,18 @@ impl BillingProfile {
 /// One role held by one user on a billing profile (R2).
 pub struct BillingRoleAssignment(pub billing_role_assignment::Model);
 
+/// A billing role a user holds on a billing profile (R2).
 #[Object]
 impl BillingRoleAssignment {
+    /// The user holding the role.
     async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         nested_user(ctx, self.0.user_id).await
     }
+    /// The role held.
     async fn role(&self) -> BillingRole {
         self.0.role
     }
+    /// When the role was granted.
     async fn granted_at(&self) -> DateTime<Utc> {
         self.0.granted_at
     }
@@ -217,29 +253,38 @@ impl BillingRoleAssignment {
 /// profile is (a self-service buyer's card is theirs alone, R38).
 pub struct PaymentMethod(pub Visible<payment_method::Model>);
 
+/// How a billing profile pays: a card (only brand and last digits are kept) or check or wire transfer (R29).
 #[Object]
 impl PaymentMethod {
+    /// Stable identifier of the payment method.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// Card or check/wire transfer.
     async fn kind(&self) -> PaymentMethodKind {
         self.0.kind
     }
+    /// The card's brand; null for check or wire.
     async fn brand(&self) -> Option<CardBrand> {
         self.0.card_brand.as_deref().and_then(CardBrand::from_code)
     }
+    /// The card number's last four digits; null for check or wire.
     async fn last4(&self) -> Option<&str> {
         self.0.card_last4.as_deref()
     }
+    /// The card's expiry month, 1 to 12.
     async fn expiration_month(&self) -> Option<i32> {
         self.0.card_exp_month
     }
+    /// The card's expiry year, e.g. 2030.
     async fn expiration_year(&self) -> Option<i32> {
         self.0.card_exp_year
     }
+    /// The cardholder's name.
     async fn name_on_card(&self) -> Option<&str> {
         self.0.name_on_card.as_deref()
     }
+    /// The cardholder's billing address.
     async fn billing_address(&self) -> Option<Address> {
         let m = &self.0;
         Some(Address {
@@ -259,35 +304,51 @@ impl PaymentMethod {
     async fn billing_profile(&self, ctx: &Context<'_>) -> Result<Option<BillingProfile>> {
         nested_profile(ctx, self.0.billing_profile_id).await
     }
+    /// When it was added.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
 }
 
+/// A new billing profile of the caller's organization.
 #[derive(InputObject)]
 pub struct CreateBillingProfileInput {
+    /// A name for the profile, e.g. "Contoso main".
     pub name: String,
+    /// The person invoices are addressed to.
     pub contact_name: String,
+    /// Where billing mail goes.
     pub contact_email: String,
     /// The currency follows its country (R28).
     pub bill_to_address: AddressInput,
+    /// Purchase-order number printed on invoices (optional).
     pub po_number: Option<String>,
     /// True: the caller's own profile for self-service purchases (any org user).
     /// False: an org profile (GLOBAL_ADMIN or BILLING_ADMIN).
     #[graphql(default = false)]
     pub self_service: bool,
+    /// Language of the profile's invoices: "en", "sv", "da", "nl" or "zh-TW", whatever
+    /// the country. Omitted: the bill-to country's language, else English.
+    pub language: Option<String>,
 }
 
+/// Changes to a billing profile; omitted values stay as they are.
 #[derive(InputObject)]
 pub struct UpdateBillingProfileInput {
+    /// A new name.
     pub name: Option<String>,
+    /// A new contact person.
     pub contact_name: Option<String>,
+    /// A new billing e-mail.
     pub contact_email: Option<String>,
     /// Replaces the whole address. A new country changes the currency, which is
     /// refused once subscriptions are billed to the profile.
     pub bill_to_address: Option<AddressInput>,
     /// null or "" clears it.
     pub po_number: MaybeUndefined<String>,
+    /// Language of the profile's invoices: "en", "sv", "da", "nl" or "zh-TW"; null
+    /// goes back to the bill-to country's language (English when it has none of these).
+    pub language: MaybeUndefined<String>,
 }
 
 /// Card details (R29). The number and security code are checked and never stored or returned.
@@ -297,11 +358,13 @@ pub struct CardInput {
     pub number: String,
     /// 3 or 4 digits.
     pub security_code: String,
-    /// 1–12.
+    /// Expiry month, 1 to 12.
     pub expiration_month: i32,
     /// Four digits, e.g. 2028.
     pub expiration_year: i32,
+    /// The cardholder's name as printed on the card.
     pub name_on_card: String,
+    /// The cardholder's billing address.
     pub billing_address: AddressInput,
 }
 
@@ -318,8 +381,10 @@ impl From<CardInput> for SvcCard {
     }
 }
 
+/// A new payment method: give `card` for CREDIT_CARD, nothing more for CHECK_OR_WIRE.
 #[derive(InputObject)]
 pub struct PaymentMethodInput {
+    /// Card or check/wire transfer.
     pub kind: PaymentMethodKind,
     /// Required for CREDIT_CARD, absent for CHECK_OR_WIRE.
     pub card: Option<CardInput>,
@@ -336,9 +401,13 @@ impl From<PaymentMethodInput> for pm::NewPaymentMethod {
 pub struct UpdatePaymentMethodInput {
     /// Checked, then discarded: never stored.
     pub security_code: Option<String>,
+    /// A new expiry month, 1 to 12.
     pub expiration_month: Option<i32>,
+    /// A new expiry year.
     pub expiration_year: Option<i32>,
+    /// A new cardholder name.
     pub name_on_card: Option<String>,
+    /// A new billing address.
     pub billing_address: Option<AddressInput>,
 }
 
@@ -351,8 +420,8 @@ impl BillingQuery {
     async fn billing_profiles(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> Result<Page<BillingProfile>> {
         let window = pagination::window(ctx, first, after.as_deref())?;
         let views = svc::list(state(ctx)?, actor(ctx)?, &window).await?;
@@ -360,7 +429,11 @@ impl BillingQuery {
     }
 
     /// One billing profile the caller can view; NOT_FOUND otherwise (R3).
-    async fn billing_profile(&self, ctx: &Context<'_>, id: ID) -> Result<BillingProfile> {
+    async fn billing_profile(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The billing profile's identifier.")] id: ID,
+    ) -> Result<BillingProfile> {
         Ok(svc::get(state(ctx)?, actor(ctx)?, validate::id("id", &id)?).await?.into())
     }
 }
@@ -375,7 +448,7 @@ impl BillingMutation {
     async fn create_billing_profile(
         &self,
         ctx: &Context<'_>,
-        input: CreateBillingProfileInput,
+        #[graphql(desc = "The new profile's name, contact and address.")] input: CreateBillingProfileInput,
     ) -> Result<BillingProfile> {
         let input = svc::NewBillingProfile {
             name: input.name,
@@ -384,6 +457,7 @@ impl BillingMutation {
             bill_to: input.bill_to_address.into(),
             po_number: input.po_number,
             self_service: input.self_service,
+            language: input.language,
         };
         Ok(svc::create(state(ctx)?, actor(ctx)?, input).await?.into())
     }
@@ -392,8 +466,8 @@ impl BillingMutation {
     async fn update_billing_profile(
         &self,
         ctx: &Context<'_>,
-        id: ID,
-        input: UpdateBillingProfileInput,
+        #[graphql(desc = "The billing profile to change.")] id: ID,
+        #[graphql(desc = "The values to change; omitted ones stay as they are.")] input: UpdateBillingProfileInput,
     ) -> Result<BillingProfile> {
         let changes = svc::ProfileChanges {
             name: input.name,
@@ -401,6 +475,11 @@ impl BillingMutation {
             contact_email: input.contact_email,
             bill_to: input.bill_to_address.map(Into::into),
             po_number: match input.po_number {
+                MaybeUndefined::Undefined => None,
+                MaybeUndefined::Null => Some(None),
+                MaybeUndefined::Value(v) => Some(Some(v)),
+            },
+            language: match input.language {
                 MaybeUndefined::Undefined => None,
                 MaybeUndefined::Null => Some(None),
                 MaybeUndefined::Value(v) => Some(Some(v)),
@@ -414,9 +493,9 @@ impl BillingMutation {
     async fn grant_billing_role(
         &self,
         ctx: &Context<'_>,
-        billing_profile_id: ID,
-        user_id: ID,
-        role: BillingRole,
+        #[graphql(desc = "The billing profile the role is on.")] billing_profile_id: ID,
+        #[graphql(desc = "The user who gets the role.")] user_id: ID,
+        #[graphql(desc = "The role to grant.")] role: BillingRole,
     ) -> Result<BillingProfile> {
         Ok(svc::grant_role(
             state(ctx)?,
@@ -433,9 +512,9 @@ impl BillingMutation {
     async fn revoke_billing_role(
         &self,
         ctx: &Context<'_>,
-        billing_profile_id: ID,
-        user_id: ID,
-        role: BillingRole,
+        #[graphql(desc = "The billing profile the role is on.")] billing_profile_id: ID,
+        #[graphql(desc = "The user who loses the role.")] user_id: ID,
+        #[graphql(desc = "The role to revoke.")] role: BillingRole,
     ) -> Result<BillingProfile> {
         Ok(svc::revoke_role(
             state(ctx)?,
@@ -452,8 +531,8 @@ impl BillingMutation {
     async fn add_payment_method(
         &self,
         ctx: &Context<'_>,
-        billing_profile_id: ID,
-        input: PaymentMethodInput,
+        #[graphql(desc = "The billing profile to pay with it.")] billing_profile_id: ID,
+        #[graphql(desc = "A card, or check or wire transfer.")] input: PaymentMethodInput,
     ) -> Result<PaymentMethod> {
         Ok(PaymentMethod(
             pm::add(state(ctx)?, actor(ctx)?, validate::id("billingProfileId", &billing_profile_id)?, input.into())
@@ -465,8 +544,8 @@ impl BillingMutation {
     async fn update_payment_method(
         &self,
         ctx: &Context<'_>,
-        payment_method_id: ID,
-        input: UpdatePaymentMethodInput,
+        #[graphql(desc = "The payment method to change.")] payment_method_id: ID,
+        #[graphql(desc = "The values to change; omitted ones stay as they are.")] input: UpdatePaymentMethodInput,
     ) -> Result<PaymentMethod> {
         let changes = pm::PaymentMethodChanges {
             security_code: input.security_code,
@@ -485,8 +564,8 @@ impl BillingMutation {
     async fn replace_payment_method(
         &self,
         ctx: &Context<'_>,
-        billing_profile_id: ID,
-        input: PaymentMethodInput,
+        #[graphql(desc = "The billing profile whose payment method is replaced.")] billing_profile_id: ID,
+        #[graphql(desc = "The new card, or check or wire transfer.")] input: PaymentMethodInput,
     ) -> Result<PaymentMethod> {
         Ok(PaymentMethod(
             pm::replace(state(ctx)?, actor(ctx)?, validate::id("billingProfileId", &billing_profile_id)?, input.into())

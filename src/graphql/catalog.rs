@@ -30,30 +30,39 @@ pub struct Product(pub product::Model);
 pub struct RenewalWarning {
     /// Auto-renewing subscriptions whose term and currency have no price any more.
     pub subscriptions_not_renewing: u64,
+    /// The warning in words.
     pub message: String,
 }
 
+/// One price of a product: per term and currency.
 #[derive(SimpleObject)]
 pub struct ProductPrice {
+    /// The billing term this price is for.
     pub term: BillingTerm,
     /// Per license per term (PER_LICENSE) or per organization per term (FLAT_RATE).
     pub price: Money,
 }
 
+/// Something a publisher sells, with its prices and markets.
 #[Object]
 impl Product {
+    /// Stable identifier of the product.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// The product's name.
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// What the product does.
     async fn description(&self) -> &str {
         &self.0.description
     }
+    /// Who sells it.
     async fn publisher(&self, ctx: &Context<'_>) -> Result<Option<Publisher>> {
         Ok(loaders(ctx)?.load_one(PublisherId(self.0.publisher_id)).await?.map(Publisher))
     }
+    /// Per license or one flat rate.
     async fn pricing_model(&self) -> PricingModel {
         self.0.pricing_model
     }
@@ -91,6 +100,7 @@ impl Product {
         let codes = loaders(ctx)?.load_one(MarketsOfProduct(self.0.id)).await?.unwrap_or_default();
         Ok(Some(codes.iter().any(|c| c == market.code())))
     }
+    /// Whether users may buy it for themselves (R25).
     async fn self_service_eligible(&self) -> bool {
         self.0.self_service_eligible
     }
@@ -118,69 +128,96 @@ impl Product {
     async fn portal_url(&self) -> &str {
         &self.0.portal_url
     }
+    /// Where buyers get help.
     async fn support_url(&self) -> &str {
         &self.0.support_url
     }
+    /// When the product was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When the product was last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
 }
 
+/// A market a product may be sold in, with its countries.
 #[derive(SimpleObject)]
 pub struct MarketInfo {
+    /// The market.
     pub market: Market,
+    /// The market's name in words.
     pub name: String,
     /// ISO 3166-1 alpha-2 codes of the countries in the market (R8).
     pub countries: Vec<String>,
 }
 
+/// One price of a product: per term and currency.
 #[derive(InputObject)]
 pub struct PriceInput {
+    /// The billing term this price is for.
     pub term: BillingTerm,
     /// ISO 4217, e.g. "USD".
     pub currency: String,
-    /// Decimal string, e.g. "12.50" (R7).
+    /// An exact amount as a decimal string, e.g. "12.50" (R7).
     pub amount: String,
 }
 
+/// A new product of the caller's publisher.
 #[derive(InputObject)]
 pub struct CreateProductInput {
+    /// The product's name, unique within the publisher.
     pub name: String,
+    /// What the product does, shown in the catalog.
     #[graphql(default)]
     pub description: String,
+    /// How it is priced: per license or one flat rate (R5).
     pub pricing_model: PricingModel,
+    /// At least one price; one per term and currency (R6, R7).
     pub prices: Vec<PriceInput>,
     /// Defaults to every market.
     pub markets: Option<Vec<Market>>,
+    /// Whether users may buy it for themselves with their own card (R25).
     #[graphql(default)]
     pub self_service_eligible: bool,
+    /// Where buyers set the product up (https).
     pub portal_url: String,
+    /// Where buyers get help (https).
     pub support_url: String,
 }
 
+/// Changes to a product; omitted values stay as they are.
 #[derive(InputObject)]
 pub struct UpdateProductInput {
+    /// A new name.
     pub name: Option<String>,
+    /// A new description.
     pub description: Option<String>,
     /// Replaces every price when given.
     pub prices: Option<Vec<PriceInput>>,
+    /// The markets it is sold in from now on.
     pub markets: Option<Vec<Market>>,
+    /// Whether users may buy it for themselves.
     pub self_service_eligible: Option<bool>,
+    /// A new set-up address (https).
     pub portal_url: Option<String>,
+    /// A new support address (https).
     pub support_url: Option<String>,
 }
 
+/// Narrows `products`; every given condition must hold.
 #[derive(InputObject, Default)]
 pub struct ProductFilter {
     /// Matches name or description.
     pub search: Option<String>,
+    /// Only products with this pricing model.
     pub pricing_model: Option<PricingModel>,
+    /// Only products users may (true) or may not (false) buy for themselves.
     pub self_service_eligible: Option<bool>,
     /// Only products sold in the caller's organization's market.
     pub available_in_my_market: Option<bool>,
+    /// Only products of this publisher.
     pub publisher_id: Option<ID>,
 }
 
@@ -193,11 +230,14 @@ pub struct Proposal(pub Visible<proposal::Model>);
 
 pub struct ProposalLine(pub proposal_line::Model);
 
+/// One product offered in a proposal.
 #[Object]
 impl ProposalLine {
+    /// The product offered.
     async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
         Ok(loaders(ctx)?.load_one(ProductId(self.0.product_id)).await?.map(Product))
     }
+    /// The billing term offered.
     async fn term(&self) -> BillingTerm {
         self.0.term
     }
@@ -207,46 +247,62 @@ impl ProposalLine {
     }
 }
 
+/// A publisher's offer of products to one organization (R9).
 #[Object]
 impl Proposal {
+    /// Stable identifier of the proposal.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// A short title.
     async fn title(&self) -> &str {
         &self.0.title
     }
+    /// Open until accepted.
     async fn status(&self) -> ProposalStatus {
         self.0.status
     }
+    /// Who made the offer.
     async fn publisher(&self, ctx: &Context<'_>) -> Result<Option<Publisher>> {
         Ok(loaders(ctx)?.load_one(PublisherId(self.0.publisher_id)).await?.map(Publisher))
     }
+    /// Who the offer is for.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
         Ok(loaders(ctx)?.load_one(OrganizationId(self.0.organization_id)).await?.map(Organization))
     }
+    /// The products offered.
     async fn lines(&self, ctx: &Context<'_>) -> Result<Vec<ProposalLine>> {
         Ok(purchase::proposal_lines(&state(ctx)?.db, self.0.id).await?.into_iter().map(ProposalLine).collect())
     }
+    /// When it was made.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When it was accepted; null while open.
     async fn accepted_at(&self) -> Option<DateTime<Utc>> {
         self.0.accepted_at
     }
 }
 
+/// One product to offer in a proposal.
 #[derive(InputObject)]
 pub struct ProposalLineInput {
+    /// The product, one of the publisher's own.
     pub product_id: ID,
+    /// The billing term offered.
     pub term: BillingTerm,
     /// Required for per-license products; omit for flat rate.
     pub quantity: Option<i64>,
 }
 
+/// A publisher's offer to one organization (R9).
 #[derive(InputObject)]
 pub struct CreateProposalInput {
+    /// The organization the proposal is for.
     pub organization_id: ID,
+    /// A short title the customer sees.
     pub title: String,
+    /// The products offered, at least one.
     pub lines: Vec<ProposalLineInput>,
 }
 
@@ -259,9 +315,9 @@ impl CatalogQuery {
     async fn products(
         &self,
         ctx: &Context<'_>,
-        filter: Option<ProductFilter>,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Conditions the products must meet.")] filter: Option<ProductFilter>,
+        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> Result<Page<Product>> {
         let window = pagination::window(ctx, first, after.as_deref())?;
         let filter = filter.unwrap_or_default();
@@ -280,7 +336,12 @@ impl CatalogQuery {
         Ok(pagination::page(rows.map(Product), |p| p.0.id))
     }
 
-    async fn product(&self, ctx: &Context<'_>, id: ID) -> Result<Product> {
+    /// One product by its identifier (NOT_FOUND if unknown).
+    async fn product(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The product's identifier.")] id: ID,
+    ) -> Result<Product> {
         let id = parse_id(&id, "product")?;
         Ok(Product(svc::get_product(state(ctx)?, actor(ctx)?, id).await?))
     }
@@ -301,8 +362,8 @@ impl CatalogQuery {
     async fn publisher_products(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> Result<Page<Product>> {
         let window = pagination::window(ctx, first, after.as_deref())?;
         let rows = svc::publisher_products(state(ctx)?, actor(ctx)?, &window).await?;
@@ -310,7 +371,12 @@ impl CatalogQuery {
     }
 
     /// Proposals to the caller's organization (admins who buy), or sent by the calling publisher.
-    async fn proposals(&self, ctx: &Context<'_>, first: Option<i32>, after: Option<String>) -> Result<Page<Proposal>> {
+    async fn proposals(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+    ) -> Result<Page<Proposal>> {
         let window = pagination::window(ctx, first, after.as_deref())?;
         let rows = purchase::list_proposals(state(ctx)?, actor(ctx)?, &window).await?;
         Ok(pagination::page(rows.map(Proposal), |p| p.0.id))
@@ -323,7 +389,11 @@ pub struct CatalogMutation;
 #[Object]
 impl CatalogMutation {
     /// R4: a publisher lists a product.
-    async fn create_product(&self, ctx: &Context<'_>, input: CreateProductInput) -> Result<Product> {
+    async fn create_product(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new product's name, pricing and links.")] input: CreateProductInput,
+    ) -> Result<Product> {
         let input = svc::ProductInput {
             name: Some(input.name),
             description: Some(input.description),
@@ -338,7 +408,12 @@ impl CatalogMutation {
     }
 
     /// Changes apply to future purchases and renewals (R17).
-    async fn update_product(&self, ctx: &Context<'_>, id: ID, input: UpdateProductInput) -> Result<Product> {
+    async fn update_product(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The product to change.")] id: ID,
+        #[graphql(desc = "The values to change; omitted ones stay as they are.")] input: UpdateProductInput,
+    ) -> Result<Product> {
         let id = parse_id(&id, "product")?;
         let input = svc::ProductInput {
             name: input.name,
@@ -354,13 +429,22 @@ impl CatalogMutation {
     }
 
     /// R24: allow or forbid self-service purchases of a product in the caller's organization.
-    async fn set_self_service_policy(&self, ctx: &Context<'_>, product_id: ID, allowed: bool) -> Result<Product> {
+    async fn set_self_service_policy(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The product the policy is for.")] product_id: ID,
+        #[graphql(desc = "True to let the organization's users buy it for themselves.")] allowed: bool,
+    ) -> Result<Product> {
         let id = parse_id(&product_id, "product")?;
         Ok(Product(svc::set_self_service_policy(state(ctx)?, actor(ctx)?, id, allowed).await?))
     }
 
     /// R9: a publisher proposes a bundle of its products to one organization.
-    async fn create_proposal(&self, ctx: &Context<'_>, input: CreateProposalInput) -> Result<Proposal> {
+    async fn create_proposal(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The organization and the products offered.")] input: CreateProposalInput,
+    ) -> Result<Proposal> {
         let organization_id = parse_id(&input.organization_id, "organization")?;
         let mut lines = Vec::new();
         for line in input.lines {

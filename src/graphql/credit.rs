@@ -15,8 +15,10 @@ use crate::service::credit_balance as svc;
 /// A refund of a billing profile's credit balance to its card.
 pub struct CreditRefund(credit_refund::Model);
 
+/// Money paid back from a billing profile's credit balance to its card (R44).
 #[Object]
 impl CreditRefund {
+    /// Stable identifier of the refund.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
@@ -28,9 +30,11 @@ impl CreditRefund {
     async fn payment_method(&self) -> &str {
         &self.0.payment_method_summary
     }
+    /// The key the request was sent with; repeating it returns this refund.
     async fn idempotency_key(&self) -> &str {
         &self.0.idempotency_key
     }
+    /// When the refund was made.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -53,8 +57,8 @@ impl CreditMutation {
     async fn refund_credit_balance(
         &self,
         ctx: &Context<'_>,
-        billing_profile_id: ID,
-        idempotency_key: String,
+        #[graphql(desc = "The billing profile whose credit balance is refunded.")] billing_profile_id: ID,
+        #[graphql(desc = "Repeat with the same key to get the first refund, paid once.")] idempotency_key: String,
     ) -> Result<CreditRefund> {
         let id = parse_id(&billing_profile_id, "billing profile")?;
         Ok(CreditRefund(svc::refund(state(ctx)?, actor(ctx)?, id, &idempotency_key).await?))

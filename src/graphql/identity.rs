@@ -44,17 +44,22 @@ pub(crate) fn visible_users(ctx: &Context<'_>, users: Vec<user::Model>) -> Resul
     Ok(users.into_iter().filter_map(|u| access::user::check(actor, u)).map(User).collect())
 }
 
+/// A person who signs in: a member of an organization or of a publisher.
 #[Object]
 impl User {
+    /// Stable identifier of the user.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// Full name.
     async fn name(&self) -> &str {
         &self.0.name
     }
+    /// Sign-in e-mail.
     async fn email(&self) -> &str {
         &self.0.email
     }
+    /// When the user was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -97,11 +102,14 @@ impl User {
 
 pub struct Organization(pub organization::Model);
 
+/// A customer organization: its users buy and use subscriptions.
 #[Object]
 impl Organization {
+    /// Stable identifier of the organization.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// The organization's name.
     async fn name(&self) -> &str {
         &self.0.name
     }
@@ -113,6 +121,7 @@ impl Organization {
     async fn market(&self) -> Option<Market> {
         markets::market_for_country(&self.0.country)
     }
+    /// When the organization registered.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -120,21 +129,27 @@ impl Organization {
 
 pub struct Publisher(pub publisher::Model);
 
+/// A company that sells products through LicenseDesk.
 #[Object]
 impl Publisher {
+    /// Stable identifier of the publisher.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// The publisher's name.
     async fn name(&self) -> &str {
         &self.0.name
     }
 }
 
+/// The result of signing in or registering: a bearer token and who it belongs to.
 #[derive(SimpleObject)]
 pub struct AuthPayload {
     /// Bearer token for the `Authorization` header.
     token: String,
+    /// When the token stops working; sign in again after that.
     expires_at: DateTime<Utc>,
+    /// The signed-in user.
     user: User,
 }
 
@@ -148,30 +163,44 @@ impl From<svc::Session> for AuthPayload {
     }
 }
 
+/// A new customer organization and its first administrator.
 #[derive(InputObject)]
 pub struct RegisterOrganizationInput {
+    /// The organization's name.
     pub organization_name: String,
     /// ISO 3166-1 alpha-2, e.g. "SE".
     pub country: String,
     /// The first global admin.
     pub name: String,
+    /// The administrator's sign-in e-mail.
     pub email: String,
+    /// The administrator's password.
     pub password: String,
 }
 
+/// A new publisher and its first user.
 #[derive(InputObject)]
 pub struct RegisterPublisherInput {
+    /// The publisher's name.
     pub publisher_name: String,
+    /// The first user's full name.
     pub name: String,
+    /// The first user's sign-in e-mail.
     pub email: String,
+    /// The first user's password.
     pub password: String,
 }
 
+/// A new user of the caller's organization.
 #[derive(InputObject)]
 pub struct CreateUserInput {
+    /// Full name.
     pub name: String,
+    /// Sign-in e-mail; unique across the service.
     pub email: String,
+    /// Initial password.
     pub password: String,
+    /// Administrator roles to grant; every user is a USER anyway (R1).
     #[graphql(default)]
     pub roles: Vec<OrgRole>,
 }
@@ -201,7 +230,9 @@ impl IdentityQuery {
     async fn users(
         &self,
         ctx: &Context<'_>,
-        search: Option<String>,
+        #[graphql(desc = "Text to look for: the start of any word of the name, or of the e-mail.")] search: Option<
+            String,
+        >,
         #[graphql(
             default,
             desc = "R43: also list deactivated users (GLOBAL_ADMIN only; ignored for others). Deleted users are never listed."
@@ -251,7 +282,11 @@ pub struct IdentityMutation;
 #[Object]
 impl IdentityMutation {
     /// Creates an organization and its first GLOBAL_ADMIN; returns a token.
-    async fn register_organization(&self, ctx: &Context<'_>, input: RegisterOrganizationInput) -> Result<AuthPayload> {
+    async fn register_organization(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new organization and its first administrator.")] input: RegisterOrganizationInput,
+    ) -> Result<AuthPayload> {
         let input = NewOrganization {
             organization_name: input.organization_name,
             country: input.country,
@@ -263,7 +298,11 @@ impl IdentityMutation {
     }
 
     /// Creates a publisher and its first user; returns a token.
-    async fn register_publisher(&self, ctx: &Context<'_>, input: RegisterPublisherInput) -> Result<AuthPayload> {
+    async fn register_publisher(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new publisher and its first user.")] input: RegisterPublisherInput,
+    ) -> Result<AuthPayload> {
         let input = NewPublisher {
             publisher_name: input.publisher_name,
             name: input.name,
@@ -273,13 +312,23 @@ impl IdentityMutation {
         Ok(svc::register_publisher(state(ctx)?, input).await?.into())
     }
 
-    async fn login(&self, ctx: &Context<'_>, email: String, password: String) -> Result<AuthPayload> {
+    /// Signs in with e-mail and password; returns a bearer token for the Authorization header.
+    async fn login(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The e-mail the user signs in with.")] email: String,
+        #[graphql(desc = "The user's password.")] password: String,
+    ) -> Result<AuthPayload> {
         let client = ctx.data::<crate::app::RequestInfo>().ok().and_then(|info| info.client);
         Ok(svc::login(state(ctx)?, &email, &password, client).await?.into())
     }
 
     /// Adds a user to the caller's organization (GLOBAL_ADMIN).
-    async fn create_user(&self, ctx: &Context<'_>, input: CreateUserInput) -> Result<User> {
+    async fn create_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The new user's name, e-mail, password and roles.")] input: CreateUserInput,
+    ) -> Result<User> {
         let input = NewUser { name: input.name, email: input.email, password: input.password, roles: input.roles };
         let actor = actor(ctx)?;
         let user = svc::create_user(state(ctx)?, actor, input).await?;

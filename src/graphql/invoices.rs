@@ -29,8 +29,10 @@ impl From<InvoiceView> for Invoice {
     }
 }
 
+/// A monthly invoice of one billing profile (R31, R32).
 #[Object]
 impl Invoice {
+    /// Stable identifier of the invoice.
     async fn id(&self) -> ID {
         ID(self.invoice.id.to_string())
     }
@@ -63,9 +65,11 @@ impl Invoice {
     async fn due_date(&self) -> NaiveDate {
         self.invoice.due_date
     }
+    /// Open, paid, overdue or credited.
     async fn status(&self) -> InvoiceStatus {
         self.invoice.status
     }
+    /// The sum of the lines, before credit balance is used.
     async fn subtotal(&self) -> Money {
         Money::new(self.invoice.subtotal_minor, &self.invoice.currency)
     }
@@ -94,6 +98,7 @@ impl Invoice {
     async fn payment_method(&self) -> &str {
         &self.invoice.payment_method_summary
     }
+    /// When it was paid; null until then.
     async fn paid_at(&self) -> Option<DateTime<Utc>> {
         self.invoice.paid_at
     }
@@ -110,6 +115,7 @@ impl Invoice {
         let expires = state.clock.now().timestamp() + state.config.pdf_link_ttl_seconds;
         Ok(crate::billing::http::signed_pdf_url(&state.link_key, self.invoice.id, expires))
     }
+    /// When the invoice was written.
     async fn created_at(&self) -> DateTime<Utc> {
         self.invoice.created_at
     }
@@ -119,7 +125,9 @@ impl Invoice {
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct InvoiceLine {
+    /// The product charged or credited.
     pub product_name: String,
+    /// What the line is for, e.g. "First term" or "Cancellation credit".
     pub description: String,
     /// Start of the period the line covers.
     pub period_start: NaiveDate,
@@ -127,7 +135,9 @@ pub struct InvoiceLine {
     pub period_end: NaiveDate,
     /// Licenses (1 for flat rate); negative for licenses removed.
     pub quantity: i64,
+    /// Price of one license (or of the flat rate) for the line's period.
     pub unit_price: Money,
+    /// The line's amount; negative for a credit.
     pub amount: Money,
     /// R44: for a line that uses credit balance, the invoice the credit came from.
     pub credit_from_invoice_id: Option<ID>,
@@ -167,8 +177,10 @@ impl InvoiceLine {
 /// Which invoices to list (R32).
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
 pub enum InvoicePeriod {
+    /// Issued in the last 3 months (the default).
     #[default]
     Past3Months,
+    /// Issued in the last 6 months.
     Past6Months,
     /// The `from`–`to` range.
     Custom,
@@ -184,6 +196,7 @@ impl From<InvoicePeriod> for svc::Period {
     }
 }
 
+/// Narrows `invoices`; every given condition must hold.
 #[derive(InputObject, Default)]
 pub struct InvoiceFilter {
     /// Counted back from today by issue date. Ignored when `from` and `to` are given.
@@ -242,7 +255,7 @@ impl InvoiceQuery {
     async fn invoices(
         &self,
         ctx: &Context<'_>,
-        filter: Option<InvoiceFilter>,
+        #[graphql(desc = "Which invoices: by default those issued in the past 3 months.")] filter: Option<InvoiceFilter>,
         #[graphql(desc = "How to sort; newest first (ISSUE_DATE, DESC) if not given.")] order_by: Option<InvoiceOrder>,
         #[graphql(desc = "How many invoices to return: 1 to 100, 20 if not given.")] first: Option<i32>,
         #[graphql(desc = "Start after this cursor (an edge's `cursor` or `pageInfo.endCursor` of the previous \
@@ -268,7 +281,11 @@ impl InvoiceQuery {
     }
 
     /// One invoice with its lines; NOT_FOUND unless the caller can view its billing profile (R3).
-    async fn invoice(&self, ctx: &Context<'_>, id: ID) -> Result<Invoice> {
+    async fn invoice(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The invoice's identifier.")] id: ID,
+    ) -> Result<Invoice> {
         let id = parse_id(&id, "invoice")?;
         Ok(svc::get(state(ctx)?, actor(ctx)?, id).await?.into())
     }
@@ -281,13 +298,21 @@ pub struct InvoiceMutation;
 impl InvoiceMutation {
     /// Pays an unpaid invoice with the profile's current card (R2: OWNER,
     /// CONTRIBUTOR, INVOICE_MANAGER). A decline is PAYMENT_DECLINED and changes nothing.
-    async fn pay_invoice(&self, ctx: &Context<'_>, invoice_id: ID) -> Result<Invoice> {
+    async fn pay_invoice(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The invoice to pay.")] invoice_id: ID,
+    ) -> Result<Invoice> {
         let id = parse_id(&invoice_id, "invoice")?;
         Ok(svc::pay(state(ctx)?, actor(ctx)?, id).await?.into())
     }
 
     /// Records that a check or wire transfer paid the invoice (R2, R29: profiles paying by check or wire).
-    async fn mark_invoice_paid(&self, ctx: &Context<'_>, invoice_id: ID) -> Result<Invoice> {
+    async fn mark_invoice_paid(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The invoice paid by check or wire transfer.")] invoice_id: ID,
+    ) -> Result<Invoice> {
         let id = parse_id(&invoice_id, "invoice")?;
         Ok(svc::mark_paid(state(ctx)?, actor(ctx)?, id).await?.into())
     }

@@ -30,16 +30,19 @@ pub struct LiveEvent {
     personal: bool,
 }
 
+/// One change, pushed over a GraphQL subscription (R45).
 #[Object]
 impl LiveEvent {
     /// Stable ID; the same ID a publisher's webhook carries.
     async fn id(&self) -> ID {
         ID(self.event.id.to_string())
     }
+    /// What happened.
     #[graphql(name = "type")]
     async fn event_type(&self) -> Option<EventType> {
         EventType::parse(&self.event.event_type)
     }
+    /// When it happened.
     async fn created_at(&self) -> DateTime<Utc> {
         self.event.created_at
     }
@@ -47,6 +50,7 @@ impl LiveEvent {
     async fn object_type(&self) -> &str {
         &self.event.object_type
     }
+    /// The identifier of the subscription or invoice that changed.
     async fn object_id(&self) -> ID {
         ID(self.event.object_id.to_string())
     }
@@ -61,6 +65,7 @@ impl LiveEvent {
     }
 }
 
+/// Live events over the WebSocket endpoint `/graphql/ws` (graphql-transport-ws protocol); each event is filtered like the queries (R37, R45).
 #[derive(Default)]
 pub struct SubscriptionRoot;
 
@@ -79,10 +84,15 @@ fn feed(ctx: &Context<'_>, feed: Feed) -> Result<impl Stream<Item = LiveEvent> +
     Ok(live::stream(state, actor, feed).map(move |event| LiveEvent { event, personal }))
 }
 
+/// Live events over the WebSocket endpoint `/graphql/ws` (graphql-transport-ws protocol); each event is filtered like the queries (R37, R45).
 #[Subscription(name = "SubscriptionRoot")]
 impl SubscriptionRoot {
     /// Changes to one subscription (NOT_FOUND unless the caller may see it).
-    async fn subscription_changed(&self, ctx: &Context<'_>, id: ID) -> Result<impl Stream<Item = LiveEvent> + use<>> {
+    async fn subscription_changed(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The subscription to follow.")] id: ID,
+    ) -> Result<impl Stream<Item = LiveEvent> + use<>> {
         let subscription_id = parse_id(&id, "subscription").map_err(coded)?;
         live::check_subscription(state(ctx).map_err(coded)?, actor(ctx).map_err(coded)?, subscription_id)
             .await

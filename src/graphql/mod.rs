@@ -6,6 +6,7 @@ pub mod billing;
 pub mod catalog;
 pub mod cost;
 pub mod credit;
+pub mod docs;
 pub mod errors;
 pub mod identity;
 pub mod invoices;
@@ -13,6 +14,7 @@ pub mod live;
 pub mod loaders;
 pub mod pagination;
 pub mod people;
+pub mod response_order;
 pub mod subscriptions;
 pub mod types;
 pub mod webhooks;
@@ -27,6 +29,7 @@ use crate::{
     error::{AppError, AppResult},
 };
 
+/// Everything a client can read. Lists are paged connections: pass `first` and the previous page's `endCursor` as `after`.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Query")]
 pub struct QueryRoot(
@@ -39,6 +42,7 @@ pub struct QueryRoot(
     webhooks::WebhookQuery,
 );
 
+/// Everything that changes data. Each mutation is one transaction: it succeeds whole or changes nothing.
 #[derive(MergedObject, Default)]
 #[graphql(name = "Mutation")]
 pub struct MutationRoot(

@@ -6,6 +6,7 @@ use entity::enums::OrgRole;
 use super::{actor, identity::User, parse_id, state};
 use crate::service::people as svc;
 
+/// What `deleteUser` did (R43, R16).
 #[derive(SimpleObject)]
 pub struct DeleteUserPayload {
     /// The deleted user as history shows them (`deletedAt` set, no roles).
@@ -27,19 +28,31 @@ pub struct PeopleMutation;
 #[Object]
 impl PeopleMutation {
     /// R43 (GLOBAL_ADMIN): the user can no longer sign in and their tokens stop at once; licenses stay.
-    async fn deactivate_user(&self, ctx: &Context<'_>, user_id: ID) -> Result<User> {
+    async fn deactivate_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user who can no longer sign in.")] user_id: ID,
+    ) -> Result<User> {
         let id = parse_id(&user_id, "user")?;
         Ok(User(svc::deactivate(state(ctx)?, actor(ctx)?, id).await?))
     }
 
     /// R43 (GLOBAL_ADMIN): a deactivated user may sign in again.
-    async fn reactivate_user(&self, ctx: &Context<'_>, user_id: ID) -> Result<User> {
+    async fn reactivate_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The deactivated user who may sign in again.")] user_id: ID,
+    ) -> Result<User> {
         let id = parse_id(&user_id, "user")?;
         Ok(User(svc::reactivate(state(ctx)?, actor(ctx)?, id).await?))
     }
 
     /// R43 (GLOBAL_ADMIN): deletes the user, releasing their licenses.
-    async fn delete_user(&self, ctx: &Context<'_>, user_id: ID) -> Result<DeleteUserPayload> {
+    async fn delete_user(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user to delete.")] user_id: ID,
+    ) -> Result<DeleteUserPayload> {
         let id = parse_id(&user_id, "user")?;
         let deletion = svc::delete(state(ctx)?, actor(ctx)?, id).await?;
         Ok(DeleteUserPayload {
@@ -50,7 +63,12 @@ impl PeopleMutation {
     }
 
     /// R1, R43 (GLOBAL_ADMIN): replaces the user's admin roles; USER is implicit.
-    async fn set_user_roles(&self, ctx: &Context<'_>, user_id: ID, roles: Vec<OrgRole>) -> Result<User> {
+    async fn set_user_roles(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The user whose roles are set.")] user_id: ID,
+        #[graphql(desc = "The administrator roles the user has from now on.")] roles: Vec<OrgRole>,
+    ) -> Result<User> {
         let id = parse_id(&user_id, "user")?;
         Ok(User(svc::set_roles(state(ctx)?, actor(ctx)?, id, roles).await?))
     }

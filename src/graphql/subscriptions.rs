@@ -39,14 +39,18 @@ pub(crate) async fn nested_subscription(ctx: &Context<'_>, id: uuid::Uuid) -> Re
     Ok(access::subscription::check_nested(actor, sub, rights).map(Subscription))
 }
 
+/// A subscription of the caller's organization to a product (R14–R16).
 #[Object]
 impl Subscription {
+    /// Stable identifier of the subscription.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// The product subscribed to.
     async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
         Ok(loaders(ctx)?.load_one(ProductId(self.0.product_id)).await?.map(Product))
     }
+    /// Pending activation, active or disabled.
     async fn status(&self) -> SubscriptionStatus {
         self.0.status
     }
@@ -58,18 +62,23 @@ impl Subscription {
     async fn disabled_message(&self) -> Option<&str> {
         self.0.disabled_message.as_deref()
     }
+    /// When it was disabled; null while not.
     async fn disabled_at(&self) -> Option<DateTime<Utc>> {
         self.0.disabled_at
     }
+    /// Why it was canceled, if it was.
     async fn cancel_reason(&self) -> Option<CancelReason> {
         self.0.cancel_reason
     }
+    /// The words given when it was canceled.
     async fn cancel_feedback(&self) -> Option<&str> {
         self.0.cancel_feedback.as_deref()
     }
+    /// Per license or one flat rate, as bought.
     async fn pricing_model(&self) -> PricingModel {
         self.0.pricing_model
     }
+    /// Monthly or annual.
     async fn term(&self) -> BillingTerm {
         self.0.term
     }
@@ -77,6 +86,7 @@ impl Subscription {
     async fn quantity(&self) -> Option<i64> {
         self.0.quantity
     }
+    /// True for a flat-rate subscription (R5).
     async fn is_unlimited(&self) -> bool {
         self.0.quantity.is_none()
     }
@@ -91,7 +101,11 @@ impl Subscription {
     }
     /// The people holding a license now (R22), oldest assignment first: at
     /// most `first` of them (1–100); none once DISABLED (R16).
-    async fn assigned_users(&self, ctx: &Context<'_>, #[graphql(default = 100)] first: i32) -> Result<Vec<User>> {
+    async fn assigned_users(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many users to return, 1 to 100.", default = 100)] first: i32,
+    ) -> Result<Vec<User>> {
         if !(1..=MAX_ASSIGNED_USERS).contains(&first) {
             return Err(AppError::validation(
                 "first",
@@ -112,12 +126,15 @@ impl Subscription {
         let rows = licenses::assignment_history(&state(ctx)?.db, &self.0).await?;
         Ok(rows.into_iter().map(PastAssignment).collect())
     }
+    /// Whether it renews at the end of the term.
     async fn auto_renew(&self) -> bool {
         self.0.auto_renew
     }
+    /// The first day of the first term.
     async fn start_date(&self) -> NaiveDate {
         self.0.start_date
     }
+    /// The first day of the current term.
     async fn current_term_start(&self) -> NaiveDate {
         self.0.current_term_start
     }
@@ -136,18 +153,23 @@ impl Subscription {
     async fn billing_profile(&self, ctx: &Context<'_>) -> Result<Option<super::billing::BillingProfile>> {
         nested_profile(ctx, self.0.billing_profile_id).await
     }
+    /// Who bought it (null when the caller may not see that user).
     async fn purchaser(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         nested_user(ctx, self.0.purchaser_id).await
     }
+    /// How it was bought (R9).
     async fn channel(&self) -> Channel {
         self.0.channel
     }
+    /// True when a user bought it for their own use (R25).
     async fn is_self_service(&self) -> bool {
         svc::is_self_service(&self.0)
     }
+    /// The reseller partner, for channel PARTNER.
     async fn partner_name(&self) -> Option<&str> {
         self.0.partner_name.as_deref()
     }
+    /// The partner's own identifier, for channel PARTNER.
     async fn partner_id(&self) -> Option<&str> {
         self.0.partner_id.as_deref()
     }
@@ -155,12 +177,15 @@ impl Subscription {
     async fn portal_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         Ok(loaders(ctx)?.load_one(ProductId(self.0.product_id)).await?.map(|p| p.portal_url))
     }
+    /// Where to get help with the product.
     async fn support_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         Ok(loaders(ctx)?.load_one(ProductId(self.0.product_id)).await?.map(|p| p.support_url))
     }
+    /// When the publisher activated it; null while pending.
     async fn activated_at(&self) -> Option<DateTime<Utc>> {
         self.0.activated_at
     }
+    /// When it was bought.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -169,41 +194,54 @@ impl Subscription {
 /// What a publisher sees of its customers' subscriptions: never billing data.
 pub struct PublisherSubscription(pub Visible<ForPublisher>);
 
+/// A subscription to one of the caller's products, as its publisher sees it (no billing data).
 #[Object]
 impl PublisherSubscription {
+    /// Stable identifier of the subscription.
     async fn id(&self) -> ID {
         ID(self.0.0.id.to_string())
     }
+    /// The customer organization.
     async fn organization_name(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         Ok(loaders(ctx)?.load_one(OrganizationId(self.0.0.organization_id)).await?.map(|o| o.name))
     }
+    /// The product subscribed to.
     async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
         Ok(loaders(ctx)?.load_one(ProductId(self.0.0.product_id)).await?.map(Product))
     }
+    /// Pending activation, active or disabled.
     async fn status(&self) -> SubscriptionStatus {
         self.0.0.status
     }
+    /// Why it is disabled, if it is.
     async fn disabled_reason(&self) -> Option<DisabledReason> {
         self.0.0.disabled_reason
     }
+    /// Monthly or annual.
     async fn term(&self) -> BillingTerm {
         self.0.0.term
     }
+    /// Licenses bought; null when unlimited (flat rate).
     async fn quantity(&self) -> Option<i64> {
         self.0.0.quantity
     }
+    /// True for a flat-rate subscription.
     async fn is_unlimited(&self) -> bool {
         self.0.0.quantity.is_none()
     }
+    /// Licenses given to users now.
     async fn assigned(&self) -> i64 {
         licenses::assigned_now(&self.0.0)
     }
+    /// When the current term ends (exclusive).
     async fn term_end_date(&self) -> NaiveDate {
         self.0.0.current_term_end
     }
+    /// When the publisher activated it; null while pending.
     async fn activated_at(&self) -> Option<DateTime<Utc>> {
         self.0.0.activated_at
     }
+    /// When it was bought.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.0.created_at
     }
@@ -212,11 +250,14 @@ impl PublisherSubscription {
 /// One assignment of a subscription's license, current or past (R16).
 pub struct PastAssignment(pub licenses::HistoryEntry);
 
+/// One license assignment, current or ended (R16).
 #[Object]
 impl PastAssignment {
+    /// The user who held the license.
     async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         nested_user(ctx, self.0.assignment.user_id).await
     }
+    /// When the license was given.
     async fn assigned_at(&self) -> DateTime<Utc> {
         self.0.assignment.assigned_at
     }
@@ -229,20 +270,26 @@ impl PastAssignment {
 /// A license held by the caller (R22).
 pub struct License(pub license_assignment::Model, pub subscription::Model);
 
+/// A license the caller holds (or held) on a subscription (R22).
 #[Object]
 impl License {
+    /// Stable identifier of the license assignment.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// The subscription the license belongs to.
     async fn subscription_id(&self) -> ID {
         ID(self.1.id.to_string())
     }
+    /// The licensed product.
     async fn product(&self, ctx: &Context<'_>) -> Result<Option<Product>> {
         Ok(loaders(ctx)?.load_one(ProductId(self.1.product_id)).await?.map(Product))
     }
+    /// The status of the subscription behind the license.
     async fn subscription_status(&self) -> SubscriptionStatus {
         self.1.status
     }
+    /// When the subscription's current term ends.
     async fn term_end_date(&self) -> NaiveDate {
         self.1.current_term_end
     }
@@ -250,15 +297,19 @@ impl License {
     async fn active(&self) -> bool {
         licenses::counts(&self.0, &self.1)
     }
+    /// When the license was given.
     async fn assigned_at(&self) -> DateTime<Utc> {
         self.0.assigned_at
     }
+    /// When it was taken back; null while held.
     async fn unassigned_at(&self) -> Option<DateTime<Utc>> {
         self.0.unassigned_at
     }
+    /// Where to set the product up.
     async fn portal_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         Ok(loaders(ctx)?.load_one(ProductId(self.1.product_id)).await?.map(|p| p.portal_url))
     }
+    /// Where to get help with the product.
     async fn support_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         Ok(loaders(ctx)?.load_one(ProductId(self.1.product_id)).await?.map(|p| p.support_url))
     }
@@ -266,11 +317,14 @@ impl License {
 
 pub struct CustomerAgreement(pub purchase::Agreement);
 
+/// The customer agreement, once accepted (R10).
 #[Object]
 impl CustomerAgreement {
+    /// When it was accepted.
     async fn accepted_at(&self) -> DateTime<Utc> {
         self.0.accepted.accepted_at
     }
+    /// Who accepted it.
     async fn accepted_by(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         nested_user(ctx, self.0.accepted.accepted_by).await
     }
@@ -281,8 +335,10 @@ impl CustomerAgreement {
     }
 }
 
+/// What `assignLicenses` did.
 #[derive(SimpleObject)]
 pub struct AssignLicensesPayload {
+    /// The subscription after the change, with its new `assigned` count.
     pub subscription: Subscription,
     /// Users who got a license in this call.
     pub assigned_users: Vec<User>,
@@ -290,20 +346,27 @@ pub struct AssignLicensesPayload {
     pub already_assigned_users: Vec<User>,
 }
 
+/// What `unassignLicenses` did.
 #[derive(SimpleObject)]
 pub struct UnassignLicensesPayload {
+    /// The subscription after the change.
     pub subscription: Subscription,
+    /// Users who lost their license in this call.
     pub unassigned_users: Vec<User>,
     /// Listed users who held no license of this subscription.
     pub not_assigned_users: Vec<User>,
 }
 
+/// Narrows `subscriptions`; every given condition must hold.
 #[derive(InputObject, Default)]
 pub struct SubscriptionFilter {
+    /// Only subscriptions with this status.
     pub status: Option<SubscriptionStatus>,
     /// true: only self-service purchases; false: none of them (R27).
     pub self_service: Option<bool>,
+    /// Only subscriptions to this product.
     pub product_id: Option<ID>,
+    /// Only subscriptions bought by this user.
     pub purchaser_id: Option<ID>,
     /// Only subscriptions billed to this billing profile. A profile the
     /// caller cannot view is NOT_FOUND (R3), never its subscriptions.
@@ -347,19 +410,26 @@ impl From<SubscriptionOrder> for (svc::SubscriptionSort, crate::paging::Directio
     }
 }
 
+/// What to buy (R11–R13).
 #[derive(InputObject)]
 pub struct PurchaseSubscriptionInput {
+    /// The product to buy.
     pub product_id: ID,
+    /// Monthly or annual; the product needs a price for it in the profile's currency.
     pub term: BillingTerm,
     /// PER_LICENSE only: at least 1. Omit for FLAT_RATE.
     pub quantity: Option<i64>,
+    /// The billing profile that pays.
     pub billing_profile_id: ID,
+    /// Whether it renews at the end of each term.
     #[graphql(default = true)]
     pub auto_renew: bool,
+    /// How it is bought (R9).
     #[graphql(default_with = "Channel::Direct")]
     pub channel: Channel,
     /// Required for channel PARTNER.
     pub partner_name: Option<String>,
+    /// The partner's own identifier, for channel PARTNER.
     pub partner_id: Option<String>,
     /// R13: repeat with the same key to get the first result, charged once.
     pub idempotency_key: Option<String>,
@@ -379,7 +449,7 @@ impl SubscriptionQuery {
     async fn subscriptions(
         &self,
         ctx: &Context<'_>,
-        filter: Option<SubscriptionFilter>,
+        #[graphql(desc = "Conditions the subscriptions must meet.")] filter: Option<SubscriptionFilter>,
         #[graphql(desc = "How to sort; newest first (CREATED_AT, DESC) if not given.")] order_by: Option<
             SubscriptionOrder,
         >,
@@ -406,14 +476,23 @@ impl SubscriptionQuery {
         Ok(pagination::page(rows.map(Subscription), |s| s.0.id))
     }
 
-    async fn subscription(&self, ctx: &Context<'_>, id: ID) -> Result<Subscription> {
+    /// One subscription the caller may see (NOT_FOUND otherwise).
+    async fn subscription(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The subscription's identifier.")] id: ID,
+    ) -> Result<Subscription> {
         let id = parse_id(&id, "subscription")?;
         Ok(Subscription(svc::get(state(ctx)?, actor(ctx)?, id).await?))
     }
 
     /// The licenses assigned to the caller (R22). History includes unassigned
     /// licenses and those of disabled subscriptions (R16).
-    async fn my_licenses(&self, ctx: &Context<'_>, #[graphql(default)] include_history: bool) -> Result<Vec<License>> {
+    async fn my_licenses(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Also list licenses taken back or ended.", default)] include_history: bool,
+    ) -> Result<Vec<License>> {
         let rows = licenses::my_licenses(state(ctx)?, actor(ctx)?, include_history).await?;
         Ok(rows.into_iter().map(|(a, s)| License(a, s)).collect())
     }
@@ -422,8 +501,8 @@ impl SubscriptionQuery {
     async fn publisher_subscriptions(
         &self,
         ctx: &Context<'_>,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> Result<Page<PublisherSubscription>> {
         let window = pagination::window(ctx, first, after.as_deref())?;
         let rows = svc::for_publisher(state(ctx)?, actor(ctx)?, &window).await?;
@@ -451,7 +530,11 @@ impl SubscriptionMutation {
     }
 
     /// R12: buy a subscription; it starts PENDING_ACTIVATION with its first-term charge.
-    async fn purchase_subscription(&self, ctx: &Context<'_>, input: PurchaseSubscriptionInput) -> Result<Subscription> {
+    async fn purchase_subscription(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "What to buy, how many, and which billing profile pays.")] input: PurchaseSubscriptionInput,
+    ) -> Result<Subscription> {
         let request = purchase::PurchaseInput {
             product_id: parse_id(&input.product_id, "product")?,
             term: input.term,
@@ -470,9 +553,10 @@ impl SubscriptionMutation {
     async fn accept_proposal(
         &self,
         ctx: &Context<'_>,
-        proposal_id: ID,
-        billing_profile_id: ID,
-        #[graphql(default = true)] auto_renew: bool,
+        #[graphql(desc = "The proposal to accept.")] proposal_id: ID,
+        #[graphql(desc = "The billing profile that pays.")] billing_profile_id: ID,
+        #[graphql(desc = "Whether the subscriptions renew at the end of their term.", default = true)] auto_renew: bool,
+        #[graphql(desc = "Repeat with the same key to get the first result, charged once (R13).")]
         idempotency_key: Option<String>,
     ) -> Result<Vec<Subscription>> {
         let proposal = parse_id(&proposal_id, "proposal")?;
@@ -490,7 +574,11 @@ impl SubscriptionMutation {
     }
 
     /// R14: the product's publisher activates a pending subscription.
-    async fn activate_subscription(&self, ctx: &Context<'_>, subscription_id: ID) -> Result<PublisherSubscription> {
+    async fn activate_subscription(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The subscription to activate.")] subscription_id: ID,
+    ) -> Result<PublisherSubscription> {
         let id = parse_id(&subscription_id, "subscription")?;
         Ok(PublisherSubscription(svc::activate(state(ctx)?, actor(ctx)?, id).await?))
     }
@@ -499,8 +587,8 @@ impl SubscriptionMutation {
     async fn change_license_quantity(
         &self,
         ctx: &Context<'_>,
-        subscription_id: ID,
-        quantity: i64,
+        #[graphql(desc = "The subscription to change.")] subscription_id: ID,
+        #[graphql(desc = "The new number of licenses, at least the number assigned.")] quantity: i64,
     ) -> Result<Subscription> {
         let id = parse_id(&subscription_id, "subscription")?;
         Ok(Subscription(svc::change_quantity(state(ctx)?, actor(ctx)?, id, quantity).await?))
@@ -510,8 +598,8 @@ impl SubscriptionMutation {
     async fn assign_licenses(
         &self,
         ctx: &Context<'_>,
-        subscription_id: ID,
-        user_ids: Vec<ID>,
+        #[graphql(desc = "The subscription whose licenses are given.")] subscription_id: ID,
+        #[graphql(desc = "The users who get a license.")] user_ids: Vec<ID>,
     ) -> Result<AssignLicensesPayload> {
         let actor = actor(ctx)?;
         let id = parse_id(&subscription_id, "subscription")?;
@@ -528,8 +616,8 @@ impl SubscriptionMutation {
     async fn unassign_licenses(
         &self,
         ctx: &Context<'_>,
-        subscription_id: ID,
-        user_ids: Vec<ID>,
+        #[graphql(desc = "The subscription whose licenses are taken back.")] subscription_id: ID,
+        #[graphql(desc = "The users who lose their license.")] user_ids: Vec<ID>,
     ) -> Result<UnassignLicensesPayload> {
         let actor = actor(ctx)?;
         let id = parse_id(&subscription_id, "subscription")?;
@@ -543,7 +631,12 @@ impl SubscriptionMutation {
     }
 
     /// R17: turn auto-renew on or off.
-    async fn set_auto_renew(&self, ctx: &Context<'_>, subscription_id: ID, auto_renew: bool) -> Result<Subscription> {
+    async fn set_auto_renew(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The subscription to change.")] subscription_id: ID,
+        #[graphql(desc = "True to renew at the end of the term, false to let it expire.")] auto_renew: bool,
+    ) -> Result<Subscription> {
         let id = parse_id(&subscription_id, "subscription")?;
         Ok(Subscription(svc::set_auto_renew(state(ctx)?, actor(ctx)?, id, auto_renew).await?))
     }
@@ -552,8 +645,8 @@ impl SubscriptionMutation {
     async fn change_subscription_billing_profile(
         &self,
         ctx: &Context<'_>,
-        subscription_id: ID,
-        billing_profile_id: ID,
+        #[graphql(desc = "The subscription to move.")] subscription_id: ID,
+        #[graphql(desc = "The billing profile that pays from now on (same currency).")] billing_profile_id: ID,
     ) -> Result<Subscription> {
         let id = parse_id(&subscription_id, "subscription")?;
         let profile = parse_id(&billing_profile_id, "billing profile")?;
@@ -564,9 +657,9 @@ impl SubscriptionMutation {
     async fn cancel_subscription(
         &self,
         ctx: &Context<'_>,
-        subscription_id: ID,
-        reason: CancelReason,
-        feedback: Option<String>,
+        #[graphql(desc = "The subscription to cancel.")] subscription_id: ID,
+        #[graphql(desc = "Why it is canceled.")] reason: CancelReason,
+        #[graphql(desc = "Optional words about why.")] feedback: Option<String>,
     ) -> Result<Subscription> {
         let id = parse_id(&subscription_id, "subscription")?;
         Ok(Subscription(svc::cancel(state(ctx)?, actor(ctx)?, id, reason, feedback.as_deref()).await?))

@@ -13,23 +13,30 @@ use crate::events::{EventType, delivery, webhooks as svc};
 
 pub struct WebhookEndpoint(pub webhook_endpoint::Model);
 
+/// An https address a publisher's events are posted to, signed with its secret (R45).
 #[Object]
 impl WebhookEndpoint {
+    /// Stable identifier of the endpoint.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
+    /// Where events are posted.
     async fn url(&self) -> &str {
         &self.0.url
     }
+    /// The event types sent; empty means all.
     async fn event_types(&self) -> Vec<EventType> {
         svc::event_types(&self.0)
     }
+    /// False while sending is paused.
     async fn enabled(&self) -> bool {
         self.0.enabled
     }
+    /// When the endpoint was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
+    /// When it was last changed.
     async fn updated_at(&self) -> DateTime<Utc> {
         self.0.updated_at
     }
@@ -38,14 +45,18 @@ impl WebhookEndpoint {
 /// The endpoint with its signing secret, returned only when created or rotated.
 #[derive(SimpleObject)]
 pub struct WebhookEndpointWithSecret {
+    /// The endpoint.
     pub endpoint: WebhookEndpoint,
     /// Verify `Signature: t=…,v1=…` as HMAC-SHA256(secret, "<t>.<body>"). Shown once.
     pub secret: String,
 }
 
+/// Where a webhook delivery stands.
 #[derive(Enum, Clone, Copy, PartialEq, Eq)]
 pub enum WebhookDeliveryStatus {
+    /// Not yet acknowledged; retried with back-off.
     Pending,
+    /// The receiver answered with a 2xx status.
     Delivered,
     /// Retried for the whole retry window without success.
     Failed,
@@ -53,8 +64,10 @@ pub enum WebhookDeliveryStatus {
 
 pub struct WebhookDelivery(pub webhook_delivery::Model);
 
+/// The delivery of one event to one webhook endpoint (R45).
 #[Object]
 impl WebhookDelivery {
+    /// Stable identifier of the delivery.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
@@ -62,6 +75,7 @@ impl WebhookDelivery {
     async fn event_id(&self) -> ID {
         ID(self.0.event_id.to_string())
     }
+    /// Pending or delivered.
     async fn status(&self) -> WebhookDeliveryStatus {
         match self.0.status.as_str() {
             delivery::DELIVERED => WebhookDeliveryStatus::Delivered,
@@ -69,12 +83,15 @@ impl WebhookDelivery {
             _ => WebhookDeliveryStatus::Pending,
         }
     }
+    /// How many times it was sent.
     async fn attempts(&self) -> i32 {
         self.0.attempts
     }
+    /// When it is sent again; null once delivered.
     async fn next_attempt_at(&self) -> Option<DateTime<Utc>> {
         (self.0.status == delivery::PENDING).then_some(self.0.next_attempt_at)
     }
+    /// When it was last sent.
     async fn last_attempt_at(&self) -> Option<DateTime<Utc>> {
         self.0.last_attempt_at
     }
@@ -82,12 +99,15 @@ impl WebhookDelivery {
     async fn last_status_code(&self) -> Option<i32> {
         self.0.last_status_code
     }
+    /// What went wrong on the last attempt, if anything.
     async fn last_error(&self) -> Option<&str> {
         self.0.last_error.as_deref()
     }
+    /// When the receiver acknowledged it.
     async fn delivered_at(&self) -> Option<DateTime<Utc>> {
         self.0.delivered_at
     }
+    /// When the delivery was queued.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
@@ -102,7 +122,12 @@ impl WebhookQuery {
     async fn webhook_endpoints(&self, ctx: &Context<'_>) -> Result<Vec<WebhookEndpoint>> {
         Ok(svc::list(state(ctx)?, actor(ctx)?).await?.into_iter().map(WebhookEndpoint).collect())
     }
-    async fn webhook_endpoint(&self, ctx: &Context<'_>, id: ID) -> Result<WebhookEndpoint> {
+    /// One of the publisher's webhook endpoints (NOT_FOUND otherwise).
+    async fn webhook_endpoint(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The endpoint's identifier.")] id: ID,
+    ) -> Result<WebhookEndpoint> {
         let id = parse_id(&id, "webhook endpoint")?;
         Ok(WebhookEndpoint(svc::get(state(ctx)?, actor(ctx)?, id).await?))
     }
@@ -110,9 +135,9 @@ impl WebhookQuery {
     async fn webhook_deliveries(
         &self,
         ctx: &Context<'_>,
-        endpoint_id: ID,
-        first: Option<i32>,
-        after: Option<String>,
+        #[graphql(desc = "The endpoint whose delivery log is listed.")] endpoint_id: ID,
+        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> Result<Page<WebhookDelivery>> {
         let window = pagination::window(ctx, first, after.as_deref())?;
         let id = parse_id(&endpoint_id, "webhook endpoint")?;
@@ -131,8 +156,8 @@ impl WebhookMutation {
     async fn create_webhook_endpoint(
         &self,
         ctx: &Context<'_>,
-        url: String,
-        event_types: Vec<EventType>,
+        #[graphql(desc = "The https address events are posted to.")] url: String,
+        #[graphql(desc = "The event types to send; all when empty.")] event_types: Vec<EventType>,
     ) -> Result<WebhookEndpointWithSecret> {
         let state = state(ctx)?;
         let allow_private = state.config.events.webhook_allow_private;
@@ -140,7 +165,11 @@ impl WebhookMutation {
         Ok(WebhookEndpointWithSecret { endpoint: WebhookEndpoint(endpoint), secret })
     }
     /// A new secret; deliveries are signed with it from now on.
-    async fn rotate_webhook_secret(&self, ctx: &Context<'_>, endpoint_id: ID) -> Result<WebhookEndpointWithSecret> {
+    async fn rotate_webhook_secret(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The endpoint whose signing secret is replaced.")] endpoint_id: ID,
+    ) -> Result<WebhookEndpointWithSecret> {
         let id = parse_id(&endpoint_id, "webhook endpoint")?;
         let (endpoint, secret) = svc::rotate_secret(state(ctx)?, actor(ctx)?, id).await?;
         Ok(WebhookEndpointWithSecret { endpoint: WebhookEndpoint(endpoint), secret })
@@ -149,15 +178,19 @@ impl WebhookMutation {
     async fn set_webhook_endpoint_enabled(
         &self,
         ctx: &Context<'_>,
-        endpoint_id: ID,
-        enabled: bool,
+        #[graphql(desc = "The endpoint to change.")] endpoint_id: ID,
+        #[graphql(desc = "False to stop sending to it, true to resume.")] enabled: bool,
     ) -> Result<WebhookEndpoint> {
         let id = parse_id(&endpoint_id, "webhook endpoint")?;
         let state = state(ctx)?;
         Ok(WebhookEndpoint(svc::set_enabled(state, actor(ctx)?, &state.events, id, enabled).await?))
     }
     /// Deletes the endpoint and its delivery log; returns its ID.
-    async fn delete_webhook_endpoint(&self, ctx: &Context<'_>, endpoint_id: ID) -> Result<ID> {
+    async fn delete_webhook_endpoint(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The endpoint to delete.")] endpoint_id: ID,
+    ) -> Result<ID> {
         let id = parse_id(&endpoint_id, "webhook endpoint")?;
         svc::delete(state(ctx)?, actor(ctx)?, id).await?;
         Ok(endpoint_id)
@@ -166,8 +199,8 @@ impl WebhookMutation {
     async fn redeliver_webhook_event(
         &self,
         ctx: &Context<'_>,
-        endpoint_id: ID,
-        event_id: ID,
+        #[graphql(desc = "The endpoint to send it to again.")] endpoint_id: ID,
+        #[graphql(desc = "The event to send again, as in the delivery log.")] event_id: ID,
     ) -> Result<WebhookDelivery> {
         let endpoint = parse_id(&endpoint_id, "webhook endpoint")?;
         let event = parse_id(&event_id, "event")?;

@@ -25,6 +25,8 @@ const DEFAULT_QUERY: &str = r#"# Welcome to LicenseDesk.
 # 2. Open "Headers" below and paste the token:
 #      { "Authorization": "Bearer <the token>" }
 # 3. Run queries. Ctrl-Space autocompletes; the Docs pane (top left) shows the schema.
+# 4. Subscriptions run over the WebSocket endpoint /graphql/ws with the same token,
+#    e.g.  subscription { subscriptionEvents { type objectId createdAt } }
 
 query Me {
   me {
@@ -36,6 +38,71 @@ query Me {
 }
 "#;
 
+/// GraphQL subscriptions from the page: over the WebSocket endpoint
+/// (`app::WS_PATH`) with the graphql-transport-ws protocol, the token from the
+/// Authorization header sent in `connection_init`; each `next` message is
+/// one result GraphiQL shows as it arrives (an async iterator).
+const SUBSCRIPTION_SCRIPT: &str = r#"
+    // The kind of the operation GraphiQL runs: the named one, or the first.
+    function operationKind(params) {
+      const source = (params.query || "").replace(/#[^\n]*/g, "").replace(/"(?:[^"\\]|\\.)*"/g, '""');
+      const pattern = /(^|[\s}])(query|mutation|subscription)\b\s*([_A-Za-z][_0-9A-Za-z]*)?/g;
+      let match;
+      while ((match = pattern.exec(source))) {
+        if (!params.operationName || match[3] === params.operationName) return match[2];
+      }
+      return "query";
+    }
+    function subscribeOverWebSocket(params, headers) {
+      const url = (location.protocol === "https:" ? "wss:" : "ws:") + "//" + location.host + WS_PATH;
+      const queue = [];
+      let wake = null;
+      let done = false;
+      const notify = () => { if (wake) { const w = wake; wake = null; w(); } };
+      const push = (item) => { queue.push(item); notify(); };
+      const finish = () => { done = true; notify(); };
+      const ws = new WebSocket(url, "graphql-transport-ws");
+      ws.onopen = () => {
+        const auth = Object.entries(headers).find(([name]) => name.toLowerCase() === "authorization");
+        const payload = auth ? { authorization: auth[1] } : {};
+        ws.send(JSON.stringify({ type: "connection_init", payload }));
+      };
+      ws.onmessage = (event) => {
+        const message = JSON.parse(event.data);
+        if (message.type === "connection_ack") {
+          ws.send(JSON.stringify({ id: "1", type: "subscribe", payload: params }));
+        } else if (message.type === "next") {
+          push(message.payload);
+        } else if (message.type === "error") {
+          push({ errors: message.payload });
+          finish();
+        } else if (message.type === "complete") {
+          finish();
+        } else if (message.type === "ping") {
+          ws.send(JSON.stringify({ type: "pong" }));
+        }
+      };
+      ws.onclose = (event) => {
+        if (!done && event.code !== 1000) {
+          push({ errors: [{ message: "The subscription connection closed (" + event.code + (event.reason ? ": " + event.reason : "") + "). Is the token in the Headers pane valid?" }] });
+        }
+        finish();
+      };
+      return {
+        [Symbol.asyncIterator]() { return this; },
+        async next() {
+          while (!queue.length && !done) await new Promise((resolve) => { wake = resolve; });
+          return queue.length ? { value: queue.shift(), done: false } : { value: undefined, done: true };
+        },
+        async return() {
+          done = true;
+          try { ws.send(JSON.stringify({ id: "1", type: "complete" })); ws.close(1000); } catch (_) {}
+          return { value: undefined, done: true };
+        },
+      };
+    }
+"#;
+
 const DEFAULT_HEADERS: &str = r#"{
   "Authorization": "Bearer <paste the token from login here>"
 }"#;
@@ -43,6 +110,8 @@ const DEFAULT_HEADERS: &str = r#"{
 fn page() -> String {
     let default_query = serde_json::to_string(DEFAULT_QUERY).unwrap_or_else(|_| "\"\"".into());
     let default_headers = serde_json::to_string(DEFAULT_HEADERS).unwrap_or_else(|_| "\"\"".into());
+    let ws_path = serde_json::to_string(crate::app::WS_PATH).unwrap_or_else(|_| "\"\"".into());
+    let subscription_script = SUBSCRIPTION_SCRIPT;
     format!(
         r#"<!doctype html>
 <html lang="en">
@@ -59,6 +128,8 @@ fn page() -> String {
 <body>
   <div id="graphiql">Loading GraphiQL…</div>
   <script>
+    const WS_PATH = {ws_path};
+    {subscription_script}
     // Headers whose Authorization still holds the placeholder are sent
     // without it, so the schema loads before anyone signs in.
     async function fetcher(params, options) {{
@@ -69,6 +140,7 @@ fn page() -> String {
         if (name.toLowerCase() === "authorization" && !/^bearer\s+[^\s<]+$/i.test(value.trim())) continue;
         headers[name] = value;
       }}
+      if (operationKind(params) === "subscription") return subscribeOverWebSocket(params, headers);
       const response = await fetch("/graphql", {{ method: "POST", headers, body: JSON.stringify(params) }});
       return response.json();
     }}

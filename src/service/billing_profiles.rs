@@ -97,6 +97,7 @@ fn snapshot(p: &billing_profile::Model) -> Value {
         },
         "currency": p.currency,
         "poNumber": p.po_number,
+        "language": p.language,
         "selfService": p.owner_user_id.is_some(),
         "owner": p.owner_user_id,
     })
@@ -136,6 +137,19 @@ pub struct NewBillingProfile {
     pub bill_to: AddressInput,
     pub po_number: Option<String>,
     pub self_service: bool,
+    pub language: Option<String>,
+}
+
+/// Issue 13: the invoice languages a profile may choose, whatever its
+/// country (zh-TW too, though no market lists Taiwan). Case does not matter;
+/// the stored tag is the canonical one.
+pub fn language(value: &str) -> AppResult<String> {
+    crate::i18n::Lang::ALL
+        .into_iter()
+        .map(crate::i18n::Lang::tag)
+        .find(|tag| tag.eq_ignore_ascii_case(value.trim()))
+        .map(str::to_owned)
+        .ok_or(AppError::validation("language", Invalid::NotAllowed))
 }
 
 /// R28: GLOBAL_ADMIN and BILLING_ADMIN create org profiles (and become their
@@ -151,6 +165,7 @@ pub async fn create(state: &Services, actor: &Actor, input: NewBillingProfile) -
     let address = Address::parse(BILL_TO, &input.bill_to)?;
     let currency = currency_for(&address.country)?;
     let po_number = validate::optional_text("poNumber", input.po_number.as_deref(), 100)?;
+    let language = input.language.as_deref().map(language).transpose()?;
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     let profile = billing_profile::ActiveModel {
@@ -169,6 +184,7 @@ pub async fn create(state: &Services, actor: &Actor, input: NewBillingProfile) -
         currency: Set(currency.to_owned()),
         po_number: Set(po_number),
         current_payment_method_id: Set(None),
+        language: Set(language),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -205,6 +221,8 @@ pub struct ProfileChanges {
     pub contact_email: Option<String>,
     pub bill_to: Option<AddressInput>,
     pub po_number: Option<Option<String>>,
+    /// `Some(None)` goes back to the language of the bill-to country.
+    pub language: Option<Option<String>>,
 }
 
 async fn subscription_count(db: &impl ConnectionTrait, profile_id: Uuid) -> AppResult<u64> {
@@ -244,6 +262,9 @@ pub async fn update(state: &Services, actor: &Actor, id: Uuid, changes: ProfileC
     }
     if let Some(po_number) = &changes.po_number {
         model.po_number = Set(validate::optional_text("poNumber", po_number.as_deref(), 100)?);
+    }
+    if let Some(choice) = &changes.language {
+        model.language = Set(choice.as_deref().map(language).transpose()?);
     }
     if !model.is_changed() {
         txn.commit().await?;

@@ -152,6 +152,9 @@ fn keyset((sort, direction): (InvoiceSort, Direction)) -> Keyset {
     keyset.id(invoice::Column::Id.into_expr(), direction)
 }
 
+/// How far past today the PAST_N_MONTHS periods reach (issue 13).
+const FUTURE_MONTHS_SHOWN: u32 = 12;
+
 /// The issue dates the filter covers, inclusive (R32). A from–to range wins
 /// over the period; past N months count back from today.
 pub fn issue_range(filter: &InvoiceFilter, today: NaiveDate) -> AppResult<(NaiveDate, NaiveDate)> {
@@ -175,7 +178,10 @@ pub fn issue_range(filter: &InvoiceFilter, today: NaiveDate) -> AppResult<(Naive
                 Period::Custom => return Err(AppError::validation("filter.from", Invalid::Required)),
             };
             let from = today.checked_sub_months(Months::new(months)).unwrap_or(NaiveDate::MIN);
-            Ok((from, today))
+            // Invoices dated after today (a billing run for a coming date, e.g.
+            // `billing run --date` next month's 1st) are shown too (issue 13).
+            let to = today.checked_add_months(Months::new(FUTURE_MONTHS_SHOWN)).unwrap_or(today);
+            Ok((from, to))
         }
     }
 }
@@ -422,7 +428,8 @@ async fn render_pdf(
         .await?
         .ok_or(AppError::NotFound { entity: "organization" })?;
     let lines = lines_of(&state.db, vec![invoice.id]).await?;
-    let lang = crate::pdf::language_for_country(&profile.country).unwrap_or(reader_lang);
+    let chosen = profile.language.as_deref().and_then(|tag| Lang::ALL.into_iter().find(|lang| lang.tag() == tag));
+    let lang = chosen.or_else(|| crate::pdf::language_for_country(&profile.country)).unwrap_or(reader_lang);
     let labels = crate::pdf::labels(lang);
     let mut bill_to = vec![
         profile.name.clone(),
@@ -953,8 +960,8 @@ mod tests {
     fn r32_issue_range() {
         let today = d(2026, 8, 15);
         let f = |period, from, to| InvoiceFilter { period, from, to, billing_profile_id: None, status: None };
-        assert_eq!(issue_range(&f(Period::Past3Months, None, None), today), Ok((d(2026, 5, 15), today)));
-        assert_eq!(issue_range(&f(Period::Past6Months, None, None), today), Ok((d(2026, 2, 15), today)));
+        assert_eq!(issue_range(&f(Period::Past3Months, None, None), today), Ok((d(2026, 5, 15), d(2027, 8, 15))));
+        assert_eq!(issue_range(&f(Period::Past6Months, None, None), today), Ok((d(2026, 2, 15), d(2027, 8, 15))));
         assert_eq!(
             issue_range(&f(Period::Custom, Some(d(2025, 1, 1)), Some(d(2027, 1, 1))), today),
             Ok((d(2025, 1, 1), d(2027, 1, 1)))

@@ -81,6 +81,8 @@ async fn graphiql_page_loads_only_local_assets() {
     assert!(header_of(&headers, "content-type").unwrap_or("").starts_with("text/html"));
     let page = String::from_utf8(bytes).expect("utf-8");
     assert!(page.contains("Authorization"), "header hint");
+    // Issue 13: subscriptions run from the page over the WebSocket endpoint.
+    assert!(page.contains("graphql-transport-ws") && page.contains("\"/graphql/ws\""), "subscription transport");
     assert!(!page.contains("http://") && !page.contains("https://") && !page.contains("//cdn"), "{page}");
     let mut refs = Vec::new();
     for attr in ["src=\"", "href=\""] {

@@ -21,4 +21,7 @@ mod money;
 mod no_n_plus_one;
 mod paging;
 mod people;
+mod profile_language;
+mod readme;
+mod response_order;
 mod self_service;

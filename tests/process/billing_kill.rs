@@ -102,8 +102,12 @@ async fn r33_kill_9_at_every_step_then_rerun_issues_and_charges_once() {
     let after = outcome(&url, &ledger).await;
     assert_eq!(after.invoices, clean.invoices, "every invoice issued once, numbered without gaps");
     assert_eq!(after.statuses, clean.statuses, "paid like the clean run");
-    assert!(after.statuses.iter().all(|s| s == "PAID"), "{:?}", after.statuses);
-    assert!(after.charges_per_invoice.iter().all(|n| *n == 1), "charged once each: {:?}", after.charges_per_invoice);
+    // The demo also holds invoices paid by wire, a declined card and a credited
+    // one (issue 13): their statuses are compared with the clean run above.
+    assert!(after.statuses.iter().any(|s| s == "PAID"), "{:?}", after.statuses);
+    assert!(after.charges_per_invoice.iter().all(|n| *n <= 1), "never charged twice: {:?}", after.charges_per_invoice);
+    assert!(after.charges_per_invoice.contains(&1), "the run charged cards: {:?}", after.charges_per_invoice);
+    assert_eq!(after.charges_per_invoice, clean.charges_per_invoice, "charged like the clean run");
     assert_eq!(after.charges_per_invoice.len(), clean.charges_per_invoice.len());
     assert_eq!(after.disabled, clean.disabled, "nobody disabled because of the crash");
 }
