@@ -1,4 +1,4 @@
-//! The commands: serve (default), migrate, seed-demo, billing run, export-schema.
+//! The commands: serve (default), migrate, seed-demo, billing run, operator create, export-schema.
 
 use std::{process::ExitCode, time::Duration};
 
@@ -118,6 +118,30 @@ async fn execute(command: Command, config: crate::config::Config) -> Result<(), 
                     "billing run for {date} not started: another live billing run holds the lease; try again later"
                 )));
             }
+            Ok(())
+        }
+        Command::Operator {
+            command: crate::config::OperatorCommand::Create { email, name, password, password_stdin },
+        } => {
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
+                line.trim_end_matches(['\r', '\n']).to_owned()
+            } else {
+                match password {
+                    Some(secret) => secret.expose().to_owned(),
+                    None => {
+                        return Err(Failure::Error(
+                            "give the password with --password-stdin or LICENSEDESK_OPERATOR_PASSWORD".into(),
+                        ));
+                    }
+                }
+            };
+            let input = crate::service::identity::NewOperator { name, email, password };
+            let user = crate::service::identity::create_operator(&state, input)
+                .await
+                .map_err(|e| format!("operator not created: {e}"))?;
+            println!("operator {} created ({})", user.email, user.id);
             Ok(())
         }
         Command::Migrate | Command::ExportSchema { .. } => Ok(()),

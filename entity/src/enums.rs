@@ -5,13 +5,13 @@ use async_graphql::Enum;
 use sea_orm::entity::prelude::*;
 
 macro_rules! string_enum {
-    ($(#[$meta:meta])* $name:ident { $($variant:ident = $value:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $value:literal),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, EnumIter, DeriveActiveEnum, Enum, serde::Serialize, serde::Deserialize)]
         #[sea_orm(rs_type = "String", db_type = "String(StringLen::N(32))")]
         #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
         pub enum $name {
-            $(#[sea_orm(string_value = $value)] $variant,)+
+            $($(#[$vmeta])* #[sea_orm(string_value = $value)] $variant,)+
         }
 
         impl $name {
@@ -79,7 +79,12 @@ string_enum!(
     }
 );
 string_enum!(
-    ProposalStatus { Open = "OPEN", Accepted = "ACCEPTED" }
+    ProposalStatus {
+        Open = "OPEN",
+        Accepted = "ACCEPTED",
+        /// The customer turned the proposal down, giving a reason (R40); it can no longer be accepted.
+        Declined = "DECLINED",
+    }
 );
 
 impl InvoiceStatus {
