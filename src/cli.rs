@@ -137,13 +137,25 @@ async fn execute(command: Command, config: crate::config::Config) -> Result<(), 
                     }
                 }
             };
-            let input = crate::service::identity::NewOperator { name, email, password };
-            let user = crate::service::identity::create_operator(&state, input)
-                .await
-                .map_err(|e| format!("operator not created: {e}"))?;
-            println!("operator {} created ({})", user.email, user.id);
+            let (email, id) = create_operator(&state, name, email, password).await?;
+            println!("operator {email} created ({id})");
             Ok(())
         }
         Command::Migrate | Command::ExportSchema { .. } => Ok(()),
     }
+}
+
+/// `operator create` (R40): the only way a marketplace operator account comes
+/// to be. Returns the stored e-mail and the user's ID.
+pub async fn create_operator(
+    state: &AppState,
+    name: String,
+    email: String,
+    password: String,
+) -> Result<(String, uuid::Uuid), String> {
+    let input = crate::service::identity::NewOperator { name, email, password };
+    let user = crate::service::identity::create_operator(state, input)
+        .await
+        .map_err(|e| format!("operator not created: {e}"))?;
+    Ok((user.email, user.id))
 }
