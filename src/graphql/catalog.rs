@@ -231,7 +231,8 @@ impl Proposal {
         Ok(sender.filter(|p| !p.is_marketplace).map(Publisher))
     }
     /// True when the marketplace's own sales staff sent it, bundling products of any publishers (R40).
-    async fn from_marketplace(&self, ctx: &Context<'_>) -> Result<bool> {
+    #[graphql(name = "fromMarketplace")]
+    async fn sent_by_marketplace(&self, ctx: &Context<'_>) -> Result<bool> {
         let sender = loaders(ctx)?.load_one(PublisherId(self.0.publisher_id)).await?;
         Ok(sender.is_some_and(|p| p.is_marketplace))
     }
