@@ -163,8 +163,13 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
 
     let publishers: Vec<_> = (0..PUBLISHERS)
         .map(|p| {
-            publisher::Model { id: id(2, p), name: format!("Publisher {p:02}"), created_at: at(p as i64) }
-                .into_active_model()
+            publisher::Model {
+                id: id(2, p),
+                name: format!("Publisher {p:02}"),
+                is_marketplace: false,
+                created_at: at(p as i64),
+            }
+            .into_active_model()
         })
         .collect();
     insert_all(db, publishers, 3).await?;
@@ -232,6 +237,7 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
                 active: u % 50 != 49,
                 created_at: at(u as i64),
                 deleted_at: None,
+                is_operator: false,
             }
             .into_active_model(),
         );
@@ -250,6 +256,7 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
                     active: true,
                     created_at: at(u as i64),
                     deleted_at: None,
+                    is_operator: false,
                 }
                 .into_active_model(),
             );

@@ -1,4 +1,4 @@
-//! The commands: serve (default), migrate, seed-demo, billing run, export-schema.
+//! The commands: serve (default), migrate, seed-demo, billing run, operator create, export-schema.
 
 use std::{process::ExitCode, time::Duration};
 
@@ -120,6 +120,42 @@ async fn execute(command: Command, config: crate::config::Config) -> Result<(), 
             }
             Ok(())
         }
+        Command::Operator {
+            command: crate::config::OperatorCommand::Create { email, name, password, password_stdin },
+        } => {
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line).map_err(|e| format!("cannot read the password: {e}"))?;
+                line.trim_end_matches(['\r', '\n']).to_owned()
+            } else {
+                match password {
+                    Some(secret) => secret.expose().to_owned(),
+                    None => {
+                        return Err(Failure::Error(
+                            "give the password with --password-stdin or LICENSEDESK_OPERATOR_PASSWORD".into(),
+                        ));
+                    }
+                }
+            };
+            let (email, id) = create_operator(&state, name, email, password).await?;
+            println!("operator {email} created ({id})");
+            Ok(())
+        }
         Command::Migrate | Command::ExportSchema { .. } => Ok(()),
     }
+}
+
+/// `operator create` (R40): the only way a marketplace operator account comes
+/// to be. Returns the stored e-mail and the user's ID.
+pub async fn create_operator(
+    state: &AppState,
+    name: String,
+    email: String,
+    password: String,
+) -> Result<(String, uuid::Uuid), String> {
+    let input = crate::service::identity::NewOperator { name, email, password };
+    let user = crate::service::identity::create_operator(state, input)
+        .await
+        .map_err(|e| format!("operator not created: {e}"))?;
+    Ok((user.email, user.id))
 }

@@ -34,11 +34,34 @@ pub enum Command {
         #[command(subcommand)]
         command: BillingCommand,
     },
+    /// Marketplace operator accounts (R40).
+    Operator {
+        #[command(subcommand)]
+        command: OperatorCommand,
+    },
     /// Print the GraphQL SDL (no database needed).
     ExportSchema {
         /// Write to this file instead of standard output.
         #[arg(long)]
         output: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum OperatorCommand {
+    /// Create a marketplace operator account (R40); operators are never self-registered.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// The password; prefer the environment variable or `--password-stdin`
+        /// so it does not show in the process list.
+        #[arg(long, env = "LICENSEDESK_OPERATOR_PASSWORD", hide_env_values = true)]
+        password: Option<Secret>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
     },
 }
 
@@ -139,6 +162,9 @@ pub struct Settings {
     /// The seller's VAT / tax registration number printed on invoices.
     #[arg(long, env = "LICENSEDESK_SELLER_TAX_ID", default_value = "", global = true)]
     pub seller_tax_id: String,
+    /// How long the purchase token in a subscription's portal link works, in hours (R42).
+    #[arg(long, env = "LICENSEDESK_PURCHASE_TOKEN_TTL_HOURS", default_value_t = 168, global = true)]
+    pub purchase_token_ttl_hours: i64,
     #[command(flatten)]
     pub robustness: RobustnessSettings,
     #[command(flatten)]
@@ -229,6 +255,8 @@ pub struct Config {
     /// Allowed CORS origins; empty = no CORS headers. `*` = any origin.
     pub cors_allowed_origins: Vec<String>,
     pub pdf_link_ttl_seconds: i64,
+    /// R42: lifetime of a portal link's purchase token, in hours.
+    pub purchase_token_ttl_hours: i64,
     pub seller: Seller,
     /// Webhooks and live subscriptions (R45).
     pub events: crate::events::EventConfig,
@@ -265,6 +293,9 @@ impl Settings {
         if !(0..=365).contains(&self.grace_period_days) {
             return Err("grace period must be between 0 and 365 days".into());
         }
+        if !(1..=24 * 90).contains(&self.purchase_token_ttl_hours) {
+            return Err("purchase token lifetime must be between 1 and 2160 hours".into());
+        }
         if !(10..=86_400).contains(&self.pdf_link_ttl_seconds) {
             return Err("PDF link lifetime must be between 10 and 86400 seconds".into());
         }
@@ -290,6 +321,7 @@ impl Settings {
         Ok(Config {
             cors_allowed_origins,
             pdf_link_ttl_seconds: self.pdf_link_ttl_seconds,
+            purchase_token_ttl_hours: self.purchase_token_ttl_hours,
             seller,
             database_url: self.database_url,
             listen: self.listen,
@@ -335,6 +367,7 @@ impl Config {
             jwt_secret: Some(Secret::new("test-secret-test-secret-test-secret-0123")),
             cors_allowed_origins: Vec::new(),
             pdf_link_ttl_seconds: 900,
+            purchase_token_ttl_hours: 168,
             seller: Seller {
                 name: "LicenseDesk AB".into(),
                 address: vec!["Kungsgatan 1".into(), "111 43 Stockholm".into(), "Sweden".into()],

@@ -157,6 +157,8 @@ string_enum!(
         Open = "OPEN",
         /// Accepted: its subscriptions exist.
         Accepted = "ACCEPTED",
+        /// The customer turned the proposal down, giving a reason (R40); it can no longer be accepted.
+        Declined = "DECLINED",
     }
 );
 

@@ -23,6 +23,7 @@ pub mod product_price;
 pub mod proposal;
 pub mod proposal_line;
 pub mod publisher;
+pub mod purchase_token;
 pub mod search;
 pub mod search_term;
 pub mod self_service_agreement;

@@ -15,6 +15,11 @@ pub struct Model {
     pub created_at: DateTimeUtc,
     pub accepted_by: Option<Uuid>,
     pub accepted_at: Option<DateTimeUtc>,
+    /// R40: after this instant the proposal can no longer be accepted.
+    pub expires_at: Option<DateTimeUtc>,
+    pub declined_by: Option<Uuid>,
+    pub declined_at: Option<DateTimeUtc>,
+    pub decline_reason: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

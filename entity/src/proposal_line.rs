@@ -12,6 +12,9 @@ pub struct Model {
     pub term: BillingTerm,
     /// None for flat-rate products.
     pub quantity: Option<i64>,
+    /// R40: a negotiated unit price (minor units) in `currency`, replacing the list price.
+    pub unit_price_minor: Option<i64>,
+    pub currency: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,6 +8,8 @@ pub struct Model {
     #[sea_orm(primary_key, auto_increment = false)]
     pub id: Uuid,
     pub name: String,
+    /// R40: the marketplace's own tenant, home of the operator accounts; it lists no products.
+    pub is_marketplace: bool,
     pub created_at: DateTimeUtc,
 }
 

@@ -18,6 +18,8 @@ pub struct Model {
     pub active: bool,
     /// R43: set when an admin deleted the user; the row stays for history.
     pub deleted_at: Option<DateTimeUtc>,
+    /// R40: a marketplace operator (created from the command line only).
+    pub is_operator: bool,
     pub created_at: DateTimeUtc,
 }
 

@@ -17,6 +17,8 @@ mod m20261122_000012_self_service_agreements;
 mod m20261122_000013_create_charge_claims_and_sign_in_throttle;
 mod m20261122_000014_keyset_indexes;
 mod m20261122_000015_billing_profile_language;
+mod m20261122_000016_marketplace_proposals;
+mod m20261122_000017_purchase_tokens;
 mod util;
 
 pub struct Migrator;
@@ -40,6 +42,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000013_create_charge_claims_and_sign_in_throttle::Migration),
             Box::new(m20261122_000014_keyset_indexes::Migration),
             Box::new(m20261122_000015_billing_profile_language::Migration),
+            Box::new(m20261122_000016_marketplace_proposals::Migration),
+            Box::new(m20261122_000017_purchase_tokens::Migration),
         ]
     }
 }

@@ -83,6 +83,10 @@ pub fn visible(actor: &Actor) -> Condition {
             Condition::all().add(audit_event::Column::OrganizationId.eq(org.organization_id)).add(objects)
         }
         Actor::Publisher(p) => Condition::all().add(audit_event::Column::PublisherId.eq(p.publisher_id)),
+        // R40: the marketplace's own events (its proposals), nothing of the customers'.
+        Actor::Operator(o) => Condition::all()
+            .add(audit_event::Column::PublisherId.eq(o.marketplace_id))
+            .add(audit_event::Column::ObjectType.eq(PROPOSAL)),
     }
 }
 
@@ -92,6 +96,9 @@ pub fn visible(actor: &Actor) -> Condition {
 pub async fn check(db: &impl ConnectionTrait, actor: &Actor, event: &audit_event::Model) -> AppResult<bool> {
     let org = match actor {
         Actor::Publisher(p) => return Ok(event.publisher_id == Some(p.publisher_id)),
+        Actor::Operator(o) => {
+            return Ok(event.publisher_id == Some(o.marketplace_id) && event.object_type == PROPOSAL);
+        }
         Actor::Org(org) => org,
     };
     if !org.can_read_audit() || event.organization_id != Some(org.organization_id) {
@@ -131,6 +138,7 @@ fn redact(
     {
         match actor {
             Actor::Publisher(_) => map.retain(|k, _| PUBLISHER_SUBSCRIPTION_FIELDS.contains(&k.as_str())),
+            Actor::Operator(_) => map.clear(),
             Actor::Org(_) => {
                 let visible = map
                     .get("billingProfileId")

@@ -17,6 +17,8 @@ pub fn check(actor: &Actor, proposal: proposal::Model) -> Option<Visible<proposa
     let allowed = match actor {
         Actor::Org(org) => org_may_see(org) && proposal.organization_id == org.organization_id,
         Actor::Publisher(p) => proposal.publisher_id == p.publisher_id,
+        // R40: the marketplace's sales staff see the marketplace's proposals.
+        Actor::Operator(o) => proposal.publisher_id == o.marketplace_id,
     };
     allowed.then(|| Visible::vouch(proposal))
 }
@@ -29,5 +31,6 @@ pub fn visible(actor: &Actor) -> Condition {
         }
         Actor::Org(_) => nothing(),
         Actor::Publisher(p) => Condition::all().add(proposal::Column::PublisherId.eq(p.publisher_id)),
+        Actor::Operator(o) => Condition::all().add(proposal::Column::PublisherId.eq(o.marketplace_id)),
     }
 }

@@ -21,10 +21,19 @@ pub struct PublisherActor {
     pub publisher_id: Uuid,
 }
 
+/// R40: a member of the marketplace's own sales staff. `marketplace_id` is
+/// the marketplace tenant the account belongs to.
+#[derive(Debug, Clone)]
+pub struct OperatorActor {
+    pub user_id: Uuid,
+    pub marketplace_id: Uuid,
+}
+
 #[derive(Debug, Clone)]
 pub enum Actor {
     Org(OrgActor),
     Publisher(PublisherActor),
+    Operator(OperatorActor),
 }
 
 /// What the request carries: nobody, a token that failed, or an actor.
@@ -50,22 +59,33 @@ impl Actor {
         match self {
             Actor::Org(o) => o.user_id,
             Actor::Publisher(p) => p.user_id,
+            Actor::Operator(o) => o.user_id,
         }
     }
 
-    /// The org user, or FORBIDDEN for a publisher.
+    /// The org user, or FORBIDDEN for anyone else.
     pub fn org(&self) -> AppResult<&OrgActor> {
         match self {
             Actor::Org(o) => Ok(o),
             Actor::Publisher(_) => Err(AppError::Forbidden),
+            Actor::Operator(_) => Err(AppError::Forbidden),
         }
     }
 
-    /// The publisher user, or FORBIDDEN for an org user.
+    /// The publisher user, or FORBIDDEN for anyone else.
     pub fn publisher(&self) -> AppResult<&PublisherActor> {
         match self {
             Actor::Publisher(p) => Ok(p),
             Actor::Org(_) => Err(AppError::Forbidden),
+            Actor::Operator(_) => Err(AppError::Forbidden),
+        }
+    }
+
+    /// R40: the marketplace operator, or FORBIDDEN for anyone else.
+    pub fn operator(&self) -> AppResult<&OperatorActor> {
+        match self {
+            Actor::Operator(o) => Ok(o),
+            Actor::Org(_) | Actor::Publisher(_) => Err(AppError::Forbidden),
         }
     }
 }

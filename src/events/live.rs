@@ -59,6 +59,8 @@ pub async fn may_see(state: &AppState, actor: &Actor, event: &outbox_event::Mode
     match actor {
         // A publisher sees its products' subscriptions, never billing events.
         Actor::Publisher(p) => event.publisher_id == Some(p.publisher_id) && !event.billing,
+        // R40: operators follow no customer's subscriptions or invoices.
+        Actor::Operator(_) => false,
         Actor::Org(org) => {
             if org.organization_id != event.organization_id {
                 return false;
@@ -92,6 +94,7 @@ async fn passes(state: &AppState, actor: &Actor, feed: Feed, event: &outbox_even
     match (feed, actor) {
         (Feed::MyLicenses, Actor::Org(org)) => org.organization_id == event.organization_id,
         (Feed::MyLicenses, Actor::Publisher(_)) => false,
+        (Feed::MyLicenses, Actor::Operator(_)) => false,
         _ => may_see(state, actor, event).await,
     }
 }
@@ -127,5 +130,6 @@ pub async fn check_subscription(state: &AppState, actor: &Actor, id: Uuid) -> cr
             let product = product::Entity::find_by_id(sub.product_id).one(&state.db).await?.ok_or(not_found)?;
             access::subscription::check_for_publisher(actor, sub, &product).map(|_| ())
         }
+        Actor::Operator(_) => Err(access::subscription::NOT_FOUND),
     }
 }

@@ -245,6 +245,13 @@ impl ProposalLine {
     async fn quantity(&self) -> Option<i64> {
         self.0.quantity
     }
+    /// The negotiated price of one license (or of the flat-rate product) per
+    /// term, used instead of the list price when the proposal is accepted
+    /// (R40). Null when the list price applies.
+    async fn unit_price(&self) -> Option<Money> {
+        let amount = self.0.unit_price_minor?;
+        Some(Money::new(amount, self.0.currency.as_deref()?))
+    }
 }
 
 /// A publisher's offer of products to one organization (R9).
@@ -262,9 +269,32 @@ impl Proposal {
     async fn status(&self) -> ProposalStatus {
         self.0.status
     }
-    /// Who made the offer.
+    /// The publisher that sent it; null for a proposal from the marketplace's sales staff (R40).
     async fn publisher(&self, ctx: &Context<'_>) -> Result<Option<Publisher>> {
-        Ok(loaders(ctx)?.load_one(PublisherId(self.0.publisher_id)).await?.map(Publisher))
+        let sender = loaders(ctx)?.load_one(PublisherId(self.0.publisher_id)).await?;
+        Ok(sender.filter(|p| !p.is_marketplace).map(Publisher))
+    }
+    /// True when the marketplace's own sales staff sent it, bundling products of any publishers (R40).
+    #[graphql(name = "fromMarketplace")]
+    async fn sent_by_marketplace(&self, ctx: &Context<'_>) -> Result<bool> {
+        let sender = loaders(ctx)?.load_one(PublisherId(self.0.publisher_id)).await?;
+        Ok(sender.is_some_and(|p| p.is_marketplace))
+    }
+    /// After this moment the proposal can no longer be accepted (R40). Null: it does not expire.
+    async fn expires_at(&self) -> Option<DateTime<Utc>> {
+        self.0.expires_at
+    }
+    /// True when the proposal is still OPEN but its expiry has passed: it can no longer be accepted (R40).
+    async fn expired(&self, ctx: &Context<'_>) -> Result<bool> {
+        Ok(purchase::is_expired(&self.0, state(ctx)?.clock.now()))
+    }
+    /// When the customer declined it (R40).
+    async fn declined_at(&self) -> Option<DateTime<Utc>> {
+        self.0.declined_at
+    }
+    /// The reason the customer gave for declining it (R40).
+    async fn decline_reason(&self) -> Option<&str> {
+        self.0.decline_reason.as_deref()
     }
     /// Who the offer is for.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Option<Organization>> {
@@ -293,6 +323,19 @@ pub struct ProposalLineInput {
     pub term: BillingTerm,
     /// Required for per-license products; omit for flat rate.
     pub quantity: Option<i64>,
+    /// A negotiated price per license (or for the flat-rate product) per term,
+    /// replacing the list price (R40). The customer's billing profile must
+    /// bill in this currency to accept.
+    pub unit_price: Option<PriceAmountInput>,
+}
+
+/// An exact amount of money (R7).
+#[derive(InputObject)]
+pub struct PriceAmountInput {
+    /// Decimal string in the currency's unit, e.g. "9.50".
+    pub amount: String,
+    /// ISO 4217 code, e.g. "USD".
+    pub currency: String,
 }
 
 /// A publisher's offer to one organization (R9).
@@ -302,6 +345,9 @@ pub struct CreateProposalInput {
     pub organization_id: ID,
     /// A short title the customer sees.
     pub title: String,
+    /// After this moment the proposal can no longer be accepted (R40).
+    /// Required from the marketplace's sales staff; optional for publishers.
+    pub expires_at: Option<DateTime<Utc>>,
     /// The products offered, at least one.
     pub lines: Vec<ProposalLineInput>,
 }
@@ -370,15 +416,19 @@ impl CatalogQuery {
         Ok(pagination::page(rows.map(Product), |p| p.0.id))
     }
 
-    /// Proposals to the caller's organization (admins who buy), or sent by the calling publisher.
+    /// Proposals to the caller's organization (admins who buy), sent by the
+    /// calling publisher, or sent by the marketplace's sales staff (for an operator).
     async fn proposals(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+        #[graphql(desc = "Only proposals that can still be accepted: open and not expired (R40).")]
+        pending_only: Option<bool>,
     ) -> Result<Page<Proposal>> {
         let window = pagination::window(ctx, first, after.as_deref())?;
-        let rows = purchase::list_proposals(state(ctx)?, actor(ctx)?, &window).await?;
+        let pending_only = pending_only.unwrap_or(false);
+        let rows = purchase::list_proposals(state(ctx)?, actor(ctx)?, pending_only, &window).await?;
         Ok(pagination::page(rows.map(Proposal), |p| p.0.id))
     }
 }
@@ -439,11 +489,14 @@ impl CatalogMutation {
         Ok(Product(svc::set_self_service_policy(state(ctx)?, actor(ctx)?, id, allowed).await?))
     }
 
-    /// R9: a publisher proposes a bundle of its products to one organization.
+    /// R9: a publisher proposes a bundle of its products to one organization;
+    /// R40: a marketplace operator one of any publishers' products, with an
+    /// expiry and optionally negotiated prices.
     async fn create_proposal(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "The organization and the products offered.")] input: CreateProposalInput,
+        #[graphql(desc = "The organization, the products offered and, from the marketplace, the expiry.")]
+        input: CreateProposalInput,
     ) -> Result<Proposal> {
         let organization_id = parse_id(&input.organization_id, "organization")?;
         let mut lines = Vec::new();
@@ -452,12 +505,21 @@ impl CatalogMutation {
                 product_id: parse_id(&line.product_id, "product")?,
                 term: line.term,
                 quantity: line.quantity,
+                unit_price: line.unit_price.map(|p| purchase::PriceInput { amount: p.amount, currency: p.currency }),
             });
         }
         let actor: &Actor = actor(ctx)?;
-        let (proposal, _) = purchase::create_proposal(state(ctx)?, actor, organization_id, &input.title, lines).await?;
+        let input = purchase::NewProposal { organization_id, title: input.title, expires_at: input.expires_at, lines };
+        let (proposal, _) = purchase::create_proposal(state(ctx)?, actor, input).await?;
         let proposal = crate::access::proposal::check(actor, proposal)
             .ok_or(crate::error::AppError::NotFound { entity: "proposal" })?;
         Ok(Proposal(proposal))
+    }
+
+    /// R40: a buying admin of the organization turns down an open proposal,
+    /// giving a reason; it can no longer be accepted.
+    async fn decline_proposal(&self, ctx: &Context<'_>, proposal_id: ID, reason: String) -> Result<Proposal> {
+        let id = parse_id(&proposal_id, "proposal")?;
+        Ok(Proposal(purchase::decline_proposal(state(ctx)?, actor(ctx)?, id, &reason).await?))
     }
 }

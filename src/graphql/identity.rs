@@ -72,7 +72,7 @@ impl User {
     }
     /// The publisher of a publisher user.
     async fn publisher(&self, ctx: &Context<'_>) -> Result<Option<Publisher>> {
-        let Some(id) = self.0.publisher_id else {
+        let Some(id) = self.0.publisher_id.filter(|_| !self.0.is_operator) else {
             return Ok(None);
         };
         Ok(loaders(ctx)?.load_one(PublisherId(id)).await?.map(Publisher))
@@ -88,7 +88,11 @@ impl User {
     }
     /// True for publisher users (role PUBLISHER).
     async fn is_publisher(&self) -> bool {
-        self.0.publisher_id.is_some()
+        self.0.publisher_id.is_some() && !self.0.is_operator
+    }
+    /// True for the marketplace's own sales staff, who send proposals (R40).
+    async fn is_operator(&self) -> bool {
+        self.0.is_operator
     }
     /// False once deactivated or deleted (R43).
     async fn active(&self) -> bool {

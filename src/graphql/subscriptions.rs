@@ -21,7 +21,7 @@ use super::{
 use crate::{
     access::{self, Visible, subscription::ForPublisher},
     error::{AppError, Invalid},
-    service::{licenses, purchase, subscriptions as svc},
+    service::{licenses, purchase, purchase_tokens, subscriptions as svc},
 };
 
 /// The most assigned users one subscription lists (`assignedUsers(first:)`).
@@ -442,8 +442,30 @@ async fn users_by_ids(ctx: &Context<'_>, ids: &[uuid::Uuid]) -> Result<Vec<User>
 #[derive(Default)]
 pub struct SubscriptionQuery;
 
+/// A subscription's link to the publisher's portal carrying a one-time
+/// purchase token (R42). Share it only with the person who activates the app.
+#[derive(SimpleObject)]
+pub struct ActivationLink {
+    /// The product's portal address with the `purchaseToken` query parameter.
+    pub url: String,
+    /// After this moment the token no longer works; ask for a new link.
+    pub expires_at: DateTime<Utc>,
+}
+
 #[Object]
 impl SubscriptionQuery {
+    /// R42: for the product's publisher, the subscription a purchase token from
+    /// a portal link identifies (product, customer name, quantity, term; no
+    /// billing data). Does not use the token up. An expired, used, replaced or
+    /// another publisher's token is NOT_FOUND.
+    async fn resolve_purchase_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The token from the portal link's `purchaseToken` parameter.")] token: String,
+    ) -> Result<PublisherSubscription> {
+        Ok(PublisherSubscription(purchase_tokens::resolve(state(ctx)?, actor(ctx)?, &token).await?))
+    }
+
     /// Subscriptions the caller may see (R22, R26, R27), newest first unless
     /// `orderBy` says otherwise.
     async fn subscriptions(
@@ -571,6 +593,24 @@ impl SubscriptionMutation {
         )
         .await?;
         Ok(subs.into_iter().map(Subscription).collect())
+    }
+
+    /// R42: the link to the publisher's portal for a subscription waiting for
+    /// activation, with a new one-time purchase token; any earlier link of the
+    /// subscription stops working. For those who manage the subscription.
+    async fn request_activation_link(&self, ctx: &Context<'_>, subscription_id: ID) -> Result<ActivationLink> {
+        let id = parse_id(&subscription_id, "subscription")?;
+        let state = state(ctx)?;
+        let ttl_hours = state.config.purchase_token_ttl_hours;
+        let link = purchase_tokens::issue(state, actor(ctx)?, id, ttl_hours).await?;
+        Ok(ActivationLink { url: link.url, expires_at: link.expires_at })
+    }
+
+    /// R42, R14: the product's publisher activates the subscription a purchase
+    /// token identifies; the token is used up. An expired, used, replaced or
+    /// another publisher's token is NOT_FOUND.
+    async fn activate_with_purchase_token(&self, ctx: &Context<'_>, token: String) -> Result<PublisherSubscription> {
+        Ok(PublisherSubscription(purchase_tokens::activate(state(ctx)?, actor(ctx)?, &token).await?))
     }
 
     /// R14: the product's publisher activates a pending subscription.

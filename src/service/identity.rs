@@ -1,12 +1,12 @@
 //! Registration, login, the caller, and org users (SPEC §1, R23).
 
 use entity::{enums::OrgRole, organization, publisher, user, user_role};
-use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, Set};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    auth::{Actor, Caller, OrgActor, PublisherActor},
+    auth::{Actor, Caller, OperatorActor, OrgActor, PublisherActor},
     db,
     error::{AppError, AppResult, Invalid},
     paging::{Direction, KeyKind, Keyset, Page, Window},
@@ -78,6 +78,7 @@ fn new_user(
         password_hash: Set(hash),
         active: Set(true),
         deleted_at: Set(None),
+        is_operator: Set(false),
         created_at: Set(state.clock.now()),
     }
 }
@@ -137,9 +138,14 @@ pub async fn register_publisher(state: &Services, input: NewPublisher) -> AppRes
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     let publisher_id = Uuid::now_v7();
-    publisher::ActiveModel { id: Set(publisher_id), name: Set(publisher_name.clone()), created_at: Set(now) }
-        .insert(&txn)
-        .await?;
+    publisher::ActiveModel {
+        id: Set(publisher_id),
+        name: Set(publisher_name.clone()),
+        is_marketplace: Set(false),
+        created_at: Set(now),
+    }
+    .insert(&txn)
+    .await?;
     let user_id = Uuid::now_v7();
     let user = new_user(user_id, None, Some(publisher_id), name, email, hash, state)
         .insert(&txn)
@@ -219,10 +225,71 @@ pub async fn resolve_caller_row(state: &Services, token: Option<&str>) -> AppRes
             let roles = rows.iter().filter_map(|(_, role)| role.as_ref().map(|r| r.role)).collect();
             Actor::Org(OrgActor { user_id: user.id, organization_id, roles })
         }
+        (None, Some(marketplace_id)) if user.is_operator => {
+            Actor::Operator(OperatorActor { user_id: user.id, marketplace_id })
+        }
         (None, Some(publisher_id)) => Actor::Publisher(PublisherActor { user_id: user.id, publisher_id }),
         (None, None) => return Ok((Caller::InvalidToken, None)),
     };
     Ok((Caller::Authenticated(actor), Some(user.clone())))
+}
+
+pub struct NewOperator {
+    pub name: String,
+    pub email: String,
+    pub password: String,
+}
+
+/// The name of the marketplace tenant that holds the operator accounts (R40).
+pub const MARKETPLACE_NAME: &str = "Marketplace";
+
+/// R40: creates a marketplace operator account. Only the command line calls
+/// this; no GraphQL operation reaches it, so nobody registers as an operator.
+/// The marketplace tenant is created with the first operator.
+pub async fn create_operator(state: &Services, input: NewOperator) -> AppResult<user::Model> {
+    let name = validate::required_text("name", &input.name, 200)?;
+    let email = validate::email("email", &input.email)?;
+    let password = validate::password("password", &input.password)?;
+    if email_taken(state, &email).await? {
+        return Err(AppError::validation("email", Invalid::Duplicate));
+    }
+    let hash = state.passwords.hash(&password).await?;
+    let now = state.clock.now();
+    let txn = db::begin_write(&state.db).await?;
+    let existing = publisher::Entity::find()
+        .filter(publisher::Column::IsMarketplace.eq(true))
+        .order_by_asc(publisher::Column::CreatedAt)
+        .one(&txn)
+        .await?;
+    let marketplace_id = match existing {
+        Some(marketplace) => marketplace.id,
+        None => {
+            let id = Uuid::now_v7();
+            publisher::ActiveModel {
+                id: Set(id),
+                name: Set(MARKETPLACE_NAME.to_owned()),
+                is_marketplace: Set(true),
+                created_at: Set(now),
+            }
+            .insert(&txn)
+            .await?;
+            id
+        }
+    };
+    let user_id = Uuid::now_v7();
+    let mut model = new_user(user_id, None, Some(marketplace_id), name.clone(), email.clone(), hash, state);
+    model.is_operator = Set(true);
+    let user = model.insert(&txn).await.map_err(duplicate_email)?;
+    let scope = AuditScope { organization_id: None, publisher_id: Some(marketplace_id), actor_user_id: None };
+    audit::record(
+        &txn,
+        scope,
+        now,
+        AuditEntry::new("operator.create", "user", user_id).after(json!({"name": name, "email": email})),
+    )
+    .await?;
+    txn.commit().await?;
+    Ok(user)
 }
 
 /// R1: only a GLOBAL_ADMIN adds users to the organization.

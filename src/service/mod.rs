@@ -14,6 +14,7 @@ pub mod licenses;
 pub mod payment_methods;
 pub mod people;
 pub mod purchase;
+pub mod purchase_tokens;
 pub mod renewal;
 pub mod search;
 pub mod settings;

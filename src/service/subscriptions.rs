@@ -197,11 +197,23 @@ async fn product_of(db: &impl ConnectionTrait, sub: &subscription::Model) -> App
 
 /// R14: only the product's publisher activates, only from PENDING_ACTIVATION.
 pub async fn activate(state: &Services, actor: &Actor, id: Uuid) -> AppResult<Visible<ForPublisher>> {
-    let publisher = actor.publisher()?;
-    let now = state.clock.now();
+    actor.publisher()?;
     let txn = db::begin_write(&state.db).await?;
-    let sub = subscription::Entity::find_by_id(id).lock_exclusive().one(&txn).await?.ok_or(NOT_FOUND)?;
-    let product = product_of(&txn, &sub).await?;
+    let sub = activate_in(&txn, actor, id, state.clock.now()).await?;
+    txn.commit().await?;
+    Ok(sub)
+}
+
+/// R14 inside the caller's transaction (also used by activation links, R42).
+pub async fn activate_in(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    id: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Visible<ForPublisher>> {
+    let publisher = actor.publisher()?;
+    let sub = subscription::Entity::find_by_id(id).lock_exclusive().one(txn).await?.ok_or(NOT_FOUND)?;
+    let product = product_of(txn, &sub).await?;
     // R3: another publisher's subscription is NOT_FOUND, like a random ID.
     access::subscription::check_for_publisher(actor, sub.clone(), &product)?;
     match sub.status {
@@ -214,12 +226,11 @@ pub async fn activate(state: &Services, actor: &Actor, id: Uuid) -> AppResult<Vi
         publisher_id: Some(publisher.publisher_id),
         actor_user_id: Some(publisher.user_id),
     };
-    let sub = update_audited(&txn, scope, "subscription.activate", sub, now, publisher_snapshot, |m| {
+    let sub = update_audited(txn, scope, "subscription.activate", sub, now, publisher_snapshot, |m| {
         m.status = Set(SubscriptionStatus::Active);
         m.activated_at = Set(Some(now));
     })
     .await?;
-    txn.commit().await?;
     access::subscription::check_for_publisher(actor, sub, &product)
 }
 

@@ -342,10 +342,15 @@ async fn insert_subscription(app: &TestApp, org: &Org, profile: &str) {
     let now = Utc::now();
     let today = NaiveDate::from_ymd_opt(2026, 3, 1).expect("date");
     let publisher_id = Uuid::now_v7();
-    entity::publisher::ActiveModel { id: Set(publisher_id), name: Set("P".into()), created_at: Set(now) }
-        .insert(&app.db)
-        .await
-        .expect("publisher");
+    entity::publisher::ActiveModel {
+        id: Set(publisher_id),
+        name: Set("P".into()),
+        is_marketplace: Set(false),
+        created_at: Set(now),
+    }
+    .insert(&app.db)
+    .await
+    .expect("publisher");
     let product_id = Uuid::now_v7();
     entity::product::ActiveModel {
         id: Set(product_id),

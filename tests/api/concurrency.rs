@@ -29,6 +29,7 @@ async fn members(app: &TestApp, org_id: &str, count: usize) -> Vec<String> {
             password_hash: Set("not-a-hash".into()),
             active: Set(true),
             deleted_at: Set(None),
+            is_operator: Set(false),
             created_at: Set(chrono::Utc::now()),
         }
         .insert(&app.db)

@@ -17,6 +17,7 @@ mod history_and_agreement;
 mod invoices;
 mod licensing;
 mod logs;
+mod marketplace;
 mod money;
 mod no_n_plus_one;
 mod paging;
