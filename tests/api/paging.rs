@@ -130,6 +130,7 @@ fn person(org: Uuid, name: &str) -> user::ActiveModel {
         name: Set(name.to_owned()),
         password_hash: Set("not-a-hash".into()),
         active: Set(true),
+        is_operator: Set(false),
         deleted_at: Set(None),
         created_at: Set(at(0)),
     }
