@@ -4,5 +4,8 @@
 
 mod attacks;
 mod billing_kill;
+mod cancelled;
+mod disk_full;
 mod harness;
 mod readiness;
+mod string_fuzz;
