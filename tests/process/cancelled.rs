@@ -94,7 +94,10 @@ async fn writes_cut_off_by_hang_ups_and_timeouts_finish_whole_and_leave_no_trans
     let (users, audited) = last;
     assert_eq!(users - users_before, audited - audited_before, "users and their audit events");
     assert!(users - users_before <= CUT as u64);
-    eprintln!("{} of {CUT} cut-off writes committed whole, the rest rolled back; answers: {statuses:?}", users - users_before);
+    eprintln!(
+        "{} of {CUT} cut-off writes committed whole, the rest rolled back; answers: {statuses:?}",
+        users - users_before
+    );
 
     // No pooled connection is left inside a transaction.
     if postgres_server().is_some() {

@@ -183,7 +183,8 @@ async fn sqlite_on_a_full_disk_fails_writes_cleanly_recovers_without_restart_and
     let mut answers = Vec::new();
     let mut next = 0;
     while failed.len() < 24 && next < 400 {
-        let batch: Vec<_> = (next..next + 4).map(|i| create_user(&server, &token, format!("full{i}@x.example"))).collect();
+        let batch: Vec<_> =
+            (next..next + 4).map(|i| create_user(&server, &token, format!("full{i}@x.example"))).collect();
         next += 4;
         for outcome in futures::future::join_all(batch).await {
             match outcome {
@@ -231,7 +232,11 @@ async fn sqlite_on_a_full_disk_fails_writes_cleanly_recovers_without_restart_and
     eprintln!("24 writes after space came back in {} ms, no restart", started.elapsed().as_millis());
     let seen = emails(&server, &token).await;
     assert!(acknowledged.is_subset(&seen), "missing: {:?}", acknowledged.difference(&seen).collect::<Vec<_>>());
-    assert!(seen.is_disjoint(&failed), "failed writes changed nothing: {:?}", seen.intersection(&failed).collect::<Vec<_>>());
+    assert!(
+        seen.is_disjoint(&failed),
+        "failed writes changed nothing: {:?}",
+        seen.intersection(&failed).collect::<Vec<_>>()
+    );
 
     // kill -9 and start again: everything acknowledged is still there.
     let _ = server.child.kill();

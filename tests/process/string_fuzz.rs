@@ -160,9 +160,11 @@ fn cases() -> Vec<Case> {
         (
             Who::Publisher,
             "mutation($i: CreateProductInput!) { createProduct(input: $i) { id } }",
-            |_, n| json!({"i": {"name": format!("Tool {n}"), "description": "A tool", "pricingModel": "PER_LICENSE",
+            |_, n| {
+                json!({"i": {"name": format!("Tool {n}"), "description": "A tool", "pricingModel": "PER_LICENSE",
                 "prices": [{"term": "MONTHLY", "currency": "USD", "amount": "8.00"}], "markets": ["UNITED_STATES"],
-                "selfServiceEligible": true, "portalUrl": "https://portal.example/setup", "supportUrl": "https://support.example"}}),
+                "selfServiceEligible": true, "portalUrl": "https://portal.example/setup", "supportUrl": "https://support.example"}})
+            },
             &[
                 ("/i/name", "CreateProductInput.name"),
                 ("/i/description", "CreateProductInput.description"),
@@ -197,8 +199,10 @@ fn cases() -> Vec<Case> {
         (
             Who::Admin,
             "mutation($i: PurchaseSubscriptionInput!) { purchaseSubscription(input: $i) { id } }",
-            |ids, n| json!({"i": {"productId": ids.product, "term": "MONTHLY", "quantity": 2, "billingProfileId": ids.card_profile,
-                "partnerName": "Partner", "partnerId": "P-1", "idempotencyKey": format!("key-{n}")}}),
+            |ids, n| {
+                json!({"i": {"productId": ids.product, "term": "MONTHLY", "quantity": 2, "billingProfileId": ids.card_profile,
+                "partnerName": "Partner", "partnerId": "P-1", "idempotencyKey": format!("key-{n}")}})
+            },
             &[
                 ("/i/productId", "PurchaseSubscriptionInput.productId"),
                 ("/i/billingProfileId", "PurchaseSubscriptionInput.billingProfileId"),
@@ -229,7 +233,10 @@ fn cases() -> Vec<Case> {
             Who::Admin,
             "mutation($b: ID!, $k: String!) { refundCreditBalance(billingProfileId: $b, idempotencyKey: $k) { paymentMethod } }",
             |ids, n| json!({"b": ids.card_profile, "k": format!("refund-{n}")}),
-            &[("/b", "Mutation.refundCreditBalance.billingProfileId"), ("/k", "Mutation.refundCreditBalance.idempotencyKey")],
+            &[
+                ("/b", "Mutation.refundCreditBalance.billingProfileId"),
+                ("/k", "Mutation.refundCreditBalance.idempotencyKey"),
+            ],
         ),
         (
             Who::Admin,
