@@ -65,18 +65,35 @@ pub async fn connect_with(url: &str, timeouts: &Timeouts) -> Result<DatabaseConn
     options.sqlx_logging(false);
     timeouts.apply(&mut options);
     if url.starts_with("sqlite:") {
-        options.max_connections(8).min_connections(1).map_sqlx_sqlite_opts(|o| {
-            o.journal_mode(SqliteJournalMode::Wal)
-                .synchronous(SqliteSynchronous::Normal)
-                .busy_timeout(Duration::from_secs(60))
-                .foreign_keys(true)
-                .create_if_missing(true)
-        });
+        // WAL with synchronous=FULL: a commit returns only after its WAL
+        // frames are on disk, so an acknowledged write survives a power cut
+        // or an OS crash, not only a killed process (NORMAL could lose the
+        // last commits there). The price is one fsync of the WAL per write
+        // transaction; reads never wait for it (issue 12).
+        options
+            .max_connections(8)
+            .min_connections(1)
+            .map_sqlx_sqlite_opts(|o| {
+                o.journal_mode(SqliteJournalMode::Wal)
+                    .synchronous(SqliteSynchronous::Full)
+                    .busy_timeout(Duration::from_secs(60))
+                    .foreign_keys(true)
+                    .create_if_missing(true)
+            })
+            .map_sqlx_sqlite_pool_opts(|o| {
+                o.after_release(|conn, _| Box::pin(async move { Ok(released_clean::<sea_orm::sqlx::Sqlite>(conn)) }))
+            });
     } else {
         // No ping on every pool checkout: a broken connection fails its
         // statement and is dropped; only connections idle for a while are
         // tested (issue 14: 17 extra round trips per page request).
-        options.max_connections(20).min_connections(1).test_before_acquire_if_idle_for(Duration::from_secs(30));
+        options
+            .max_connections(20)
+            .min_connections(1)
+            .test_before_acquire_if_idle_for(Duration::from_secs(30))
+            .map_sqlx_postgres_pool_opts(|o| {
+                o.after_release(|conn, _| Box::pin(async move { Ok(released_clean::<sea_orm::sqlx::Postgres>(conn)) }))
+            });
         if local_without_sslmode(url) {
             // On loopback TLS buys nothing and costs a handshake plus split
             // records that wait on delayed ACKs; a URL that names `sslmode`
@@ -92,6 +109,24 @@ pub async fn connect_with(url: &str, timeouts: &Timeouts) -> Result<DatabaseConn
         Ok(Err(e)) => Err(unreachable(e.to_string())),
         Err(_) => Err(unreachable(format!("no answer within {} s", timeouts.connect.as_secs()))),
     }
+}
+
+/// Checked when a connection goes back to the pool (issue 12 §5): it must be
+/// outside any transaction. A dropped transaction's rollback has run by then
+/// (it is queued before this check); a connection whose rollback failed —
+/// SQLite after a full disk or an I/O error has often ended the transaction
+/// itself, so `ROLLBACK` fails and the driver still counts one open — is
+/// closed instead of pooled (closing rolls back whatever is left and frees
+/// the write lock), so the next request never runs inside a failed or
+/// foreign transaction and never meets "database is locked" for ever.
+fn released_clean<DB: sea_orm::sqlx::Database>(conn: &mut DB::Connection) -> bool {
+    use sea_orm::sqlx::Connection;
+    let inside = conn.is_in_transaction();
+    if inside {
+        tracing::warn!("closing a database connection that came back inside a transaction");
+        metrics::counter!("licensedesk_db_connections_discarded_total").increment(1);
+    }
+    !inside
 }
 
 /// True when the database answers a trivial query within `limit` (readiness).

@@ -32,3 +32,27 @@ pub fn crash_point(point: &str) {
         std::process::abort();
     }
 }
+
+static DELAY: OnceLock<Option<(String, u64, u32)>> = OnceLock::new();
+static DELAY_HITS: AtomicU32 = AtomicU32::new(0);
+
+/// With `LICENSEDESK_TEST_DELAY_AT=<point>:<ms>[:<times>]` the first `times`
+/// (default: every) visits of `<point>` wait `ms` milliseconds: a process
+/// test uses it to hold a write transaction open while its client hangs up
+/// or its request times out (issue 12 §5). Unset it costs one lookup.
+pub async fn delay_point(point: &str) {
+    let target = DELAY.get_or_init(|| {
+        let value = std::env::var("LICENSEDESK_TEST_DELAY_AT").ok()?;
+        let mut parts = value.split(':');
+        let name = parts.next()?.to_owned();
+        let ms = parts.next()?.parse().ok()?;
+        let times = parts.next().and_then(|t| t.parse().ok()).unwrap_or(u32::MAX);
+        Some((name, ms, times))
+    });
+    if let Some((name, ms, times)) = target
+        && name == point
+        && DELAY_HITS.fetch_add(1, Ordering::SeqCst) < *times
+    {
+        tokio::time::sleep(std::time::Duration::from_millis(*ms)).await;
+    }
+}

@@ -327,6 +327,8 @@ pub async fn create_user(state: &Services, actor: &Actor, input: NewUser) -> App
             .after(json!({"name": name, "email": email, "roles": roles_text})),
     )
     .await?;
+    // Process tests hold the transaction open here (issue 12 §5).
+    crate::fault::delay_point("user.create.before_commit").await;
     txn.commit().await?;
     Ok(user)
 }

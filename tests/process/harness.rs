@@ -68,9 +68,19 @@ pub struct Server {
 
 impl Server {
     pub async fn start(database_url: &str, env: &[(&str, &str)]) -> Server {
+        Server::start_logged(database_url, env, None).await
+    }
+
+    /// Like `start`, with the server's log (stderr) appended to `log` when given.
+    pub async fn start_logged(database_url: &str, env: &[(&str, &str)], log: Option<&std::path::Path>) -> Server {
         let addr = SocketAddr::from(([127, 0, 0, 1], free_port()));
         let mut cmd = command(database_url);
-        cmd.env("LICENSEDESK_LISTEN", addr.to_string()).stdout(Stdio::null()).stderr(Stdio::null());
+        let file = log.and_then(|path| std::fs::OpenOptions::new().create(true).append(true).open(path).ok());
+        let (stdout, stderr) = match file.as_ref().map(|f| (f.try_clone(), f.try_clone())) {
+            Some((Ok(out), Ok(err))) => (Stdio::from(out), Stdio::from(err)),
+            _ => (Stdio::null(), Stdio::null()),
+        };
+        cmd.env("LICENSEDESK_LISTEN", addr.to_string()).stdout(stdout).stderr(stderr);
         for (k, v) in env {
             cmd.env(k, v);
         }

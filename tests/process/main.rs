@@ -5,6 +5,9 @@
 mod attacks;
 mod billing_kill;
 mod browser;
+mod cancelled;
 mod clients;
+mod disk_full;
 mod harness;
 mod readiness;
+mod string_fuzz;

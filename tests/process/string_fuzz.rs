@@ -1,0 +1,423 @@
+//! Issue 12 §2 and §8: every string input of the API — each string field of
+//! every input type and each string argument — gets NUL, a bell, a line
+//! break, over-long, right-to-left and emoji text, one input at a time with
+//! valid values everywhere else (so that the resolver really reaches it).
+//! Never INTERNAL; NUL and the bell are VALIDATION_FAILED naming a field. A
+//! check over `schema.graphql` fails when a new string input is not listed
+//! here. IDs are fuzzed too (a malformed ID is NOT_FOUND, R3).
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::harness::{PASSWORD, Server, code, fresh_database_url};
+
+#[derive(Clone, Copy, PartialEq)]
+enum Who {
+    Nobody,
+    Admin,
+    Publisher,
+}
+
+struct Ids {
+    org: String,
+    product: String,
+    profile: String,
+    card_profile: String,
+    payment_method: String,
+    subscription: String,
+}
+
+/// (caller, document, valid variables, the string inputs: JSON pointer into
+/// the variables and the schema name it covers, "Type.field" or "Root.field.arg").
+type Case = (Who, &'static str, fn(&Ids, usize) -> Value, &'static [(&'static str, &'static str)]);
+
+fn address() -> Value {
+    json!({"line1": "1 Main St", "line2": "Floor 2", "city": "Redmond", "region": "WA", "postalCode": "98052", "country": "US"})
+}
+
+fn card() -> Value {
+    json!({"number": "4242424242424242", "securityCode": "123", "expirationMonth": 12, "expirationYear": 2031,
+        "nameOnCard": "Bea", "billingAddress": address()})
+}
+
+fn cases() -> Vec<Case> {
+    vec![
+        (
+            Who::Nobody,
+            "mutation($i: RegisterOrganizationInput!) { registerOrganization(input: $i) { token } }",
+            |_, n| json!({"i": {"organizationName": "Org", "country": "US", "name": "Ada", "email": format!("org{n}@x.example"), "password": "0123456789ab"}}),
+            &[
+                ("/i/organizationName", "RegisterOrganizationInput.organizationName"),
+                ("/i/country", "RegisterOrganizationInput.country"),
+                ("/i/name", "RegisterOrganizationInput.name"),
+                ("/i/email", "RegisterOrganizationInput.email"),
+                ("/i/password", "RegisterOrganizationInput.password"),
+            ],
+        ),
+        (
+            Who::Nobody,
+            "mutation($i: RegisterPublisherInput!) { registerPublisher(input: $i) { token } }",
+            |_, n| json!({"i": {"publisherName": "Pub", "name": "Pat", "email": format!("pub{n}@x.example"), "password": "0123456789ab"}}),
+            &[
+                ("/i/publisherName", "RegisterPublisherInput.publisherName"),
+                ("/i/name", "RegisterPublisherInput.name"),
+                ("/i/email", "RegisterPublisherInput.email"),
+                ("/i/password", "RegisterPublisherInput.password"),
+            ],
+        ),
+        (
+            Who::Nobody,
+            "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
+            |_, n| json!({"e": format!("nobody{n}@x.example"), "p": "wrong-password-1"}),
+            &[("/e", "Mutation.login.email"), ("/p", "Mutation.login.password")],
+        ),
+        (
+            Who::Admin,
+            "mutation($i: CreateUserInput!) { createUser(input: $i) { id } }",
+            |_, n| json!({"i": {"name": "Bo", "email": format!("user{n}@x.example"), "password": "0123456789ab"}}),
+            &[
+                ("/i/name", "CreateUserInput.name"),
+                ("/i/email", "CreateUserInput.email"),
+                ("/i/password", "CreateUserInput.password"),
+            ],
+        ),
+        (
+            Who::Admin,
+            "query($s: String, $a: String) { users(search: $s, after: $a) { totalCount } }",
+            |_, _| json!({"s": "bo", "a": null}),
+            &[("/s", "Query.users.search"), ("/a", "Query.users.after")],
+        ),
+        (
+            Who::Admin,
+            "query($s: String, $a: String) { products(filter: {search: $s}, after: $a) { totalCount } }",
+            |_, _| json!({"s": "chat", "a": null}),
+            &[("/s", "ProductFilter.search"), ("/a", "Query.products.after")],
+        ),
+        (
+            Who::Admin,
+            "query($t: String, $x: String, $a: String) { auditEvents(filter: {objectType: $t, action: $x}, after: $a) { totalCount } }",
+            |_, _| json!({"t": "user", "x": "user.create", "a": null}),
+            &[
+                ("/t", "AuditEventFilter.objectType"),
+                ("/x", "AuditEventFilter.action"),
+                ("/a", "Query.auditEvents.after"),
+            ],
+        ),
+        (
+            Who::Admin,
+            "mutation($i: CreateBillingProfileInput!) { createBillingProfile(input: $i) { id } }",
+            |_, _| json!({"i": {"name": "Main", "contactName": "Bea", "contactEmail": "bea@x.example", "billToAddress": address(), "poNumber": "PO-1"}}),
+            &[
+                ("/i/name", "CreateBillingProfileInput.name"),
+                ("/i/contactName", "CreateBillingProfileInput.contactName"),
+                ("/i/contactEmail", "CreateBillingProfileInput.contactEmail"),
+                ("/i/poNumber", "CreateBillingProfileInput.poNumber"),
+                ("/i/billToAddress/line1", "AddressInput.line1"),
+                ("/i/billToAddress/line2", "AddressInput.line2"),
+                ("/i/billToAddress/city", "AddressInput.city"),
+                ("/i/billToAddress/region", "AddressInput.region"),
+                ("/i/billToAddress/postalCode", "AddressInput.postalCode"),
+                ("/i/billToAddress/country", "AddressInput.country"),
+            ],
+        ),
+        (
+            Who::Admin,
+            "mutation($id: ID!, $i: UpdateBillingProfileInput!) { updateBillingProfile(id: $id, input: $i) { id } }",
+            |ids, _| json!({"id": ids.profile, "i": {"name": "Main 2", "contactName": "Bea", "contactEmail": "bea@x.example", "poNumber": "PO-2"}}),
+            &[
+                ("/id", "Mutation.updateBillingProfile.id"),
+                ("/i/name", "UpdateBillingProfileInput.name"),
+                ("/i/contactName", "UpdateBillingProfileInput.contactName"),
+                ("/i/contactEmail", "UpdateBillingProfileInput.contactEmail"),
+                ("/i/poNumber", "UpdateBillingProfileInput.poNumber"),
+            ],
+        ),
+        (
+            Who::Admin,
+            "mutation($b: ID!, $i: PaymentMethodInput!) { addPaymentMethod(billingProfileId: $b, input: $i) { last4 } }",
+            |ids, _| json!({"b": ids.profile, "i": {"kind": "CREDIT_CARD", "card": card()}}),
+            &[
+                ("/b", "Mutation.addPaymentMethod.billingProfileId"),
+                ("/i/card/number", "CardInput.number"),
+                ("/i/card/securityCode", "CardInput.securityCode"),
+                ("/i/card/nameOnCard", "CardInput.nameOnCard"),
+                ("/i/card/billingAddress/city", "AddressInput.city"),
+            ],
+        ),
+        (
+            Who::Admin,
+            "mutation($p: ID!, $i: UpdatePaymentMethodInput!) { updatePaymentMethod(paymentMethodId: $p, input: $i) { last4 } }",
+            |ids, _| json!({"p": ids.payment_method, "i": {"securityCode": "321", "nameOnCard": "Bea B", "billingAddress": address()}}),
+            &[
+                ("/p", "Mutation.updatePaymentMethod.paymentMethodId"),
+                ("/i/securityCode", "UpdatePaymentMethodInput.securityCode"),
+                ("/i/nameOnCard", "UpdatePaymentMethodInput.nameOnCard"),
+                ("/i/billingAddress/line1", "AddressInput.line1"),
+            ],
+        ),
+        (
+            Who::Publisher,
+            "mutation($i: CreateProductInput!) { createProduct(input: $i) { id } }",
+            |_, n| {
+                json!({"i": {"name": format!("Tool {n}"), "description": "A tool", "pricingModel": "PER_LICENSE",
+                "prices": [{"term": "MONTHLY", "currency": "USD", "amount": "8.00"}], "markets": ["UNITED_STATES"],
+                "selfServiceEligible": true, "portalUrl": "https://portal.example/setup", "supportUrl": "https://support.example"}})
+            },
+            &[
+                ("/i/name", "CreateProductInput.name"),
+                ("/i/description", "CreateProductInput.description"),
+                ("/i/portalUrl", "CreateProductInput.portalUrl"),
+                ("/i/supportUrl", "CreateProductInput.supportUrl"),
+                ("/i/prices/0/currency", "PriceInput.currency"),
+                ("/i/prices/0/amount", "PriceInput.amount"),
+            ],
+        ),
+        (
+            Who::Publisher,
+            "mutation($id: ID!, $i: UpdateProductInput!) { updateProduct(id: $id, input: $i) { id } }",
+            |ids, _| json!({"id": ids.product, "i": {"name": "Chat", "description": "Team chat", "portalUrl": "https://portal.example/a", "supportUrl": "https://support.example/a"}}),
+            &[
+                ("/id", "Mutation.updateProduct.id"),
+                ("/i/name", "UpdateProductInput.name"),
+                ("/i/description", "UpdateProductInput.description"),
+                ("/i/portalUrl", "UpdateProductInput.portalUrl"),
+                ("/i/supportUrl", "UpdateProductInput.supportUrl"),
+            ],
+        ),
+        (
+            Who::Publisher,
+            "mutation($i: CreateProposalInput!) { createProposal(input: $i) { id } }",
+            |ids, _| json!({"i": {"organizationId": ids.org, "title": "Offer", "lines": [{"productId": ids.product, "term": "MONTHLY", "quantity": 5}]}}),
+            &[
+                ("/i/organizationId", "CreateProposalInput.organizationId"),
+                ("/i/title", "CreateProposalInput.title"),
+                ("/i/lines/0/productId", "ProposalLineInput.productId"),
+            ],
+        ),
+        (
+            Who::Admin,
+            "mutation($i: PurchaseSubscriptionInput!) { purchaseSubscription(input: $i) { id } }",
+            |ids, n| {
+                json!({"i": {"productId": ids.product, "term": "MONTHLY", "quantity": 2, "billingProfileId": ids.card_profile,
+                "partnerName": "Partner", "partnerId": "P-1", "idempotencyKey": format!("key-{n}")}})
+            },
+            &[
+                ("/i/productId", "PurchaseSubscriptionInput.productId"),
+                ("/i/billingProfileId", "PurchaseSubscriptionInput.billingProfileId"),
+                ("/i/partnerName", "PurchaseSubscriptionInput.partnerName"),
+                ("/i/partnerId", "PurchaseSubscriptionInput.partnerId"),
+                ("/i/idempotencyKey", "PurchaseSubscriptionInput.idempotencyKey"),
+            ],
+        ),
+        (
+            Who::Admin,
+            "mutation($p: ID!, $b: ID!, $k: String) { acceptProposal(proposalId: $p, billingProfileId: $b, idempotencyKey: $k) { id } }",
+            |ids, n| json!({"p": Uuid::new_v4().to_string(), "b": ids.card_profile, "k": format!("accept-{n}")}),
+            &[("/p", "Mutation.acceptProposal.proposalId"), ("/k", "Mutation.acceptProposal.idempotencyKey")],
+        ),
+        (
+            Who::Admin,
+            "mutation($s: ID!, $f: String) { cancelSubscription(subscriptionId: $s, reason: OTHER, feedback: $f) { status } }",
+            |ids, _| json!({"s": ids.subscription, "f": "Too dear"}),
+            &[("/s", "Mutation.cancelSubscription.subscriptionId"), ("/f", "Mutation.cancelSubscription.feedback")],
+        ),
+        (
+            Who::Publisher,
+            "mutation($u: String!) { createWebhookEndpoint(url: $u, eventTypes: [SUBSCRIPTION_PURCHASED]) { secret } }",
+            |_, n| json!({"u": format!("https://hooks.example/{n}")}),
+            &[("/u", "Mutation.createWebhookEndpoint.url")],
+        ),
+        (
+            Who::Admin,
+            "mutation($b: ID!, $k: String!) { refundCreditBalance(billingProfileId: $b, idempotencyKey: $k) { paymentMethod } }",
+            |ids, n| json!({"b": ids.card_profile, "k": format!("refund-{n}")}),
+            &[
+                ("/b", "Mutation.refundCreditBalance.billingProfileId"),
+                ("/k", "Mutation.refundCreditBalance.idempotencyKey"),
+            ],
+        ),
+        (
+            Who::Admin,
+            "query($s: ID!, $p: ID!) { subscription(id: $s) { id } product(id: $p) { id } }",
+            |ids, _| json!({"s": ids.subscription, "p": ids.product}),
+            &[("/s", "Query.subscription.id"), ("/p", "Query.product.id")],
+        ),
+        (
+            Who::Admin,
+            "mutation($s: ID!, $u: [ID!]!) { assignLicenses(subscriptionId: $s, userIds: $u) { subscription { assigned } } }",
+            |ids, _| json!({"s": ids.subscription, "u": [Uuid::new_v4().to_string()]}),
+            &[("/u/0", "Mutation.assignLicenses.userIds")],
+        ),
+    ]
+}
+
+/// Every string input of the schema (fields of input types, arguments of
+/// root fields), except page cursors (`after`, one paging code, fuzzed on
+/// three lists) and ID arguments (fuzzed where listed above).
+fn string_inputs_of_schema() -> BTreeSet<String> {
+    let sdl = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).expect("schema.graphql");
+    let mut inputs = BTreeSet::new();
+    let mut block: Option<(bool, String)> = None; // (is input type, name)
+    let mut in_doc = false;
+    for line in sdl.lines() {
+        let trimmed = line.trim();
+        if trimmed.starts_with("\"\"\"") {
+            if !(trimmed.len() > 3 && trimmed.ends_with("\"\"\"")) {
+                in_doc = !in_doc;
+            }
+            continue;
+        }
+        if in_doc || trimmed.is_empty() {
+            continue;
+        }
+        if let Some(rest) = trimmed.strip_prefix("input ") {
+            block = Some((true, rest.split_whitespace().next().unwrap_or_default().to_owned()));
+            continue;
+        }
+        if let Some(rest) = trimmed.strip_prefix("type ") {
+            let name = rest.split_whitespace().next().unwrap_or_default().to_owned();
+            let root = matches!(name.as_str(), "Query" | "Mutation");
+            block = root.then_some((false, name));
+            continue;
+        }
+        if trimmed == "}" {
+            block = None;
+            continue;
+        }
+        let Some((is_input, name)) = &block else { continue };
+        if *is_input {
+            if let Some((field, ty)) = trimmed.split_once(':')
+                && ty.trim_start().starts_with("String")
+            {
+                inputs.insert(format!("{name}.{}", field.trim()));
+            }
+        } else if let Some((field, args)) = trimmed.split_once('(') {
+            let args = args.rsplit_once(')').map_or(args, |(a, _)| a);
+            for arg in args.split(',') {
+                if let Some((arg, ty)) = arg.split_once(':')
+                    && ty.trim_start().starts_with("String")
+                    && arg.trim() != "after"
+                {
+                    inputs.insert(format!("{name}.{}.{}", field.trim(), arg.trim()));
+                }
+            }
+        }
+    }
+    inputs
+}
+
+fn set(value: &mut Value, pointer: &str, text: &str) {
+    let shown = value.to_string();
+    *value.pointer_mut(pointer).unwrap_or_else(|| panic!("no {pointer} in {shown}")) = Value::String(text.to_owned());
+}
+
+#[tokio::test]
+async fn every_string_input_survives_nul_control_long_rtl_and_emoji_text() {
+    // Coverage first (cheap): a new string input must be added to the cases.
+    let covered: BTreeSet<String> = cases().iter().flat_map(|c| c.3.iter().map(|(_, key)| (*key).to_owned())).collect();
+    let missing: Vec<_> = string_inputs_of_schema().difference(&covered).cloned().collect();
+    assert!(missing.is_empty(), "string inputs without a fuzz case in tests/process/string_fuzz.rs: {missing:?}");
+
+    let url = fresh_database_url().await;
+    let server = Server::start(&url, &[]).await;
+    let (admin, _) = server.register("Contoso").await;
+    let publisher = server
+        .graphql(
+            None,
+            "mutation($i: RegisterPublisherInput!) { registerPublisher(input: $i) { token } }",
+            json!({"i": {"publisherName": "Fabrikam", "name": "Pat", "email": "pat@fabrikam.example", "password": PASSWORD}}),
+        )
+        .await;
+    let publisher = publisher["data"]["registerPublisher"]["token"].as_str().expect("publisher token").to_owned();
+    let call = |token: &str, query: &str, vars: Value| {
+        let (server, token, query) = (&server, token.to_owned(), query.to_owned());
+        async move {
+            let answer = server.graphql(Some(&token), &query, vars).await;
+            assert!(answer["errors"].is_null(), "setup {query}: {answer}");
+            answer["data"].clone()
+        }
+    };
+    let product = call(
+        &publisher,
+        "mutation($i: CreateProductInput!) { createProduct(input: $i) { id } }",
+        json!({"i": {"name": "Chat", "description": "Team chat", "pricingModel": "PER_LICENSE",
+            "prices": [{"term": "MONTHLY", "currency": "USD", "amount": "8.00"}], "markets": ["UNITED_STATES"],
+            "selfServiceEligible": true, "portalUrl": "https://portal.example/setup", "supportUrl": "https://support.example"}}),
+    )
+    .await["createProduct"]["id"]
+        .as_str()
+        .expect("product")
+        .to_owned();
+    let org = call(&admin, "{ me { organization { id } } }", json!({})).await["me"]["organization"]["id"]
+        .as_str()
+        .expect("org")
+        .to_owned();
+    call(&admin, "mutation { acceptCustomerAgreement { acceptedAt } }", json!({})).await;
+    let profile_input = json!({"i": {"name": "Main", "contactName": "Bea", "contactEmail": "bea@x.example", "billToAddress": address()}});
+    let create_profile = "mutation($i: CreateBillingProfileInput!) { createBillingProfile(input: $i) { id } }";
+    let profile = call(&admin, create_profile, profile_input.clone()).await["createBillingProfile"]["id"]
+        .as_str()
+        .expect("profile")
+        .to_owned();
+    let card_profile = call(&admin, create_profile, profile_input).await["createBillingProfile"]["id"]
+        .as_str()
+        .expect("profile")
+        .to_owned();
+    let payment_method = call(
+        &admin,
+        "mutation($b: ID!, $i: PaymentMethodInput!) { addPaymentMethod(billingProfileId: $b, input: $i) { id } }",
+        json!({"b": card_profile, "i": {"kind": "CREDIT_CARD", "card": card()}}),
+    )
+    .await["addPaymentMethod"]["id"]
+        .as_str()
+        .expect("payment method")
+        .to_owned();
+    let subscription = call(
+        &admin,
+        "mutation($i: PurchaseSubscriptionInput!) { purchaseSubscription(input: $i) { id } }",
+        json!({"i": {"productId": product, "term": "MONTHLY", "quantity": 3, "billingProfileId": card_profile}}),
+    )
+    .await["purchaseSubscription"]["id"]
+        .as_str()
+        .expect("subscription")
+        .to_owned();
+    let ids = Ids { org, product, profile, card_profile, payment_method, subscription };
+
+    let texts = [
+        ("nul", "a\u{0}b".to_owned()),
+        ("bell", "a\u{7}b".to_owned()),
+        ("newline", "two\nlines".to_owned()),
+        ("long", "x".repeat(5000)),
+        ("rtl", "\u{202e}مرحبا עולם".to_owned()),
+        ("emoji", "Ada 👩‍💻 🚀".to_owned()),
+    ];
+    let mut n = 0;
+    let mut sent = 0;
+    for (who, query, vars, leaves) in cases() {
+        let token = match who {
+            Who::Nobody => None,
+            Who::Admin => Some(admin.as_str()),
+            Who::Publisher => Some(publisher.as_str()),
+        };
+        for (pointer, key) in leaves {
+            for (kind, text) in &texts {
+                n += 1;
+                let mut variables = vars(&ids, n);
+                set(&mut variables, pointer, text);
+                let response = server.graphql(token, query, variables).await;
+                sent += 1;
+                let got = code(&response);
+                assert_ne!(got, Some("INTERNAL"), "{kind} in {key}: {response}");
+                if matches!(*kind, "nul" | "bell") {
+                    assert_eq!(got, Some("VALIDATION_FAILED"), "{kind} in {key}: {response}");
+                    assert!(response["errors"][0]["extensions"]["field"].is_string(), "{kind} in {key}: {response}");
+                }
+            }
+        }
+    }
+    eprintln!("{sent} fuzzed requests over {} string inputs, none INTERNAL", covered.len());
+    let (status, _) = server.get("/readyz").await.expect("readyz");
+    assert_eq!(status, 200);
+}
