@@ -255,7 +255,9 @@ impl InvoiceQuery {
     async fn invoices(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "Which invoices: by default those issued in the past 3 months.")] filter: Option<InvoiceFilter>,
+        #[graphql(desc = "Which invoices: by default those issued in the past 3 months.")] filter: Option<
+            InvoiceFilter,
+        >,
         #[graphql(desc = "How to sort; newest first (ISSUE_DATE, DESC) if not given.")] order_by: Option<InvoiceOrder>,
         #[graphql(desc = "How many invoices to return: 1 to 100, 20 if not given.")] first: Option<i32>,
         #[graphql(desc = "Start after this cursor (an edge's `cursor` or `pageInfo.endCursor` of the previous \

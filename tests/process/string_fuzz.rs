@@ -108,9 +108,10 @@ fn cases() -> Vec<Case> {
         (
             Who::Admin,
             "mutation($i: CreateBillingProfileInput!) { createBillingProfile(input: $i) { id } }",
-            |_, _| json!({"i": {"name": "Main", "contactName": "Bea", "contactEmail": "bea@x.example", "billToAddress": address(), "poNumber": "PO-1"}}),
+            |_, _| json!({"i": {"name": "Main", "contactName": "Bea", "contactEmail": "bea@x.example", "billToAddress": address(), "poNumber": "PO-1", "language": "sv"}}),
             &[
                 ("/i/name", "CreateBillingProfileInput.name"),
+                ("/i/language", "CreateBillingProfileInput.language"),
                 ("/i/contactName", "CreateBillingProfileInput.contactName"),
                 ("/i/contactEmail", "CreateBillingProfileInput.contactEmail"),
                 ("/i/poNumber", "CreateBillingProfileInput.poNumber"),
@@ -125,9 +126,10 @@ fn cases() -> Vec<Case> {
         (
             Who::Admin,
             "mutation($id: ID!, $i: UpdateBillingProfileInput!) { updateBillingProfile(id: $id, input: $i) { id } }",
-            |ids, _| json!({"id": ids.profile, "i": {"name": "Main 2", "contactName": "Bea", "contactEmail": "bea@x.example", "poNumber": "PO-2"}}),
+            |ids, _| json!({"id": ids.profile, "i": {"name": "Main 2", "contactName": "Bea", "contactEmail": "bea@x.example", "poNumber": "PO-2", "language": "nl"}}),
             &[
                 ("/id", "Mutation.updateBillingProfile.id"),
+                ("/i/language", "UpdateBillingProfileInput.language"),
                 ("/i/name", "UpdateBillingProfileInput.name"),
                 ("/i/contactName", "UpdateBillingProfileInput.contactName"),
                 ("/i/contactEmail", "UpdateBillingProfileInput.contactEmail"),
@@ -189,12 +191,35 @@ fn cases() -> Vec<Case> {
         (
             Who::Publisher,
             "mutation($i: CreateProposalInput!) { createProposal(input: $i) { id } }",
-            |ids, _| json!({"i": {"organizationId": ids.org, "title": "Offer", "lines": [{"productId": ids.product, "term": "MONTHLY", "quantity": 5}]}}),
+            |ids, _| {
+                json!({"i": {"organizationId": ids.org, "title": "Offer", "lines": [{"productId": ids.product, "term": "MONTHLY", "quantity": 5,
+                "unitPrice": {"amount": "7.50", "currency": "USD"}}]}})
+            },
             &[
                 ("/i/organizationId", "CreateProposalInput.organizationId"),
                 ("/i/title", "CreateProposalInput.title"),
                 ("/i/lines/0/productId", "ProposalLineInput.productId"),
+                ("/i/lines/0/unitPrice/amount", "PriceAmountInput.amount"),
+                ("/i/lines/0/unitPrice/currency", "PriceAmountInput.currency"),
             ],
+        ),
+        (
+            Who::Admin,
+            "mutation($p: ID!, $r: String!) { declineProposal(proposalId: $p, reason: $r) { id } }",
+            |_, _| json!({"p": Uuid::new_v4().to_string(), "r": "Too dear"}),
+            &[("/p", "Mutation.declineProposal.proposalId"), ("/r", "Mutation.declineProposal.reason")],
+        ),
+        (
+            Who::Publisher,
+            "mutation($t: String!) { activateWithPurchaseToken(token: $t) { id } }",
+            |_, n| json!({"t": format!("no-such-token-{n}")}),
+            &[("/t", "Mutation.activateWithPurchaseToken.token")],
+        ),
+        (
+            Who::Publisher,
+            "query($t: String!) { resolvePurchaseToken(token: $t) { id } }",
+            |_, n| json!({"t": format!("no-such-token-{n}")}),
+            &[("/t", "Query.resolvePurchaseToken.token")],
         ),
         (
             Who::Admin,
