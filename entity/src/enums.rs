@@ -31,6 +31,15 @@ string_enum!(
     PricingModel { FlatRate = "FLAT_RATE", PerLicense = "PER_LICENSE" }
 );
 string_enum!(
+    /// What kind of tenant an organization row is: a customer, or a partner
+    /// that buys for customers (R39).
+    OrganizationKind { Customer = "CUSTOMER", Partner = "PARTNER" }
+);
+string_enum!(
+    /// R39: where a partner's request to work for a customer stands.
+    PartnerRelationshipStatus { Pending = "PENDING", Approved = "APPROVED", Rejected = "REJECTED", Ended = "ENDED" }
+);
+string_enum!(
     /// R6
     BillingTerm { Monthly = "MONTHLY", Annual = "ANNUAL" }
 );

@@ -15,6 +15,7 @@ mod m20261122_000010_credit_balances;
 mod m20261122_000011_users_deleted_at;
 mod m20261122_000012_self_service_agreements;
 mod m20261122_000013_create_charge_claims_and_sign_in_throttle;
+mod m20261122_000014_partners;
 mod util;
 
 pub struct Migrator;
@@ -36,6 +37,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000011_users_deleted_at::Migration),
             Box::new(m20261122_000012_self_service_agreements::Migration),
             Box::new(m20261122_000013_create_charge_claims_and_sign_in_throttle::Migration),
+            Box::new(m20261122_000014_partners::Migration),
         ]
     }
 }

@@ -44,6 +44,8 @@ const PUBLISHER_SUBSCRIPTION_FIELDS: [&str; 6] =
 pub fn may_read_log(actor: &Actor) -> AppResult<()> {
     match actor {
         Actor::Org(org) if !org.can_read_audit() => Err(AppError::Forbidden),
+        // R39: a partner reads no audit log (not the customers', not yet its own).
+        Actor::Partner(_) => Err(AppError::Forbidden),
         _ => Ok(()),
     }
 }
@@ -83,6 +85,7 @@ pub fn visible(actor: &Actor) -> Condition {
             Condition::all().add(audit_event::Column::OrganizationId.eq(org.organization_id)).add(objects)
         }
         Actor::Publisher(p) => Condition::all().add(audit_event::Column::PublisherId.eq(p.publisher_id)),
+        Actor::Partner(_) => profiles::nothing(),
     }
 }
 
@@ -92,6 +95,7 @@ pub fn visible(actor: &Actor) -> Condition {
 pub async fn check(db: &impl ConnectionTrait, actor: &Actor, event: &audit_event::Model) -> AppResult<bool> {
     let org = match actor {
         Actor::Publisher(p) => return Ok(event.publisher_id == Some(p.publisher_id)),
+        Actor::Partner(_) => return Ok(false),
         Actor::Org(org) => org,
     };
     if !org.can_read_audit() || event.organization_id != Some(org.organization_id) {
@@ -131,6 +135,7 @@ fn redact(
     {
         match actor {
             Actor::Publisher(_) => map.retain(|k, _| PUBLISHER_SUBSCRIPTION_FIELDS.contains(&k.as_str())),
+            Actor::Partner(_) => map.clear(),
             Actor::Org(_) => {
                 let visible = map
                     .get("billingProfileId")

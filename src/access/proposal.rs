@@ -17,6 +17,7 @@ pub fn check(actor: &Actor, proposal: proposal::Model) -> Option<Visible<proposa
     let allowed = match actor {
         Actor::Org(org) => org_may_see(org) && proposal.organization_id == org.organization_id,
         Actor::Publisher(p) => proposal.publisher_id == p.publisher_id,
+        Actor::Partner(_) => false,
     };
     allowed.then(|| Visible::vouch(proposal))
 }
@@ -29,5 +30,6 @@ pub fn visible(actor: &Actor) -> Condition {
         }
         Actor::Org(_) => nothing(),
         Actor::Publisher(p) => Condition::all().add(proposal::Column::PublisherId.eq(p.publisher_id)),
+        Actor::Partner(_) => nothing(),
     }
 }

@@ -14,6 +14,8 @@ pub fn check(actor: &Actor, user: user::Model) -> Option<Visible<user::Model>> {
     let allowed = match actor {
         Actor::Org(org) => user.organization_id == Some(org.organization_id),
         Actor::Publisher(p) => user.publisher_id == Some(p.publisher_id),
+        // R39: a partner's users see the partner's people, never a customer's.
+        Actor::Partner(p) => user.organization_id == Some(p.partner_id()),
     };
     allowed.then(|| Visible::vouch(user))
 }
@@ -23,6 +25,7 @@ pub fn visible(actor: &Actor) -> Condition {
     match actor {
         Actor::Org(org) => Condition::all().add(user::Column::OrganizationId.eq(org.organization_id)),
         Actor::Publisher(p) => Condition::all().add(user::Column::PublisherId.eq(p.publisher_id)),
+        Actor::Partner(p) => Condition::all().add(user::Column::OrganizationId.eq(p.partner_id())),
     }
 }
 

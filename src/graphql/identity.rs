@@ -85,6 +85,14 @@ impl User {
     async fn is_publisher(&self) -> bool {
         self.0.publisher_id.is_some()
     }
+    /// True for users of a partner [R39]; their `organization` is the partner's own tenant.
+    async fn is_partner(&self, ctx: &Context<'_>) -> Result<bool> {
+        let Some(id) = self.0.organization_id else {
+            return Ok(false);
+        };
+        let org = loaders(ctx)?.load_one(OrganizationId(id)).await?;
+        Ok(org.is_some_and(|o| o.kind == entity::enums::OrganizationKind::Partner))
+    }
     /// False once deactivated or deleted (R43).
     async fn active(&self) -> bool {
         self.0.active
@@ -115,6 +123,10 @@ impl Organization {
     }
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
+    }
+    /// CUSTOMER, or PARTNER for a partner's own tenant [R39].
+    async fn kind(&self) -> entity::enums::OrganizationKind {
+        self.0.kind
     }
 }
 
@@ -167,6 +179,19 @@ pub struct RegisterPublisherInput {
     pub password: String,
 }
 
+/// R39: a new partner and its first user (the partner's global admin).
+#[derive(InputObject)]
+pub struct RegisterPartnerInput {
+    /// The partner's company name.
+    pub partner_name: String,
+    /// ISO 3166-1 alpha-2, e.g. "SE" (the partner's own country).
+    pub country: String,
+    /// The first user's name.
+    pub name: String,
+    pub email: String,
+    pub password: String,
+}
+
 #[derive(InputObject)]
 pub struct CreateUserInput {
     pub name: String,
@@ -190,7 +215,7 @@ impl IdentityQuery {
 
     /// The caller's organization.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
-        let org = actor(ctx)?.org()?;
+        let org = actor(ctx)?.billing_org()?;
         let model = loaders(ctx)?.load_one(OrganizationId(org.organization_id)).await?;
         Ok(Organization(model.ok_or(crate::error::AppError::NotFound { entity: "organization" })?))
     }

@@ -12,6 +12,7 @@ pub mod invoices;
 pub mod live;
 pub mod loaders;
 pub mod pagination;
+pub mod partners;
 pub mod people;
 pub mod subscriptions;
 pub mod types;
@@ -37,6 +38,7 @@ pub struct QueryRoot(
     invoices::InvoiceQuery,
     audit::AuditQuery,
     webhooks::WebhookQuery,
+    partners::PartnerQuery,
 );
 
 #[derive(MergedObject, Default)]
@@ -50,6 +52,7 @@ pub struct MutationRoot(
     webhooks::WebhookMutation,
     credit::CreditMutation,
     people::PeopleMutation,
+    partners::PartnerMutation,
 );
 
 pub fn state<'a>(ctx: &Context<'a>) -> AppResult<&'a AppState> {

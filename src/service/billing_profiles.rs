@@ -112,7 +112,7 @@ fn scope(profile: &billing_profile::Model, actor: &Actor) -> AuditScope {
 /// otherwise those the caller holds a role on plus their own self-service ones.
 pub async fn list(state: &Services, actor: &Actor, window: Window) -> AppResult<(Vec<ProfileView>, u64)> {
     // Publishers never see a customer's billing data (SPEC §1).
-    actor.org()?;
+    actor.billing_org()?;
     let query = billing_profile::Entity::find().filter(access::billing_profile::visible(actor));
     let query = query.order_by_asc(billing_profile::Column::CreatedAt).order_by_asc(billing_profile::Column::Id);
     let (profiles, total) = crate::paging::fetch(&state.db, query, window).await?;
@@ -138,7 +138,7 @@ pub struct NewBillingProfile {
 /// R28: GLOBAL_ADMIN and BILLING_ADMIN create org profiles (and become their
 /// OWNER); any org user creates a self-service profile for themself (R25).
 pub async fn create(state: &Services, actor: &Actor, input: NewBillingProfile) -> AppResult<ProfileView> {
-    let org = actor.org()?;
+    let org = actor.billing_org()?;
     if !input.self_service && !org.is_billing_manager() {
         return Err(AppError::Forbidden);
     }

@@ -1,12 +1,15 @@
 //! Registration, login, the caller, and org users (SPEC §1, R23).
 
-use entity::{enums::OrgRole, organization, publisher, user, user_role};
+use entity::{
+    enums::{OrgRole, OrganizationKind},
+    organization, publisher, user, user_role,
+};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    auth::{Actor, Caller, OrgActor, PublisherActor},
+    auth::{Actor, Caller, OrgActor, PartnerActor, PublisherActor},
     db,
     error::{AppError, AppResult, Invalid},
     paging::Window,
@@ -84,7 +87,22 @@ fn new_user(
 
 /// Creates an organization with its first GLOBAL_ADMIN and signs them in.
 pub async fn register_organization(state: &Services, input: NewOrganization) -> AppResult<Session> {
-    let org_name = validate::required_text("organizationName", &input.organization_name, 200)?;
+    register_tenant(state, input, OrganizationKind::Customer).await
+}
+
+/// R39: creates a partner tenant with its first user (its GLOBAL_ADMIN, who
+/// creates the partner's billing profiles) and signs them in. The partner
+/// tenant is an organization row of kind PARTNER: it buys nothing for itself.
+pub async fn register_partner(state: &Services, input: NewOrganization) -> AppResult<Session> {
+    register_tenant(state, input, OrganizationKind::Partner).await
+}
+
+async fn register_tenant(state: &Services, input: NewOrganization, kind: OrganizationKind) -> AppResult<Session> {
+    let (name_field, action) = match kind {
+        OrganizationKind::Customer => ("organizationName", "organization.register"),
+        OrganizationKind::Partner => ("partnerName", "partner.register"),
+    };
+    let org_name = validate::required_text(name_field, &input.organization_name, 200)?;
     let country = validate::country("country", &input.country)?;
     let admin_name = validate::required_text("name", &input.admin_name, 200)?;
     let email = validate::email("email", &input.email)?;
@@ -101,6 +119,7 @@ pub async fn register_organization(state: &Services, input: NewOrganization) -> 
         name: Set(org_name.clone()),
         country: Set(country.clone()),
         next_invoice_number: Set(1),
+        kind: Set(kind),
         created_at: Set(now),
     }
     .insert(&txn)
@@ -116,7 +135,7 @@ pub async fn register_organization(state: &Services, input: NewOrganization) -> 
         &txn,
         scope,
         now,
-        AuditEntry::new("organization.register", "organization", org_id)
+        AuditEntry::new(action, "organization", org_id)
             .after(json!({"name": org_name, "country": country, "admin": user_id})),
     )
     .await?;
@@ -200,17 +219,23 @@ pub async fn resolve_caller(state: &Services, token: Option<&str>) -> AppResult<
     let rows = user::Entity::find_by_id(user_id)
         .select_also(user_role::Entity)
         .join_rev(JoinType::LeftJoin, roles_of_user)
+        .find_also_related(organization::Entity)
         .all(&state.db)
         .await?;
-    let Some((user, _)) = rows.first() else {
+    let Some((user, _, tenant)) = rows.first() else {
         return Ok(Caller::InvalidToken);
     };
     if !user.active {
         return Ok(Caller::InvalidToken);
     }
+    let is_partner = tenant.as_ref().is_some_and(|t| t.kind == OrganizationKind::Partner);
     let actor = match (user.organization_id, user.publisher_id) {
+        (Some(organization_id), _) if is_partner => {
+            let roles = rows.iter().filter_map(|(_, role, _)| role.as_ref().map(|r| r.role)).collect();
+            Actor::Partner(PartnerActor { tenant: OrgActor { user_id: user.id, organization_id, roles } })
+        }
         (Some(organization_id), _) => {
-            let roles = rows.iter().filter_map(|(_, role)| role.as_ref().map(|r| r.role)).collect();
+            let roles = rows.iter().filter_map(|(_, role, _)| role.as_ref().map(|r| r.role)).collect();
             Actor::Org(OrgActor { user_id: user.id, organization_id, roles })
         }
         (None, Some(publisher_id)) => Actor::Publisher(PublisherActor { user_id: user.id, publisher_id }),

@@ -157,7 +157,7 @@ pub async fn list(
     window: Window,
 ) -> AppResult<(Vec<InvoiceView>, u64)> {
     let (from, to) = issue_range(&filter, state.clock.today())?;
-    if actor.org().is_err() {
+    if actor.billing_org().is_err() {
         return Ok((Vec::new(), 0));
     }
     let mut query = invoice::Entity::find()
