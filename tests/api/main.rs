@@ -19,5 +19,6 @@ mod licensing;
 mod logs;
 mod money;
 mod no_n_plus_one;
+mod partners;
 mod people;
 mod self_service;
