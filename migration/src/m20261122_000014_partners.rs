@@ -14,10 +14,7 @@ impl MigrationTrait for Migration {
     async fn up(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         manager
             .alter_table(
-                Table::alter()
-                    .table("organizations")
-                    .add_column(string_len("kind", 32).default("CUSTOMER"))
-                    .to_owned(),
+                Table::alter().table("organizations").add_column(string_len("kind", 32).default("CUSTOMER")).to_owned(),
             )
             .await?;
         manager

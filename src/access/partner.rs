@@ -38,7 +38,11 @@ pub enum Access {
 pub fn decide(actor: &Actor, rel: &partner_relationship::Model, access: Access) -> AppResult<()> {
     match actor {
         Actor::Org(org) if org.organization_id == rel.organization_id => {
-            if org.is_global_admin() { Ok(()) } else { Err(AppError::Forbidden) }
+            if org.is_global_admin() {
+                Ok(())
+            } else {
+                Err(AppError::Forbidden)
+            }
         }
         Actor::Partner(p) if p.partner_id() == rel.partner_id => match access {
             Access::View => Ok(()),

@@ -122,7 +122,9 @@ fn visible_to_partner(partner: &PartnerActor) -> Condition {
     if partner.acts_for_customers() {
         ours
     } else {
-        ours.add(subscription::Column::BillingProfileId.in_subquery(profiles::profiles_with_a_role(partner.tenant.user_id)))
+        ours.add(
+            subscription::Column::BillingProfileId.in_subquery(profiles::profiles_with_a_role(partner.tenant.user_id)),
+        )
     }
 }
 

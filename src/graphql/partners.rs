@@ -133,7 +133,11 @@ impl PartnerMutation {
     /// R39: a partner's global or billing admin asks to work for the customer
     /// whose organization ID the customer gave them. NOT_FOUND for an unknown
     /// organization; INVALID_STATE when a request is already pending or approved.
-    async fn request_partner_relationship(&self, ctx: &Context<'_>, organization_id: ID) -> Result<PartnerRelationship> {
+    async fn request_partner_relationship(
+        &self,
+        ctx: &Context<'_>,
+        organization_id: ID,
+    ) -> Result<PartnerRelationship> {
         let id = parse_id(&organization_id, "organization")?;
         Ok(PartnerRelationship(svc::request(state(ctx)?, actor(ctx)?, id).await?))
     }
@@ -168,8 +172,8 @@ impl PartnerMutation {
             billing_profile_id: parse_id(&input.billing_profile_id, "billing profile")?,
             auto_renew: input.auto_renew,
         };
-        let sub =
-            purchase::purchase_for_customer(state(ctx)?, actor(ctx)?, request, input.idempotency_key.as_deref()).await?;
+        let sub = purchase::purchase_for_customer(state(ctx)?, actor(ctx)?, request, input.idempotency_key.as_deref())
+            .await?;
         Ok(Subscription(sub))
     }
 }

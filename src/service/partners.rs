@@ -35,7 +35,8 @@ async fn record_both(
     extra: serde_json::Value,
 ) -> AppResult<()> {
     for org in [rel.organization_id, rel.partner_id] {
-        let mut after = json!({"status": rel.status.as_str(), "partnerId": rel.partner_id, "organizationId": rel.organization_id});
+        let mut after =
+            json!({"status": rel.status.as_str(), "partnerId": rel.partner_id, "organizationId": rel.organization_id});
         if let (Some(map), Some(more)) = (after.as_object_mut(), extra.as_object()) {
             map.extend(more.clone());
         }
@@ -158,7 +159,9 @@ pub async fn decide(
         Decision::Reject => {
             (PartnerRelationshipStatus::Pending, PartnerRelationshipStatus::Rejected, "partner_relationship.reject")
         }
-        Decision::End => (PartnerRelationshipStatus::Approved, PartnerRelationshipStatus::Ended, "partner_relationship.end"),
+        Decision::End => {
+            (PartnerRelationshipStatus::Approved, PartnerRelationshipStatus::Ended, "partner_relationship.end")
+        }
     };
     if rel.status != from {
         return Err(AppError::InvalidState { state: rel.status.as_str().to_owned() });

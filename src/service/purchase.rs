@@ -482,8 +482,7 @@ pub async fn purchase_for_customer(
             .ok_or(AppError::NotFound { entity: "organization" })?;
         let product = load_product(&txn, input.product_id).await?;
         let line = Line { product, term: input.term, quantity: input.quantity };
-        let checkout =
-            check_partner_line(&txn, actor, partner_id, &customer, &line, input.billing_profile_id).await?;
+        let checkout = check_partner_line(&txn, actor, partner_id, &customer, &line, input.billing_profile_id).await?;
         let buyer = Buyer { organization_id: customer.id, purchaser_id: user_id };
         let sub = create_subscription(state, &txn, actor, &buyer, &line, &checkout, &origin).await?;
         Ok((txn, vec![sub.id]))

@@ -170,7 +170,8 @@ pub async fn viewer_can(
     actor: &Actor,
     sub: &Visible<subscription::Model>,
 ) -> AppResult<SubscriptionAbilities> {
-    let allowed = access::subscription::allows(db, actor, sub, &[Access::ManageBilling, Access::AssignLicenses]).await?;
+    let allowed =
+        access::subscription::allows(db, actor, sub, &[Access::ManageBilling, Access::AssignLicenses]).await?;
     let (manage, assign) = (allowed[0], allowed[1]);
     let live = ensure_not_disabled(sub).is_ok();
     let mut cancel = manage && live;

@@ -22,8 +22,7 @@ const REQUEST: &str =
 const APPROVE: &str = "mutation($id: ID!) { approvePartnerRelationship(id: $id) { id status } }";
 const REJECT: &str = "mutation($id: ID!) { rejectPartnerRelationship(id: $id) { id status } }";
 const END: &str = "mutation($id: ID!) { endPartnerRelationship(id: $id) { id status endedAt } }";
-const RELATIONSHIPS: &str =
-    "query($s: PartnerRelationshipStatus) { partnerRelationships(status: $s) { id status partnerName organizationId } }";
+const RELATIONSHIPS: &str = "query($s: PartnerRelationshipStatus) { partnerRelationships(status: $s) { id status partnerName organizationId } }";
 const RELATIONSHIP: &str = "query($id: ID!) { partnerRelationship(id: $id) { id status } }";
 const BUY_FOR: &str = "mutation($i: PurchaseForCustomerInput!) { purchaseForCustomer(input: $i) \
     { id status channel partnerName boughtByPartner quantity organizationName billingProfile { id } } }";
@@ -126,7 +125,11 @@ async fn r39_partner_buys_for_customer_end_to_end() {
     let pending = app.ok(&shop.org.admin, RELATIONSHIPS, json!({"s": "PENDING"})).await;
     assert_eq!(pending["partnerRelationships"][0]["id"], json!(rel));
     assert_eq!(pending["partnerRelationships"][0]["partnerName"], json!("Adatum Partners"));
-    assert_eq!(app.err(Some(&partner.admin), REQUEST, json!({"o": shop.org.id})).await, INVALID_STATE, "one open request");
+    assert_eq!(
+        app.err(Some(&partner.admin), REQUEST, json!({"o": shop.org.id})).await,
+        INVALID_STATE,
+        "one open request"
+    );
     app.ok(&shop.org.admin, APPROVE, json!({"id": rel})).await;
 
     // The catalog for the customer's market.
@@ -175,8 +178,12 @@ async fn r39_partner_buys_for_customer_end_to_end() {
     let own = app.buy(&shop.org.admin, &shop.per_license, "MONTHLY", Some(2), &shop.profile).await;
     assert_eq!(app.err(Some(&partner.admin), SUB, json!({"id": own})).await, NOT_FOUND);
     assert_eq!(
-        app.err(Some(&partner.admin), "query($id: ID!) { billingProfile(id: $id) { id } }", json!({"id": shop.profile}))
-            .await,
+        app.err(
+            Some(&partner.admin),
+            "query($id: ID!) { billingProfile(id: $id) { id } }",
+            json!({"id": shop.profile})
+        )
+        .await,
         NOT_FOUND
     );
     assert_eq!(app.err(Some(&partner.admin), "{ users(first: 10) { totalCount } }", json!({})).await, FORBIDDEN);
@@ -234,10 +241,7 @@ async fn r39_rejected_request_grants_nothing() {
     request(&app, &partner, &shop.org.id).await;
     let other = register_partner(&app, "Other Partner").await;
     assert_eq!(app.err(Some(&partner.admin), REQUEST, json!({"o": other.id})).await, NOT_FOUND);
-    assert_eq!(
-        app.err(Some(&partner.admin), REQUEST, json!({"o": uuid::Uuid::new_v4().to_string()})).await,
-        NOT_FOUND
-    );
+    assert_eq!(app.err(Some(&partner.admin), REQUEST, json!({"o": uuid::Uuid::new_v4().to_string()})).await, NOT_FOUND);
 }
 
 /// Every actor of the table, on one customer.
@@ -305,7 +309,11 @@ impl Table {
             assert_eq!(outcome(&result), expected[i], "R39 {operation} as {name}: {result:?}");
             if expected[i] != OK {
                 assert_eq!(counts(&self.app).await, before, "{operation} as {name} changed rows");
-                assert_eq!(sub_row(&self.app, &self.sub).await, sub_before, "{operation} as {name} changed the subscription");
+                assert_eq!(
+                    sub_row(&self.app, &self.sub).await,
+                    sub_before,
+                    "{operation} as {name} changed the subscription"
+                );
             }
         }
     }
@@ -316,8 +324,13 @@ async fn r39_authorization_table() {
     let t = table().await;
     let app = &t.app;
     // Actors: GA, BA, LA, USER, partner with, partner without, partner ended, publisher.
-    t.check("list relationships", RELATIONSHIPS, json!({}), [OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, OK, OK, FORBIDDEN])
-        .await;
+    t.check(
+        "list relationships",
+        RELATIONSHIPS,
+        json!({}),
+        [OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK, OK, OK, FORBIDDEN],
+    )
+    .await;
     t.check(
         "read relationship",
         RELATIONSHIP,
@@ -333,8 +346,13 @@ async fn r39_authorization_table() {
     )
     .await;
     let sub = json!({"id": t.sub});
-    t.check("view the partner's subscription", SUB, sub.clone(), [OK, OK, OK, NOT_FOUND, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND])
-        .await;
+    t.check(
+        "view the partner's subscription",
+        SUB,
+        sub.clone(),
+        [OK, OK, OK, NOT_FOUND, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND],
+    )
+    .await;
     for token in [&t.ga, &t.ba, &t.la] {
         let seen = app.ok(token, SUB, sub.clone()).await;
         assert_eq!(seen["subscription"]["billingProfile"], Value::Null, "R39: no partner billing for the customer");
@@ -400,7 +418,11 @@ async fn r39_authorization_table() {
     // `without` is now approved; use `late` as the requesting partner in the reject row.
     let mut expected = [OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND];
     t.check("reject", REJECT, json!({"id": pending_b}), expected).await;
-    assert_eq!(app.err(Some(&late_token), REJECT, json!({"id": pending_b})).await, FORBIDDEN, "a partner never decides");
+    assert_eq!(
+        app.err(Some(&late_token), REJECT, json!({"id": pending_b})).await,
+        FORBIDDEN,
+        "a partner never decides"
+    );
     expected = [OK, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, NOT_FOUND, NOT_FOUND, NOT_FOUND];
     t.check("end", END, json!({"id": t.with_rel}), expected).await;
     assert_eq!(status_of(app, &t.with_rel).await, "ENDED");
@@ -435,7 +457,9 @@ async fn viewer_can_agrees_with_the_mutations() {
         let can = match attempt(app, Some(&token), SUB, json!({"id": sub_id})).await {
             Ok(data) => data["subscription"]["viewerCan"].clone(),
             // Not visible: nothing can be done.
-            Err(_) => json!({"changeQuantity": false, "assignLicenses": false, "cancel": false, "turnOffAutoRenew": false}),
+            Err(_) => {
+                json!({"changeQuantity": false, "assignLicenses": false, "cancel": false, "turnOffAutoRenew": false})
+            }
         };
         let tries = [
             ("assignLicenses", ASSIGN, json!({"s": sub_id, "u": [t.user.id]})),
@@ -459,7 +483,9 @@ async fn viewer_can_agrees_with_the_mutations() {
     const PROFILE: &str = "query($id: ID!) { billingProfile(id: $id) { viewerCan { edit manageRoles changePaymentMethod } \
         paymentMethod { id viewerCan { edit } } } }";
     const UPDATE: &str = "mutation($id: ID!) { updateBillingProfile(id: $id, input: {name: \"Renamed\"}) { id } }";
-    for (token, profile) in [(&t.user.token, &t.shop.profile), (&t.ba, &t.shop.profile), (&t.with.admin, &t.with.profile)] {
+    for (token, profile) in
+        [(&t.user.token, &t.shop.profile), (&t.ba, &t.shop.profile), (&t.with.admin, &t.with.profile)]
+    {
         let data = app.ok(token, PROFILE, json!({"id": profile})).await;
         let can = &data["billingProfile"]["viewerCan"];
         let result = attempt(app, Some(token), UPDATE, json!({"id": profile})).await;
