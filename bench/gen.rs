@@ -233,6 +233,7 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
                 active: u % 50 != 49,
                 created_at: at(u as i64),
                 deleted_at: None,
+                is_partner: false,
             }
             .into_active_model(),
         );
@@ -251,6 +252,7 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
                     active: true,
                     created_at: at(u as i64),
                     deleted_at: None,
+                    is_partner: false,
                 }
                 .into_active_model(),
             );

@@ -18,25 +18,14 @@ pub struct Model {
     pub active: bool,
     /// R43: set when an admin deleted the user; the row stays for history.
     pub deleted_at: Option<DateTimeUtc>,
+    /// R39: a user of a partner tenant (an organization of kind PARTNER), so the
+    /// caller is resolved from the user row alone.
+    pub is_partner: bool,
     pub created_at: DateTimeUtc,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-pub enum Relation {
-    /// The user's organization (customer or partner tenant), read with the caller.
-    #[sea_orm(
-        belongs_to = "super::organization::Entity",
-        from = "Column::OrganizationId",
-        to = "super::organization::Column::Id"
-    )]
-    Organization,
-}
-
-impl Related<super::organization::Entity> for Entity {
-    fn to() -> RelationDef {
-        Relation::Organization.def()
-    }
-}
+pub enum Relation {}
 
 /// Keeps the search terms (issue 13) in step with every insert and update.
 #[async_trait::async_trait]

@@ -18,6 +18,9 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
+            .alter_table(Table::alter().table("users").add_column(boolean("is_partner").default(false)).to_owned())
+            .await?;
+        manager
             .alter_table(Table::alter().table("subscriptions").add_column(uuid_null("partner_tenant_id")).to_owned())
             .await?;
         manager
@@ -54,6 +57,7 @@ impl MigrationTrait for Migration {
     async fn down(&self, manager: &SchemaManager) -> Result<(), DbErr> {
         drop_tables(manager, &["partner_relationships"]).await?;
         manager.alter_table(Table::alter().table("subscriptions").drop_column("partner_tenant_id").to_owned()).await?;
+        manager.alter_table(Table::alter().table("users").drop_column("is_partner").to_owned()).await?;
         manager.alter_table(Table::alter().table("organizations").drop_column("kind").to_owned()).await
     }
 }

@@ -86,12 +86,8 @@ impl User {
         self.0.publisher_id.is_some()
     }
     /// True for users of a partner [R39]; their `organization` is the partner's own tenant.
-    async fn is_partner(&self, ctx: &Context<'_>) -> Result<bool> {
-        let Some(id) = self.0.organization_id else {
-            return Ok(false);
-        };
-        let org = loaders(ctx)?.load_one(OrganizationId(id)).await?;
-        Ok(org.is_some_and(|o| o.kind == entity::enums::OrganizationKind::Partner))
+    async fn is_partner(&self) -> bool {
+        self.0.is_partner
     }
     /// False once deactivated or deleted (R43).
     async fn active(&self) -> bool {

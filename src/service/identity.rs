@@ -81,6 +81,7 @@ fn new_user(
         password_hash: Set(hash),
         active: Set(true),
         deleted_at: Set(None),
+        is_partner: Set(false),
         created_at: Set(state.clock.now()),
     }
 }
@@ -125,10 +126,9 @@ async fn register_tenant(state: &Services, input: NewOrganization, kind: Organiz
     .insert(&txn)
     .await?;
     let user_id = Uuid::now_v7();
-    let user = new_user(user_id, Some(org_id), None, admin_name, email, hash, state)
-        .insert(&txn)
-        .await
-        .map_err(duplicate_email)?;
+    let mut user = new_user(user_id, Some(org_id), None, admin_name, email, hash, state);
+    user.is_partner = Set(kind == OrganizationKind::Partner);
+    let user = user.insert(&txn).await.map_err(duplicate_email)?;
     user_role::ActiveModel { user_id: Set(user_id), role: Set(OrgRole::GlobalAdmin) }.insert(&txn).await?;
     let scope = AuditScope { organization_id: Some(org_id), publisher_id: None, actor_user_id: Some(user_id) };
     audit::record(
@@ -219,23 +219,22 @@ pub async fn resolve_caller(state: &Services, token: Option<&str>) -> AppResult<
     let rows = user::Entity::find_by_id(user_id)
         .select_also(user_role::Entity)
         .join_rev(JoinType::LeftJoin, roles_of_user)
-        .find_also_related(organization::Entity)
         .all(&state.db)
         .await?;
-    let Some((user, _, tenant)) = rows.first() else {
+    let Some((user, _)) = rows.first() else {
         return Ok(Caller::InvalidToken);
     };
     if !user.active {
         return Ok(Caller::InvalidToken);
     }
-    let is_partner = tenant.as_ref().is_some_and(|t| t.kind == OrganizationKind::Partner);
+    let is_partner = user.is_partner;
     let actor = match (user.organization_id, user.publisher_id) {
         (Some(organization_id), _) if is_partner => {
-            let roles = rows.iter().filter_map(|(_, role, _)| role.as_ref().map(|r| r.role)).collect();
+            let roles = rows.iter().filter_map(|(_, role)| role.as_ref().map(|r| r.role)).collect();
             Actor::Partner(PartnerActor { tenant: OrgActor { user_id: user.id, organization_id, roles } })
         }
         (Some(organization_id), _) => {
-            let roles = rows.iter().filter_map(|(_, role, _)| role.as_ref().map(|r| r.role)).collect();
+            let roles = rows.iter().filter_map(|(_, role)| role.as_ref().map(|r| r.role)).collect();
             Actor::Org(OrgActor { user_id: user.id, organization_id, roles })
         }
         (None, Some(publisher_id)) => Actor::Publisher(PublisherActor { user_id: user.id, publisher_id }),
