@@ -154,6 +154,7 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
                 name: if o == 0 { "Bench Org".into() } else { format!("Neighbour {o}") },
                 country: "US".into(),
                 next_invoice_number: 1 + if o == 0 { (size.profiles * MONTHS_OF_INVOICES) as i64 } else { 0 },
+                kind: OrganizationKind::Customer,
                 created_at: at(0),
             }
             .into_active_model()
@@ -238,6 +239,7 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
                 created_at: at(u as i64),
                 deleted_at: None,
                 is_operator: false,
+                is_partner: false,
             }
             .into_active_model(),
         );
@@ -257,6 +259,7 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
                     created_at: at(u as i64),
                     deleted_at: None,
                     is_operator: false,
+                    is_partner: false,
                 }
                 .into_active_model(),
             );
@@ -391,6 +394,7 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
                 channel: Channel::Direct,
                 partner_name: None,
                 partner_id: None,
+                partner_tenant_id: None,
                 proposal_id: None,
                 pricing_model: PricingModel::PerLicense,
                 term: BillingTerm::Monthly,

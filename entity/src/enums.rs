@@ -45,6 +45,15 @@ string_enum!(
     }
 );
 string_enum!(
+    /// What kind of tenant an organization row is: a customer, or a partner
+    /// that buys for customers (R39).
+    OrganizationKind { Customer = "CUSTOMER", Partner = "PARTNER" }
+);
+string_enum!(
+    /// R39: where a partner's request to work for a customer stands.
+    PartnerRelationshipStatus { Pending = "PENDING", Approved = "APPROVED", Rejected = "REJECTED", Ended = "ENDED" }
+);
+string_enum!(
     /// How long one term of a subscription lasts, and how often it is billed (R6).
     BillingTerm {
         /// Renews and is billed every month.

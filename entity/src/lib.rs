@@ -16,6 +16,7 @@ pub mod job_lease;
 pub mod license_assignment;
 pub mod organization;
 pub mod outbox_event;
+pub mod partner_relationship;
 pub mod payment_method;
 pub mod product;
 pub mod product_market;

@@ -12,6 +12,8 @@ pub struct Model {
     pub country: String,
     /// Next invoice number to hand out (R31: sequential per organization, no gaps).
     pub next_invoice_number: i64,
+    /// CUSTOMER, or PARTNER for a partner's own tenant (R39).
+    pub kind: OrganizationKind,
     pub created_at: DateTimeUtc,
 }
 

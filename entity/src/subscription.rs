@@ -14,6 +14,9 @@ pub struct Model {
     pub channel: Channel,
     pub partner_name: Option<String>,
     pub partner_id: Option<String>,
+    /// R39: the partner tenant (an organization of kind PARTNER) that bought
+    /// it for the customer; set by the server, never typed in.
+    pub partner_tenant_id: Option<Uuid>,
     pub proposal_id: Option<Uuid>,
     pub pricing_model: PricingModel,
     pub term: BillingTerm,

@@ -20,6 +20,9 @@ pub struct Model {
     pub deleted_at: Option<DateTimeUtc>,
     /// R40: a marketplace operator (created from the command line only).
     pub is_operator: bool,
+    /// R39: a user of a partner tenant (an organization of kind PARTNER), so the
+    /// caller is resolved from the user row alone.
+    pub is_partner: bool,
     pub created_at: DateTimeUtc,
 }
 

@@ -44,6 +44,8 @@ const PUBLISHER_SUBSCRIPTION_FIELDS: [&str; 6] =
 pub fn may_read_log(actor: &Actor) -> AppResult<()> {
     match actor {
         Actor::Org(org) if !org.can_read_audit() => Err(AppError::Forbidden),
+        // R39: a partner reads no audit log (not the customers', not yet its own).
+        Actor::Partner(_) => Err(AppError::Forbidden),
         _ => Ok(()),
     }
 }
@@ -87,6 +89,7 @@ pub fn visible(actor: &Actor) -> Condition {
         Actor::Operator(o) => Condition::all()
             .add(audit_event::Column::PublisherId.eq(o.marketplace_id))
             .add(audit_event::Column::ObjectType.eq(PROPOSAL)),
+        Actor::Partner(_) => profiles::nothing(),
     }
 }
 
@@ -99,6 +102,7 @@ pub async fn check(db: &impl ConnectionTrait, actor: &Actor, event: &audit_event
         Actor::Operator(o) => {
             return Ok(event.publisher_id == Some(o.marketplace_id) && event.object_type == PROPOSAL);
         }
+        Actor::Partner(_) => return Ok(false),
         Actor::Org(org) => org,
     };
     if !org.can_read_audit() || event.organization_id != Some(org.organization_id) {
@@ -139,6 +143,7 @@ fn redact(
         match actor {
             Actor::Publisher(_) => map.retain(|k, _| PUBLISHER_SUBSCRIPTION_FIELDS.contains(&k.as_str())),
             Actor::Operator(_) => map.clear(),
+            Actor::Partner(_) => map.clear(),
             Actor::Org(_) => {
                 let visible = map
                     .get("billingProfileId")

@@ -6,6 +6,9 @@
 //! - A self-service profile is its purchaser's alone (R25, R38): admins see the
 //!   self-service subscription, never the buyer's profile, card or invoices.
 //! - Publishers and other organizations see nothing (SPEC §1, R3).
+//! - R39: a partner user has these rights in the partner's own tenant, like an
+//!   org user there; a customer never sees the partner's profile, even the one
+//!   its partner-bought subscriptions are billed to.
 
 use entity::{billing_profile, billing_role_assignment, enums::BillingRole};
 use sea_orm::{
@@ -86,7 +89,7 @@ pub fn rights_with_roles(
     profile: &billing_profile::Model,
     my_roles: impl IntoIterator<Item = BillingRole>,
 ) -> ProfileRights {
-    let Ok(org) = actor.org() else { return ProfileRights::NONE };
+    let Ok(org) = actor.billing_org() else { return ProfileRights::NONE };
     if org.organization_id != profile.organization_id {
         return ProfileRights::NONE;
     }
@@ -101,14 +104,14 @@ pub fn rights_with_roles(
 /// Whether the row check needs the caller's roles on the profile (a query);
 /// lets nested fields skip it when the answer cannot depend on them.
 pub fn needs_roles(actor: &Actor, profile: &billing_profile::Model) -> bool {
-    matches!(actor, Actor::Org(org) if org.organization_id == profile.organization_id
+    matches!(actor.billing_org(), Ok(org) if org.organization_id == profile.organization_id
         && profile.owner_user_id.is_none() && !org.is_billing_manager())
 }
 
 /// The SQL condition on `billing_profiles` rows the caller can view — the
 /// twin of [`rights_with_roles`]`.view`.
 pub fn visible(actor: &Actor) -> Condition {
-    let Ok(org) = actor.org() else { return nothing() };
+    let Ok(org) = actor.billing_org() else { return nothing() };
     let in_org = Condition::all().add(billing_profile::Column::OrganizationId.eq(org.organization_id));
     let org_profiles = if org.is_billing_manager() {
         Condition::all().add(billing_profile::Column::OwnerUserId.is_null())
@@ -162,8 +165,8 @@ pub async fn rights(
     actor: &Actor,
     profile: &billing_profile::Model,
 ) -> AppResult<ProfileRights> {
-    let roles = match actor {
-        Actor::Org(org) if needs_roles(actor, profile) => my_roles(db, org, profile.id).await?,
+    let roles = match actor.billing_org() {
+        Ok(org) if needs_roles(actor, profile) => my_roles(db, org, profile.id).await?,
         _ => Vec::new(),
     };
     Ok(rights_with_roles(actor, profile, roles))
@@ -219,7 +222,7 @@ pub async fn vouch_page(
     actor: &Actor,
     rows: Vec<billing_profile::Model>,
 ) -> AppResult<Vec<(Visible<billing_profile::Model>, ProfileRights)>> {
-    let Ok(org) = actor.org() else { return Ok(Vec::new()) };
+    let Ok(org) = actor.billing_org() else { return Ok(Vec::new()) };
     let ids: Vec<Uuid> = rows.iter().map(|p| p.id).collect();
     let mine = billing_role_assignment::Entity::find()
         .filter(billing_role_assignment::Column::BillingProfileId.is_in(ids))

@@ -16,7 +16,7 @@ pub const NOT_FOUND: AppError = AppError::NotFound { entity: "invoice" };
 
 /// The SQL condition: invoices of the profiles the caller can view.
 pub fn visible(actor: &Actor) -> Condition {
-    let Ok(org) = actor.org() else { return profiles::nothing() };
+    let Ok(org) = actor.billing_org() else { return profiles::nothing() };
     Condition::all()
         .add(invoice::Column::OrganizationId.eq(org.organization_id))
         .add(invoice::Column::BillingProfileId.in_subquery(profiles::visible_ids(actor)))
@@ -29,7 +29,7 @@ pub fn check(
     profile: &billing_profile::Model,
     my_roles: impl IntoIterator<Item = entity::enums::BillingRole>,
 ) -> Option<(Visible<invoice::Model>, ProfileRights)> {
-    let same_org = actor.org().is_ok_and(|org| org.organization_id == invoice.organization_id);
+    let same_org = actor.billing_org().is_ok_and(|org| org.organization_id == invoice.organization_id);
     if !same_org || invoice.billing_profile_id != profile.id {
         return None;
     }
@@ -51,7 +51,7 @@ pub async fn load(
         query = query.lock_exclusive();
     }
     let invoice = query.one(db).await?.ok_or(NOT_FOUND)?;
-    if actor.org().map_or(true, |org| org.organization_id != invoice.organization_id) {
+    if actor.billing_org().map_or(true, |org| org.organization_id != invoice.organization_id) {
         return Err(NOT_FOUND);
     }
     let profile = billing_profile::Entity::find_by_id(invoice.billing_profile_id).one(db).await?.ok_or(NOT_FOUND)?;
@@ -64,6 +64,6 @@ pub async fn load(
 
 /// A page fetched with [`visible`] (the condition is the rule).
 pub fn vouch_page(actor: &Actor, rows: Vec<invoice::Model>) -> Vec<Visible<invoice::Model>> {
-    let Ok(org) = actor.org() else { return Vec::new() };
+    let Ok(org) = actor.billing_org() else { return Vec::new() };
     rows.into_iter().filter(|i| i.organization_id == org.organization_id).map(Visible::vouch).collect()
 }

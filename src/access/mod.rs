@@ -15,10 +15,12 @@
 //! | audit event      | `audit_event`: visible with its object; snapshots redacted (R36, R37)  |
 //! | user             | `user`: people of the caller's organization or publisher (R3)           |
 //! | proposal         | `proposal`: the buying admins and the sending publisher (R9, R40)       |
+//! | partner relation | `partner`: the customer's GLOBAL_ADMIN and the partner's users (R39)    |
 
 pub mod audit_event;
 pub mod billing_profile;
 pub mod invoice;
+pub mod partner;
 pub mod payment_method;
 pub mod proposal;
 pub mod subscription;
@@ -80,4 +82,4 @@ macro_rules! keyed {
     };
 }
 
-keyed!(billing_profile, payment_method, invoice, subscription, audit_event, user, proposal);
+keyed!(billing_profile, payment_method, invoice, subscription, audit_event, user, proposal, partner_relationship);

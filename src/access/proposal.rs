@@ -19,6 +19,7 @@ pub fn check(actor: &Actor, proposal: proposal::Model) -> Option<Visible<proposa
         Actor::Publisher(p) => proposal.publisher_id == p.publisher_id,
         // R40: the marketplace's sales staff see the marketplace's proposals.
         Actor::Operator(o) => proposal.publisher_id == o.marketplace_id,
+        Actor::Partner(_) => false,
     };
     allowed.then(|| Visible::vouch(proposal))
 }
@@ -32,5 +33,6 @@ pub fn visible(actor: &Actor) -> Condition {
         Actor::Org(_) => nothing(),
         Actor::Publisher(p) => Condition::all().add(proposal::Column::PublisherId.eq(p.publisher_id)),
         Actor::Operator(o) => Condition::all().add(proposal::Column::PublisherId.eq(o.marketplace_id)),
+        Actor::Partner(_) => nothing(),
     }
 }

@@ -10,6 +10,13 @@
 //!   change); nobody else sees them.
 //! - Publishers see the subscriptions of their own products, without billing
 //!   data ([`ForPublisher`]); to everyone else any other ID is NOT_FOUND (R3).
+//! - R39, partner-bought subscriptions (channel PARTNER with a partner tenant):
+//!   the customer's admins see them and assign licenses as above, but no
+//!   customer changes their billing (FORBIDDEN): the partner's profile pays.
+//!   The partner's users see and manage (quantity, auto-renew, cancel) the
+//!   ones their partner bought, with their rights on the partner's profile,
+//!   while the relationship is APPROVED; they never assign licenses
+//!   (FORBIDDEN); anything else, or after the relationship ended, is NOT_FOUND.
 
 use entity::{billing_profile, enums::Channel, product, subscription};
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QuerySelect, sea_query::Query};
@@ -17,7 +24,7 @@ use uuid::Uuid;
 
 use super::{Visible, billing_profile as profiles, billing_profile::ProfileRights};
 use crate::{
-    auth::{Actor, PublisherActor},
+    auth::{Actor, PartnerActor, PublisherActor},
     error::{AppError, AppResult},
 };
 
@@ -41,12 +48,18 @@ pub fn is_self_service(sub: &subscription::Model) -> bool {
 /// even see the subscription, FORBIDDEN when they see it but may not do
 /// `access`. `profile_rights` are the caller's rights on its billing profile.
 /// Its SQL twin is [`visible`].
+/// `partner_link` is whether the caller's partner may act for the
+/// subscription's organization now (only read for partner users, R39).
 pub fn decide(
     actor: &Actor,
     sub: &subscription::Model,
     profile_rights: ProfileRights,
+    partner_link: bool,
     access: Access,
 ) -> AppResult<()> {
+    if let Actor::Partner(partner) = actor {
+        return decide_for_partner(partner, sub, profile_rights, partner_link, access);
+    }
     let Ok(org) = actor.org() else { return Err(NOT_FOUND) };
     if org.organization_id != sub.organization_id {
         return Err(NOT_FOUND);
@@ -67,15 +80,60 @@ pub fn decide(
     }
     let allowed = match access {
         Access::View => true,
+        // R39: the partner's profile pays; the customer does not change it.
+        Access::ManageBilling if is_partner_bought(sub) => false,
         Access::ManageBilling => org.is_billing_manager() || profile_rights.manage_products,
         Access::AssignLicenses => org.can_assign_org_licenses(),
     };
     if allowed { Ok(()) } else { Err(AppError::Forbidden) }
 }
 
-/// The SQL condition on `subscriptions` rows the caller can view (org actors)
-/// — the twin of [`decide`] with `Access::View`.
+/// R39: bought by a partner tenant for the customer.
+pub fn is_partner_bought(sub: &subscription::Model) -> bool {
+    sub.channel == Channel::Partner && sub.partner_tenant_id.is_some()
+}
+
+/// R39: the partner side of [`decide`].
+fn decide_for_partner(
+    partner: &PartnerActor,
+    sub: &subscription::Model,
+    profile_rights: ProfileRights,
+    partner_link: bool,
+    access: Access,
+) -> AppResult<()> {
+    let ours = sub.partner_tenant_id == Some(partner.partner_id());
+    if !ours || !partner_link || !(partner.acts_for_customers() || profile_rights.view) {
+        return Err(NOT_FOUND);
+    }
+    let allowed = match access {
+        Access::View => true,
+        Access::ManageBilling => profile_rights.manage_products,
+        // The customer's admins hand out the licenses.
+        Access::AssignLicenses => false,
+    };
+    if allowed { Ok(()) } else { Err(AppError::Forbidden) }
+}
+
+/// R39: the partner side of [`visible`].
+fn visible_to_partner(partner: &PartnerActor) -> Condition {
+    let ours = Condition::all()
+        .add(subscription::Column::PartnerTenantId.eq(partner.partner_id()))
+        .add(subscription::Column::OrganizationId.in_subquery(super::partner::active_customers(partner.partner_id())));
+    if partner.acts_for_customers() {
+        ours
+    } else {
+        ours.add(
+            subscription::Column::BillingProfileId.in_subquery(profiles::profiles_with_a_role(partner.tenant.user_id)),
+        )
+    }
+}
+
+/// The SQL condition on `subscriptions` rows the caller can view (org and
+/// partner actors) — the twin of [`decide`] with `Access::View`.
 pub fn visible(actor: &Actor) -> Condition {
+    if let Actor::Partner(partner) = actor {
+        return visible_to_partner(partner);
+    }
     let Ok(org) = actor.org() else { return profiles::nothing() };
     let in_org = Condition::all().add(subscription::Column::OrganizationId.eq(org.organization_id));
     let org_channel = subscription::Column::Channel.ne(Channel::SelfService);
@@ -101,12 +159,28 @@ async fn profile_rights(
     actor: &Actor,
     sub: &subscription::Model,
 ) -> AppResult<ProfileRights> {
-    if actor.org().map_or(true, |org| org.organization_id != sub.organization_id) || is_self_service(sub) {
+    let related = match actor {
+        Actor::Org(org) => org.organization_id == sub.organization_id && !is_partner_bought(sub),
+        Actor::Partner(p) => sub.partner_tenant_id == Some(p.partner_id()),
+        Actor::Publisher(_) | Actor::Operator(_) => false,
+    };
+    if !related || is_self_service(sub) {
         return Ok(ProfileRights::NONE);
     }
     match billing_profile::Entity::find_by_id(sub.billing_profile_id).one(db).await? {
         Some(profile) => profiles::rights(db, actor, &profile).await,
         None => Ok(ProfileRights::NONE),
+    }
+}
+
+/// R39: whether the caller's partner may act for the subscription's
+/// organization now (false, without a query, for everyone else).
+async fn partner_link(db: &impl ConnectionTrait, actor: &Actor, sub: &subscription::Model) -> AppResult<bool> {
+    match actor {
+        Actor::Partner(p) if sub.partner_tenant_id == Some(p.partner_id()) => {
+            super::partner::link_active(db, p.partner_id(), sub.organization_id).await
+        }
+        _ => Ok(false),
     }
 }
 
@@ -118,7 +192,8 @@ pub async fn check(
     access: Access,
 ) -> AppResult<Visible<subscription::Model>> {
     let rights = profile_rights(db, actor, &sub).await?;
-    decide(actor, &sub, rights, access)?;
+    let link = partner_link(db, actor, &sub).await?;
+    decide(actor, &sub, rights, link, access)?;
     Ok(Visible::vouch(sub))
 }
 
@@ -136,7 +211,22 @@ pub fn check_nested(
     } else {
         profile_rights.unwrap_or(ProfileRights::NONE)
     };
-    decide(actor, &sub, rights, Access::View).ok().map(|()| Visible::vouch(sub))
+    // A partner's view needs its live relationship (a query); a batch-loaded
+    // nested subscription is not shown to partners (null, the safe side).
+    decide(actor, &sub, rights, false, Access::View).ok().map(|()| Visible::vouch(sub))
+}
+
+/// Whether the caller may do `access` on a subscription it already sees
+/// (`viewerCan`, item 8): the same [`decide`] the mutations run through [`load`].
+pub async fn allows(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    sub: &Visible<subscription::Model>,
+    accesses: &[Access],
+) -> AppResult<Vec<bool>> {
+    let rights = profile_rights(db, actor, sub).await?;
+    let link = partner_link(db, actor, sub).await?;
+    Ok(accesses.iter().map(|a| decide(actor, sub, rights, link, *a).is_ok()).collect())
 }
 
 /// Loads a subscription for `access`; with `lock` (inside a write transaction)
@@ -159,6 +249,10 @@ pub async fn load(
 /// A page fetched with [`visible`]: vouched for without another query (the
 /// condition is the rule). Rows of another organization are dropped.
 pub fn vouch_page(actor: &Actor, rows: Vec<subscription::Model>) -> Vec<Visible<subscription::Model>> {
+    if let Actor::Partner(p) = actor {
+        let partner = Some(p.partner_id());
+        return rows.into_iter().filter(|s| s.partner_tenant_id == partner).map(Visible::vouch).collect();
+    }
     let Ok(org) = actor.org() else { return Vec::new() };
     rows.into_iter().filter(|s| s.organization_id == org.organization_id).map(Visible::vouch).collect()
 }

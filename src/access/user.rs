@@ -15,6 +15,8 @@ pub fn check(actor: &Actor, user: user::Model) -> Option<Visible<user::Model>> {
         Actor::Org(org) => user.organization_id == Some(org.organization_id),
         Actor::Publisher(p) => user.publisher_id == Some(p.publisher_id),
         Actor::Operator(o) => user.publisher_id == Some(o.marketplace_id),
+        // R39: a partner's users see the partner's people, never a customer's.
+        Actor::Partner(p) => user.organization_id == Some(p.partner_id()),
     };
     allowed.then(|| Visible::vouch(user))
 }
@@ -25,6 +27,7 @@ pub fn visible(actor: &Actor) -> Condition {
         Actor::Org(org) => Condition::all().add(user::Column::OrganizationId.eq(org.organization_id)),
         Actor::Publisher(p) => Condition::all().add(user::Column::PublisherId.eq(p.publisher_id)),
         Actor::Operator(o) => Condition::all().add(user::Column::PublisherId.eq(o.marketplace_id)),
+        Actor::Partner(p) => Condition::all().add(user::Column::OrganizationId.eq(p.partner_id())),
     }
 }
 

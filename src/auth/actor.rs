@@ -29,11 +29,34 @@ pub struct OperatorActor {
     pub marketplace_id: Uuid,
 }
 
+/// R39: a user of a partner tenant. In its own tenant (billing profiles,
+/// payment methods, invoices) a partner user acts like an org user of that
+/// tenant (`tenant`); towards customers it acts only through an approved
+/// relationship, and only on what it bought.
+#[derive(Debug, Clone)]
+pub struct PartnerActor {
+    /// The partner's own tenant: its organization row and the user's roles there.
+    pub tenant: OrgActor,
+}
+
+impl PartnerActor {
+    pub fn partner_id(&self) -> Uuid {
+        self.tenant.organization_id
+    }
+
+    /// R39: the partner's GLOBAL_ADMIN and BILLING_ADMIN request relationships
+    /// and buy for customers (with a buy right on the partner's own profile).
+    pub fn acts_for_customers(&self) -> bool {
+        self.tenant.is_billing_manager()
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Actor {
     Org(OrgActor),
     Publisher(PublisherActor),
     Operator(OperatorActor),
+    Partner(PartnerActor),
 }
 
 /// What the request carries: nobody, a token that failed, or an actor.
@@ -60,6 +83,7 @@ impl Actor {
             Actor::Org(o) => o.user_id,
             Actor::Publisher(p) => p.user_id,
             Actor::Operator(o) => o.user_id,
+            Actor::Partner(p) => p.tenant.user_id,
         }
     }
 
@@ -69,6 +93,7 @@ impl Actor {
             Actor::Org(o) => Ok(o),
             Actor::Publisher(_) => Err(AppError::Forbidden),
             Actor::Operator(_) => Err(AppError::Forbidden),
+            Actor::Partner(_) => Err(AppError::Forbidden),
         }
     }
 
@@ -78,6 +103,26 @@ impl Actor {
             Actor::Publisher(p) => Ok(p),
             Actor::Org(_) => Err(AppError::Forbidden),
             Actor::Operator(_) => Err(AppError::Forbidden),
+            Actor::Partner(_) => Err(AppError::Forbidden),
+        }
+    }
+
+    /// R39: the partner user, or FORBIDDEN for anyone else.
+    pub fn partner(&self) -> AppResult<&PartnerActor> {
+        match self {
+            Actor::Partner(p) => Ok(p),
+            _ => Err(AppError::Forbidden),
+        }
+    }
+
+    /// Whose billing the caller manages: an org user in their organization,
+    /// a partner user in the partner's own tenant (R39); FORBIDDEN for publishers.
+    pub fn billing_org(&self) -> AppResult<&OrgActor> {
+        match self {
+            Actor::Org(o) => Ok(o),
+            Actor::Partner(p) => Ok(&p.tenant),
+            Actor::Publisher(_) => Err(AppError::Forbidden),
+            Actor::Operator(_) => Err(AppError::Forbidden),
         }
     }
 
@@ -85,7 +130,7 @@ impl Actor {
     pub fn operator(&self) -> AppResult<&OperatorActor> {
         match self {
             Actor::Operator(o) => Ok(o),
-            Actor::Org(_) | Actor::Publisher(_) => Err(AppError::Forbidden),
+            Actor::Org(_) | Actor::Publisher(_) | Actor::Partner(_) => Err(AppError::Forbidden),
         }
     }
 }

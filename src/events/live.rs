@@ -61,6 +61,8 @@ pub async fn may_see(state: &AppState, actor: &Actor, event: &outbox_event::Mode
         Actor::Publisher(p) => event.publisher_id == Some(p.publisher_id) && !event.billing,
         // R40: operators follow no customer's subscriptions or invoices.
         Actor::Operator(_) => false,
+        // R39: live feeds are not offered to partners (yet).
+        Actor::Partner(_) => false,
         Actor::Org(org) => {
             if org.organization_id != event.organization_id {
                 return false;
@@ -95,6 +97,7 @@ async fn passes(state: &AppState, actor: &Actor, feed: Feed, event: &outbox_even
         (Feed::MyLicenses, Actor::Org(org)) => org.organization_id == event.organization_id,
         (Feed::MyLicenses, Actor::Publisher(_)) => false,
         (Feed::MyLicenses, Actor::Operator(_)) => false,
+        (Feed::MyLicenses, Actor::Partner(_)) => false,
         _ => may_see(state, actor, event).await,
     }
 }
@@ -124,6 +127,7 @@ pub fn stream(state: AppState, actor: Actor, feed: Feed) -> impl Stream<Item = A
 pub async fn check_subscription(state: &AppState, actor: &Actor, id: Uuid) -> crate::error::AppResult<()> {
     match actor {
         Actor::Org(_) => access::subscription::load(&state.db, actor, id, Access::View, false).await.map(|_| ()),
+        Actor::Partner(_) => Err(access::subscription::NOT_FOUND),
         Actor::Publisher(_) => {
             let not_found = access::subscription::NOT_FOUND;
             let sub = subscription::Entity::find_by_id(id).one(&state.db).await?.ok_or(not_found.clone())?;

@@ -109,6 +109,26 @@ impl From<ProfileRights> for Rights {
     }
 }
 
+/// Which buttons to show on a billing profile: what the caller may do with
+/// it, by the same rights the mutations check (R2) [item 8].
+#[derive(SimpleObject)]
+pub struct BillingProfileViewerCan {
+    /// `updateBillingProfile`.
+    pub edit: bool,
+    /// `grantBillingRole` / `revokeBillingRole`.
+    pub manage_roles: bool,
+    /// `addPaymentMethod`, `replacePaymentMethod`, `updatePaymentMethod`.
+    pub change_payment_method: bool,
+}
+
+/// Which buttons to show on a payment method [item 8].
+#[derive(SimpleObject)]
+pub struct PaymentMethodViewerCan {
+    /// `updatePaymentMethod`: the caller manages the profile's payment method
+    /// and this is the profile's current method.
+    pub edit: bool,
+}
+
 /// A billing profile (R28): org-managed, or a user's own for self-service purchases.
 /// Only built from a profile the access rule let through, with the caller's rights.
 pub struct BillingProfile {
@@ -215,6 +235,14 @@ impl BillingProfile {
         Ok(rows.unwrap_or_default().into_iter().map(BillingRoleAssignment).collect())
     }
     /// What the caller may do with this profile.
+    /// What the caller may do with this profile [item 8].
+    async fn viewer_can(&self) -> BillingProfileViewerCan {
+        BillingProfileViewerCan {
+            edit: self.rights.update,
+            manage_roles: self.rights.manage_roles,
+            change_payment_method: self.rights.manage_payment,
+        }
+    }
     async fn my_rights(&self) -> Rights {
         self.rights.into()
     }
@@ -259,6 +287,14 @@ impl PaymentMethod {
     /// Stable identifier of the payment method.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
+    }
+    /// What the caller may do with this payment method [item 8].
+    async fn viewer_can(&self, ctx: &Context<'_>) -> Result<PaymentMethodViewerCan> {
+        let profile = nested_profile(ctx, self.0.billing_profile_id).await?;
+        let edit = profile.is_some_and(|p| {
+            p.rights.manage_payment && self.0.is_current && p.profile.current_payment_method_id == Some(self.0.id)
+        });
+        Ok(PaymentMethodViewerCan { edit })
     }
     /// Card or check/wire transfer.
     async fn kind(&self) -> PaymentMethodKind {

@@ -219,6 +219,10 @@ pub struct ProductFilter {
     pub available_in_my_market: Option<bool>,
     /// Only products of this publisher.
     pub publisher_id: Option<ID>,
+    /// For partner users: only products sold in the market of this customer
+    /// organization, which must have approved the partner [R39]; otherwise
+    /// NOT_FOUND.
+    pub customer_id: Option<ID>,
 }
 
 fn prices(input: Vec<PriceInput>) -> Vec<svc::PriceInput> {
@@ -371,12 +375,17 @@ impl CatalogQuery {
             Some(id) => Some(parse_id(&id, "publisher")?),
             None => None,
         };
+        let customer_id = match filter.customer_id {
+            Some(id) => Some(parse_id(&id, "organization")?),
+            None => None,
+        };
         let filter = svc::ProductFilter {
             search: filter.search,
             pricing_model: filter.pricing_model,
             self_service_eligible: filter.self_service_eligible,
             available_in_my_market: filter.available_in_my_market,
             publisher_id,
+            customer_id,
         };
         let rows = svc::list_products(state(ctx)?, actor(ctx)?, filter, &window).await?;
         Ok(pagination::page(rows.map(Product), |p| p.0.id))

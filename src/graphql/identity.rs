@@ -94,6 +94,10 @@ impl User {
     async fn is_operator(&self) -> bool {
         self.0.is_operator
     }
+    /// True for users of a partner [R39]; their `organization` is the partner's own tenant.
+    async fn is_partner(&self) -> bool {
+        self.0.is_partner
+    }
     /// False once deactivated or deleted (R43).
     async fn active(&self) -> bool {
         self.0.active
@@ -128,6 +132,10 @@ impl Organization {
     /// When the organization registered.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
+    }
+    /// CUSTOMER, or PARTNER for a partner's own tenant [R39].
+    async fn kind(&self) -> entity::enums::OrganizationKind {
+        self.0.kind
     }
 }
 
@@ -195,6 +203,19 @@ pub struct RegisterPublisherInput {
     pub password: String,
 }
 
+/// R39: a new partner and its first user (the partner's global admin).
+#[derive(InputObject)]
+pub struct RegisterPartnerInput {
+    /// The partner's company name.
+    pub partner_name: String,
+    /// ISO 3166-1 alpha-2, e.g. "SE" (the partner's own country).
+    pub country: String,
+    /// The first user's name.
+    pub name: String,
+    pub email: String,
+    pub password: String,
+}
+
 /// A new user of the caller's organization.
 #[derive(InputObject)]
 pub struct CreateUserInput {
@@ -225,7 +246,7 @@ impl IdentityQuery {
 
     /// The caller's organization.
     async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
-        let org = actor(ctx)?.org()?;
+        let org = actor(ctx)?.billing_org()?;
         let model = loaders(ctx)?.load_one(OrganizationId(org.organization_id)).await?;
         Ok(Organization(model.ok_or(crate::error::AppError::NotFound { entity: "organization" })?))
     }

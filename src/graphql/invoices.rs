@@ -29,12 +29,28 @@ impl From<InvoiceView> for Invoice {
     }
 }
 
+/// Which buttons to show on an invoice [item 8].
+#[derive(async_graphql::SimpleObject)]
+pub struct InvoiceViewerCan {
+    /// `payInvoice` (or `markInvoicePaid` for check/wire profiles): the caller
+    /// holds the pay right on the profile (R2) and the invoice is unpaid.
+    pub pay: bool,
+    /// The PDF (`pdfUrl`): whoever sees the invoice may download it.
+    pub download_pdf: bool,
+}
+
 /// A monthly invoice of one billing profile (R31, R32).
 #[Object]
 impl Invoice {
     /// Stable identifier of the invoice.
     async fn id(&self) -> ID {
         ID(self.invoice.id.to_string())
+    }
+    /// What the caller may do with this invoice [item 8].
+    async fn viewer_can(&self, ctx: &Context<'_>) -> Result<InvoiceViewerCan> {
+        let profile = nested_profile(ctx, self.invoice.billing_profile_id).await?;
+        let pay = profile.is_some_and(|p| p.rights.pay_invoices) && !self.invoice.status.is_settled();
+        Ok(InvoiceViewerCan { pay, download_pdf: true })
     }
     /// e.g. "LD-000042"; sequential per organization (R31).
     async fn number(&self) -> String {

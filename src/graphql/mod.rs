@@ -13,6 +13,7 @@ pub mod invoices;
 pub mod live;
 pub mod loaders;
 pub mod pagination;
+pub mod partners;
 pub mod people;
 pub mod response_order;
 pub mod subscriptions;
@@ -40,6 +41,7 @@ pub struct QueryRoot(
     invoices::InvoiceQuery,
     audit::AuditQuery,
     webhooks::WebhookQuery,
+    partners::PartnerQuery,
 );
 
 /// Everything that changes data. Each mutation is one transaction: it succeeds whole or changes nothing.
@@ -54,6 +56,7 @@ pub struct MutationRoot(
     webhooks::WebhookMutation,
     credit::CreditMutation,
     people::PeopleMutation,
+    partners::PartnerMutation,
 );
 
 pub fn state<'a>(ctx: &Context<'a>) -> AppResult<&'a AppState> {

@@ -27,6 +27,24 @@ use crate::{
 /// The most assigned users one subscription lists (`assignedUsers(first:)`).
 pub const MAX_ASSIGNED_USERS: i32 = 100;
 
+/// Which buttons to show on a subscription: what the caller may do with it,
+/// by the same access rule and state checks as the mutations [item 8].
+#[derive(SimpleObject)]
+pub struct SubscriptionViewerCan {
+    /// `changeLicenseQuantity` (per-license, not disabled).
+    pub change_quantity: bool,
+    /// `assignLicenses` / `unassignLicenses` (an ACTIVE subscription).
+    pub assign_licenses: bool,
+    /// `cancelSubscription`.
+    pub cancel: bool,
+    /// `setAutoRenew(autoRenew: false)` while it auto-renews.
+    pub turn_off_auto_renew: bool,
+    /// `changeSubscriptionBillingProfile`.
+    pub change_billing_profile: bool,
+    /// `activateSubscription`: only the product's publisher, while PENDING_ACTIVATION (R14).
+    pub activate: bool,
+}
+
 /// An organization's subscription (R22), as the access rule let it through.
 pub struct Subscription(pub Visible<subscription::Model>);
 
@@ -173,6 +191,29 @@ impl Subscription {
     async fn partner_id(&self) -> Option<&str> {
         self.0.partner_id.as_deref()
     }
+    /// True when a partner bought it for the organization [R39]: the partner's
+    /// billing profile pays, so the organization's admins see it and assign its
+    /// licenses but do not change its billing (`billingProfile` is null for them).
+    /// What the caller may do with this subscription [item 8].
+    async fn viewer_can(&self, ctx: &Context<'_>) -> Result<SubscriptionViewerCan> {
+        let can = svc::viewer_can(&state(ctx)?.db, actor(ctx)?, &self.0).await?;
+        Ok(SubscriptionViewerCan {
+            change_quantity: can.change_quantity,
+            assign_licenses: can.assign_licenses,
+            cancel: can.cancel,
+            turn_off_auto_renew: can.turn_off_auto_renew,
+            change_billing_profile: can.change_billing_profile,
+            activate: false,
+        })
+    }
+    async fn bought_by_partner(&self) -> bool {
+        crate::access::subscription::is_partner_bought(&self.0)
+    }
+    /// The name of the organization the subscription belongs to (for partner
+    /// users, the customer) [R39].
+    async fn organization_name(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        Ok(loaders(ctx)?.load_one(OrganizationId(self.0.organization_id)).await?.map(|o| o.name))
+    }
     /// Set-up and activation in the publisher's portal (R14).
     async fn portal_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         Ok(loaders(ctx)?.load_one(ProductId(self.0.product_id)).await?.map(|p| p.portal_url))
@@ -200,6 +241,17 @@ impl PublisherSubscription {
     /// Stable identifier of the subscription.
     async fn id(&self) -> ID {
         ID(self.0.0.id.to_string())
+    }
+    /// What the publisher may do with it [item 8]: activate while PENDING_ACTIVATION (R14).
+    async fn viewer_can(&self) -> SubscriptionViewerCan {
+        SubscriptionViewerCan {
+            change_quantity: false,
+            assign_licenses: false,
+            cancel: false,
+            turn_off_auto_renew: false,
+            change_billing_profile: false,
+            activate: self.0.0.status == SubscriptionStatus::PendingActivation,
+        }
     }
     /// The customer organization.
     async fn organization_name(&self, ctx: &Context<'_>) -> Result<Option<String>> {

@@ -113,7 +113,7 @@ fn scope(profile: &billing_profile::Model, actor: &Actor) -> AuditScope {
 pub async fn list(state: &Services, actor: &Actor, window: &Window) -> AppResult<Page<ProfileView>> {
     use crate::paging::{Direction::Asc, KeyKind, Keyset};
     // Publishers never see a customer's billing data (SPEC §1).
-    actor.org()?;
+    actor.billing_org()?;
     let query = billing_profile::Entity::find().filter(access::billing_profile::visible(actor));
     let oldest_first = Keyset::new("billing_profiles:oldest")
         .key(billing_profile::Column::CreatedAt.into_expr(), Asc, KeyKind::Time)
@@ -155,7 +155,7 @@ pub fn language(value: &str) -> AppResult<String> {
 /// R28: GLOBAL_ADMIN and BILLING_ADMIN create org profiles (and become their
 /// OWNER); any org user creates a self-service profile for themself (R25).
 pub async fn create(state: &Services, actor: &Actor, input: NewBillingProfile) -> AppResult<ProfileView> {
-    let org = actor.org()?;
+    let org = actor.billing_org()?;
     if !input.self_service && !org.is_billing_manager() {
         return Err(AppError::Forbidden);
     }

@@ -55,6 +55,8 @@ pub struct ProductFilter {
     pub self_service_eligible: Option<bool>,
     pub available_in_my_market: Option<bool>,
     pub publisher_id: Option<Uuid>,
+    /// R39: a partner's view: products sold in this customer's market.
+    pub customer_id: Option<Uuid>,
 }
 
 struct CleanPrice {
@@ -288,9 +290,20 @@ pub async fn list_products(
     if let Some(publisher_id) = filter.publisher_id {
         query = query.filter(product::Column::PublisherId.eq(publisher_id));
     }
-    if filter.available_in_my_market == Some(true) {
-        let org = actor.org()?;
-        let Some(market) = org_market(&state.db, org.organization_id).await? else {
+    let market_of = match filter.customer_id {
+        // R39: only a partner with an approved relationship looks at a customer's market.
+        Some(customer) => {
+            let partner = actor.partner()?;
+            if !crate::access::partner::link_active(&state.db, partner.partner_id(), customer).await? {
+                return Err(AppError::NotFound { entity: "organization" });
+            }
+            Some(customer)
+        }
+        None if filter.available_in_my_market == Some(true) => Some(actor.org()?.organization_id),
+        None => None,
+    };
+    if let Some(organization_id) = market_of {
+        let Some(market) = org_market(&state.db, organization_id).await? else {
             return Ok(Page::empty());
         };
         let in_market = Query::select()

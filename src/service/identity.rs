@@ -1,12 +1,15 @@
 //! Registration, login, the caller, and org users (SPEC §1, R23).
 
-use entity::{enums::OrgRole, organization, publisher, user, user_role};
+use entity::{
+    enums::{OrgRole, OrganizationKind},
+    organization, publisher, user, user_role,
+};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set};
 use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
-    auth::{Actor, Caller, OperatorActor, OrgActor, PublisherActor},
+    auth::{Actor, Caller, OperatorActor, OrgActor, PartnerActor, PublisherActor},
     db,
     error::{AppError, AppResult, Invalid},
     paging::{Direction, KeyKind, Keyset, Page, Window},
@@ -79,13 +82,29 @@ fn new_user(
         active: Set(true),
         deleted_at: Set(None),
         is_operator: Set(false),
+        is_partner: Set(false),
         created_at: Set(state.clock.now()),
     }
 }
 
 /// Creates an organization with its first GLOBAL_ADMIN and signs them in.
 pub async fn register_organization(state: &Services, input: NewOrganization) -> AppResult<Session> {
-    let org_name = validate::required_text("organizationName", &input.organization_name, 200)?;
+    register_tenant(state, input, OrganizationKind::Customer).await
+}
+
+/// R39: creates a partner tenant with its first user (its GLOBAL_ADMIN, who
+/// creates the partner's billing profiles) and signs them in. The partner
+/// tenant is an organization row of kind PARTNER: it buys nothing for itself.
+pub async fn register_partner(state: &Services, input: NewOrganization) -> AppResult<Session> {
+    register_tenant(state, input, OrganizationKind::Partner).await
+}
+
+async fn register_tenant(state: &Services, input: NewOrganization, kind: OrganizationKind) -> AppResult<Session> {
+    let (name_field, action) = match kind {
+        OrganizationKind::Customer => ("organizationName", "organization.register"),
+        OrganizationKind::Partner => ("partnerName", "partner.register"),
+    };
+    let org_name = validate::required_text(name_field, &input.organization_name, 200)?;
     let country = validate::country("country", &input.country)?;
     let admin_name = validate::required_text("name", &input.admin_name, 200)?;
     let email = validate::email("email", &input.email)?;
@@ -102,22 +121,22 @@ pub async fn register_organization(state: &Services, input: NewOrganization) -> 
         name: Set(org_name.clone()),
         country: Set(country.clone()),
         next_invoice_number: Set(1),
+        kind: Set(kind),
         created_at: Set(now),
     }
     .insert(&txn)
     .await?;
     let user_id = Uuid::now_v7();
-    let user = new_user(user_id, Some(org_id), None, admin_name, email, hash, state)
-        .insert(&txn)
-        .await
-        .map_err(duplicate_email)?;
+    let mut user = new_user(user_id, Some(org_id), None, admin_name, email, hash, state);
+    user.is_partner = Set(kind == OrganizationKind::Partner);
+    let user = user.insert(&txn).await.map_err(duplicate_email)?;
     user_role::ActiveModel { user_id: Set(user_id), role: Set(OrgRole::GlobalAdmin) }.insert(&txn).await?;
     let scope = AuditScope { organization_id: Some(org_id), publisher_id: None, actor_user_id: Some(user_id) };
     audit::record(
         &txn,
         scope,
         now,
-        AuditEntry::new("organization.register", "organization", org_id)
+        AuditEntry::new(action, "organization", org_id)
             .after(json!({"name": org_name, "country": country, "admin": user_id})),
     )
     .await?;
@@ -220,7 +239,12 @@ pub async fn resolve_caller_row(state: &Services, token: Option<&str>) -> AppRes
     if !user.active {
         return Ok((Caller::InvalidToken, None));
     }
+    let is_partner = user.is_partner;
     let actor = match (user.organization_id, user.publisher_id) {
+        (Some(organization_id), _) if is_partner => {
+            let roles = rows.iter().filter_map(|(_, role)| role.as_ref().map(|r| r.role)).collect();
+            Actor::Partner(PartnerActor { tenant: OrgActor { user_id: user.id, organization_id, roles } })
+        }
         (Some(organization_id), _) => {
             let roles = rows.iter().filter_map(|(_, role)| role.as_ref().map(|r| r.role)).collect();
             Actor::Org(OrgActor { user_id: user.id, organization_id, roles })

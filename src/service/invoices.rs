@@ -196,7 +196,7 @@ pub async fn list(
     window: &Window,
 ) -> AppResult<Page<InvoiceView>> {
     let (from, to) = issue_range(&filter, state.clock.today())?;
-    if actor.org().is_err() {
+    if actor.billing_org().is_err() {
         return Ok(Page::empty());
     }
     let mut query = invoice::Entity::find()

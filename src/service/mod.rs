@@ -11,6 +11,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod invoices;
 pub mod licenses;
+pub mod partners;
 pub mod payment_methods;
 pub mod people;
 pub mod purchase;

@@ -272,8 +272,22 @@ struct Origin {
     channel: Channel,
     partner_name: Option<String>,
     partner_id: Option<String>,
+    /// R39: the partner tenant buying for the customer.
+    partner_tenant_id: Option<Uuid>,
     proposal_id: Option<Uuid>,
     auto_renew: bool,
+}
+
+/// For whom and by whom a subscription is bought.
+struct Buyer {
+    organization_id: Uuid,
+    purchaser_id: Uuid,
+}
+
+impl Buyer {
+    fn of(org: &OrgActor) -> Buyer {
+        Buyer { organization_id: org.organization_id, purchaser_id: org.user_id }
+    }
 }
 
 /// Creates the subscription in PENDING_ACTIVATION with its first-term charge (R12, R30).
@@ -281,7 +295,7 @@ async fn create_subscription(
     state: &Services,
     txn: &DatabaseTransaction,
     actor: &Actor,
-    org: &OrgActor,
+    buyer: &Buyer,
     line: &Line,
     checkout: &Checkout,
     origin: &Origin,
@@ -292,13 +306,14 @@ async fn create_subscription(
     let term_end = terms::term_end(today, line.term.months(), 1);
     let sub = subscription::ActiveModel {
         id: Set(Uuid::now_v7()),
-        organization_id: Set(org.organization_id),
+        organization_id: Set(buyer.organization_id),
         product_id: Set(line.product.id),
         billing_profile_id: Set(checkout.profile.id),
-        purchaser_id: Set(org.user_id),
+        purchaser_id: Set(buyer.purchaser_id),
         channel: Set(origin.channel),
         partner_name: Set(origin.partner_name.clone()),
         partner_id: Set(origin.partner_id.clone()),
+        partner_tenant_id: Set(origin.partner_tenant_id),
         proposal_id: Set(origin.proposal_id),
         pricing_model: Set(line.product.pricing_model),
         term: Set(line.term),
@@ -330,7 +345,7 @@ async fn create_subscription(
         "quantity": sub.quantity, "unitPriceMinor": unit_price_minor, "currency": sub.currency,
         "billingProfileId": sub.billing_profile_id, "autoRenew": sub.auto_renew,
     }));
-    audit::record(txn, AuditScope::org(org.organization_id, Some(actor)), now, entry).await?;
+    audit::record(txn, AuditScope::org(buyer.organization_id, Some(actor)), now, entry).await?;
     Ok(sub)
 }
 
@@ -358,16 +373,133 @@ pub async fn purchase(
         (None, None)
     };
     let request = serde_json::to_value(&input).map_err(AppError::internal)?;
-    let origin = Origin { channel, partner_name, partner_id, proposal_id: None, auto_renew: input.auto_renew };
+    let origin = Origin {
+        channel,
+        partner_name,
+        partner_id,
+        partner_tenant_id: None,
+        proposal_id: None,
+        auto_renew: input.auto_renew,
+    };
     let ids =
         idempotency::run_once(state, org.user_id, "purchaseSubscription", key.as_deref(), &request, |txn| async {
             let product = load_product(&txn, input.product_id).await?;
             let line = Line { product, term: input.term, quantity: input.quantity, negotiated: None };
             let checkout = check_line(&txn, &org, actor, &line, input.billing_profile_id, channel).await?;
-            let sub = create_subscription(state, &txn, actor, &org, &line, &checkout, &origin).await?;
+            let sub = create_subscription(state, &txn, actor, &Buyer::of(&org), &line, &checkout, &origin).await?;
             Ok((txn, vec![sub.id]))
         })
         .await?;
+    let id = ids.first().copied().ok_or_else(|| AppError::internal("purchase returned no subscription"))?;
+    let sub = subscription::Entity::find_by_id(id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound { entity: "subscription" })?;
+    access::subscription::check(&state.db, actor, sub, access::subscription::Access::View).await
+}
+
+/// R39: what a partner buys for a customer.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct PartnerPurchaseInput {
+    pub organization_id: Uuid,
+    pub product_id: Uuid,
+    pub term: BillingTerm,
+    pub quantity: Option<i64>,
+    /// A billing profile of the partner's own tenant: the partner pays.
+    pub billing_profile_id: Uuid,
+    pub auto_renew: bool,
+}
+
+/// R39: the checks for a partner's purchase, in the order of [`check_line`]:
+/// the customer's agreement, the customer's market, the currency of the
+/// partner's profile, the partner user's right to buy with it (R2), a payment
+/// method on it, quantity.
+async fn check_partner_line(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    partner_id: Uuid,
+    customer: &organization::Model,
+    line: &Line,
+    profile_id: Uuid,
+) -> AppResult<Checkout> {
+    if !catalog::offers_term(txn, line.product.id, line.term).await? {
+        return Err(AppError::validation("term", Invalid::NotAllowed));
+    }
+    let profile = billing_profile::Entity::find_by_id(profile_id)
+        .one(txn)
+        .await?
+        .filter(|p| p.organization_id == partner_id && p.owner_user_id.is_none())
+        .ok_or(AppError::NotFound { entity: "billing profile" })?;
+    if agreement_of(txn, customer.id).await?.is_none() {
+        return Err(AppError::AgreementRequired);
+    }
+    let market = markets::market_for_country(&customer.country).ok_or(AppError::RegionNotSupported)?;
+    if !catalog::sold_in(txn, line.product.id, market).await? {
+        return Err(AppError::RegionNotSupported);
+    }
+    let price = catalog::price_for(txn, line.product.id, line.term, &profile.currency)
+        .await?
+        .ok_or_else(|| AppError::CurrencyNotSupported { currency: profile.currency.clone() })?;
+    let rights = billing_profiles::rights(txn, actor, &profile).await?;
+    if !rights.view {
+        return Err(AppError::NotFound { entity: "billing profile" });
+    }
+    if !rights.buy {
+        return Err(AppError::Forbidden);
+    }
+    if profile.current_payment_method_id.is_none() {
+        return Err(AppError::validation("billingProfileId.paymentMethod", Invalid::Required));
+    }
+    check_quantity(line.product.pricing_model, line.quantity, "quantity")?;
+    Ok(Checkout { profile, unit_price_minor: price.unit_amount_minor })
+}
+
+/// R39: a partner buys for a customer it has an APPROVED relationship with:
+/// channel PARTNER, the partner recorded on the subscription, billed to the
+/// partner's own profile. No relationship (or an ended one) is NOT_FOUND for
+/// the organization, and nothing changes. Repeats with the same key return the first.
+pub async fn purchase_for_customer(
+    state: &Services,
+    actor: &Actor,
+    input: PartnerPurchaseInput,
+    key: Option<&str>,
+) -> AppResult<Visible<subscription::Model>> {
+    let partner = actor.partner()?.clone();
+    if !partner.acts_for_customers() {
+        return Err(AppError::Forbidden);
+    }
+    let key = idempotency::parse_key(key)?;
+    let request = serde_json::to_value(&input).map_err(AppError::internal)?;
+    let partner_id = partner.partner_id();
+    let partner_org = organization::Entity::find_by_id(partner_id)
+        .one(&state.db)
+        .await?
+        .ok_or(AppError::NotFound { entity: "organization" })?;
+    let origin = Origin {
+        channel: Channel::Partner,
+        partner_name: Some(partner_org.name.clone()),
+        partner_id: Some(partner_id.to_string()),
+        partner_tenant_id: Some(partner_id),
+        proposal_id: None,
+        auto_renew: input.auto_renew,
+    };
+    let user_id = partner.tenant.user_id;
+    let ids = idempotency::run_once(state, user_id, "purchaseForCustomer", key.as_deref(), &request, |txn| async {
+        if !access::partner::link_active(&txn, partner_id, input.organization_id).await? {
+            return Err(AppError::NotFound { entity: "organization" });
+        }
+        let customer = organization::Entity::find_by_id(input.organization_id)
+            .one(&txn)
+            .await?
+            .ok_or(AppError::NotFound { entity: "organization" })?;
+        let product = load_product(&txn, input.product_id).await?;
+        let line = Line { product, term: input.term, quantity: input.quantity, negotiated: None };
+        let checkout = check_partner_line(&txn, actor, partner_id, &customer, &line, input.billing_profile_id).await?;
+        let buyer = Buyer { organization_id: customer.id, purchaser_id: user_id };
+        let sub = create_subscription(state, &txn, actor, &buyer, &line, &checkout, &origin).await?;
+        Ok((txn, vec![sub.id]))
+    })
+    .await?;
     let id = ids.first().copied().ok_or_else(|| AppError::internal("purchase returned no subscription"))?;
     let sub = subscription::Entity::find_by_id(id)
         .one(&state.db)
@@ -428,7 +560,7 @@ fn sender_of(actor: &Actor) -> AppResult<Sender> {
     match actor {
         Actor::Publisher(p) => Ok(Sender { tenant_id: p.publisher_id, user_id: p.user_id, own_products_only: true }),
         Actor::Operator(o) => Ok(Sender { tenant_id: o.marketplace_id, user_id: o.user_id, own_products_only: false }),
-        Actor::Org(_) => Err(AppError::Forbidden),
+        Actor::Org(_) | Actor::Partner(_) => Err(AppError::Forbidden),
     }
 }
 
@@ -604,6 +736,7 @@ pub async fn accept_proposal(
             channel: Channel::Proposal,
             partner_name: None,
             partner_id: None,
+            partner_tenant_id: None,
             proposal_id: Some(proposal.id),
             auto_renew,
         };
@@ -613,7 +746,7 @@ pub async fn accept_proposal(
             let negotiated = proposal_line.unit_price_minor.zip(proposal_line.currency.clone());
             let line = Line { product, term: proposal_line.term, quantity: proposal_line.quantity, negotiated };
             let checkout = check_line(&txn, &org, actor, &line, billing_profile_id, Channel::Proposal).await?;
-            ids.push(create_subscription(state, &txn, actor, &org, &line, &checkout, &origin).await?.id);
+            ids.push(create_subscription(state, &txn, actor, &Buyer::of(&org), &line, &checkout, &origin).await?.id);
         }
         // R40: after the buyer's rights (R2) are proven, so that nobody else
         // learns the proposal's state; a refusal rolls everything back (R9).

@@ -153,7 +153,8 @@ pub async fn list(
     order: (SubscriptionSort, Direction),
     window: &Window,
 ) -> AppResult<Page<Visible<subscription::Model>>> {
-    actor.org()?;
+    // Org users; partner users see what their partner bought for approving customers (R39).
+    actor.billing_org()?;
     let mut query = subscription::Entity::find().filter(access::subscription::visible(actor));
     if let Some(profile_id) = filter.billing_profile_id {
         billing_profiles::load_visible(&state.db, actor, profile_id).await?;
@@ -193,6 +194,43 @@ pub async fn get(state: &Services, actor: &Actor, id: Uuid) -> AppResult<Visible
 
 async fn product_of(db: &impl ConnectionTrait, sub: &subscription::Model) -> AppResult<product::Model> {
     product::Entity::find_by_id(sub.product_id).one(db).await?.ok_or(AppError::NotFound { entity: "product" })
+}
+
+/// What the caller may do with a subscription it sees (`viewerCan`, item 8):
+/// the access rule of the mutations (`access::subscription::allows`) and the
+/// same state checks they make.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct SubscriptionAbilities {
+    pub change_quantity: bool,
+    pub assign_licenses: bool,
+    pub cancel: bool,
+    pub turn_off_auto_renew: bool,
+    pub change_billing_profile: bool,
+}
+
+pub async fn viewer_can(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    sub: &Visible<subscription::Model>,
+) -> AppResult<SubscriptionAbilities> {
+    let allowed =
+        access::subscription::allows(db, actor, sub, &[Access::ManageBilling, Access::AssignLicenses]).await?;
+    let (manage, assign) = (allowed[0], allowed[1]);
+    let live = ensure_not_disabled(sub).is_ok();
+    let mut cancel = manage && live;
+    if !manage && live && actor.org().is_ok_and(|o| o.is_billing_manager()) && is_self_service(sub) {
+        // R43: a deleted purchaser's self-service subscription is the billing managers' to cancel.
+        if let Some(purchaser) = entity::user::Entity::find_by_id(sub.purchaser_id).one(db).await? {
+            cancel = access::subscription::check_handed_over(actor, sub.get().clone(), &purchaser).is_ok();
+        }
+    }
+    Ok(SubscriptionAbilities {
+        change_quantity: manage && live && sub.quantity.is_some(),
+        assign_licenses: assign && sub.status == SubscriptionStatus::Active,
+        cancel,
+        turn_off_auto_renew: manage && live && sub.auto_renew,
+        change_billing_profile: manage && live,
+    })
 }
 
 /// R14: only the product's publisher activates, only from PENDING_ACTIVATION.
@@ -273,7 +311,9 @@ pub async fn cancel(
     let txn = db::begin_write(&state.db).await?;
     let sub = match load(&txn, actor, id, Access::ManageBilling, true).await {
         // R43: a deleted purchaser's self-service subscription is the billing managers' to cancel.
-        Err(AppError::Forbidden) => crate::service::people::handed_over_for_cancel(&txn, actor, id).await?,
+        Err(AppError::Forbidden) if actor.org().is_ok() => {
+            crate::service::people::handed_over_for_cancel(&txn, actor, id).await?
+        }
         other => other?,
     };
     ensure_not_disabled(&sub)?;

@@ -376,6 +376,7 @@ async fn insert_subscription(app: &TestApp, org: &Org, profile: &str) {
         channel: Set(Channel::Direct),
         partner_name: Set(None),
         partner_id: Set(None),
+        partner_tenant_id: Set(None),
         proposal_id: Set(None),
         pricing_model: Set(PricingModel::FlatRate),
         term: Set(BillingTerm::Monthly),

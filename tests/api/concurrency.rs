@@ -28,6 +28,7 @@ async fn members(app: &TestApp, org_id: &str, count: usize) -> Vec<String> {
             name: Set(format!("Member {i}")),
             password_hash: Set("not-a-hash".into()),
             active: Set(true),
+            is_partner: Set(false),
             deleted_at: Set(None),
             is_operator: Set(false),
             created_at: Set(chrono::Utc::now()),

@@ -1,0 +1,107 @@
+//! Partner relationships (R39): who sees a relationship and who decides it,
+//! and whether a partner may act for a customer right now.
+//!
+//! - The customer's GLOBAL_ADMIN sees its organization's relationships and
+//!   approves, rejects or ends them; the organization's other users get
+//!   FORBIDDEN.
+//! - The partner's users see their own partner's relationships; a partner
+//!   never decides one (FORBIDDEN).
+//! - Everyone else (other organizations, other partners, publishers): NOT_FOUND (R3).
+//!
+//! A partner acts for a customer (catalog, purchase, its own subscriptions)
+//! only while a relationship between them is APPROVED ([`link_active`]).
+
+use entity::{enums::PartnerRelationshipStatus, partner_relationship};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    sea_query::{Query, SelectStatement},
+};
+use uuid::Uuid;
+
+use super::{Visible, billing_profile::nothing};
+use crate::{
+    auth::Actor,
+    error::{AppError, AppResult},
+};
+
+pub const NOT_FOUND: AppError = AppError::NotFound { entity: "partner relationship" };
+
+/// What the caller wants to do with a relationship.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Access {
+    View,
+    /// Approve, reject or end: the customer's GLOBAL_ADMIN only.
+    Decide,
+}
+
+/// The row check.
+pub fn decide(actor: &Actor, rel: &partner_relationship::Model, access: Access) -> AppResult<()> {
+    match actor {
+        Actor::Org(org) if org.organization_id == rel.organization_id => {
+            if org.is_global_admin() {
+                Ok(())
+            } else {
+                Err(AppError::Forbidden)
+            }
+        }
+        Actor::Partner(p) if p.partner_id() == rel.partner_id => match access {
+            Access::View => Ok(()),
+            Access::Decide => Err(AppError::Forbidden),
+        },
+        _ => Err(NOT_FOUND),
+    }
+}
+
+/// The SQL twin of [`decide`] with `Access::View`.
+pub fn visible(actor: &Actor) -> Condition {
+    match actor {
+        Actor::Org(org) if org.is_global_admin() => {
+            Condition::all().add(partner_relationship::Column::OrganizationId.eq(org.organization_id))
+        }
+        Actor::Partner(p) => Condition::all().add(partner_relationship::Column::PartnerId.eq(p.partner_id())),
+        _ => nothing(),
+    }
+}
+
+/// Loads one relationship for `access`; with `lock` the row is locked.
+pub async fn load(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+    access: Access,
+    lock: bool,
+) -> AppResult<Visible<partner_relationship::Model>> {
+    let mut query = partner_relationship::Entity::find_by_id(id);
+    if lock {
+        query = query.lock_exclusive();
+    }
+    let rel = query.one(db).await?.ok_or(NOT_FOUND)?;
+    decide(actor, &rel, access)?;
+    Ok(Visible::vouch(rel))
+}
+
+/// A page fetched with [`visible`].
+pub fn vouch_page(actor: &Actor, rows: Vec<partner_relationship::Model>) -> Vec<Visible<partner_relationship::Model>> {
+    rows.into_iter().filter(|r| decide(actor, r, Access::View).is_ok()).map(Visible::vouch).collect()
+}
+
+/// Whether `partner_id` may act for `organization_id` now (an APPROVED relationship).
+pub async fn link_active(db: &impl ConnectionTrait, partner_id: Uuid, organization_id: Uuid) -> AppResult<bool> {
+    let n = partner_relationship::Entity::find()
+        .filter(partner_relationship::Column::PartnerId.eq(partner_id))
+        .filter(partner_relationship::Column::OrganizationId.eq(organization_id))
+        .filter(partner_relationship::Column::Status.eq(PartnerRelationshipStatus::Approved))
+        .count(db)
+        .await?;
+    Ok(n > 0)
+}
+
+/// IDs of the customer organizations `partner_id` may act for now.
+pub fn active_customers(partner_id: Uuid) -> SelectStatement {
+    Query::select()
+        .column(partner_relationship::Column::OrganizationId)
+        .from(partner_relationship::Entity)
+        .and_where(partner_relationship::Column::PartnerId.eq(partner_id))
+        .and_where(partner_relationship::Column::Status.eq(PartnerRelationshipStatus::Approved))
+        .to_owned()
+}
