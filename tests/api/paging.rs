@@ -131,6 +131,7 @@ fn person(org: Uuid, name: &str) -> user::ActiveModel {
         password_hash: Set("not-a-hash".into()),
         active: Set(true),
         is_operator: Set(false),
+        is_partner: Set(false),
         deleted_at: Set(None),
         created_at: Set(at(0)),
     }
