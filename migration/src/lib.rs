@@ -19,6 +19,7 @@ mod m20261122_000014_keyset_indexes;
 mod m20261122_000015_billing_profile_language;
 mod m20261122_000016_marketplace_proposals;
 mod m20261122_000017_purchase_tokens;
+mod m20261122_000018_payment_methods_removed_at;
 mod util;
 
 pub struct Migrator;
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000015_billing_profile_language::Migration),
             Box::new(m20261122_000016_marketplace_proposals::Migration),
             Box::new(m20261122_000017_purchase_tokens::Migration),
+            Box::new(m20261122_000018_payment_methods_removed_at::Migration),
         ]
     }
 }

@@ -21,6 +21,7 @@ mod marketplace;
 mod money;
 mod no_n_plus_one;
 mod paging;
+mod payment_methods_page;
 mod people;
 mod profile_language;
 mod readme;
