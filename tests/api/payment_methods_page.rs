@@ -99,6 +99,10 @@ async fn r41_one_method_serves_two_profiles() {
     let shared = method_of(&app, &org.admin, &main).await;
     let old = method_of(&app, &org.admin, &second).await;
 
+    // R2: a reader of `second` may not change its payment method.
+    let reader = app.user(&org, "Rita Reader", &[]).await;
+    app.grant_role(&org.admin, &second, &reader.id, "READER").await;
+    assert_eq!(app.err(Some(&reader.token), USE, json!({"p": second, "m": old})).await, "FORBIDDEN");
     // The owner of `second` cannot see the method of `main`: NOT_FOUND (R3).
     let code = app.err(Some(&owner.token), USE, json!({"p": second, "m": shared})).await;
     assert_eq!(code, "NOT_FOUND");
