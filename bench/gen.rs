@@ -355,6 +355,7 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
                 postal_code: Some("98052".into()),
                 country: Some("US".into()),
                 is_current: true,
+                removed_at: None,
                 created_at: at(b as i64),
                 updated_at: at(b as i64),
             }

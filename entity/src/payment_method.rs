@@ -25,6 +25,8 @@ pub struct Model {
     pub country: Option<String>,
     /// False once replaced; kept for invoices that name it.
     pub is_current: bool,
+    /// Set when removed from the payment-methods page (R41); kept for invoices that name it.
+    pub removed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -20,6 +20,7 @@ mod m20261122_000015_billing_profile_language;
 mod m20261122_000016_marketplace_proposals;
 mod m20261122_000017_purchase_tokens;
 mod m20261122_000018_partners;
+mod m20261122_000019_payment_methods_removed_at;
 mod util;
 
 pub struct Migrator;
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000016_marketplace_proposals::Migration),
             Box::new(m20261122_000017_purchase_tokens::Migration),
             Box::new(m20261122_000018_partners::Migration),
+            Box::new(m20261122_000019_payment_methods_removed_at::Migration),
         ]
     }
 }

@@ -1,22 +1,61 @@
-//! Payment methods (R2, R29, R38): visible exactly when their billing profile
-//! is — a self-service buyer's card is theirs alone.
+//! Payment methods (R2, R29, R38, R41). A method belongs to the organization —
+//! or, for a self-service buyer's card, to that buyer — of the profile it was
+//! added to, and may serve several profiles of the same owner (R41). The caller
+//! sees it when they can view the profile it was added to (GLOBAL_ADMIN and
+//! BILLING_ADMIN: every org method; a buyer: their own cards) or a profile that
+//! uses it now (R2 roles per profile). A self-service buyer's card is theirs alone.
 
-use entity::payment_method;
-use sea_orm::{ColumnTrait, Condition};
+use entity::{billing_profile, payment_method};
+use sea_orm::{
+    ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
+    sea_query::{Query, SelectStatement},
+};
+use uuid::Uuid;
 
 use super::{Visible, billing_profile as profiles};
-use crate::auth::Actor;
+use crate::{auth::Actor, error::AppResult};
 
-/// The SQL condition: methods of the profiles the caller can view.
-pub fn visible(actor: &Actor) -> Condition {
-    Condition::all().add(payment_method::Column::BillingProfileId.in_subquery(profiles::visible_ids(actor)))
+/// IDs of the methods used now by the profiles the caller can view.
+fn used_by_visible_profiles(actor: &Actor) -> SelectStatement {
+    Query::select()
+        .column(billing_profile::Column::CurrentPaymentMethodId)
+        .from(billing_profile::Entity)
+        .cond_where(profiles::visible(actor))
+        .and_where(billing_profile::Column::CurrentPaymentMethodId.is_not_null())
+        .to_owned()
 }
 
-/// The row check, given the method's profile already vouched for: the method
-/// is visible when it belongs to that profile.
+/// The SQL condition: methods added to a profile the caller can view, or used
+/// by one. Removed methods stay visible (invoices and audit events name them);
+/// the payment-methods list filters them out.
+pub fn visible(actor: &Actor) -> Condition {
+    Condition::any()
+        .add(payment_method::Column::BillingProfileId.in_subquery(profiles::visible_ids(actor)))
+        .add(payment_method::Column::Id.in_subquery(used_by_visible_profiles(actor)))
+}
+
+/// The row check, given a profile already vouched for: the method is visible
+/// when it was added to that profile or the profile uses it now.
 pub fn of_profile(
-    profile: &Visible<entity::billing_profile::Model>,
+    profile: &Visible<billing_profile::Model>,
     method: payment_method::Model,
 ) -> Option<Visible<payment_method::Model>> {
-    (method.billing_profile_id == profile.id).then(|| Visible::vouch(method))
+    (method.billing_profile_id == profile.id || profile.current_payment_method_id == Some(method.id))
+        .then(|| Visible::vouch(method))
+}
+
+/// One method by ID under [`visible`], locked for change inside a write
+/// transaction; `None` when it is missing or the caller may not see it (R3).
+pub async fn load_for_change(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    id: Uuid,
+) -> AppResult<Option<Visible<payment_method::Model>>> {
+    let found = payment_method::Entity::find_by_id(id).filter(visible(actor)).lock_exclusive().one(txn).await?;
+    Ok(found.map(Visible::vouch))
+}
+
+/// A page of methods fetched with [`visible`] by the caller's own query.
+pub fn vouch_fetched(rows: Vec<payment_method::Model>) -> Vec<Visible<payment_method::Model>> {
+    rows.into_iter().map(Visible::vouch).collect()
 }

@@ -332,13 +332,24 @@ impl PaymentMethod {
             country: m.country.clone()?,
         })
     }
-    /// False once replaced; kept for the invoices that name it.
+    /// True while at least one billing profile pays with it; false once
+    /// replaced everywhere (kept for the invoices that name it).
     async fn is_current(&self) -> bool {
         self.0.is_current
     }
-    /// The profile the method belongs to.
+    /// The profile the method was added to; its organization (or self-service
+    /// buyer) owns the method. Null when the caller may not view that profile.
     async fn billing_profile(&self, ctx: &Context<'_>) -> Result<Option<BillingProfile>> {
         nested_profile(ctx, self.0.billing_profile_id).await
+    }
+    /// The billing profiles that pay with this method now, among those the
+    /// caller may view (R41: one method may serve several profiles).
+    async fn billing_profiles(&self, ctx: &Context<'_>) -> Result<Vec<BillingProfile>> {
+        Ok(pm::used_by(state(ctx)?, actor(ctx)?, &self.0).await?.into_iter().map(BillingProfile::from).collect())
+    }
+    /// When it was removed from the payment-methods page (R41); null while listed.
+    async fn removed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.removed_at
     }
     /// When it was added.
     async fn created_at(&self) -> DateTime<Utc> {
@@ -462,6 +473,21 @@ impl BillingQuery {
         let window = pagination::window(ctx, first, after.as_deref())?;
         let views = svc::list(state(ctx)?, actor(ctx)?, &window).await?;
         Ok(pagination::page(views.map(BillingProfile::from), |p| p.profile.id))
+    }
+
+    /// The payment methods page (R41): the organization's payment methods the
+    /// caller may see, oldest first, removed ones left out. GLOBAL_ADMIN and
+    /// BILLING_ADMIN see all of the organization's; other users those of the
+    /// billing profiles they hold a role on; a self-service buyer their own cards.
+    async fn payment_methods(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+    ) -> Result<Page<PaymentMethod>> {
+        let window = pagination::window(ctx, first, after.as_deref())?;
+        let methods = pm::list(state(ctx)?, actor(ctx)?, &window).await?;
+        Ok(pagination::page(methods.map(PaymentMethod), |m| m.0.id))
     }
 
     /// One billing profile the caller can view; NOT_FOUND otherwise (R3).
@@ -606,6 +632,41 @@ impl BillingMutation {
         Ok(PaymentMethod(
             pm::replace(state(ctx)?, actor(ctx)?, validate::id("billingProfileId", &billing_profile_id)?, input.into())
                 .await?,
+        ))
+    }
+
+    /// Makes the billing profile pay with a method already on the payment
+    /// methods page (R41; R2: OWNER or CONTRIBUTOR of the profile). The method
+    /// must belong to the same organization, or for a self-service profile to
+    /// the same buyer; otherwise NOT_FOUND. The profile's previous method stays
+    /// on the page.
+    async fn use_existing_payment_method(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The billing profile that will pay with the method.")] billing_profile_id: ID,
+        #[graphql(desc = "The payment method to use, from the payment methods page.")] payment_method_id: ID,
+    ) -> Result<BillingProfile> {
+        Ok(pm::use_existing(
+            state(ctx)?,
+            actor(ctx)?,
+            validate::id("billingProfileId", &billing_profile_id)?,
+            validate::id("paymentMethodId", &payment_method_id)?,
+        )
+        .await?
+        .into())
+    }
+
+    /// Removes a payment method from the payment methods page (R41; R2: OWNER
+    /// or CONTRIBUTOR of the profile it was added to). Refused with
+    /// INVALID_STATE (state IN_USE) while any billing profile pays with it.
+    /// Past invoices keep naming it.
+    async fn remove_payment_method(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The payment method to remove.")] payment_method_id: ID,
+    ) -> Result<PaymentMethod> {
+        Ok(PaymentMethod(
+            pm::remove(state(ctx)?, actor(ctx)?, validate::id("paymentMethodId", &payment_method_id)?).await?,
         ))
     }
 }

@@ -5,7 +5,9 @@
 
 use chrono::{Datelike, NaiveDate};
 use entity::{billing_profile, enums::PaymentMethodKind, payment_method};
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, Set,
+};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -17,10 +19,11 @@ use crate::{
     db,
     domain::card::{self, CardError, CardNumber},
     error::{AppError, AppResult, Invalid},
+    paging::{Page, Window},
     service::{
         Services,
         audit::{self, AuditEntry, AuditScope},
-        billing_profiles::{self, Address, AddressInput, require},
+        billing_profiles::{self, Address, AddressInput, ProfileView, require},
         validate,
     },
 };
@@ -178,13 +181,7 @@ async fn attach(
         Some(id) => payment_method::Entity::find_by_id(id).one(&txn).await?,
         None => None,
     };
-    payment_method::Entity::update_many()
-        .col_expr(payment_method::Column::IsCurrent, false.into())
-        .col_expr(payment_method::Column::UpdatedAt, now.into())
-        .filter(payment_method::Column::BillingProfileId.eq(profile.id))
-        .filter(payment_method::Column::IsCurrent.eq(true))
-        .exec(&txn)
-        .await?;
+    retire_unless_used(&txn, profile.id, previous.as_ref().map(|m| m.id), now).await?;
     let address = stored.as_ref().map(|s| &s.address);
     let method = payment_method::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -203,6 +200,7 @@ async fn attach(
         postal_code: Set(address.map(|a| a.postal_code.clone())),
         country: Set(address.map(|a| a.country.clone())),
         is_current: Set(true),
+        removed_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -267,7 +265,8 @@ pub async fn update(
     require(rights.manage_payment)?;
     // Re-read under the profile lock: a concurrent replace may have retired it.
     let method = payment_method::Entity::find_by_id(id).one(&txn).await?.ok_or(not_found)?;
-    if !method.is_current || profile.current_payment_method_id != Some(method.id) {
+    // R41: a method may serve several profiles; it is current while one uses it.
+    if !method.is_current || method.removed_at.is_some() {
         return Err(AppError::InvalidState { state: "REPLACED".to_owned() });
     }
     if method.kind != PaymentMethodKind::CreditCard {
@@ -329,4 +328,157 @@ pub async fn update(
     .await?;
     txn.commit().await?;
     access::payment_method::of_profile(&profile, updated).ok_or(NOT_FOUND)
+}
+
+/// How many profiles other than `except` use the method now (R41).
+async fn users_of(db: &impl ConnectionTrait, method_id: Uuid, except: Option<Uuid>) -> AppResult<u64> {
+    let mut query =
+        billing_profile::Entity::find().filter(billing_profile::Column::CurrentPaymentMethodId.eq(method_id));
+    if let Some(except) = except {
+        query = query.filter(billing_profile::Column::Id.ne(except));
+    }
+    Ok(query.count(db).await?)
+}
+
+/// The profile `profile_id` stops using `previous`: it is no longer current
+/// unless another profile still uses it (R29, R41).
+async fn retire_unless_used(
+    txn: &DatabaseTransaction,
+    profile_id: Uuid,
+    previous: Option<Uuid>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    let Some(previous) = previous else { return Ok(()) };
+    if users_of(txn, previous, Some(profile_id)).await? > 0 {
+        return Ok(());
+    }
+    payment_method::Entity::update_many()
+        .col_expr(payment_method::Column::IsCurrent, false.into())
+        .col_expr(payment_method::Column::UpdatedAt, now.into())
+        .filter(payment_method::Column::Id.eq(previous))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// R41: the payment methods page — the methods of the caller's organization
+/// they may see (GLOBAL_ADMIN, BILLING_ADMIN: all of the organization's;
+/// others: those of the profiles they hold a role on; a self-service buyer:
+/// their own cards), removed ones left out, oldest first.
+pub async fn list(state: &Services, actor: &Actor, window: &Window) -> AppResult<Page<Visible<payment_method::Model>>> {
+    use crate::paging::{Direction::Asc, KeyKind, Keyset};
+    // Publishers and operators never see a customer's billing data (SPEC §1).
+    actor.org()?;
+    let query = payment_method::Entity::find()
+        .filter(access::payment_method::visible(actor))
+        .filter(payment_method::Column::RemovedAt.is_null());
+    let oldest_first = Keyset::new("payment_methods:oldest")
+        .key(payment_method::Column::CreatedAt.into_expr(), Asc, KeyKind::Time)
+        .id(payment_method::Column::Id.into_expr(), Asc);
+    let mut page = crate::paging::fetch(&state.db, query, &oldest_first, window).await?;
+    let rows = std::mem::take(&mut page.items);
+    Ok(page.with_items(access::payment_method::vouch_fetched(rows)))
+}
+
+/// R41: the profiles using `method` now that the caller may view (at most 100).
+pub async fn used_by(
+    state: &Services,
+    actor: &Actor,
+    method: &Visible<payment_method::Model>,
+) -> AppResult<Vec<ProfileView>> {
+    use sea_orm::{QueryOrder, QuerySelect};
+    let rows = billing_profile::Entity::find()
+        .filter(access::billing_profile::visible(actor))
+        .filter(billing_profile::Column::CurrentPaymentMethodId.eq(method.id))
+        .order_by_asc(billing_profile::Column::CreatedAt)
+        .order_by_asc(billing_profile::Column::Id)
+        .limit(100)
+        .all(&state.db)
+        .await?;
+    let views = access::billing_profile::vouch_page(&state.db, actor, rows).await?;
+    Ok(views.into_iter().map(|(profile, rights)| ProfileView { profile, rights }).collect())
+}
+
+/// R41: the profile pays with a method already on the payment-methods page.
+/// Needs R2 manage-payment on the profile; the method must belong to the same
+/// organization (org profiles) or the same buyer (self-service profiles) and
+/// not be removed — otherwise NOT_FOUND, as for an unknown ID (R3).
+pub async fn use_existing(
+    state: &Services,
+    actor: &Actor,
+    profile_id: Uuid,
+    method_id: Uuid,
+) -> AppResult<ProfileView> {
+    let now = state.clock.now();
+    let txn = db::begin_write(&state.db).await?;
+    let (profile, rights) = billing_profiles::load_for_change(&txn, actor, profile_id).await?;
+    require(rights.manage_payment)?;
+    let method = access::payment_method::load_for_change(&txn, actor, method_id).await?.ok_or(NOT_FOUND)?;
+    if method.removed_at.is_some() {
+        return Err(NOT_FOUND);
+    }
+    let home = billing_profile::Entity::find_by_id(method.billing_profile_id).one(&txn).await?.ok_or(NOT_FOUND)?;
+    if home.organization_id != profile.organization_id || home.owner_user_id != profile.owner_user_id {
+        return Err(NOT_FOUND);
+    }
+    if profile.current_payment_method_id == Some(method.id) {
+        txn.commit().await?;
+        return Ok(ProfileView { profile, rights });
+    }
+    let previous = profile.current_payment_method_id;
+    let mut model: billing_profile::ActiveModel = profile.get().clone().into();
+    model.current_payment_method_id = Set(Some(method.id));
+    model.updated_at = Set(now);
+    let updated = model.update(&txn).await?;
+    retire_unless_used(&txn, profile.id, previous, now).await?;
+    if !method.is_current {
+        let mut m: payment_method::ActiveModel = method.get().clone().into();
+        m.is_current = Set(true);
+        m.updated_at = Set(now);
+        m.update(&txn).await?;
+    }
+    let entry = AuditEntry::new("payment_method.use", "payment_method", method.id)
+        .before(json!({"billingProfile": profile.id, "previousMethod": previous}))
+        .after(json!({"billingProfile": profile.id, "method": snapshot(&method)}));
+    audit::record(&txn, scope(&profile, actor), now, entry).await?;
+    txn.commit().await?;
+    let profile = profile.updated(updated).ok_or(billing_profiles_not_found())?;
+    Ok(ProfileView { profile, rights })
+}
+
+fn billing_profiles_not_found() -> AppError {
+    access::billing_profile::NOT_FOUND
+}
+
+/// R41: removes a method from the payment-methods page. Needs R2
+/// manage-payment on the profile it was added to; refused with INVALID_STATE
+/// (state IN_USE) while any profile uses it. The row stays, marked removed,
+/// for the invoices that name it.
+pub async fn remove(state: &Services, actor: &Actor, method_id: Uuid) -> AppResult<Visible<payment_method::Model>> {
+    let now = state.clock.now();
+    let txn = db::begin_write(&state.db).await?;
+    let method = access::payment_method::load_for_change(&txn, actor, method_id).await?.ok_or(NOT_FOUND)?;
+    if method.removed_at.is_some() {
+        return Err(NOT_FOUND);
+    }
+    let (home, rights) = match billing_profiles::load_for_change(&txn, actor, method.billing_profile_id).await {
+        Ok(found) => found,
+        // Visible through a profile using it, but not the one it was added to.
+        Err(AppError::NotFound { .. }) => return Err(AppError::Forbidden),
+        Err(e) => return Err(e),
+    };
+    require(rights.manage_payment)?;
+    if users_of(&txn, method.id, None).await? > 0 {
+        return Err(AppError::InvalidState { state: "IN_USE".to_owned() });
+    }
+    let mut model: payment_method::ActiveModel = method.get().clone().into();
+    model.is_current = Set(false);
+    model.removed_at = Set(Some(now));
+    model.updated_at = Set(now);
+    let removed = model.update(&txn).await?;
+    let entry = AuditEntry::new("payment_method.remove", "payment_method", method.id)
+        .before(json!({"billingProfile": home.id, "method": snapshot(&method)}));
+    audit::record(&txn, scope(&home, actor), now, entry).await?;
+    txn.commit().await?;
+    method.updated(removed).ok_or(NOT_FOUND)
 }

@@ -22,6 +22,7 @@ mod money;
 mod no_n_plus_one;
 mod paging;
 mod partners;
+mod payment_methods_page;
 mod people;
 mod profile_language;
 mod readme;

@@ -89,6 +89,9 @@ impl Ids {
                     if argument == "invoiceId" { "labs invoice" } else { "labs" }
                 }
                 ("markInvoicePaid", "invoiceId") => "facilities invoice",
+                ("useExistingPaymentMethod", "billingProfileId") => "labs",
+                ("useExistingPaymentMethod", "paymentMethodId") => "main method",
+                ("removePaymentMethod", "paymentMethodId") => "labs method",
                 _ => "main",
             };
         self.get(key)
@@ -199,6 +202,16 @@ async fn demo_ids(app: &TestApp, admin: &str) -> Ids {
     };
     ids.insert("labs invoice", unpaid("Contoso labs"));
     ids.insert("facilities invoice", unpaid("Contoso facilities"));
+    // R41: the card each profile pays with when the tour starts.
+    let methods =
+        app.ok(admin, "{ paymentMethods(first: 100) { nodes { id billingProfiles { name } } } }", json!({})).await;
+    for node in methods["paymentMethods"]["nodes"].as_array().expect("payment methods") {
+        for (key, profile) in [("main method", "Contoso main"), ("labs method", "Contoso labs")] {
+            if node["billingProfiles"].as_array().is_some_and(|ps| ps.iter().any(|p| p["name"] == profile)) {
+                ids.insert(key, node["id"].as_str().unwrap_or("").to_owned());
+            }
+        }
+    }
     let ann = demo_login(app, "ann@contoso.demo").await;
     let own = app.ok(&ann, "{ billingProfiles { nodes { id name } } }", json!({})).await;
     ids.insert("ann profile", named(&own["billingProfiles"]["nodes"], "Ann's own"));

@@ -275,6 +275,22 @@ fn cases() -> Vec<Case> {
             |ids, _| json!({"s": ids.subscription, "u": [Uuid::new_v4().to_string()]}),
             &[("/u/0", "Mutation.assignLicenses.userIds")],
         ),
+        (
+            // R41: the method is in use, so the valid call answers INVALID_STATE.
+            Who::Admin,
+            "mutation($m: ID!) { removePaymentMethod(paymentMethodId: $m) { id } }",
+            |ids, _| json!({"m": ids.payment_method}),
+            &[("/m", "Mutation.removePaymentMethod.paymentMethodId")],
+        ),
+        (
+            Who::Admin,
+            "mutation($b: ID!, $m: ID!) { useExistingPaymentMethod(billingProfileId: $b, paymentMethodId: $m) { id } }",
+            |ids, _| json!({"b": ids.profile, "m": ids.payment_method}),
+            &[
+                ("/b", "Mutation.useExistingPaymentMethod.billingProfileId"),
+                ("/m", "Mutation.useExistingPaymentMethod.paymentMethodId"),
+            ],
+        ),
     ]
 }
 
