@@ -47,11 +47,25 @@ string_enum!(
 string_enum!(
     /// What kind of tenant an organization row is: a customer, or a partner
     /// that buys for customers (R39).
-    OrganizationKind { Customer = "CUSTOMER", Partner = "PARTNER" }
+    OrganizationKind {
+        /// An organization that buys apps for its own people.
+        Customer = "CUSTOMER",
+        /// A partner that buys for customer organizations that approved it.
+        Partner = "PARTNER",
+    }
 );
 string_enum!(
     /// R39: where a partner's request to work for a customer stands.
-    PartnerRelationshipStatus { Pending = "PENDING", Approved = "APPROVED", Rejected = "REJECTED", Ended = "ENDED" }
+    PartnerRelationshipStatus {
+        /// Requested by the partner, waiting for the customer's global admin.
+        Pending = "PENDING",
+        /// The partner may buy for the customer and manage what it bought.
+        Approved = "APPROVED",
+        /// The customer said no; the partner may ask again.
+        Rejected = "REJECTED",
+        /// The customer ended it; the subscriptions stay, the partner no longer manages them.
+        Ended = "ENDED",
+    }
 );
 string_enum!(
     /// How long one term of a subscription lasts, and how often it is billed (R6).

@@ -243,6 +243,7 @@ impl BillingProfile {
             change_payment_method: self.rights.manage_payment,
         }
     }
+    /// The caller's rights on this profile, one flag per right (R2).
     async fn my_rights(&self) -> Rights {
         self.rights.into()
     }

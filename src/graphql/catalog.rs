@@ -336,7 +336,7 @@ pub struct ProposalLineInput {
 /// An exact amount of money (R7).
 #[derive(InputObject)]
 pub struct PriceAmountInput {
-    /// Decimal string in the currency's unit, e.g. "9.50".
+    /// The amount as text in the currency's unit, e.g. "9.50".
     pub amount: String,
     /// ISO 4217 code, e.g. "USD".
     pub currency: String,
@@ -527,7 +527,12 @@ impl CatalogMutation {
 
     /// R40: a buying admin of the organization turns down an open proposal,
     /// giving a reason; it can no longer be accepted.
-    async fn decline_proposal(&self, ctx: &Context<'_>, proposal_id: ID, reason: String) -> Result<Proposal> {
+    async fn decline_proposal(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The proposal to decline.")] proposal_id: ID,
+        #[graphql(desc = "Why, in words, for the sender.")] reason: String,
+    ) -> Result<Proposal> {
         let id = parse_id(&proposal_id, "proposal")?;
         Ok(Proposal(purchase::decline_proposal(state(ctx)?, actor(ctx)?, id, &reason).await?))
     }

@@ -212,7 +212,9 @@ pub struct RegisterPartnerInput {
     pub country: String,
     /// The first user's name.
     pub name: String,
+    /// The first user's e-mail address; they sign in with it.
     pub email: String,
+    /// The first user's password, at least 12 characters.
     pub password: String,
 }
 

@@ -28,8 +28,11 @@ use crate::{
 /// stands [R39]. Seen by the customer's global admins and the partner's users.
 pub struct PartnerRelationship(pub Visible<partner_relationship::Model>);
 
+/// A partner's request to work for a customer organization, and where it
+/// stands [R39].
 #[Object]
 impl PartnerRelationship {
+    /// The relationship's ID.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
@@ -75,12 +78,15 @@ impl PartnerRelationship {
 pub struct PurchaseForCustomerInput {
     /// The customer organization (it must have approved the partner).
     pub organization_id: ID,
+    /// The product to buy, from the customer's market.
     pub product_id: ID,
+    /// How long each term lasts and how often it is billed.
     pub term: BillingTerm,
     /// PER_LICENSE only: at least 1. Omit for FLAT_RATE.
     pub quantity: Option<i64>,
     /// A billing profile of the partner's own tenant.
     pub billing_profile_id: ID,
+    /// Renew at the end of each term (default true).
     #[graphql(default = true)]
     pub auto_renew: bool,
     /// R13: repeat with the same key to get the first result, charged once.
@@ -105,7 +111,11 @@ impl PartnerQuery {
     }
 
     /// R39: one partner relationship the caller may see (else NOT_FOUND).
-    async fn partner_relationship(&self, ctx: &Context<'_>, id: ID) -> Result<PartnerRelationship> {
+    async fn partner_relationship(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The relationship's ID.")] id: ID,
+    ) -> Result<PartnerRelationship> {
         let id = parse_id(&id, "partner relationship")?;
         Ok(PartnerRelationship(svc::get(state(ctx)?, actor(ctx)?, id).await?))
     }
@@ -119,7 +129,11 @@ impl PartnerMutation {
     /// R39: creates a partner (its own tenant) and its first user, the
     /// partner's global admin; returns a token. Partner users sign in with
     /// `login` like everyone else.
-    async fn register_partner(&self, ctx: &Context<'_>, input: RegisterPartnerInput) -> Result<AuthPayload> {
+    async fn register_partner(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The partner's name and country and its first user.")] input: RegisterPartnerInput,
+    ) -> Result<AuthPayload> {
         let input = NewOrganization {
             organization_name: input.partner_name,
             country: input.country,
@@ -136,26 +150,38 @@ impl PartnerMutation {
     async fn request_partner_relationship(
         &self,
         ctx: &Context<'_>,
-        organization_id: ID,
+        #[graphql(desc = "The customer organization's ID, as the customer gave it.")] organization_id: ID,
     ) -> Result<PartnerRelationship> {
         let id = parse_id(&organization_id, "organization")?;
         Ok(PartnerRelationship(svc::request(state(ctx)?, actor(ctx)?, id).await?))
     }
 
     /// R39: the customer's global admin approves a PENDING request.
-    async fn approve_partner_relationship(&self, ctx: &Context<'_>, id: ID) -> Result<PartnerRelationship> {
+    async fn approve_partner_relationship(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The pending relationship's ID.")] id: ID,
+    ) -> Result<PartnerRelationship> {
         decide(ctx, id, Decision::Approve).await
     }
 
     /// R39: the customer's global admin rejects a PENDING request.
-    async fn reject_partner_relationship(&self, ctx: &Context<'_>, id: ID) -> Result<PartnerRelationship> {
+    async fn reject_partner_relationship(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The pending relationship's ID.")] id: ID,
+    ) -> Result<PartnerRelationship> {
         decide(ctx, id, Decision::Reject).await
     }
 
     /// R39: the customer's global admin ends an APPROVED relationship. The
     /// subscriptions the partner bought stay (auto-renew turned off); the
     /// partner can no longer see or manage them.
-    async fn end_partner_relationship(&self, ctx: &Context<'_>, id: ID) -> Result<PartnerRelationship> {
+    async fn end_partner_relationship(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The approved relationship's ID.")] id: ID,
+    ) -> Result<PartnerRelationship> {
         decide(ctx, id, Decision::End).await
     }
 
@@ -163,7 +189,12 @@ impl PartnerMutation {
     /// the partner recorded on the subscription, billed to the partner's own
     /// billing profile. The customer's admins see the subscription and assign
     /// its licenses but never the partner's billing.
-    async fn purchase_for_customer(&self, ctx: &Context<'_>, input: PurchaseForCustomerInput) -> Result<Subscription> {
+    async fn purchase_for_customer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The customer, the product, the term and the partner's billing profile.")]
+        input: PurchaseForCustomerInput,
+    ) -> Result<Subscription> {
         let request = purchase::PartnerPurchaseInput {
             organization_id: parse_id(&input.organization_id, "organization")?,
             product_id: parse_id(&input.product_id, "product")?,

@@ -206,6 +206,7 @@ impl Subscription {
             activate: false,
         })
     }
+    /// True when a partner bought it for the organization (R39); the partner pays.
     async fn bought_by_partner(&self) -> bool {
         crate::access::subscription::is_partner_bought(&self.0)
     }
@@ -650,7 +651,11 @@ impl SubscriptionMutation {
     /// R42: the link to the publisher's portal for a subscription waiting for
     /// activation, with a new one-time purchase token; any earlier link of the
     /// subscription stops working. For those who manage the subscription.
-    async fn request_activation_link(&self, ctx: &Context<'_>, subscription_id: ID) -> Result<ActivationLink> {
+    async fn request_activation_link(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The subscription waiting for activation.")] subscription_id: ID,
+    ) -> Result<ActivationLink> {
         let id = parse_id(&subscription_id, "subscription")?;
         let state = state(ctx)?;
         let ttl_hours = state.config.purchase_token_ttl_hours;
@@ -661,7 +666,11 @@ impl SubscriptionMutation {
     /// R42, R14: the product's publisher activates the subscription a purchase
     /// token identifies; the token is used up. An expired, used, replaced or
     /// another publisher's token is NOT_FOUND.
-    async fn activate_with_purchase_token(&self, ctx: &Context<'_>, token: String) -> Result<PublisherSubscription> {
+    async fn activate_with_purchase_token(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The token from the portal link's `purchaseToken` parameter.")] token: String,
+    ) -> Result<PublisherSubscription> {
         Ok(PublisherSubscription(purchase_tokens::activate(state(ctx)?, actor(ctx)?, &token).await?))
     }
 

@@ -204,6 +204,28 @@ fn cases() -> Vec<Case> {
             ],
         ),
         (
+            Who::Nobody,
+            "mutation($i: RegisterPartnerInput!) { registerPartner(input: $i) { token } }",
+            |_, n| json!({"i": {"partnerName": "Adatum", "country": "US", "name": "Pia", "email": format!("partner{n}@x.example"), "password": "0123456789ab"}}),
+            &[
+                ("/i/partnerName", "RegisterPartnerInput.partnerName"),
+                ("/i/country", "RegisterPartnerInput.country"),
+                ("/i/name", "RegisterPartnerInput.name"),
+                ("/i/email", "RegisterPartnerInput.email"),
+                ("/i/password", "RegisterPartnerInput.password"),
+            ],
+        ),
+        (
+            // An org admin is not a partner (FORBIDDEN); control characters are refused before that.
+            Who::Admin,
+            "mutation($i: PurchaseForCustomerInput!) { purchaseForCustomer(input: $i) { id } }",
+            |ids, n| {
+                json!({"i": {"organizationId": ids.org, "productId": ids.product, "term": "MONTHLY", "quantity": 1,
+                "billingProfileId": ids.card_profile, "idempotencyKey": format!("partner-key-{n}")}})
+            },
+            &[("/i/idempotencyKey", "PurchaseForCustomerInput.idempotencyKey")],
+        ),
+        (
             Who::Admin,
             "mutation($p: ID!, $r: String!) { declineProposal(proposalId: $p, reason: $r) { id } }",
             |_, _| json!({"p": Uuid::new_v4().to_string(), "r": "Too dear"}),
