@@ -59,6 +59,8 @@ CREATE OR REPLACE FUNCTION bench_search_users(org uuid, prefix text) RETURNS SET
 LANGUAGE sql STABLE AS $$
   SELECT * FROM users
   WHERE organization_id = org AND active
-    AND (lower(name) LIKE lower(prefix) || '%' OR email LIKE lower(prefix) || '%')
+    -- any word of the name or the start of the e-mail, as users(search:) does
+    AND (lower(name) LIKE lower(prefix) || '%' OR lower(name) LIKE '% ' || lower(prefix) || '%'
+         OR email LIKE lower(prefix) || '%')
   ORDER BY name, id
 $$;
