@@ -15,7 +15,9 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use crate::harness::{Server, fresh_database_url, postgres_server};
 
 const CUT: usize = 8;
-const HOLD_MS: u64 = 700;
+/// Longer than the 1 s request timeout, so the waiting clients get 408 on
+/// both engines (PostgreSQL runs the held writes side by side, SQLite one by one).
+const HOLD_MS: u64 = 1300;
 
 fn create_user_request(token: &str, email: &str) -> String {
     let body = json!({"query": "mutation($i: CreateUserInput!) { createUser(input: $i) { id } }",
