@@ -181,6 +181,33 @@ struct Checkout {
 }
 
 /// R9–R12, R24, R25: the checks for one purchase, in the order of issue 3.
+/// Shared by every purchase path: R11, the product is sold in the buying
+/// organization's market and priced in the profile's currency; then R2, the
+/// caller may buy with the profile (a profile they cannot view is NOT_FOUND).
+async fn price_and_buy_right(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    line: &Line,
+    buyer_country: &str,
+    profile: &billing_profile::Model,
+) -> AppResult<entity::product_price::Model> {
+    let market = markets::market_for_country(buyer_country).ok_or(AppError::RegionNotSupported)?;
+    if !catalog::sold_in(txn, line.product.id, market).await? {
+        return Err(AppError::RegionNotSupported);
+    }
+    let price = catalog::price_for(txn, line.product.id, line.term, &profile.currency)
+        .await?
+        .ok_or_else(|| AppError::CurrencyNotSupported { currency: profile.currency.clone() })?;
+    let rights = billing_profiles::rights(txn, actor, profile).await?;
+    if !rights.view {
+        return Err(AppError::NotFound { entity: "billing profile" });
+    }
+    if !rights.buy {
+        return Err(AppError::Forbidden);
+    }
+    Ok(price)
+}
+
 async fn check_line(
     txn: &DatabaseTransaction,
     org: &OrgActor,
@@ -219,22 +246,7 @@ async fn check_line(
     if !agreed {
         return Err(AppError::AgreementRequired);
     }
-    // R11: market, then currency.
-    let market = markets::market_for_country(&organization.country).ok_or(AppError::RegionNotSupported)?;
-    if !catalog::sold_in(txn, line.product.id, market).await? {
-        return Err(AppError::RegionNotSupported);
-    }
-    let price = catalog::price_for(txn, line.product.id, line.term, &profile.currency)
-        .await?
-        .ok_or_else(|| AppError::CurrencyNotSupported { currency: profile.currency.clone() })?;
-    // R2: the buyer's right to buy with this profile.
-    let rights = billing_profiles::rights(txn, actor, &profile).await?;
-    if !rights.view {
-        return Err(AppError::NotFound { entity: "billing profile" });
-    }
-    if !rights.buy {
-        return Err(AppError::Forbidden);
-    }
+    let price = price_and_buy_right(txn, actor, line, &organization.country, &profile).await?;
     // R25: self-service purchases are paid from the buyer's own profile; org
     // purchases from an org profile (R1: plain users buy self-service only).
     let own_profile = profile.owner_user_id == Some(org.user_id);
@@ -433,20 +445,7 @@ async fn check_partner_line(
     if agreement_of(txn, customer.id).await?.is_none() {
         return Err(AppError::AgreementRequired);
     }
-    let market = markets::market_for_country(&customer.country).ok_or(AppError::RegionNotSupported)?;
-    if !catalog::sold_in(txn, line.product.id, market).await? {
-        return Err(AppError::RegionNotSupported);
-    }
-    let price = catalog::price_for(txn, line.product.id, line.term, &profile.currency)
-        .await?
-        .ok_or_else(|| AppError::CurrencyNotSupported { currency: profile.currency.clone() })?;
-    let rights = billing_profiles::rights(txn, actor, &profile).await?;
-    if !rights.view {
-        return Err(AppError::NotFound { entity: "billing profile" });
-    }
-    if !rights.buy {
-        return Err(AppError::Forbidden);
-    }
+    let price = price_and_buy_right(txn, actor, line, &customer.country, &profile).await?;
     if profile.current_payment_method_id.is_none() {
         return Err(AppError::validation("billingProfileId.paymentMethod", Invalid::Required));
     }
