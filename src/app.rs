@@ -26,7 +26,7 @@ use crate::{
     clock::{Clock, SystemClock},
     config::{Config, Mode},
     error::{AppError, AppResult},
-    graphql::{self, MutationRoot, QueryRoot, SubscriptionRoot},
+    graphql::{self, MutationRoot, QueryRoot, SubscriptionRoot, executor::ServingSchema},
     i18n::{self, Lang},
     service::Services,
 };
@@ -102,8 +102,6 @@ fn schema_builder_with_limits(
     complexity: usize,
 ) -> async_graphql::SchemaBuilder<QueryRoot, MutationRoot, SubscriptionRoot> {
     let mut builder = Schema::build(QueryRoot::default(), MutationRoot::default(), SubscriptionRoot)
-        .extension(crate::http::metrics::GraphqlMetrics)
-        .extension(graphql::response_order::ResponseOrder)
         .limit_depth(depth)
         .limit_complexity(complexity)
         .limit_recursive_depth(32)
@@ -141,8 +139,8 @@ pub fn export_sdl() -> String {
 #[derive(Clone)]
 struct RouterState {
     app: AppState,
-    schema: AppSchema,
-    introspection_schema: AppSchema,
+    schema: ServingSchema,
+    introspection_schema: ServingSchema,
     /// What the query-cost pre-pass knows of the schema (issue 12).
     shape: Arc<graphql::cost::SchemaShape>,
 }
@@ -175,7 +173,12 @@ pub fn build_router(state: AppState) -> Router {
     }
     let router = router
         .route_layer(axum::middleware::from_fn(crate::http::metrics::track_http))
-        .with_state(RouterState { app: state, schema, introspection_schema, shape: Arc::new(shape) })
+        .with_state(RouterState {
+            app: state,
+            schema: ServingSchema::new(schema),
+            introspection_schema: ServingSchema::new(introspection_schema),
+            shape: Arc::new(shape),
+        })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(CatchPanicLayer::new())
@@ -295,7 +298,7 @@ async fn graphql_handler(
     // transaction) instead of being dropped half-way with a connection that
     // is mid-transaction. The cost pre-pass bounds how long that can take.
     let schema = if introspection_only { state.introspection_schema.clone() } else { state.schema.clone() };
-    let response = match tokio::spawn(async move { schema.execute(request).await }).await {
+    let response = match tokio::spawn(async move { async_graphql::Executor::execute(&schema, request).await }).await {
         Ok(response) => response,
         Err(e) => {
             return graphql::errors::app_error_response(AppError::internal(format!("execution task: {e}")), &info);

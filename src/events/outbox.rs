@@ -63,11 +63,11 @@ struct NewEvent {
 
 /// The subscription as its product's publisher may see it: no billing profile,
 /// no purchaser, no prices (R37, R45).
-pub fn publisher_view(sub: &subscription::Model, product: &product::Model, organization_name: &str) -> Value {
+fn publisher_view(sub: &subscription::Model, names: &EventNames) -> Value {
     json!({
         "subscriptionId": sub.id,
-        "product": {"id": product.id, "name": product.name},
-        "customerOrganizationName": organization_name,
+        "product": {"id": sub.product_id, "name": names.product_name},
+        "customerOrganizationName": names.organization_name,
         "status": sub.status.as_str(),
         "disabledReason": sub.disabled_reason.map(|r| r.as_str()),
         "quantity": sub.quantity,
@@ -79,16 +79,58 @@ pub fn publisher_view(sub: &subscription::Model, product: &product::Model, organ
     })
 }
 
+/// What a subscription event names besides the subscription itself.
+struct EventNames {
+    product_name: String,
+    publisher_id: Uuid,
+    organization_name: String,
+}
+
+struct SubscriptionWithNames {
+    sub: subscription::Model,
+    names: EventNames,
+}
+
+impl sea_orm::FromQueryResult for SubscriptionWithNames {
+    fn from_query_result(row: &sea_orm::QueryResult, prefix: &str) -> Result<Self, sea_orm::DbErr> {
+        Ok(Self {
+            sub: subscription::Model::from_query_result(row, prefix)?,
+            names: EventNames {
+                product_name: row.try_get(prefix, "event_product_name")?,
+                publisher_id: row.try_get(prefix, "event_publisher_id")?,
+                organization_name: row.try_get(prefix, "event_organization_name")?,
+            },
+        })
+    }
+}
+
 async fn subscription_event(
     db: &impl ConnectionTrait,
     event_type: EventType,
     id: Uuid,
     after: Option<&Value>,
 ) -> AppResult<NewEvent> {
-    let missing = || AppError::internal("event for a subscription that is not there");
-    let sub = subscription::Entity::find_by_id(id).one(db).await?.ok_or_else(missing)?;
-    let product = product::Entity::find_by_id(sub.product_id).one(db).await?.ok_or_else(missing)?;
-    let org = organization::Entity::find_by_id(sub.organization_id).one(db).await?.ok_or_else(missing)?;
+    use sea_orm::{JoinType, QuerySelect};
+    // One statement: the subscription with its product's and organization's names.
+    let to_product: sea_orm::RelationDef = subscription::Entity::belongs_to(product::Entity)
+        .from(subscription::Column::ProductId)
+        .to(product::Column::Id)
+        .into();
+    let to_organization: sea_orm::RelationDef = subscription::Entity::belongs_to(organization::Entity)
+        .from(subscription::Column::OrganizationId)
+        .to(organization::Column::Id)
+        .into();
+    let row = subscription::Entity::find_by_id(id)
+        .join(JoinType::InnerJoin, to_product)
+        .join(JoinType::InnerJoin, to_organization)
+        .column_as(product::Column::Name, "event_product_name")
+        .column_as(product::Column::PublisherId, "event_publisher_id")
+        .column_as(organization::Column::Name, "event_organization_name")
+        .into_model::<SubscriptionWithNames>()
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal("event for a subscription that is not there"))?;
+    let SubscriptionWithNames { sub, names } = row;
     let user_ids = if event_type.is_license_event() {
         after
             .and_then(|a| a.get("users"))
@@ -100,9 +142,9 @@ async fn subscription_event(
     };
     Ok(NewEvent {
         organization_id: sub.organization_id,
-        publisher_id: event_type.reaches_publisher().then_some(product.publisher_id),
+        publisher_id: event_type.reaches_publisher().then_some(names.publisher_id),
         subscription_id: Some(sub.id),
-        payload: publisher_view(&sub, &product, &org.name),
+        payload: publisher_view(&sub, &names),
         user_ids,
     })
 }

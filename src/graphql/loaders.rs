@@ -15,6 +15,7 @@ use crate::{
     app::AppState,
     auth::{Actor, Caller},
     error::AppError,
+    service::identity::CallerRows,
 };
 
 pub type Loaders = DataLoader<DbLoader, HashMapCache>;
@@ -35,14 +36,18 @@ pub fn new_loaders(state: &AppState) -> Loaders {
         .delay(std::time::Duration::from_millis(delay))
 }
 
-/// Seeds the request's cache with the caller's own row and roles, already
-/// read to resolve the token, so `me` and `roles` cost no statement (issue 14).
-pub async fn prime_with_caller(loaders: &Loaders, caller: &Caller, row: Option<user::Model>) {
-    let (Caller::Authenticated(actor), Some(row)) = (caller, row) else { return };
+/// Seeds the request's cache with the caller's own row, roles and
+/// organization, already read to resolve the token, so `me { roles
+/// organization }` costs no statement of its own (issue 14).
+pub async fn prime_with_caller(loaders: &Loaders, caller: &Caller, rows: Option<CallerRows>) {
+    let (Caller::Authenticated(actor), Some(rows)) = (caller, rows) else { return };
     if let Actor::Org(org) = actor {
-        loaders.feed_one(RolesOfUser(row.id), org.roles.clone()).await;
+        loaders.feed_one(RolesOfUser(rows.user.id), org.roles.clone()).await;
     }
-    loaders.feed_one(UserId(row.id), row).await;
+    if let Some(organization) = rows.organization {
+        loaders.feed_one(OrganizationId(organization.id), organization).await;
+    }
+    loaders.feed_one(UserId(rows.user.id), rows.user).await;
 }
 
 /// Spawns a batch load after letting the requesting task finish its poll.
@@ -158,8 +163,7 @@ impl Loader<AssignedUsersOfSubscription> for DbLoader {
         let rows = crate::service::licenses::active_assignments_with_users(&self.db, ids).await?;
         Ok(group(
             keys,
-            rows.into_iter()
-                .map(|(assignment, holder)| (AssignedUsersOfSubscription(assignment.subscription_id), holder)),
+            rows.into_iter().map(|(subscription_id, holder)| (AssignedUsersOfSubscription(subscription_id), holder)),
         ))
     }
 }

@@ -8,6 +8,7 @@ pub mod cost;
 pub mod credit;
 pub mod docs;
 pub mod errors;
+pub mod executor;
 pub mod identity;
 pub mod invoices;
 pub mod live;

@@ -1,6 +1,6 @@
 //! Buying, the subscription lifecycle and licenses (SPEC §3–5, §8).
 
-use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
+use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
     enums::{BillingTerm, CancelReason, Channel, DisabledReason, PricingModel, SubscriptionStatus},
@@ -388,26 +388,52 @@ impl CustomerAgreement {
     }
 }
 
-/// What `assignLicenses` did.
+/// What `assignLicenses` did. The users are read only when selected.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct AssignLicensesPayload {
     /// The subscription after the change, with its new `assigned` count.
     pub subscription: Subscription,
-    /// Users who got a license in this call.
-    pub assigned_users: Vec<User>,
-    /// Users who already held one: reported, not counted twice (R19).
-    pub already_assigned_users: Vec<User>,
+    #[graphql(skip)]
+    pub assigned: Vec<uuid::Uuid>,
+    #[graphql(skip)]
+    pub already_assigned: Vec<uuid::Uuid>,
 }
 
-/// What `unassignLicenses` did.
+#[ComplexObject]
+impl AssignLicensesPayload {
+    /// Users who got a license in this call.
+    async fn assigned_users(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
+        nested_users(ctx, &self.assigned).await
+    }
+    /// Users who already held one: reported, not counted twice (R19).
+    async fn already_assigned_users(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
+        nested_users(ctx, &self.already_assigned).await
+    }
+}
+
+/// What `unassignLicenses` did. The users are read only when selected.
 #[derive(SimpleObject)]
+#[graphql(complex)]
 pub struct UnassignLicensesPayload {
     /// The subscription after the change.
     pub subscription: Subscription,
+    #[graphql(skip)]
+    pub unassigned: Vec<uuid::Uuid>,
+    #[graphql(skip)]
+    pub not_assigned: Vec<uuid::Uuid>,
+}
+
+#[ComplexObject]
+impl UnassignLicensesPayload {
     /// Users who lost their license in this call.
-    pub unassigned_users: Vec<User>,
+    async fn unassigned_users(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
+        nested_users(ctx, &self.unassigned).await
+    }
     /// Listed users who held no license of this subscription.
-    pub not_assigned_users: Vec<User>,
+    async fn not_assigned_users(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
+        nested_users(ctx, &self.not_assigned).await
+    }
 }
 
 /// Narrows `subscriptions`; every given condition must hold.
@@ -486,10 +512,6 @@ pub struct PurchaseSubscriptionInput {
     pub partner_id: Option<String>,
     /// R13: repeat with the same key to get the first result, charged once.
     pub idempotency_key: Option<String>,
-}
-
-async fn users_by_ids(ctx: &Context<'_>, ids: &[uuid::Uuid]) -> Result<Vec<User>> {
-    nested_users(ctx, ids).await
 }
 
 #[derive(Default)]
@@ -707,8 +729,8 @@ impl SubscriptionMutation {
         let ids: Vec<&str> = user_ids.iter().map(|u| u.as_str()).collect();
         let outcome = licenses::assign(state(ctx)?, actor, id, &ids).await?;
         Ok(AssignLicensesPayload {
-            assigned_users: users_by_ids(ctx, &outcome.assigned).await?,
-            already_assigned_users: users_by_ids(ctx, &outcome.already_assigned).await?,
+            assigned: outcome.assigned,
+            already_assigned: outcome.already_assigned,
             subscription: Subscription(outcome.subscription),
         })
     }
@@ -725,8 +747,8 @@ impl SubscriptionMutation {
         let ids: Vec<&str> = user_ids.iter().map(|u| u.as_str()).collect();
         let outcome = licenses::unassign(state(ctx)?, actor, id, &ids).await?;
         Ok(UnassignLicensesPayload {
-            unassigned_users: users_by_ids(ctx, &outcome.unassigned).await?,
-            not_assigned_users: users_by_ids(ctx, &outcome.not_assigned).await?,
+            unassigned: outcome.unassigned,
+            not_assigned: outcome.not_assigned,
             subscription: Subscription(outcome.subscription),
         })
     }

@@ -13,14 +13,11 @@
 
 use std::{
     collections::HashSet,
-    sync::{Arc, Mutex, OnceLock},
+    sync::{Mutex, OnceLock},
     time::Instant,
 };
 
-use async_graphql::{
-    Response, ServerResult,
-    extensions::{Extension, ExtensionContext, ExtensionFactory, NextExecute, NextPrepareRequest, NextRequest},
-};
+use async_graphql::Response;
 use axum::{
     extract::{MatchedPath, Request, State},
     http::{HeaderValue, StatusCode, header},
@@ -148,61 +145,15 @@ fn outcome(response: &Response) -> String {
     }
 }
 
-/// The async-graphql extension that counts and times operations.
-pub struct GraphqlMetrics;
-
-impl ExtensionFactory for GraphqlMetrics {
-    fn create(&self) -> Arc<dyn Extension> {
-        Arc::new(GraphqlMetricsExtension { operation: Mutex::new(None) })
-    }
-}
-
-struct GraphqlMetricsExtension {
-    operation: Mutex<Option<String>>,
-}
-
-impl GraphqlMetricsExtension {
-    fn remember(&self, name: Option<&str>) {
-        if let (Some(name), Ok(mut slot)) = (name, self.operation.lock()) {
-            *slot = Some(name.to_owned());
-        }
-    }
-}
-
-#[async_trait::async_trait]
-impl Extension for GraphqlMetricsExtension {
-    async fn request(&self, ctx: &ExtensionContext<'_>, next: NextRequest<'_>) -> Response {
-        let started = Instant::now();
-        let response = next.run(ctx).await;
-        let name = self.operation.lock().ok().and_then(|slot| slot.clone());
-        let operation = operation_label(name.as_deref());
-        let outcome = outcome(&response);
-        metrics::counter!("licensedesk_graphql_requests_total", "operation" => operation.clone(), "outcome" => outcome)
-            .increment(1);
-        metrics::histogram!("licensedesk_graphql_request_duration_seconds", "operation" => operation)
-            .record(started.elapsed().as_secs_f64());
-        response
-    }
-
-    async fn prepare_request(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        request: async_graphql::Request,
-        next: NextPrepareRequest<'_>,
-    ) -> ServerResult<async_graphql::Request> {
-        self.remember(request.operation_name.as_deref());
-        next.run(ctx, request).await
-    }
-
-    async fn execute(
-        &self,
-        ctx: &ExtensionContext<'_>,
-        operation_name: Option<&str>,
-        next: NextExecute<'_>,
-    ) -> Response {
-        self.remember(operation_name);
-        next.run(ctx, operation_name).await
-    }
+/// Counts and times one GraphQL operation (`graphql::executor` calls it
+/// for every operation the endpoints execute).
+pub fn record_operation(name: Option<&str>, response: &Response, elapsed: std::time::Duration) {
+    let operation = operation_label(name);
+    let outcome = outcome(response);
+    metrics::counter!("licensedesk_graphql_requests_total", "operation" => operation.clone(), "outcome" => outcome)
+        .increment(1);
+    metrics::histogram!("licensedesk_graphql_request_duration_seconds", "operation" => operation)
+        .record(elapsed.as_secs_f64());
 }
 
 /// Counts one billing run (R33) and what it did; call it where a run ends.

@@ -214,9 +214,38 @@ pub async fn resolve_caller(state: &Services, token: Option<&str>) -> AppResult<
     Ok(resolve_caller_row(state, token).await?.0)
 }
 
-/// The caller and, when signed in, the user row it was resolved from, so a
-/// request can reuse the row (`me`) instead of reading it again (issue 14).
-pub async fn resolve_caller_row(state: &Services, token: Option<&str>) -> AppResult<(Caller, Option<user::Model>)> {
+/// The rows a caller was resolved from: its user and, for an organization
+/// member, its organization, so a read can reuse them (`me`) instead of
+/// reading them again (issue 14).
+pub struct CallerRows {
+    pub user: user::Model,
+    pub organization: Option<organization::Model>,
+}
+
+/// One row of the caller's statement: the user, one of their roles, their
+/// organization. Decoded by hand: `select_also` would format a prefixed name
+/// for every column of every row.
+struct CallerRow {
+    user: user::Model,
+    role: Option<OrgRole>,
+    organization: Option<organization::Model>,
+}
+
+const CALLER_ROLE: &str = "caller_role";
+const CALLER_ORGANIZATION: &str = "caller_organization_";
+
+impl sea_orm::FromQueryResult for CallerRow {
+    fn from_query_result(row: &sea_orm::QueryResult, prefix: &str) -> Result<Self, sea_orm::DbErr> {
+        Ok(Self {
+            user: user::Model::from_query_result(row, prefix)?,
+            role: row.try_get(prefix, CALLER_ROLE)?,
+            organization: organization::Model::from_query_result_optional(row, CALLER_ORGANIZATION)?,
+        })
+    }
+}
+
+/// The caller and, when signed in, the rows it was resolved from.
+pub async fn resolve_caller_row(state: &Services, token: Option<&str>) -> AppResult<(Caller, Option<CallerRows>)> {
     let Some(token) = token else {
         return Ok((Caller::Anonymous, None));
     };
@@ -224,29 +253,38 @@ pub async fn resolve_caller_row(state: &Services, token: Option<&str>) -> AppRes
         return Ok((Caller::InvalidToken, None));
     };
     // One statement, checked live on every request (a deactivated user stops
-    // at once): the user and their roles, one row per role (issue 14).
-    use sea_orm::{JoinType, QuerySelect};
+    // at once): the user, their organization and their roles, one row per
+    // role (issue 14).
+    use sea_orm::{IdenStatic, Iterable, JoinType, QuerySelect};
     let roles_of_user: sea_orm::RelationDef =
         user_role::Entity::belongs_to(user::Entity).from(user_role::Column::UserId).to(user::Column::Id).into();
-    let rows = user::Entity::find_by_id(user_id)
-        .select_also(user_role::Entity)
+    let organization_of_user: sea_orm::RelationDef = user::Entity::belongs_to(organization::Entity)
+        .from(user::Column::OrganizationId)
+        .to(organization::Column::Id)
+        .into();
+    let mut query = user::Entity::find_by_id(user_id)
         .join_rev(JoinType::LeftJoin, roles_of_user)
-        .all(&state.db)
-        .await?;
-    let Some((user, _)) = rows.first() else {
+        .join(JoinType::LeftJoin, organization_of_user)
+        .column_as(user_role::Column::Role, CALLER_ROLE);
+    for column in organization::Column::iter() {
+        query = query.column_as(column, format!("{CALLER_ORGANIZATION}{}", column.as_str()));
+    }
+    let rows = query.into_model::<CallerRow>().all(&state.db).await?;
+    let Some(first) = rows.first() else {
         return Ok((Caller::InvalidToken, None));
     };
+    let user = &first.user;
     if !user.active {
         return Ok((Caller::InvalidToken, None));
     }
     let is_partner = user.is_partner;
     let actor = match (user.organization_id, user.publisher_id) {
         (Some(organization_id), _) if is_partner => {
-            let roles = rows.iter().filter_map(|(_, role)| role.as_ref().map(|r| r.role)).collect();
+            let roles = rows.iter().filter_map(|row| row.role).collect();
             Actor::Partner(PartnerActor { tenant: OrgActor { user_id: user.id, organization_id, roles } })
         }
         (Some(organization_id), _) => {
-            let roles = rows.iter().filter_map(|(_, role)| role.as_ref().map(|r| r.role)).collect();
+            let roles = rows.iter().filter_map(|row| row.role).collect();
             Actor::Org(OrgActor { user_id: user.id, organization_id, roles })
         }
         (None, Some(marketplace_id)) if user.is_operator => {
@@ -255,7 +293,8 @@ pub async fn resolve_caller_row(state: &Services, token: Option<&str>) -> AppRes
         (None, Some(publisher_id)) => Actor::Publisher(PublisherActor { user_id: user.id, publisher_id }),
         (None, None) => return Ok((Caller::InvalidToken, None)),
     };
-    Ok((Caller::Authenticated(actor), Some(user.clone())))
+    let organization = first.organization.clone();
+    Ok((Caller::Authenticated(actor), Some(CallerRows { user: user.clone(), organization })))
 }
 
 pub struct NewOperator {

@@ -115,23 +115,18 @@ pub async fn assign(
     }))
     .exec_without_returning(&txn)
     .await?;
-    let updated =
-        subscription::Entity::update_many()
-            .col_expr(subscription::Column::AssignedCount, Expr::col(subscription::Column::AssignedCount).add(added))
-            .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
-            .filter(subscription::Column::Id.eq(sub.id))
-            .exec(&txn)
-            .await
-            .map_err(|e| {
-                if db::is_check_violation(&e) { AppError::InsufficientLicenses { available: 0 } } else { e.into() }
-            })?;
-    if updated.rows_affected != 1 {
-        return Err(AppError::internal("subscription row vanished while locked"));
-    }
-    let reread = subscription::Entity::find_by_id(sub.id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound { entity: "subscription" })?;
+    // The new count comes back with the update (RETURNING): no second read.
+    let reread = subscription::Entity::update_many()
+        .col_expr(subscription::Column::AssignedCount, Expr::col(subscription::Column::AssignedCount).add(added))
+        .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
+        .filter(subscription::Column::Id.eq(sub.id))
+        .exec_with_returning(&txn)
+        .await
+        .map_err(
+            |e| if db::is_check_violation(&e) { AppError::InsufficientLicenses { available: 0 } } else { e.into() },
+        )?
+        .pop()
+        .ok_or_else(|| AppError::internal("subscription row vanished while locked"))?;
     let sub = sub.updated(reread).ok_or(AppError::NotFound { entity: "subscription" })?;
     let entry = AuditEntry::new("subscription.assign_licenses", "subscription", sub.id)
         .before(json!({"assigned": sub.assigned_count - added}))
@@ -179,15 +174,13 @@ pub async fn unassign(
         .exec(&txn)
         .await?;
     let removed = unassigned.len() as i64;
-    subscription::Entity::update_many()
+    let reread = subscription::Entity::update_many()
         .col_expr(subscription::Column::AssignedCount, Expr::col(subscription::Column::AssignedCount).sub(removed))
         .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
         .filter(subscription::Column::Id.eq(sub.id))
-        .exec(&txn)
-        .await?;
-    let reread = subscription::Entity::find_by_id(sub.id)
-        .one(&txn)
+        .exec_with_returning(&txn)
         .await?
+        .pop()
         .ok_or(AppError::NotFound { entity: "subscription" })?;
     let sub = sub.updated(reread).ok_or(AppError::NotFound { entity: "subscription" })?;
     let entry = AuditEntry::new("subscription.unassign_licenses", "subscription", sub.id)
@@ -231,28 +224,70 @@ pub async fn my_licenses(
         .collect())
 }
 
-/// Active assignments of many subscriptions at once (for the DataLoader).
-/// The active assignments of these subscriptions with their holders, oldest
-/// first: one statement for a whole page (issue 14).
+/// The holders of these subscriptions' active licenses, each with the
+/// subscription it holds, oldest assignment first: one statement for a whole
+/// page (issue 14).
 pub async fn active_assignments_with_users(
     db: &impl sea_orm::ConnectionTrait,
     subscription_ids: Vec<Uuid>,
-) -> AppResult<Vec<(license_assignment::Model, entity::user::Model)>> {
+) -> AppResult<Vec<(Uuid, entity::user::Model)>> {
+    use entity::user;
     use sea_orm::{JoinType, QuerySelect, RelationDef};
-    let holder: RelationDef = license_assignment::Entity::belongs_to(entity::user::Entity)
+    let assignment: RelationDef = license_assignment::Entity::belongs_to(user::Entity)
         .from(license_assignment::Column::UserId)
-        .to(entity::user::Column::Id)
+        .to(user::Column::Id)
         .into();
-    let rows = license_assignment::Entity::find()
-        .select_also(entity::user::Entity)
-        .join(JoinType::InnerJoin, holder)
+    let rows = user::Entity::find()
+        .select_only()
+        .columns(Holder::USER_COLUMNS)
+        .column(license_assignment::Column::SubscriptionId)
+        .join_rev(JoinType::InnerJoin, assignment)
         .filter(license_assignment::Column::SubscriptionId.is_in(subscription_ids))
         .filter(license_assignment::Column::Active.eq(true))
         .order_by_asc(license_assignment::Column::AssignedAt)
         .order_by_asc(license_assignment::Column::Id)
+        .into_model::<Holder>()
         .all(db)
         .await?;
-    Ok(rows.into_iter().filter_map(|(assignment, holder)| holder.map(|u| (assignment, u))).collect())
+    Ok(rows.into_iter().map(|row| (row.subscription_id, row.user)).collect())
+}
+
+/// A license holder as a page of subscriptions shows it, with the
+/// subscription held. A page reads up to 5,000 of these, so they are decoded
+/// by position and without the password hash, which nothing shown needs
+/// (`password_hash` is left empty): name look-ups and the hash were most of
+/// the server's CPU on such a page (issue 14).
+struct Holder {
+    user: entity::user::Model,
+    subscription_id: Uuid,
+}
+
+impl Holder {
+    const USER_COLUMNS: [entity::user::Column; 10] = {
+        use entity::user::Column::*;
+        [Id, OrganizationId, PublisherId, Email, Name, Active, DeletedAt, IsOperator, IsPartner, CreatedAt]
+    };
+}
+
+impl sea_orm::FromQueryResult for Holder {
+    fn from_query_result(row: &sea_orm::QueryResult, _prefix: &str) -> Result<Self, sea_orm::DbErr> {
+        Ok(Self {
+            user: entity::user::Model {
+                id: row.try_get_by_index(0)?,
+                organization_id: row.try_get_by_index(1)?,
+                publisher_id: row.try_get_by_index(2)?,
+                email: row.try_get_by_index(3)?,
+                name: row.try_get_by_index(4)?,
+                password_hash: String::new(),
+                active: row.try_get_by_index(5)?,
+                deleted_at: row.try_get_by_index(6)?,
+                is_operator: row.try_get_by_index(7)?,
+                is_partner: row.try_get_by_index(8)?,
+                created_at: row.try_get_by_index(9)?,
+            },
+            subscription_id: row.try_get_by_index(10)?,
+        })
+    }
 }
 
 /// R16: a DISABLED subscription's assignments are history: none counts now.

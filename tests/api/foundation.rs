@@ -226,15 +226,16 @@ async fn messages_follow_accept_language() {
 async fn internal_errors_carry_a_request_id_and_no_cause() {
     let app = TestApp::spawn().await;
     let org = app.register_org("Contoso", "US").await;
-    // Break the database under the server: the organization loader will fail.
-    app.db.execute_unprepared("ALTER TABLE organizations RENAME TO organizations_gone").await.expect("rename");
-    let response = app.gql(Some(&org.admin), "{ me { organization { name } } }", json!({})).await;
+    // Break the database under the server: reading billing profiles will fail
+    // (not a table the caller's own statement reads, so the request gets that far).
+    app.db.execute_unprepared("ALTER TABLE billing_profiles RENAME TO billing_profiles_gone").await.expect("rename");
+    let response = app.gql(Some(&org.admin), "{ billingProfiles { nodes { name } } }", json!({})).await;
     let error = &response["errors"][0];
     assert_eq!(error["extensions"]["code"], "INTERNAL");
     let request_id = error["extensions"]["requestId"].as_str().expect("request id");
     assert!(request_id.len() >= 8);
     let text = error.to_string().to_lowercase();
-    for leak in ["organizations", "select", "sqlite", "postgres", "relation", "no such table"] {
+    for leak in ["billing_profiles", "select", "sqlite", "postgres", "relation", "no such table"] {
         assert!(!text.contains(leak), "INTERNAL leaked {leak}: {text}");
     }
 }
