@@ -98,10 +98,14 @@ fn size(name: &str) -> Option<Size> {
 
 /// Inserts rows in multi-row statements that stay under SQLite's 32,766
 /// bound parameters, in one transaction.
-async fn insert_all<A>(db: &DatabaseConnection, rows: Vec<A>, columns: usize) -> Result<(), sea_orm::DbErr>
+/// The column count comes from the entity (a hand-kept count went stale when
+/// users gained columns, and SQLite refused dataset M).
+async fn insert_all<A>(db: &DatabaseConnection, rows: Vec<A>) -> Result<(), sea_orm::DbErr>
 where
     A: ActiveModelTrait + Send,
 {
+    use sea_orm::Iterable;
+    let columns = <<A::Entity as sea_orm::EntityTrait>::Column as Iterable>::iter().count();
     let per_statement = (30_000 / columns.max(1)).max(1);
     let txn = db.begin().await?;
     let mut rows = rows.into_iter().peekable();
@@ -160,7 +164,7 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
             .into_active_model()
         })
         .collect();
-    insert_all(db, orgs, 5).await?;
+    insert_all(db, orgs).await?;
 
     let publishers: Vec<_> = (0..PUBLISHERS)
         .map(|p| {
@@ -173,7 +177,7 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
             .into_active_model()
         })
         .collect();
-    insert_all(db, publishers, 3).await?;
+    insert_all(db, publishers).await?;
 
     let products: Vec<_> = (0..PRODUCTS)
         .map(|p| {
@@ -200,7 +204,7 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
             terms.push((search::PRODUCT, *owner, None, search::name_terms(name)));
         }
     }
-    insert_all(db, products, 10).await?;
+    insert_all(db, products).await?;
     let prices: Vec<_> = (0..PRODUCTS)
         .flat_map(|p| {
             [(BillingTerm::Monthly, 0, 800 + p as i64 * 10), (BillingTerm::Annual, 1, 8_000 + p as i64 * 100)]
@@ -217,11 +221,11 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
                 })
         })
         .collect();
-    insert_all(db, prices, 5).await?;
+    insert_all(db, prices).await?;
     let markets: Vec<_> = (0..PRODUCTS)
         .map(|p| product_market::Model { product_id: id(3, p), market: "UNITED_STATES".into() }.into_active_model())
         .collect();
-    insert_all(db, markets, 2).await?;
+    insert_all(db, markets).await?;
 
     // Users: user 0 of the benchmark organization is its admin.
     let name_of = |u: usize| format!("{} {}", FIRST[u % FIRST.len()], LAST[(u / FIRST.len()) % LAST.len()]);
@@ -274,7 +278,7 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
             terms.push((search::USER, *owner, *scope, words));
         }
     }
-    insert_all(db, users, 8).await?;
+    insert_all(db, users).await?;
     let mut term_rows = Vec::new();
     for (kind, owner, scope, mut words) in terms {
         words.retain(|w| !w.is_empty());
@@ -291,12 +295,12 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
             term_rows.push(row.into_active_model());
         }
     }
-    insert_all(db, term_rows, 5).await?;
+    insert_all(db, term_rows).await?;
     let roles: Vec<_> = [OrgRole::GlobalAdmin, OrgRole::BillingAdmin, OrgRole::LicenseAdmin]
         .into_iter()
         .map(|role| user_role::Model { user_id: id(10, 0), role }.into_active_model())
         .collect();
-    insert_all(db, roles, 2).await?;
+    insert_all(db, roles).await?;
     insert_all(
         db,
         vec![
@@ -308,7 +312,6 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
             }
             .into_active_model(),
         ],
-        4,
     )
     .await?;
 
@@ -373,9 +376,9 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
         );
     }
     // Profiles first (the card points at its profile), then the cards, then the link back.
-    insert_all(db, profiles.iter().cloned().map(IntoActiveModel::into_active_model).collect(), 17).await?;
-    insert_all(db, cards, 18).await?;
-    insert_all(db, owners, 5).await?;
+    insert_all(db, profiles.iter().cloned().map(IntoActiveModel::into_active_model).collect()).await?;
+    insert_all(db, cards).await?;
+    insert_all(db, owners).await?;
     db.execute_unprepared(
         "UPDATE billing_profiles SET current_payment_method_id = (SELECT pm.id FROM payment_methods pm \
          WHERE pm.billing_profile_id = billing_profiles.id AND pm.is_current)",
@@ -420,7 +423,7 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
             }
         })
         .collect();
-    insert_all(db, subs.iter().cloned().map(IntoActiveModel::into_active_model).collect(), 28).await?;
+    insert_all(db, subs.iter().cloned().map(IntoActiveModel::into_active_model).collect()).await?;
     // Subscription s holds users s*20 .. s*20+19 (mod users, skipping the admin).
     let holder = |s: usize, j: usize| 1 + (s * ASSIGNMENTS_PER_SUBSCRIPTION + j) % (size.users - 1);
     let assignments: Vec<_> = (0..size.subscriptions)
@@ -440,7 +443,7 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
             })
         })
         .collect();
-    insert_all(db, assignments, 8).await?;
+    insert_all(db, assignments).await?;
 
     // Invoices: one a month per profile, each with lines for the profile's subscriptions.
     let mut invoices = Vec::new();
@@ -530,9 +533,9 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
             );
         }
     }
-    insert_all(db, invoices, 17).await?;
-    insert_all(db, charges, 16).await?;
-    insert_all(db, lines, 12).await?;
+    insert_all(db, invoices).await?;
+    insert_all(db, charges).await?;
+    insert_all(db, lines).await?;
 
     // Neighbours: two subscriptions each, so filters by organization matter.
     let mut neighbour_subs = Vec::new();
@@ -553,8 +556,8 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
             neighbour_subs.push(sub.into_active_model());
         }
     }
-    insert_all(db, neighbour_profiles, 17).await?;
-    insert_all(db, neighbour_subs, 28).await?;
+    insert_all(db, neighbour_profiles).await?;
+    insert_all(db, neighbour_subs).await?;
 
     // (e): subscription 0 holds users 1..=20; users from the far end of the
     // range (even numbers: all active) are not among its holders.
