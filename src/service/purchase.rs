@@ -180,7 +180,6 @@ struct Checkout {
     unit_price_minor: i64,
 }
 
-/// R9–R12, R24, R25: the checks for one purchase, in the order of issue 3.
 /// Shared by every purchase path: R11, the product is sold in the buying
 /// organization's market and priced in the profile's currency; then R2, the
 /// caller may buy with the profile (a profile they cannot view is NOT_FOUND).
@@ -208,6 +207,7 @@ async fn price_and_buy_right(
     Ok(price)
 }
 
+/// R9–R12, R24, R25: the checks for one purchase, in the order of issue 3.
 async fn check_line(
     txn: &DatabaseTransaction,
     org: &OrgActor,
