@@ -10,7 +10,7 @@ use std::{
 
 use axum::{Router, body::Body, http::Request};
 use http_body_util::BodyExt;
-use licensedesk::{app, clock::SystemClock, config::Config, db};
+use licensedesk::{app, clock::SystemClock, config::Config, db, state::AppState};
 use sea_orm::{ConnectionTrait, Database};
 use serde_json::{Value, json};
 use tower::ServiceExt;
@@ -55,7 +55,7 @@ async fn fixture(url: &str) -> Fixture {
     let config = Config::for_tests(url);
     let database = db::connect(url).await.expect("connect");
     db::migrate(&database).await.expect("migrate");
-    let state = app::AppState::new(database, config, b"bench-secret-bench-secret-bench-secret", Arc::new(SystemClock))
+    let state = AppState::new(database, config, b"bench-secret-bench-secret-bench-secret", Arc::new(SystemClock))
         .expect("state");
     licensedesk::demo::seed(&state).await.expect("seed");
     let router = app::build_router(state);

@@ -5,9 +5,10 @@ use std::{process::ExitCode, time::Duration};
 use tracing_subscriber::EnvFilter;
 
 use crate::{
-    app::{self, AppState},
+    app,
     config::{Cli, Command, LogFormat},
     db,
+    state::{self, AppState},
 };
 
 /// Logs go to standard output as text, or as one JSON object a line with
@@ -91,7 +92,7 @@ async fn execute(command: Command, config: crate::config::Config) -> Result<(), 
         println!("migrations applied");
         return Ok(());
     }
-    let secret = app::resolve_secret(&database, &config).await.map_err(|e| format!("{e:?}"))?;
+    let secret = state::resolve_secret(&database, &config).await.map_err(|e| format!("{e:?}"))?;
     let state = AppState::with_system_clock(database, config, &secret).map_err(|e| format!("{e:?}"))?;
     match command {
         Command::Serve { demo } => {
@@ -99,7 +100,7 @@ async fn execute(command: Command, config: crate::config::Config) -> Result<(), 
                 crate::demo::seed(&state).await.map_err(|e| format!("demo data: {e:?}"))?;
             }
             if state.config.billing_scheduler {
-                crate::billing::run::spawn_scheduler(state.clone());
+                crate::workers::scheduler::spawn_scheduler(state.clone());
             }
             Ok(app::serve(state).await.map_err(|e| format!("server: {e}"))?)
         }

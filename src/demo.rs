@@ -11,11 +11,12 @@ use std::sync::Arc;
 use chrono::{Datelike, Months, NaiveDate};
 
 use crate::{
-    app::{self, AppState, RequestInfo},
+    app,
     auth::Caller,
     clock::ManualClock,
     error::{AppError, AppResult},
     i18n::Lang,
+    state::{AppState, RequestInfo},
 };
 
 pub const DEMO_PASSWORD: &str = "licensedesk-demo";

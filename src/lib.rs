@@ -1,22 +1,20 @@
 //! LicenseDesk: a GraphQL API with which an organization manages the SaaS apps
-//! it buys from third-party publishers. See README.md and ../shared/SPEC.md.
+//! it buys from third-party publishers. See README.md and docs/.
+//!
+//! This crate is the server: configuration, the HTTP router and its state,
+//! the GraphQL schema, and the background workers. Every rule lives in
+//! `licensedesk-core`; its modules are re-exported here under their own names
+//! so that server code reads `crate::service::…` the same way the core does.
 
-pub mod access;
 pub mod app;
-pub mod auth;
-pub mod billing;
 pub mod cli;
-pub mod clock;
 pub mod config;
-pub mod db;
 pub mod demo;
-pub(crate) mod domain;
-pub mod error;
-pub mod events;
-pub mod fault;
 pub(crate) mod graphql;
 pub mod http;
-pub(crate) mod i18n;
-pub(crate) mod paging;
-pub(crate) mod pdf;
-pub(crate) mod service;
+pub mod state;
+pub mod workers;
+
+pub use licensedesk_core::{
+    access, auth, billing, clock, db, domain, error, events, fault, i18n, paging, pdf, service,
+};

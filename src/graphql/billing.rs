@@ -1,12 +1,9 @@
 //! Billing profiles, their roles and payment methods (R2, R28, R29).
 
+use super::enums::{BillingRole, CardBrand, PaymentMethodKind};
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{
-    billing_profile, billing_role_assignment,
-    enums::{BillingRole, PaymentMethodKind},
-    payment_method,
-};
+use entity::{billing_profile, billing_role_assignment, payment_method};
 
 use super::{
     actor,
@@ -20,7 +17,6 @@ use super::{
 use crate::service::validate;
 use crate::{
     access::{self, Visible},
-    domain::card::CardBrand,
     i18n::Lang,
     service::{
         billing_profiles::{self as svc, AddressInput as SvcAddress, ProfileRights, ProfileView},
@@ -269,7 +265,7 @@ impl BillingRoleAssignment {
     }
     /// The role held.
     async fn role(&self) -> BillingRole {
-        self.0.role
+        self.0.role.into()
     }
     /// When the role was granted.
     async fn granted_at(&self) -> DateTime<Utc> {
@@ -299,11 +295,11 @@ impl PaymentMethod {
     }
     /// Card or check/wire transfer.
     async fn kind(&self) -> PaymentMethodKind {
-        self.0.kind
+        self.0.kind.into()
     }
     /// The card's brand; null for check or wire.
     async fn brand(&self) -> Option<CardBrand> {
-        self.0.card_brand.as_deref().and_then(CardBrand::from_code)
+        self.0.card_brand.as_deref().and_then(crate::domain::card::CardBrand::from_code).map(Into::into)
     }
     /// The card number's last four digits; null for check or wire.
     async fn last4(&self) -> Option<&str> {
@@ -440,7 +436,7 @@ pub struct PaymentMethodInput {
 
 impl From<PaymentMethodInput> for pm::NewPaymentMethod {
     fn from(i: PaymentMethodInput) -> Self {
-        pm::NewPaymentMethod { kind: i.kind, card: i.card.map(Into::into) }
+        pm::NewPaymentMethod { kind: i.kind.into(), card: i.card.map(Into::into) }
     }
 }
 
@@ -565,7 +561,7 @@ impl BillingMutation {
             actor(ctx)?,
             validate::id("billingProfileId", &billing_profile_id)?,
             validate::id("userId", &user_id)?,
-            role,
+            role.into(),
         )
         .await?
         .into())
@@ -584,7 +580,7 @@ impl BillingMutation {
             actor(ctx)?,
             validate::id("billingProfileId", &billing_profile_id)?,
             validate::id("userId", &user_id)?,
-            role,
+            role.into(),
         )
         .await?
         .into())

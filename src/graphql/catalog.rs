@@ -1,11 +1,10 @@
 //! Catalog: products, prices, markets, self-service policy, proposals.
 
+use super::enums::MapInto;
+use super::enums::{BillingTerm, Market, PricingModel, ProposalStatus};
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{
-    enums::{BillingTerm, PricingModel, ProposalStatus},
-    product, proposal, proposal_line,
-};
+use entity::{product, proposal, proposal_line};
 
 use super::{
     actor,
@@ -19,7 +18,7 @@ use super::{
 use crate::{
     access::Visible,
     auth::Actor,
-    domain::markets::{self, Market},
+    domain::markets,
     service::{catalog as svc, purchase},
 };
 
@@ -64,15 +63,15 @@ impl Product {
     }
     /// Per license or one flat rate.
     async fn pricing_model(&self) -> PricingModel {
-        self.0.pricing_model
+        self.0.pricing_model.into()
     }
     /// R6: the terms with at least one price.
     async fn offered_terms(&self, ctx: &Context<'_>) -> Result<Vec<BillingTerm>> {
         let prices = loaders(ctx)?.load_one(PricesOfProduct(self.0.id)).await?.unwrap_or_default();
-        let mut terms: Vec<BillingTerm> = prices.iter().map(|p| p.term).collect();
+        let mut terms: Vec<entity::enums::BillingTerm> = prices.iter().map(|p| p.term).collect();
         terms.sort_by_key(|t| t.months());
         terms.dedup();
-        Ok(terms)
+        Ok(terms.map_into())
     }
     /// R6: a price per offered term and currency.
     async fn prices(&self, ctx: &Context<'_>) -> Result<Vec<ProductPrice>> {
@@ -80,15 +79,15 @@ impl Product {
         prices.sort_by(|a, b| (a.term.months(), &a.currency).cmp(&(b.term.months(), &b.currency)));
         Ok(prices
             .into_iter()
-            .map(|p| ProductPrice { term: p.term, price: Money::new(p.unit_amount_minor, &p.currency) })
+            .map(|p| ProductPrice { term: p.term.into(), price: Money::new(p.unit_amount_minor, &p.currency) })
             .collect())
     }
     /// R8: the markets the product is sold in.
     async fn markets(&self, ctx: &Context<'_>) -> Result<Vec<Market>> {
         let codes = loaders(ctx)?.load_one(MarketsOfProduct(self.0.id)).await?.unwrap_or_default();
-        let mut list: Vec<Market> = codes.iter().filter_map(|c| Market::from_code(c)).collect();
+        let mut list: Vec<markets::Market> = codes.iter().filter_map(|c| markets::Market::from_code(c)).collect();
         list.sort_by_key(|m| m.code());
-        Ok(list)
+        Ok(list.map_into())
     }
     /// Whether the caller's organization's country is in one of the product's markets.
     async fn available_in_my_market(&self, ctx: &Context<'_>) -> Result<Option<bool>> {
@@ -226,7 +225,7 @@ pub struct ProductFilter {
 }
 
 fn prices(input: Vec<PriceInput>) -> Vec<svc::PriceInput> {
-    input.into_iter().map(|p| svc::PriceInput { term: p.term, currency: p.currency, amount: p.amount }).collect()
+    input.into_iter().map(|p| svc::PriceInput { term: p.term.into(), currency: p.currency, amount: p.amount }).collect()
 }
 
 /// A proposal the caller may see (R9, R40: its organization's buying admins, its publisher).
@@ -243,7 +242,7 @@ impl ProposalLine {
     }
     /// The billing term offered.
     async fn term(&self) -> BillingTerm {
-        self.0.term
+        self.0.term.into()
     }
     /// Null for flat-rate products.
     async fn quantity(&self) -> Option<i64> {
@@ -271,7 +270,7 @@ impl Proposal {
     }
     /// Open until accepted.
     async fn status(&self) -> ProposalStatus {
-        self.0.status
+        self.0.status.into()
     }
     /// The publisher that sent it; null for a proposal from the marketplace's sales staff (R40).
     async fn publisher(&self, ctx: &Context<'_>) -> Result<Option<Publisher>> {
@@ -381,7 +380,7 @@ impl CatalogQuery {
         };
         let filter = svc::ProductFilter {
             search: filter.search,
-            pricing_model: filter.pricing_model,
+            pricing_model: filter.pricing_model.map_into(),
             self_service_eligible: filter.self_service_eligible,
             available_in_my_market: filter.available_in_my_market,
             publisher_id,
@@ -403,10 +402,10 @@ impl CatalogQuery {
 
     /// R8: the twelve markets and the countries they cover.
     async fn markets(&self) -> Vec<MarketInfo> {
-        Market::ALL
+        markets::Market::ALL
             .iter()
             .map(|m| MarketInfo {
-                market: *m,
+                market: (*m).into(),
                 name: m.display_name().to_owned(),
                 countries: m.countries().into_iter().map(str::to_owned).collect(),
             })
@@ -456,9 +455,9 @@ impl CatalogMutation {
         let input = svc::ProductInput {
             name: Some(input.name),
             description: Some(input.description),
-            pricing_model: Some(input.pricing_model),
+            pricing_model: Some(input.pricing_model.into()),
             prices: Some(prices(input.prices)),
-            markets: input.markets,
+            markets: input.markets.map(MapInto::map_into),
             self_service_eligible: Some(input.self_service_eligible),
             portal_url: Some(input.portal_url),
             support_url: Some(input.support_url),
@@ -479,7 +478,7 @@ impl CatalogMutation {
             description: input.description,
             pricing_model: None,
             prices: input.prices.map(prices),
-            markets: input.markets,
+            markets: input.markets.map(MapInto::map_into),
             self_service_eligible: input.self_service_eligible,
             portal_url: input.portal_url,
             support_url: input.support_url,
@@ -512,7 +511,7 @@ impl CatalogMutation {
         for line in input.lines {
             lines.push(purchase::ProposalLineInput {
                 product_id: parse_id(&line.product_id, "product")?,
-                term: line.term,
+                term: line.term.into(),
                 quantity: line.quantity,
                 unit_price: line.unit_price.map(|p| purchase::PriceInput { amount: p.amount, currency: p.currency }),
             });

@@ -20,6 +20,7 @@
 //! The same walk rejects control characters in every string argument and
 //! variable (see `input_text`).
 
+pub use crate::config::CostLimits;
 use std::collections::{HashMap, HashSet};
 
 use async_graphql::{
@@ -41,43 +42,6 @@ pub const DEFAULT_BOUNDED_LIST: u64 = 100;
 pub const MAX_PAGE: u64 = 100;
 /// Bracket nesting allowed in the document text (the parser stops at 64).
 pub const MAX_NESTING: usize = 48;
-
-/// Bounds for one class of caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CostLimits {
-    /// Length of the query text in bytes.
-    pub max_bytes: usize,
-    /// Selections after expanding every fragment (not multiplied by pages).
-    pub max_fields: u64,
-    /// Estimated objects in the response (pages multiplied out).
-    pub max_cost: u64,
-    /// Fields at the root of one operation.
-    pub max_root_fields: u64,
-    /// Aliased fields in the expanded document.
-    pub max_aliases: u64,
-}
-
-impl CostLimits {
-    pub const AUTHENTICATED: CostLimits =
-        CostLimits { max_bytes: 32 * 1024, max_fields: 2_000, max_cost: 25_000, max_root_fields: 20, max_aliases: 50 };
-    /// Enough for sign-up, sign-in and the market list; GraphiQL's
-    /// introspection query also fits (it is costed by size only).
-    pub const ANONYMOUS: CostLimits =
-        CostLimits { max_bytes: 4 * 1024, max_fields: 60, max_cost: 60, max_root_fields: 3, max_aliases: 3 };
-}
-
-/// The limits for each class of caller.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct QueryLimits {
-    pub authenticated: CostLimits,
-    pub anonymous: CostLimits,
-}
-
-impl Default for QueryLimits {
-    fn default() -> Self {
-        QueryLimits { authenticated: CostLimits::AUTHENTICATED, anonymous: CostLimits::ANONYMOUS }
-    }
-}
 
 /// Introspection documents are bounded by this many expanded selections.
 pub const MAX_INTROSPECTION_FIELDS: u64 = 2_000;
@@ -465,7 +429,7 @@ mod tests {
     use super::*;
 
     fn shape() -> SchemaShape {
-        SchemaShape::from_sdl(&crate::app::export_sdl()).expect("the SDL parses")
+        SchemaShape::from_sdl(&crate::graphql::schema::export_sdl()).expect("the SDL parses")
     }
 
     fn tally(query: &str, limits: &CostLimits) -> Result<Tally, AppError> {

@@ -8,7 +8,7 @@ use axum::{
     response::{IntoResponse, Response as HttpResponse},
 };
 
-use crate::{app::RequestInfo, error::AppError, i18n};
+use crate::{error::AppError, i18n, state::RequestInfo};
 
 fn extensions(code: &str, info: &RequestInfo) -> ErrorExtensionValues {
     let mut ext = ErrorExtensionValues::default();

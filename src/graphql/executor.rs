@@ -18,7 +18,7 @@ use async_graphql::{
 };
 
 use super::response_order::KeyTree;
-use crate::app::AppSchema;
+use super::schema::AppSchema;
 
 #[derive(Clone)]
 pub struct ServingSchema {

@@ -1,8 +1,10 @@
 //! Sign-up, sign-in, the caller, and org users.
 
+use super::enums::MapInto;
+use super::enums::{Market, OrgRole, OrganizationKind};
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
-use entity::{enums::OrgRole, organization, publisher, user};
+use entity::{organization, publisher, user};
 
 use super::{
     actor, loaders,
@@ -12,7 +14,7 @@ use super::{
 };
 use crate::{
     access::{self, Visible},
-    domain::markets::{self, Market},
+    domain::markets,
     service::identity::{self as svc, NewOrganization, NewPublisher, NewUser},
 };
 
@@ -83,8 +85,8 @@ impl User {
             return Ok(Vec::new());
         }
         let mut roles = loaders(ctx)?.load_one(RolesOfUser(self.0.id)).await?.unwrap_or_default();
-        roles.push(OrgRole::User);
-        Ok(roles)
+        roles.push(OrgRole::User.into());
+        Ok(roles.map_into())
     }
     /// True for publisher users (role PUBLISHER).
     async fn is_publisher(&self) -> bool {
@@ -127,15 +129,15 @@ impl Organization {
     }
     /// The market the country belongs to (R8), if any.
     async fn market(&self) -> Option<Market> {
-        markets::market_for_country(&self.0.country)
+        (markets::market_for_country(&self.0.country)).map_into()
     }
     /// When the organization registered.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
     /// CUSTOMER, or PARTNER for a partner's own tenant [R39].
-    async fn kind(&self) -> entity::enums::OrganizationKind {
-        self.0.kind
+    async fn kind(&self) -> OrganizationKind {
+        self.0.kind.into()
     }
 }
 
@@ -346,7 +348,7 @@ impl IdentityMutation {
         #[graphql(desc = "The e-mail the user signs in with.")] email: String,
         #[graphql(desc = "The user's password.")] password: String,
     ) -> Result<AuthPayload> {
-        let client = ctx.data::<crate::app::RequestInfo>().ok().and_then(|info| info.client);
+        let client = ctx.data::<crate::state::RequestInfo>().ok().and_then(|info| info.client);
         Ok(svc::login(state(ctx)?, &email, &password, client).await?.into())
     }
 
@@ -356,7 +358,8 @@ impl IdentityMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The new user's name, e-mail, password and roles.")] input: CreateUserInput,
     ) -> Result<User> {
-        let input = NewUser { name: input.name, email: input.email, password: input.password, roles: input.roles };
+        let input =
+            NewUser { name: input.name, email: input.email, password: input.password, roles: input.roles.map_into() };
         let actor = actor(ctx)?;
         let user = svc::create_user(state(ctx)?, actor, input).await?;
         Ok(User(access::user::check(actor, user).ok_or(crate::error::AppError::NotFound { entity: "user" })?))

@@ -1,8 +1,10 @@
 //! Invoices (R31, R32).
 
+use super::enums::InvoiceStatus;
+use super::enums::MapInto;
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{enums::InvoiceStatus, invoice, invoice_line};
+use entity::{invoice, invoice_line};
 
 use super::{
     actor,
@@ -83,7 +85,7 @@ impl Invoice {
     }
     /// Open, paid, overdue or credited.
     async fn status(&self) -> InvoiceStatus {
-        self.invoice.status
+        self.invoice.status.into()
     }
     /// The sum of the lines, before credit balance is used.
     async fn subtotal(&self) -> Money {
@@ -129,7 +131,7 @@ impl Invoice {
     async fn pdf_url(&self, ctx: &Context<'_>) -> Result<String> {
         let state = state(ctx)?;
         let expires = state.clock.now().timestamp() + state.config.pdf_link_ttl_seconds;
-        Ok(crate::billing::http::signed_pdf_url(&state.link_key, self.invoice.id, expires))
+        Ok(crate::billing::pdf_links::signed_pdf_url(&state.link_key, self.invoice.id, expires))
     }
     /// When the invoice was written.
     async fn created_at(&self) -> DateTime<Utc> {
@@ -291,7 +293,7 @@ impl InvoiceQuery {
             from: filter.from,
             to: filter.to,
             billing_profile_id,
-            status: filter.status,
+            status: filter.status.map_into(),
         };
         let order = order_by.map_or(svc::NEWEST_FIRST, Into::into);
         let views = svc::list(state(ctx)?, actor(ctx)?, filter, order, &window).await?;

@@ -1,6 +1,6 @@
 //! R45: GraphQL subscriptions over WebSocket (`/graphql/ws`,
 //! graphql-transport-ws). The token is checked at `connection_init`; each
-//! event passes the same visibility rules as a query (`events::live::may_see`).
+//! event passes the same visibility rules as a query (`access::event::may_see`).
 
 use std::sync::Arc;
 
@@ -14,13 +14,11 @@ use serde_json::{Value, json};
 
 use super::{actor, parse_id, state};
 use crate::{
-    app::{AppState, RequestInfo},
     auth::{Actor, Caller},
     error::AppError,
-    events::{
-        EventType,
-        live::{self, Feed},
-    },
+    events::EventType,
+    state::{AppState, RequestInfo},
+    workers::live::{self, Feed},
 };
 
 /// One event as a console sees it.
@@ -39,8 +37,8 @@ impl LiveEvent {
     }
     /// What happened.
     #[graphql(name = "type")]
-    async fn event_type(&self) -> Option<EventType> {
-        EventType::parse(&self.event.event_type)
+    async fn event_type(&self) -> Option<super::enums::EventType> {
+        EventType::parse(&self.event.event_type).map(Into::into)
     }
     /// When it happened.
     async fn created_at(&self) -> DateTime<Utc> {
@@ -94,9 +92,13 @@ impl SubscriptionRoot {
         #[graphql(desc = "The subscription to follow.")] id: ID,
     ) -> Result<impl Stream<Item = LiveEvent> + use<>> {
         let subscription_id = parse_id(&id, "subscription").map_err(coded)?;
-        live::check_subscription(state(ctx).map_err(coded)?, actor(ctx).map_err(coded)?, subscription_id)
-            .await
-            .map_err(coded)?;
+        crate::access::event::check_subscription(
+            &state(ctx).map_err(coded)?.db,
+            actor(ctx).map_err(coded)?,
+            subscription_id,
+        )
+        .await
+        .map_err(coded)?;
         feed(ctx, Feed::Subscription(subscription_id))
     }
     /// Every change to subscriptions the caller may see: purchases, activations,

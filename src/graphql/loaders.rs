@@ -12,10 +12,10 @@ use sea_orm::{ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use crate::{
-    app::AppState,
     auth::{Actor, Caller},
     error::AppError,
     service::identity::CallerRows,
+    state::AppState,
 };
 
 pub type Loaders = DataLoader<DbLoader, HashMapCache>;

@@ -7,6 +7,7 @@ pub mod catalog;
 pub mod cost;
 pub mod credit;
 pub mod docs;
+pub mod enums;
 pub mod errors;
 pub mod executor;
 pub mod identity;
@@ -17,6 +18,7 @@ pub mod pagination;
 pub mod partners;
 pub mod people;
 pub mod response_order;
+pub mod schema;
 pub mod subscriptions;
 pub mod types;
 pub mod webhooks;
@@ -26,9 +28,9 @@ use async_graphql::{Context, MergedObject};
 pub use live::SubscriptionRoot;
 
 use crate::{
-    app::AppState,
     auth::{Actor, Caller},
     error::{AppError, AppResult},
+    state::AppState,
 };
 
 /// Everything a client can read. Lists are paged connections: pass `first` and the previous page's `endCursor` as `after`.

@@ -1,11 +1,10 @@
 //! Partners (R39): registration, relationships with customers, buying for a customer.
 
+use super::enums::MapInto;
+use super::enums::{BillingTerm, PartnerRelationshipStatus};
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
-use entity::{
-    enums::{BillingTerm, PartnerRelationshipStatus},
-    partner_relationship,
-};
+use entity::partner_relationship;
 
 use super::{
     actor,
@@ -40,7 +39,7 @@ impl PartnerRelationship {
     /// APPROVED while the partner may buy for the customer; ENDED once the
     /// customer ended it.
     async fn status(&self) -> PartnerRelationshipStatus {
-        self.0.status
+        self.0.status.into()
     }
     /// The partner's ID (its own tenant).
     async fn partner_id(&self) -> ID {
@@ -106,7 +105,7 @@ impl PartnerQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Only relationships in this state.")] status: Option<PartnerRelationshipStatus>,
     ) -> Result<Vec<PartnerRelationship>> {
-        let rows = svc::list(state(ctx)?, actor(ctx)?, status).await?;
+        let rows = svc::list(state(ctx)?, actor(ctx)?, status.map_into()).await?;
         Ok(rows.into_iter().map(PartnerRelationship).collect())
     }
 
@@ -198,7 +197,7 @@ impl PartnerMutation {
         let request = purchase::PartnerPurchaseInput {
             organization_id: parse_id(&input.organization_id, "organization")?,
             product_id: parse_id(&input.product_id, "product")?,
-            term: input.term,
+            term: input.term.into(),
             quantity: input.quantity,
             billing_profile_id: parse_id(&input.billing_profile_id, "billing profile")?,
             auto_renew: input.auto_renew,

@@ -1,7 +1,8 @@
 //! User management (R43): deactivate, reactivate, delete, set roles.
 
+use super::enums::MapInto;
+use super::enums::OrgRole;
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
-use entity::enums::OrgRole;
 
 use super::{actor, identity::User, parse_id, state};
 use crate::service::people as svc;
@@ -70,6 +71,6 @@ impl PeopleMutation {
         #[graphql(desc = "The administrator roles the user has from now on.")] roles: Vec<OrgRole>,
     ) -> Result<User> {
         let id = parse_id(&user_id, "user")?;
-        Ok(User(svc::set_roles(state(ctx)?, actor(ctx)?, id, roles).await?))
+        Ok(User(svc::set_roles(state(ctx)?, actor(ctx)?, id, roles.map_into()).await?))
     }
 }

@@ -1,11 +1,10 @@
 //! Buying, the subscription lifecycle and licenses (SPEC §3–5, §8).
 
+use super::enums::MapInto;
+use super::enums::{BillingTerm, CancelReason, Channel, DisabledReason, PricingModel, SubscriptionStatus};
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{
-    enums::{BillingTerm, CancelReason, Channel, DisabledReason, PricingModel, SubscriptionStatus},
-    license_assignment, subscription,
-};
+use entity::{license_assignment, subscription};
 
 use super::{
     actor,
@@ -70,11 +69,11 @@ impl Subscription {
     }
     /// Pending activation, active or disabled.
     async fn status(&self) -> SubscriptionStatus {
-        self.0.status
+        self.0.status.into()
     }
     /// Why it is DISABLED (R15).
     async fn disabled_reason(&self) -> Option<DisabledReason> {
-        self.0.disabled_reason
+        self.0.disabled_reason.map_into()
     }
     /// Why it ended, in words, when the reason needs them (NOT_RENEWABLE: which price was withdrawn).
     async fn disabled_message(&self) -> Option<&str> {
@@ -86,7 +85,7 @@ impl Subscription {
     }
     /// Why it was canceled, if it was.
     async fn cancel_reason(&self) -> Option<CancelReason> {
-        self.0.cancel_reason
+        self.0.cancel_reason.map_into()
     }
     /// The words given when it was canceled.
     async fn cancel_feedback(&self) -> Option<&str> {
@@ -94,11 +93,11 @@ impl Subscription {
     }
     /// Per license or one flat rate, as bought.
     async fn pricing_model(&self) -> PricingModel {
-        self.0.pricing_model
+        self.0.pricing_model.into()
     }
     /// Monthly or annual.
     async fn term(&self) -> BillingTerm {
-        self.0.term
+        self.0.term.into()
     }
     /// Licenses bought; null when Unlimited (flat rate, R5).
     async fn quantity(&self) -> Option<i64> {
@@ -177,7 +176,7 @@ impl Subscription {
     }
     /// How it was bought (R9).
     async fn channel(&self) -> Channel {
-        self.0.channel
+        self.0.channel.into()
     }
     /// True when a user bought it for their own use (R25).
     async fn is_self_service(&self) -> bool {
@@ -251,7 +250,7 @@ impl PublisherSubscription {
             cancel: false,
             turn_off_auto_renew: false,
             change_billing_profile: false,
-            activate: self.0.0.status == SubscriptionStatus::PendingActivation,
+            activate: self.0.0.status == SubscriptionStatus::PendingActivation.into(),
         }
     }
     /// The customer organization.
@@ -264,15 +263,15 @@ impl PublisherSubscription {
     }
     /// Pending activation, active or disabled.
     async fn status(&self) -> SubscriptionStatus {
-        self.0.0.status
+        self.0.0.status.into()
     }
     /// Why it is disabled, if it is.
     async fn disabled_reason(&self) -> Option<DisabledReason> {
-        self.0.0.disabled_reason
+        self.0.0.disabled_reason.map_into()
     }
     /// Monthly or annual.
     async fn term(&self) -> BillingTerm {
-        self.0.0.term
+        self.0.0.term.into()
     }
     /// Licenses bought; null when unlimited (flat rate).
     async fn quantity(&self) -> Option<i64> {
@@ -340,7 +339,7 @@ impl License {
     }
     /// The status of the subscription behind the license.
     async fn subscription_status(&self) -> SubscriptionStatus {
-        self.1.status
+        self.1.status.into()
     }
     /// When the subscription's current term ends.
     async fn term_end_date(&self) -> NaiveDate {
@@ -558,7 +557,7 @@ impl SubscriptionQuery {
         let window = pagination::window(ctx, first, after.as_deref())?;
         let filter = filter.unwrap_or_default();
         let filter = svc::SubscriptionFilter {
-            status: filter.status,
+            status: filter.status.map_into(),
             self_service: filter.self_service,
             product_id: filter.product_id.as_ref().map(|id| parse_id(id, "product")).transpose()?,
             purchaser_id: filter.purchaser_id.as_ref().map(|id| parse_id(id, "user")).transpose()?,
@@ -634,11 +633,11 @@ impl SubscriptionMutation {
     ) -> Result<Subscription> {
         let request = purchase::PurchaseInput {
             product_id: parse_id(&input.product_id, "product")?,
-            term: input.term,
+            term: input.term.into(),
             quantity: input.quantity,
             billing_profile_id: parse_id(&input.billing_profile_id, "billing profile")?,
             auto_renew: input.auto_renew,
-            channel: input.channel,
+            channel: input.channel.into(),
             partner_name: input.partner_name,
             partner_id: input.partner_id,
         };
@@ -785,6 +784,6 @@ impl SubscriptionMutation {
         #[graphql(desc = "Optional words about why.")] feedback: Option<String>,
     ) -> Result<Subscription> {
         let id = parse_id(&subscription_id, "subscription")?;
-        Ok(Subscription(svc::cancel(state(ctx)?, actor(ctx)?, id, reason, feedback.as_deref()).await?))
+        Ok(Subscription(svc::cancel(state(ctx)?, actor(ctx)?, id, reason.into(), feedback.as_deref()).await?))
     }
 }

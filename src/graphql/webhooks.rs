@@ -1,5 +1,7 @@
 //! R45: publishers' webhook endpoints and their delivery log.
 
+use super::enums::EventType;
+use super::enums::MapInto;
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{webhook_delivery, webhook_endpoint};
@@ -9,7 +11,7 @@ use super::{
     pagination::{self, Page},
     parse_id, state,
 };
-use crate::events::{EventType, delivery, webhooks as svc};
+use crate::{events::webhooks as svc, workers::delivery};
 
 pub struct WebhookEndpoint(pub webhook_endpoint::Model);
 
@@ -26,7 +28,7 @@ impl WebhookEndpoint {
     }
     /// The event types sent; empty means all.
     async fn event_types(&self) -> Vec<EventType> {
-        svc::event_types(&self.0)
+        (svc::event_types(&self.0)).map_into()
     }
     /// False while sending is paused.
     async fn enabled(&self) -> bool {
@@ -161,7 +163,7 @@ impl WebhookMutation {
     ) -> Result<WebhookEndpointWithSecret> {
         let state = state(ctx)?;
         let allow_private = state.config.events.webhook_allow_private;
-        let (endpoint, secret) = svc::create(state, actor(ctx)?, &url, &event_types, allow_private).await?;
+        let (endpoint, secret) = svc::create(state, actor(ctx)?, &url, &event_types.map_into(), allow_private).await?;
         Ok(WebhookEndpointWithSecret { endpoint: WebhookEndpoint(endpoint), secret })
     }
     /// A new secret; deliveries are signed with it from now on.
@@ -183,7 +185,11 @@ impl WebhookMutation {
     ) -> Result<WebhookEndpoint> {
         let id = parse_id(&endpoint_id, "webhook endpoint")?;
         let state = state(ctx)?;
-        Ok(WebhookEndpoint(svc::set_enabled(state, actor(ctx)?, &state.events, id, enabled).await?))
+        let endpoint = svc::set_enabled(state, actor(ctx)?, id, enabled).await?;
+        if enabled {
+            state.events.wake_webhooks();
+        }
+        Ok(WebhookEndpoint(endpoint))
     }
     /// Deletes the endpoint and its delivery log; returns its ID.
     async fn delete_webhook_endpoint(
@@ -205,6 +211,8 @@ impl WebhookMutation {
         let endpoint = parse_id(&endpoint_id, "webhook endpoint")?;
         let event = parse_id(&event_id, "event")?;
         let state = state(ctx)?;
-        Ok(WebhookDelivery(svc::redeliver(state, actor(ctx)?, &state.events, endpoint, event).await?))
+        let delivery = svc::redeliver(state, actor(ctx)?, endpoint, event).await?;
+        state.events.wake_webhooks();
+        Ok(WebhookDelivery(delivery))
     }
 }

@@ -39,7 +39,7 @@ query Me {
 "#;
 
 /// GraphQL subscriptions from the page: over the WebSocket endpoint
-/// (`app::WS_PATH`) with the graphql-transport-ws protocol, the token from the
+/// (`http::WS_PATH`) with the graphql-transport-ws protocol, the token from the
 /// Authorization header sent in `connection_init`; each `next` message is
 /// one result GraphiQL shows as it arrives (an async iterator).
 const SUBSCRIPTION_SCRIPT: &str = r#"
@@ -110,7 +110,7 @@ const DEFAULT_HEADERS: &str = r#"{
 fn page() -> String {
     let default_query = serde_json::to_string(DEFAULT_QUERY).unwrap_or_else(|_| "\"\"".into());
     let default_headers = serde_json::to_string(DEFAULT_HEADERS).unwrap_or_else(|_| "\"\"".into());
-    let ws_path = serde_json::to_string(crate::app::WS_PATH).unwrap_or_else(|_| "\"\"".into());
+    let ws_path = serde_json::to_string(super::WS_PATH).unwrap_or_else(|_| "\"\"".into());
     let subscription_script = SUBSCRIPTION_SCRIPT;
     format!(
         r#"<!doctype html>

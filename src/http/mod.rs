@@ -3,6 +3,7 @@
 
 pub mod graphiql;
 pub mod introspection;
+pub mod invoice_pdf;
 pub mod metrics;
 
 use std::time::Duration;
@@ -11,6 +12,9 @@ use axum::http::{HeaderName, HeaderValue, Method, header};
 use tower_http::cors::{AllowOrigin, Any, CorsLayer};
 
 use crate::config::Config;
+
+/// R45: GraphQL subscriptions (graphql-transport-ws; the token goes in `connection_init`).
+pub const WS_PATH: &str = "/graphql/ws";
 
 /// CORS for the configured origins (`--cors-allowed-origins`); None when no
 /// origin is configured, so browsers on other origins get no access. Tokens

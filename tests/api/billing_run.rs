@@ -498,10 +498,8 @@ async fn r15_grace_period_is_configurable() {
     let declined = app.billing_profile(&shop.org.admin, "US", Some(CARD_DECLINED)).await;
     let sub = app.buy(&shop.org.admin, &shop.per_license, "MONTHLY", Some(1), &declined).await;
     app.activate(&shop.publisher, &sub).await;
-    let mut config = (*app.state.config).clone();
-    config.grace_period_days = 0;
     let mut state = app.state.clone();
-    state.config = std::sync::Arc::new(config);
+    state.services.grace_period_days = 0;
     for day in [date(2026, 4, 1), date(2026, 5, 1)] {
         app.clock.set_date(day);
         let report = run::run_billing(&state, day).await.expect("run");
@@ -576,11 +574,11 @@ async fn r33_scheduler_runs_today_once() {
     let shop = app.shop().await;
     app.buy(&shop.org.admin, &shop.per_license, "MONTHLY", Some(1), &shop.profile).await;
     app.clock.set_date(date(2026, 4, 1));
-    run::scheduled_tick(&app.state).await;
+    licensedesk::workers::scheduler::scheduled_tick(&app.state).await;
     assert!(run::has_run(&app.state, date(2026, 4, 1)).await.expect("has_run"));
     assert_eq!(app.count("invoices").await, 1);
     let events = app.count("audit_events").await;
-    run::scheduled_tick(&app.state).await;
+    licensedesk::workers::scheduler::scheduled_tick(&app.state).await;
     assert_eq!(app.count("billing_runs").await, 1);
     assert_eq!(app.count("audit_events").await, events, "nothing happens the second time");
 }

@@ -14,7 +14,6 @@ use std::{
 use axum::{Router, body::Bytes, http::HeaderMap, http::StatusCode, routing::post};
 use futures::{SinkExt, StreamExt};
 use hmac::{Hmac, Mac};
-use licensedesk::events;
 use sea_orm::{EntityTrait, QueryOrder};
 use serde_json::{Value, json};
 use sha2::Sha256;
@@ -273,7 +272,7 @@ async fn a_receiver_that_fails_then_recovers_gets_every_event_once_in_order_and_
     let receiver = Receiver { fail_first: 4, ..Default::default() };
     let addr = serve_receiver(receiver.clone()).await;
     let endpoint = register_receiver(&app, &shop.publisher, addr, &receiver).await;
-    let tasks = events::start(&app.state);
+    let tasks = licensedesk::workers::start(&app.state);
 
     let sub = app.buy(&shop.org.admin, &shop.per_license, "MONTHLY", Some(5), &shop.profile).await;
     app.activate(&shop.publisher, &sub).await;
@@ -352,14 +351,14 @@ async fn a_worker_killed_mid_delivery_loses_nothing() {
     let receiver = Receiver { hang_first: true, ..Default::default() };
     let addr = serve_receiver(receiver.clone()).await;
     register_receiver(&app, &shop.publisher, addr, &receiver).await;
-    let worker = tokio::spawn(events::delivery::run_worker(app.state.clone()));
+    let worker = tokio::spawn(licensedesk::workers::delivery::run_worker(app.state.clone()));
     let sub = app.buy(&shop.org.admin, &shop.per_license, "MONTHLY", Some(3), &shop.profile).await;
     let requests = receiver.requests.clone();
     wait_for("the first attempt", Duration::from_secs(10), || requests.load(Ordering::SeqCst) >= 1).await;
     worker.abort();
     let _ = worker.await;
     // A fresh worker (another instance, or this one restarted) takes over once the lease ends.
-    let worker = tokio::spawn(events::delivery::run_worker(app.state.clone()));
+    let worker = tokio::spawn(licensedesk::workers::delivery::run_worker(app.state.clone()));
     let log = receiver.acknowledged.clone();
     wait_for("the delivery after the crash", Duration::from_secs(20), || !log.lock().expect("log").is_empty()).await;
     let acknowledged = receiver.acknowledged.lock().expect("log").clone();
@@ -422,7 +421,7 @@ async fn a_change_on_one_instance_reaches_a_websocket_subscriber_on_another_with
     let member = one.user(&shop.org, "Mo", &[]).await;
     let stranger = one.register_org("Northwind", "US").await;
 
-    let tasks = events::start(&two.state);
+    let tasks = licensedesk::workers::start(&two.state);
     let addr = serve_instance(&two).await;
     assert!(ws_connect(addr, "not-a-token").await.is_err(), "a bad token is refused at connection_init");
 
@@ -521,7 +520,7 @@ async fn event_throughput_figures() {
     let receiver = Receiver::default();
     let addr = serve_receiver(receiver.clone()).await;
     register_receiver(&app, &shop.publisher, addr, &receiver).await;
-    let mut tasks = events::start(&app.state);
+    let mut tasks = licensedesk::workers::start(&app.state);
     let subs: Vec<String> = {
         let mut subs = Vec::new();
         for _ in 0..4 {
@@ -562,7 +561,7 @@ async fn event_throughput_figures() {
         change_quantity(&app, &shop.org.admin, &subs[q % 4], 500 + q as i64).await;
     }
     let backlog_start = Instant::now();
-    let worker = tokio::spawn(events::delivery::run_worker(app.state.clone()));
+    let worker = tokio::spawn(licensedesk::workers::delivery::run_worker(app.state.clone()));
     wait_for("the backlog", Duration::from_secs(120), || log.lock().expect("log").len() >= 4 + 2 * n).await;
     let drained = backlog_start.elapsed();
     eprintln!("webhook worker drained {n} queued events in {drained:?} ({:.0}/s)", n as f64 / drained.as_secs_f64());

@@ -305,7 +305,8 @@ async fn production_mode_hides_graphiql_and_introspection() {
     config.introspection = false;
     let database = db::connect(&url).await.expect("connect");
     db::migrate(&database).await.expect("migrate");
-    let state = app::AppState::with_system_clock(database, config, b"0123456789abcdef0123456789abcdef").expect("state");
+    let state = licensedesk::state::AppState::with_system_clock(database, config, b"0123456789abcdef0123456789abcdef")
+        .expect("state");
     let router = app::build_router(state);
     use tower::ServiceExt;
     let response =
@@ -373,9 +374,9 @@ async fn development_secret_survives_a_restart() {
     db::migrate(&database).await.expect("migrate");
     let mut config = Config::for_tests(&url);
     config.jwt_secret = None;
-    let first = app::resolve_secret(&database, &config).await.expect("secret");
+    let first = licensedesk::state::resolve_secret(&database, &config).await.expect("secret");
     let reopened = db::connect(&url).await.expect("connect");
-    let second = app::resolve_secret(&reopened, &config).await.expect("secret");
+    let second = licensedesk::state::resolve_secret(&reopened, &config).await.expect("secret");
     assert_eq!(first, second);
     assert!(first.len() >= 32);
 }

@@ -12,12 +12,7 @@ use axum::{
 };
 use chrono::NaiveDate;
 use http_body_util::BodyExt;
-use licensedesk::{
-    app::{self, AppState},
-    clock::ManualClock,
-    config::Config,
-    db,
-};
+use licensedesk::{app, clock::ManualClock, config::Config, db, state::AppState};
 use sea_orm::{ConnectionTrait, Database, DatabaseConnection};
 use serde_json::{Value, json};
 use tower::ServiceExt;

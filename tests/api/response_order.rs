@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use axum::{body::Body, http::Request};
 use futures::{SinkExt, StreamExt};
-use licensedesk::events;
 use serde_json::json;
 use tokio_tungstenite::tungstenite::{Message, client::IntoClientRequest};
 
@@ -112,7 +111,7 @@ async fn subscription_events_keep_the_query_order() {
     let sub = app.buy(&shop.org.admin, &shop.per_license, "MONTHLY", Some(5), &shop.profile).await;
     app.activate(&shop.publisher, &sub).await;
     let member = app.user(&shop.org, "Mo", &[]).await;
-    let tasks = events::start(&app.state);
+    let tasks = licensedesk::workers::start(&app.state);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let router = app.router.clone();

@@ -1,0 +1,86 @@
+//! Who may see and do what, per object (R1–R3, R25–R27, R36–R38).
+//!
+//! Each object has ONE rule, used by `get`, `list` and every nested field that
+//! returns it: a SQL condition (`visible`) for lists and a row check that
+//! agrees with it for single objects and nested fields. Both hand out
+//! [`Visible<T>`], a proof that only this module can construct, so a resolver
+//! cannot return an object nobody checked.
+//!
+//! | object           | rule (R-numbers)                                                        |
+//! |------------------|-------------------------------------------------------------------------|
+//! | billing profile  | `billing_profile` (R1, R2, R3, R25, R28, R38)                           |
+//! | payment method   | `payment_method`: visible with its profile (R2, R29, R38)               |
+//! | invoice          | `invoice`: visible with its profile (R2, R32, R38)                      |
+//! | subscription     | `subscription` (R1, R2, R3, R14, R26, R27)                              |
+//! | audit event      | `audit_event`: visible with its object; snapshots redacted (R36, R37)  |
+//! | user             | `user`: people of the caller's organization or publisher (R3)           |
+//! | proposal         | `proposal`: the buying admins and the sending publisher (R9, R40)       |
+//! | partner relation | `partner`: the customer's GLOBAL_ADMIN and the partner's users (R39)    |
+
+pub mod audit_event;
+pub mod billing_profile;
+pub mod event;
+pub mod invoice;
+pub mod partner;
+pub mod payment_method;
+pub mod proposal;
+pub mod subscription;
+pub mod user;
+
+use std::ops::Deref;
+
+use uuid::Uuid;
+
+/// Proof that the caller of the current request may see the wrapped object.
+/// Only `crate::access` constructs it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Visible<T>(T);
+
+impl<T> Visible<T> {
+    /// Only the rules of this module vouch for an object.
+    fn vouch(value: T) -> Self {
+        Visible(value)
+    }
+
+    pub fn get(&self) -> &T {
+        &self.0
+    }
+
+    pub fn into_inner(self) -> T {
+        self.0
+    }
+}
+
+impl<T: Keyed> Visible<T> {
+    /// The same object after the caller's own change of fields that no rule
+    /// reads (status, quantity, auto-renew, names…). A change that a rule
+    /// reads (organization, channel, purchaser, billing profile) must go
+    /// through the rule again instead. `None` when `newer` is another object.
+    pub fn updated(self, newer: T) -> Option<Visible<T>> {
+        (self.0.key() == newer.key()).then_some(Visible(newer))
+    }
+}
+
+impl<T> Deref for Visible<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.0
+    }
+}
+
+/// An object with an identity, so an updated copy can keep its proof.
+pub trait Keyed {
+    fn key(&self) -> Uuid;
+}
+
+macro_rules! keyed {
+    ($($entity:ident),*) => {
+        $(impl Keyed for entity::$entity::Model {
+            fn key(&self) -> Uuid {
+                self.id
+            }
+        })*
+    };
+}
+
+keyed!(billing_profile, payment_method, invoice, subscription, audit_event, user, proposal, partner_relationship);

@@ -1,0 +1,7 @@
+//! Money that moves: the card processor behind a trait, card fingerprints and
+//! the billing run (R33) that issues, charges and renews as of a date.
+
+pub mod cards;
+pub mod pdf_links;
+pub mod processor;
+pub mod run;

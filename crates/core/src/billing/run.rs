@@ -1,0 +1,450 @@
+//! R33: the billing run — the only thing that moves time forward. For one
+//! date it renews or expires subscriptions at term end, issues the invoices
+//! of ended months, charges cards at issue, marks invoices overdue, disables
+//! subscriptions whose payment is not kept current, and records the date.
+//!
+//! Every step works in small transactions keyed by unique constraints
+//! (renewal charges by `sub:{id}:term:{n}`, invoices by profile and month,
+//! card charges by `last_charge_attempt`), so a second run for the same date
+//! changes nothing and a rerun after a kill finishes the work without
+//! duplicates. A lease row in `job_leases` keeps it to one runner at a time
+//! across instances sharing a database. The lease is short and renewed by a
+//! heartbeat task, so a runner killed with `kill -9` stops blocking others
+//! within `LEASE_SECONDS`; card charges are claimed before the processor is
+//! called and claims left unsettled by a kill are charged again (same
+//! idempotency key) by the next run, before anything is marked overdue.
+
+use std::{
+    fmt,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::Duration,
+};
+
+use chrono::{DateTime, NaiveDate, Utc};
+use entity::{
+    billing_run,
+    enums::{ChargeKind, DisabledReason, SubscriptionStatus},
+    job_lease, product, subscription,
+};
+use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, sea_query::Expr};
+use serde_json::json;
+use uuid::Uuid;
+
+use crate::{
+    db,
+    domain::terms,
+    error::{AppError, AppResult},
+    service::{
+        Services,
+        audit::{self, AuditEntry, AuditScope},
+        catalog, charges,
+        invoices::{self, CardCharge, Issued},
+        renewal,
+        subscriptions::snapshot,
+    },
+};
+
+pub const LEASE_NAME: &str = "billing-run";
+/// How long a lease lasts without renewal; a runner killed half-way blocks
+/// others at most this long. A live runner renews it every `HEARTBEAT`.
+pub const LEASE_SECONDS: i64 = 10;
+pub const HEARTBEAT: Duration = Duration::from_secs(2);
+
+/// What one run did; printed by `licensedesk billing run`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct BillingReport {
+    pub as_of: Option<NaiveDate>,
+    /// Another instance holds the lease: nothing was done.
+    pub lease_held_elsewhere: bool,
+    pub renewals: u64,
+    pub expired: u64,
+    pub invoices_issued: u64,
+    pub cards_approved: u64,
+    pub cards_declined: u64,
+    pub marked_overdue: u64,
+    pub disabled_for_payment: u64,
+    /// Items that failed (logged); the date is not recorded so the run is retried.
+    pub failures: u64,
+}
+
+impl fmt::Display for BillingReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let date = self.as_of.map(|d| d.to_string()).unwrap_or_default();
+        if self.lease_held_elsewhere {
+            return write!(f, "billing run for {date}: another instance is running billing; nothing done");
+        }
+        write!(
+            f,
+            "billing run for {date}: {} renewal(s), {} expired, {} invoice(s) issued, {} card charge(s) approved, \
+             {} declined, {} invoice(s) overdue, {} subscription(s) disabled for payment, {} failure(s)",
+            self.renewals,
+            self.expired,
+            self.invoices_issued,
+            self.cards_approved,
+            self.cards_declined,
+            self.marked_overdue,
+            self.disabled_for_payment,
+            self.failures
+        )
+    }
+}
+
+// ---------------------------------------------------------------------------
+// The lease (one runner at a time)
+// ---------------------------------------------------------------------------
+
+/// Lease times are wall-clock: they are about live processes, not billing dates.
+fn lease_expiry(from: DateTime<Utc>) -> DateTime<Utc> {
+    from + chrono::Duration::seconds(LEASE_SECONDS)
+}
+
+/// Takes the lease when it is free or expired (insert, or a conditional update
+/// that only matches an expired row). True when `holder` now holds it.
+pub async fn acquire_lease(state: &Services, holder: &str) -> AppResult<bool> {
+    let now = Utc::now();
+    let inserted = job_lease::ActiveModel {
+        name: Set(LEASE_NAME.to_owned()),
+        holder: Set(holder.to_owned()),
+        expires_at: Set(lease_expiry(now)),
+    }
+    .insert(&state.db)
+    .await;
+    match inserted {
+        Ok(_) => return Ok(true),
+        Err(e) if db::is_unique_violation(&e) => {}
+        Err(e) => return Err(e.into()),
+    }
+    let taken = job_lease::Entity::update_many()
+        .col_expr(job_lease::Column::Holder, Expr::value(holder))
+        .col_expr(job_lease::Column::ExpiresAt, Expr::value(lease_expiry(now)))
+        .filter(job_lease::Column::Name.eq(LEASE_NAME))
+        .filter(job_lease::Column::ExpiresAt.lt(now))
+        .exec(&state.db)
+        .await?;
+    Ok(taken.rows_affected == 1)
+}
+
+/// Extends the lease while `holder` still holds it; false when it was lost.
+pub async fn renew_lease(state: &Services, holder: &str) -> AppResult<bool> {
+    let renewed = job_lease::Entity::update_many()
+        .col_expr(job_lease::Column::ExpiresAt, Expr::value(lease_expiry(Utc::now())))
+        .filter(job_lease::Column::Name.eq(LEASE_NAME))
+        .filter(job_lease::Column::Holder.eq(holder))
+        .exec(&state.db)
+        .await?;
+    Ok(renewed.rows_affected == 1)
+}
+
+pub async fn release_lease(state: &Services, holder: &str) -> AppResult<()> {
+    job_lease::Entity::delete_many()
+        .filter(job_lease::Column::Name.eq(LEASE_NAME))
+        .filter(job_lease::Column::Holder.eq(holder))
+        .exec(&state.db)
+        .await?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------
+// The run
+// ---------------------------------------------------------------------------
+
+/// Renews the lease every `HEARTBEAT` while the run goes on; flags the loss
+/// when another runner took it (the run then stops at its next step).
+struct Heartbeat {
+    lost: Arc<AtomicBool>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Heartbeat {
+    fn start(state: &Services, holder: &str) -> Heartbeat {
+        let lost = Arc::new(AtomicBool::new(false));
+        let (state, holder, flag) = (state.clone(), holder.to_owned(), lost.clone());
+        let task = tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(HEARTBEAT).await;
+                match renew_lease(&state, &holder).await {
+                    Ok(true) => {}
+                    Ok(false) => {
+                        flag.store(true, Ordering::SeqCst);
+                        return;
+                    }
+                    // A database hiccup: try again at the next beat; the lease
+                    // outlives several missed beats.
+                    Err(e) => tracing::warn!(error = ?e, "could not renew the billing lease"),
+                }
+            }
+        });
+        Heartbeat { lost, task }
+    }
+}
+
+impl Drop for Heartbeat {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// R33: runs billing for `as_of`. Idempotent and safe to rerun after a kill.
+/// When another instance holds the lease it does nothing and says so.
+pub async fn run_billing(state: &Services, as_of: NaiveDate) -> AppResult<BillingReport> {
+    run_billing_waiting(state, as_of, Duration::ZERO).await
+}
+
+/// Like `run_billing`, but waits up to `wait` for a lease held by someone
+/// else. With a wait longer than `LEASE_SECONDS`, a lease left by a killed
+/// runner always expires in time, so a lease still held afterwards belongs to
+/// a live run.
+pub async fn run_billing_waiting(state: &Services, as_of: NaiveDate, wait: Duration) -> AppResult<BillingReport> {
+    let holder = format!("billing-{}", Uuid::new_v4().simple());
+    let mut report = BillingReport { as_of: Some(as_of), ..BillingReport::default() };
+    let deadline = tokio::time::Instant::now() + wait;
+    while !acquire_lease(state, &holder).await? {
+        if tokio::time::Instant::now() >= deadline {
+            report.lease_held_elsewhere = true;
+            tracing::info!(%as_of, "billing run skipped: the lease is held by another instance");
+            return Ok(report);
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let heartbeat = Heartbeat::start(state, &holder);
+    let result = run_steps(state, as_of, &holder, &heartbeat, &mut report).await;
+    drop(heartbeat);
+    if let Err(e) = release_lease(state, &holder).await {
+        tracing::warn!(error = ?e, "could not release the billing lease; it expires on its own");
+    }
+    result?;
+    if report.failures > 0 {
+        return Err(AppError::internal(format!("{report}; see the log for the failed items")));
+    }
+    tracing::info!("{report}");
+    Ok(report)
+}
+
+async fn keep_lease(state: &Services, holder: &str, heartbeat: &Heartbeat) -> AppResult<()> {
+    if !heartbeat.lost.load(Ordering::SeqCst) && renew_lease(state, holder).await? {
+        Ok(())
+    } else {
+        Err(AppError::internal("the billing lease was lost; another instance took over"))
+    }
+}
+
+/// Logs a failed item and counts it; the run goes on with the next item.
+fn failed(report: &mut BillingReport, what: &str, id: impl fmt::Display, e: &AppError) {
+    tracing::error!(error = ?e, item = %id, "billing run: {what} failed");
+    report.failures += 1;
+}
+
+async fn run_steps(
+    state: &Services,
+    as_of: NaiveDate,
+    holder: &str,
+    heartbeat: &Heartbeat,
+    report: &mut BillingReport,
+) -> AppResult<()> {
+    use crate::fault::crash_point;
+    // a. Renew or expire at term end (R15, R17).
+    for id in subscriptions_at_term_end(state, as_of).await? {
+        match renew_or_expire(state, id, as_of).await {
+            Ok((renewals, expired)) => {
+                report.renewals += renewals;
+                report.expired += u64::from(expired);
+                crash_point("renewed");
+            }
+            Err(e) => failed(report, "renewal", id, &e),
+        }
+    }
+    keep_lease(state, holder, heartbeat).await?;
+
+    // b. Issue the invoices of ended months (R31).
+    for due in invoices::due_invoices(&state.db, as_of).await? {
+        match invoices::issue_one(state, due).await {
+            Ok(Issued::Invoice(_)) => {
+                report.invoices_issued += 1;
+                crash_point("invoice-issued");
+            }
+            Ok(Issued::AlreadyIssued) => {}
+            Err(e) => failed(report, "issuing an invoice", due.billing_profile_id, &e),
+        }
+    }
+    keep_lease(state, holder, heartbeat).await?;
+
+    // c. Charge cards at issue; a decline leaves the invoice open (R31, R34).
+    // First the claims a killed run left unsettled, with their original
+    // idempotency key: before step d, so no invoice goes overdue (and no
+    // customer is disabled) because of our crash.
+    for id in invoices::unsettled_card_charges(&state.db).await? {
+        match invoices::settle_card_charge(state, id, as_of).await {
+            Ok(CardCharge::Approved) => report.cards_approved += 1,
+            Ok(CardCharge::Declined) => report.cards_declined += 1,
+            Ok(CardCharge::Skipped) => {}
+            Err(e) => failed(report, "charging a card (recovery)", id, &e),
+        }
+    }
+    for id in invoices::awaiting_card_charge(&state.db, as_of).await? {
+        match invoices::charge_at_issue(state, id, as_of).await {
+            Ok(CardCharge::Approved) => report.cards_approved += 1,
+            Ok(CardCharge::Declined) => report.cards_declined += 1,
+            Ok(CardCharge::Skipped) => {}
+            Err(e) => failed(report, "charging a card", id, &e),
+        }
+    }
+    keep_lease(state, holder, heartbeat).await?;
+
+    // d. Overdue after the due date (R31).
+    report.marked_overdue += invoices::mark_overdue(state, as_of).await?;
+    crash_point("overdue-marked");
+
+    // e. Payment not kept current after the grace period (R15).
+    let grace = state.grace_period_days;
+    for id in invoices::subscriptions_not_current(&state.db, as_of, grace).await? {
+        match disable_for_payment(state, id).await {
+            Ok(true) => report.disabled_for_payment += 1,
+            Ok(false) => {}
+            Err(e) => failed(report, "disabling a subscription", id, &e),
+        }
+    }
+
+    // f. Record the date once everything succeeded, so the scheduler retries otherwise.
+    crash_point("before-record");
+    if report.failures == 0 {
+        record_run(state, as_of).await?;
+    }
+    Ok(())
+}
+
+/// Subscriptions whose current term has ended by `as_of` and are not disabled.
+async fn subscriptions_at_term_end(state: &Services, as_of: NaiveDate) -> AppResult<Vec<Uuid>> {
+    Ok(subscription::Entity::find()
+        .select_only()
+        .column(subscription::Column::Id)
+        .filter(subscription::Column::CurrentTermEnd.lte(as_of))
+        .filter(subscription::Column::Status.ne(SubscriptionStatus::Disabled))
+        .order_by_asc(subscription::Column::CurrentTermEnd)
+        .order_by_asc(subscription::Column::Id)
+        .into_tuple()
+        .all(&state.db)
+        .await?)
+}
+
+/// R15, R17, R30: in one transaction, moves one subscription through every
+/// term that has ended by `as_of` (catching up after skipped days): with
+/// auto-renew, a new term at the product's price then in force and a RENEWAL
+/// charge dated the new term's start; without it, DISABLED/EXPIRED; with it
+/// but no price for the term and currency any more (issue 11),
+/// DISABLED/NOT_RENEWABLE with a message saying why.
+/// Returns (renewals, expired).
+async fn renew_or_expire(state: &Services, id: Uuid, as_of: NaiveDate) -> AppResult<(u64, bool)> {
+    let now = state.clock.now();
+    let txn = db::begin_write(&state.db).await?;
+    let Some(mut sub) = subscription::Entity::find_by_id(id).lock_exclusive().one(&txn).await? else {
+        return Ok((0, false));
+    };
+    let product =
+        product::Entity::find_by_id(sub.product_id).one(&txn).await?.ok_or(AppError::NotFound { entity: "product" })?;
+    let scope = AuditScope::org(sub.organization_id, None);
+    let mut renewals = 0;
+    while sub.status != SubscriptionStatus::Disabled && sub.current_term_end <= as_of {
+        let price = if sub.auto_renew {
+            catalog::price_for(&txn, sub.product_id, sub.term, &sub.currency).await?
+        } else {
+            None
+        };
+        let before = snapshot(&sub);
+        // Auto-renew on but no price in force for the term and currency.
+        let not_renewable = sub.auto_renew;
+        let mut model: subscription::ActiveModel = sub.clone().into();
+        let Some(price) = price else {
+            let (reason, message, action) = if not_renewable {
+                let why = renewal::why_not_renewable(&txn, &sub).await?;
+                (DisabledReason::NotRenewable, Some(why), "subscription.not_renewable")
+            } else {
+                (DisabledReason::Expired, None, "subscription.expire")
+            };
+            model.status = Set(SubscriptionStatus::Disabled);
+            model.disabled_reason = Set(Some(reason));
+            model.disabled_message = Set(message.clone());
+            model.disabled_at = Set(Some(now));
+            model.auto_renew = Set(false);
+            model.updated_at = Set(now);
+            sub = model.update(&txn).await?;
+            let mut after = snapshot(&sub);
+            if let Some(message) = message {
+                after["message"] = json!(message);
+                after["notify"] = json!(renewal::people_to_tell(&txn, &sub).await?);
+            }
+            let entry = AuditEntry::new(action, "subscription", sub.id).before(before).after(after);
+            audit::record(&txn, scope, now, entry).await?;
+            txn.commit().await?;
+            return Ok((renewals, true));
+        };
+        let next = sub.term_number.saturating_add(1);
+        let start = sub.current_term_end;
+        let end = terms::term_end(sub.start_date, sub.term.months(), u32::try_from(next).unwrap_or(u32::MAX));
+        model.term_number = Set(next);
+        model.current_term_start = Set(start);
+        model.current_term_end = Set(end);
+        model.unit_price_minor = Set(price.unit_amount_minor);
+        model.updated_at = Set(now);
+        sub = model.update(&txn).await?;
+        let renewal = charges::full_term(&sub, ChargeKind::Renewal, start, end, &product.name)?;
+        let amount = renewal.amount_minor;
+        charges::insert(&txn, renewal, now).await?;
+        let mut after = snapshot(&sub);
+        after["termNumber"] = json!(next);
+        after["termStart"] = json!(start);
+        after["unitPriceMinor"] = json!(sub.unit_price_minor);
+        after["chargeMinor"] = json!(amount);
+        let entry = AuditEntry::new("subscription.renew", "subscription", sub.id).before(before).after(after);
+        audit::record(&txn, scope, now, entry).await?;
+        renewals += 1;
+    }
+    txn.commit().await?;
+    Ok((renewals, false))
+}
+
+/// R15: DISABLED with PAYMENT_NOT_CURRENT; false when already disabled.
+async fn disable_for_payment(state: &Services, id: Uuid) -> AppResult<bool> {
+    let now = state.clock.now();
+    let txn = db::begin_write(&state.db).await?;
+    let Some(sub) = subscription::Entity::find_by_id(id).lock_exclusive().one(&txn).await? else {
+        return Ok(false);
+    };
+    if sub.status == SubscriptionStatus::Disabled {
+        return Ok(false);
+    }
+    let before = snapshot(&sub);
+    let mut model: subscription::ActiveModel = sub.into();
+    model.status = Set(SubscriptionStatus::Disabled);
+    model.disabled_reason = Set(Some(DisabledReason::PaymentNotCurrent));
+    model.disabled_at = Set(Some(now));
+    model.auto_renew = Set(false);
+    model.updated_at = Set(now);
+    let sub = model.update(&txn).await?;
+    let entry = AuditEntry::new("subscription.disable_payment_not_current", "subscription", sub.id)
+        .before(before)
+        .after(snapshot(&sub));
+    audit::record(&txn, AuditScope::org(sub.organization_id, None), now, entry).await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+async fn record_run(state: &Services, as_of: NaiveDate) -> AppResult<()> {
+    if has_run(state, as_of).await? {
+        return Ok(());
+    }
+    let inserted =
+        billing_run::ActiveModel { as_of: Set(as_of), completed_at: Set(state.clock.now()) }.insert(&state.db).await;
+    match inserted {
+        Ok(_) => Ok(()),
+        Err(e) if db::is_unique_violation(&e) => Ok(()),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// True when a run for `as_of` completed.
+pub async fn has_run(state: &Services, as_of: NaiveDate) -> AppResult<bool> {
+    Ok(billing_run::Entity::find_by_id(as_of).one(&state.db).await?.is_some())
+}

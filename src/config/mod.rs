@@ -1,0 +1,424 @@
+//! Configuration: environment variables with CLI flags over them (clap).
+//! Secrets are wrapped so they never reach a log line or `Debug` output.
+
+use std::{fmt, net::SocketAddr};
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+mod events;
+mod limits;
+
+pub use events::{EventConfig, EventSettings};
+pub use licensedesk_core::domain::seller::Seller;
+pub use limits::{CostLimits, QueryLimits};
+
+pub const DEFAULT_DATABASE_URL: &str = "sqlite://licensedesk.db?mode=rwc";
+
+#[derive(Parser, Debug)]
+#[command(name = "licensedesk", version, about = "LicenseDesk: manage the SaaS apps your organization buys")]
+pub struct Cli {
+    #[command(flatten)]
+    pub settings: Settings,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum Command {
+    /// Run the HTTP server (the default).
+    Serve {
+        /// Load the demo organization, publisher and users first (idempotent).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Load the demo data and exit (idempotent).
+    SeedDemo,
+    /// Billing operations.
+    Billing {
+        #[command(subcommand)]
+        command: BillingCommand,
+    },
+    /// Marketplace operator accounts (R40).
+    Operator {
+        #[command(subcommand)]
+        command: OperatorCommand,
+    },
+    /// Print the GraphQL SDL (no database needed).
+    ExportSchema {
+        /// Write to this file instead of standard output.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+    },
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum OperatorCommand {
+    /// Create a marketplace operator account (R40); operators are never self-registered.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// The password; prefer the environment variable or `--password-stdin`
+        /// so it does not show in the process list.
+        #[arg(long, env = "LICENSEDESK_OPERATOR_PASSWORD", hide_env_values = true)]
+        password: Option<Secret>,
+        /// Read the password from the first line of standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand, Debug, Clone)]
+pub enum BillingCommand {
+    /// Run the billing run for a date (R33): issue invoices, charge cards, renew, expire, disable.
+    Run {
+        /// YYYY-MM-DD; defaults to today (UTC).
+        #[arg(long)]
+        date: Option<NaiveDate>,
+    },
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    Development,
+    Production,
+}
+
+/// A secret string that prints as `***`.
+#[derive(Clone)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Secret(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+impl std::str::FromStr for Secret {
+    type Err = std::convert::Infallible;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(s.to_owned()))
+    }
+}
+
+#[derive(Args, Debug, Clone)]
+pub struct Settings {
+    /// Database URL: sqlite://FILE?mode=rwc (default) or postgres://USER@HOST/DB.
+    #[arg(long, env = "DATABASE_URL", default_value = DEFAULT_DATABASE_URL, global = true)]
+    pub database_url: String,
+    /// Address to listen on.
+    #[arg(long, env = "LICENSEDESK_LISTEN", default_value = "127.0.0.1:8080", global = true)]
+    pub listen: SocketAddr,
+    /// HS256 secret for access tokens (≥ 32 bytes in production). In development a
+    /// generated secret is kept in the database so tokens survive a restart.
+    #[arg(long, env = "LICENSEDESK_JWT_SECRET", hide_env_values = true, global = true)]
+    pub jwt_secret: Option<Secret>,
+    #[arg(long, env = "LICENSEDESK_MODE", value_enum, default_value = "development", global = true)]
+    pub mode: Mode,
+    /// Serve GraphiQL at `/` (default: on in development, off in production).
+    #[arg(long, env = "LICENSEDESK_GRAPHIQL", global = true)]
+    pub graphiql: Option<bool>,
+    /// Allow schema introspection (default: on in development, off in production).
+    #[arg(long, env = "LICENSEDESK_INTROSPECTION", global = true)]
+    pub introspection: Option<bool>,
+    /// Lifetime of access tokens, in seconds.
+    #[arg(long, env = "LICENSEDESK_TOKEN_TTL_SECONDS", default_value_t = 1800, global = true)]
+    pub token_ttl_seconds: i64,
+    /// Days after an invoice's due date before its subscriptions are disabled (R15).
+    #[arg(long, env = "LICENSEDESK_GRACE_PERIOD_DAYS", default_value_t = 30, global = true)]
+    pub grace_period_days: i64,
+    /// Run the daily billing run inside the server (R33).
+    #[arg(long, env = "LICENSEDESK_BILLING_SCHEDULER", default_value_t = true, global = true, action = clap::ArgAction::Set)]
+    pub billing_scheduler: bool,
+    /// Request timeout in seconds.
+    #[arg(long, env = "LICENSEDESK_REQUEST_TIMEOUT_SECONDS", default_value_t = 30, global = true)]
+    pub request_timeout_seconds: u64,
+    /// How long a DataLoader waits to gather keys into one batch, in milliseconds;
+    /// 0 batches what is already requested without a timer.
+    #[arg(long, env = "LICENSEDESK_DATALOADER_DELAY_MS", default_value_t = 0, global = true)]
+    pub dataloader_delay_ms: u64,
+    /// Browser origins allowed to call the API (CORS), comma-separated, e.g.
+    /// `http://localhost:3000,https://console.example`; `*` allows any. Off when empty.
+    #[arg(long, env = "LICENSEDESK_CORS_ALLOWED_ORIGINS", value_delimiter = ',', global = true)]
+    pub cors_allowed_origins: Vec<String>,
+    /// Log lines as human-readable text or as JSON objects (one a line).
+    #[arg(long, env = "LICENSEDESK_LOG_FORMAT", value_enum, default_value = "text", global = true)]
+    pub log_format: LogFormat,
+    /// How long the signed invoice PDF link in `Invoice.pdfUrl` works, in seconds.
+    #[arg(long, env = "LICENSEDESK_PDF_LINK_TTL_SECONDS", default_value_t = 900, global = true)]
+    pub pdf_link_ttl_seconds: i64,
+    /// The seller's name printed on invoices.
+    #[arg(long, env = "LICENSEDESK_SELLER_NAME", default_value = "LicenseDesk", global = true)]
+    pub seller_name: String,
+    /// The seller's address printed on invoices; lines separated by `|`.
+    #[arg(long, env = "LICENSEDESK_SELLER_ADDRESS", default_value = "", global = true)]
+    pub seller_address: String,
+    /// The seller's VAT / tax registration number printed on invoices.
+    #[arg(long, env = "LICENSEDESK_SELLER_TAX_ID", default_value = "", global = true)]
+    pub seller_tax_id: String,
+    /// How long the purchase token in a subscription's portal link works, in hours (R42).
+    #[arg(long, env = "LICENSEDESK_PURCHASE_TOKEN_TTL_HOURS", default_value_t = 168, global = true)]
+    pub purchase_token_ttl_hours: i64,
+    #[command(flatten)]
+    pub robustness: RobustnessSettings,
+    #[command(flatten)]
+    pub events: events::EventSettings,
+}
+
+#[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
+}
+
+/// Query-cost limits and database timeouts (issue 12).
+#[derive(Args, Debug, Clone)]
+pub struct RobustnessSettings {
+    /// Largest estimated number of objects in one response (pages multiplied out).
+    #[arg(long, env = "LICENSEDESK_MAX_QUERY_COST", default_value_t = 25_000, global = true)]
+    pub max_query_cost: u64,
+    /// Largest number of selections after expanding fragments.
+    #[arg(long, env = "LICENSEDESK_MAX_QUERY_FIELDS", default_value_t = 2_000, global = true)]
+    pub max_query_fields: u64,
+    /// Largest query text, in bytes.
+    #[arg(long, env = "LICENSEDESK_MAX_QUERY_BYTES", default_value_t = 32 * 1024, global = true)]
+    pub max_query_bytes: usize,
+    /// Largest number of aliased fields and of root fields.
+    #[arg(long, env = "LICENSEDESK_MAX_QUERY_ALIASES", default_value_t = 50, global = true)]
+    pub max_query_aliases: u64,
+    /// Largest estimated cost of a request without a token.
+    #[arg(long, env = "LICENSEDESK_ANONYMOUS_MAX_QUERY_COST", default_value_t = 60, global = true)]
+    pub anonymous_max_query_cost: u64,
+    /// Seconds to wait for a new database connection (start-up, readiness, requests).
+    #[arg(long, env = "LICENSEDESK_DB_CONNECT_TIMEOUT_SECONDS", default_value_t = 5, global = true)]
+    pub db_connect_timeout_seconds: u64,
+    /// Seconds a request waits for a free pooled connection.
+    #[arg(long, env = "LICENSEDESK_DB_ACQUIRE_TIMEOUT_SECONDS", default_value_t = 30, global = true)]
+    pub db_acquire_timeout_seconds: u64,
+    /// Seconds a client has to send the request headers.
+    #[arg(long, env = "LICENSEDESK_HEADER_READ_TIMEOUT_SECONDS", default_value_t = 10, global = true)]
+    pub header_read_timeout_seconds: u64,
+}
+
+impl RobustnessSettings {
+    fn query_limits(&self) -> QueryLimits {
+        let aliases = self.max_query_aliases.max(1);
+        let authenticated = CostLimits {
+            max_bytes: self.max_query_bytes.max(1024),
+            max_fields: self.max_query_fields.max(1),
+            max_cost: self.max_query_cost.max(1),
+            max_root_fields: aliases.min(CostLimits::AUTHENTICATED.max_root_fields),
+            max_aliases: aliases,
+        };
+        let anonymous = CostLimits {
+            max_cost: self.anonymous_max_query_cost.clamp(1, authenticated.max_cost),
+            ..CostLimits::ANONYMOUS
+        };
+        QueryLimits { authenticated, anonymous }
+    }
+}
+
+/// The validated configuration the server runs with.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub listen: SocketAddr,
+    pub mode: Mode,
+    pub graphiql: bool,
+    pub introspection: bool,
+    pub token_ttl_seconds: i64,
+    pub grace_period_days: i64,
+    pub billing_scheduler: bool,
+    pub request_timeout_seconds: u64,
+    pub dataloader_delay_ms: u64,
+    pub query_limits: QueryLimits,
+    pub db_timeouts: crate::db::Timeouts,
+    pub header_read_timeout: std::time::Duration,
+    /// None in development until the stored one is loaded from the database.
+    pub jwt_secret: Option<Secret>,
+    /// Allowed CORS origins; empty = no CORS headers. `*` = any origin.
+    pub cors_allowed_origins: Vec<String>,
+    pub pdf_link_ttl_seconds: i64,
+    /// R42: lifetime of a portal link's purchase token, in hours.
+    pub purchase_token_ttl_hours: i64,
+    pub seller: Seller,
+    /// Webhooks and live subscriptions (R45).
+    pub events: events::EventConfig,
+}
+
+pub const MIN_SECRET_BYTES: usize = 32;
+
+impl Settings {
+    /// Checks the rules of production mode and fills the defaults that depend on the mode.
+    pub fn validate(self) -> Result<Config, String> {
+        let production = self.mode == Mode::Production;
+        let graphiql = self.graphiql.unwrap_or(!production);
+        let introspection = self.introspection.unwrap_or(!production);
+        if production {
+            match &self.jwt_secret {
+                Some(secret) if secret.expose().len() >= MIN_SECRET_BYTES => {}
+                _ => {
+                    return Err(format!(
+                        "production mode needs LICENSEDESK_JWT_SECRET of at least {MIN_SECRET_BYTES} bytes"
+                    ));
+                }
+            }
+            if graphiql || introspection {
+                return Err("production mode refuses to start with GraphiQL or introspection on".into());
+            }
+        } else if let Some(secret) = &self.jwt_secret
+            && secret.expose().len() < MIN_SECRET_BYTES
+        {
+            return Err(format!("LICENSEDESK_JWT_SECRET must be at least {MIN_SECRET_BYTES} bytes"));
+        }
+        if !(60..=86_400).contains(&self.token_ttl_seconds) {
+            return Err("token TTL must be between 60 and 86400 seconds".into());
+        }
+        if !(0..=365).contains(&self.grace_period_days) {
+            return Err("grace period must be between 0 and 365 days".into());
+        }
+        if !(1..=24 * 90).contains(&self.purchase_token_ttl_hours) {
+            return Err("purchase token lifetime must be between 1 and 2160 hours".into());
+        }
+        if !(10..=86_400).contains(&self.pdf_link_ttl_seconds) {
+            return Err("PDF link lifetime must be between 10 and 86400 seconds".into());
+        }
+        let cors_allowed_origins: Vec<String> = self
+            .cors_allowed_origins
+            .iter()
+            .map(|o| o.trim().trim_end_matches('/').to_owned())
+            .filter(|o| !o.is_empty())
+            .collect();
+        for origin in &cors_allowed_origins {
+            let valid = origin == "*"
+                || ((origin.starts_with("http://") || origin.starts_with("https://"))
+                    && axum::http::HeaderValue::from_str(origin).is_ok());
+            if !valid {
+                return Err(format!("CORS origin {origin:?} is not an origin like https://app.example or *"));
+            }
+        }
+        let seller = Seller {
+            name: self.seller_name.trim().to_owned(),
+            address: self.seller_address.split('|').map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()).collect(),
+            tax_id: Some(self.seller_tax_id.trim().to_owned()).filter(|t| !t.is_empty()),
+        };
+        Ok(Config {
+            cors_allowed_origins,
+            pdf_link_ttl_seconds: self.pdf_link_ttl_seconds,
+            purchase_token_ttl_hours: self.purchase_token_ttl_hours,
+            seller,
+            database_url: self.database_url,
+            listen: self.listen,
+            mode: self.mode,
+            graphiql,
+            introspection,
+            token_ttl_seconds: self.token_ttl_seconds,
+            grace_period_days: self.grace_period_days,
+            billing_scheduler: self.billing_scheduler,
+            request_timeout_seconds: self.request_timeout_seconds,
+            dataloader_delay_ms: self.dataloader_delay_ms.clamp(0, 1000),
+            events: self.events.validate()?,
+            query_limits: self.robustness.query_limits(),
+            db_timeouts: crate::db::Timeouts::from_seconds(
+                self.robustness.db_connect_timeout_seconds,
+                self.robustness.db_acquire_timeout_seconds,
+            ),
+            header_read_timeout: std::time::Duration::from_secs(
+                self.robustness.header_read_timeout_seconds.clamp(1, 300),
+            ),
+            jwt_secret: self.jwt_secret,
+        })
+    }
+}
+
+impl Config {
+    /// A development configuration for tests and tools.
+    pub fn for_tests(database_url: &str) -> Config {
+        Config {
+            database_url: database_url.to_owned(),
+            listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            mode: Mode::Development,
+            graphiql: true,
+            introspection: true,
+            token_ttl_seconds: 1800,
+            grace_period_days: 30,
+            billing_scheduler: false,
+            request_timeout_seconds: 30,
+            dataloader_delay_ms: 0,
+            query_limits: Default::default(),
+            db_timeouts: Default::default(),
+            header_read_timeout: std::time::Duration::from_secs(10),
+            jwt_secret: Some(Secret::new("test-secret-test-secret-test-secret-0123")),
+            cors_allowed_origins: Vec::new(),
+            pdf_link_ttl_seconds: 900,
+            purchase_token_ttl_hours: 168,
+            seller: Seller {
+                name: "LicenseDesk AB".into(),
+                address: vec!["Kungsgatan 1".into(), "111 43 Stockholm".into(), "Sweden".into()],
+                tax_id: Some("SE556000000001".into()),
+            },
+            events: events::EventConfig::for_tests(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn settings(args: &[&str]) -> Settings {
+        let mut argv = vec!["licensedesk"];
+        argv.extend_from_slice(args);
+        Cli::parse_from(argv).settings
+    }
+
+    #[test]
+    fn production_refuses_short_or_missing_secret_and_graphiql() {
+        assert!(settings(&["--mode", "production"]).validate().is_err());
+        assert!(settings(&["--mode", "production", "--jwt-secret", "short"]).validate().is_err());
+        let long = "x".repeat(32);
+        assert!(settings(&["--mode", "production", "--jwt-secret", &long]).validate().is_ok());
+        assert!(settings(&["--mode", "production", "--jwt-secret", &long, "--graphiql", "true"]).validate().is_err());
+        assert!(
+            settings(&["--mode", "production", "--jwt-secret", &long, "--introspection", "true"]).validate().is_err()
+        );
+    }
+
+    #[test]
+    fn development_defaults_turn_graphiql_and_introspection_on() {
+        let config = settings(&[]).validate().expect("valid");
+        assert!(config.graphiql && config.introspection);
+        assert_eq!(config.listen.to_string(), "127.0.0.1:8080");
+        assert_eq!(config.database_url, DEFAULT_DATABASE_URL);
+    }
+
+    #[test]
+    fn cors_origins_are_a_comma_separated_list() {
+        let config = settings(&["--cors-allowed-origins", "http://localhost:3000, https://app.example/"])
+            .validate()
+            .expect("valid");
+        assert_eq!(config.cors_allowed_origins, vec!["http://localhost:3000", "https://app.example"]);
+        assert!(settings(&[]).validate().expect("valid").cors_allowed_origins.is_empty());
+        assert!(settings(&["--cors-allowed-origins", "localhost:3000"]).validate().is_err());
+    }
+
+    #[test]
+    fn secret_never_prints() {
+        let secret = Secret::new("super-secret-value");
+        assert!(!format!("{secret:?}").contains("super"));
+    }
+}

@@ -1,4 +1,0 @@
-pub mod card;
-pub mod markets;
-pub mod money;
-pub mod terms;
