@@ -61,7 +61,12 @@ pub struct OfflineCardProcessor {
 
 impl OfflineCardProcessor {
     pub fn new(fingerprint_key: Vec<u8>) -> Self {
-        let ledger = std::env::var_os("LICENSEDESK_TEST_PROCESSOR_LEDGER").map(std::path::PathBuf::from);
+        // Only builds with the `test-hooks` feature read the variable.
+        let ledger = if cfg!(feature = "test-hooks") {
+            std::env::var_os("LICENSEDESK_TEST_PROCESSOR_LEDGER").map(std::path::PathBuf::from)
+        } else {
+            None
+        };
         OfflineCardProcessor { fingerprint_key, ledger }
     }
 
