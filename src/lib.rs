@@ -12,6 +12,7 @@ pub mod config;
 pub mod demo;
 pub(crate) mod graphql;
 pub mod http;
+pub mod hub;
 pub mod state;
 pub mod workers;
 

@@ -12,9 +12,9 @@ use crate::{
     clock::{Clock, SystemClock},
     config::{Config, Mode},
     error::{AppError, AppResult},
+    hub::EventHub,
     i18n::{self, Lang},
     service::Services,
-    workers::EventHub,
 };
 
 pub static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");

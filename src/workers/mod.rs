@@ -9,47 +9,10 @@ pub mod fanout;
 pub mod live;
 pub mod scheduler;
 
-use std::sync::Arc;
+use tokio::task::JoinHandle;
 
-use entity::outbox_event;
-use tokio::{
-    sync::{Notify, broadcast},
-    task::JoinHandle,
-};
-
+pub use crate::hub::EventHub;
 use crate::state::AppState;
-
-/// This instance's event plumbing; cheap to clone.
-#[derive(Clone)]
-pub struct EventHub {
-    sender: broadcast::Sender<Arc<outbox_event::Model>>,
-    webhooks: Arc<Notify>,
-}
-
-impl Default for EventHub {
-    fn default() -> Self {
-        EventHub { sender: broadcast::channel(4096).0, webhooks: Arc::new(Notify::new()) }
-    }
-}
-
-impl EventHub {
-    pub fn publish(&self, event: Arc<outbox_event::Model>) {
-        // No receivers is fine: nobody is listening on this instance.
-        let _ = self.sender.send(event);
-    }
-
-    pub fn subscribe(&self) -> broadcast::Receiver<Arc<outbox_event::Model>> {
-        self.sender.subscribe()
-    }
-
-    pub fn wake_webhooks(&self) {
-        self.webhooks.notify_one();
-    }
-
-    pub(crate) fn webhook_wake(&self) -> Arc<Notify> {
-        self.webhooks.clone()
-    }
-}
 
 /// Background tasks of one instance: the outbox tail and (if configured) the
 /// webhook worker. Dropping the handles leaves them running; abort to stop.
