@@ -4,7 +4,9 @@
 //! - Org admins (GLOBAL, BILLING, LICENSE) read their organization's log,
 //!   filtered by the rule of each event's object: a LICENSE_ADMIN sees
 //!   subscription and license events, not billing-profile, payment-method or
-//!   invoice ones; a self-service buyer's billing events are nobody else's.
+//!   invoice ones; a self-service buyer's billing events are nobody else's;
+//!   partner-relationship events only the GLOBAL_ADMIN, who may fetch the
+//!   relationship (R39).
 //! - A subscription snapshot's `billingProfileId` is removed unless the
 //!   viewer can see that profile.
 //! - Publishers read the events of their catalog and activations; their
@@ -12,7 +14,7 @@
 
 use std::collections::HashSet;
 
-use entity::{audit_event, billing_profile, invoice, payment_method, subscription};
+use entity::{audit_event, billing_profile, invoice, partner_relationship, payment_method, subscription};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
     sea_query::{Query, SelectStatement},
@@ -21,7 +23,8 @@ use serde_json::Value;
 use uuid::Uuid;
 
 use super::{
-    Visible, billing_profile as profiles, invoice as invoices, payment_method as methods, subscription as subs,
+    Visible, billing_profile as profiles, invoice as invoices, partner as partners, payment_method as methods,
+    subscription as subs,
 };
 use crate::{
     auth::Actor,
@@ -34,7 +37,8 @@ pub const BILLING_PROFILE: &str = "billing_profile";
 pub const PAYMENT_METHOD: &str = "payment_method";
 pub const INVOICE: &str = "invoice";
 pub const PROPOSAL: &str = "proposal";
-const GUARDED: [&str; 5] = [SUBSCRIPTION, BILLING_PROFILE, PAYMENT_METHOD, INVOICE, PROPOSAL];
+pub const PARTNER_RELATIONSHIP: &str = "partner_relationship";
+const GUARDED: [&str; 6] = [SUBSCRIPTION, BILLING_PROFILE, PAYMENT_METHOD, INVOICE, PROPOSAL, PARTNER_RELATIONSHIP];
 
 /// What a publisher may read of a subscription snapshot (no billing data).
 const PUBLISHER_SUBSCRIPTION_FIELDS: [&str; 6] =
@@ -78,7 +82,15 @@ pub fn visible(actor: &Actor) -> Condition {
                     PAYMENT_METHOD,
                     ids_where::<payment_method::Entity>(payment_method::Column::Id, methods::visible(actor)),
                 ))
-                .add(of_type(INVOICE, ids_where::<invoice::Entity>(invoice::Column::Id, invoices::visible(actor))));
+                .add(of_type(INVOICE, ids_where::<invoice::Entity>(invoice::Column::Id, invoices::visible(actor))))
+                // R37, R39: a relationship's events go to those who may fetch it (the GLOBAL_ADMIN).
+                .add(of_type(
+                    PARTNER_RELATIONSHIP,
+                    ids_where::<partner_relationship::Entity>(
+                        partner_relationship::Column::Id,
+                        partners::visible(actor),
+                    ),
+                ));
             if super::proposal::org_may_see(org) {
                 objects = objects.add(audit_event::Column::ObjectType.eq(PROPOSAL));
             }
@@ -121,6 +133,7 @@ pub async fn check(db: &impl ConnectionTrait, actor: &Actor, event: &audit_event
         },
         INVOICE => invoices::load(db, actor, id, false).await.is_ok(),
         PROPOSAL => super::proposal::org_may_see(org),
+        PARTNER_RELATIONSHIP => partners::load(db, actor, id, partners::Access::View, false).await.is_ok(),
         _ => true,
     })
 }

@@ -48,6 +48,10 @@ impl ProfileRights {
         pay_invoices: true,
     };
     pub const CONTRIBUTOR: ProfileRights = ProfileRights { manage_roles: false, ..ProfileRights::OWNER };
+    /// R25, R38: the buyer on their own self-service profile: everything but
+    /// roles, which are never granted on a self-service profile (issue 19:
+    /// `viewerCan.manageRoles` must not offer what `grantBillingRole` refuses).
+    pub const BUYER: ProfileRights = ProfileRights { manage_roles: false, ..ProfileRights::OWNER };
     pub const READER: ProfileRights = ProfileRights { view: true, ..ProfileRights::NONE };
     pub const INVOICE_MANAGER: ProfileRights = ProfileRights { view: true, pay_invoices: true, ..ProfileRights::NONE };
     pub const NONE: ProfileRights = ProfileRights {
@@ -95,7 +99,7 @@ pub fn rights_with_roles(
     }
     if let Some(owner) = profile.owner_user_id {
         // R25, R38: the buyer's own profile is theirs alone.
-        return if owner == org.user_id { ProfileRights::OWNER } else { ProfileRights::NONE };
+        return if owner == org.user_id { ProfileRights::BUYER } else { ProfileRights::NONE };
     }
     let base = if org.is_billing_manager() { ProfileRights::OWNER } else { ProfileRights::NONE };
     my_roles.into_iter().fold(base, |rights, role| rights.union(ProfileRights::of_role(role)))

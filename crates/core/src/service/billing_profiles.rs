@@ -288,14 +288,20 @@ pub async fn update(state: &Services, actor: &Actor, id: Uuid, changes: ProfileC
     Ok(ProfileView { profile, rights })
 }
 
-/// The user a role is granted to or revoked from. Unknown IDs and people of
-/// another organization or a publisher answer the same NOT_FOUND (R3).
-async fn member(txn: &DatabaseTransaction, profile: &billing_profile::Model, user_id: Uuid) -> AppResult<user::Model> {
-    user::Entity::find_by_id(user_id)
-        .one(txn)
-        .await?
-        .filter(|user| user.organization_id == Some(profile.organization_id))
-        .ok_or(AppError::NotFound { entity: "user" })
+/// The user a role is granted to or revoked from, loaded by the user rule
+/// (`access::user::load_member`): unknown IDs, deleted people and people of
+/// another organization or a publisher answer the same NOT_FOUND (R3, R43).
+async fn member(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    profile: &billing_profile::Model,
+    user_id: Uuid,
+) -> AppResult<Visible<user::Model>> {
+    let user = access::user::load_member(txn, actor, user_id).await?;
+    if user.organization_id != Some(profile.organization_id) {
+        return Err(access::user::NOT_FOUND);
+    }
+    Ok(user)
 }
 
 /// R2: an OWNER (or R1 admin) grants a role on an org profile. Granting what
@@ -315,7 +321,7 @@ pub async fn grant_role(
     if profile.owner_user_id.is_some() {
         return Err(AppError::Forbidden);
     }
-    let user = member(&txn, &profile, user_id).await?;
+    let user = member(&txn, actor, &profile, user_id).await?;
     if !user.active {
         return Err(AppError::UserNotInOrganization);
     }
@@ -360,7 +366,7 @@ pub async fn revoke_role(
     if profile.owner_user_id.is_some() {
         return Err(AppError::Forbidden);
     }
-    let user = member(&txn, &profile, user_id).await?;
+    let user = member(&txn, actor, &profile, user_id).await?;
     let existing = billing_role_assignment::Entity::find_by_id((profile.id, user.id, role)).one(&txn).await?;
     if let Some(existing) = existing {
         if role == BillingRole::Owner {

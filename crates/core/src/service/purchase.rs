@@ -9,8 +9,7 @@ use entity::{
     organization, payment_method, product, proposal, proposal_line, self_service_agreement, subscription,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -677,14 +676,10 @@ pub async fn decline_proposal(
     proposal_id: Uuid,
     reason: &str,
 ) -> AppResult<Visible<proposal::Model>> {
-    let not_found = AppError::NotFound { entity: "proposal" };
-    let org = match actor {
-        Actor::Org(org) => org,
-        _ => return Err(AppError::Forbidden),
-    };
+    let org = actor.org()?;
     let txn = db::begin_write(&state.db).await?;
-    let proposal = proposal::Entity::find_by_id(proposal_id).lock_exclusive().one(&txn).await?.ok_or(not_found)?;
-    let proposal = access::proposal::check(actor, proposal).ok_or(AppError::NotFound { entity: "proposal" })?;
+    // The read's rule (R40): a proposal the caller cannot list is not there.
+    let proposal = access::proposal::load(&txn, actor, proposal_id, true).await?;
     let reason = validate::required_text("reason", reason, 1000)?;
     let now = state.clock.now();
     ensure_pending(&proposal, now)?;
@@ -704,7 +699,7 @@ pub async fn decline_proposal(
     };
     audit::record(&txn, scope, now, entry).await?;
     txn.commit().await?;
-    proposal.updated(updated).ok_or(AppError::NotFound { entity: "proposal" })
+    proposal.updated(updated).ok_or(access::proposal::NOT_FOUND)
 }
 
 /// R9: accepting a proposal creates all its subscriptions or none.
@@ -720,12 +715,10 @@ pub async fn accept_proposal(
     let key = idempotency::parse_key(key)?;
     let request = json!({"proposalId": proposal_id, "billingProfileId": billing_profile_id, "autoRenew": auto_renew});
     let ids = idempotency::run_once(state, org.user_id, "acceptProposal", key.as_deref(), &request, |txn| async {
-        let proposal = proposal::Entity::find_by_id(proposal_id)
-            .lock_exclusive()
-            .one(&txn)
-            .await?
-            .filter(|p| p.organization_id == org.organization_id)
-            .ok_or(AppError::NotFound { entity: "proposal" })?;
+        // Issue 19: the same rule as the proposals list (R40: the buying
+        // admins), so a plain user with a billing-profile role gets NOT_FOUND
+        // for a real ID exactly as for a random one, and nothing changes.
+        let proposal = access::proposal::load(&txn, actor, proposal_id, true).await?.into_inner();
         let lines = proposal_line::Entity::find()
             .filter(proposal_line::Column::ProposalId.eq(proposal.id))
             .order_by_asc(proposal_line::Column::Id)
@@ -783,7 +776,7 @@ pub async fn list_proposals(
     {
         return Err(AppError::Forbidden);
     }
-    let mut query = proposal::Entity::find().filter(access::proposal::visible(actor));
+    let mut query = proposal::Entity::find();
     if pending_only {
         // R40: open, and not past its expiry by the clock service.
         let now = state.clock.now();
@@ -796,9 +789,7 @@ pub async fn list_proposals(
     let newest_first = Keyset::new("proposals:newest")
         .key(proposal::Column::CreatedAt.into_expr(), Desc, KeyKind::Time)
         .id(proposal::Column::Id.into_expr(), Desc);
-    let mut page = crate::paging::fetch(&state.db, query, &newest_first, window).await?;
-    let rows = std::mem::take(&mut page.items);
-    Ok(page.with_items(rows.into_iter().filter_map(|p| access::proposal::check(actor, p)).collect()))
+    access::proposal::page(&state.db, actor, query, &newest_first, window).await
 }
 
 pub async fn proposal_lines(db: &impl ConnectionTrait, proposal_id: Uuid) -> AppResult<Vec<proposal_line::Model>> {
