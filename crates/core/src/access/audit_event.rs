@@ -16,7 +16,7 @@ use std::collections::HashSet;
 
 use entity::{audit_event, billing_profile, invoice, partner_relationship, payment_method, subscription};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Select,
     sea_query::{Query, SelectStatement},
 };
 use serde_json::Value;
@@ -29,6 +29,7 @@ use super::{
 use crate::{
     auth::Actor,
     error::{AppError, AppResult},
+    paging::{self, Keyset, Page, Window},
 };
 
 /// Object types whose events follow a billing or subscription rule.
@@ -181,9 +182,24 @@ fn profile_ids(rows: &[audit_event::Model]) -> Vec<Uuid> {
         .collect()
 }
 
-/// A page fetched with [`visible`], vouched for with its snapshots redacted
-/// for the viewer (one query for the profiles the page names).
-pub async fn vouch_page(
+/// One page of `query` narrowed by the finder itself to [`visible`] (the
+/// caller only narrows and orders), each event's snapshots redacted for the
+/// viewer (one query for the profiles the page names).
+pub async fn page(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    query: Select<audit_event::Entity>,
+    keyset: &Keyset,
+    window: &Window,
+) -> AppResult<Page<Visible<audit_event::Model>>> {
+    may_read_log(actor)?;
+    let mut page = paging::fetch(db, query.filter(visible(actor)), keyset, window).await?;
+    let rows = std::mem::take(&mut page.items);
+    Ok(page.with_items(redacted(db, actor, rows).await?))
+}
+
+/// Rows fetched with [`visible`], with their snapshots redacted.
+async fn redacted(
     db: &impl ConnectionTrait,
     actor: &Actor,
     rows: Vec<audit_event::Model>,

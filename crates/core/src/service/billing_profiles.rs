@@ -114,14 +114,12 @@ pub async fn list(state: &Services, actor: &Actor, window: &Window) -> AppResult
     use crate::paging::{Direction::Asc, KeyKind, Keyset};
     // Publishers never see a customer's billing data (SPEC §1).
     actor.billing_org()?;
-    let query = billing_profile::Entity::find().filter(access::billing_profile::visible(actor));
+    let query = billing_profile::Entity::find();
     let oldest_first = Keyset::new("billing_profiles:oldest")
         .key(billing_profile::Column::CreatedAt.into_expr(), Asc, KeyKind::Time)
         .id(billing_profile::Column::Id.into_expr(), Asc);
-    let mut page = crate::paging::fetch(&state.db, query, &oldest_first, window).await?;
-    let profiles = std::mem::take(&mut page.items);
-    let views = access::billing_profile::vouch_page(&state.db, actor, profiles).await?;
-    Ok(page.with_items(views.into_iter().map(|(profile, rights)| ProfileView { profile, rights }).collect()))
+    let page = access::billing_profile::page(&state.db, actor, query, &oldest_first, window).await?;
+    Ok(page.map(|(profile, rights)| ProfileView { profile, rights }))
 }
 
 /// One profile the caller can view (R3: another organization's is NOT_FOUND).
