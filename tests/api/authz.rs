@@ -829,8 +829,10 @@ async fn r4_r9_catalog_and_proposal_operations_by_role() {
         ("BILLING_ADMIN", OK, "R1: BILLING_ADMIN buys"),
         ("LICENSE_ADMIN", NOT_FOUND, "R1/R2: no right on the profile"),
         ("USER", NOT_FOUND, "R2: no role on the profile"),
-        ("CONTRIBUTOR", OK, "R2: CONTRIBUTOR buys with the profile"),
-        ("READER", FORBIDDEN, "R2: READER does not buy"),
+        // Issue 19: R40's buying admins only; a billing-profile role is not enough,
+        // and a proposal the caller cannot list answers like a random ID.
+        ("CONTRIBUTOR", NOT_FOUND, "R40: CONTRIBUTOR on the profile does not see proposals"),
+        ("READER", NOT_FOUND, "R40: READER does not see proposals"),
         ("PUBLISHER", FORBIDDEN, "§1: publishers do not buy"),
         ("OTHER_PUBLISHER", FORBIDDEN, "§1"),
         ("OTHER_ORG_ADMIN", NOT_FOUND, "R3: a proposal to another organization"),

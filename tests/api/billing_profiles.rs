@@ -293,7 +293,10 @@ async fn r28_create_billing_profile_rights() {
     assert_eq!(created["isSelfService"], true);
     assert_eq!(created["owner"]["id"], plain.id.as_str(), "R25: the self-service profile is the caller's own");
     assert_eq!(created["roleAssignments"], json!([{"user": {"id": plain.id}, "role": "OWNER"}]));
-    assert!(created["myRights"].as_object().expect("rights").values().all(|v| v == true), "R25: owner has every right");
+    // R25: the buyer has every right but roles, never granted on a self-service profile (issue 19).
+    let rights = created["myRights"].as_object().expect("rights");
+    assert_eq!(rights["canManageRoles"], false, "R25: no roles on a self-service profile");
+    assert!(rights.iter().all(|(k, v)| k == "canManageRoles" || v == true), "R25: owner has every other right");
 }
 
 /// R28: the currency is derived from the bill-to country.
@@ -536,11 +539,11 @@ async fn r27_self_service_profile_owner_full_rights_admin_read_only() {
     assert_eq!(shown["roleAssignments"].as_array().map(Vec::len), Some(1));
     assert_eq!(shown["createdAt"], shown["updatedAt"]);
 
-    // The owner: everything (R25, R26).
+    // The owner: everything but roles, never granted on a self-service profile (R25, R26; issue 19).
     let data = app.ok(&owner.token, GET, json!({"id": profile})).await;
     assert_eq!(
         data["billingProfile"]["myRights"],
-        json!({"canView": true, "canManageRoles": true, "canUpdate": true, "canManagePaymentMethod": true, "canPayInvoices": true})
+        json!({"canView": true, "canManageRoles": false, "canUpdate": true, "canManagePaymentMethod": true, "canPayInvoices": true})
     );
     app.ok(&owner.token, UPDATE, json!({"id": profile, "i": {"name": "My own card"}})).await;
     let added = app.ok(&owner.token, ADD_PM, json!({"p": profile, "i": valid_card()})).await;

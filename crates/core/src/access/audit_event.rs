@@ -4,7 +4,9 @@
 //! - Org admins (GLOBAL, BILLING, LICENSE) read their organization's log,
 //!   filtered by the rule of each event's object: a LICENSE_ADMIN sees
 //!   subscription and license events, not billing-profile, payment-method or
-//!   invoice ones; a self-service buyer's billing events are nobody else's.
+//!   invoice ones; a self-service buyer's billing events are nobody else's;
+//!   partner-relationship events only the GLOBAL_ADMIN, who may fetch the
+//!   relationship (R39).
 //! - A subscription snapshot's `billingProfileId` is removed unless the
 //!   viewer can see that profile.
 //! - Publishers read the events of their catalog and activations; their
@@ -12,20 +14,22 @@
 
 use std::collections::HashSet;
 
-use entity::{audit_event, billing_profile, invoice, payment_method, subscription};
+use entity::{audit_event, billing_profile, invoice, partner_relationship, payment_method, subscription};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, Select,
     sea_query::{Query, SelectStatement},
 };
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::{
-    Visible, billing_profile as profiles, invoice as invoices, payment_method as methods, subscription as subs,
+    Visible, billing_profile as profiles, invoice as invoices, partner as partners, payment_method as methods,
+    subscription as subs,
 };
 use crate::{
     auth::Actor,
     error::{AppError, AppResult},
+    paging::{self, Keyset, Page, Window},
 };
 
 /// Object types whose events follow a billing or subscription rule.
@@ -34,7 +38,8 @@ pub const BILLING_PROFILE: &str = "billing_profile";
 pub const PAYMENT_METHOD: &str = "payment_method";
 pub const INVOICE: &str = "invoice";
 pub const PROPOSAL: &str = "proposal";
-const GUARDED: [&str; 5] = [SUBSCRIPTION, BILLING_PROFILE, PAYMENT_METHOD, INVOICE, PROPOSAL];
+pub const PARTNER_RELATIONSHIP: &str = "partner_relationship";
+const GUARDED: [&str; 6] = [SUBSCRIPTION, BILLING_PROFILE, PAYMENT_METHOD, INVOICE, PROPOSAL, PARTNER_RELATIONSHIP];
 
 /// What a publisher may read of a subscription snapshot (no billing data).
 const PUBLISHER_SUBSCRIPTION_FIELDS: [&str; 6] =
@@ -78,7 +83,15 @@ pub fn visible(actor: &Actor) -> Condition {
                     PAYMENT_METHOD,
                     ids_where::<payment_method::Entity>(payment_method::Column::Id, methods::visible(actor)),
                 ))
-                .add(of_type(INVOICE, ids_where::<invoice::Entity>(invoice::Column::Id, invoices::visible(actor))));
+                .add(of_type(INVOICE, ids_where::<invoice::Entity>(invoice::Column::Id, invoices::visible(actor))))
+                // R37, R39: a relationship's events go to those who may fetch it (the GLOBAL_ADMIN).
+                .add(of_type(
+                    PARTNER_RELATIONSHIP,
+                    ids_where::<partner_relationship::Entity>(
+                        partner_relationship::Column::Id,
+                        partners::visible(actor),
+                    ),
+                ));
             if super::proposal::org_may_see(org) {
                 objects = objects.add(audit_event::Column::ObjectType.eq(PROPOSAL));
             }
@@ -121,6 +134,7 @@ pub async fn check(db: &impl ConnectionTrait, actor: &Actor, event: &audit_event
         },
         INVOICE => invoices::load(db, actor, id, false).await.is_ok(),
         PROPOSAL => super::proposal::org_may_see(org),
+        PARTNER_RELATIONSHIP => partners::load(db, actor, id, partners::Access::View, false).await.is_ok(),
         _ => true,
     })
 }
@@ -168,9 +182,24 @@ fn profile_ids(rows: &[audit_event::Model]) -> Vec<Uuid> {
         .collect()
 }
 
-/// A page fetched with [`visible`], vouched for with its snapshots redacted
-/// for the viewer (one query for the profiles the page names).
-pub async fn vouch_page(
+/// One page of `query` narrowed by the finder itself to [`visible`] (the
+/// caller only narrows and orders), each event's snapshots redacted for the
+/// viewer (one query for the profiles the page names).
+pub async fn page(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    query: Select<audit_event::Entity>,
+    keyset: &Keyset,
+    window: &Window,
+) -> AppResult<Page<Visible<audit_event::Model>>> {
+    may_read_log(actor)?;
+    let mut page = paging::fetch(db, query.filter(visible(actor)), keyset, window).await?;
+    let rows = std::mem::take(&mut page.items);
+    Ok(page.with_items(redacted(db, actor, rows).await?))
+}
+
+/// Rows fetched with [`visible`], with their snapshots redacted.
+async fn redacted(
     db: &impl ConnectionTrait,
     actor: &Actor,
     rows: Vec<audit_event::Model>,

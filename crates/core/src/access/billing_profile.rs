@@ -12,7 +12,7 @@
 
 use entity::{billing_profile, billing_role_assignment, enums::BillingRole};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Select,
     sea_query::{Query, SelectStatement},
 };
 use uuid::Uuid;
@@ -21,6 +21,7 @@ use super::Visible;
 use crate::{
     auth::{Actor, OrgActor},
     error::{AppError, AppResult},
+    paging::{self, Keyset, Page, Window},
 };
 
 pub const NOT_FOUND: AppError = AppError::NotFound { entity: "billing profile" };
@@ -48,6 +49,10 @@ impl ProfileRights {
         pay_invoices: true,
     };
     pub const CONTRIBUTOR: ProfileRights = ProfileRights { manage_roles: false, ..ProfileRights::OWNER };
+    /// R25, R38: the buyer on their own self-service profile: everything but
+    /// roles, which are never granted on a self-service profile (issue 19:
+    /// `viewerCan.manageRoles` must not offer what `grantBillingRole` refuses).
+    pub const BUYER: ProfileRights = ProfileRights { manage_roles: false, ..ProfileRights::OWNER };
     pub const READER: ProfileRights = ProfileRights { view: true, ..ProfileRights::NONE };
     pub const INVOICE_MANAGER: ProfileRights = ProfileRights { view: true, pay_invoices: true, ..ProfileRights::NONE };
     pub const NONE: ProfileRights = ProfileRights {
@@ -95,7 +100,7 @@ pub fn rights_with_roles(
     }
     if let Some(owner) = profile.owner_user_id {
         // R25, R38: the buyer's own profile is theirs alone.
-        return if owner == org.user_id { ProfileRights::OWNER } else { ProfileRights::NONE };
+        return if owner == org.user_id { ProfileRights::BUYER } else { ProfileRights::NONE };
     }
     let base = if org.is_billing_manager() { ProfileRights::OWNER } else { ProfileRights::NONE };
     my_roles.into_iter().fold(base, |rights, role| rights.union(ProfileRights::of_role(role)))
@@ -214,10 +219,41 @@ pub async fn load_for_change(
     Ok((Visible::vouch(profile), rights))
 }
 
-/// A page of profiles fetched with [`visible`], with the caller's rights
-/// (their roles on the page fetched in one query). Rows the row check
-/// refuses are dropped, so the two halves of the rule cannot disagree silently.
-pub async fn vouch_page(
+/// One page of `query` narrowed by the finder itself to [`visible`] (the
+/// caller only narrows and orders), each row with the caller's rights.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    query: Select<billing_profile::Entity>,
+    keyset: &Keyset,
+    window: &Window,
+) -> AppResult<Page<(Visible<billing_profile::Model>, ProfileRights)>> {
+    if actor.billing_org().is_err() {
+        return Ok(Page::empty());
+    }
+    let mut page = paging::fetch(db, query.filter(visible(actor)), keyset, window).await?;
+    let rows = std::mem::take(&mut page.items);
+    Ok(page.with_items(checked(db, actor, rows).await?))
+}
+
+/// Every row of `query` (with the caller's limit and order) narrowed by the
+/// finder itself to [`visible`], each with the caller's rights.
+pub async fn all(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    query: Select<billing_profile::Entity>,
+) -> AppResult<Vec<(Visible<billing_profile::Model>, ProfileRights)>> {
+    if actor.billing_org().is_err() {
+        return Ok(Vec::new());
+    }
+    let rows = query.filter(visible(actor)).all(db).await?;
+    checked(db, actor, rows).await
+}
+
+/// The row check over rows the finders fetched with [`visible`], with the
+/// caller's roles on them fetched in one query. Rows the row check refuses are
+/// dropped, so the two halves of the rule cannot disagree silently.
+async fn checked(
     db: &impl ConnectionTrait,
     actor: &Actor,
     rows: Vec<billing_profile::Model>,

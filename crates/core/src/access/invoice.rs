@@ -3,13 +3,14 @@
 //! their PDFs) are theirs alone.
 
 use entity::{billing_profile, invoice};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QuerySelect};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select};
 use uuid::Uuid;
 
 use super::{Visible, billing_profile as profiles, billing_profile::ProfileRights};
 use crate::{
     auth::Actor,
     error::{AppError, AppResult},
+    paging::{self, Keyset, Page, Window},
 };
 
 pub const NOT_FOUND: AppError = AppError::NotFound { entity: "invoice" };
@@ -62,8 +63,19 @@ pub async fn load(
     Ok((Visible::vouch(invoice), profile, rights))
 }
 
-/// A page fetched with [`visible`] (the condition is the rule).
-pub fn vouch_page(actor: &Actor, rows: Vec<invoice::Model>) -> Vec<Visible<invoice::Model>> {
-    let Ok(org) = actor.billing_org() else { return Vec::new() };
-    rows.into_iter().filter(|i| i.organization_id == org.organization_id).map(Visible::vouch).collect()
+/// One page of `query` narrowed to the invoices the caller may see: the
+/// finder adds [`visible`] itself (the condition is the rule; the caller
+/// only narrows and orders). Rows of another organization are dropped too.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    query: Select<invoice::Entity>,
+    keyset: &Keyset,
+    window: &Window,
+) -> AppResult<Page<Visible<invoice::Model>>> {
+    let Ok(org) = actor.billing_org() else { return Ok(Page::empty()) };
+    let mut page = paging::fetch(db, query.filter(visible(actor)), keyset, window).await?;
+    let rows = std::mem::take(&mut page.items);
+    let org_id = org.organization_id;
+    Ok(page.with_items(rows.into_iter().filter(|i| i.organization_id == org_id).map(Visible::vouch).collect()))
 }

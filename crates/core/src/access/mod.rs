@@ -6,6 +6,22 @@
 //! [`Visible<T>`], a proof that only this module can construct, so a resolver
 //! cannot return an object nobody checked.
 //!
+//! Visible by construction (issue 19): a proof comes only from a function
+//! that applied the rule itself —
+//! - a row check (`check`, `decide`, `of_profile`…) that decides on the row;
+//! - a loader (`load`, `load_for_change`, `load_member`) that fetches one ID
+//!   under the rule, used by gets AND by every mutation that takes that ID,
+//!   so a mutation never reaches what the read would not show;
+//! - a restricted finder (`page`, `all`) that takes the service's query
+//!   (its filters, joins, order, limit), adds the SQL condition itself and
+//!   row-checks what comes back. No function vouches for rows it did not
+//!   filter.
+//!
+//! Each rule's decision table is unit-tested in its module; the row-vs-SQL
+//! agreement is tested over a real database for every object
+//! (`tests/api/access.rs`, `tests/api/visibility_seams.rs` for partner
+//! relationships).
+//!
 //! | object           | rule (R-numbers)                                                        |
 //! |------------------|-------------------------------------------------------------------------|
 //! | billing profile  | `billing_profile` (R1, R2, R3, R25, R28, R38)                           |

@@ -2,18 +2,24 @@
 //! and whether a partner may act for a customer right now.
 //!
 //! - The customer's GLOBAL_ADMIN sees its organization's relationships and
-//!   approves, rejects or ends them; the organization's other users get
-//!   FORBIDDEN.
+//!   approves, rejects or ends them.
 //! - The partner's users see their own partner's relationships; a partner
-//!   never decides one (FORBIDDEN).
-//! - Everyone else (other organizations, other partners, publishers): NOT_FOUND (R3).
+//!   never decides one (FORBIDDEN: it sees the relationship).
+//! - Everyone else — the customer's other users (BILLING_ADMIN, LICENSE_ADMIN,
+//!   USER), other organizations, other partners, publishers — cannot see a
+//!   relationship, so a real ID answers NOT_FOUND exactly like a random one
+//!   (R3, R37), for reading and deciding alike. (The list itself is an
+//!   operation the customer's other users may not call: FORBIDDEN there.)
+//!
+//! Gets and decisions go through [`load`], lists through [`all`], and the
+//! audit log through [`visible`]: one rule for every path.
 //!
 //! A partner acts for a customer (catalog, purchase, its own subscriptions)
 //! only while a relationship between them is APPROVED ([`link_active`]).
 
 use entity::{enums::PartnerRelationshipStatus, partner_relationship};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, QuerySelect, Select,
     sea_query::{Query, SelectStatement},
 };
 use uuid::Uuid;
@@ -37,13 +43,7 @@ pub enum Access {
 /// The row check.
 pub fn decide(actor: &Actor, rel: &partner_relationship::Model, access: Access) -> AppResult<()> {
     match actor {
-        Actor::Org(org) if org.organization_id == rel.organization_id => {
-            if org.is_global_admin() {
-                Ok(())
-            } else {
-                Err(AppError::Forbidden)
-            }
-        }
+        Actor::Org(org) if org.organization_id == rel.organization_id && org.is_global_admin() => Ok(()),
         Actor::Partner(p) if p.partner_id() == rel.partner_id => match access {
             Access::View => Ok(()),
             Access::Decide => Err(AppError::Forbidden),
@@ -71,7 +71,7 @@ pub async fn load(
     access: Access,
     lock: bool,
 ) -> AppResult<Visible<partner_relationship::Model>> {
-    let mut query = partner_relationship::Entity::find_by_id(id);
+    let mut query = partner_relationship::Entity::find_by_id(id).filter(visible(actor));
     if lock {
         query = query.lock_exclusive();
     }
@@ -80,9 +80,15 @@ pub async fn load(
     Ok(Visible::vouch(rel))
 }
 
-/// A page fetched with [`visible`].
-pub fn vouch_page(actor: &Actor, rows: Vec<partner_relationship::Model>) -> Vec<Visible<partner_relationship::Model>> {
-    rows.into_iter().filter(|r| decide(actor, r, Access::View).is_ok()).map(Visible::vouch).collect()
+/// Every row of `query` the caller may see: the finder adds [`visible`]
+/// itself (the caller only narrows: status, order) and row-checks each row.
+pub async fn all(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    query: Select<partner_relationship::Entity>,
+) -> AppResult<Vec<Visible<partner_relationship::Model>>> {
+    let rows = query.filter(visible(actor)).all(db).await?;
+    Ok(rows.into_iter().filter(|r| decide(actor, r, Access::View).is_ok()).map(Visible::vouch).collect())
 }
 
 /// Whether `partner_id` may act for `organization_id` now (an APPROVED relationship).

@@ -7,13 +7,17 @@
 
 use entity::{billing_profile, payment_method};
 use sea_orm::{
-    ColumnTrait, Condition, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QuerySelect, Select,
     sea_query::{Query, SelectStatement},
 };
 use uuid::Uuid;
 
 use super::{Visible, billing_profile as profiles};
-use crate::{auth::Actor, error::AppResult};
+use crate::{
+    auth::Actor,
+    error::AppResult,
+    paging::{self, Keyset, Page, Window},
+};
 
 /// IDs of the methods used now by the profiles the caller can view.
 fn used_by_visible_profiles(actor: &Actor) -> SelectStatement {
@@ -55,7 +59,17 @@ pub async fn load_for_change(
     Ok(found.map(Visible::vouch))
 }
 
-/// A page of methods fetched with [`visible`] by the caller's own query.
-pub fn vouch_fetched(rows: Vec<payment_method::Model>) -> Vec<Visible<payment_method::Model>> {
-    rows.into_iter().map(Visible::vouch).collect()
+/// One page of `query` narrowed to the methods the caller may see: the
+/// finder adds [`visible`] itself (the caller only narrows and orders), so
+/// every row it vouches for passed the rule in SQL.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    query: Select<payment_method::Entity>,
+    keyset: &Keyset,
+    window: &Window,
+) -> AppResult<Page<Visible<payment_method::Model>>> {
+    let mut page = paging::fetch(db, query.filter(visible(actor)), keyset, window).await?;
+    let rows = std::mem::take(&mut page.items);
+    Ok(page.with_items(rows.into_iter().map(Visible::vouch).collect()))
 }

@@ -1,11 +1,22 @@
 //! Proposals (R9, R40): the buying admins of the organization they are
 //! addressed to (GLOBAL_ADMIN, BILLING_ADMIN) and the publisher that sent them.
+//! Everyone else — the organization's other users whatever billing-profile
+//! role they hold, other organizations, partners — gets NOT_FOUND for a real
+//! ID, exactly as for a random one (R3, R37). Lists, gets and the accept and
+//! decline mutations all load proposals through [`load`] or [`page`].
 
 use entity::proposal;
-use sea_orm::{ColumnTrait, Condition};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select};
+use uuid::Uuid;
 
 use super::{Visible, billing_profile::nothing};
-use crate::auth::{Actor, OrgActor};
+use crate::{
+    auth::{Actor, OrgActor},
+    error::{AppError, AppResult},
+    paging::{self, Keyset, Page, Window},
+};
+
+pub const NOT_FOUND: AppError = AppError::NotFound { entity: "proposal" };
 
 /// Whether an org user sees their organization's proposals (R9: those who may buy).
 pub fn org_may_see(org: &OrgActor) -> bool {
@@ -14,14 +25,18 @@ pub fn org_may_see(org: &OrgActor) -> bool {
 
 /// The row check.
 pub fn check(actor: &Actor, proposal: proposal::Model) -> Option<Visible<proposal::Model>> {
-    let allowed = match actor {
+    may_see(actor, &proposal).then(|| Visible::vouch(proposal))
+}
+
+/// The decision behind [`check`] (its SQL twin is [`visible`]).
+fn may_see(actor: &Actor, proposal: &proposal::Model) -> bool {
+    match actor {
         Actor::Org(org) => org_may_see(org) && proposal.organization_id == org.organization_id,
         Actor::Publisher(p) => proposal.publisher_id == p.publisher_id,
         // R40: the marketplace's sales staff see the marketplace's proposals.
         Actor::Operator(o) => proposal.publisher_id == o.marketplace_id,
         Actor::Partner(_) => false,
-    };
-    allowed.then(|| Visible::vouch(proposal))
+    }
 }
 
 /// The SQL twin of [`check`].
@@ -35,4 +50,35 @@ pub fn visible(actor: &Actor) -> Condition {
         Actor::Operator(o) => Condition::all().add(proposal::Column::PublisherId.eq(o.marketplace_id)),
         Actor::Partner(_) => nothing(),
     }
+}
+
+/// One proposal by ID under the rule, NOT_FOUND when it is missing or the
+/// caller may not see it (R3). With `lock` (inside a write transaction) the
+/// row is locked, so that two acceptances of one proposal queue.
+pub async fn load(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    id: Uuid,
+    lock: bool,
+) -> AppResult<Visible<proposal::Model>> {
+    let mut query = proposal::Entity::find_by_id(id).filter(visible(actor));
+    if lock {
+        query = query.lock_exclusive();
+    }
+    let found = query.one(db).await?.ok_or(NOT_FOUND)?;
+    check(actor, found).ok_or(NOT_FOUND)
+}
+
+/// One page of `query` narrowed to the proposals the caller may see; the
+/// caller adds its own filters, never widens them.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    query: Select<proposal::Entity>,
+    keyset: &Keyset,
+    window: &Window,
+) -> AppResult<Page<Visible<proposal::Model>>> {
+    let mut page = paging::fetch(db, query.filter(visible(actor)), keyset, window).await?;
+    let rows = std::mem::take(&mut page.items);
+    Ok(page.with_items(rows.into_iter().filter_map(|p| check(actor, p)).collect()))
 }

@@ -19,13 +19,16 @@
 //!   (FORBIDDEN); anything else, or after the relationship ended, is NOT_FOUND.
 
 use entity::{billing_profile, enums::Channel, product, subscription};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QuerySelect, sea_query::Query};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select, sea_query::Query,
+};
 use uuid::Uuid;
 
 use super::{Visible, billing_profile as profiles, billing_profile::ProfileRights};
 use crate::{
     auth::{Actor, PartnerActor, PublisherActor},
     error::{AppError, AppResult},
+    paging::{self, Keyset, Page, Window},
 };
 
 pub const NOT_FOUND: AppError = AppError::NotFound { entity: "subscription" };
@@ -246,15 +249,24 @@ pub async fn load(
     check(db, actor, sub, access).await
 }
 
-/// A page fetched with [`visible`]: vouched for without another query (the
-/// condition is the rule). Rows of another organization are dropped.
-pub fn vouch_page(actor: &Actor, rows: Vec<subscription::Model>) -> Vec<Visible<subscription::Model>> {
-    if let Actor::Partner(p) = actor {
-        let partner = Some(p.partner_id());
-        return rows.into_iter().filter(|s| s.partner_tenant_id == partner).map(Visible::vouch).collect();
-    }
-    let Ok(org) = actor.org() else { return Vec::new() };
-    rows.into_iter().filter(|s| s.organization_id == org.organization_id).map(Visible::vouch).collect()
+/// One page of `query` narrowed to the subscriptions the caller may see: the
+/// finder adds [`visible`] itself (the condition is the rule; the caller only
+/// narrows, joins and orders), so no row is vouched for without it. Rows of
+/// another organization (or, for a partner, another partner) are dropped too.
+pub async fn page(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    query: Select<subscription::Entity>,
+    keyset: &Keyset,
+    window: &Window,
+) -> AppResult<Page<Visible<subscription::Model>>> {
+    let mut page = paging::fetch(db, query.filter(visible(actor)), keyset, window).await?;
+    let rows = std::mem::take(&mut page.items);
+    let ours = |s: &subscription::Model| match actor {
+        Actor::Partner(p) => s.partner_tenant_id == Some(p.partner_id()),
+        _ => actor.org().is_ok_and(|org| org.organization_id == s.organization_id),
+    };
+    Ok(page.with_items(rows.into_iter().filter(|s| ours(s)).map(Visible::vouch).collect()))
 }
 
 /// What a publisher sees of a customer's subscription: no billing data.
@@ -290,12 +302,21 @@ pub fn check_for_publisher(
     Ok(Visible::vouch(ForPublisher(sub)))
 }
 
-/// A publisher's page fetched with [`visible_to_publisher`].
-pub fn vouch_publisher_page(actor: &Actor, rows: Vec<subscription::Model>) -> Vec<Visible<ForPublisher>> {
+/// One publisher's page of `query`, narrowed by the finder itself to
+/// [`visible_to_publisher`] (subscriptions of the publisher's own products).
+pub async fn publisher_page(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    query: Select<subscription::Entity>,
+    keyset: &Keyset,
+    window: &Window,
+) -> AppResult<Page<Visible<ForPublisher>>> {
     if actor.publisher().is_err() {
-        return Vec::new();
+        return Ok(Page::empty());
     }
-    rows.into_iter().map(|s| Visible::vouch(ForPublisher(s))).collect()
+    let mut page = paging::fetch(db, query.filter(visible_to_publisher(actor)), keyset, window).await?;
+    let rows = std::mem::take(&mut page.items);
+    Ok(page.with_items(rows.into_iter().map(|s| Visible::vouch(ForPublisher(s))).collect()))
 }
 
 /// R43 (with R27): once a self-service purchaser has been deleted, the

@@ -4,10 +4,16 @@
 //! log — is not shown (nested fields answer null or leave them out).
 
 use entity::user;
-use sea_orm::{ColumnTrait, Condition};
+use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
+use uuid::Uuid;
 
 use super::Visible;
-use crate::auth::Actor;
+use crate::{
+    auth::Actor,
+    error::{AppError, AppResult},
+};
+
+pub const NOT_FOUND: AppError = AppError::NotFound { entity: "user" };
 
 /// The row check.
 pub fn check(actor: &Actor, user: user::Model) -> Option<Visible<user::Model>> {
@@ -34,4 +40,18 @@ pub fn visible(actor: &Actor) -> Condition {
 /// The user a session was just opened for (login, registration) sees themself.
 pub fn signed_in(user: user::Model) -> Visible<user::Model> {
     Visible::vouch(user)
+}
+
+/// The person a mutation acts on (a billing role granted or revoked…): a
+/// user the caller sees by [`visible`] who has not been deleted (R43: the
+/// users list leaves deleted people out, so their IDs answer NOT_FOUND like
+/// random ones, R3). A deactivated member is found: the caller decides.
+pub async fn load_member(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> AppResult<Visible<user::Model>> {
+    let found = user::Entity::find_by_id(id)
+        .filter(visible(actor))
+        .filter(user::Column::DeletedAt.is_null())
+        .one(db)
+        .await?
+        .ok_or(NOT_FOUND)?;
+    check(actor, found).filter(|u| u.deleted_at.is_none()).ok_or(NOT_FOUND)
 }

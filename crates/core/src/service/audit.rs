@@ -107,7 +107,7 @@ pub async fn list(
 ) -> AppResult<crate::paging::Page<crate::access::Visible<audit_event::Model>>> {
     use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
     crate::access::audit_event::may_read_log(actor)?;
-    let mut query = audit_event::Entity::find().filter(crate::access::audit_event::visible(actor));
+    let mut query = audit_event::Entity::find();
     if let (Some(from), Some(to)) = (filter.from, filter.to)
         && from > to
     {
@@ -128,7 +128,5 @@ pub async fn list(
     if let Some(to) = filter.to {
         query = query.filter(audit_event::Column::CreatedAt.lte(to));
     }
-    let mut page = crate::paging::fetch(&state.db, query, &newest_first(), window).await?;
-    let rows = std::mem::take(&mut page.items);
-    Ok(page.with_items(crate::access::audit_event::vouch_page(&state.db, actor, rows).await?))
+    crate::access::audit_event::page(&state.db, actor, query, &newest_first(), window).await
 }

@@ -114,14 +114,12 @@ pub async fn list(state: &Services, actor: &Actor, window: &Window) -> AppResult
     use crate::paging::{Direction::Asc, KeyKind, Keyset};
     // Publishers never see a customer's billing data (SPEC §1).
     actor.billing_org()?;
-    let query = billing_profile::Entity::find().filter(access::billing_profile::visible(actor));
+    let query = billing_profile::Entity::find();
     let oldest_first = Keyset::new("billing_profiles:oldest")
         .key(billing_profile::Column::CreatedAt.into_expr(), Asc, KeyKind::Time)
         .id(billing_profile::Column::Id.into_expr(), Asc);
-    let mut page = crate::paging::fetch(&state.db, query, &oldest_first, window).await?;
-    let profiles = std::mem::take(&mut page.items);
-    let views = access::billing_profile::vouch_page(&state.db, actor, profiles).await?;
-    Ok(page.with_items(views.into_iter().map(|(profile, rights)| ProfileView { profile, rights }).collect()))
+    let page = access::billing_profile::page(&state.db, actor, query, &oldest_first, window).await?;
+    Ok(page.map(|(profile, rights)| ProfileView { profile, rights }))
 }
 
 /// One profile the caller can view (R3: another organization's is NOT_FOUND).
@@ -288,14 +286,20 @@ pub async fn update(state: &Services, actor: &Actor, id: Uuid, changes: ProfileC
     Ok(ProfileView { profile, rights })
 }
 
-/// The user a role is granted to or revoked from. Unknown IDs and people of
-/// another organization or a publisher answer the same NOT_FOUND (R3).
-async fn member(txn: &DatabaseTransaction, profile: &billing_profile::Model, user_id: Uuid) -> AppResult<user::Model> {
-    user::Entity::find_by_id(user_id)
-        .one(txn)
-        .await?
-        .filter(|user| user.organization_id == Some(profile.organization_id))
-        .ok_or(AppError::NotFound { entity: "user" })
+/// The user a role is granted to or revoked from, loaded by the user rule
+/// (`access::user::load_member`): unknown IDs, deleted people and people of
+/// another organization or a publisher answer the same NOT_FOUND (R3, R43).
+async fn member(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    profile: &billing_profile::Model,
+    user_id: Uuid,
+) -> AppResult<Visible<user::Model>> {
+    let user = access::user::load_member(txn, actor, user_id).await?;
+    if user.organization_id != Some(profile.organization_id) {
+        return Err(access::user::NOT_FOUND);
+    }
+    Ok(user)
 }
 
 /// R2: an OWNER (or R1 admin) grants a role on an org profile. Granting what
@@ -315,7 +319,7 @@ pub async fn grant_role(
     if profile.owner_user_id.is_some() {
         return Err(AppError::Forbidden);
     }
-    let user = member(&txn, &profile, user_id).await?;
+    let user = member(&txn, actor, &profile, user_id).await?;
     if !user.active {
         return Err(AppError::UserNotInOrganization);
     }
@@ -360,7 +364,7 @@ pub async fn revoke_role(
     if profile.owner_user_id.is_some() {
         return Err(AppError::Forbidden);
     }
-    let user = member(&txn, &profile, user_id).await?;
+    let user = member(&txn, actor, &profile, user_id).await?;
     let existing = billing_role_assignment::Entity::find_by_id((profile.id, user.id, role)).one(&txn).await?;
     if let Some(existing) = existing {
         if role == BillingRole::Owner {

@@ -113,16 +113,13 @@ pub async fn list(
         Actor::Publisher(_) => return Err(AppError::Forbidden),
         _ => {}
     }
-    let mut query = partner_relationship::Entity::find().filter(access::partner::visible(actor));
+    let mut query = partner_relationship::Entity::find()
+        .order_by_desc(partner_relationship::Column::RequestedAt)
+        .order_by_desc(partner_relationship::Column::Id);
     if let Some(status) = status {
         query = query.filter(partner_relationship::Column::Status.eq(status));
     }
-    let rows = query
-        .order_by_desc(partner_relationship::Column::RequestedAt)
-        .order_by_desc(partner_relationship::Column::Id)
-        .all(&state.db)
-        .await?;
-    Ok(access::partner::vouch_page(actor, rows))
+    access::partner::all(&state.db, actor, query).await
 }
 
 /// One relationship the caller may see.

@@ -369,15 +369,11 @@ pub async fn list(state: &Services, actor: &Actor, window: &Window) -> AppResult
     use crate::paging::{Direction::Asc, KeyKind, Keyset};
     // Publishers and operators never see a customer's billing data (SPEC §1).
     actor.org()?;
-    let query = payment_method::Entity::find()
-        .filter(access::payment_method::visible(actor))
-        .filter(payment_method::Column::RemovedAt.is_null());
+    let query = payment_method::Entity::find().filter(payment_method::Column::RemovedAt.is_null());
     let oldest_first = Keyset::new("payment_methods:oldest")
         .key(payment_method::Column::CreatedAt.into_expr(), Asc, KeyKind::Time)
         .id(payment_method::Column::Id.into_expr(), Asc);
-    let mut page = crate::paging::fetch(&state.db, query, &oldest_first, window).await?;
-    let rows = std::mem::take(&mut page.items);
-    Ok(page.with_items(access::payment_method::vouch_fetched(rows)))
+    access::payment_method::page(&state.db, actor, query, &oldest_first, window).await
 }
 
 /// R41: the profiles using `method` now that the caller may view (at most 100).
@@ -387,15 +383,12 @@ pub async fn used_by(
     method: &Visible<payment_method::Model>,
 ) -> AppResult<Vec<ProfileView>> {
     use sea_orm::{QueryOrder, QuerySelect};
-    let rows = billing_profile::Entity::find()
-        .filter(access::billing_profile::visible(actor))
+    let query = billing_profile::Entity::find()
         .filter(billing_profile::Column::CurrentPaymentMethodId.eq(method.id))
         .order_by_asc(billing_profile::Column::CreatedAt)
         .order_by_asc(billing_profile::Column::Id)
-        .limit(100)
-        .all(&state.db)
-        .await?;
-    let views = access::billing_profile::vouch_page(&state.db, actor, rows).await?;
+        .limit(100);
+    let views = access::billing_profile::all(&state.db, actor, query).await?;
     Ok(views.into_iter().map(|(profile, rights)| ProfileView { profile, rights }).collect())
 }
 

@@ -155,7 +155,7 @@ pub async fn list(
 ) -> AppResult<Page<Visible<subscription::Model>>> {
     // Org users; partner users see what their partner bought for approving customers (R39).
     actor.billing_org()?;
-    let mut query = subscription::Entity::find().filter(access::subscription::visible(actor));
+    let mut query = subscription::Entity::find();
     if let Some(profile_id) = filter.billing_profile_id {
         billing_profiles::load_visible(&state.db, actor, profile_id).await?;
         query = query.filter(subscription::Column::BillingProfileId.eq(profile_id));
@@ -183,9 +183,7 @@ pub async fn list(
             .into();
         query = query.join(JoinType::InnerJoin, to_product);
     }
-    let mut page = crate::paging::fetch(&state.db, query, &keyset(order.0, order.1), window).await?;
-    let rows = std::mem::take(&mut page.items);
-    Ok(page.with_items(access::subscription::vouch_page(actor, rows)))
+    access::subscription::page(&state.db, actor, query, &keyset(order.0, order.1), window).await
 }
 
 pub async fn get(state: &Services, actor: &Actor, id: Uuid) -> AppResult<Visible<subscription::Model>> {
@@ -421,9 +419,6 @@ pub async fn change_billing_profile(
 /// Publishers see their customers' subscriptions without billing data.
 pub async fn for_publisher(state: &Services, actor: &Actor, window: &Window) -> AppResult<Page<Visible<ForPublisher>>> {
     actor.publisher()?;
-    let query = subscription::Entity::find().filter(access::subscription::visible_to_publisher(actor));
     let keyset = keyset(NEWEST_FIRST.0, NEWEST_FIRST.1);
-    let mut page = crate::paging::fetch(&state.db, query, &keyset, window).await?;
-    let rows = std::mem::take(&mut page.items);
-    Ok(page.with_items(access::subscription::vouch_publisher_page(actor, rows)))
+    access::subscription::publisher_page(&state.db, actor, subscription::Entity::find(), &keyset, window).await
 }
