@@ -12,6 +12,11 @@ pub struct Model {
     pub settled_at: Option<DateTimeUtc>,
     /// "approved", "declined" or "skipped" once settled.
     pub outcome: Option<String>,
+    /// The card `payInvoice` tries; None for the billing run's charge at
+    /// issue, which charges the card named on the invoice.
+    pub payment_method_id: Option<Uuid>,
+    /// Who asked to pay (`payInvoice`); None for the billing run.
+    pub requested_by: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

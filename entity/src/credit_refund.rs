@@ -20,6 +20,9 @@ pub struct Model {
     pub processor_reference: String,
     pub requested_by: Uuid,
     pub created_at: DateTimeUtc,
+    /// While the processor has not answered (a claim in doubt): the credit
+    /// reserved for the refund, per source invoice, as JSON; None once settled.
+    pub reserved_sources: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

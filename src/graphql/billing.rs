@@ -11,10 +11,9 @@ use super::{
     loaders,
     loaders::{BillingProfileId, PaymentMethodId, RolesOnProfile},
     pagination::{self, Page},
-    state,
+    parse_id, state,
     types::Money,
 };
-use crate::service::validate;
 use crate::{
     access::{self, Visible},
     i18n::Lang,
@@ -493,7 +492,7 @@ impl BillingQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The billing profile's identifier.")] id: ID,
     ) -> Result<BillingProfile> {
-        Ok(svc::get(state(ctx)?, actor(ctx)?, validate::id("id", &id)?).await?.into())
+        Ok(svc::get(state(ctx)?, actor(ctx)?, parse_id(&id, "billing profile")?).await?.into())
     }
 }
 
@@ -544,7 +543,7 @@ impl BillingMutation {
                 MaybeUndefined::Value(v) => Some(Some(v)),
             },
         };
-        Ok(svc::update(state(ctx)?, actor(ctx)?, validate::id("id", &id)?, changes).await?.into())
+        Ok(svc::update(state(ctx)?, actor(ctx)?, parse_id(&id, "billing profile")?, changes).await?.into())
     }
 
     /// Grants a role on a profile to a user of the organization (R2: OWNER).
@@ -559,8 +558,8 @@ impl BillingMutation {
         Ok(svc::grant_role(
             state(ctx)?,
             actor(ctx)?,
-            validate::id("billingProfileId", &billing_profile_id)?,
-            validate::id("userId", &user_id)?,
+            parse_id(&billing_profile_id, "billing profile")?,
+            parse_id(&user_id, "user")?,
             role.into(),
         )
         .await?
@@ -578,8 +577,8 @@ impl BillingMutation {
         Ok(svc::revoke_role(
             state(ctx)?,
             actor(ctx)?,
-            validate::id("billingProfileId", &billing_profile_id)?,
-            validate::id("userId", &user_id)?,
+            parse_id(&billing_profile_id, "billing profile")?,
+            parse_id(&user_id, "user")?,
             role.into(),
         )
         .await?
@@ -594,8 +593,7 @@ impl BillingMutation {
         #[graphql(desc = "A card, or check or wire transfer.")] input: PaymentMethodInput,
     ) -> Result<PaymentMethod> {
         Ok(PaymentMethod(
-            pm::add(state(ctx)?, actor(ctx)?, validate::id("billingProfileId", &billing_profile_id)?, input.into())
-                .await?,
+            pm::add(state(ctx)?, actor(ctx)?, parse_id(&billing_profile_id, "billing profile")?, input.into()).await?,
         ))
     }
 
@@ -614,7 +612,7 @@ impl BillingMutation {
             billing_address: input.billing_address.map(Into::into),
         };
         Ok(PaymentMethod(
-            pm::update(state(ctx)?, actor(ctx)?, validate::id("paymentMethodId", &payment_method_id)?, changes).await?,
+            pm::update(state(ctx)?, actor(ctx)?, parse_id(&payment_method_id, "payment method")?, changes).await?,
         ))
     }
 
@@ -627,7 +625,7 @@ impl BillingMutation {
         #[graphql(desc = "The new card, or check or wire transfer.")] input: PaymentMethodInput,
     ) -> Result<PaymentMethod> {
         Ok(PaymentMethod(
-            pm::replace(state(ctx)?, actor(ctx)?, validate::id("billingProfileId", &billing_profile_id)?, input.into())
+            pm::replace(state(ctx)?, actor(ctx)?, parse_id(&billing_profile_id, "billing profile")?, input.into())
                 .await?,
         ))
     }
@@ -646,8 +644,8 @@ impl BillingMutation {
         Ok(pm::use_existing(
             state(ctx)?,
             actor(ctx)?,
-            validate::id("billingProfileId", &billing_profile_id)?,
-            validate::id("paymentMethodId", &payment_method_id)?,
+            parse_id(&billing_profile_id, "billing profile")?,
+            parse_id(&payment_method_id, "payment method")?,
         )
         .await?
         .into())
@@ -662,8 +660,6 @@ impl BillingMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The payment method to remove.")] payment_method_id: ID,
     ) -> Result<PaymentMethod> {
-        Ok(PaymentMethod(
-            pm::remove(state(ctx)?, actor(ctx)?, validate::id("paymentMethodId", &payment_method_id)?).await?,
-        ))
+        Ok(PaymentMethod(pm::remove(state(ctx)?, actor(ctx)?, parse_id(&payment_method_id, "payment method")?).await?))
     }
 }

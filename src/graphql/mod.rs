@@ -74,8 +74,8 @@ pub fn loaders<'a>(ctx: &Context<'a>) -> AppResult<&'a loaders::Loaders> {
     ctx.data::<loaders::Loaders>().map_err(|_| AppError::internal("loaders missing from request data"))
 }
 
-/// An object ID from the client. Anything that is not a UUID cannot name an
-/// object, so it is NOT_FOUND like any other unknown ID (R3).
+/// An object ID from the client, by the one ID rule (`service::validate::id`):
+/// anything that is not a UUID is NOT_FOUND like any other unknown ID (R3).
 pub fn parse_id(id: &async_graphql::ID, entity: &'static str) -> AppResult<uuid::Uuid> {
-    uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound { entity })
+    crate::service::validate::id(entity, id)
 }

@@ -23,6 +23,7 @@ mod no_n_plus_one;
 mod paging;
 mod partners;
 mod payment_methods_page;
+mod payments_once;
 mod people;
 mod profile_language;
 mod readme;

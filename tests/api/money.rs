@@ -79,7 +79,7 @@ async fn bill_checked(app: &TestApp, day: chrono::NaiveDate) -> licensedesk::bil
     report
 }
 
-async fn credit_balance(app: &TestApp, token: &str, profile: &str) -> String {
+pub(crate) async fn credit_balance(app: &TestApp, token: &str, profile: &str) -> String {
     let data = app
         .ok(
             token,
@@ -119,7 +119,7 @@ async fn audit_actions(app: &TestApp, action: &str) -> Vec<audit_event::Model> {
 /// An annual subscription (100.00) and a monthly one (10.00) bought 2026-03-10
 /// on the shop's card profile; the annual one canceled 2026-04-09, crediting
 /// 100.00 × 335/365 = 91.780… → 91.78 (R30). April: renewal 10.00 − 91.78.
-async fn canceled_annual(app: &TestApp, shop: &Shop) -> String {
+pub(crate) async fn canceled_annual(app: &TestApp, shop: &Shop) -> String {
     app.clock.set_date(date(2026, 3, 10));
     let annual = app.buy(&shop.org.admin, &shop.per_license, "ANNUAL", Some(1), &shop.profile).await;
     let monthly = app.buy(&shop.org.admin, &shop.per_license, "MONTHLY", Some(1), &shop.profile).await;

@@ -9,5 +9,6 @@ mod cancelled;
 mod clients;
 mod disk_full;
 mod harness;
+mod payments_kill;
 mod readiness;
 mod string_fuzz;

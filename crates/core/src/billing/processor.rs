@@ -1,6 +1,18 @@
-//! R34: the card processor is behind one interface. The built-in offline
-//! processor approves valid, unexpired cards and declines the documented test
-//! numbers (see `domain::card::DECLINED_TEST_NUMBERS`), with no network.
+//! R34: the card processor is behind one async interface with typed
+//! outcomes: an approval carries the processor's reference, a decline its
+//! reason as a `DeclineReason` — never a string to match. The built-in
+//! offline processor approves valid, unexpired cards and declines the
+//! documented test numbers (see `domain::card::DECLINED_TEST_NUMBERS`), with
+//! no network.
+//!
+//! Every payment (pay now, the credit refund, the billing run's charge at
+//! issue) calls it the same way: claim (committed) → call the processor with
+//! the claim's idempotency key → record the outcome. A crash between the
+//! claim and the record leaves the claim open; finishing it calls the
+//! processor again with the same key, which a processor answers with the
+//! first result, so money moves at most once.
+
+use std::{future::Future, pin::Pin};
 
 use chrono::NaiveDate;
 
@@ -14,16 +26,46 @@ pub struct StoredCard {
     pub exp_year: i32,
 }
 
+/// Why the processor refused (R34).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DeclineReason {
+    /// The card's expiry date has passed.
+    Expired,
+    /// The issuer refused it (the declined test numbers).
+    Refused,
+}
+
+impl DeclineReason {
+    /// The word kept in audit events.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            DeclineReason::Expired => "expired",
+            DeclineReason::Refused => "declined",
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ChargeOutcome {
     Approved { reference: String },
-    Declined { reason: &'static str },
+    Declined { reason: DeclineReason },
 }
 
-/// One charge request. `idempotency_key` (the invoice's ID) lets a real
-/// processor recognise a retry of the same charge and not take the money twice.
+/// Whether money moves to or from the card.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Direction {
+    /// Takes the amount from the card.
+    Charge,
+    /// Pays the amount back to the card (R44).
+    Refund,
+}
+
+/// One request to the processor. `idempotency_key` names the payment (the
+/// claim's key), so a real processor recognises a retry of the same payment
+/// and does not move the money twice.
 #[derive(Debug, Clone)]
-pub struct ChargeRequest<'a> {
+pub struct PaymentRequest<'a> {
+    pub direction: Direction,
     pub card: &'a StoredCard,
     pub amount_minor: i64,
     pub currency: &'a str,
@@ -31,31 +73,22 @@ pub struct ChargeRequest<'a> {
     pub idempotency_key: String,
 }
 
-/// A refund of a billing profile's credit balance to its card (R44).
-/// `idempotency_key` names the refund request, so a retried request is one refund.
-#[derive(Debug, Clone)]
-pub struct RefundRequest<'a> {
-    pub card: &'a StoredCard,
-    pub amount_minor: i64,
-    pub currency: &'a str,
-    pub today: NaiveDate,
-    pub idempotency_key: String,
-}
+/// The future a processor call returns.
+pub type ProcessorFuture<'a> = Pin<Box<dyn Future<Output = ChargeOutcome> + Send + 'a>>;
 
 pub trait CardProcessor: Send + Sync {
-    /// Charges the amount to the card.
-    fn charge(&self, request: &ChargeRequest<'_>) -> ChargeOutcome;
-    /// Pays the amount back to the card (R44). Same outcomes as a charge.
-    fn refund(&self, request: &RefundRequest<'_>) -> ChargeOutcome;
+    /// Charges or refunds the amount (see `PaymentRequest::direction`).
+    /// Called outside any database transaction.
+    fn process<'a>(&'a self, request: &'a PaymentRequest<'a>) -> ProcessorFuture<'a>;
 }
 
 pub struct OfflineCardProcessor {
     fingerprint_key: Vec<u8>,
     /// Test hook (`LICENSEDESK_TEST_PROCESSOR_LEDGER`): a file where each
-    /// charge taken is appended as `<idempotency key> <amount>`, and where a
+    /// payment taken is appended as `<idempotency key> <amount>`, and where a
     /// key already present is answered like a real processor answers a retry:
-    /// with the first result, not a second charge. It lets the process tests
-    /// count charges across `kill -9` of the server.
+    /// with the first result, not a second payment. It lets the process tests
+    /// count charges and refunds across `kill -9` of the server.
     ledger: Option<std::path::PathBuf>,
 }
 
@@ -70,7 +103,7 @@ impl OfflineCardProcessor {
         OfflineCardProcessor { fingerprint_key, ledger }
     }
 
-    fn take(&self, request: &ChargeRequest<'_>) {
+    fn take(&self, request: &PaymentRequest<'_>) {
         use std::io::Write;
         let Some(path) = &self.ledger else { return };
         let key = &request.idempotency_key;
@@ -87,31 +120,29 @@ impl OfflineCardProcessor {
             tracing::error!(error = %e, "cannot write the test processor ledger");
         }
     }
+
+    /// The offline rules, the same both ways: valid, unexpired cards are
+    /// approved; the declined test numbers are refused.
+    fn decide(&self, request: &PaymentRequest<'_>) -> ChargeOutcome {
+        let (card, today) = (request.card, request.today);
+        if card::validate_expiry(card.exp_month, card.exp_year, today).is_err() {
+            return ChargeOutcome::Declined { reason: DeclineReason::Expired };
+        }
+        if card::is_declined_test_fingerprint(&card.fingerprint, &self.fingerprint_key) {
+            return ChargeOutcome::Declined { reason: DeclineReason::Refused };
+        }
+        self.take(request);
+        let reference = match request.direction {
+            Direction::Charge => format!("offline-{}", request.idempotency_key),
+            Direction::Refund => format!("offline-refund-{}", request.idempotency_key),
+        };
+        ChargeOutcome::Approved { reference }
+    }
 }
 
 impl CardProcessor for OfflineCardProcessor {
-    fn charge(&self, request: &ChargeRequest<'_>) -> ChargeOutcome {
-        let (card, today) = (request.card, request.today);
-        if card::validate_expiry(card.exp_month, card.exp_year, today).is_err() {
-            return ChargeOutcome::Declined { reason: "expired" };
-        }
-        if card::is_declined_test_fingerprint(&card.fingerprint, &self.fingerprint_key) {
-            return ChargeOutcome::Declined { reason: "declined" };
-        }
-        self.take(request);
-        ChargeOutcome::Approved { reference: format!("offline-{}", request.idempotency_key) }
-    }
-
-    /// Refunds go to valid, unexpired cards; the declined test numbers decline them too.
-    fn refund(&self, request: &RefundRequest<'_>) -> ChargeOutcome {
-        let (card, today) = (request.card, request.today);
-        if card::validate_expiry(card.exp_month, card.exp_year, today).is_err() {
-            return ChargeOutcome::Declined { reason: "expired" };
-        }
-        if card::is_declined_test_fingerprint(&card.fingerprint, &self.fingerprint_key) {
-            return ChargeOutcome::Declined { reason: "declined" };
-        }
-        ChargeOutcome::Approved { reference: format!("offline-refund-{}", request.idempotency_key) }
+    fn process<'a>(&'a self, request: &'a PaymentRequest<'a>) -> ProcessorFuture<'a> {
+        Box::pin(async move { self.decide(request) })
     }
 }
 
@@ -120,28 +151,39 @@ mod tests {
     use super::*;
     use crate::domain::card::{APPROVED_TEST_NUMBERS, CardNumber, DECLINED_TEST_NUMBERS};
 
-    fn attempt(number: &str, exp_year: i32) -> ChargeOutcome {
+    async fn attempt(direction: Direction, number: &str, exp_year: i32) -> ChargeOutcome {
         let key = b"fingerprint-key".to_vec();
         let fingerprint = CardNumber::parse(number).expect("valid number").fingerprint(&key);
         let card = StoredCard { fingerprint, exp_month: 6, exp_year };
         let today = NaiveDate::from_ymd_opt(2026, 11, 21).expect("date");
-        OfflineCardProcessor::new(key).charge(&ChargeRequest {
+        let request = PaymentRequest {
+            direction,
             card: &card,
             amount_minor: 1000,
             currency: "USD",
             today,
             idempotency_key: "invoice-1".into(),
-        })
+        };
+        OfflineCardProcessor::new(key).process(&request).await
     }
 
-    #[test]
-    fn r34_offline_processor_approves_valid_cards_and_declines_test_numbers_and_expired_cards() {
-        for number in APPROVED_TEST_NUMBERS {
-            assert!(matches!(attempt(number, 2030), ChargeOutcome::Approved { .. }), "{number}");
+    #[tokio::test]
+    async fn r34_offline_processor_approves_valid_cards_and_declines_test_numbers_and_expired_cards() {
+        for direction in [Direction::Charge, Direction::Refund] {
+            for number in APPROVED_TEST_NUMBERS {
+                assert!(matches!(attempt(direction, number, 2030).await, ChargeOutcome::Approved { .. }), "{number}");
+            }
+            for number in DECLINED_TEST_NUMBERS {
+                assert_eq!(
+                    attempt(direction, number, 2030).await,
+                    ChargeOutcome::Declined { reason: DeclineReason::Refused },
+                    "{number}"
+                );
+            }
+            assert_eq!(
+                attempt(direction, APPROVED_TEST_NUMBERS[0], 2025).await,
+                ChargeOutcome::Declined { reason: DeclineReason::Expired }
+            );
         }
-        for number in DECLINED_TEST_NUMBERS {
-            assert_eq!(attempt(number, 2030), ChargeOutcome::Declined { reason: "declined" }, "{number}");
-        }
-        assert_eq!(attempt(APPROVED_TEST_NUMBERS[0], 2025), ChargeOutcome::Declined { reason: "expired" });
     }
 }

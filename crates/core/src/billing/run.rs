@@ -26,7 +26,7 @@ use std::{
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{
     billing_run,
-    enums::{ChargeKind, DisabledReason, SubscriptionStatus},
+    enums::{ChargeKind, SubscriptionStatus},
     job_lease, product, subscription,
 };
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, sea_query::Expr};
@@ -40,10 +40,10 @@ use crate::{
     service::{
         Services,
         audit::{self, AuditEntry, AuditScope},
-        catalog, charges,
+        catalog, charges, credit_balance,
         invoices::{self, CardCharge, Issued},
         renewal,
-        subscriptions::snapshot,
+        subscriptions::{self, Ending, snapshot},
     },
 };
 
@@ -276,7 +276,7 @@ async fn run_steps(
     // idempotency key: before step d, so no invoice goes overdue (and no
     // customer is disabled) because of our crash.
     for id in invoices::unsettled_card_charges(&state.db).await? {
-        match invoices::settle_card_charge(state, id, as_of).await {
+        match invoices::settle_card_charge(state, id, as_of, None).await {
             Ok(CardCharge::Approved) => report.cards_approved += 1,
             Ok(CardCharge::Declined) => report.cards_declined += 1,
             Ok(CardCharge::Skipped) => {}
@@ -289,6 +289,14 @@ async fn run_steps(
             Ok(CardCharge::Declined) => report.cards_declined += 1,
             Ok(CardCharge::Skipped) => {}
             Err(e) => failed(report, "charging a card", id, &e),
+        }
+    }
+    // Credit refunds a crash left in doubt (R44): finished with their own key.
+    for claim in credit_balance::refunds_in_doubt(&state.db).await? {
+        let id = claim.id;
+        match credit_balance::finish_refund(state, claim, None).await {
+            Ok(_) | Err(AppError::PaymentDeclined) => {}
+            Err(e) => failed(report, "finishing a credit refund", id, &e),
         }
     }
     keep_lease(state, holder, heartbeat).await?;
@@ -357,18 +365,13 @@ async fn renew_or_expire(state: &Services, id: Uuid, as_of: NaiveDate) -> AppRes
         let not_renewable = sub.auto_renew;
         let mut model: subscription::ActiveModel = sub.clone().into();
         let Some(price) = price else {
-            let (reason, message, action) = if not_renewable {
+            let (ending, message, action) = if not_renewable {
                 let why = renewal::why_not_renewable(&txn, &sub).await?;
-                (DisabledReason::NotRenewable, Some(why), "subscription.not_renewable")
+                (Ending::NotRenewable { message: why.clone() }, Some(why), "subscription.not_renewable")
             } else {
-                (DisabledReason::Expired, None, "subscription.expire")
+                (Ending::Expired, None, "subscription.expire")
             };
-            model.status = Set(SubscriptionStatus::Disabled);
-            model.disabled_reason = Set(Some(reason));
-            model.disabled_message = Set(message.clone());
-            model.disabled_at = Set(Some(now));
-            model.auto_renew = Set(false);
-            model.updated_at = Set(now);
+            subscriptions::disable(&mut model, ending, now);
             sub = model.update(&txn).await?;
             let mut after = snapshot(&sub);
             if let Some(message) = message {
@@ -417,11 +420,7 @@ async fn disable_for_payment(state: &Services, id: Uuid) -> AppResult<bool> {
     }
     let before = snapshot(&sub);
     let mut model: subscription::ActiveModel = sub.into();
-    model.status = Set(SubscriptionStatus::Disabled);
-    model.disabled_reason = Set(Some(DisabledReason::PaymentNotCurrent));
-    model.disabled_at = Set(Some(now));
-    model.auto_renew = Set(false);
-    model.updated_at = Set(now);
+    subscriptions::disable(&mut model, Ending::PaymentNotCurrent, now);
     let sub = model.update(&txn).await?;
     let entry = AuditEntry::new("subscription.disable_payment_not_current", "subscription", sub.id)
         .before(before)

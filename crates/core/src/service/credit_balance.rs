@@ -8,12 +8,15 @@
 //! - The profile's next invoices consume it first, oldest credit first, with
 //!   one line per source invoice, before any card is charged.
 //! - Someone allowed to pay the profile's invoices (R2) may have the balance
-//!   refunded to the profile's current card, once per idempotency key.
+//!   refunded to the profile's current card, once per idempotency key. Like
+//!   every payment it is claimed first (the credit reserved and the refund
+//!   row written in doubt, committed), then sent to the processor, then
+//!   recorded; a crash in between is finished by the next request with the
+//!   same key, or by the next billing run, with the same processor key.
 //!
 //! Every change runs in the caller's transaction with the profile's credit
 //! rows locked, so two issuers or refunds of one profile queue.
 
-use chrono::NaiveDate;
 use entity::{billing_profile, credit_refund, invoice};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
@@ -24,15 +27,19 @@ use uuid::Uuid;
 
 use crate::{
     auth::Actor,
-    billing::processor::{ChargeOutcome, RefundRequest},
+    billing::{
+        cards::{self, method_summary, stored_card},
+        numbers::display_number,
+        processor::{ChargeOutcome, Direction, PaymentRequest},
+    },
     db,
     domain::money,
     error::{AppError, AppResult, Invalid},
+    fault::crash_point,
     service::Services,
     service::{
         audit::{self, AuditEntry, AuditScope},
         billing_profiles, idempotency,
-        invoices::{current_method, display_number, method_summary, stored_card},
     },
 };
 
@@ -174,13 +181,21 @@ pub async fn record_issue(
 }
 
 // ---------------------------------------------------------------------------
-// Refunds
+// Refunds: claim → commit → processor → record
 // ---------------------------------------------------------------------------
+
+/// Credit a refund in doubt holds back from one source invoice.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+struct Reserved {
+    invoice_id: Uuid,
+    amount_minor: i64,
+}
 
 /// R44: refunds the whole balance to the profile's current card. Needs the
 /// right to pay the profile's invoices (R2). The same key on the same profile
-/// returns the first refund and refunds nothing more; an empty balance is
-/// INVALID_STATE; a decline is PAYMENT_DECLINED and changes nothing.
+/// returns the first refund and refunds nothing more (a refund left in doubt
+/// by a crash is finished with it); an empty balance is INVALID_STATE; a
+/// decline is PAYMENT_DECLINED and changes nothing.
 pub async fn refund(
     state: &Services,
     actor: &Actor,
@@ -188,8 +203,24 @@ pub async fn refund(
     key: &str,
 ) -> AppResult<credit_refund::Model> {
     let key = idempotency::parse_key(Some(key))?.ok_or(AppError::validation("idempotencyKey", Invalid::Required))?;
+    let claim = claim_refund(state, actor, billing_profile_id, key).await?;
+    if claim.reserved_sources.is_none() {
+        return Ok(claim);
+    }
+    crash_point("refund-claimed");
+    finish_refund(state, claim, Some(actor)).await
+}
+
+/// The claim, committed: the credit reserved (each source's remaining credit
+/// set to zero, what it held kept on the refund row) and the refund row in
+/// doubt. An earlier request's row with the same key is returned as it is.
+async fn claim_refund(
+    state: &Services,
+    actor: &Actor,
+    billing_profile_id: Uuid,
+    key: String,
+) -> AppResult<credit_refund::Model> {
     let now = state.clock.now();
-    let today: NaiveDate = state.clock.today();
     let txn = db::begin_write(&state.db).await?;
     // The profile row is locked: refunds and invoice issuing of one profile queue
     // (PostgreSQL; SQLite's write transaction is already exclusive).
@@ -209,25 +240,17 @@ pub async fn refund(
     if amount <= 0 {
         return Err(AppError::NoCreditBalance);
     }
-    let method = current_method(&txn, profile).await?;
-    let (Some(method), Some(card)) = (method.clone(), method.as_ref().and_then(stored_card)) else {
+    let method = cards::current_method(&txn, profile).await?;
+    let Some(method) = method.filter(|m| stored_card(m).is_some()) else {
         // Refunds go to a card; a check-or-wire profile has none on file.
         return Err(AppError::validation("billingProfileId.paymentMethod", Invalid::NotAllowed));
     };
-    let reference = match state.processor.refund(&RefundRequest {
-        card: &card,
-        amount_minor: amount,
-        currency: &profile.currency,
-        today,
-        idempotency_key: format!("refund:{}:{key}", profile.id),
-    }) {
-        ChargeOutcome::Approved { reference } => reference,
-        ChargeOutcome::Declined { .. } => return Err(AppError::PaymentDeclined),
-    };
+    let reserved: Vec<Reserved> =
+        sources.iter().map(|s| Reserved { invoice_id: s.id, amount_minor: s.credit_remaining_minor }).collect();
     for source in &sources {
         set_remaining(&txn, source, 0).await?;
     }
-    let refund = credit_refund::ActiveModel {
+    let claim = credit_refund::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(profile.organization_id),
         billing_profile_id: Set(profile.id),
@@ -236,24 +259,106 @@ pub async fn refund(
         currency: Set(profile.currency.clone()),
         payment_method_id: Set(method.id),
         payment_method_summary: Set(method_summary(Some(&method))),
-        processor_reference: Set(reference),
+        // Set when the processor approves.
+        processor_reference: Set(String::new()),
         requested_by: Set(actor.user_id()),
         created_at: Set(now),
+        reserved_sources: Set(Some(serde_json::to_string(&reserved).map_err(AppError::internal)?)),
     }
     .insert(&txn)
     .await?;
+    txn.commit().await?;
+    Ok(claim)
+}
+
+/// R44: refunds left in doubt (a crash between claim and record), oldest first.
+pub async fn refunds_in_doubt(db: &impl ConnectionTrait) -> AppResult<Vec<credit_refund::Model>> {
+    Ok(credit_refund::Entity::find()
+        .filter(credit_refund::Column::ReservedSources.is_not_null())
+        .order_by_asc(credit_refund::Column::CreatedAt)
+        .all(db)
+        .await?)
+}
+
+/// Sends a claimed refund to the processor (its key names the request, so a
+/// retry refunds once) and records the outcome: approved, the refund and its
+/// audit event; declined, the reserved credit back on its source invoices
+/// and the claim gone, as if never asked. `actor` is who finishes it (None:
+/// the billing run).
+pub async fn finish_refund(
+    state: &Services,
+    claim: credit_refund::Model,
+    actor: Option<&Actor>,
+) -> AppResult<credit_refund::Model> {
+    let method = cards::method(&state.db, Some(claim.payment_method_id)).await?;
+    let outcome = match method.as_ref().and_then(stored_card) {
+        Some(card) => {
+            let request = PaymentRequest {
+                direction: Direction::Refund,
+                card: &card,
+                amount_minor: claim.amount_minor,
+                currency: &claim.currency,
+                today: state.clock.today(),
+                idempotency_key: format!("refund:{}:{}", claim.billing_profile_id, claim.idempotency_key),
+            };
+            Some(state.processor.process(&request).await)
+        }
+        None => None,
+    };
+    crash_point("refund-sent");
+    let now = state.clock.now();
+    let txn = db::begin_write(&state.db).await?;
+    // Locked like the claim: issuing and refunds of one profile queue.
+    billing_profile::Entity::find_by_id(claim.billing_profile_id).lock_exclusive().one(&txn).await?;
+    let Some(current) = credit_refund::Entity::find_by_id(claim.id).one(&txn).await? else {
+        // Declined and undone by a concurrent attempt.
+        return Err(AppError::PaymentDeclined);
+    };
+    let Some(reserved) = current.reserved_sources.clone() else {
+        // Recorded by a concurrent attempt: its outcome stands.
+        return Ok(current);
+    };
+    let reserved: Vec<Reserved> = serde_json::from_str(&reserved).map_err(AppError::internal)?;
+    let reference = match outcome {
+        Some(ChargeOutcome::Approved { reference }) => reference,
+        Some(ChargeOutcome::Declined { .. }) | None => {
+            for r in &reserved {
+                let restored = invoice::Entity::update_many()
+                    .col_expr(invoice::Column::CreditRemainingMinor, Expr::value(r.amount_minor))
+                    .filter(invoice::Column::Id.eq(r.invoice_id))
+                    .filter(invoice::Column::CreditRemainingMinor.eq(0))
+                    .exec(&txn)
+                    .await?;
+                if restored.rows_affected != 1 {
+                    return Err(AppError::internal("reserved credit changed while a refund was in doubt"));
+                }
+            }
+            credit_refund::Entity::delete_by_id(current.id).exec(&txn).await?;
+            txn.commit().await?;
+            return Err(AppError::PaymentDeclined);
+        }
+    };
+    let mut model: credit_refund::ActiveModel = current.into();
+    model.processor_reference = Set(reference);
+    model.reserved_sources = Set(None);
+    let refund = model.update(&txn).await?;
     let details = json!({
         "refundId": refund.id,
-        "refundedMinor": amount,
+        "refundedMinor": refund.amount_minor,
         "currency": refund.currency,
         "paymentMethod": refund.payment_method_summary,
         "processorReference": refund.processor_reference,
     });
-    let scope = AuditScope::org(profile.organization_id, Some(actor));
+    let scope = match actor {
+        Some(actor) => AuditScope::org(refund.organization_id, Some(actor)),
+        None => {
+            AuditScope { actor_user_id: Some(refund.requested_by), ..AuditScope::org(refund.organization_id, None) }
+        }
+    };
     let change = BalanceChange {
-        profile_id: profile.id,
+        profile_id: refund.billing_profile_id,
         action: "billing_profile.credit_refund",
-        before_minor: amount,
+        before_minor: refund.amount_minor,
         after_minor: 0,
         details,
     };

@@ -34,6 +34,42 @@ pub fn ensure_not_disabled(sub: &subscription::Model) -> AppResult<()> {
     if sub.status == SubscriptionStatus::Disabled { Err(AppError::SubscriptionDisabled) } else { Ok(()) }
 }
 
+/// Why a subscription ends: the reasons of `DisabledReason`, with what each carries.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ending {
+    /// R35: canceled by the customer, with their reason and words.
+    Canceled { reason: CancelReason, feedback: Option<String> },
+    /// R15: term end without auto-renew.
+    Expired,
+    /// R15, R17 (issue 11): auto-renew on but no price in force; `message` says why.
+    NotRenewable { message: String },
+    /// R15: payment not kept current after the grace period.
+    PaymentNotCurrent,
+}
+
+/// R15, R16, R35: the one way a subscription is disabled — DISABLED with its
+/// reason (and message), when, and auto-renew off (a disabled subscription
+/// takes no more changes, R16). The caller writes it and its audit event in
+/// its own transaction.
+pub fn disable(model: &mut subscription::ActiveModel, ending: Ending, now: chrono::DateTime<chrono::Utc>) {
+    let (reason, message) = match ending {
+        Ending::Canceled { reason, feedback } => {
+            model.cancel_reason = Set(Some(reason));
+            model.cancel_feedback = Set(feedback);
+            (DisabledReason::Canceled, None)
+        }
+        Ending::Expired => (DisabledReason::Expired, None),
+        Ending::NotRenewable { message } => (DisabledReason::NotRenewable, Some(message)),
+        Ending::PaymentNotCurrent => (DisabledReason::PaymentNotCurrent, None),
+    };
+    model.status = Set(SubscriptionStatus::Disabled);
+    model.disabled_reason = Set(Some(reason));
+    model.disabled_message = Set(message);
+    model.disabled_at = Set(Some(now));
+    model.auto_renew = Set(false);
+    model.updated_at = Set(now);
+}
+
 pub fn snapshot(sub: &subscription::Model) -> serde_json::Value {
     json!({
         "status": sub.status.as_str(),
@@ -323,12 +359,7 @@ pub async fn cancel(
     }
     let scope = AuditScope::org(sub.organization_id, Some(actor));
     let sub = update_visible(&txn, scope, "subscription.cancel", sub, now, |m| {
-        m.status = Set(SubscriptionStatus::Disabled);
-        m.disabled_reason = Set(Some(DisabledReason::Canceled));
-        m.disabled_at = Set(Some(now));
-        m.cancel_reason = Set(Some(reason));
-        m.cancel_feedback = Set(feedback);
-        m.auto_renew = Set(false);
+        disable(m, Ending::Canceled { reason, feedback }, now);
     })
     .await?;
     txn.commit().await?;

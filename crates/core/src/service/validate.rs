@@ -84,9 +84,11 @@ pub fn like_literal(text: &str) -> String {
     text.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_")
 }
 
-/// A UUID-shaped ID, or VALIDATION_FAILED naming the field (the billing-profile API's contract).
-pub fn id(field: &str, value: &str) -> AppResult<uuid::Uuid> {
-    uuid::Uuid::parse_str(value.trim()).map_err(|_| AppError::validation(field, Invalid::BadFormat))
+/// The one ID rule (issue 19): an object ID from a client. Anything that is
+/// not a UUID cannot name an object, so it is NOT_FOUND like any other
+/// unknown or foreign ID (R3) — on every query and mutation that takes one.
+pub fn id(entity: &'static str, value: &str) -> AppResult<uuid::Uuid> {
+    uuid::Uuid::parse_str(value.trim()).map_err(|_| AppError::NotFound { entity })
 }
 
 #[cfg(test)]
