@@ -359,9 +359,9 @@ async fn renew_or_expire(state: &Services, id: Uuid, as_of: NaiveDate) -> AppRes
         let Some(price) = price else {
             let (reason, message, action) = if not_renewable {
                 let why = renewal::why_not_renewable(&txn, &sub).await?;
-                (DisabledReason::NotRenewable, Some(why), "subscription.not_renewable")
+                (DisabledReason::NotRenewable, Some(why), audit::AuditAction::SubscriptionNotRenewable)
             } else {
-                (DisabledReason::Expired, None, "subscription.expire")
+                (DisabledReason::Expired, None, audit::AuditAction::SubscriptionExpire)
             };
             model.status = Set(SubscriptionStatus::Disabled);
             model.disabled_reason = Set(Some(reason));
@@ -397,7 +397,8 @@ async fn renew_or_expire(state: &Services, id: Uuid, as_of: NaiveDate) -> AppRes
         after["termStart"] = json!(start);
         after["unitPriceMinor"] = json!(sub.unit_price_minor);
         after["chargeMinor"] = json!(amount);
-        let entry = AuditEntry::new("subscription.renew", "subscription", sub.id).before(before).after(after);
+        let entry =
+            AuditEntry::new(audit::AuditAction::SubscriptionRenew, "subscription", sub.id).before(before).after(after);
         audit::record(&txn, scope, now, entry).await?;
         renewals += 1;
     }
@@ -423,7 +424,7 @@ async fn disable_for_payment(state: &Services, id: Uuid) -> AppResult<bool> {
     model.auto_renew = Set(false);
     model.updated_at = Set(now);
     let sub = model.update(&txn).await?;
-    let entry = AuditEntry::new("subscription.disable_payment_not_current", "subscription", sub.id)
+    let entry = AuditEntry::new(audit::AuditAction::SubscriptionDisablePaymentNotCurrent, "subscription", sub.id)
         .before(before)
         .after(snapshot(&sub));
     audit::record(&txn, AuditScope::org(sub.organization_id, None), now, entry).await?;

@@ -25,7 +25,7 @@ use crate::{
     paging::{Direction, KeyKind, Keyset, Page, Window},
     service::{
         Services,
-        audit::{self, AuditEntry, AuditScope},
+        audit::{self, AuditAction, AuditEntry, AuditScope},
         validate,
     },
 };
@@ -164,7 +164,8 @@ pub async fn create_product(state: &Services, actor: &Actor, input: ProductInput
     .await?;
     write_prices(&txn, model.id, &prices).await?;
     write_markets(&txn, model.id, &markets).await?;
-    let entry = AuditEntry::new("product.create", "product", model.id).after(snapshot(&model, &prices, &markets));
+    let entry =
+        AuditEntry::new(AuditAction::ProductCreate, "product", model.id).after(snapshot(&model, &prices, &markets));
     audit::record(&txn, AuditScope::publisher(publisher.publisher_id, actor), now, entry).await?;
     txn.commit().await?;
     Ok(model)
@@ -222,7 +223,7 @@ pub async fn update_product(
     if let Some(markets) = &markets {
         write_markets(&txn, id, markets).await?;
     }
-    let entry = AuditEntry::new("product.update", "product", id)
+    let entry = AuditEntry::new(AuditAction::ProductUpdate, "product", id)
         .before(json!({"name": current.name, "selfServiceEligible": current.self_service_eligible}))
         .after(snapshot(&updated, prices.as_deref().unwrap_or(&[]), markets.as_ref().unwrap_or(&BTreeSet::new())));
     audit::record(&txn, AuditScope::publisher(publisher.publisher_id, actor), now, entry).await?;
@@ -362,7 +363,7 @@ pub async fn set_self_service_policy(
     )
     .exec_without_returning(&txn)
     .await?;
-    let entry = AuditEntry::new("self_service_policy.set", "product", product_id)
+    let entry = AuditEntry::new(AuditAction::SelfServicePolicySet, "product", product_id)
         .before(json!({"allowed": before}))
         .after(json!({"allowed": allowed}));
     audit::record(&txn, AuditScope::org(org.organization_id, Some(actor)), now, entry).await?;

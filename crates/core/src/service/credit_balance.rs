@@ -30,7 +30,7 @@ use crate::{
     error::{AppError, AppResult, Invalid},
     service::Services,
     service::{
-        audit::{self, AuditEntry, AuditScope},
+        audit::{self, AuditAction, AuditEntry, AuditScope},
         billing_profiles, idempotency,
         invoices::{current_method, display_number, method_summary, stored_card},
     },
@@ -109,7 +109,7 @@ pub fn line_description(source_number: i64) -> String {
 /// One change of a profile's credit balance, for the audit log (R36, R44).
 pub struct BalanceChange {
     pub profile_id: Uuid,
-    pub action: &'static str,
+    pub action: AuditAction,
     pub before_minor: i64,
     pub after_minor: i64,
     /// Extra fields merged into the event's `after` (source invoice, refund…).
@@ -148,7 +148,7 @@ pub async fn record_issue(
     if carried > 0 {
         let change = BalanceChange {
             profile_id: invoice.billing_profile_id,
-            action: "billing_profile.credit_carried",
+            action: AuditAction::BillingProfileCreditCarried,
             before_minor: balance_before,
             after_minor: money::add(balance_before, carried)?,
             details: json!({"fromInvoice": number, "carriedMinor": carried, "currency": invoice.currency}),
@@ -163,7 +163,7 @@ pub async fn record_issue(
             .collect();
         let change = BalanceChange {
             profile_id: invoice.billing_profile_id,
-            action: "billing_profile.credit_applied",
+            action: AuditAction::BillingProfileCreditApplied,
             before_minor: balance_before,
             after_minor: money::sub(balance_before, used)?,
             details: json!({"toInvoice": number, "appliedMinor": used, "sources": sources, "currency": invoice.currency}),
@@ -252,7 +252,7 @@ pub async fn refund(
     let scope = AuditScope::org(profile.organization_id, Some(actor));
     let change = BalanceChange {
         profile_id: profile.id,
-        action: "billing_profile.credit_refund",
+        action: AuditAction::BillingProfileCreditRefund,
         before_minor: amount,
         after_minor: 0,
         details,

@@ -345,7 +345,7 @@ pub async fn pay(state: &Services, actor: &Actor, id: Uuid) -> AppResult<Invoice
     let invoice = invoice.updated(model.update(&txn).await?).ok_or(NOT_FOUND)?;
     let mut after = snapshot(&invoice);
     after["processorReference"] = json!(reference);
-    let entry = AuditEntry::new("invoice.pay", "invoice", invoice.id).before(before).after(after);
+    let entry = AuditEntry::new(audit::AuditAction::InvoicePay, "invoice", invoice.id).before(before).after(after);
     audit::record(&txn, AuditScope::org(invoice.organization_id, Some(actor)), now, entry).await?;
     let lines = lines_of(&txn, vec![invoice.id]).await?;
     txn.commit().await?;
@@ -370,7 +370,9 @@ pub async fn mark_paid(state: &Services, actor: &Actor, id: Uuid) -> AppResult<I
     model.paid_at = Set(Some(now));
     model.paid_by = Set(Some(actor.user_id()));
     let invoice = invoice.updated(model.update(&txn).await?).ok_or(NOT_FOUND)?;
-    let entry = AuditEntry::new("invoice.mark_paid", "invoice", invoice.id).before(before).after(snapshot(&invoice));
+    let entry = AuditEntry::new(audit::AuditAction::InvoiceMarkPaid, "invoice", invoice.id)
+        .before(before)
+        .after(snapshot(&invoice));
     audit::record(&txn, AuditScope::org(invoice.organization_id, Some(actor)), now, entry).await?;
     let lines = lines_of(&txn, vec![invoice.id]).await?;
     txn.commit().await?;
@@ -720,7 +722,7 @@ pub async fn issue_one(state: &Services, due: DueInvoice) -> AppResult<Issued> {
     }
     let mut after = snapshot(&invoice);
     after["lines"] = json!(charges.len() + applied.len());
-    let entry = AuditEntry::new("invoice.issue", "invoice", invoice.id).after(after);
+    let entry = AuditEntry::new(audit::AuditAction::InvoiceIssue, "invoice", invoice.id).after(after);
     audit::record(&txn, AuditScope::org(invoice.organization_id, None), now, entry).await?;
     // R44: the balance change, on the profile's audit trail.
     credit_balance::record_issue(&txn, now, &invoice, balance_before, &applied).await?;
@@ -851,14 +853,16 @@ pub async fn settle_card_charge(state: &Services, invoice_id: Uuid, as_of: Naive
             let invoice = model.update(&txn).await?;
             let mut after = snapshot(&invoice);
             after["processorReference"] = json!(reference);
-            let entry = AuditEntry::new("invoice.card_charged", "invoice", invoice.id).before(before).after(after);
+            let entry = AuditEntry::new(audit::AuditAction::InvoiceCardCharged, "invoice", invoice.id)
+                .before(before)
+                .after(after);
             audit::record(&txn, scope, now, entry).await?;
             (CardCharge::Approved, "approved")
         }
         ChargeOutcome::Approved { .. } => (CardCharge::Skipped, "skipped"),
         ChargeOutcome::Declined { reason: "already paid" } => (CardCharge::Skipped, "skipped"),
         ChargeOutcome::Declined { reason } => {
-            let entry = AuditEntry::new("invoice.card_declined", "invoice", invoice.id).after(
+            let entry = AuditEntry::new(audit::AuditAction::InvoiceCardDeclined, "invoice", invoice.id).after(
                 json!({"number": display_number(invoice.number), "reason": reason, "status": invoice.status.as_str()}),
             );
             audit::record(&txn, scope, now, entry).await?;
@@ -899,7 +903,9 @@ pub async fn mark_overdue(state: &Services, as_of: NaiveDate) -> AppResult<u64> 
         let mut model: invoice::ActiveModel = invoice.into();
         model.status = Set(InvoiceStatus::Overdue);
         let invoice = model.update(&txn).await?;
-        let entry = AuditEntry::new("invoice.overdue", "invoice", invoice.id).before(before).after(snapshot(&invoice));
+        let entry = AuditEntry::new(audit::AuditAction::InvoiceOverdue, "invoice", invoice.id)
+            .before(before)
+            .after(snapshot(&invoice));
         audit::record(&txn, AuditScope::org(invoice.organization_id, None), now, entry).await?;
         txn.commit().await?;
         marked += 1;

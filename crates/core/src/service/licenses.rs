@@ -21,7 +21,7 @@ use crate::{
     error::{AppError, AppResult},
     service::{
         Services,
-        audit::{self, AuditEntry, AuditScope},
+        audit::{self, AuditAction, AuditEntry, AuditScope},
         subscriptions::{self, Access},
     },
 };
@@ -128,7 +128,7 @@ pub async fn assign(
         .pop()
         .ok_or_else(|| AppError::internal("subscription row vanished while locked"))?;
     let sub = sub.updated(reread).ok_or(AppError::NotFound { entity: "subscription" })?;
-    let entry = AuditEntry::new("subscription.assign_licenses", "subscription", sub.id)
+    let entry = AuditEntry::new(AuditAction::SubscriptionAssignLicenses, "subscription", sub.id)
         .before(json!({"assigned": sub.assigned_count - added}))
         .after(json!({"assigned": sub.assigned_count, "users": fresh}));
     audit::record(&txn, AuditScope::org(sub.organization_id, Some(actor)), now, entry).await?;
@@ -183,7 +183,7 @@ pub async fn unassign(
         .pop()
         .ok_or(AppError::NotFound { entity: "subscription" })?;
     let sub = sub.updated(reread).ok_or(AppError::NotFound { entity: "subscription" })?;
-    let entry = AuditEntry::new("subscription.unassign_licenses", "subscription", sub.id)
+    let entry = AuditEntry::new(AuditAction::SubscriptionUnassignLicenses, "subscription", sub.id)
         .before(json!({"assigned": sub.assigned_count + removed}))
         .after(json!({"assigned": sub.assigned_count, "users": unassigned}));
     audit::record(&txn, AuditScope::org(sub.organization_id, Some(actor)), now, entry).await?;

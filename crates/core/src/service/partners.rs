@@ -18,7 +18,7 @@ use crate::{
     error::{AppError, AppResult},
     service::{
         Services,
-        audit::{self, AuditEntry, AuditScope},
+        audit::{self, AuditAction, AuditEntry, AuditScope},
     },
 };
 
@@ -30,7 +30,7 @@ async fn record_both(
     actor: &Actor,
     rel: &partner_relationship::Model,
     now: chrono::DateTime<chrono::Utc>,
-    action: &'static str,
+    action: AuditAction,
     before: Option<PartnerRelationshipStatus>,
     extra: serde_json::Value,
 ) -> AppResult<()> {
@@ -95,7 +95,7 @@ pub async fn request(
     }
     .insert(&txn)
     .await?;
-    record_both(&txn, actor, &rel, now, "partner_relationship.request", None, json!({})).await?;
+    record_both(&txn, actor, &rel, now, AuditAction::PartnerRelationshipRequest, None, json!({})).await?;
     txn.commit().await?;
     access::partner::load(&state.db, actor, rel.id, access::partner::Access::View, false).await
 }
@@ -153,14 +153,18 @@ pub async fn decide(
     let txn = db::begin_write(&state.db).await?;
     let rel = access::partner::load(&txn, actor, id, access::partner::Access::Decide, true).await?;
     let (from, to, action) = match decision {
-        Decision::Approve => {
-            (PartnerRelationshipStatus::Pending, PartnerRelationshipStatus::Approved, "partner_relationship.approve")
-        }
-        Decision::Reject => {
-            (PartnerRelationshipStatus::Pending, PartnerRelationshipStatus::Rejected, "partner_relationship.reject")
-        }
+        Decision::Approve => (
+            PartnerRelationshipStatus::Pending,
+            PartnerRelationshipStatus::Approved,
+            AuditAction::PartnerRelationshipApprove,
+        ),
+        Decision::Reject => (
+            PartnerRelationshipStatus::Pending,
+            PartnerRelationshipStatus::Rejected,
+            AuditAction::PartnerRelationshipReject,
+        ),
         Decision::End => {
-            (PartnerRelationshipStatus::Approved, PartnerRelationshipStatus::Ended, "partner_relationship.end")
+            (PartnerRelationshipStatus::Approved, PartnerRelationshipStatus::Ended, AuditAction::PartnerRelationshipEnd)
         }
     };
     if rel.status != from {
@@ -178,7 +182,7 @@ pub async fn decide(
     let rel = model.update(&txn).await?;
     let mut extra = json!({});
     if decision == Decision::End {
-        let stopped = stop_renewals(&txn, &rel, now).await?;
+        let stopped = stop_renewals(&txn, actor, &rel, now).await?;
         extra = json!({"autoRenewTurnedOff": stopped});
     }
     record_both(&txn, actor, &rel, now, action, Some(from), extra).await?;
@@ -187,9 +191,12 @@ pub async fn decide(
 }
 
 /// Turns auto-renew off on the live subscriptions the partner bought for the
-/// customer; returns their IDs.
+/// customer; returns their IDs. Each one is audited in the customer's log
+/// (R36) and raises SUBSCRIPTION_AUTO_RENEW_CHANGED (R45, issue 19) so that
+/// publishers' and consoles' views do not go stale.
 async fn stop_renewals(
     txn: &DatabaseTransaction,
+    actor: &Actor,
     rel: &partner_relationship::Model,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<Vec<Uuid>> {
@@ -208,6 +215,15 @@ async fn stop_renewals(
             .filter(subscription::Column::Id.is_in(ids.clone()))
             .exec(txn)
             .await?;
+    }
+    let scope = AuditScope::org(rel.organization_id, Some(actor));
+    for id in &ids {
+        let entry = AuditEntry::new(AuditAction::SubscriptionAutoRenewOffPartnerEnded, "subscription", *id)
+            .before(json!({"autoRenew": true}))
+            .after(
+                json!({"autoRenew": false, "reason": "PARTNER_RELATIONSHIP_ENDED", "partnerRelationshipId": rel.id}),
+            );
+        audit::record(txn, scope, now, entry).await?;
     }
     Ok(ids)
 }

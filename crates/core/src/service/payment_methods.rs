@@ -22,7 +22,7 @@ use crate::{
     paging::{Page, Window},
     service::{
         Services,
-        audit::{self, AuditEntry, AuditScope},
+        audit::{self, AuditAction, AuditEntry, AuditScope},
         billing_profiles::{self, Address, AddressInput, ProfileView, require},
         validate,
     },
@@ -208,8 +208,8 @@ async fn attach(
     .await?;
     set_current(&txn, &profile, method.id, now).await?;
     let action = match mode {
-        Attach::Add => "payment_method.add",
-        Attach::Replace => "payment_method.replace",
+        Attach::Add => AuditAction::PaymentMethodAdd,
+        Attach::Replace => AuditAction::PaymentMethodReplace,
     };
     let mut entry = AuditEntry::new(action, "payment_method", method.id)
         .after(json!({"billingProfile": profile.id, "method": snapshot(&method)}));
@@ -317,7 +317,7 @@ pub async fn update(
         &txn,
         scope(&profile, actor),
         now,
-        AuditEntry::new("payment_method.update", "payment_method", updated.id)
+        AuditEntry::new(AuditAction::PaymentMethodUpdate, "payment_method", updated.id)
             .before(json!({"billingProfile": profile.id, "method": snapshot(&method)}))
             .after(json!({
                 "billingProfile": profile.id,
@@ -437,7 +437,7 @@ pub async fn use_existing(
         m.updated_at = Set(now);
         m.update(&txn).await?;
     }
-    let entry = AuditEntry::new("payment_method.use", "payment_method", method.id)
+    let entry = AuditEntry::new(AuditAction::PaymentMethodUse, "payment_method", method.id)
         .before(json!({"billingProfile": profile.id, "previousMethod": previous}))
         .after(json!({"billingProfile": profile.id, "method": snapshot(&method)}));
     audit::record(&txn, scope(&profile, actor), now, entry).await?;
@@ -476,7 +476,7 @@ pub async fn remove(state: &Services, actor: &Actor, method_id: Uuid) -> AppResu
     model.removed_at = Set(Some(now));
     model.updated_at = Set(now);
     let removed = model.update(&txn).await?;
-    let entry = AuditEntry::new("payment_method.remove", "payment_method", method.id)
+    let entry = AuditEntry::new(AuditAction::PaymentMethodRemove, "payment_method", method.id)
         .before(json!({"billingProfile": home.id, "method": snapshot(&method)}));
     audit::record(&txn, scope(&home, actor), now, entry).await?;
     txn.commit().await?;

@@ -28,7 +28,7 @@ use crate::{
     paging::Window,
     service::{
         Services,
-        audit::{self, AuditEntry, AuditScope},
+        audit::{self, AuditAction, AuditEntry, AuditScope},
         billing_profiles, catalog, charges, idempotency, subscriptions, validate,
     },
 };
@@ -55,7 +55,7 @@ pub async fn accept_customer_agreement(state: &Services, actor: &Actor) -> AppRe
     }
     .insert(&txn)
     .await?;
-    let entry = AuditEntry::new("customer_agreement.accept", "organization", org.organization_id)
+    let entry = AuditEntry::new(AuditAction::CustomerAgreementAccept, "organization", org.organization_id)
         .after(json!({"acceptedBy": org.user_id, "acceptedAt": now}));
     audit::record(&txn, AuditScope::org(org.organization_id, Some(actor)), now, entry).await?;
     txn.commit().await?;
@@ -104,7 +104,7 @@ async fn accept_for_self_service(state: &Services, actor: &Actor, org: &OrgActor
     }
     .insert(&txn)
     .await?;
-    let entry = AuditEntry::new("customer_agreement.accept_self_service", "user", org.user_id)
+    let entry = AuditEntry::new(AuditAction::CustomerAgreementAcceptSelfService, "user", org.user_id)
         .after(json!({"acceptedBy": org.user_id, "acceptedAt": now, "scope": "SELF_SERVICE"}));
     audit::record(&txn, AuditScope::org(org.organization_id, Some(actor)), now, entry).await?;
     txn.commit().await?;
@@ -352,7 +352,7 @@ async fn create_subscription(
     .await?;
     charges::insert(txn, charges::full_term(&sub, ChargeKind::FirstTerm, today, term_end, &line.product.name)?, now)
         .await?;
-    let entry = AuditEntry::new("subscription.purchase", "subscription", sub.id).after(json!({
+    let entry = AuditEntry::new(AuditAction::SubscriptionPurchase, "subscription", sub.id).after(json!({
         "product": line.product.id, "channel": origin.channel.as_str(), "term": line.term.as_str(),
         "quantity": sub.quantity, "unitPriceMinor": unit_price_minor, "currency": sub.currency,
         "billingProfileId": sub.billing_profile_id, "autoRenew": sub.auto_renew,
@@ -640,7 +640,7 @@ pub async fn create_proposal(
             .await?,
         );
     }
-    let entry = AuditEntry::new("proposal.create", "proposal", proposal.id)
+    let entry = AuditEntry::new(AuditAction::ProposalCreate, "proposal", proposal.id)
         .after(json!({"title": title, "lines": saved.len(), "expiresAt": expires_at}));
     let scope = AuditScope {
         organization_id: Some(organization_id),
@@ -694,7 +694,7 @@ pub async fn decline_proposal(
     model.declined_at = Set(Some(now));
     model.decline_reason = Set(Some(reason.clone()));
     let updated = model.update(&txn).await?;
-    let entry = AuditEntry::new("proposal.decline", "proposal", updated.id)
+    let entry = AuditEntry::new(AuditAction::ProposalDecline, "proposal", updated.id)
         .before(json!({"status": ProposalStatus::Open.as_str()}))
         .after(json!({"status": ProposalStatus::Declined.as_str(), "reason": reason}));
     let scope = AuditScope {
@@ -756,7 +756,8 @@ pub async fn accept_proposal(
         model.accepted_by = Set(Some(org.user_id));
         model.accepted_at = Set(Some(now));
         let proposal = model.update(&txn).await?;
-        let entry = AuditEntry::new("proposal.accept", "proposal", proposal.id).after(json!({"subscriptions": ids}));
+        let entry =
+            AuditEntry::new(AuditAction::ProposalAccept, "proposal", proposal.id).after(json!({"subscriptions": ids}));
         audit::record(&txn, AuditScope::org(org.organization_id, Some(actor)), now, entry).await?;
         Ok((txn, ids))
     })

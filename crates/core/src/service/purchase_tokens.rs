@@ -23,7 +23,7 @@ use crate::{
     error::{AppError, AppResult},
     service::{
         Services,
-        audit::{self, AuditEntry, AuditScope},
+        audit::{self, AuditAction, AuditEntry, AuditScope},
         subscriptions,
     },
 };
@@ -93,7 +93,7 @@ pub async fn issue(
     .insert(&txn)
     .await?;
     // The audit log names the token row, never the token.
-    let entry = AuditEntry::new("subscription.activation_link", "subscription", sub.id)
+    let entry = AuditEntry::new(AuditAction::SubscriptionActivationLink, "subscription", sub.id)
         .after(json!({"purchaseTokenId": row.id, "expiresAt": expires_at}));
     audit::record(&txn, AuditScope::org(sub.organization_id, Some(actor)), now, entry).await?;
     txn.commit().await?;

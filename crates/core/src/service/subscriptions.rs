@@ -20,7 +20,7 @@ use crate::{
     paging::{Direction, KeyKind, Keyset, Page, Window},
     service::{
         Services,
-        audit::{self, AuditEntry, AuditScope},
+        audit::{self, AuditAction, AuditEntry, AuditScope},
         billing_profiles, charges,
     },
 };
@@ -65,7 +65,7 @@ pub fn publisher_snapshot(sub: &subscription::Model) -> serde_json::Value {
 async fn update_visible(
     txn: &DatabaseTransaction,
     scope: AuditScope,
-    action: &'static str,
+    action: AuditAction,
     sub: Visible<subscription::Model>,
     now: chrono::DateTime<chrono::Utc>,
     change: impl FnOnce(&mut subscription::ActiveModel),
@@ -79,7 +79,7 @@ async fn update_visible(
 async fn update_audited(
     txn: &DatabaseTransaction,
     scope: AuditScope,
-    action: &'static str,
+    action: AuditAction,
     sub: subscription::Model,
     now: chrono::DateTime<chrono::Utc>,
     snapshot: fn(&subscription::Model) -> serde_json::Value,
@@ -264,7 +264,7 @@ pub async fn activate_in(
         publisher_id: Some(publisher.publisher_id),
         actor_user_id: Some(publisher.user_id),
     };
-    let sub = update_audited(txn, scope, "subscription.activate", sub, now, publisher_snapshot, |m| {
+    let sub = update_audited(txn, scope, AuditAction::SubscriptionActivate, sub, now, publisher_snapshot, |m| {
         m.status = Set(SubscriptionStatus::Active);
         m.activated_at = Set(Some(now));
     })
@@ -284,8 +284,10 @@ pub async fn set_auto_renew(
     let sub = load(&txn, actor, id, Access::ManageBilling, true).await?;
     ensure_not_disabled(&sub)?;
     let scope = AuditScope::org(sub.organization_id, Some(actor));
-    let sub = update_visible(&txn, scope, "subscription.set_auto_renew", sub, now, |m| m.auto_renew = Set(auto_renew))
-        .await?;
+    let sub = update_visible(&txn, scope, AuditAction::SubscriptionSetAutoRenew, sub, now, |m| {
+        m.auto_renew = Set(auto_renew)
+    })
+    .await?;
     txn.commit().await?;
     Ok(sub)
 }
@@ -324,7 +326,7 @@ pub async fn cancel(
         charges::insert(&txn, credit, now).await?;
     }
     let scope = AuditScope::org(sub.organization_id, Some(actor));
-    let sub = update_visible(&txn, scope, "subscription.cancel", sub, now, |m| {
+    let sub = update_visible(&txn, scope, AuditAction::SubscriptionCancel, sub, now, |m| {
         m.status = Set(SubscriptionStatus::Disabled);
         m.disabled_reason = Set(Some(DisabledReason::Canceled));
         m.disabled_at = Set(Some(now));
@@ -373,9 +375,10 @@ pub async fn change_quantity(
         charges::insert(&txn, line, now).await?;
     }
     let scope = AuditScope::org(sub.organization_id, Some(actor));
-    let sub =
-        update_visible(&txn, scope, "subscription.change_quantity", sub, now, |m| m.quantity = Set(Some(quantity)))
-            .await?;
+    let sub = update_visible(&txn, scope, AuditAction::SubscriptionChangeQuantity, sub, now, |m| {
+        m.quantity = Set(Some(quantity))
+    })
+    .await?;
     txn.commit().await?;
     Ok(sub)
 }
@@ -407,11 +410,16 @@ pub async fn change_billing_profile(
         return Ok(sub);
     }
     let scope = AuditScope::org(sub.organization_id, Some(actor));
-    let moved =
-        update_audited(&txn, scope, "subscription.change_billing_profile", sub.into_inner(), now, snapshot, |m| {
-            m.billing_profile_id = Set(target.id)
-        })
-        .await?;
+    let moved = update_audited(
+        &txn,
+        scope,
+        AuditAction::SubscriptionChangeBillingProfile,
+        sub.into_inner(),
+        now,
+        snapshot,
+        |m| m.billing_profile_id = Set(target.id),
+    )
+    .await?;
     // The billing profile is an input of the rule: check the moved subscription again.
     let sub = access::subscription::check(&txn, actor, moved, Access::View).await?;
     txn.commit().await?;
