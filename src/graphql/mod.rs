@@ -76,6 +76,6 @@ pub fn loaders<'a>(ctx: &Context<'a>) -> AppResult<&'a loaders::Loaders> {
 
 /// An object ID from the client. Anything that is not a UUID cannot name an
 /// object, so it is NOT_FOUND like any other unknown ID (R3).
-pub fn parse_id(id: &async_graphql::ID, entity: &'static str) -> AppResult<uuid::Uuid> {
+pub fn parse_id(id: &async_graphql::ID, entity: crate::error::EntityKind) -> AppResult<uuid::Uuid> {
     uuid::Uuid::parse_str(id.trim()).map_err(|_| AppError::NotFound { entity })
 }

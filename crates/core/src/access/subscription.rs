@@ -28,7 +28,7 @@ use crate::{
     error::{AppError, AppResult},
 };
 
-pub const NOT_FOUND: AppError = AppError::NotFound { entity: "subscription" };
+pub const NOT_FOUND: AppError = AppError::NotFound { entity: crate::error::EntityKind::Subscription };
 
 /// What the caller wants to do with a subscription.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -342,8 +342,10 @@ async fn renew_or_expire(state: &Services, id: Uuid, as_of: NaiveDate) -> AppRes
     let Some(mut sub) = subscription::Entity::find_by_id(id).lock_exclusive().one(&txn).await? else {
         return Ok((0, false));
     };
-    let product =
-        product::Entity::find_by_id(sub.product_id).one(&txn).await?.ok_or(AppError::NotFound { entity: "product" })?;
+    let product = product::Entity::find_by_id(sub.product_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound { entity: crate::error::EntityKind::Product })?;
     let scope = AuditScope::org(sub.organization_id, None);
     let mut renewals = 0;
     while sub.status != SubscriptionStatus::Disabled && sub.current_term_end <= as_of {

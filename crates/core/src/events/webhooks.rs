@@ -15,7 +15,7 @@ use super::catalogue::EventType;
 use crate::{
     auth::Actor,
     db,
-    error::{AppError, AppResult, Invalid},
+    error::{AppError, AppResult, EntityKind, Invalid},
     paging::{self, Window},
     service::{
         Services,
@@ -30,7 +30,7 @@ pub mod delivery_status {
     pub const FAILED: &str = "FAILED";
 }
 
-const NOT_FOUND: AppError = AppError::NotFound { entity: "webhook endpoint" };
+const NOT_FOUND: AppError = AppError::NotFound { entity: EntityKind::WebhookEndpoint };
 pub const MAX_URL_LEN: usize = 2048;
 pub const MAX_ENDPOINTS_PER_PUBLISHER: usize = 20;
 
@@ -294,7 +294,7 @@ pub async fn redeliver(
     event_id: Uuid,
 ) -> AppResult<webhook_delivery::Model> {
     let endpoint = load_own(state, actor, endpoint_id).await?;
-    let not_found = AppError::NotFound { entity: "event" };
+    let not_found = AppError::NotFound { entity: EntityKind::Event };
     let event = outbox_event::Entity::find()
         .filter(outbox_event::Column::Id.eq(event_id))
         .one(&state.db)

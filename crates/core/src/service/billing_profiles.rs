@@ -12,7 +12,7 @@ use crate::{
     auth::Actor,
     db,
     domain::markets,
-    error::{AppError, AppResult, Invalid},
+    error::{AppError, AppResult, EntityKind, Invalid},
     paging::{Page, Window},
     service::{
         Services,
@@ -295,7 +295,7 @@ async fn member(txn: &DatabaseTransaction, profile: &billing_profile::Model, use
         .one(txn)
         .await?
         .filter(|user| user.organization_id == Some(profile.organization_id))
-        .ok_or(AppError::NotFound { entity: "user" })
+        .ok_or(AppError::NotFound { entity: EntityKind::User })
 }
 
 /// R2: an OWNER (or R1 admin) grants a role on an org profile. Granting what

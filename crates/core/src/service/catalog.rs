@@ -21,7 +21,7 @@ use crate::{
         markets::{self, Market},
         money::{self, Currency},
     },
-    error::{AppError, AppResult, Invalid},
+    error::{AppError, AppResult, EntityKind, Invalid},
     paging::{Direction, KeyKind, Keyset, Page, Window},
     service::{
         Services,
@@ -178,7 +178,7 @@ async fn own_product(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> AppR
         .one(db)
         .await?
         .filter(|p| p.publisher_id == publisher.publisher_id)
-        .ok_or(AppError::NotFound { entity: "product" })
+        .ok_or(AppError::NotFound { entity: EntityKind::Product })
 }
 
 /// Changes apply to future purchases and renewals (R17); existing
@@ -248,7 +248,7 @@ async fn org_market(db: &impl ConnectionTrait, organization_id: Uuid) -> AppResu
     let org = organization::Entity::find_by_id(organization_id)
         .one(db)
         .await?
-        .ok_or(AppError::NotFound { entity: "organization" })?;
+        .ok_or(AppError::NotFound { entity: EntityKind::Organization })?;
     Ok(markets::market_for_country(&org.country))
 }
 
@@ -296,7 +296,7 @@ pub async fn list_products(
         Some(customer) => {
             let partner = actor.partner()?;
             if !crate::access::partner::link_active(&state.db, partner.partner_id(), customer).await? {
-                return Err(AppError::NotFound { entity: "organization" });
+                return Err(AppError::NotFound { entity: EntityKind::Organization });
             }
             Some(customer)
         }
@@ -318,7 +318,7 @@ pub async fn list_products(
 }
 
 pub async fn get_product(state: &Services, _actor: &Actor, id: Uuid) -> AppResult<product::Model> {
-    product::Entity::find_by_id(id).one(&state.db).await?.ok_or(AppError::NotFound { entity: "product" })
+    product::Entity::find_by_id(id).one(&state.db).await?.ok_or(AppError::NotFound { entity: EntityKind::Product })
 }
 
 /// R24: whether the organization allows self-service purchase of a product (default allowed).

@@ -35,7 +35,7 @@ use crate::{
     },
 };
 
-const NOT_FOUND: AppError = AppError::NotFound { entity: "invoice" };
+const NOT_FOUND: AppError = AppError::NotFound { entity: crate::error::EntityKind::Invoice };
 
 /// R31: due 30 days after issue.
 pub const PAYMENT_TERM_DAYS: u64 = 30;
@@ -301,11 +301,7 @@ fn snapshot(i: &invoice::Model) -> Value {
 
 /// Only OPEN and OVERDUE invoices are paid; a CREDITED one owes nothing (R44).
 fn ensure_unpaid(invoice: &invoice::Model) -> AppResult<()> {
-    if invoice.status.is_settled() {
-        Err(AppError::InvalidState { state: invoice.status.as_str().to_owned() })
-    } else {
-        Ok(())
-    }
+    if invoice.status.is_settled() { Err(AppError::InvalidState { reason: invoice.status.into() }) } else { Ok(()) }
 }
 
 /// R2 (pay right), R31: charges the profile's current card for an unpaid
@@ -428,7 +424,7 @@ async fn render_pdf(
     let organization = organization::Entity::find_by_id(invoice.organization_id)
         .one(&state.db)
         .await?
-        .ok_or(AppError::NotFound { entity: "organization" })?;
+        .ok_or(AppError::NotFound { entity: crate::error::EntityKind::Organization })?;
     let lines = lines_of(&state.db, vec![invoice.id]).await?;
     let chosen = profile.language.as_deref().and_then(|tag| Lang::ALL.into_iter().find(|lang| lang.tag() == tag));
     let lang = chosen.or_else(|| crate::pdf::language_for_country(&profile.country)).unwrap_or(reader_lang);
@@ -592,7 +588,7 @@ pub async fn issue_one(state: &Services, due: DueInvoice) -> AppResult<Issued> {
         .lock_exclusive()
         .one(&txn)
         .await?
-        .ok_or(AppError::NotFound { entity: "billing profile" })?;
+        .ok_or(AppError::NotFound { entity: crate::error::EntityKind::BillingProfile })?;
     let currency = charges[0].currency.clone();
     if charges.iter().any(|c| c.currency != currency) {
         return Err(AppError::internal(format!("charges in several currencies on profile {}", profile.id)));
@@ -616,7 +612,7 @@ pub async fn issue_one(state: &Services, due: DueInvoice) -> AppResult<Issued> {
         .lock_exclusive()
         .one(&txn)
         .await?
-        .ok_or(AppError::NotFound { entity: "organization" })?;
+        .ok_or(AppError::NotFound { entity: crate::error::EntityKind::Organization })?;
     let number = org.next_invoice_number;
     organization::Entity::update_many()
         .col_expr(organization::Column::NextInvoiceNumber, sea_orm::sea_query::Expr::value(number + 1))

@@ -18,7 +18,7 @@ use crate::{
     access::Visible,
     auth::Actor,
     db,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, EntityKind},
     service::{
         Services,
         audit::{self, AuditAction, AuditEntry, AuditScope},
@@ -127,7 +127,7 @@ pub async fn assign(
         )?
         .pop()
         .ok_or_else(|| AppError::internal("subscription row vanished while locked"))?;
-    let sub = sub.updated(reread).ok_or(AppError::NotFound { entity: "subscription" })?;
+    let sub = sub.updated(reread).ok_or(AppError::NotFound { entity: EntityKind::Subscription })?;
     let entry = AuditEntry::new(AuditAction::SubscriptionAssignLicenses, "subscription", sub.id)
         .before(json!({"assigned": sub.assigned_count - added}))
         .after(json!({"assigned": sub.assigned_count, "users": fresh}));
@@ -181,8 +181,8 @@ pub async fn unassign(
         .exec_with_returning(&txn)
         .await?
         .pop()
-        .ok_or(AppError::NotFound { entity: "subscription" })?;
-    let sub = sub.updated(reread).ok_or(AppError::NotFound { entity: "subscription" })?;
+        .ok_or(AppError::NotFound { entity: EntityKind::Subscription })?;
+    let sub = sub.updated(reread).ok_or(AppError::NotFound { entity: EntityKind::Subscription })?;
     let entry = AuditEntry::new(AuditAction::SubscriptionUnassignLicenses, "subscription", sub.id)
         .before(json!({"assigned": sub.assigned_count + removed}))
         .after(json!({"assigned": sub.assigned_count, "users": unassigned}));

@@ -15,7 +15,7 @@ use crate::{
     access::{self, Visible},
     auth::Actor,
     db,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, EntityKind},
     service::{
         Services,
         audit::{self, AuditAction, AuditEntry, AuditScope},
@@ -68,7 +68,7 @@ pub async fn request(
         .one(&txn)
         .await?
         .filter(|o| o.kind == OrganizationKind::Customer)
-        .ok_or(AppError::NotFound { entity: "organization" })?;
+        .ok_or(AppError::NotFound { entity: EntityKind::Organization })?;
     let open = partner_relationship::Entity::find()
         .filter(partner_relationship::Column::PartnerId.eq(partner.partner_id()))
         .filter(partner_relationship::Column::OrganizationId.eq(organization_id))
@@ -79,7 +79,7 @@ pub async fn request(
         .one(&txn)
         .await?;
     if let Some(open) = open {
-        return Err(AppError::InvalidState { state: open.status.as_str().to_owned() });
+        return Err(AppError::InvalidState { reason: open.status.into() });
     }
     let rel = partner_relationship::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -168,7 +168,7 @@ pub async fn decide(
         }
     };
     if rel.status != from {
-        return Err(AppError::InvalidState { state: rel.status.as_str().to_owned() });
+        return Err(AppError::InvalidState { reason: rel.status.into() });
     }
     let mut model: partner_relationship::ActiveModel = rel.into_inner().into();
     model.status = Set(to);

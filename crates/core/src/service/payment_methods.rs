@@ -11,14 +11,14 @@ use sea_orm::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-const NOT_FOUND: AppError = AppError::NotFound { entity: "payment method" };
+const NOT_FOUND: AppError = AppError::NotFound { entity: EntityKind::PaymentMethod };
 
 use crate::{
     access::{self, Visible},
     auth::Actor,
     db,
     domain::card::{self, CardError, CardNumber},
-    error::{AppError, AppResult, Invalid},
+    error::{AppError, AppResult, EntityKind, Invalid},
     paging::{Page, Window},
     service::{
         Services,
@@ -253,7 +253,7 @@ pub async fn update(
     id: Uuid,
     changes: PaymentMethodChanges,
 ) -> AppResult<Visible<payment_method::Model>> {
-    let not_found = AppError::NotFound { entity: "payment method" };
+    let not_found = AppError::NotFound { entity: EntityKind::PaymentMethod };
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     let method = payment_method::Entity::find_by_id(id).one(&txn).await?.ok_or(not_found.clone())?;
@@ -267,7 +267,7 @@ pub async fn update(
     let method = payment_method::Entity::find_by_id(id).one(&txn).await?.ok_or(not_found)?;
     // R41: a method may serve several profiles; it is current while one uses it.
     if !method.is_current || method.removed_at.is_some() {
-        return Err(AppError::InvalidState { state: "REPLACED".to_owned() });
+        return Err(AppError::InvalidState { reason: crate::error::StateReason::PaymentMethodReplaced });
     }
     if method.kind != PaymentMethodKind::CreditCard {
         let given = [
@@ -469,7 +469,7 @@ pub async fn remove(state: &Services, actor: &Actor, method_id: Uuid) -> AppResu
     };
     require(rights.manage_payment)?;
     if users_of(&txn, method.id, None).await? > 0 {
-        return Err(AppError::InvalidState { state: "IN_USE".to_owned() });
+        return Err(AppError::InvalidState { reason: crate::error::StateReason::PaymentMethodInUse });
     }
     let mut model: payment_method::ActiveModel = method.get().clone().into();
     model.is_current = Set(false);

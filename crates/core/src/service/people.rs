@@ -35,12 +35,12 @@ use crate::{
     access::{self, Visible},
     auth::{Actor, OrgActor},
     db,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, EntityKind},
     service::Services,
     service::audit::{self, AuditAction, AuditEntry, AuditScope},
 };
 
-const NOT_FOUND: AppError = AppError::NotFound { entity: "user" };
+const NOT_FOUND: AppError = AppError::NotFound { entity: EntityKind::User };
 
 /// What deleting a user did besides marking them deleted.
 pub struct Deletion {
@@ -316,7 +316,7 @@ pub async fn handed_over_for_cancel(
         .lock_exclusive()
         .one(txn)
         .await?
-        .ok_or(AppError::NotFound { entity: "subscription" })?;
+        .ok_or(AppError::NotFound { entity: EntityKind::Subscription })?;
     let purchaser = user::Entity::find_by_id(sub.purchaser_id).one(txn).await?.ok_or(AppError::Forbidden)?;
     access::subscription::check_handed_over(actor, sub, &purchaser)
 }

@@ -24,7 +24,7 @@ use crate::{
         money::{self, Currency},
         terms,
     },
-    error::{AppError, AppResult, Invalid},
+    error::{AppError, AppResult, EntityKind, Invalid},
     paging::Window,
     service::{
         Services,
@@ -199,7 +199,7 @@ async fn price_and_buy_right(
         .ok_or_else(|| AppError::CurrencyNotSupported { currency: profile.currency.clone() })?;
     let rights = billing_profiles::rights(txn, actor, profile).await?;
     if !rights.view {
-        return Err(AppError::NotFound { entity: "billing profile" });
+        return Err(AppError::NotFound { entity: EntityKind::BillingProfile });
     }
     if !rights.buy {
         return Err(AppError::Forbidden);
@@ -219,7 +219,7 @@ async fn check_line(
     let organization = organization::Entity::find_by_id(org.organization_id)
         .one(txn)
         .await?
-        .ok_or(AppError::NotFound { entity: "organization" })?;
+        .ok_or(AppError::NotFound { entity: EntityKind::Organization })?;
     if channel == Channel::SelfService {
         // R24: eligible, and allowed by the organization's policy.
         if !line.product.self_service_eligible {
@@ -237,7 +237,7 @@ async fn check_line(
         .one(txn)
         .await?
         .filter(|p| p.organization_id == org.organization_id)
-        .ok_or(AppError::NotFound { entity: "billing profile" })?;
+        .ok_or(AppError::NotFound { entity: EntityKind::BillingProfile })?;
     // R10: the organization's acceptance; a user's own covers only their self-service purchases.
     let agreed = match agreement_for(txn, org).await? {
         Some(agreement) => channel == Channel::SelfService || !agreement.self_service_only,
@@ -362,7 +362,7 @@ async fn create_subscription(
 }
 
 async fn load_product(db: &impl ConnectionTrait, id: Uuid) -> AppResult<product::Model> {
-    product::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound { entity: "product" })
+    product::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound { entity: EntityKind::Product })
 }
 
 /// R12, R13: buy one subscription; repeats with the same key return the first.
@@ -406,7 +406,7 @@ pub async fn purchase(
     let sub = subscription::Entity::find_by_id(id)
         .one(&state.db)
         .await?
-        .ok_or(AppError::NotFound { entity: "subscription" })?;
+        .ok_or(AppError::NotFound { entity: EntityKind::Subscription })?;
     access::subscription::check(&state.db, actor, sub, access::subscription::Access::View).await
 }
 
@@ -441,7 +441,7 @@ async fn check_partner_line(
         .one(txn)
         .await?
         .filter(|p| p.organization_id == partner_id && p.owner_user_id.is_none())
-        .ok_or(AppError::NotFound { entity: "billing profile" })?;
+        .ok_or(AppError::NotFound { entity: EntityKind::BillingProfile })?;
     if agreement_of(txn, customer.id).await?.is_none() {
         return Err(AppError::AgreementRequired);
     }
@@ -473,7 +473,7 @@ pub async fn purchase_for_customer(
     let partner_org = organization::Entity::find_by_id(partner_id)
         .one(&state.db)
         .await?
-        .ok_or(AppError::NotFound { entity: "organization" })?;
+        .ok_or(AppError::NotFound { entity: EntityKind::Organization })?;
     let origin = Origin {
         channel: Channel::Partner,
         partner_name: Some(partner_org.name.clone()),
@@ -485,12 +485,12 @@ pub async fn purchase_for_customer(
     let user_id = partner.tenant.user_id;
     let ids = idempotency::run_once(state, user_id, "purchaseForCustomer", key.as_deref(), &request, |txn| async {
         if !access::partner::link_active(&txn, partner_id, input.organization_id).await? {
-            return Err(AppError::NotFound { entity: "organization" });
+            return Err(AppError::NotFound { entity: EntityKind::Organization });
         }
         let customer = organization::Entity::find_by_id(input.organization_id)
             .one(&txn)
             .await?
-            .ok_or(AppError::NotFound { entity: "organization" })?;
+            .ok_or(AppError::NotFound { entity: EntityKind::Organization })?;
         let product = load_product(&txn, input.product_id).await?;
         let line = Line { product, term: input.term, quantity: input.quantity, negotiated: None };
         let checkout = check_partner_line(&txn, actor, partner_id, &customer, &line, input.billing_profile_id).await?;
@@ -503,7 +503,7 @@ pub async fn purchase_for_customer(
     let sub = subscription::Entity::find_by_id(id)
         .one(&state.db)
         .await?
-        .ok_or(AppError::NotFound { entity: "subscription" })?;
+        .ok_or(AppError::NotFound { entity: EntityKind::Subscription })?;
     access::subscription::check(&state.db, actor, sub, access::subscription::Access::View).await
 }
 
@@ -596,11 +596,11 @@ pub async fn create_proposal(
     organization::Entity::find_by_id(organization_id)
         .one(&txn)
         .await?
-        .ok_or(AppError::NotFound { entity: "organization" })?;
+        .ok_or(AppError::NotFound { entity: EntityKind::Organization })?;
     for line in &lines {
         let product = load_product(&txn, line.product_id).await?;
         if sender.own_products_only && product.publisher_id != sender.tenant_id {
-            return Err(AppError::NotFound { entity: "product" });
+            return Err(AppError::NotFound { entity: EntityKind::Product });
         }
         if !catalog::offers_term(&txn, product.id, line.term).await? {
             return Err(AppError::validation("lines.term", Invalid::NotAllowed));
@@ -656,10 +656,10 @@ pub async fn create_proposal(
 /// expiry (by the clock service) has not passed may be accepted or declined.
 fn ensure_pending(proposal: &proposal::Model, now: chrono::DateTime<chrono::Utc>) -> AppResult<()> {
     if proposal.status != ProposalStatus::Open {
-        return Err(AppError::InvalidState { state: proposal.status.as_str().into() });
+        return Err(AppError::InvalidState { reason: proposal.status.into() });
     }
     if is_expired(proposal, now) {
-        return Err(AppError::InvalidState { state: "EXPIRED".into() });
+        return Err(AppError::InvalidState { reason: crate::error::StateReason::ProposalExpired });
     }
     Ok(())
 }
@@ -677,14 +677,15 @@ pub async fn decline_proposal(
     proposal_id: Uuid,
     reason: &str,
 ) -> AppResult<Visible<proposal::Model>> {
-    let not_found = AppError::NotFound { entity: "proposal" };
+    let not_found = AppError::NotFound { entity: EntityKind::Proposal };
     let org = match actor {
         Actor::Org(org) => org,
         _ => return Err(AppError::Forbidden),
     };
     let txn = db::begin_write(&state.db).await?;
     let proposal = proposal::Entity::find_by_id(proposal_id).lock_exclusive().one(&txn).await?.ok_or(not_found)?;
-    let proposal = access::proposal::check(actor, proposal).ok_or(AppError::NotFound { entity: "proposal" })?;
+    let proposal =
+        access::proposal::check(actor, proposal).ok_or(AppError::NotFound { entity: EntityKind::Proposal })?;
     let reason = validate::required_text("reason", reason, 1000)?;
     let now = state.clock.now();
     ensure_pending(&proposal, now)?;
@@ -704,7 +705,7 @@ pub async fn decline_proposal(
     };
     audit::record(&txn, scope, now, entry).await?;
     txn.commit().await?;
-    proposal.updated(updated).ok_or(AppError::NotFound { entity: "proposal" })
+    proposal.updated(updated).ok_or(AppError::NotFound { entity: EntityKind::Proposal })
 }
 
 /// R9: accepting a proposal creates all its subscriptions or none.
@@ -725,7 +726,7 @@ pub async fn accept_proposal(
             .one(&txn)
             .await?
             .filter(|p| p.organization_id == org.organization_id)
-            .ok_or(AppError::NotFound { entity: "proposal" })?;
+            .ok_or(AppError::NotFound { entity: EntityKind::Proposal })?;
         let lines = proposal_line::Entity::find()
             .filter(proposal_line::Column::ProposalId.eq(proposal.id))
             .order_by_asc(proposal_line::Column::Id)

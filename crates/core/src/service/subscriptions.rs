@@ -16,7 +16,7 @@ use crate::{
     access::{self, Visible, subscription::ForPublisher},
     auth::Actor,
     db,
-    error::{AppError, AppResult, Invalid},
+    error::{AppError, AppResult, EntityKind, Invalid},
     paging::{Direction, KeyKind, Keyset, Page, Window},
     service::{
         Services,
@@ -27,7 +27,7 @@ use crate::{
 
 pub use crate::access::subscription::{Access, is_self_service, load};
 
-const NOT_FOUND: AppError = AppError::NotFound { entity: "subscription" };
+const NOT_FOUND: AppError = AppError::NotFound { entity: EntityKind::Subscription };
 
 /// R16: a disabled subscription takes no more changes.
 pub fn ensure_not_disabled(sub: &subscription::Model) -> AppResult<()> {
@@ -193,7 +193,7 @@ pub async fn get(state: &Services, actor: &Actor, id: Uuid) -> AppResult<Visible
 }
 
 async fn product_of(db: &impl ConnectionTrait, sub: &subscription::Model) -> AppResult<product::Model> {
-    product::Entity::find_by_id(sub.product_id).one(db).await?.ok_or(AppError::NotFound { entity: "product" })
+    product::Entity::find_by_id(sub.product_id).one(db).await?.ok_or(AppError::NotFound { entity: EntityKind::Product })
 }
 
 /// What the caller may do with a subscription it sees (`viewerCan`, item 8):
@@ -257,7 +257,7 @@ pub async fn activate_in(
     match sub.status {
         SubscriptionStatus::PendingActivation => {}
         SubscriptionStatus::Disabled => return Err(AppError::SubscriptionDisabled),
-        SubscriptionStatus::Active => return Err(AppError::InvalidState { state: sub.status.as_str().into() }),
+        SubscriptionStatus::Active => return Err(AppError::InvalidState { reason: sub.status.into() }),
     }
     let scope = AuditScope {
         organization_id: Some(sub.organization_id),
