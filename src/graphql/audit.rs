@@ -1,5 +1,6 @@
 //! R36: the audit log.
 
+use crate::error::EntityKind;
 use async_graphql::{Context, ID, InputObject, Json, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::audit_event;
@@ -90,7 +91,7 @@ impl AuditQuery {
         let window = pagination::window(ctx, first, after.as_deref())?;
         let filter = filter.unwrap_or_default();
         let filter = svc::AuditFilter {
-            object_id: filter.object_id.as_ref().map(|id| parse_id(id, "object")).transpose()?,
+            object_id: filter.object_id.as_ref().map(|id| parse_id(id, EntityKind::Object)).transpose()?,
             object_type: filter.object_type,
             action: filter.action,
             from: filter.from,

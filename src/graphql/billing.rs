@@ -1,6 +1,7 @@
 //! Billing profiles, their roles and payment methods (R2, R28, R29).
 
 use super::enums::{BillingRole, CardBrand, PaymentMethodKind};
+use crate::error::EntityKind;
 use async_graphql::{Context, ID, InputObject, MaybeUndefined, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{billing_profile, billing_role_assignment, payment_method};
@@ -492,7 +493,7 @@ impl BillingQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The billing profile's identifier.")] id: ID,
     ) -> Result<BillingProfile> {
-        Ok(svc::get(state(ctx)?, actor(ctx)?, parse_id(&id, "billing profile")?).await?.into())
+        Ok(svc::get(state(ctx)?, actor(ctx)?, parse_id(&id, EntityKind::BillingProfile)?).await?.into())
     }
 }
 
@@ -543,7 +544,7 @@ impl BillingMutation {
                 MaybeUndefined::Value(v) => Some(Some(v)),
             },
         };
-        Ok(svc::update(state(ctx)?, actor(ctx)?, parse_id(&id, "billing profile")?, changes).await?.into())
+        Ok(svc::update(state(ctx)?, actor(ctx)?, parse_id(&id, EntityKind::BillingProfile)?, changes).await?.into())
     }
 
     /// Grants a role on a profile to a user of the organization (R2: OWNER).
@@ -558,8 +559,8 @@ impl BillingMutation {
         Ok(svc::grant_role(
             state(ctx)?,
             actor(ctx)?,
-            parse_id(&billing_profile_id, "billing profile")?,
-            parse_id(&user_id, "user")?,
+            parse_id(&billing_profile_id, EntityKind::BillingProfile)?,
+            parse_id(&user_id, EntityKind::User)?,
             role.into(),
         )
         .await?
@@ -577,8 +578,8 @@ impl BillingMutation {
         Ok(svc::revoke_role(
             state(ctx)?,
             actor(ctx)?,
-            parse_id(&billing_profile_id, "billing profile")?,
-            parse_id(&user_id, "user")?,
+            parse_id(&billing_profile_id, EntityKind::BillingProfile)?,
+            parse_id(&user_id, EntityKind::User)?,
             role.into(),
         )
         .await?
@@ -593,7 +594,8 @@ impl BillingMutation {
         #[graphql(desc = "A card, or check or wire transfer.")] input: PaymentMethodInput,
     ) -> Result<PaymentMethod> {
         Ok(PaymentMethod(
-            pm::add(state(ctx)?, actor(ctx)?, parse_id(&billing_profile_id, "billing profile")?, input.into()).await?,
+            pm::add(state(ctx)?, actor(ctx)?, parse_id(&billing_profile_id, EntityKind::BillingProfile)?, input.into())
+                .await?,
         ))
     }
 
@@ -612,7 +614,8 @@ impl BillingMutation {
             billing_address: input.billing_address.map(Into::into),
         };
         Ok(PaymentMethod(
-            pm::update(state(ctx)?, actor(ctx)?, parse_id(&payment_method_id, "payment method")?, changes).await?,
+            pm::update(state(ctx)?, actor(ctx)?, parse_id(&payment_method_id, EntityKind::PaymentMethod)?, changes)
+                .await?,
         ))
     }
 
@@ -625,8 +628,13 @@ impl BillingMutation {
         #[graphql(desc = "The new card, or check or wire transfer.")] input: PaymentMethodInput,
     ) -> Result<PaymentMethod> {
         Ok(PaymentMethod(
-            pm::replace(state(ctx)?, actor(ctx)?, parse_id(&billing_profile_id, "billing profile")?, input.into())
-                .await?,
+            pm::replace(
+                state(ctx)?,
+                actor(ctx)?,
+                parse_id(&billing_profile_id, EntityKind::BillingProfile)?,
+                input.into(),
+            )
+            .await?,
         ))
     }
 
@@ -644,8 +652,8 @@ impl BillingMutation {
         Ok(pm::use_existing(
             state(ctx)?,
             actor(ctx)?,
-            parse_id(&billing_profile_id, "billing profile")?,
-            parse_id(&payment_method_id, "payment method")?,
+            parse_id(&billing_profile_id, EntityKind::BillingProfile)?,
+            parse_id(&payment_method_id, EntityKind::PaymentMethod)?,
         )
         .await?
         .into())
@@ -660,6 +668,8 @@ impl BillingMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The payment method to remove.")] payment_method_id: ID,
     ) -> Result<PaymentMethod> {
-        Ok(PaymentMethod(pm::remove(state(ctx)?, actor(ctx)?, parse_id(&payment_method_id, "payment method")?).await?))
+        Ok(PaymentMethod(
+            pm::remove(state(ctx)?, actor(ctx)?, parse_id(&payment_method_id, EntityKind::PaymentMethod)?).await?,
+        ))
     }
 }

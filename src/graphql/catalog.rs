@@ -2,6 +2,7 @@
 
 use super::enums::MapInto;
 use super::enums::{BillingTerm, Market, PricingModel, ProposalStatus};
+use crate::error::EntityKind;
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{product, proposal, proposal_line};
@@ -371,11 +372,11 @@ impl CatalogQuery {
         let window = pagination::window(ctx, first, after.as_deref())?;
         let filter = filter.unwrap_or_default();
         let publisher_id = match filter.publisher_id {
-            Some(id) => Some(parse_id(&id, "publisher")?),
+            Some(id) => Some(parse_id(&id, EntityKind::Publisher)?),
             None => None,
         };
         let customer_id = match filter.customer_id {
-            Some(id) => Some(parse_id(&id, "organization")?),
+            Some(id) => Some(parse_id(&id, EntityKind::Organization)?),
             None => None,
         };
         let filter = svc::ProductFilter {
@@ -396,7 +397,7 @@ impl CatalogQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The product's identifier.")] id: ID,
     ) -> Result<Product> {
-        let id = parse_id(&id, "product")?;
+        let id = parse_id(&id, EntityKind::Product)?;
         Ok(Product(svc::get_product(state(ctx)?, actor(ctx)?, id).await?))
     }
 
@@ -472,7 +473,7 @@ impl CatalogMutation {
         #[graphql(desc = "The product to change.")] id: ID,
         #[graphql(desc = "The values to change; omitted ones stay as they are.")] input: UpdateProductInput,
     ) -> Result<Product> {
-        let id = parse_id(&id, "product")?;
+        let id = parse_id(&id, EntityKind::Product)?;
         let input = svc::ProductInput {
             name: input.name,
             description: input.description,
@@ -493,7 +494,7 @@ impl CatalogMutation {
         #[graphql(desc = "The product the policy is for.")] product_id: ID,
         #[graphql(desc = "True to let the organization's users buy it for themselves.")] allowed: bool,
     ) -> Result<Product> {
-        let id = parse_id(&product_id, "product")?;
+        let id = parse_id(&product_id, EntityKind::Product)?;
         Ok(Product(svc::set_self_service_policy(state(ctx)?, actor(ctx)?, id, allowed).await?))
     }
 
@@ -506,11 +507,11 @@ impl CatalogMutation {
         #[graphql(desc = "The organization, the products offered and, from the marketplace, the expiry.")]
         input: CreateProposalInput,
     ) -> Result<Proposal> {
-        let organization_id = parse_id(&input.organization_id, "organization")?;
+        let organization_id = parse_id(&input.organization_id, EntityKind::Organization)?;
         let mut lines = Vec::new();
         for line in input.lines {
             lines.push(purchase::ProposalLineInput {
-                product_id: parse_id(&line.product_id, "product")?,
+                product_id: parse_id(&line.product_id, EntityKind::Product)?,
                 term: line.term.into(),
                 quantity: line.quantity,
                 unit_price: line.unit_price.map(|p| purchase::PriceInput { amount: p.amount, currency: p.currency }),
@@ -520,7 +521,7 @@ impl CatalogMutation {
         let input = purchase::NewProposal { organization_id, title: input.title, expires_at: input.expires_at, lines };
         let (proposal, _) = purchase::create_proposal(state(ctx)?, actor, input).await?;
         let proposal = crate::access::proposal::check(actor, proposal)
-            .ok_or(crate::error::AppError::NotFound { entity: "proposal" })?;
+            .ok_or(crate::error::AppError::NotFound { entity: EntityKind::Proposal })?;
         Ok(Proposal(proposal))
     }
 
@@ -532,7 +533,7 @@ impl CatalogMutation {
         #[graphql(desc = "The proposal to decline.")] proposal_id: ID,
         #[graphql(desc = "Why, in words, for the sender.")] reason: String,
     ) -> Result<Proposal> {
-        let id = parse_id(&proposal_id, "proposal")?;
+        let id = parse_id(&proposal_id, EntityKind::Proposal)?;
         Ok(Proposal(purchase::decline_proposal(state(ctx)?, actor(ctx)?, id, &reason).await?))
     }
 }

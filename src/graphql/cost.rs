@@ -45,6 +45,15 @@ pub const MAX_NESTING: usize = 48;
 
 /// Introspection documents are bounded by this many expanded selections.
 pub const MAX_INTROSPECTION_FIELDS: u64 = 2_000;
+/// Field depth of an operation, fragments expanded (each field counts 1, as
+/// async-graphql's `limit_depth` counts it; the schema keeps that limit only
+/// as a backstop, so the refusal is typed here, issue 19).
+pub const MAX_DEPTH: usize = super::schema::MAX_QUERY_DEPTH;
+/// Field depth of introspection operations (graphql-js's `TypeRef` nests deep).
+pub const MAX_INTROSPECTION_DEPTH: usize = crate::http::introspection::INTROSPECTION_MAX_DEPTH;
+/// Nesting of selection sets, fragment spreads and inline fragments, as
+/// async-graphql's `limit_recursive_depth(32)` counts it.
+pub const MAX_RECURSION: usize = 32;
 
 #[derive(Debug, Clone)]
 struct FieldShape {
@@ -264,6 +273,90 @@ fn is_introspection(set: &SelectionSet, doc: &ExecutableDocument, seen: &mut Has
     })
 }
 
+/// How deep one operation goes.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Depth {
+    /// Fields below the root, fragments expanded (`{ a { b } }` is 2).
+    pub fields: usize,
+    /// Selection sets, spreads and inline fragments nested in one another.
+    pub recursion: usize,
+}
+
+/// Measures depth with each fragment measured once (its depth does not
+/// depend on where it is spread). A fragment cycle has no depth: `None`.
+struct DepthWalk<'a> {
+    doc: &'a ExecutableDocument,
+    memo: HashMap<&'a str, Depth>,
+    in_progress: HashSet<&'a str>,
+}
+
+impl<'a> DepthWalk<'a> {
+    fn set(&mut self, set: &'a SelectionSet) -> Option<Depth> {
+        let mut deepest = Depth::default();
+        for item in &set.items {
+            let depth = match &item.node {
+                Selection::Field(field) => {
+                    let children = &field.node.selection_set.node;
+                    if children.items.is_empty() {
+                        Depth { fields: 1, recursion: 0 }
+                    } else {
+                        let inner = self.set(children)?;
+                        Depth { fields: inner.fields + 1, recursion: inner.recursion + 1 }
+                    }
+                }
+                Selection::InlineFragment(inline) => {
+                    let inner = self.set(&inline.node.selection_set.node)?;
+                    Depth { fields: inner.fields, recursion: inner.recursion + 1 }
+                }
+                Selection::FragmentSpread(spread) => {
+                    let inner = self.fragment(spread.node.fragment_name.node.as_str())?;
+                    Depth { fields: inner.fields, recursion: inner.recursion + 1 }
+                }
+            };
+            deepest =
+                Depth { fields: deepest.fields.max(depth.fields), recursion: deepest.recursion.max(depth.recursion) };
+        }
+        Some(deepest)
+    }
+
+    fn fragment(&mut self, name: &'a str) -> Option<Depth> {
+        if let Some(depth) = self.memo.get(name) {
+            return Some(*depth);
+        }
+        // An unknown fragment is refused by validation; it adds no depth here.
+        let Some((key, fragment)) = self.doc.fragments.get_key_value(name) else { return Some(Depth::default()) };
+        if !self.in_progress.insert(key.as_str()) {
+            return None;
+        }
+        let depth = self.set(&fragment.node.selection_set.node)?;
+        self.in_progress.remove(key.as_str());
+        self.memo.insert(key.as_str(), depth);
+        Some(depth)
+    }
+}
+
+/// The depth and recursion limits (issue 19): every operation's field depth
+/// within `MAX_DEPTH` (`MAX_INTROSPECTION_DEPTH` for introspection
+/// operations) and its nesting within `MAX_RECURSION`. A fragment cycle
+/// nests without end and is refused the same way. Typed, so no error is
+/// ever classified by async-graphql's message text.
+pub fn check_depth(doc: &ExecutableDocument) -> Result<(), AppError> {
+    let mut walk = DepthWalk { doc, memo: HashMap::new(), in_progress: HashSet::new() };
+    for (_, op) in doc.operations.iter() {
+        let set = &op.node.selection_set.node;
+        let max_fields =
+            if is_introspection(set, doc, &mut HashSet::new()) { MAX_INTROSPECTION_DEPTH } else { MAX_DEPTH };
+        match walk.set(set) {
+            Some(depth) if depth.fields <= max_fields && depth.recursion <= MAX_RECURSION => {}
+            depth => {
+                tracing::info!(?depth, "query refused as nested too deep");
+                return Err(AppError::QueryTooComplex);
+            }
+        }
+    }
+    Ok(())
+}
+
 /// Checks every operation and fragment of the document against `limits`.
 /// Returns the largest tally of an operation (for logs and tests).
 pub fn check_document(
@@ -272,6 +365,7 @@ pub fn check_document(
     variables: &Variables,
     limits: &CostLimits,
 ) -> Result<Tally, AppError> {
+    check_depth(doc)?;
     let budget = limits.max_fields.max(MAX_INTROSPECTION_FIELDS);
     let mut walk = Walk { shape, doc, variables, memo: HashMap::new(), in_progress: HashSet::new(), budget };
     let operations: Vec<_> = match &doc.operations {
@@ -440,12 +534,13 @@ mod tests {
 
     #[test]
     fn fragment_fan_out_is_costed_without_expanding_it() {
-        // Each fragment spreads the next twice: 2^40 selections if expanded.
+        // Each fragment spreads the next twice: 2^25 selections if expanded
+        // (25 spreads deep stays within MAX_RECURSION, so the cost walk is what refuses it).
         let mut query = String::from("query { me { ...F0 } }\n");
-        for i in 0..40 {
+        for i in 0..25 {
             query.push_str(&format!("fragment F{i} on User {{ ...F{n} ...F{n} }}\n", n = i + 1));
         }
-        query.push_str("fragment F40 on User { id name }\n");
+        query.push_str("fragment F25 on User { id name }\n");
         let shape = shape();
         let started = std::time::Instant::now();
         let doc = async_graphql::parser::parse_query(&query).expect("parses");
@@ -494,6 +589,48 @@ mod tests {
     fn graphiql_introspection_query_passes() {
         let result = tally(INTROSPECTION_QUERY, &CostLimits::ANONYMOUS);
         assert!(result.is_ok(), "{result:?}");
+    }
+
+    fn depth_of(query: &str) -> Result<(), AppError> {
+        check_depth(&async_graphql::parser::parse_query(query).expect("parses"))
+    }
+
+    fn nested(field: &str, levels: usize) -> String {
+        format!("{}{}", format!("{field} {{ ").repeat(levels - 1) + "id", " }".repeat(levels - 1))
+    }
+
+    /// Issue 19: field depth is refused by the typed pre-pass at
+    /// MAX_DEPTH + 1, counted like async-graphql's `limit_depth`.
+    #[test]
+    fn issue_19_depth_limit_is_typed() {
+        assert_eq!(depth_of(&format!("{{ {} }}", nested("a", MAX_DEPTH))), Ok(()));
+        assert_eq!(depth_of(&format!("{{ {} }}", nested("a", MAX_DEPTH + 1))), Err(AppError::QueryTooComplex));
+        // Through fragments: 5 levels in the operation, 8 in the fragment (13).
+        let split = format!("{{ {} }} fragment F on T {{ {} }}", nested("a", 6).replace("id", "...F"), nested("b", 8));
+        assert_eq!(depth_of(&split), Err(AppError::QueryTooComplex));
+        // Introspection may go deeper (graphql-js's TypeRef), up to its own limit.
+        let deep_schema = format!("{{ __schema {{ {} }} }}", nested("ofType", 20));
+        assert_eq!(depth_of(&deep_schema), Ok(()));
+        let too_deep = format!("{{ __schema {{ {} }} }}", nested("ofType", MAX_INTROSPECTION_DEPTH));
+        assert_eq!(depth_of(&too_deep), Err(AppError::QueryTooComplex));
+    }
+
+    /// Issue 19: recursion (spreads nested without fields) and fragment
+    /// cycles are refused by the pre-pass, not by async-graphql's text.
+    #[test]
+    fn issue_19_recursion_and_cycles_are_typed() {
+        let chain = |n: usize| {
+            let mut q = String::from("{ ...F0 }\n");
+            for i in 0..n {
+                q.push_str(&format!("fragment F{i} on Query {{ ...F{} }}\n", i + 1));
+            }
+            q.push_str(&format!("fragment F{n} on Query {{ me {{ id }} }}\n"));
+            q
+        };
+        assert_eq!(depth_of(&chain(MAX_RECURSION - 3)), Ok(()));
+        assert_eq!(depth_of(&chain(MAX_RECURSION)), Err(AppError::QueryTooComplex));
+        let cycle = "{ me { ...A } } fragment A on User { ...B } fragment B on User { ...A }";
+        assert_eq!(depth_of(cycle), Err(AppError::QueryTooComplex));
     }
 
     #[test]

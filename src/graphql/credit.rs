@@ -1,5 +1,6 @@
 //! Credit balances (R44): refunding a billing profile's balance to its card.
 
+use crate::error::EntityKind;
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::credit_refund;
@@ -60,7 +61,7 @@ impl CreditMutation {
         #[graphql(desc = "The billing profile whose credit balance is refunded.")] billing_profile_id: ID,
         #[graphql(desc = "Repeat with the same key to get the first refund, paid once.")] idempotency_key: String,
     ) -> Result<CreditRefund> {
-        let id = parse_id(&billing_profile_id, "billing profile")?;
+        let id = parse_id(&billing_profile_id, EntityKind::BillingProfile)?;
         Ok(CreditRefund(svc::refund(state(ctx)?, actor(ctx)?, id, &idempotency_key).await?))
     }
 }

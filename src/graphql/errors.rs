@@ -21,6 +21,10 @@ fn extensions(code: &str, info: &RequestInfo) -> ErrorExtensionValues {
 pub fn describe(err: &AppError, info: &RequestInfo) -> (String, ErrorExtensionValues) {
     let mut ext = extensions(err.code(), info);
     let mut message = i18n::message(err, info.lang);
+    // Issue 19/24: INVALID_STATE says in `reason` which state refused it.
+    if let Some(reason) = err.state_reason() {
+        ext.set("reason", reason.code());
+    }
     match err {
         AppError::Internal(cause) => {
             tracing::error!(request_id = %info.request_id, cause = %cause, "internal error");
@@ -37,27 +41,29 @@ pub fn describe(err: &AppError, info: &RequestInfo) -> (String, ErrorExtensionVa
     (message, ext)
 }
 
+/// The SPEC §10 code an error is answered with, read from its kind and
+/// never from its text. Every error a resolver or the pre-pass raises is an
+/// `AppError` (internal causes included); without that source the error is
+/// async-graphql's own, which is input the client got wrong (syntax, unknown
+/// field, wrong type, a missing required variable). Document limits (size,
+/// cost, depth, recursion) are the typed pre-pass's (`cost`), which runs
+/// first. `/metrics` counts outcomes with this same function, so the
+/// response and the metric never disagree.
+pub fn code_of(error: &ServerError) -> &'static str {
+    match error.source::<AppError>() {
+        Some(app) => app.code(),
+        None => "VALIDATION_FAILED",
+    }
+}
+
 fn rewrite(mut error: ServerError, info: &RequestInfo) -> ServerError {
-    // Every error a resolver raises is an `AppError` (internal causes included),
-    // so the error's kind is its source, not its text.
     if let Some(app) = error.source::<AppError>() {
         let (message, ext) = describe(app, info);
         error.message = message;
         error.extensions = Some(ext);
         return error;
     }
-    // Without that source the error is async-graphql's own: a limit, or input
-    // the client got wrong (syntax, unknown field, wrong type, a missing
-    // required variable). async-graphql gives limits no kind of their own, so
-    // only they are told apart by their text.
-    let text = &error.message;
-    if text.contains("too complex") || text.contains("nested too deep") || text.contains("recursion depth") {
-        let (message, ext) = describe(&AppError::QueryTooComplex, info);
-        error.message = message;
-        error.extensions = Some(ext);
-    } else {
-        error.extensions = Some(extensions("VALIDATION_FAILED", info));
-    }
+    error.extensions = Some(extensions(code_of(&error), info));
     error
 }
 

@@ -2,6 +2,7 @@
 
 use super::enums::MapInto;
 use super::enums::{Market, OrgRole, OrganizationKind};
+use crate::error::EntityKind;
 use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{organization, publisher, user};
@@ -252,7 +253,7 @@ impl IdentityQuery {
     async fn organization(&self, ctx: &Context<'_>) -> Result<Organization> {
         let org = actor(ctx)?.billing_org()?;
         let model = loaders(ctx)?.load_one(OrganizationId(org.organization_id)).await?;
-        Ok(Organization(model.ok_or(crate::error::AppError::NotFound { entity: "organization" })?))
+        Ok(Organization(model.ok_or(crate::error::AppError::NotFound { entity: EntityKind::Organization })?))
     }
 
     /// R23: users of the caller's organization whose name or e-mail starts with `search`.
@@ -362,6 +363,6 @@ impl IdentityMutation {
             NewUser { name: input.name, email: input.email, password: input.password, roles: input.roles.map_into() };
         let actor = actor(ctx)?;
         let user = svc::create_user(state(ctx)?, actor, input).await?;
-        Ok(User(access::user::check(actor, user).ok_or(crate::error::AppError::NotFound { entity: "user" })?))
+        Ok(User(access::user::check(actor, user).ok_or(crate::error::AppError::NotFound { entity: EntityKind::User })?))
     }
 }

@@ -2,6 +2,7 @@
 
 use super::enums::InvoiceStatus;
 use super::enums::MapInto;
+use crate::error::EntityKind;
 use async_graphql::{ComplexObject, Context, Enum, ID, InputObject, Object, Result, SimpleObject};
 use chrono::{DateTime, NaiveDate, Utc};
 use entity::{invoice, invoice_line};
@@ -285,7 +286,7 @@ impl InvoiceQuery {
         let window = pagination::window(ctx, first, after.as_deref())?;
         let filter = filter.unwrap_or_default();
         let billing_profile_id = match &filter.billing_profile_id {
-            Some(id) => Some(parse_id(id, "billing profile")?),
+            Some(id) => Some(parse_id(id, EntityKind::BillingProfile)?),
             None => None,
         };
         let filter = svc::InvoiceFilter {
@@ -306,7 +307,7 @@ impl InvoiceQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The invoice's identifier.")] id: ID,
     ) -> Result<Invoice> {
-        let id = parse_id(&id, "invoice")?;
+        let id = parse_id(&id, EntityKind::Invoice)?;
         Ok(svc::get(state(ctx)?, actor(ctx)?, id).await?.into())
     }
 }
@@ -323,7 +324,7 @@ impl InvoiceMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The invoice to pay.")] invoice_id: ID,
     ) -> Result<Invoice> {
-        let id = parse_id(&invoice_id, "invoice")?;
+        let id = parse_id(&invoice_id, EntityKind::Invoice)?;
         Ok(svc::pay(state(ctx)?, actor(ctx)?, id).await?.into())
     }
 
@@ -333,7 +334,7 @@ impl InvoiceMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The invoice paid by check or wire transfer.")] invoice_id: ID,
     ) -> Result<Invoice> {
-        let id = parse_id(&invoice_id, "invoice")?;
+        let id = parse_id(&invoice_id, EntityKind::Invoice)?;
         Ok(svc::mark_paid(state(ctx)?, actor(ctx)?, id).await?.into())
     }
 }

@@ -15,7 +15,7 @@ use serde_json::{Value, json};
 use super::{actor, parse_id, state};
 use crate::{
     auth::{Actor, Caller},
-    error::AppError,
+    error::{AppError, EntityKind},
     events::EventType,
     state::{AppState, RequestInfo},
     workers::live::{self, Feed},
@@ -91,7 +91,7 @@ impl SubscriptionRoot {
         ctx: &Context<'_>,
         #[graphql(desc = "The subscription to follow.")] id: ID,
     ) -> Result<impl Stream<Item = LiveEvent> + use<>> {
-        let subscription_id = parse_id(&id, "subscription").map_err(coded)?;
+        let subscription_id = parse_id(&id, EntityKind::Subscription).map_err(coded)?;
         crate::access::event::check_subscription(
             &state(ctx).map_err(coded)?.db,
             actor(ctx).map_err(coded)?,

@@ -2,6 +2,7 @@
 
 use super::enums::MapInto;
 use super::enums::{BillingTerm, PartnerRelationshipStatus};
+use crate::error::EntityKind;
 use async_graphql::{Context, ID, InputObject, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::partner_relationship;
@@ -115,7 +116,7 @@ impl PartnerQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The relationship's ID.")] id: ID,
     ) -> Result<PartnerRelationship> {
-        let id = parse_id(&id, "partner relationship")?;
+        let id = parse_id(&id, EntityKind::PartnerRelationship)?;
         Ok(PartnerRelationship(svc::get(state(ctx)?, actor(ctx)?, id).await?))
     }
 }
@@ -151,7 +152,7 @@ impl PartnerMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The customer organization's ID, as the customer gave it.")] organization_id: ID,
     ) -> Result<PartnerRelationship> {
-        let id = parse_id(&organization_id, "organization")?;
+        let id = parse_id(&organization_id, EntityKind::Organization)?;
         Ok(PartnerRelationship(svc::request(state(ctx)?, actor(ctx)?, id).await?))
     }
 
@@ -195,11 +196,11 @@ impl PartnerMutation {
         input: PurchaseForCustomerInput,
     ) -> Result<Subscription> {
         let request = purchase::PartnerPurchaseInput {
-            organization_id: parse_id(&input.organization_id, "organization")?,
-            product_id: parse_id(&input.product_id, "product")?,
+            organization_id: parse_id(&input.organization_id, EntityKind::Organization)?,
+            product_id: parse_id(&input.product_id, EntityKind::Product)?,
             term: input.term.into(),
             quantity: input.quantity,
-            billing_profile_id: parse_id(&input.billing_profile_id, "billing profile")?,
+            billing_profile_id: parse_id(&input.billing_profile_id, EntityKind::BillingProfile)?,
             auto_renew: input.auto_renew,
         };
         let sub = purchase::purchase_for_customer(state(ctx)?, actor(ctx)?, request, input.idempotency_key.as_deref())
@@ -209,6 +210,6 @@ impl PartnerMutation {
 }
 
 async fn decide(ctx: &Context<'_>, id: ID, decision: Decision) -> Result<PartnerRelationship> {
-    let id = parse_id(&id, "partner relationship")?;
+    let id = parse_id(&id, EntityKind::PartnerRelationship)?;
     Ok(PartnerRelationship(svc::decide(state(ctx)?, actor(ctx)?, id, decision).await?))
 }

@@ -2,6 +2,7 @@
 
 use super::enums::MapInto;
 use super::enums::OrgRole;
+use crate::error::EntityKind;
 use async_graphql::{Context, ID, Object, Result, SimpleObject};
 
 use super::{actor, identity::User, parse_id, state};
@@ -34,7 +35,7 @@ impl PeopleMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The user who can no longer sign in.")] user_id: ID,
     ) -> Result<User> {
-        let id = parse_id(&user_id, "user")?;
+        let id = parse_id(&user_id, EntityKind::User)?;
         Ok(User(svc::deactivate(state(ctx)?, actor(ctx)?, id).await?))
     }
 
@@ -44,7 +45,7 @@ impl PeopleMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The deactivated user who may sign in again.")] user_id: ID,
     ) -> Result<User> {
-        let id = parse_id(&user_id, "user")?;
+        let id = parse_id(&user_id, EntityKind::User)?;
         Ok(User(svc::reactivate(state(ctx)?, actor(ctx)?, id).await?))
     }
 
@@ -54,7 +55,7 @@ impl PeopleMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The user to delete.")] user_id: ID,
     ) -> Result<DeleteUserPayload> {
-        let id = parse_id(&user_id, "user")?;
+        let id = parse_id(&user_id, EntityKind::User)?;
         let deletion = svc::delete(state(ctx)?, actor(ctx)?, id).await?;
         Ok(DeleteUserPayload {
             user: User(deletion.user),
@@ -70,7 +71,7 @@ impl PeopleMutation {
         #[graphql(desc = "The user whose roles are set.")] user_id: ID,
         #[graphql(desc = "The administrator roles the user has from now on.")] roles: Vec<OrgRole>,
     ) -> Result<User> {
-        let id = parse_id(&user_id, "user")?;
+        let id = parse_id(&user_id, EntityKind::User)?;
         Ok(User(svc::set_roles(state(ctx)?, actor(ctx)?, id, roles.map_into()).await?))
     }
 }

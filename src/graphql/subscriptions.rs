@@ -19,7 +19,7 @@ use super::{
 };
 use crate::{
     access::{self, Visible, subscription::ForPublisher},
-    error::{AppError, Invalid},
+    error::{AppError, EntityKind, Invalid},
     service::{licenses, purchase, purchase_tokens, subscriptions as svc},
 };
 
@@ -559,12 +559,12 @@ impl SubscriptionQuery {
         let filter = svc::SubscriptionFilter {
             status: filter.status.map_into(),
             self_service: filter.self_service,
-            product_id: filter.product_id.as_ref().map(|id| parse_id(id, "product")).transpose()?,
-            purchaser_id: filter.purchaser_id.as_ref().map(|id| parse_id(id, "user")).transpose()?,
+            product_id: filter.product_id.as_ref().map(|id| parse_id(id, EntityKind::Product)).transpose()?,
+            purchaser_id: filter.purchaser_id.as_ref().map(|id| parse_id(id, EntityKind::User)).transpose()?,
             billing_profile_id: filter
                 .billing_profile_id
                 .as_ref()
-                .map(|id| parse_id(id, "billing profile"))
+                .map(|id| parse_id(id, EntityKind::BillingProfile))
                 .transpose()?,
         };
         let order = order_by.map_or(svc::NEWEST_FIRST, Into::into);
@@ -578,7 +578,7 @@ impl SubscriptionQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The subscription's identifier.")] id: ID,
     ) -> Result<Subscription> {
-        let id = parse_id(&id, "subscription")?;
+        let id = parse_id(&id, EntityKind::Subscription)?;
         Ok(Subscription(svc::get(state(ctx)?, actor(ctx)?, id).await?))
     }
 
@@ -632,10 +632,10 @@ impl SubscriptionMutation {
         #[graphql(desc = "What to buy, how many, and which billing profile pays.")] input: PurchaseSubscriptionInput,
     ) -> Result<Subscription> {
         let request = purchase::PurchaseInput {
-            product_id: parse_id(&input.product_id, "product")?,
+            product_id: parse_id(&input.product_id, EntityKind::Product)?,
             term: input.term.into(),
             quantity: input.quantity,
-            billing_profile_id: parse_id(&input.billing_profile_id, "billing profile")?,
+            billing_profile_id: parse_id(&input.billing_profile_id, EntityKind::BillingProfile)?,
             auto_renew: input.auto_renew,
             channel: input.channel.into(),
             partner_name: input.partner_name,
@@ -655,8 +655,8 @@ impl SubscriptionMutation {
         #[graphql(desc = "Repeat with the same key to get the first result, charged once (R13).")]
         idempotency_key: Option<String>,
     ) -> Result<Vec<Subscription>> {
-        let proposal = parse_id(&proposal_id, "proposal")?;
-        let profile = parse_id(&billing_profile_id, "billing profile")?;
+        let proposal = parse_id(&proposal_id, EntityKind::Proposal)?;
+        let profile = parse_id(&billing_profile_id, EntityKind::BillingProfile)?;
         let subs = purchase::accept_proposal(
             state(ctx)?,
             actor(ctx)?,
@@ -677,7 +677,7 @@ impl SubscriptionMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The subscription waiting for activation.")] subscription_id: ID,
     ) -> Result<ActivationLink> {
-        let id = parse_id(&subscription_id, "subscription")?;
+        let id = parse_id(&subscription_id, EntityKind::Subscription)?;
         let state = state(ctx)?;
         let ttl_hours = state.config.purchase_token_ttl_hours;
         let link = purchase_tokens::issue(state, actor(ctx)?, id, ttl_hours).await?;
@@ -701,7 +701,7 @@ impl SubscriptionMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The subscription to activate.")] subscription_id: ID,
     ) -> Result<PublisherSubscription> {
-        let id = parse_id(&subscription_id, "subscription")?;
+        let id = parse_id(&subscription_id, EntityKind::Subscription)?;
         Ok(PublisherSubscription(svc::activate(state(ctx)?, actor(ctx)?, id).await?))
     }
 
@@ -712,7 +712,7 @@ impl SubscriptionMutation {
         #[graphql(desc = "The subscription to change.")] subscription_id: ID,
         #[graphql(desc = "The new number of licenses, at least the number assigned.")] quantity: i64,
     ) -> Result<Subscription> {
-        let id = parse_id(&subscription_id, "subscription")?;
+        let id = parse_id(&subscription_id, EntityKind::Subscription)?;
         Ok(Subscription(svc::change_quantity(state(ctx)?, actor(ctx)?, id, quantity).await?))
     }
 
@@ -724,7 +724,7 @@ impl SubscriptionMutation {
         #[graphql(desc = "The users who get a license.")] user_ids: Vec<ID>,
     ) -> Result<AssignLicensesPayload> {
         let actor = actor(ctx)?;
-        let id = parse_id(&subscription_id, "subscription")?;
+        let id = parse_id(&subscription_id, EntityKind::Subscription)?;
         let ids: Vec<&str> = user_ids.iter().map(|u| u.as_str()).collect();
         let outcome = licenses::assign(state(ctx)?, actor, id, &ids).await?;
         Ok(AssignLicensesPayload {
@@ -742,7 +742,7 @@ impl SubscriptionMutation {
         #[graphql(desc = "The users who lose their license.")] user_ids: Vec<ID>,
     ) -> Result<UnassignLicensesPayload> {
         let actor = actor(ctx)?;
-        let id = parse_id(&subscription_id, "subscription")?;
+        let id = parse_id(&subscription_id, EntityKind::Subscription)?;
         let ids: Vec<&str> = user_ids.iter().map(|u| u.as_str()).collect();
         let outcome = licenses::unassign(state(ctx)?, actor, id, &ids).await?;
         Ok(UnassignLicensesPayload {
@@ -759,7 +759,7 @@ impl SubscriptionMutation {
         #[graphql(desc = "The subscription to change.")] subscription_id: ID,
         #[graphql(desc = "True to renew at the end of the term, false to let it expire.")] auto_renew: bool,
     ) -> Result<Subscription> {
-        let id = parse_id(&subscription_id, "subscription")?;
+        let id = parse_id(&subscription_id, EntityKind::Subscription)?;
         Ok(Subscription(svc::set_auto_renew(state(ctx)?, actor(ctx)?, id, auto_renew).await?))
     }
 
@@ -770,8 +770,8 @@ impl SubscriptionMutation {
         #[graphql(desc = "The subscription to move.")] subscription_id: ID,
         #[graphql(desc = "The billing profile that pays from now on (same currency).")] billing_profile_id: ID,
     ) -> Result<Subscription> {
-        let id = parse_id(&subscription_id, "subscription")?;
-        let profile = parse_id(&billing_profile_id, "billing profile")?;
+        let id = parse_id(&subscription_id, EntityKind::Subscription)?;
+        let profile = parse_id(&billing_profile_id, EntityKind::BillingProfile)?;
         Ok(Subscription(svc::change_billing_profile(state(ctx)?, actor(ctx)?, id, profile).await?))
     }
 
@@ -783,7 +783,7 @@ impl SubscriptionMutation {
         #[graphql(desc = "Why it is canceled.")] reason: CancelReason,
         #[graphql(desc = "Optional words about why.")] feedback: Option<String>,
     ) -> Result<Subscription> {
-        let id = parse_id(&subscription_id, "subscription")?;
+        let id = parse_id(&subscription_id, EntityKind::Subscription)?;
         Ok(Subscription(svc::cancel(state(ctx)?, actor(ctx)?, id, reason.into(), feedback.as_deref()).await?))
     }
 }

@@ -2,6 +2,7 @@
 
 use super::enums::EventType;
 use super::enums::MapInto;
+use crate::error::EntityKind;
 use async_graphql::{Context, Enum, ID, Object, Result, SimpleObject};
 use chrono::{DateTime, Utc};
 use entity::{webhook_delivery, webhook_endpoint};
@@ -130,7 +131,7 @@ impl WebhookQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "The endpoint's identifier.")] id: ID,
     ) -> Result<WebhookEndpoint> {
-        let id = parse_id(&id, "webhook endpoint")?;
+        let id = parse_id(&id, EntityKind::WebhookEndpoint)?;
         Ok(WebhookEndpoint(svc::get(state(ctx)?, actor(ctx)?, id).await?))
     }
     /// The delivery log of one endpoint, newest event first.
@@ -142,7 +143,7 @@ impl WebhookQuery {
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
     ) -> Result<Page<WebhookDelivery>> {
         let window = pagination::window(ctx, first, after.as_deref())?;
-        let id = parse_id(&endpoint_id, "webhook endpoint")?;
+        let id = parse_id(&endpoint_id, EntityKind::WebhookEndpoint)?;
         let rows = svc::deliveries(state(ctx)?, actor(ctx)?, id, &window).await?;
         Ok(pagination::page(rows.map(WebhookDelivery), |d| d.0.id))
     }
@@ -172,7 +173,7 @@ impl WebhookMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The endpoint whose signing secret is replaced.")] endpoint_id: ID,
     ) -> Result<WebhookEndpointWithSecret> {
-        let id = parse_id(&endpoint_id, "webhook endpoint")?;
+        let id = parse_id(&endpoint_id, EntityKind::WebhookEndpoint)?;
         let (endpoint, secret) = svc::rotate_secret(state(ctx)?, actor(ctx)?, id).await?;
         Ok(WebhookEndpointWithSecret { endpoint: WebhookEndpoint(endpoint), secret })
     }
@@ -183,7 +184,7 @@ impl WebhookMutation {
         #[graphql(desc = "The endpoint to change.")] endpoint_id: ID,
         #[graphql(desc = "False to stop sending to it, true to resume.")] enabled: bool,
     ) -> Result<WebhookEndpoint> {
-        let id = parse_id(&endpoint_id, "webhook endpoint")?;
+        let id = parse_id(&endpoint_id, EntityKind::WebhookEndpoint)?;
         let state = state(ctx)?;
         let endpoint = svc::set_enabled(state, actor(ctx)?, id, enabled).await?;
         if enabled {
@@ -197,7 +198,7 @@ impl WebhookMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The endpoint to delete.")] endpoint_id: ID,
     ) -> Result<ID> {
-        let id = parse_id(&endpoint_id, "webhook endpoint")?;
+        let id = parse_id(&endpoint_id, EntityKind::WebhookEndpoint)?;
         svc::delete(state(ctx)?, actor(ctx)?, id).await?;
         Ok(endpoint_id)
     }
@@ -208,8 +209,8 @@ impl WebhookMutation {
         #[graphql(desc = "The endpoint to send it to again.")] endpoint_id: ID,
         #[graphql(desc = "The event to send again, as in the delivery log.")] event_id: ID,
     ) -> Result<WebhookDelivery> {
-        let endpoint = parse_id(&endpoint_id, "webhook endpoint")?;
-        let event = parse_id(&event_id, "event")?;
+        let endpoint = parse_id(&endpoint_id, EntityKind::WebhookEndpoint)?;
+        let event = parse_id(&event_id, EntityKind::Event)?;
         let state = state(ctx)?;
         let delivery = svc::redeliver(state, actor(ctx)?, endpoint, event).await?;
         state.events.wake_webhooks();

@@ -46,7 +46,10 @@ pub fn document_is_introspection_only(document: &ExecutableDocument, operation_n
         return false;
     }
     let mut seen = HashSet::new();
+    // Deeper than introspection may go: left to the pre-pass, which refuses
+    // it as QUERY_TOO_COMPLEX (typed, issue 19).
     root_is_introspection(document, &operation.node.selection_set.node, &mut seen)
+        && crate::graphql::cost::check_depth(document).is_ok()
 }
 
 fn root_is_introspection<'a>(

@@ -127,21 +127,12 @@ fn operation_label(name: Option<&str>) -> String {
     name.to_owned()
 }
 
-/// The SPEC §10 code of the first error, as the error writer will report it.
-fn outcome(response: &Response) -> String {
-    let Some(error) = response.errors.first() else {
-        return "ok".to_owned();
-    };
-    if let Some(app) = error.source::<AppError>() {
-        return app.code().to_owned();
-    }
-    let text = &error.message;
-    if text.contains("too complex") || text.contains("nested too deep") || text.contains("recursion depth") {
-        "QUERY_TOO_COMPLEX".to_owned()
-    } else if error.path.is_empty() || text.starts_with("Failed to parse") || text.starts_with("Invalid value") {
-        "VALIDATION_FAILED".to_owned()
-    } else {
-        "INTERNAL".to_owned()
+/// The SPEC §10 code of the first error: the one the response carries
+/// (`graphql::errors::code_of`, the response writer's own classifier).
+fn outcome(response: &Response) -> &'static str {
+    match response.errors.first() {
+        None => "ok",
+        Some(error) => crate::graphql::errors::code_of(error),
     }
 }
 

@@ -30,13 +30,148 @@ pub enum Invalid {
     RangeTooLong { max_months: u32 },
 }
 
+macro_rules! closed_set {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $code:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+        }
+
+        impl $name {
+            /// Every value, so that tests can check each has its translations.
+            pub const ALL: &'static [$name] = &[$($name::$variant,)+];
+
+            /// The machine-readable name (SCREAMING_SNAKE_CASE).
+            pub fn code(self) -> &'static str {
+                match self {
+                    $($name::$variant => $code,)+
+                }
+            }
+        }
+    };
+}
+
+closed_set!(
+    /// What was not found (`NOT_FOUND`). A closed set so that every noun has a
+    /// translation in every language (`crate::i18n`).
+    EntityKind {
+        BillingProfile = "BILLING_PROFILE",
+        Event = "EVENT",
+        Invoice = "INVOICE",
+        /// Any audited object (the audit log's object filter).
+        Object = "OBJECT",
+        Organization = "ORGANIZATION",
+        PartnerRelationship = "PARTNER_RELATIONSHIP",
+        PaymentMethod = "PAYMENT_METHOD",
+        Product = "PRODUCT",
+        Proposal = "PROPOSAL",
+        Publisher = "PUBLISHER",
+        PurchaseToken = "PURCHASE_TOKEN",
+        Subscription = "SUBSCRIPTION",
+        User = "USER",
+        WebhookEndpoint = "WEBHOOK_ENDPOINT",
+    }
+);
+
+closed_set!(
+    /// Why an operation is not possible in the object's current state
+    /// (`INVALID_STATE`): `code` goes to `extensions.reason`, and the message
+    /// says it in words (issue 19, issue 24).
+    StateReason {
+        /// A subscription that is still waiting for activation.
+        SubscriptionPendingActivation = "PENDING_ACTIVATION",
+        /// A subscription that is active already (e.g. activating it again).
+        SubscriptionActive = "ACTIVE",
+        /// A subscription that is disabled (final, R16).
+        SubscriptionDisabled = "DISABLED",
+        /// An invoice that is not paid yet.
+        InvoiceUnpaid = "UNPAID",
+        /// An invoice that is paid already.
+        InvoicePaid = "PAID",
+        /// An invoice that was credited (R44).
+        InvoiceCredited = "CREDITED",
+        /// A proposal that is still open.
+        ProposalOpen = "OPEN",
+        /// A proposal that was accepted already.
+        ProposalAccepted = "ACCEPTED",
+        /// A proposal that was declined.
+        ProposalDeclined = "DECLINED",
+        /// A proposal whose expiry has passed.
+        ProposalExpired = "EXPIRED",
+        /// A partner relationship that waits for the customer's decision.
+        RelationshipPending = "PENDING",
+        /// A partner relationship that is approved (in force).
+        RelationshipApproved = "APPROVED",
+        /// A partner relationship the customer rejected.
+        RelationshipRejected = "REJECTED",
+        /// A partner relationship that has ended.
+        RelationshipEnded = "ENDED",
+        /// A payment method that billing profiles still use.
+        PaymentMethodInUse = "IN_USE",
+        /// A payment method that was replaced or removed.
+        PaymentMethodReplaced = "REPLACED",
+        /// R2: the last OWNER of a billing profile.
+        LastOwner = "LAST_OWNER",
+        /// R43: the last active GLOBAL_ADMIN of an organization.
+        LastGlobalAdmin = "LAST_GLOBAL_ADMIN",
+        /// R44: a refund of a credit balance that is zero.
+        NoCreditBalance = "NO_CREDIT_BALANCE",
+    }
+);
+
+impl From<entity::enums::SubscriptionStatus> for StateReason {
+    fn from(status: entity::enums::SubscriptionStatus) -> Self {
+        use entity::enums::SubscriptionStatus as S;
+        match status {
+            S::PendingActivation => StateReason::SubscriptionPendingActivation,
+            S::Active => StateReason::SubscriptionActive,
+            S::Disabled => StateReason::SubscriptionDisabled,
+        }
+    }
+}
+
+impl From<entity::enums::InvoiceStatus> for StateReason {
+    fn from(status: entity::enums::InvoiceStatus) -> Self {
+        use entity::enums::InvoiceStatus as S;
+        match status {
+            S::Open | S::Overdue => StateReason::InvoiceUnpaid,
+            S::Paid => StateReason::InvoicePaid,
+            S::Credited => StateReason::InvoiceCredited,
+        }
+    }
+}
+
+impl From<entity::enums::ProposalStatus> for StateReason {
+    fn from(status: entity::enums::ProposalStatus) -> Self {
+        use entity::enums::ProposalStatus as S;
+        match status {
+            S::Open => StateReason::ProposalOpen,
+            S::Accepted => StateReason::ProposalAccepted,
+            S::Declined => StateReason::ProposalDeclined,
+        }
+    }
+}
+
+impl From<entity::enums::PartnerRelationshipStatus> for StateReason {
+    fn from(status: entity::enums::PartnerRelationshipStatus) -> Self {
+        use entity::enums::PartnerRelationshipStatus as S;
+        match status {
+            S::Pending => StateReason::RelationshipPending,
+            S::Approved => StateReason::RelationshipApproved,
+            S::Rejected => StateReason::RelationshipRejected,
+            S::Ended => StateReason::RelationshipEnded,
+        }
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AppError {
     Unauthenticated,
     Forbidden,
-    /// `entity` is a lower-case noun such as "subscription" or "user".
+    /// `entity` names what was not found; its noun is translated (`crate::i18n`).
     NotFound {
-        entity: &'static str,
+        entity: EntityKind,
     },
     Validation {
         field: String,
@@ -59,9 +194,10 @@ pub enum AppError {
     SelfServiceNotAllowed,
     SubscriptionNotActive,
     SubscriptionDisabled,
-    /// The object is in state `state`, which does not allow the operation.
+    /// The object's state does not allow the operation; `reason` says which
+    /// state (`extensions.reason`).
     InvalidState {
-        state: String,
+        reason: StateReason,
     },
     /// R2: the last OWNER of a billing profile cannot be removed (code INVALID_STATE).
     LastOwner,
@@ -125,6 +261,20 @@ impl AppError {
             AppError::RateLimited => "RATE_LIMITED",
             AppError::QueryTooComplex => "QUERY_TOO_COMPLEX",
             AppError::Internal(_) => "INTERNAL",
+        }
+    }
+}
+
+impl AppError {
+    /// The machine-readable reason of an `INVALID_STATE` error
+    /// (`extensions.reason`); every error with that code has one.
+    pub fn state_reason(&self) -> Option<StateReason> {
+        match self {
+            AppError::InvalidState { reason } => Some(*reason),
+            AppError::LastOwner => Some(StateReason::LastOwner),
+            AppError::LastGlobalAdmin => Some(StateReason::LastGlobalAdmin),
+            AppError::NoCreditBalance => Some(StateReason::NoCreditBalance),
+            _ => None,
         }
     }
 }

@@ -24,7 +24,7 @@ use crate::{
     paging::{self, Keyset, Page, Window},
 };
 
-pub const NOT_FOUND: AppError = AppError::NotFound { entity: "billing profile" };
+pub const NOT_FOUND: AppError = AppError::NotFound { entity: crate::error::EntityKind::BillingProfile };
 
 /// What the caller may do with one profile: the R2 matrix with R1 folded in.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]

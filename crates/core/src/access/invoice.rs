@@ -13,7 +13,7 @@ use crate::{
     paging::{self, Keyset, Page, Window},
 };
 
-pub const NOT_FOUND: AppError = AppError::NotFound { entity: "invoice" };
+pub const NOT_FOUND: AppError = AppError::NotFound { entity: crate::error::EntityKind::Invoice };
 
 /// The SQL condition: invoices of the profiles the caller can view.
 pub fn visible(actor: &Actor) -> Condition {

@@ -30,7 +30,7 @@ use crate::{
     error::{AppError, AppResult},
 };
 
-pub const NOT_FOUND: AppError = AppError::NotFound { entity: "partner relationship" };
+pub const NOT_FOUND: AppError = AppError::NotFound { entity: crate::error::EntityKind::PartnerRelationship };
 
 /// What the caller wants to do with a relationship.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

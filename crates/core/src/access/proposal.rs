@@ -5,6 +5,7 @@
 //! ID, exactly as for a random one (R3, R37). Lists, gets and the accept and
 //! decline mutations all load proposals through [`load`] or [`page`].
 
+use crate::error::EntityKind;
 use entity::proposal;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select};
 use uuid::Uuid;
@@ -16,7 +17,7 @@ use crate::{
     paging::{self, Keyset, Page, Window},
 };
 
-pub const NOT_FOUND: AppError = AppError::NotFound { entity: "proposal" };
+pub const NOT_FOUND: AppError = AppError::NotFound { entity: EntityKind::Proposal };
 
 /// Whether an org user sees their organization's proposals (R9: those who may buy).
 pub fn org_may_see(org: &OrgActor) -> bool {

@@ -31,7 +31,7 @@ use crate::{
     paging::{self, Keyset, Page, Window},
 };
 
-pub const NOT_FOUND: AppError = AppError::NotFound { entity: "subscription" };
+pub const NOT_FOUND: AppError = AppError::NotFound { entity: crate::error::EntityKind::Subscription };
 
 /// What the caller wants to do with a subscription.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -3,6 +3,7 @@
 //! the publisher user who activated a subscription, in a customer's audit
 //! log — is not shown (nested fields answer null or leave them out).
 
+use crate::error::EntityKind;
 use entity::user;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
@@ -13,7 +14,7 @@ use crate::{
     error::{AppError, AppResult},
 };
 
-pub const NOT_FOUND: AppError = AppError::NotFound { entity: "user" };
+pub const NOT_FOUND: AppError = AppError::NotFound { entity: EntityKind::User };
 
 /// The row check.
 pub fn check(actor: &Actor, user: user::Model) -> Option<Visible<user::Model>> {

@@ -350,8 +350,10 @@ async fn renew_or_expire(state: &Services, id: Uuid, as_of: NaiveDate) -> AppRes
     let Some(mut sub) = subscription::Entity::find_by_id(id).lock_exclusive().one(&txn).await? else {
         return Ok((0, false));
     };
-    let product =
-        product::Entity::find_by_id(sub.product_id).one(&txn).await?.ok_or(AppError::NotFound { entity: "product" })?;
+    let product = product::Entity::find_by_id(sub.product_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound { entity: crate::error::EntityKind::Product })?;
     let scope = AuditScope::org(sub.organization_id, None);
     let mut renewals = 0;
     while sub.status != SubscriptionStatus::Disabled && sub.current_term_end <= as_of {
@@ -367,9 +369,9 @@ async fn renew_or_expire(state: &Services, id: Uuid, as_of: NaiveDate) -> AppRes
         let Some(price) = price else {
             let (ending, message, action) = if not_renewable {
                 let why = renewal::why_not_renewable(&txn, &sub).await?;
-                (Ending::NotRenewable { message: why.clone() }, Some(why), "subscription.not_renewable")
+                (Ending::NotRenewable { message: why.clone() }, Some(why), audit::AuditAction::SubscriptionNotRenewable)
             } else {
-                (Ending::Expired, None, "subscription.expire")
+                (Ending::Expired, None, audit::AuditAction::SubscriptionExpire)
             };
             subscriptions::disable(&mut model, ending, now);
             sub = model.update(&txn).await?;
@@ -400,7 +402,8 @@ async fn renew_or_expire(state: &Services, id: Uuid, as_of: NaiveDate) -> AppRes
         after["termStart"] = json!(start);
         after["unitPriceMinor"] = json!(sub.unit_price_minor);
         after["chargeMinor"] = json!(amount);
-        let entry = AuditEntry::new("subscription.renew", "subscription", sub.id).before(before).after(after);
+        let entry =
+            AuditEntry::new(audit::AuditAction::SubscriptionRenew, "subscription", sub.id).before(before).after(after);
         audit::record(&txn, scope, now, entry).await?;
         renewals += 1;
     }
@@ -422,7 +425,7 @@ async fn disable_for_payment(state: &Services, id: Uuid) -> AppResult<bool> {
     let mut model: subscription::ActiveModel = sub.into();
     subscriptions::disable(&mut model, Ending::PaymentNotCurrent, now);
     let sub = model.update(&txn).await?;
-    let entry = AuditEntry::new("subscription.disable_payment_not_current", "subscription", sub.id)
+    let entry = AuditEntry::new(audit::AuditAction::SubscriptionDisablePaymentNotCurrent, "subscription", sub.id)
         .before(before)
         .after(snapshot(&sub));
     audit::record(&txn, AuditScope::org(sub.organization_id, None), now, entry).await?;

@@ -1,8 +1,11 @@
 //! R45: the event catalogue — which audited changes become events, and who
-//! may receive each. The mapping from audit action to event type lives here
-//! only, so services need not know events exist (they call `audit::record`).
+//! may receive each. The mapping from audit action (an enum, R36) to event
+//! type lives here only and is exhaustive, so services need not know events
+//! exist (they call `audit::record`) and no action can be forgotten.
 
 use serde::{Deserialize, Serialize};
+
+use crate::service::audit::AuditAction;
 
 /// What happened, in live events and publisher webhooks (R45).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -24,27 +27,77 @@ pub enum EventType {
     InvoiceOverdue,
 }
 
-/// Audit action (R36) → event type. Several actions may raise one type.
-const FROM_AUDIT: &[(&str, EventType)] = &[
-    ("subscription.purchase", EventType::SubscriptionPurchased),
-    ("subscription.activate", EventType::SubscriptionActivated),
-    ("subscription.change_quantity", EventType::SubscriptionQuantityChanged),
-    ("subscription.assign_licenses", EventType::LicensesAssigned),
-    ("subscription.unassign_licenses", EventType::LicensesUnassigned),
-    ("subscription.set_auto_renew", EventType::SubscriptionAutoRenewChanged),
-    ("subscription.change_billing_profile", EventType::SubscriptionBillingProfileChanged),
-    ("subscription.renew", EventType::SubscriptionRenewed),
-    ("subscription.cancel", EventType::SubscriptionCanceled),
-    ("subscription.expire", EventType::SubscriptionExpired),
-    // Issue 11: ended at term end because it could not renew (disabledReason NOT_RENEWABLE).
-    ("subscription.not_renewable", EventType::SubscriptionExpired),
-    ("subscription.disable_payment_not_current", EventType::SubscriptionDisabledForPayment),
-    ("invoice.issue", EventType::InvoiceIssued),
-    ("invoice.pay", EventType::InvoicePaid),
-    ("invoice.mark_paid", EventType::InvoicePaid),
-    ("invoice.card_charged", EventType::InvoicePaid),
-    ("invoice.overdue", EventType::InvoiceOverdue),
-];
+/// Audit action (R36) → event type (R45). Several actions may raise one
+/// type. The match is exhaustive: a new action does not compile until it is
+/// decided here whether publishers and consoles hear of it.
+pub fn for_audit_action(action: AuditAction) -> Option<EventType> {
+    use AuditAction as A;
+    Some(match action {
+        A::SubscriptionPurchase => EventType::SubscriptionPurchased,
+        A::SubscriptionActivate => EventType::SubscriptionActivated,
+        A::SubscriptionChangeQuantity => EventType::SubscriptionQuantityChanged,
+        A::SubscriptionAssignLicenses => EventType::LicensesAssigned,
+        // Issue 19: a deleted user's licenses are released (R43); consoles and
+        // publishers see the assigned count drop like any unassignment.
+        A::SubscriptionUnassignLicenses | A::SubscriptionReleaseLicense => EventType::LicensesUnassigned,
+        // Issue 19: auto-renew turned off because the partner relationship
+        // ended (R39), or because the self-service purchaser was deleted (R43).
+        A::SubscriptionSetAutoRenew | A::SubscriptionAutoRenewOffPartnerEnded | A::SubscriptionHandOver => {
+            EventType::SubscriptionAutoRenewChanged
+        }
+        A::SubscriptionChangeBillingProfile => EventType::SubscriptionBillingProfileChanged,
+        A::SubscriptionRenew => EventType::SubscriptionRenewed,
+        A::SubscriptionCancel => EventType::SubscriptionCanceled,
+        A::SubscriptionExpire => EventType::SubscriptionExpired,
+        // Issue 11: ended at term end because it could not renew (disabledReason NOT_RENEWABLE).
+        A::SubscriptionNotRenewable => EventType::SubscriptionExpired,
+        A::SubscriptionDisablePaymentNotCurrent => EventType::SubscriptionDisabledForPayment,
+        A::InvoiceIssue => EventType::InvoiceIssued,
+        A::InvoicePay | A::InvoiceMarkPaid | A::InvoiceCardCharged => EventType::InvoicePaid,
+        A::InvoiceOverdue => EventType::InvoiceOverdue,
+        // Not events: changes no live feed or webhook reports.
+        A::BillingProfileCreate
+        | A::BillingProfileCreditApplied
+        | A::BillingProfileCreditCarried
+        | A::BillingProfileCreditRefund
+        | A::BillingProfileUpdate
+        | A::BillingRoleGrant
+        | A::BillingRoleRevoke
+        | A::CustomerAgreementAccept
+        | A::CustomerAgreementAcceptSelfService
+        | A::InvoiceCardDeclined
+        | A::OperatorCreate
+        | A::OrganizationRegister
+        | A::PartnerRelationshipApprove
+        | A::PartnerRelationshipEnd
+        | A::PartnerRelationshipReject
+        | A::PartnerRelationshipRequest
+        | A::PartnerRegister
+        | A::PaymentMethodAdd
+        | A::PaymentMethodRemove
+        | A::PaymentMethodReplace
+        | A::PaymentMethodUpdate
+        | A::PaymentMethodUse
+        | A::ProductCreate
+        | A::ProductUpdate
+        | A::ProposalAccept
+        | A::ProposalCreate
+        | A::ProposalDecline
+        | A::PublisherRegister
+        | A::SelfServicePolicySet
+        | A::SubscriptionActivationLink
+        | A::UserCreate
+        | A::UserDeactivate
+        | A::UserDelete
+        | A::UserReactivate
+        | A::UserSetRoles
+        | A::WebhookEndpointCreate
+        | A::WebhookEndpointDelete
+        | A::WebhookEndpointRedeliver
+        | A::WebhookEndpointRotateSecret
+        | A::WebhookEndpointSetEnabled => return None,
+    })
+}
 
 pub const ALL: &[EventType] = &[
     EventType::SubscriptionPurchased,
@@ -62,10 +115,6 @@ pub const ALL: &[EventType] = &[
     EventType::InvoicePaid,
     EventType::InvoiceOverdue,
 ];
-
-pub fn for_audit_action(action: &str) -> Option<EventType> {
-    FROM_AUDIT.iter().find(|(a, _)| *a == action).map(|(_, t)| *t)
-}
 
 impl EventType {
     pub fn as_str(self) -> &'static str {
@@ -123,11 +172,42 @@ mod tests {
             assert_eq!(EventType::parse(t.as_str()), Some(*t));
             assert_eq!(serde_json::to_value(t).ok(), Some(serde_json::Value::String(t.as_str().to_owned())));
         }
-        for (_, t) in FROM_AUDIT {
-            assert!(ALL.contains(t));
+        for action in AuditAction::ALL {
+            if let Some(t) = for_audit_action(*action) {
+                assert!(ALL.contains(&t), "{action:?}");
+            }
         }
-        assert_eq!(for_audit_action("user.create"), None);
-        assert_eq!(for_audit_action("invoice.card_charged"), Some(EventType::InvoicePaid));
+        assert_eq!(for_audit_action(AuditAction::UserCreate), None);
+        assert_eq!(for_audit_action(AuditAction::InvoiceCardCharged), Some(EventType::InvoicePaid));
+    }
+
+    #[test]
+    fn every_event_type_is_raised_by_some_action() {
+        // R45: a type no action raises would never be delivered.
+        for t in ALL {
+            assert!(AuditAction::ALL.iter().any(|a| for_audit_action(*a) == Some(*t)), "{t:?}");
+        }
+    }
+
+    /// Issue 19: releasing a deleted user's licenses and turning auto-renew
+    /// off when a partner relationship ends are events, not silent changes.
+    #[test]
+    fn issue_19_user_deletion_and_partner_end_raise_events() {
+        assert_eq!(for_audit_action(AuditAction::SubscriptionReleaseLicense), Some(EventType::LicensesUnassigned));
+        assert_eq!(
+            for_audit_action(AuditAction::SubscriptionAutoRenewOffPartnerEnded),
+            Some(EventType::SubscriptionAutoRenewChanged)
+        );
+        assert_eq!(for_audit_action(AuditAction::SubscriptionHandOver), Some(EventType::SubscriptionAutoRenewChanged));
+    }
+
+    #[test]
+    fn every_action_text_round_trips_and_is_unique() {
+        let mut seen = std::collections::HashSet::new();
+        for action in AuditAction::ALL {
+            assert!(seen.insert(action.as_str()), "{action:?}");
+            assert_eq!(AuditAction::parse(action.as_str()), Some(*action));
+        }
     }
 
     #[test]

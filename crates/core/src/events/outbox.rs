@@ -17,7 +17,7 @@ pub const NOTIFY_CHANNEL: &str = "licensedesk_events";
 /// Writes the event for an audited change, if the action is in the catalogue.
 pub async fn record(
     db: &impl ConnectionTrait,
-    action: &str,
+    action: crate::service::audit::AuditAction,
     object_type: &str,
     object_id: Uuid,
     after: Option<&Value>,

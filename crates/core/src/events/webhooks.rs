@@ -15,11 +15,11 @@ use super::catalogue::EventType;
 use crate::{
     auth::Actor,
     db,
-    error::{AppError, AppResult, Invalid},
+    error::{AppError, AppResult, EntityKind, Invalid},
     paging::{self, Window},
     service::{
         Services,
-        audit::{self, AuditEntry, AuditScope},
+        audit::{self, AuditAction, AuditEntry, AuditScope},
     },
 };
 
@@ -30,7 +30,7 @@ pub mod delivery_status {
     pub const FAILED: &str = "FAILED";
 }
 
-const NOT_FOUND: AppError = AppError::NotFound { entity: "webhook endpoint" };
+const NOT_FOUND: AppError = AppError::NotFound { entity: EntityKind::WebhookEndpoint };
 pub const MAX_URL_LEN: usize = 2048;
 pub const MAX_ENDPOINTS_PER_PUBLISHER: usize = 20;
 
@@ -186,7 +186,8 @@ pub async fn create(
     }
     .insert(&txn)
     .await?;
-    let entry = AuditEntry::new("webhook_endpoint.create", "webhook_endpoint", endpoint.id).after(snapshot(&endpoint));
+    let entry =
+        AuditEntry::new(AuditAction::WebhookEndpointCreate, "webhook_endpoint", endpoint.id).after(snapshot(&endpoint));
     audit::record(&txn, AuditScope::publisher(publisher.publisher_id, actor), now, entry).await?;
     txn.commit().await?;
     Ok((endpoint, secret))
@@ -203,7 +204,7 @@ pub async fn rotate_secret(state: &Services, actor: &Actor, id: Uuid) -> AppResu
     model.secret = Set(secret.clone());
     model.updated_at = Set(now);
     let endpoint = model.update(&txn).await?;
-    let entry = AuditEntry::new("webhook_endpoint.rotate_secret", "webhook_endpoint", endpoint.id);
+    let entry = AuditEntry::new(AuditAction::WebhookEndpointRotateSecret, "webhook_endpoint", endpoint.id);
     audit::record(&txn, AuditScope::publisher(publisher_id, actor), now, entry).await?;
     txn.commit().await?;
     Ok((endpoint, secret))
@@ -226,7 +227,7 @@ pub async fn set_enabled(
     model.enabled = Set(enabled);
     model.updated_at = Set(now);
     let endpoint = model.update(&txn).await?;
-    let entry = AuditEntry::new("webhook_endpoint.set_enabled", "webhook_endpoint", endpoint.id)
+    let entry = AuditEntry::new(AuditAction::WebhookEndpointSetEnabled, "webhook_endpoint", endpoint.id)
         .before(before)
         .after(snapshot(&endpoint));
     audit::record(&txn, AuditScope::publisher(publisher_id, actor), now, entry).await?;
@@ -247,7 +248,7 @@ pub async fn delete(state: &Services, actor: &Actor, id: Uuid) -> AppResult<()> 
         .await?;
     let endpoint_id = endpoint.id;
     endpoint.delete(&txn).await?;
-    let entry = AuditEntry::new("webhook_endpoint.delete", "webhook_endpoint", endpoint_id).before(before);
+    let entry = AuditEntry::new(AuditAction::WebhookEndpointDelete, "webhook_endpoint", endpoint_id).before(before);
     audit::record(&txn, AuditScope::publisher(publisher_id, actor), now, entry).await?;
     txn.commit().await?;
     Ok(())
@@ -293,7 +294,7 @@ pub async fn redeliver(
     event_id: Uuid,
 ) -> AppResult<webhook_delivery::Model> {
     let endpoint = load_own(state, actor, endpoint_id).await?;
-    let not_found = AppError::NotFound { entity: "event" };
+    let not_found = AppError::NotFound { entity: EntityKind::Event };
     let event = outbox_event::Entity::find()
         .filter(outbox_event::Column::Id.eq(event_id))
         .one(&state.db)
@@ -320,7 +321,7 @@ pub async fn redeliver(
         }
         None => pending_delivery(endpoint.id, &event, now).insert(&txn).await?,
     };
-    let entry = AuditEntry::new("webhook_endpoint.redeliver", "webhook_endpoint", endpoint.id)
+    let entry = AuditEntry::new(AuditAction::WebhookEndpointRedeliver, "webhook_endpoint", endpoint.id)
         .after(json!({"eventId": event.id}));
     audit::record(&txn, AuditScope::publisher(endpoint.publisher_id, actor), state.clock.now(), entry).await?;
     txn.commit().await?;

@@ -16,7 +16,7 @@ use crate::{
     paging::{Page, Window},
     service::{
         Services,
-        audit::{self, AuditEntry, AuditScope},
+        audit::{self, AuditAction, AuditEntry, AuditScope},
         validate,
     },
 };
@@ -201,7 +201,7 @@ pub async fn create(state: &Services, actor: &Actor, input: NewBillingProfile) -
         &txn,
         scope(&profile, actor),
         now,
-        AuditEntry::new("billing_profile.create", "billing_profile", profile.id).after(snapshot(&profile)),
+        AuditEntry::new(AuditAction::BillingProfileCreate, "billing_profile", profile.id).after(snapshot(&profile)),
     )
     .await?;
     // The creator holds OWNER (just granted above); the rule decides what that means.
@@ -275,7 +275,7 @@ pub async fn update(state: &Services, actor: &Actor, id: Uuid, changes: ProfileC
             &txn,
             scope(&updated, actor),
             now,
-            AuditEntry::new("billing_profile.update", "billing_profile", updated.id)
+            AuditEntry::new(AuditAction::BillingProfileUpdate, "billing_profile", updated.id)
                 .before(snapshot(&profile))
                 .after(snapshot(&updated)),
         )
@@ -338,7 +338,7 @@ pub async fn grant_role(
             &txn,
             scope(&profile, actor),
             now,
-            AuditEntry::new("billing_role.grant", "billing_profile", profile.id)
+            AuditEntry::new(AuditAction::BillingRoleGrant, "billing_profile", profile.id)
                 .after(json!({"user": user.id, "role": role.as_str()})),
         )
         .await?;
@@ -384,7 +384,7 @@ pub async fn revoke_role(
             &txn,
             scope(&profile, actor),
             now,
-            AuditEntry::new("billing_role.revoke", "billing_profile", profile.id)
+            AuditEntry::new(AuditAction::BillingRoleRevoke, "billing_profile", profile.id)
                 .before(json!({"user": user.id, "role": role.as_str(), "grantedAt": existing.granted_at})),
         )
         .await?;

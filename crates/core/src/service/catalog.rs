@@ -21,11 +21,11 @@ use crate::{
         markets::{self, Market},
         money::{self, Currency},
     },
-    error::{AppError, AppResult, Invalid},
+    error::{AppError, AppResult, EntityKind, Invalid},
     paging::{Direction, KeyKind, Keyset, Page, Window},
     service::{
         Services,
-        audit::{self, AuditEntry, AuditScope},
+        audit::{self, AuditAction, AuditEntry, AuditScope},
         validate,
     },
 };
@@ -164,7 +164,8 @@ pub async fn create_product(state: &Services, actor: &Actor, input: ProductInput
     .await?;
     write_prices(&txn, model.id, &prices).await?;
     write_markets(&txn, model.id, &markets).await?;
-    let entry = AuditEntry::new("product.create", "product", model.id).after(snapshot(&model, &prices, &markets));
+    let entry =
+        AuditEntry::new(AuditAction::ProductCreate, "product", model.id).after(snapshot(&model, &prices, &markets));
     audit::record(&txn, AuditScope::publisher(publisher.publisher_id, actor), now, entry).await?;
     txn.commit().await?;
     Ok(model)
@@ -177,7 +178,7 @@ async fn own_product(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> AppR
         .one(db)
         .await?
         .filter(|p| p.publisher_id == publisher.publisher_id)
-        .ok_or(AppError::NotFound { entity: "product" })
+        .ok_or(AppError::NotFound { entity: EntityKind::Product })
 }
 
 /// Changes apply to future purchases and renewals (R17); existing
@@ -222,7 +223,7 @@ pub async fn update_product(
     if let Some(markets) = &markets {
         write_markets(&txn, id, markets).await?;
     }
-    let entry = AuditEntry::new("product.update", "product", id)
+    let entry = AuditEntry::new(AuditAction::ProductUpdate, "product", id)
         .before(json!({"name": current.name, "selfServiceEligible": current.self_service_eligible}))
         .after(snapshot(&updated, prices.as_deref().unwrap_or(&[]), markets.as_ref().unwrap_or(&BTreeSet::new())));
     audit::record(&txn, AuditScope::publisher(publisher.publisher_id, actor), now, entry).await?;
@@ -247,7 +248,7 @@ async fn org_market(db: &impl ConnectionTrait, organization_id: Uuid) -> AppResu
     let org = organization::Entity::find_by_id(organization_id)
         .one(db)
         .await?
-        .ok_or(AppError::NotFound { entity: "organization" })?;
+        .ok_or(AppError::NotFound { entity: EntityKind::Organization })?;
     Ok(markets::market_for_country(&org.country))
 }
 
@@ -295,7 +296,7 @@ pub async fn list_products(
         Some(customer) => {
             let partner = actor.partner()?;
             if !crate::access::partner::link_active(&state.db, partner.partner_id(), customer).await? {
-                return Err(AppError::NotFound { entity: "organization" });
+                return Err(AppError::NotFound { entity: EntityKind::Organization });
             }
             Some(customer)
         }
@@ -317,7 +318,7 @@ pub async fn list_products(
 }
 
 pub async fn get_product(state: &Services, _actor: &Actor, id: Uuid) -> AppResult<product::Model> {
-    product::Entity::find_by_id(id).one(&state.db).await?.ok_or(AppError::NotFound { entity: "product" })
+    product::Entity::find_by_id(id).one(&state.db).await?.ok_or(AppError::NotFound { entity: EntityKind::Product })
 }
 
 /// R24: whether the organization allows self-service purchase of a product (default allowed).
@@ -362,7 +363,7 @@ pub async fn set_self_service_policy(
     )
     .exec_without_returning(&txn)
     .await?;
-    let entry = AuditEntry::new("self_service_policy.set", "product", product_id)
+    let entry = AuditEntry::new(AuditAction::SelfServicePolicySet, "product", product_id)
         .before(json!({"allowed": before}))
         .after(json!({"allowed": allowed}));
     audit::record(&txn, AuditScope::org(org.organization_id, Some(actor)), now, entry).await?;

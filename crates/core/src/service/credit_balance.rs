@@ -38,7 +38,7 @@ use crate::{
     fault::crash_point,
     service::Services,
     service::{
-        audit::{self, AuditEntry, AuditScope},
+        audit::{self, AuditAction, AuditEntry, AuditScope},
         billing_profiles, idempotency,
     },
 };
@@ -116,7 +116,7 @@ pub fn line_description(source_number: i64) -> String {
 /// One change of a profile's credit balance, for the audit log (R36, R44).
 pub struct BalanceChange {
     pub profile_id: Uuid,
-    pub action: &'static str,
+    pub action: AuditAction,
     pub before_minor: i64,
     pub after_minor: i64,
     /// Extra fields merged into the event's `after` (source invoice, refund…).
@@ -155,7 +155,7 @@ pub async fn record_issue(
     if carried > 0 {
         let change = BalanceChange {
             profile_id: invoice.billing_profile_id,
-            action: "billing_profile.credit_carried",
+            action: AuditAction::BillingProfileCreditCarried,
             before_minor: balance_before,
             after_minor: money::add(balance_before, carried)?,
             details: json!({"fromInvoice": number, "carriedMinor": carried, "currency": invoice.currency}),
@@ -170,7 +170,7 @@ pub async fn record_issue(
             .collect();
         let change = BalanceChange {
             profile_id: invoice.billing_profile_id,
-            action: "billing_profile.credit_applied",
+            action: AuditAction::BillingProfileCreditApplied,
             before_minor: balance_before,
             after_minor: money::sub(balance_before, used)?,
             details: json!({"toInvoice": number, "appliedMinor": used, "sources": sources, "currency": invoice.currency}),
@@ -357,7 +357,7 @@ pub async fn finish_refund(
     };
     let change = BalanceChange {
         profile_id: refund.billing_profile_id,
-        action: "billing_profile.credit_refund",
+        action: AuditAction::BillingProfileCreditRefund,
         before_minor: refund.amount_minor,
         after_minor: 0,
         details,

@@ -15,7 +15,7 @@ use crate::{
     paging::{Direction, KeyKind, Keyset, Page, Window},
     service::{
         Services,
-        audit::{self, AuditEntry, AuditScope},
+        audit::{self, AuditAction, AuditEntry, AuditScope},
         validate,
     },
 };
@@ -101,8 +101,8 @@ pub async fn register_partner(state: &Services, input: NewOrganization) -> AppRe
 
 async fn register_tenant(state: &Services, input: NewOrganization, kind: OrganizationKind) -> AppResult<Session> {
     let (name_field, action) = match kind {
-        OrganizationKind::Customer => ("organizationName", "organization.register"),
-        OrganizationKind::Partner => ("partnerName", "partner.register"),
+        OrganizationKind::Customer => ("organizationName", AuditAction::OrganizationRegister),
+        OrganizationKind::Partner => ("partnerName", AuditAction::PartnerRegister),
     };
     let org_name = validate::required_text(name_field, &input.organization_name, 200)?;
     let country = validate::country("country", &input.country)?;
@@ -175,7 +175,8 @@ pub async fn register_publisher(state: &Services, input: NewPublisher) -> AppRes
         &txn,
         scope,
         now,
-        AuditEntry::new("publisher.register", "publisher", publisher_id).after(json!({"name": publisher_name})),
+        AuditEntry::new(AuditAction::PublisherRegister, "publisher", publisher_id)
+            .after(json!({"name": publisher_name})),
     )
     .await?;
     txn.commit().await?;
@@ -348,7 +349,7 @@ pub async fn create_operator(state: &Services, input: NewOperator) -> AppResult<
         &txn,
         scope,
         now,
-        AuditEntry::new("operator.create", "user", user_id).after(json!({"name": name, "email": email})),
+        AuditEntry::new(AuditAction::OperatorCreate, "user", user_id).after(json!({"name": name, "email": email})),
     )
     .await?;
     txn.commit().await?;
@@ -386,7 +387,7 @@ pub async fn create_user(state: &Services, actor: &Actor, input: NewUser) -> App
         &txn,
         AuditScope::org(org.organization_id, Some(actor)),
         now,
-        AuditEntry::new("user.create", "user", user_id)
+        AuditEntry::new(AuditAction::UserCreate, "user", user_id)
             .after(json!({"name": name, "email": email, "roles": roles_text})),
     )
     .await?;

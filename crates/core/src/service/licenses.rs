@@ -18,10 +18,10 @@ use crate::{
     access::Visible,
     auth::Actor,
     db,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, EntityKind},
     service::{
         Services,
-        audit::{self, AuditEntry, AuditScope},
+        audit::{self, AuditAction, AuditEntry, AuditScope},
         subscriptions::{self, Access},
     },
 };
@@ -127,8 +127,8 @@ pub async fn assign(
         )?
         .pop()
         .ok_or_else(|| AppError::internal("subscription row vanished while locked"))?;
-    let sub = sub.updated(reread).ok_or(AppError::NotFound { entity: "subscription" })?;
-    let entry = AuditEntry::new("subscription.assign_licenses", "subscription", sub.id)
+    let sub = sub.updated(reread).ok_or(AppError::NotFound { entity: EntityKind::Subscription })?;
+    let entry = AuditEntry::new(AuditAction::SubscriptionAssignLicenses, "subscription", sub.id)
         .before(json!({"assigned": sub.assigned_count - added}))
         .after(json!({"assigned": sub.assigned_count, "users": fresh}));
     audit::record(&txn, AuditScope::org(sub.organization_id, Some(actor)), now, entry).await?;
@@ -181,9 +181,9 @@ pub async fn unassign(
         .exec_with_returning(&txn)
         .await?
         .pop()
-        .ok_or(AppError::NotFound { entity: "subscription" })?;
-    let sub = sub.updated(reread).ok_or(AppError::NotFound { entity: "subscription" })?;
-    let entry = AuditEntry::new("subscription.unassign_licenses", "subscription", sub.id)
+        .ok_or(AppError::NotFound { entity: EntityKind::Subscription })?;
+    let sub = sub.updated(reread).ok_or(AppError::NotFound { entity: EntityKind::Subscription })?;
+    let entry = AuditEntry::new(AuditAction::SubscriptionUnassignLicenses, "subscription", sub.id)
         .before(json!({"assigned": sub.assigned_count + removed}))
         .after(json!({"assigned": sub.assigned_count, "users": unassigned}));
     audit::record(&txn, AuditScope::org(sub.organization_id, Some(actor)), now, entry).await?;

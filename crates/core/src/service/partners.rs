@@ -15,10 +15,10 @@ use crate::{
     access::{self, Visible},
     auth::Actor,
     db,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, EntityKind},
     service::{
         Services,
-        audit::{self, AuditEntry, AuditScope},
+        audit::{self, AuditAction, AuditEntry, AuditScope},
     },
 };
 
@@ -30,7 +30,7 @@ async fn record_both(
     actor: &Actor,
     rel: &partner_relationship::Model,
     now: chrono::DateTime<chrono::Utc>,
-    action: &'static str,
+    action: AuditAction,
     before: Option<PartnerRelationshipStatus>,
     extra: serde_json::Value,
 ) -> AppResult<()> {
@@ -68,7 +68,7 @@ pub async fn request(
         .one(&txn)
         .await?
         .filter(|o| o.kind == OrganizationKind::Customer)
-        .ok_or(AppError::NotFound { entity: "organization" })?;
+        .ok_or(AppError::NotFound { entity: EntityKind::Organization })?;
     let open = partner_relationship::Entity::find()
         .filter(partner_relationship::Column::PartnerId.eq(partner.partner_id()))
         .filter(partner_relationship::Column::OrganizationId.eq(organization_id))
@@ -79,7 +79,7 @@ pub async fn request(
         .one(&txn)
         .await?;
     if let Some(open) = open {
-        return Err(AppError::InvalidState { state: open.status.as_str().to_owned() });
+        return Err(AppError::InvalidState { reason: open.status.into() });
     }
     let rel = partner_relationship::ActiveModel {
         id: Set(Uuid::now_v7()),
@@ -95,7 +95,7 @@ pub async fn request(
     }
     .insert(&txn)
     .await?;
-    record_both(&txn, actor, &rel, now, "partner_relationship.request", None, json!({})).await?;
+    record_both(&txn, actor, &rel, now, AuditAction::PartnerRelationshipRequest, None, json!({})).await?;
     txn.commit().await?;
     access::partner::load(&state.db, actor, rel.id, access::partner::Access::View, false).await
 }
@@ -150,18 +150,22 @@ pub async fn decide(
     let txn = db::begin_write(&state.db).await?;
     let rel = access::partner::load(&txn, actor, id, access::partner::Access::Decide, true).await?;
     let (from, to, action) = match decision {
-        Decision::Approve => {
-            (PartnerRelationshipStatus::Pending, PartnerRelationshipStatus::Approved, "partner_relationship.approve")
-        }
-        Decision::Reject => {
-            (PartnerRelationshipStatus::Pending, PartnerRelationshipStatus::Rejected, "partner_relationship.reject")
-        }
+        Decision::Approve => (
+            PartnerRelationshipStatus::Pending,
+            PartnerRelationshipStatus::Approved,
+            AuditAction::PartnerRelationshipApprove,
+        ),
+        Decision::Reject => (
+            PartnerRelationshipStatus::Pending,
+            PartnerRelationshipStatus::Rejected,
+            AuditAction::PartnerRelationshipReject,
+        ),
         Decision::End => {
-            (PartnerRelationshipStatus::Approved, PartnerRelationshipStatus::Ended, "partner_relationship.end")
+            (PartnerRelationshipStatus::Approved, PartnerRelationshipStatus::Ended, AuditAction::PartnerRelationshipEnd)
         }
     };
     if rel.status != from {
-        return Err(AppError::InvalidState { state: rel.status.as_str().to_owned() });
+        return Err(AppError::InvalidState { reason: rel.status.into() });
     }
     let mut model: partner_relationship::ActiveModel = rel.into_inner().into();
     model.status = Set(to);
@@ -175,7 +179,7 @@ pub async fn decide(
     let rel = model.update(&txn).await?;
     let mut extra = json!({});
     if decision == Decision::End {
-        let stopped = stop_renewals(&txn, &rel, now).await?;
+        let stopped = stop_renewals(&txn, actor, &rel, now).await?;
         extra = json!({"autoRenewTurnedOff": stopped});
     }
     record_both(&txn, actor, &rel, now, action, Some(from), extra).await?;
@@ -184,9 +188,12 @@ pub async fn decide(
 }
 
 /// Turns auto-renew off on the live subscriptions the partner bought for the
-/// customer; returns their IDs.
+/// customer; returns their IDs. Each one is audited in the customer's log
+/// (R36) and raises SUBSCRIPTION_AUTO_RENEW_CHANGED (R45, issue 19) so that
+/// publishers' and consoles' views do not go stale.
 async fn stop_renewals(
     txn: &DatabaseTransaction,
+    actor: &Actor,
     rel: &partner_relationship::Model,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<Vec<Uuid>> {
@@ -205,6 +212,15 @@ async fn stop_renewals(
             .filter(subscription::Column::Id.is_in(ids.clone()))
             .exec(txn)
             .await?;
+    }
+    let scope = AuditScope::org(rel.organization_id, Some(actor));
+    for id in &ids {
+        let entry = AuditEntry::new(AuditAction::SubscriptionAutoRenewOffPartnerEnded, "subscription", *id)
+            .before(json!({"autoRenew": true}))
+            .after(
+                json!({"autoRenew": false, "reason": "PARTNER_RELATIONSHIP_ENDED", "partnerRelationshipId": rel.id}),
+            );
+        audit::record(txn, scope, now, entry).await?;
     }
     Ok(ids)
 }

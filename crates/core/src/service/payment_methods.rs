@@ -11,18 +11,18 @@ use sea_orm::{
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-const NOT_FOUND: AppError = AppError::NotFound { entity: "payment method" };
+const NOT_FOUND: AppError = AppError::NotFound { entity: EntityKind::PaymentMethod };
 
 use crate::{
     access::{self, Visible},
     auth::Actor,
     db,
     domain::card::{self, CardError, CardNumber},
-    error::{AppError, AppResult, Invalid},
+    error::{AppError, AppResult, EntityKind, Invalid},
     paging::{Page, Window},
     service::{
         Services,
-        audit::{self, AuditEntry, AuditScope},
+        audit::{self, AuditAction, AuditEntry, AuditScope},
         billing_profiles::{self, Address, AddressInput, ProfileView, require},
         validate,
     },
@@ -208,8 +208,8 @@ async fn attach(
     .await?;
     set_current(&txn, &profile, method.id, now).await?;
     let action = match mode {
-        Attach::Add => "payment_method.add",
-        Attach::Replace => "payment_method.replace",
+        Attach::Add => AuditAction::PaymentMethodAdd,
+        Attach::Replace => AuditAction::PaymentMethodReplace,
     };
     let mut entry = AuditEntry::new(action, "payment_method", method.id)
         .after(json!({"billingProfile": profile.id, "method": snapshot(&method)}));
@@ -253,7 +253,7 @@ pub async fn update(
     id: Uuid,
     changes: PaymentMethodChanges,
 ) -> AppResult<Visible<payment_method::Model>> {
-    let not_found = AppError::NotFound { entity: "payment method" };
+    let not_found = AppError::NotFound { entity: EntityKind::PaymentMethod };
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     let method = payment_method::Entity::find_by_id(id).one(&txn).await?.ok_or(not_found.clone())?;
@@ -267,7 +267,7 @@ pub async fn update(
     let method = payment_method::Entity::find_by_id(id).one(&txn).await?.ok_or(not_found)?;
     // R41: a method may serve several profiles; it is current while one uses it.
     if !method.is_current || method.removed_at.is_some() {
-        return Err(AppError::InvalidState { state: "REPLACED".to_owned() });
+        return Err(AppError::InvalidState { reason: crate::error::StateReason::PaymentMethodReplaced });
     }
     if method.kind != PaymentMethodKind::CreditCard {
         let given = [
@@ -317,7 +317,7 @@ pub async fn update(
         &txn,
         scope(&profile, actor),
         now,
-        AuditEntry::new("payment_method.update", "payment_method", updated.id)
+        AuditEntry::new(AuditAction::PaymentMethodUpdate, "payment_method", updated.id)
             .before(json!({"billingProfile": profile.id, "method": snapshot(&method)}))
             .after(json!({
                 "billingProfile": profile.id,
@@ -430,7 +430,7 @@ pub async fn use_existing(
         m.updated_at = Set(now);
         m.update(&txn).await?;
     }
-    let entry = AuditEntry::new("payment_method.use", "payment_method", method.id)
+    let entry = AuditEntry::new(AuditAction::PaymentMethodUse, "payment_method", method.id)
         .before(json!({"billingProfile": profile.id, "previousMethod": previous}))
         .after(json!({"billingProfile": profile.id, "method": snapshot(&method)}));
     audit::record(&txn, scope(&profile, actor), now, entry).await?;
@@ -462,14 +462,14 @@ pub async fn remove(state: &Services, actor: &Actor, method_id: Uuid) -> AppResu
     };
     require(rights.manage_payment)?;
     if users_of(&txn, method.id, None).await? > 0 {
-        return Err(AppError::InvalidState { state: "IN_USE".to_owned() });
+        return Err(AppError::InvalidState { reason: crate::error::StateReason::PaymentMethodInUse });
     }
     let mut model: payment_method::ActiveModel = method.get().clone().into();
     model.is_current = Set(false);
     model.removed_at = Set(Some(now));
     model.updated_at = Set(now);
     let removed = model.update(&txn).await?;
-    let entry = AuditEntry::new("payment_method.remove", "payment_method", method.id)
+    let entry = AuditEntry::new(AuditAction::PaymentMethodRemove, "payment_method", method.id)
         .before(json!({"billingProfile": home.id, "method": snapshot(&method)}));
     audit::record(&txn, scope(&home, actor), now, entry).await?;
     txn.commit().await?;

@@ -35,12 +35,12 @@ use crate::{
     access::{self, Visible},
     auth::{Actor, OrgActor},
     db,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, EntityKind},
     service::Services,
-    service::audit::{self, AuditEntry, AuditScope},
+    service::audit::{self, AuditAction, AuditEntry, AuditScope},
 };
 
-const NOT_FOUND: AppError = AppError::NotFound { entity: "user" };
+const NOT_FOUND: AppError = AppError::NotFound { entity: EntityKind::User };
 
 /// What deleting a user did besides marking them deleted.
 pub struct Deletion {
@@ -125,7 +125,7 @@ async fn set_active(
     actor: &Actor,
     user_id: Uuid,
     active: bool,
-    action: &'static str,
+    action: AuditAction,
 ) -> AppResult<Visible<user::Model>> {
     let org = user_manager(actor)?;
     let (txn, target) = begin(state, org, user_id).await?;
@@ -150,12 +150,12 @@ async fn set_active(
 /// R43: the user can no longer sign in; their tokens stop at once; their
 /// licenses stay assigned.
 pub async fn deactivate(state: &Services, actor: &Actor, user_id: Uuid) -> AppResult<Visible<user::Model>> {
-    set_active(state, actor, user_id, false, "user.deactivate").await
+    set_active(state, actor, user_id, false, AuditAction::UserDeactivate).await
 }
 
 /// R43: the user can sign in again.
 pub async fn reactivate(state: &Services, actor: &Actor, user_id: Uuid) -> AppResult<Visible<user::Model>> {
-    set_active(state, actor, user_id, true, "user.reactivate").await
+    set_active(state, actor, user_id, true, AuditAction::UserReactivate).await
 }
 
 /// R1, R43: replaces the user's admin roles (USER is implicit and ignored).
@@ -182,7 +182,7 @@ pub async fn set_roles(
         user_role::ActiveModel { user_id: Set(target.id), role: Set(*role) }.insert(&txn).await?;
     }
     let now = state.clock.now();
-    let entry = AuditEntry::new("user.set_roles", "user", target.id)
+    let entry = AuditEntry::new(AuditAction::UserSetRoles, "user", target.id)
         .before(json!({"roles": names(&current)}))
         .after(json!({"roles": names(&wanted)}));
     audit::record(&txn, AuditScope::org(org.organization_id, Some(actor)), now, entry).await?;
@@ -210,7 +210,7 @@ pub async fn delete(state: &Services, actor: &Actor, user_id: Uuid) -> AppResult
     // No password verifies against this.
     model.password_hash = Set("!deleted".to_owned());
     let deleted = model.update(&txn).await?;
-    let entry = AuditEntry::new("user.delete", "user", deleted.id)
+    let entry = AuditEntry::new(AuditAction::UserDelete, "user", deleted.id)
         .before(json!({"email": old_email, "active": true, "roles": names(&before_roles)}))
         .after(json!({
             "deletedAt": now,
@@ -264,7 +264,7 @@ async fn release_licenses(
             .filter(subscription::Column::Id.eq(sub.id))
             .exec(txn)
             .await?;
-        let entry = AuditEntry::new("subscription.release_license", "subscription", sub.id)
+        let entry = AuditEntry::new(AuditAction::SubscriptionReleaseLicense, "subscription", sub.id)
             .before(json!({"assigned": sub.assigned_count}))
             .after(json!({"assigned": sub.assigned_count - 1, "users": [target.id], "reason": "USER_DELETED"}));
         audit::record(txn, scope, now, entry).await?;
@@ -295,7 +295,7 @@ async fn hand_over_self_service(
         model.auto_renew = Set(false);
         model.updated_at = Set(now);
         let sub = model.update(txn).await?;
-        let entry = AuditEntry::new("subscription.hand_over", "subscription", sub.id)
+        let entry = AuditEntry::new(AuditAction::SubscriptionHandOver, "subscription", sub.id)
             .before(json!({"purchaserDeleted": false, "autoRenew": was}))
             .after(json!({"purchaserDeleted": true, "autoRenew": false, "managedBy": "BILLING_MANAGERS"}));
         audit::record(txn, scope, now, entry).await?;
@@ -316,7 +316,7 @@ pub async fn handed_over_for_cancel(
         .lock_exclusive()
         .one(txn)
         .await?
-        .ok_or(AppError::NotFound { entity: "subscription" })?;
+        .ok_or(AppError::NotFound { entity: EntityKind::Subscription })?;
     let purchaser = user::Entity::find_by_id(sub.purchaser_id).one(txn).await?.ok_or(AppError::Forbidden)?;
     access::subscription::check_handed_over(actor, sub, &purchaser)
 }

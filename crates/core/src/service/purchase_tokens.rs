@@ -20,15 +20,15 @@ use crate::{
     },
     auth::Actor,
     db,
-    error::{AppError, AppResult},
+    error::{AppError, AppResult, EntityKind},
     service::{
         Services,
-        audit::{self, AuditEntry, AuditScope},
+        audit::{self, AuditAction, AuditEntry, AuditScope},
         subscriptions,
     },
 };
 
-const NOT_FOUND: AppError = AppError::NotFound { entity: "purchase token" };
+const NOT_FOUND: AppError = AppError::NotFound { entity: EntityKind::PurchaseToken };
 
 /// The query parameter the portal link carries the token in.
 pub const PARAMETER: &str = "purchaseToken";
@@ -68,10 +68,12 @@ pub async fn issue(
     let txn = db::begin_write(&state.db).await?;
     let sub = access::subscription::load(&txn, actor, subscription_id, Access::ManageBilling, true).await?;
     if sub.status != SubscriptionStatus::PendingActivation {
-        return Err(AppError::InvalidState { state: sub.status.as_str().into() });
+        return Err(AppError::InvalidState { reason: sub.status.into() });
     }
-    let product =
-        product::Entity::find_by_id(sub.product_id).one(&txn).await?.ok_or(AppError::NotFound { entity: "product" })?;
+    let product = product::Entity::find_by_id(sub.product_id)
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound { entity: EntityKind::Product })?;
     purchase_token::Entity::update_many()
         .col_expr(purchase_token::Column::RevokedAt, Some(now).into())
         .filter(purchase_token::Column::SubscriptionId.eq(sub.id))
@@ -93,7 +95,7 @@ pub async fn issue(
     .insert(&txn)
     .await?;
     // The audit log names the token row, never the token.
-    let entry = AuditEntry::new("subscription.activation_link", "subscription", sub.id)
+    let entry = AuditEntry::new(AuditAction::SubscriptionActivationLink, "subscription", sub.id)
         .after(json!({"purchaseTokenId": row.id, "expiresAt": expires_at}));
     audit::record(&txn, AuditScope::org(sub.organization_id, Some(actor)), now, entry).await?;
     txn.commit().await?;

@@ -16,18 +16,18 @@ use crate::{
     access::{self, Visible, subscription::ForPublisher},
     auth::Actor,
     db,
-    error::{AppError, AppResult, Invalid},
+    error::{AppError, AppResult, EntityKind, Invalid},
     paging::{Direction, KeyKind, Keyset, Page, Window},
     service::{
         Services,
-        audit::{self, AuditEntry, AuditScope},
+        audit::{self, AuditAction, AuditEntry, AuditScope},
         billing_profiles, charges,
     },
 };
 
 pub use crate::access::subscription::{Access, is_self_service, load};
 
-const NOT_FOUND: AppError = AppError::NotFound { entity: "subscription" };
+const NOT_FOUND: AppError = AppError::NotFound { entity: EntityKind::Subscription };
 
 /// R16: a disabled subscription takes no more changes.
 pub fn ensure_not_disabled(sub: &subscription::Model) -> AppResult<()> {
@@ -101,7 +101,7 @@ pub fn publisher_snapshot(sub: &subscription::Model) -> serde_json::Value {
 async fn update_visible(
     txn: &DatabaseTransaction,
     scope: AuditScope,
-    action: &'static str,
+    action: AuditAction,
     sub: Visible<subscription::Model>,
     now: chrono::DateTime<chrono::Utc>,
     change: impl FnOnce(&mut subscription::ActiveModel),
@@ -115,7 +115,7 @@ async fn update_visible(
 async fn update_audited(
     txn: &DatabaseTransaction,
     scope: AuditScope,
-    action: &'static str,
+    action: AuditAction,
     sub: subscription::Model,
     now: chrono::DateTime<chrono::Utc>,
     snapshot: fn(&subscription::Model) -> serde_json::Value,
@@ -227,7 +227,7 @@ pub async fn get(state: &Services, actor: &Actor, id: Uuid) -> AppResult<Visible
 }
 
 async fn product_of(db: &impl ConnectionTrait, sub: &subscription::Model) -> AppResult<product::Model> {
-    product::Entity::find_by_id(sub.product_id).one(db).await?.ok_or(AppError::NotFound { entity: "product" })
+    product::Entity::find_by_id(sub.product_id).one(db).await?.ok_or(AppError::NotFound { entity: EntityKind::Product })
 }
 
 /// What the caller may do with a subscription it sees (`viewerCan`, item 8):
@@ -291,14 +291,14 @@ pub async fn activate_in(
     match sub.status {
         SubscriptionStatus::PendingActivation => {}
         SubscriptionStatus::Disabled => return Err(AppError::SubscriptionDisabled),
-        SubscriptionStatus::Active => return Err(AppError::InvalidState { state: sub.status.as_str().into() }),
+        SubscriptionStatus::Active => return Err(AppError::InvalidState { reason: sub.status.into() }),
     }
     let scope = AuditScope {
         organization_id: Some(sub.organization_id),
         publisher_id: Some(publisher.publisher_id),
         actor_user_id: Some(publisher.user_id),
     };
-    let sub = update_audited(txn, scope, "subscription.activate", sub, now, publisher_snapshot, |m| {
+    let sub = update_audited(txn, scope, AuditAction::SubscriptionActivate, sub, now, publisher_snapshot, |m| {
         m.status = Set(SubscriptionStatus::Active);
         m.activated_at = Set(Some(now));
     })
@@ -318,8 +318,10 @@ pub async fn set_auto_renew(
     let sub = load(&txn, actor, id, Access::ManageBilling, true).await?;
     ensure_not_disabled(&sub)?;
     let scope = AuditScope::org(sub.organization_id, Some(actor));
-    let sub = update_visible(&txn, scope, "subscription.set_auto_renew", sub, now, |m| m.auto_renew = Set(auto_renew))
-        .await?;
+    let sub = update_visible(&txn, scope, AuditAction::SubscriptionSetAutoRenew, sub, now, |m| {
+        m.auto_renew = Set(auto_renew)
+    })
+    .await?;
     txn.commit().await?;
     Ok(sub)
 }
@@ -358,7 +360,7 @@ pub async fn cancel(
         charges::insert(&txn, credit, now).await?;
     }
     let scope = AuditScope::org(sub.organization_id, Some(actor));
-    let sub = update_visible(&txn, scope, "subscription.cancel", sub, now, |m| {
+    let sub = update_visible(&txn, scope, AuditAction::SubscriptionCancel, sub, now, |m| {
         disable(m, Ending::Canceled { reason, feedback }, now);
     })
     .await?;
@@ -402,9 +404,10 @@ pub async fn change_quantity(
         charges::insert(&txn, line, now).await?;
     }
     let scope = AuditScope::org(sub.organization_id, Some(actor));
-    let sub =
-        update_visible(&txn, scope, "subscription.change_quantity", sub, now, |m| m.quantity = Set(Some(quantity)))
-            .await?;
+    let sub = update_visible(&txn, scope, AuditAction::SubscriptionChangeQuantity, sub, now, |m| {
+        m.quantity = Set(Some(quantity))
+    })
+    .await?;
     txn.commit().await?;
     Ok(sub)
 }
@@ -436,11 +439,16 @@ pub async fn change_billing_profile(
         return Ok(sub);
     }
     let scope = AuditScope::org(sub.organization_id, Some(actor));
-    let moved =
-        update_audited(&txn, scope, "subscription.change_billing_profile", sub.into_inner(), now, snapshot, |m| {
-            m.billing_profile_id = Set(target.id)
-        })
-        .await?;
+    let moved = update_audited(
+        &txn,
+        scope,
+        AuditAction::SubscriptionChangeBillingProfile,
+        sub.into_inner(),
+        now,
+        snapshot,
+        |m| m.billing_profile_id = Set(target.id),
+    )
+    .await?;
     // The billing profile is an input of the rule: check the moved subscription again.
     let sub = access::subscription::check(&txn, actor, moved, Access::View).await?;
     txn.commit().await?;

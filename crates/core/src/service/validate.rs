@@ -87,7 +87,7 @@ pub fn like_literal(text: &str) -> String {
 /// The one ID rule (issue 19): an object ID from a client. Anything that is
 /// not a UUID cannot name an object, so it is NOT_FOUND like any other
 /// unknown or foreign ID (R3) — on every query and mutation that takes one.
-pub fn id(entity: &'static str, value: &str) -> AppResult<uuid::Uuid> {
+pub fn id(entity: crate::error::EntityKind, value: &str) -> AppResult<uuid::Uuid> {
     uuid::Uuid::parse_str(value.trim()).map_err(|_| AppError::NotFound { entity })
 }
 

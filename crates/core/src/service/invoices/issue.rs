@@ -2,6 +2,8 @@
 //! due, issuing one, which cards await their charge at issue, marking
 //! invoices overdue, and which subscriptions' payment is not current.
 
+use crate::error::EntityKind;
+use crate::service::audit::AuditAction;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
@@ -126,7 +128,7 @@ pub async fn issue_one(state: &Services, due: DueInvoice) -> AppResult<Issued> {
         .lock_exclusive()
         .one(&txn)
         .await?
-        .ok_or(AppError::NotFound { entity: "billing profile" })?;
+        .ok_or(AppError::NotFound { entity: EntityKind::BillingProfile })?;
     let currency = charges[0].currency.clone();
     if charges.iter().any(|c| c.currency != currency) {
         return Err(AppError::internal(format!("charges in several currencies on profile {}", profile.id)));
@@ -150,7 +152,7 @@ pub async fn issue_one(state: &Services, due: DueInvoice) -> AppResult<Issued> {
         .lock_exclusive()
         .one(&txn)
         .await?
-        .ok_or(AppError::NotFound { entity: "organization" })?;
+        .ok_or(AppError::NotFound { entity: EntityKind::Organization })?;
     let number = org.next_invoice_number;
     organization::Entity::update_many()
         .col_expr(organization::Column::NextInvoiceNumber, sea_orm::sea_query::Expr::value(number + 1))
@@ -252,7 +254,7 @@ pub async fn issue_one(state: &Services, due: DueInvoice) -> AppResult<Issued> {
     }
     let mut after = snapshot(&invoice);
     after["lines"] = json!(charges.len() + applied.len());
-    let entry = AuditEntry::new("invoice.issue", "invoice", invoice.id).after(after);
+    let entry = AuditEntry::new(AuditAction::InvoiceIssue, "invoice", invoice.id).after(after);
     audit::record(&txn, AuditScope::org(invoice.organization_id, None), now, entry).await?;
     // R44: the balance change, on the profile's audit trail.
     credit_balance::record_issue(&txn, now, &invoice, balance_before, &applied).await?;
@@ -305,7 +307,9 @@ pub async fn mark_overdue(state: &Services, as_of: NaiveDate) -> AppResult<u64> 
         let mut model: invoice::ActiveModel = invoice.into();
         model.status = Set(InvoiceStatus::Overdue);
         let invoice = model.update(&txn).await?;
-        let entry = AuditEntry::new("invoice.overdue", "invoice", invoice.id).before(before).after(snapshot(&invoice));
+        let entry = AuditEntry::new(AuditAction::InvoiceOverdue, "invoice", invoice.id)
+            .before(before)
+            .after(snapshot(&invoice));
         audit::record(&txn, AuditScope::org(invoice.organization_id, None), now, entry).await?;
         txn.commit().await?;
         marked += 1;

@@ -18,6 +18,7 @@ mod pdf;
 mod queries;
 mod settle;
 
+use crate::error::EntityKind;
 use chrono::{Datelike, Months, NaiveDate};
 use entity::{invoice, invoice_line};
 use serde_json::{Value, json};
@@ -37,7 +38,7 @@ pub use queries::{
 };
 pub use settle::{CardCharge, charge_at_issue, mark_paid, pay, settle_card_charge, unsettled_card_charges};
 
-const NOT_FOUND: AppError = AppError::NotFound { entity: "invoice" };
+const NOT_FOUND: AppError = AppError::NotFound { entity: EntityKind::Invoice };
 
 /// R31: due 30 days after issue.
 pub const PAYMENT_TERM_DAYS: u64 = 30;

@@ -1,6 +1,7 @@
 //! Assembling an invoice's PDF (R32): the document's words, numbers and
 //! language; `crate::pdf` lays it out.
 
+use crate::error::EntityKind;
 use entity::{billing_profile, enums::InvoiceStatus, invoice, organization};
 use sea_orm::EntityTrait;
 use uuid::Uuid;
@@ -61,7 +62,7 @@ async fn render_pdf(
     let organization = organization::Entity::find_by_id(invoice.organization_id)
         .one(&state.db)
         .await?
-        .ok_or(AppError::NotFound { entity: "organization" })?;
+        .ok_or(AppError::NotFound { entity: EntityKind::Organization })?;
     let lines = lines_of(&state.db, vec![invoice.id]).await?;
     let chosen = profile.language.as_deref().and_then(|tag| Lang::ALL.into_iter().find(|lang| lang.tag() == tag));
     let lang = chosen.or_else(|| crate::pdf::language_for_country(&profile.country)).unwrap_or(reader_lang);

@@ -128,10 +128,8 @@ pub async fn list(
     if actor.billing_org().is_err() {
         return Ok(Page::empty());
     }
-    let mut query = invoice::Entity::find()
-        .filter(access::invoice::visible(actor))
-        .filter(invoice::Column::IssueDate.gte(from))
-        .filter(invoice::Column::IssueDate.lte(to));
+    let mut query =
+        invoice::Entity::find().filter(invoice::Column::IssueDate.gte(from)).filter(invoice::Column::IssueDate.lte(to));
     if let Some(profile_id) = filter.billing_profile_id {
         // R3: a profile the caller cannot see is NOT_FOUND, not an empty list.
         billing_profiles::load_visible(&state.db, actor, profile_id).await?;
@@ -140,8 +138,8 @@ pub async fn list(
     if let Some(status) = filter.status {
         query = query.filter(invoice::Column::Status.eq(status));
     }
-    let mut page = crate::paging::fetch(&state.db, query, &keyset(order), window).await?;
-    let invoices = access::invoice::vouch_page(actor, std::mem::take(&mut page.items));
+    let mut page = access::invoice::page(&state.db, actor, query, &keyset(order), window).await?;
+    let invoices = std::mem::take(&mut page.items);
     let mut lines: HashMap<Uuid, Vec<invoice_line::Model>> = HashMap::new();
     for line in lines_of(&state.db, invoices.iter().map(|i| i.id).collect()).await? {
         lines.entry(line.invoice_id).or_default().push(line);

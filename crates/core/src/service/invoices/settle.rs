@@ -11,6 +11,7 @@
 //! again — finishes it with the same key, so a charge that reached the
 //! processor is not taken twice and one that did not is not lost.
 
+use crate::service::audit::AuditAction;
 use chrono::NaiveDate;
 use entity::{
     card_charge_claim,
@@ -54,12 +55,12 @@ pub(super) enum Payment<'a> {
 }
 
 impl Payment<'_> {
-    fn action(&self) -> &'static str {
+    fn action(&self) -> AuditAction {
         match self {
-            Payment::Card { by: Some(_), .. } => "invoice.pay",
-            Payment::Card { by: None, .. } => "invoice.card_charged",
-            Payment::Offline { .. } => "invoice.mark_paid",
-            Payment::Credit => "invoice.issue",
+            Payment::Card { by: Some(_), .. } => AuditAction::InvoicePay,
+            Payment::Card { by: None, .. } => AuditAction::InvoiceCardCharged,
+            Payment::Offline { .. } => AuditAction::InvoiceMarkPaid,
+            Payment::Credit => AuditAction::InvoiceIssue,
         }
     }
 }
@@ -81,11 +82,7 @@ pub(super) fn apply(model: &mut invoice::ActiveModel, payment: &Payment<'_>, now
 
 /// Only OPEN and OVERDUE invoices are paid; a CREDITED one owes nothing (R44).
 fn ensure_unpaid(invoice: &invoice::Model) -> AppResult<()> {
-    if invoice.status.is_settled() {
-        Err(AppError::InvalidState { state: invoice.status.as_str().to_owned() })
-    } else {
-        Ok(())
-    }
+    if invoice.status.is_settled() { Err(AppError::InvalidState { reason: invoice.status.into() }) } else { Ok(()) }
 }
 
 /// Settles an unpaid invoice in the caller's transaction, with its audit
@@ -201,7 +198,7 @@ pub async fn pay(state: &Services, actor: &Actor, id: Uuid) -> AppResult<Invoice
             let lines = lines_of(&state.db, vec![invoice.id]).await?;
             Ok(InvoiceView { invoice, lines })
         }
-        (_, status) => Err(AppError::InvalidState { state: status.as_str().to_owned() }),
+        (_, status) => Err(AppError::InvalidState { reason: status.into() }),
     }
 }
 
@@ -400,7 +397,7 @@ async fn declined(
     reason: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<()> {
-    let entry = AuditEntry::new("invoice.card_declined", "invoice", invoice.id)
+    let entry = AuditEntry::new(AuditAction::InvoiceCardDeclined, "invoice", invoice.id)
         .after(json!({"number": display_number(invoice.number), "reason": reason, "status": invoice.status.as_str()}));
     audit::record(txn, scope, now, entry).await
 }

@@ -2,6 +2,7 @@
 //! allowed to buy it all, or by a plain user for their own self-service
 //! purchases (R25).
 
+use crate::service::audit::AuditAction;
 use entity::{customer_agreement, self_service_agreement};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
@@ -39,7 +40,7 @@ pub async fn accept_customer_agreement(state: &Services, actor: &Actor) -> AppRe
     }
     .insert(&txn)
     .await?;
-    let entry = AuditEntry::new("customer_agreement.accept", "organization", org.organization_id)
+    let entry = AuditEntry::new(AuditAction::CustomerAgreementAccept, "organization", org.organization_id)
         .after(json!({"acceptedBy": org.user_id, "acceptedAt": now}));
     audit::record(&txn, AuditScope::org(org.organization_id, Some(actor)), now, entry).await?;
     txn.commit().await?;
@@ -88,7 +89,7 @@ async fn accept_for_self_service(state: &Services, actor: &Actor, org: &OrgActor
     }
     .insert(&txn)
     .await?;
-    let entry = AuditEntry::new("customer_agreement.accept_self_service", "user", org.user_id)
+    let entry = AuditEntry::new(AuditAction::CustomerAgreementAcceptSelfService, "user", org.user_id)
         .after(json!({"acceptedBy": org.user_id, "acceptedAt": now, "scope": "SELF_SERVICE"}));
     audit::record(&txn, AuditScope::org(org.organization_id, Some(actor)), now, entry).await?;
     txn.commit().await?;

@@ -2,6 +2,8 @@
 //! buy-right check (R2, R11, R12), the quantity rule (R5, R18) and the
 //! creation of the subscription with its first-term charge (R12, R30).
 
+use crate::error::EntityKind;
+use crate::service::audit::AuditAction;
 use entity::{
     billing_profile,
     enums::{BillingTerm, Channel, ChargeKind, PricingModel, SubscriptionStatus},
@@ -71,7 +73,7 @@ pub(super) async fn price_and_buy_right(
         .await?
         .ok_or_else(|| AppError::CurrencyNotSupported { currency: profile.currency.clone() })?;
     if !rights.view {
-        return Err(AppError::NotFound { entity: "billing profile" });
+        return Err(AppError::NotFound { entity: EntityKind::BillingProfile });
     }
     if !rights.buy {
         return Err(AppError::Forbidden);
@@ -151,7 +153,7 @@ pub(super) async fn create_subscription(
     .await?;
     charges::insert(txn, charges::full_term(&sub, ChargeKind::FirstTerm, today, term_end, &line.product.name)?, now)
         .await?;
-    let entry = AuditEntry::new("subscription.purchase", "subscription", sub.id).after(json!({
+    let entry = AuditEntry::new(AuditAction::SubscriptionPurchase, "subscription", sub.id).after(json!({
         "product": line.product.id, "channel": origin.channel.as_str(), "term": line.term.as_str(),
         "quantity": sub.quantity, "unitPriceMinor": unit_price_minor, "currency": sub.currency,
         "billingProfileId": sub.billing_profile_id, "autoRenew": sub.auto_renew,
@@ -161,5 +163,5 @@ pub(super) async fn create_subscription(
 }
 
 pub(super) async fn load_product(db: &impl ConnectionTrait, id: Uuid) -> AppResult<product::Model> {
-    product::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound { entity: "product" })
+    product::Entity::find_by_id(id).one(db).await?.ok_or(AppError::NotFound { entity: EntityKind::Product })
 }

@@ -6,6 +6,7 @@
 //! first failure is reported: agreement, market, currency, the buyer's right
 //! on the billing profile (R2), a payment method on it, quantity.
 
+use crate::error::EntityKind;
 use entity::{
     enums::{BillingTerm, Channel},
     organization, subscription,
@@ -50,7 +51,7 @@ pub(super) async fn check_line(
     let organization = organization::Entity::find_by_id(org.organization_id)
         .one(txn)
         .await?
-        .ok_or(AppError::NotFound { entity: "organization" })?;
+        .ok_or(AppError::NotFound { entity: EntityKind::Organization })?;
     if channel == Channel::SelfService {
         self_service::check_product(txn, org, &line.product).await?;
     }
@@ -123,6 +124,6 @@ pub async fn purchase(
     let sub = subscription::Entity::find_by_id(id)
         .one(&state.db)
         .await?
-        .ok_or(AppError::NotFound { entity: "subscription" })?;
+        .ok_or(AppError::NotFound { entity: EntityKind::Subscription })?;
     access::subscription::check(&state.db, actor, sub, access::subscription::Access::View).await
 }

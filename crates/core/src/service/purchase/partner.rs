@@ -1,6 +1,7 @@
 //! R39: a partner tenant buys for a customer it has an APPROVED relationship
 //! with, on its own billing profile.
 
+use crate::error::EntityKind;
 use entity::{
     enums::{BillingTerm, Channel},
     organization, subscription,
@@ -84,7 +85,7 @@ pub async fn purchase_for_customer(
     let partner_org = organization::Entity::find_by_id(partner_id)
         .one(&state.db)
         .await?
-        .ok_or(AppError::NotFound { entity: "organization" })?;
+        .ok_or(AppError::NotFound { entity: EntityKind::Organization })?;
     let origin = Origin {
         channel: Channel::Partner,
         partner_name: Some(partner_org.name.clone()),
@@ -96,12 +97,12 @@ pub async fn purchase_for_customer(
     let user_id = partner.tenant.user_id;
     let ids = idempotency::run_once(state, user_id, "purchaseForCustomer", key.as_deref(), &request, |txn| async {
         if !access::partner::link_active(&txn, partner_id, input.organization_id).await? {
-            return Err(AppError::NotFound { entity: "organization" });
+            return Err(AppError::NotFound { entity: EntityKind::Organization });
         }
         let customer = organization::Entity::find_by_id(input.organization_id)
             .one(&txn)
             .await?
-            .ok_or(AppError::NotFound { entity: "organization" })?;
+            .ok_or(AppError::NotFound { entity: EntityKind::Organization })?;
         let product = load_product(&txn, input.product_id).await?;
         let line = Line { product, term: input.term, quantity: input.quantity, negotiated: None };
         let checkout = check_partner_line(&txn, actor, partner_id, &customer, &line, input.billing_profile_id).await?;
@@ -114,6 +115,6 @@ pub async fn purchase_for_customer(
     let sub = subscription::Entity::find_by_id(id)
         .one(&state.db)
         .await?
-        .ok_or(AppError::NotFound { entity: "subscription" })?;
+        .ok_or(AppError::NotFound { entity: EntityKind::Subscription })?;
     access::subscription::check(&state.db, actor, sub, access::subscription::Access::View).await
 }

@@ -3,6 +3,8 @@
 //! subscriptions or none) or decline it. Who may see, accept and decline one
 //! is `access::proposal`: every path loads the proposal through it.
 
+use crate::error::EntityKind;
+use crate::service::audit::AuditAction;
 use entity::{
     enums::{BillingTerm, Channel, ProposalStatus},
     organization, proposal, proposal_line, subscription,
@@ -118,11 +120,11 @@ pub async fn create_proposal(
     organization::Entity::find_by_id(organization_id)
         .one(&txn)
         .await?
-        .ok_or(AppError::NotFound { entity: "organization" })?;
+        .ok_or(AppError::NotFound { entity: EntityKind::Organization })?;
     for line in &lines {
         let product = load_product(&txn, line.product_id).await?;
         if sender.own_products_only && product.publisher_id != sender.tenant_id {
-            return Err(AppError::NotFound { entity: "product" });
+            return Err(AppError::NotFound { entity: EntityKind::Product });
         }
         if !catalog::offers_term(&txn, product.id, line.term).await? {
             return Err(AppError::validation("lines.term", Invalid::NotAllowed));
@@ -162,7 +164,7 @@ pub async fn create_proposal(
             .await?,
         );
     }
-    let entry = AuditEntry::new("proposal.create", "proposal", proposal.id)
+    let entry = AuditEntry::new(AuditAction::ProposalCreate, "proposal", proposal.id)
         .after(json!({"title": title, "lines": saved.len(), "expiresAt": expires_at}));
     let scope = AuditScope {
         organization_id: Some(organization_id),
@@ -178,10 +180,10 @@ pub async fn create_proposal(
 /// expiry (by the clock service) has not passed may be accepted or declined.
 fn ensure_pending(proposal: &proposal::Model, now: chrono::DateTime<chrono::Utc>) -> AppResult<()> {
     if proposal.status != ProposalStatus::Open {
-        return Err(AppError::InvalidState { state: proposal.status.as_str().into() });
+        return Err(AppError::InvalidState { reason: proposal.status.into() });
     }
     if is_expired(proposal, now) {
-        return Err(AppError::InvalidState { state: "EXPIRED".into() });
+        return Err(AppError::InvalidState { reason: crate::error::StateReason::ProposalExpired });
     }
     Ok(())
 }
@@ -212,7 +214,7 @@ pub async fn decline_proposal(
     model.declined_at = Set(Some(now));
     model.decline_reason = Set(Some(reason.clone()));
     let updated = model.update(&txn).await?;
-    let entry = AuditEntry::new("proposal.decline", "proposal", updated.id)
+    let entry = AuditEntry::new(AuditAction::ProposalDecline, "proposal", updated.id)
         .before(json!({"status": ProposalStatus::Open.as_str()}))
         .after(json!({"status": ProposalStatus::Declined.as_str(), "reason": reason}));
     let scope = AuditScope {
@@ -272,7 +274,8 @@ pub async fn accept_proposal(
         model.accepted_by = Set(Some(org.user_id));
         model.accepted_at = Set(Some(now));
         let proposal = model.update(&txn).await?;
-        let entry = AuditEntry::new("proposal.accept", "proposal", proposal.id).after(json!({"subscriptions": ids}));
+        let entry =
+            AuditEntry::new(AuditAction::ProposalAccept, "proposal", proposal.id).after(json!({"subscriptions": ids}));
         audit::record(&txn, AuditScope::org(org.organization_id, Some(actor)), now, entry).await?;
         Ok((txn, ids))
     })
