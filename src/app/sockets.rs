@@ -203,17 +203,28 @@ struct Heard {
     start: Instant,
     any_frame: AtomicU64,
     message: AtomicU64,
+    /// The client sent a message over `MAX_MESSAGE_BYTES` (closed with 1009).
+    too_big: std::sync::atomic::AtomicBool,
 }
 
 impl Heard {
     fn new() -> Heard {
-        Heard { start: Instant::now(), any_frame: AtomicU64::new(0), message: AtomicU64::new(0) }
+        Heard {
+            start: Instant::now(),
+            any_frame: AtomicU64::new(0),
+            message: AtomicU64::new(0),
+            too_big: Default::default(),
+        }
     }
     fn frame(&self, message: &Result<Message, axum::Error>) {
         let elapsed = u64::try_from(self.start.elapsed().as_millis()).unwrap_or(u64::MAX);
         self.any_frame.store(elapsed, Ordering::Relaxed);
-        if matches!(message, Ok(Message::Text(_) | Message::Binary(_))) {
-            self.message.store(elapsed, Ordering::Relaxed);
+        match message {
+            Ok(Message::Text(_) | Message::Binary(_)) => self.message.store(elapsed, Ordering::Relaxed),
+            Err(e) if e.to_string().contains("too long") || e.to_string().contains("too big") => {
+                self.too_big.store(true, Ordering::Relaxed);
+            }
+            _ => {}
         }
     }
     fn since(&self, at: &AtomicU64) -> Duration {
@@ -322,7 +333,7 @@ async fn serve_socket(
     };
     let session = async move {
         let reason = tokio::select! {
-            () = serve => None,
+            () = serve => heard.too_big.load(Ordering::Relaxed).then(|| close(1009, "message too big")),
             // The connection ends when its token expires or its user is
             // deactivated, not only when the client leaves (R43).
             () = graphql::live::watch_caller(watched_app, accepted_token) => {

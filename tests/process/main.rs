@@ -8,6 +8,7 @@ mod browser;
 mod cancelled;
 mod clients;
 mod disk_full;
+mod every_door;
 mod harness;
 mod readiness;
 mod string_fuzz;
