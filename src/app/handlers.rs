@@ -1,10 +1,9 @@
 //! The GraphQL transports: `POST /graphql` and the graphql-transport-ws
 //! socket at `WS_PATH`.
 
-use async_graphql_axum::{GraphQLProtocol, GraphQLWebSocket};
 use axum::{
     body::Bytes,
-    extract::{State, WebSocketUpgrade},
+    extract::State,
     http::{HeaderMap, StatusCode, header},
     response::{IntoResponse, Response},
 };
@@ -12,8 +11,8 @@ use axum::{
 use super::RouterState;
 use crate::{
     error::{AppError, AppResult},
-    graphql,
-    state::{ClientAddr, bearer_token, request_info},
+    graphql::{self, executor::ServingSchema},
+    state::{ClientAddr, RequestInfo, bearer_token, request_info},
 };
 
 /// `POST /graphql`: JSON only, one operation per request (no batches).
@@ -49,46 +48,115 @@ pub(super) async fn graphql_handler(
         Ok(resolved) => resolved,
         Err(e) => return graphql::errors::app_error_response(e, &info),
     };
-    let limits = &state.app.config.query_limits;
-    // Introspection-only documents (GraphiQL's and stock clients' schema
-    // query) run on their own schema with limits of their own; every other
-    // document passes the cost pre-pass first.
-    let introspection_only = request.query.len() <= limits.authenticated.max_bytes
-        && crate::http::introspection::is_introspection_only(&mut request);
-    let checked = match (&caller, introspection_only) {
-        (_, true) => Ok(()),
-        (crate::auth::Caller::Authenticated(_), false) => precheck(&state.shape, &mut request, &limits.authenticated),
-        // Without a token only small documents run; a larger one that a
-        // signed-in caller could send needs a token (UNAUTHENTICATED).
-        (_, false) => match precheck(&state.shape, &mut request, &limits.anonymous) {
-            Err(AppError::QueryTooComplex) => {
-                precheck(&state.shape, &mut request, &limits.authenticated).and(Err(AppError::Unauthenticated))
-            }
-            other => other,
-        },
+    let introspection_only = match guard(&state.shape, &state.app.config.query_limits, &caller, &mut request) {
+        Ok(introspection_only) => introspection_only,
+        Err(e) => return graphql::errors::app_error_response(e, &info),
     };
-    if let Err(e) = checked {
-        return graphql::errors::app_error_response(e, &info);
-    }
     let loaders = graphql::loaders::new_loaders(&state.app);
     // Only a read may reuse the caller's row: a mutation can change it (roles, name).
-    if is_query_only(&mut request) {
+    let read_only = is_query_only(&mut request);
+    if read_only {
         graphql::loaders::prime_with_caller(&loaders, &caller, caller_row).await;
     }
     let request = request.data(caller).data(info.clone()).data(loaders);
-    // Executed in its own task: when the client goes away or the request times
-    // out, the resolvers still finish (committing or rolling back their
-    // transaction) instead of being dropped half-way with a connection that
-    // is mid-transaction. The cost pre-pass bounds how long that can take.
     let schema = if introspection_only { state.introspection_schema.clone() } else { state.schema.clone() };
-    let response = match tokio::spawn(async move { async_graphql::Executor::execute(&schema, request).await }).await {
+    let response = match run(schema, request, read_only).await {
         Ok(response) => response,
-        Err(e) => {
-            return graphql::errors::app_error_response(AppError::internal(format!("execution task: {e}")), &info);
-        }
+        Err(e) => return graphql::errors::app_error_response(e, &info),
     };
     let response = graphql::errors::finish_response(response, &info);
-    axum::Json(response).into_response()
+    match bounded_json(&response, &info) {
+        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Err(e) => graphql::errors::app_error_response(e, &info),
+    }
+}
+
+/// Runs one query or mutation (issue 20 item 3). A read runs in the
+/// request's own task, so it stops when the client goes away or the request
+/// times out (the timeout layer drops it). A write runs in a task of its own:
+/// when the client goes away its resolvers still finish, committing or
+/// rolling back their transaction whole, instead of being dropped half-way
+/// with a connection that is mid-transaction.
+pub(super) async fn run(
+    schema: ServingSchema,
+    request: async_graphql::Request,
+    read_only: bool,
+) -> AppResult<async_graphql::Response> {
+    if read_only {
+        return Ok(async_graphql::Executor::execute(&schema, request).await);
+    }
+    tokio::spawn(async move { async_graphql::Executor::execute(&schema, request).await })
+        .await
+        .map_err(|e| AppError::internal(format!("execution task: {e}")))
+}
+
+/// Largest response body, in bytes (issue 20 item 2). The cost pre-pass
+/// bounds the number of objects; this bounds their bytes (long names, many
+/// scalar fields per object), so that four of the largest allowed responses
+/// at once stay well under 300 MiB of memory (see README "Limits").
+pub const MAX_RESPONSE_BYTES: usize = 24 * 1024 * 1024;
+
+/// A writer that refuses to grow past its budget, so an oversized response
+/// stops serializing at the budget instead of after it.
+struct Budgeted {
+    buffer: Vec<u8>,
+    left: usize,
+}
+
+impl std::io::Write for Budgeted {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        if bytes.len() > self.left {
+            self.left = 0;
+            return Err(std::io::Error::other("response byte budget exceeded"));
+        }
+        self.left -= bytes.len();
+        self.buffer.extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// The response as JSON, or QUERY_TOO_COMPLEX when it would exceed [`MAX_RESPONSE_BYTES`].
+pub(super) fn bounded_json(response: &async_graphql::Response, info: &RequestInfo) -> AppResult<Vec<u8>> {
+    let mut writer = Budgeted { buffer: Vec::with_capacity(4096), left: MAX_RESPONSE_BYTES };
+    match serde_json::to_writer(&mut writer, response) {
+        Ok(()) => Ok(writer.buffer),
+        Err(_) if writer.left == 0 => {
+            tracing::info!(request_id = %info.request_id, "response refused: larger than the byte budget");
+            Err(AppError::QueryTooComplex)
+        }
+        Err(e) => Err(AppError::internal(format!("response serialization: {e}"))),
+    }
+}
+
+/// The pre-pass every GraphQL door runs before anything executes (issues 12
+/// and 20): `POST /graphql`, and every `subscribe` on the WebSocket, of every
+/// operation type. Returns whether the document is introspection-only (it then
+/// runs on the introspection schema; the pre-pass still bounds its size,
+/// expanded fields, aliases and root fields).
+pub(super) fn guard(
+    shape: &graphql::cost::SchemaShape,
+    limits: &crate::config::QueryLimits,
+    caller: &crate::auth::Caller,
+    request: &mut async_graphql::Request,
+) -> AppResult<bool> {
+    let introspection_only = request.query.len() <= limits.authenticated.max_bytes
+        && crate::http::introspection::is_introspection_only(request);
+    match caller {
+        crate::auth::Caller::Authenticated(_) => precheck(shape, request, &limits.authenticated)?,
+        // Without a token only small documents run; a larger one that a
+        // signed-in caller could send needs a token (UNAUTHENTICATED).
+        _ => match precheck(shape, request, &limits.anonymous) {
+            Err(AppError::QueryTooComplex) => {
+                precheck(shape, request, &limits.authenticated)?;
+                return Err(AppError::Unauthenticated);
+            }
+            other => other?,
+        },
+    }
+    Ok(introspection_only)
 }
 
 /// True when every operation of the document is a query (no mutation, no subscription).
@@ -101,7 +169,7 @@ fn is_query_only(request: &mut async_graphql::Request) -> bool {
 /// parsed document (kept in the request so it is parsed once), then control
 /// characters in string input, then the estimated cost. A document that does
 /// not parse is left to the executor, which reports the syntax error.
-fn precheck(
+pub(super) fn precheck(
     shape: &graphql::cost::SchemaShape,
     request: &mut async_graphql::Request,
     limits: &graphql::cost::CostLimits,
@@ -112,29 +180,4 @@ fn precheck(
     graphql::cost::input_text(doc, &variables)?;
     graphql::cost::check_document(shape, doc, &variables, limits)?;
     Ok(())
-}
-
-pub(super) async fn graphql_ws_handler(
-    State(state): State<RouterState>,
-    protocol: GraphQLProtocol,
-    upgrade: WebSocketUpgrade,
-) -> Response {
-    upgrade
-        .protocols(async_graphql::http::ALL_WEBSOCKET_PROTOCOLS)
-        .on_upgrade(move |socket| async move {
-            let (accepted, accepted_token) = tokio::sync::oneshot::channel();
-            let app = state.app.clone();
-            let serve = GraphQLWebSocket::new(socket, state.schema.clone(), protocol)
-                .on_connection_init(move |payload| graphql::live::connection_data(app, payload, accepted))
-                .serve();
-            // The connection ends when its token expires or its user is
-            // deactivated, not only when the client leaves (R43).
-            tokio::select! {
-                () = serve => {}
-                () = graphql::live::watch_caller(state.app.clone(), accepted_token) => {
-                    tracing::info!("closed a live connection: its token expired or its user was deactivated");
-                }
-            }
-        })
-        .into_response()
 }

@@ -2,6 +2,7 @@
 
 mod handlers;
 mod serve;
+mod sockets;
 
 use std::{sync::Arc, time::Duration};
 
@@ -37,6 +38,8 @@ pub(crate) struct RouterState {
     introspection_schema: ServingSchema,
     /// What the query-cost pre-pass knows of the schema (issue 12).
     shape: Arc<graphql::cost::SchemaShape>,
+    /// Open GraphQL WebSockets (issue 20).
+    sockets: Arc<sockets::SocketCounts>,
 }
 
 pub fn build_router(state: AppState) -> Router {
@@ -57,7 +60,7 @@ pub fn build_router(state: AppState) -> Router {
     let timeout = Duration::from_secs(state.config.request_timeout_seconds);
     let mut router = Router::new()
         .route("/graphql", post(handlers::graphql_handler))
-        .route(WS_PATH, get(handlers::graphql_ws_handler))
+        .route(WS_PATH, get(sockets::graphql_ws_handler))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/invoices/{file}", get(crate::http::invoice_pdf::invoice_pdf))
@@ -72,6 +75,7 @@ pub fn build_router(state: AppState) -> Router {
             schema: ServingSchema::new(schema),
             introspection_schema: ServingSchema::new(introspection_schema),
             shape: Arc::new(shape),
+            sockets: Default::default(),
         })
         .layer(DefaultBodyLimit::max(MAX_BODY_BYTES))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))

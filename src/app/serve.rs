@@ -13,6 +13,7 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
     use hyper_util::rt::{TokioExecutor, TokioIo, TokioTimer};
     use tower::ServiceExt;
 
+    raise_file_limit(&state.config.sockets);
     let listener = tokio::net::TcpListener::bind(state.config.listen).await?;
     tracing::info!(address = %listener.local_addr()?, "LicenseDesk listening");
     let _events = crate::workers::start(&state);
@@ -53,6 +54,41 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
         tracing::warn!("requests still running after 30 s; stopping anyway");
     }
     Ok(())
+}
+
+/// File descriptors the server needs besides its sockets: the database pool,
+/// log and PDF files, the webhook client's connections.
+pub const BASE_FILE_NEED: u64 = 256;
+
+/// Raises the soft limit on open files towards what the configured sockets
+/// need (issue 20): every open WebSocket and HTTP connection is one file
+/// descriptor, so the need is `BASE_FILE_NEED` + `max_total` sockets + as
+/// many HTTP connections. Raised up to the hard limit; a lower hard limit is
+/// logged with the number to configure (README "File limit").
+pub fn raise_file_limit(sockets: &crate::config::SocketLimits) {
+    #[cfg(unix)]
+    {
+        use nix::sys::resource::{Resource, getrlimit, setrlimit};
+        let need = BASE_FILE_NEED.saturating_add(2u64.saturating_mul(sockets.max_total as u64));
+        let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE) else { return };
+        if soft >= need {
+            return;
+        }
+        let target = need.min(hard);
+        match setrlimit(Resource::RLIMIT_NOFILE, target, hard) {
+            Ok(()) => tracing::info!(from = soft, to = target, "raised the soft limit on open files"),
+            Err(e) => tracing::warn!(error = %e, soft, "cannot raise the soft limit on open files"),
+        }
+        if target < need {
+            tracing::warn!(
+                limit = target,
+                need,
+                "the hard limit on open files is below what the configured sockets need; raise it (ulimit -Hn) or lower LICENSEDESK_WS_MAX_CONNECTIONS"
+            );
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = sockets;
 }
 
 async fn shutdown_signal() {

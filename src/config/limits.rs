@@ -37,3 +37,31 @@ impl Default for QueryLimits {
         QueryLimits { authenticated: CostLimits::AUTHENTICATED, anonymous: CostLimits::ANONYMOUS }
     }
 }
+
+/// Bounds on the GraphQL WebSocket endpoint (issue 20 item 4).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SocketLimits {
+    /// A socket that has not sent `connection_init` by then is closed with 4408.
+    pub init_timeout: std::time::Duration,
+    /// The server pings every socket this often; a socket that has sent
+    /// nothing (not even the pong) for three intervals is closed as dead.
+    pub keepalive: std::time::Duration,
+    /// A socket with no operation running and nothing received for this long is closed.
+    pub idle_timeout: std::time::Duration,
+    /// Open sockets in total.
+    pub max_total: usize,
+    /// Open sockets per client address.
+    pub max_per_client: usize,
+}
+
+impl Default for SocketLimits {
+    fn default() -> Self {
+        SocketLimits {
+            init_timeout: std::time::Duration::from_secs(5),
+            keepalive: std::time::Duration::from_secs(20),
+            idle_timeout: std::time::Duration::from_secs(300),
+            max_total: 4096,
+            max_per_client: 64,
+        }
+    }
+}

@@ -11,7 +11,7 @@ mod limits;
 
 pub use events::{EventConfig, EventSettings};
 pub use licensedesk_core::domain::seller::Seller;
-pub use limits::{CostLimits, QueryLimits};
+pub use limits::{CostLimits, QueryLimits, SocketLimits};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://licensedesk.db?mode=rwc";
 
@@ -212,6 +212,21 @@ pub struct RobustnessSettings {
     /// Seconds a client has to send the request headers.
     #[arg(long, env = "LICENSEDESK_HEADER_READ_TIMEOUT_SECONDS", default_value_t = 10, global = true)]
     pub header_read_timeout_seconds: u64,
+    /// Seconds a new GraphQL WebSocket has to send `connection_init` (else closed with 4408).
+    #[arg(long, env = "LICENSEDESK_WS_INIT_TIMEOUT_SECONDS", default_value_t = 5, global = true)]
+    pub ws_init_timeout_seconds: u64,
+    /// Seconds between the server's pings on a GraphQL WebSocket; silent for three of them = closed.
+    #[arg(long, env = "LICENSEDESK_WS_KEEPALIVE_SECONDS", default_value_t = 20, global = true)]
+    pub ws_keepalive_seconds: u64,
+    /// Seconds a GraphQL WebSocket may stay open with no operation running and nothing received.
+    #[arg(long, env = "LICENSEDESK_WS_IDLE_TIMEOUT_SECONDS", default_value_t = 300, global = true)]
+    pub ws_idle_timeout_seconds: u64,
+    /// Open GraphQL WebSockets in total (each is a file descriptor; see README "File limit").
+    #[arg(long, env = "LICENSEDESK_WS_MAX_CONNECTIONS", default_value_t = 4096, global = true)]
+    pub ws_max_connections: usize,
+    /// Open GraphQL WebSockets per client address.
+    #[arg(long, env = "LICENSEDESK_WS_MAX_PER_CLIENT", default_value_t = 64, global = true)]
+    pub ws_max_per_client: usize,
 }
 
 impl RobustnessSettings {
@@ -248,6 +263,8 @@ pub struct Config {
     pub query_limits: QueryLimits,
     pub db_timeouts: crate::db::Timeouts,
     pub header_read_timeout: std::time::Duration,
+    /// Bounds on the GraphQL WebSocket endpoint (issue 20).
+    pub sockets: SocketLimits,
     /// None in development until the stored one is loaded from the database.
     pub jwt_secret: Option<Secret>,
     /// Allowed CORS origins; empty = no CORS headers. `*` = any origin.
@@ -340,6 +357,13 @@ impl Settings {
             header_read_timeout: std::time::Duration::from_secs(
                 self.robustness.header_read_timeout_seconds.clamp(1, 300),
             ),
+            sockets: SocketLimits {
+                init_timeout: std::time::Duration::from_secs(self.robustness.ws_init_timeout_seconds.clamp(1, 60)),
+                keepalive: std::time::Duration::from_secs(self.robustness.ws_keepalive_seconds.clamp(1, 300)),
+                idle_timeout: std::time::Duration::from_secs(self.robustness.ws_idle_timeout_seconds.clamp(1, 86_400)),
+                max_total: self.robustness.ws_max_connections.max(1),
+                max_per_client: self.robustness.ws_max_per_client.max(1),
+            },
             jwt_secret: self.jwt_secret,
         })
     }
@@ -362,6 +386,7 @@ impl Config {
             query_limits: Default::default(),
             db_timeouts: Default::default(),
             header_read_timeout: std::time::Duration::from_secs(10),
+            sockets: Default::default(),
             jwt_secret: Some(Secret::new("test-secret-test-secret-test-secret-0123")),
             cors_allowed_origins: Vec::new(),
             pdf_link_ttl_seconds: 900,

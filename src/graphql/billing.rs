@@ -341,8 +341,17 @@ impl PaymentMethod {
     }
     /// The billing profiles that pay with this method now, among those the
     /// caller may view (R41: one method may serve several profiles).
-    async fn billing_profiles(&self, ctx: &Context<'_>) -> Result<Vec<BillingProfile>> {
-        Ok(pm::used_by(state(ctx)?, actor(ctx)?, &self.0).await?.into_iter().map(BillingProfile::from).collect())
+    /// A page of `first` profiles, oldest first (issue 20): pass the last
+    /// profile's `id` as `after` for the next page.
+    async fn billing_profiles(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many profiles to return, 1 to 100 (default 50).", default = 50)] first: i32,
+        #[graphql(desc = "The `id` of the last profile of the previous page.")] after: Option<ID>,
+    ) -> Result<Vec<BillingProfile>> {
+        let after = pagination::after_id(after.as_ref())?;
+        let views = pm::used_by_page(state(ctx)?, actor(ctx)?, &self.0, first, after).await?;
+        Ok(views.into_iter().map(BillingProfile::from).collect())
     }
     /// When it was removed from the payment-methods page (R41); null while listed.
     async fn removed_at(&self) -> Option<DateTime<Utc>> {

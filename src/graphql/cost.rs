@@ -377,17 +377,26 @@ pub fn check_document(
         let op = &op.node;
         let root = match op.ty {
             async_graphql::parser::types::OperationType::Mutation => shape.mutation_type.clone(),
-            _ => shape.query_type.clone(),
+            // Live events (R45) are objects of scalars: costed by size.
+            async_graphql::parser::types::OperationType::Subscription => "SubscriptionRoot".to_owned(),
+            async_graphql::parser::types::OperationType::Query => shape.query_type.clone(),
         };
         let set = &op.selection_set.node;
         let tally = walk.selection_set(set, &root, None);
+        let root_fields = walk.selection_set_root_count(set);
         if is_introspection(set, doc, &mut HashSet::new()) {
-            if tally.fields > MAX_INTROSPECTION_FIELDS {
+            // Introspection-only: bounded by its expanded size (its cost is
+            // bounded by the schema), and by the caller's alias and root-field
+            // caps like any other document (issue 20: 101 aliases of
+            // `__typename` were answered anonymously).
+            if tally.fields > MAX_INTROSPECTION_FIELDS
+                || tally.aliases > limits.max_aliases
+                || root_fields > limits.max_root_fields
+            {
                 return Err(AppError::QueryTooComplex);
             }
             continue;
         }
-        let root_fields = walk.selection_set_root_count(set);
         if tally.fields > limits.max_fields
             || tally.cost > limits.max_cost
             || tally.aliases > limits.max_aliases

@@ -121,10 +121,17 @@ impl Invoice {
     async fn paid_at(&self) -> Option<DateTime<Utc>> {
         self.invoice.paid_at
     }
-    /// The charges and credits of the month, in date order.
-    async fn lines(&self) -> Vec<InvoiceLine> {
+    /// The charges and credits of the month, in date order; a page of
+    /// `first` lines at a time (issue 20): pass the last line's `id` as
+    /// `after` for the next page.
+    async fn lines(
+        &self,
+        #[graphql(desc = "How many lines to return, 1 to 100 (default 50).", default = 50)] first: i32,
+        #[graphql(desc = "The `id` of the last line of the previous page.")] after: Option<ID>,
+    ) -> Result<Vec<InvoiceLine>> {
         let currency = &self.invoice.currency;
-        self.lines.iter().map(|l| InvoiceLine::new(l, currency)).collect()
+        let page = pagination::slice(&self.lines, |l| l.id, first, after.as_ref())?;
+        Ok(page.iter().map(|l| InvoiceLine::new(l, currency)).collect())
     }
     /// A link to the invoice as a PDF (R32) that works without the bearer
     /// token until it expires (`LICENSEDESK_PDF_LINK_TTL_SECONDS`, 15 minutes
@@ -160,6 +167,8 @@ pub struct InvoiceLine {
     pub amount: Money,
     /// R44: for a line that uses credit balance, the invoice the credit came from.
     pub credit_from_invoice_id: Option<ID>,
+    /// Stable identifier of the line; the `after` of the next page of lines.
+    pub id: ID,
     #[graphql(skip)]
     subscription_id: Option<uuid::Uuid>,
 }
@@ -189,6 +198,7 @@ impl InvoiceLine {
             amount: Money::new(l.amount_minor, currency),
             credit_from_invoice_id: l.source_invoice_id.map(|id| ID(id.to_string())),
             subscription_id: l.subscription_id,
+            id: ID(l.id.to_string()),
         }
     }
 }

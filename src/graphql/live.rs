@@ -67,12 +67,11 @@ impl LiveEvent {
 #[derive(Default)]
 pub struct SubscriptionRoot;
 
-/// Errors over WebSocket do not pass the HTTP response writer: give them
-/// their `extensions.code` here.
+/// The error as a resolver's error: the socket's executor
+/// (`app::sockets`) writes its `extensions.code` and a message in the
+/// connection's language, as the HTTP response writer does (issue 20).
 fn coded(err: AppError) -> async_graphql::Error {
-    let info = RequestInfo { request_id: "-".to_owned(), lang: Default::default(), client: None };
-    let (message, extensions) = super::errors::describe(&err, &info);
-    async_graphql::Error { message, source: None, extensions: Some(extensions) }
+    err.into()
 }
 
 fn feed(ctx: &Context<'_>, feed: Feed) -> Result<impl Stream<Item = LiveEvent> + use<>> {
@@ -130,11 +129,17 @@ pub const CALLER_RECHECK: std::time::Duration = std::time::Duration::from_secs(5
 /// `connection_init`: the payload carries the token as `{"authorization": "Bearer …"}`
 /// (or `{"token": "…"}`); without a valid one the connection is refused.
 /// The accepted token goes to `accepted`, for [`watch_caller`].
+/// `info` is the upgrade request's (language, client address).
 pub async fn connection_data(
     app: AppState,
     payload: Value,
+    info: RequestInfo,
     accepted: tokio::sync::oneshot::Sender<String>,
 ) -> Result<Data> {
+    let refuse = |err: AppError| {
+        let (message, _) = super::errors::describe(&err, &info);
+        async_graphql::Error::new(message)
+    };
     let raw = payload
         .get("authorization")
         .or_else(|| payload.get("Authorization"))
@@ -143,20 +148,16 @@ pub async fn connection_data(
         .unwrap_or_default();
     let token = raw.strip_prefix("Bearer ").or_else(|| raw.strip_prefix("bearer ")).unwrap_or(raw).trim();
     if token.is_empty() {
-        return Err(AppError::Unauthenticated.into());
+        return Err(refuse(AppError::Unauthenticated));
     }
-    let caller = crate::service::identity::resolve_caller(&app, Some(token)).await?;
+    let caller = crate::service::identity::resolve_caller(&app, Some(token)).await.map_err(refuse)?;
     if !matches!(caller, Caller::Authenticated(_)) {
-        return Err(AppError::Unauthenticated.into());
+        return Err(refuse(AppError::Unauthenticated));
     }
     let _ = accepted.send(token.to_string());
     let mut data = Data::default();
     data.insert(caller);
-    data.insert(RequestInfo {
-        request_id: format!("ws-{}", uuid::Uuid::new_v4()),
-        lang: Default::default(),
-        client: None,
-    });
+    data.insert(RequestInfo { request_id: format!("ws-{}", uuid::Uuid::new_v4()), ..info });
     Ok(data)
 }
 

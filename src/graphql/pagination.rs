@@ -55,3 +55,38 @@ impl From<SortDirection> for Direction {
         }
     }
 }
+
+/// The `after` of a nested list: the `id` of the previous page's last item.
+/// Anything but a UUID is VALIDATION_FAILED on `after`.
+pub fn after_id(after: Option<&async_graphql::ID>) -> crate::error::AppResult<Option<uuid::Uuid>> {
+    after
+        .map(|id| {
+            uuid::Uuid::parse_str(id.as_str())
+                .map_err(|_| crate::error::AppError::validation("after", crate::error::Invalid::BadFormat))
+        })
+        .transpose()
+}
+
+/// One page of a list already in memory, in its order: at most `first`
+/// (1–100) items after the one whose id is `after` (VALIDATION_FAILED on
+/// `after` when it is none of them).
+pub fn slice<'a, T>(
+    items: &'a [T],
+    id: impl Fn(&T) -> uuid::Uuid,
+    first: i32,
+    after: Option<&async_graphql::ID>,
+) -> crate::error::AppResult<&'a [T]> {
+    let first = crate::paging::page_size(first)? as usize;
+    let start = match after_id(after)? {
+        None => 0,
+        Some(after) => {
+            items
+                .iter()
+                .position(|item| id(item) == after)
+                .ok_or_else(|| crate::error::AppError::validation("after", crate::error::Invalid::BadFormat))?
+                + 1
+        }
+    };
+    let end = start.saturating_add(first).min(items.len());
+    Ok(&items[start..end])
+}

@@ -138,9 +138,17 @@ impl Subscription {
         visible_users(ctx, users)
     }
     /// R16: every assignment ever made, oldest first, with when it ended
-    /// (unassigned, the holder deleted, or the subscription disabled).
-    async fn assignment_history(&self, ctx: &Context<'_>) -> Result<Vec<PastAssignment>> {
-        let rows = licenses::assignment_history(&state(ctx)?.db, &self.0).await?;
+    /// (unassigned, the holder deleted, or the subscription disabled); a page
+    /// of `first` entries at a time (issue 20): pass the last entry's `id` as
+    /// `after` for the next page.
+    async fn assignment_history(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many entries to return, 1 to 100 (default 50).", default = 50)] first: i32,
+        #[graphql(desc = "The `id` of the last entry of the previous page.")] after: Option<ID>,
+    ) -> Result<Vec<PastAssignment>> {
+        let after = super::pagination::after_id(after.as_ref())?;
+        let rows = licenses::assignment_history_page(&state(ctx)?.db, &self.0, first, after).await?;
         Ok(rows.into_iter().map(PastAssignment).collect())
     }
     /// Whether it renews at the end of the term.
@@ -305,6 +313,10 @@ pub struct PastAssignment(pub licenses::HistoryEntry);
 /// One license assignment, current or ended (R16).
 #[Object]
 impl PastAssignment {
+    /// Stable identifier of the assignment; the `after` of the next page.
+    async fn id(&self) -> ID {
+        ID(self.0.assignment.id.to_string())
+    }
     /// The user who held the license.
     async fn user(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         nested_user(ctx, self.0.assignment.user_id).await

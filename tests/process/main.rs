@@ -8,6 +8,7 @@ mod browser;
 mod cancelled;
 mod clients;
 mod disk_full;
+mod every_door;
 mod harness;
 mod payments_kill;
 mod readiness;

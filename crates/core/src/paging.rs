@@ -54,6 +54,15 @@ impl Window {
     }
 }
 
+/// The size of a page of a list nested in an object (issue 20: a list that
+/// grows with data takes `first`, 1–100): VALIDATION_FAILED on `first` otherwise.
+pub fn page_size(first: i32) -> AppResult<u64> {
+    if !(1..=MAX_PAGE_SIZE).contains(&first) {
+        return Err(AppError::validation("first", Invalid::OutOfRange { min: 1, max: MAX_PAGE_SIZE as i64 }));
+    }
+    Ok(first as u64)
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
     Asc,

@@ -319,9 +319,45 @@ pub async fn assignment_history(
         .order_by_asc(license_assignment::Column::Id)
         .all(db)
         .await?;
+    Ok(history_entries(sub, rows))
+}
+
+/// R16, issue 20: one page of [`assignment_history`]: at most `first` (1–100)
+/// entries, oldest first, after the entry whose id is `after` (the last one of
+/// the previous page). An `after` that is no entry of this subscription is
+/// VALIDATION_FAILED on `after`.
+pub async fn assignment_history_page(
+    db: &impl sea_orm::ConnectionTrait,
+    sub: &subscription::Model,
+    first: i32,
+    after: Option<Uuid>,
+) -> AppResult<Vec<HistoryEntry>> {
+    use sea_orm::QuerySelect;
+    let first = crate::paging::page_size(first)?;
+    let mut query = license_assignment::Entity::find()
+        .filter(license_assignment::Column::SubscriptionId.eq(sub.id))
+        .order_by_asc(license_assignment::Column::AssignedAt)
+        .order_by_asc(license_assignment::Column::Id)
+        .limit(first);
+    if let Some(after) = after {
+        let previous = license_assignment::Entity::find_by_id(after)
+            .filter(license_assignment::Column::SubscriptionId.eq(sub.id))
+            .one(db)
+            .await?
+            .ok_or_else(|| AppError::validation("after", crate::error::Invalid::BadFormat))?;
+        use license_assignment::Column as C;
+        query = query.filter(
+            sea_orm::Condition::any()
+                .add(C::AssignedAt.gt(previous.assigned_at))
+                .add(sea_orm::Condition::all().add(C::AssignedAt.eq(previous.assigned_at)).add(C::Id.gt(previous.id))),
+        );
+    }
+    Ok(history_entries(sub, query.all(db).await?))
+}
+
+fn history_entries(sub: &subscription::Model, rows: Vec<license_assignment::Model>) -> Vec<HistoryEntry> {
     let disabled_at = if is_history(sub) { sub.disabled_at } else { None };
-    Ok(rows
-        .into_iter()
+    rows.into_iter()
         .map(|a| {
             let released_at = match (a.unassigned_at, disabled_at) {
                 (Some(unassigned), Some(disabled)) => Some(Ord::min(unassigned, disabled)),
@@ -329,5 +365,5 @@ pub async fn assignment_history(
             };
             HistoryEntry { assignment: a, released_at }
         })
-        .collect())
+        .collect()
 }

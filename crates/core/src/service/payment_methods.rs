@@ -392,6 +392,44 @@ pub async fn used_by(
     Ok(views.into_iter().map(|(profile, rights)| ProfileView { profile, rights }).collect())
 }
 
+/// Issue 20: one page of [`used_by`]: at most `first` (1–100) profiles,
+/// oldest first, after the profile whose id is `after` (the last one of the
+/// previous page); an `after` that is no visible profile of this method is
+/// VALIDATION_FAILED on `after`.
+pub async fn used_by_page(
+    state: &Services,
+    actor: &Actor,
+    method: &Visible<payment_method::Model>,
+    first: i32,
+    after: Option<Uuid>,
+) -> AppResult<Vec<ProfileView>> {
+    use billing_profile::Column as C;
+    use sea_orm::{QueryOrder, QuerySelect};
+    let first = crate::paging::page_size(first)?;
+    let mut query = billing_profile::Entity::find()
+        .filter(access::billing_profile::visible(actor))
+        .filter(C::CurrentPaymentMethodId.eq(method.id))
+        .order_by_asc(C::CreatedAt)
+        .order_by_asc(C::Id)
+        .limit(first);
+    if let Some(after) = after {
+        let previous = billing_profile::Entity::find_by_id(after)
+            .filter(access::billing_profile::visible(actor))
+            .filter(C::CurrentPaymentMethodId.eq(method.id))
+            .one(&state.db)
+            .await?
+            .ok_or_else(|| AppError::validation("after", Invalid::BadFormat))?;
+        query = query.filter(
+            sea_orm::Condition::any()
+                .add(C::CreatedAt.gt(previous.created_at))
+                .add(sea_orm::Condition::all().add(C::CreatedAt.eq(previous.created_at)).add(C::Id.gt(previous.id))),
+        );
+    }
+    let rows = query.all(&state.db).await?;
+    let views = access::billing_profile::vouch_page(&state.db, actor, rows).await?;
+    Ok(views.into_iter().map(|(profile, rights)| ProfileView { profile, rights }).collect())
+}
+
 /// R41: the profile pays with a method already on the payment-methods page.
 /// Needs R2 manage-payment on the profile; the method must belong to the same
 /// organization (org profiles) or the same buyer (self-service profiles) and
