@@ -28,3 +28,4 @@ mod profile_language;
 mod readme;
 mod response_order;
 mod self_service;
+mod throttling;
