@@ -29,3 +29,4 @@ mod readme;
 mod response_order;
 mod self_service;
 mod throttling;
+mod webhook_fairness;
