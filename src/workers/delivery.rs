@@ -368,10 +368,13 @@ async fn record_health(
         Statement::from_sql_and_values(backend, sql, values)
     };
     if succeeded {
-        state
-            .db
-            .execute_raw(run("DELETE FROM webhook_endpoint_health WHERE endpoint_id = $1", vec![endpoint_id.into()]))
-            .await?;
+        // A healthy endpoint has no row: read first, so a success costs no write.
+        let select =
+            run("SELECT endpoint_id FROM webhook_endpoint_health WHERE endpoint_id = $1", vec![endpoint_id.into()]);
+        if state.db.query_one_raw(select).await?.is_some() {
+            let delete = run("DELETE FROM webhook_endpoint_health WHERE endpoint_id = $1", vec![endpoint_id.into()]);
+            state.db.execute_raw(delete).await?;
+        }
         return Ok(None);
     }
     let txn = db::begin_write(&state.db).await?;
