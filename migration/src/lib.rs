@@ -22,6 +22,7 @@ mod m20261122_000017_purchase_tokens;
 mod m20261122_000018_partners;
 mod m20261122_000019_payment_methods_removed_at;
 mod m20261207_000020_payment_claims;
+mod m20261207_000021_webhook_endpoint_health;
 mod util;
 
 pub struct Migrator;
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000018_partners::Migration),
             Box::new(m20261122_000019_payment_methods_removed_at::Migration),
             Box::new(m20261207_000020_payment_claims::Migration),
+            Box::new(m20261207_000021_webhook_endpoint_health::Migration),
         ]
     }
 }

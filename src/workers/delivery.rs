@@ -6,8 +6,24 @@
 //! subscription arrive in order. A worker that dies mid-delivery leaves its
 //! lease to expire; another worker then sends the event again with the same
 //! ID (at least once).
+//!
+//! Issue 20 item 6: no endpoint can hold up another. Each delivery runs in
+//! its own task (at most `webhook_max_in_flight` per instance); the claim
+//! leaves alone endpoints and publishers that already have their share in
+//! flight (`webhook_endpoint_concurrency`, `webhook_publisher_concurrency`,
+//! counted from the leases, so across instances) and takes each publisher's
+//! oldest deliveries in turn, so a publisher with many slow endpoints waits
+//! on itself only. An endpoint that keeps failing trips its circuit breaker
+//! (`webhook_endpoint_health`): no attempts while open, then one probe at a
+//! time until a delivery succeeds. A failed delivery wakes the worker when its
+//! backoff ends, so retries keep the configured gaps.
+//!
+//! SSRF: the URL is checked again before each delivery, and the client's own
+//! DNS resolver ([`PublicOnly`]) refuses a name with any non-public address
+//! and hands the checked addresses to the connector: the connection goes to
+//! the address that was checked (no second lookup to rebind), and no proxy.
 
-use std::time::Duration;
+use std::{net::SocketAddr, sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
 use entity::{outbox_event, webhook_delivery, webhook_endpoint};
@@ -16,12 +32,16 @@ use rand::Rng;
 use sea_orm::{ColumnTrait, ConnectionTrait, DbBackend, EntityTrait, QueryFilter, Statement, Value, sea_query::Expr};
 use serde_json::json;
 use sha2::Sha256;
+use tokio::sync::Semaphore;
 use uuid::Uuid;
 
 use crate::{config::EventConfig, db, error::AppResult, state::AppState};
 
 pub use crate::events::webhooks::delivery_status::{DELIVERED, FAILED, PENDING};
+/// Most deliveries claimed in one pass.
 const BATCH: u64 = 32;
+/// Candidates a claim looks at (endpoints already at their share are left out first).
+const POOL: u64 = 256;
 
 /// `Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`.
 pub fn signature(secret: &str, timestamp: i64, body: &str) -> String {
@@ -57,24 +77,69 @@ fn lease(config: &EventConfig) -> chrono::Duration {
     chrono::Duration::milliseconds(config.webhook_timeout_ms as i64 + 5_000)
 }
 
-/// Claims up to `BATCH` due deliveries for this worker.
-async fn claim(state: &AppState) -> AppResult<Vec<webhook_delivery::Model>> {
+/// Claims up to `room` due deliveries for this worker: the oldest pending
+/// delivery of each (endpoint, subscription), on enabled endpoints whose
+/// circuit is not open, within each endpoint's and each publisher's share of
+/// deliveries in flight (a half-open endpoint: one probe), each publisher's
+/// oldest first in turn (issue 20 item 6).
+async fn claim(state: &AppState, room: u64) -> AppResult<Vec<webhook_delivery::Model>> {
+    let config = &state.config.events;
     let now = Utc::now();
-    let until = now + lease(&state.config.events);
+    let until = now + lease(config);
     let backend = state.db.get_database_backend();
     let lock = if backend == DbBackend::Postgres { "FOR UPDATE OF d SKIP LOCKED" } else { "" };
+    // In flight = PENDING with a live lease (the tasks clear it when done).
+    let in_flight_endpoint = "(SELECT COUNT(*) FROM webhook_deliveries f \
+           WHERE f.endpoint_id = c.endpoint_id AND f.status = 'PENDING' AND f.locked_until >= $4)";
+    let in_flight_publisher = "(SELECT COUNT(*) FROM webhook_deliveries f \
+           JOIN webhook_endpoints fe ON fe.id = f.endpoint_id \
+           WHERE fe.publisher_id = c.publisher_id AND f.status = 'PENDING' AND f.locked_until >= $6)";
     let sql = format!(
         "UPDATE webhook_deliveries SET locked_until = $1 WHERE id IN (\
-           SELECT d.id FROM webhook_deliveries d \
-           JOIN webhook_endpoints e ON e.id = d.endpoint_id \
-           WHERE d.status = 'PENDING' AND e.enabled = $2 AND d.next_attempt_at <= $3 \
-             AND (d.locked_until IS NULL OR d.locked_until < $4) \
-             AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p \
-                 WHERE p.endpoint_id = d.endpoint_id AND p.subscription_id = d.subscription_id \
-                   AND p.status = 'PENDING' AND p.event_seq < d.event_seq) \
-           ORDER BY d.event_seq LIMIT $5 {lock}) RETURNING id"
+           SELECT r.id FROM (\
+             SELECT c.id, c.event_seq, \
+               ROW_NUMBER() OVER (PARTITION BY c.endpoint_id ORDER BY c.event_seq) AS endpoint_rank, \
+               ROW_NUMBER() OVER (PARTITION BY c.publisher_id ORDER BY c.event_seq) AS publisher_rank, \
+               (CASE WHEN c.failures >= $2 THEN 1 ELSE $3 END) - {in_flight_endpoint} AS endpoint_room, \
+               $5 - {in_flight_publisher} AS publisher_room \
+             FROM (\
+               SELECT d.id, d.event_seq, d.endpoint_id, e.publisher_id, COALESCE(h.consecutive_failures, 0) AS failures \
+               FROM webhook_deliveries d \
+               JOIN webhook_endpoints e ON e.id = d.endpoint_id \
+               LEFT JOIN webhook_endpoint_health h ON h.endpoint_id = d.endpoint_id \
+               WHERE d.status = 'PENDING' AND e.enabled = $7 AND d.next_attempt_at <= $8 \
+                 AND (d.locked_until IS NULL OR d.locked_until < $9) \
+                 AND (h.open_until IS NULL OR h.open_until <= $10) \
+                 AND NOT EXISTS (SELECT 1 FROM webhook_deliveries p \
+                     WHERE p.endpoint_id = d.endpoint_id AND p.subscription_id = d.subscription_id \
+                       AND p.status = 'PENDING' AND p.event_seq < d.event_seq) \
+                 AND (SELECT COUNT(*) FROM webhook_deliveries f WHERE f.endpoint_id = d.endpoint_id \
+                       AND f.status = 'PENDING' AND f.locked_until >= $11) < $12 \
+               ORDER BY d.event_seq LIMIT $13 {lock}\
+             ) c\
+           ) r \
+           WHERE r.endpoint_rank <= r.endpoint_room AND r.publisher_rank <= r.publisher_room \
+           ORDER BY r.publisher_rank, r.event_seq LIMIT $14\
+         ) RETURNING id"
     );
-    let values: Vec<Value> = vec![until.into(), true.into(), now.into(), now.into(), (BATCH as i64).into()];
+    let endpoint_share = i64::from(config.webhook_endpoint_concurrency);
+    // In the order the placeholders appear (SQLite binds them by position).
+    let values: Vec<Value> = vec![
+        until.into(),
+        i64::from(config.webhook_breaker_failures).into(),
+        endpoint_share.into(),
+        now.into(),
+        i64::from(config.webhook_publisher_concurrency).into(),
+        now.into(),
+        true.into(),
+        now.into(),
+        now.into(),
+        now.into(),
+        now.into(),
+        endpoint_share.into(),
+        (POOL as i64).into(),
+        (room as i64).into(),
+    ];
     let sql = if backend == DbBackend::Postgres { sql } else { positional(&sql) };
     let txn = db::begin_write(&state.db).await?;
     let rows = txn.query_all_raw(Statement::from_sql_and_values(backend, sql, values)).await?;
@@ -103,9 +168,96 @@ fn positional(sql: &str) -> String {
     out
 }
 
-enum Outcome {
-    Delivered(u16),
-    Failed { status: Option<u16>, error: String },
+/// Why a delivery attempt failed; stored in the delivery log as
+/// `<CODE>: <detail>` (`lastError`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Failure {
+    /// SSRF (issue 20 item 6): the URL or an address its name resolves to is
+    /// not a public one; nothing was sent.
+    AddressNotAllowed(String),
+    /// No answer within the timeout.
+    TimedOut,
+    /// The receiver answered with a non-2xx status.
+    Status(u16),
+    /// DNS, connection or protocol failure.
+    Transport(String),
+}
+
+impl Failure {
+    pub fn code(&self) -> &'static str {
+        match self {
+            Failure::AddressNotAllowed(_) => "ADDRESS_NOT_ALLOWED",
+            Failure::TimedOut => "TIMED_OUT",
+            Failure::Status(_) => "HTTP_STATUS",
+            Failure::Transport(_) => "TRANSPORT",
+        }
+    }
+
+    /// The text stored as the delivery's last error.
+    pub fn logged(&self) -> String {
+        let detail = match self {
+            Failure::AddressNotAllowed(detail) | Failure::Transport(detail) => detail.clone(),
+            Failure::TimedOut => "no answer within the timeout".into(),
+            Failure::Status(code) => format!("HTTP {code}"),
+        };
+        format!("{}: {detail}", self.code()).chars().take(300).collect()
+    }
+}
+
+/// The resolver's refusal, found again in reqwest's error chain.
+#[derive(Debug)]
+struct NotPublic(String);
+
+impl std::fmt::Display for NotPublic {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for NotPublic {}
+
+/// Keeps the addresses a name resolved to only when every one is public (or
+/// private ones are allowed): these, and only these, are what the client
+/// connects to.
+fn public_only(host: &str, addrs: Vec<SocketAddr>, allow_private: bool) -> Result<Vec<SocketAddr>, NotPublic> {
+    if addrs.is_empty() {
+        return Err(NotPublic(format!("{host} resolves to no address")));
+    }
+    if !allow_private && let Some(bad) = addrs.iter().find(|a| crate::events::webhooks::is_private_ip(a.ip())) {
+        return Err(NotPublic(format!("{host} resolves to {}, not a public address", bad.ip())));
+    }
+    Ok(addrs)
+}
+
+/// The webhook client's DNS resolver: one lookup per connection, its
+/// addresses checked, and the connection made to those very addresses
+/// (issue 20 item 6: no DNS rebinding between check and connect).
+pub struct PublicOnly {
+    allow_private: bool,
+}
+
+impl reqwest::dns::Resolve for PublicOnly {
+    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
+        let allow_private = self.allow_private;
+        let host = name.as_str().to_owned();
+        Box::pin(async move {
+            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
+            let checked = public_only(&host, addrs, allow_private)?;
+            let addrs: reqwest::dns::Addrs = Box::new(checked.into_iter());
+            Ok(addrs)
+        })
+    }
+}
+
+fn refused_by_resolver(error: &reqwest::Error) -> Option<String> {
+    let mut source = std::error::Error::source(error);
+    while let Some(e) = source {
+        if let Some(refusal) = e.downcast_ref::<NotPublic>() {
+            return Some(refusal.0.clone());
+        }
+        source = e.source();
+    }
+    None
 }
 
 async fn send(
@@ -113,25 +265,11 @@ async fn send(
     client: &reqwest::Client,
     endpoint: &webhook_endpoint::Model,
     event: &outbox_event::Model,
-) -> Outcome {
+) -> Result<u16, Failure> {
     let allow_private = state.config.events.webhook_allow_private;
-    let url = match crate::events::webhooks::check_url(&endpoint.url, allow_private) {
-        Ok(url) => url,
-        Err(_) => return Outcome::Failed { status: None, error: "URL not allowed".into() },
-    };
-    if !allow_private {
-        // The name may have pointed elsewhere when the endpoint was registered.
-        let host = url.host_str().unwrap_or_default().to_owned();
-        let port = url.port_or_known_default().unwrap_or(443);
-        match tokio::net::lookup_host((host.as_str(), port)).await {
-            Ok(addrs) => {
-                if addrs.into_iter().any(|a| crate::events::webhooks::is_private_ip(a.ip())) {
-                    return Outcome::Failed { status: None, error: "address not allowed".into() };
-                }
-            }
-            Err(e) => return Outcome::Failed { status: None, error: format!("DNS: {e}") },
-        }
-    }
+    // Literal addresses and internal names; a name's addresses are checked by the resolver.
+    let url = crate::events::webhooks::check_url(&endpoint.url, allow_private)
+        .map_err(|_| Failure::AddressNotAllowed(format!("URL not allowed: {}", endpoint.url)))?;
     let body = body(event);
     let signature = signature(&endpoint.secret, Utc::now().timestamp(), &body);
     let response = client
@@ -144,40 +282,59 @@ async fn send(
         .send()
         .await;
     match response {
-        Ok(r) if r.status().is_success() => Outcome::Delivered(r.status().as_u16()),
-        Ok(r) => Outcome::Failed { status: Some(r.status().as_u16()), error: format!("HTTP {}", r.status()) },
-        Err(e) if e.is_timeout() => Outcome::Failed { status: None, error: "timed out".into() },
-        Err(e) => Outcome::Failed { status: None, error: format!("{e}").chars().take(300).collect() },
+        Ok(r) if r.status().is_success() => Ok(r.status().as_u16()),
+        Ok(r) => Err(Failure::Status(r.status().as_u16())),
+        Err(e) if e.is_timeout() => Err(Failure::TimedOut),
+        Err(e) => Err(match refused_by_resolver(&e) {
+            Some(why) => Failure::AddressNotAllowed(why),
+            None => Failure::Transport(format!("{e}")),
+        }),
     }
 }
 
-async fn deliver_one(state: &AppState, client: &reqwest::Client, delivery: webhook_delivery::Model) -> AppResult<()> {
+/// One attempt of one delivery, with its bookkeeping: the outcome, the next
+/// attempt after the configured backoff, the endpoint's circuit breaker.
+/// Returns when the worker should look again (a retry's or a probe's time).
+async fn deliver_one(
+    state: &AppState,
+    client: &reqwest::Client,
+    delivery: webhook_delivery::Model,
+) -> AppResult<Option<Duration>> {
     let endpoint = webhook_endpoint::Entity::find_by_id(delivery.endpoint_id).one(&state.db).await?;
     let event =
         outbox_event::Entity::find().filter(outbox_event::Column::Id.eq(delivery.event_id)).one(&state.db).await?;
-    let (Some(endpoint), Some(event)) = (endpoint, event) else { return Ok(()) };
+    let (Some(endpoint), Some(event)) = (endpoint, event) else { return Ok(None) };
     let outcome = send(state, client, &endpoint, &event).await;
+    let config = &state.config.events;
     let now = Utc::now();
     let attempts = delivery.attempts + 1;
     let mut update = webhook_delivery::Entity::update_many()
         .col_expr(webhook_delivery::Column::Attempts, Expr::value(attempts))
         .col_expr(webhook_delivery::Column::LastAttemptAt, Expr::value(Some(now)))
         .col_expr(webhook_delivery::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None));
-    update = match outcome {
-        Outcome::Delivered(code) => update
+    let mut wake_after = None;
+    update = match &outcome {
+        Ok(code) => update
             .col_expr(webhook_delivery::Column::Status, Expr::value(DELIVERED))
-            .col_expr(webhook_delivery::Column::LastStatusCode, Expr::value(Some(code as i32)))
+            .col_expr(webhook_delivery::Column::LastStatusCode, Expr::value(Some(*code as i32)))
             .col_expr(webhook_delivery::Column::LastError, Expr::value(Option::<String>::None))
             .col_expr(webhook_delivery::Column::DeliveredAt, Expr::value(Some(now))),
-        Outcome::Failed { status, error } => {
-            let config = &state.config.events;
+        Err(failure) => {
             let gave_up = (now - delivery.created_at).num_seconds() >= config.webhook_retry_for_seconds as i64;
-            let next = now + chrono::Duration::from_std(backoff(config, attempts)).unwrap_or_default();
-            tracing::info!(delivery = %delivery.id, attempts, error = %error, "webhook delivery failed");
+            let wait = backoff(config, attempts);
+            let next = now + chrono::Duration::from_std(wait).unwrap_or_default();
+            if !gave_up {
+                wake_after = Some(wait);
+            }
+            tracing::info!(delivery = %delivery.id, attempts, error = %failure.logged(), "webhook delivery failed");
+            let status = match failure {
+                Failure::Status(code) => Some(i32::from(*code)),
+                _ => None,
+            };
             update
                 .col_expr(webhook_delivery::Column::Status, Expr::value(if gave_up { FAILED } else { PENDING }))
-                .col_expr(webhook_delivery::Column::LastStatusCode, Expr::value(status.map(i32::from)))
-                .col_expr(webhook_delivery::Column::LastError, Expr::value(Some(error)))
+                .col_expr(webhook_delivery::Column::LastStatusCode, Expr::value(status))
+                .col_expr(webhook_delivery::Column::LastError, Expr::value(Some(failure.logged())))
                 .col_expr(webhook_delivery::Column::NextAttemptAt, Expr::value(next))
         }
     };
@@ -187,12 +344,69 @@ async fn deliver_one(state: &AppState, client: &reqwest::Client, delivery: webho
         .filter(webhook_delivery::Column::Status.eq(PENDING))
         .exec(&state.db)
         .await?;
-    Ok(())
+    let opened = record_health(state, endpoint.id, outcome.is_ok(), now).await?;
+    Ok(match (wake_after, opened) {
+        (Some(wait), Some(open)) => Some(wait.max(open)),
+        (wait, open) => wait.or(open),
+    })
 }
 
-/// One pass: claim and send. Returns how many deliveries were attempted.
+/// The circuit breaker (issue 20 item 6): a success closes it (the row goes);
+/// a failure counts, and from `webhook_breaker_failures` consecutive failures
+/// on the circuit opens for `webhook_breaker_open_ms` (again after each failed
+/// probe). Returns how long it is now open, if it is.
+async fn record_health(
+    state: &AppState,
+    endpoint_id: Uuid,
+    succeeded: bool,
+    now: DateTime<Utc>,
+) -> AppResult<Option<Duration>> {
+    let config = &state.config.events;
+    let backend = state.db.get_database_backend();
+    let run = |sql: &str, values: Vec<Value>| {
+        let sql = if backend == DbBackend::Postgres { sql.to_owned() } else { positional(sql) };
+        Statement::from_sql_and_values(backend, sql, values)
+    };
+    if succeeded {
+        // A healthy endpoint has no row: read first, so a success costs no write.
+        let select =
+            run("SELECT endpoint_id FROM webhook_endpoint_health WHERE endpoint_id = $1", vec![endpoint_id.into()]);
+        if state.db.query_one_raw(select).await?.is_some() {
+            let delete = run("DELETE FROM webhook_endpoint_health WHERE endpoint_id = $1", vec![endpoint_id.into()]);
+            state.db.execute_raw(delete).await?;
+        }
+        return Ok(None);
+    }
+    let txn = db::begin_write(&state.db).await?;
+    let row = txn
+        .query_one_raw(run(
+            "INSERT INTO webhook_endpoint_health (endpoint_id, consecutive_failures, open_until) VALUES ($1, 1, NULL) \
+             ON CONFLICT (endpoint_id) DO UPDATE \
+             SET consecutive_failures = webhook_endpoint_health.consecutive_failures + 1 \
+             RETURNING consecutive_failures",
+            vec![endpoint_id.into()],
+        ))
+        .await?;
+    let failures = row.and_then(|r| r.try_get::<i32>("", "consecutive_failures").ok()).unwrap_or(1);
+    let open = (i64::from(failures) >= i64::from(config.webhook_breaker_failures))
+        .then(|| Duration::from_millis(config.webhook_breaker_open_ms));
+    if let Some(open) = open {
+        let until = now + chrono::Duration::from_std(open).unwrap_or_default();
+        txn.execute_raw(run(
+            "UPDATE webhook_endpoint_health SET open_until = $1 WHERE endpoint_id = $2",
+            vec![until.into(), endpoint_id.into()],
+        ))
+        .await?;
+        tracing::warn!(endpoint = %endpoint_id, failures, "webhook endpoint circuit open");
+    }
+    txn.commit().await?;
+    Ok(open)
+}
+
+/// One pass: claim and send, waiting for every send. Returns how many
+/// deliveries were attempted.
 pub async fn run_once(state: &AppState, client: &reqwest::Client) -> AppResult<usize> {
-    let claimed = claim(state).await?;
+    let claimed = claim(state, BATCH).await?;
     let count = claimed.len();
     let sends = claimed.into_iter().map(|d| deliver_one(state, client, d));
     for result in async_graphql::futures_util::future::join_all(sends).await {
@@ -203,26 +417,67 @@ pub async fn run_once(state: &AppState, client: &reqwest::Client) -> AppResult<u
     Ok(count)
 }
 
+/// The webhook HTTP client: the configured timeout, no redirects, no proxy
+/// (the connection goes straight to the checked address), and the
+/// [`PublicOnly`] resolver.
 pub fn client(config: &EventConfig) -> reqwest::Client {
     reqwest::Client::builder()
         .timeout(Duration::from_millis(config.webhook_timeout_ms))
         .connect_timeout(Duration::from_millis(config.webhook_timeout_ms))
         .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .dns_resolver(Arc::new(PublicOnly { allow_private: config.webhook_allow_private }))
         .user_agent("LicenseDesk-Webhooks/1")
         .build()
         .unwrap_or_default()
 }
 
-/// The worker loop: runs until its task is aborted.
+/// The worker loop: runs until its task is aborted (which aborts its
+/// deliveries in flight too; their leases expire and another worker sends
+/// them again). Each delivery runs in its own task; the loop claims again
+/// whenever one ends, when a retry or a probe is due, when woken, or every
+/// `event_poll_ms`.
 pub async fn run_worker(state: AppState) {
     let client = client(&state.config.events);
     let poll = Duration::from_millis(state.config.events.event_poll_ms);
     let wake = state.events.webhook_wake();
+    let slots = Arc::new(Semaphore::new(state.config.events.webhook_max_in_flight as usize));
+    let mut in_flight = tokio::task::JoinSet::new();
     loop {
-        match run_once(&state, &client).await {
-            Ok(n) if n > 0 => continue,
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "webhook worker pass failed"),
+        while in_flight.try_join_next().is_some() {}
+        let room = (slots.available_permits() as u64).min(BATCH);
+        let mut full_batch = false;
+        if room > 0 {
+            match claim(&state, room).await {
+                Ok(claimed) => {
+                    full_batch = claimed.len() as u64 == room;
+                    for delivery in claimed {
+                        let Ok(slot) = slots.clone().try_acquire_owned() else { break };
+                        let (state, client, wake) = (state.clone(), client.clone(), wake.clone());
+                        in_flight.spawn(async move {
+                            match deliver_one(&state, &client, delivery).await {
+                                Ok(Some(again)) => {
+                                    // A retry or a probe is due then: look again at that moment.
+                                    let wake = wake.clone();
+                                    tokio::spawn(async move {
+                                        tokio::time::sleep(again).await;
+                                        wake.notify_one();
+                                    });
+                                }
+                                Ok(None) => {}
+                                Err(e) => tracing::warn!(error = %e, "webhook delivery bookkeeping failed"),
+                            }
+                            drop(slot);
+                            // Room for the endpoint's next delivery.
+                            wake.notify_one();
+                        });
+                    }
+                }
+                Err(e) => tracing::warn!(error = %e, "webhook worker pass failed"),
+            }
+        }
+        if full_batch {
+            continue;
         }
         let _ = tokio::time::timeout(poll, wake.notified()).await;
     }
@@ -253,6 +508,33 @@ mod tests {
         assert!((6_400..=9_600).contains(&fourth), "{fourth}");
         let late = backoff(&config, 30).as_millis();
         assert!((48_000..=72_000).contains(&late), "{late}");
+    }
+
+    /// Issue 20 item 6: a name is refused when any address it resolves to is
+    /// not public (a rebinding answer mixes one in); the addresses kept are
+    /// exactly the ones checked, and they are what the connector gets.
+    #[test]
+    fn the_resolver_hands_on_only_checked_public_addresses() {
+        let at = |ip: &str| SocketAddr::new(ip.parse().expect("ip"), 0);
+        let public = vec![at("93.184.216.34"), at("2606:2800:220:1::1")];
+        assert_eq!(public_only("hooks.example.com", public.clone(), false).ok(), Some(public));
+        for bad in
+            ["127.0.0.1", "::127.0.0.1", "64:ff9b::7f00:1", "2002:7f00:1::1", "fec0::1", "198.18.0.1", "240.0.0.1"]
+        {
+            let mixed = vec![at("93.184.216.34"), at(bad)];
+            let refused = public_only("rebind.example.com", mixed.clone(), false);
+            assert!(refused.as_ref().is_err_and(|e| e.0.contains("not a public address")), "{bad}");
+            assert_eq!(public_only("rebind.example.com", mixed.clone(), true).ok(), Some(mixed), "allowed: {bad}");
+        }
+        assert!(public_only("nothing.example.com", Vec::new(), true).is_err());
+    }
+
+    #[test]
+    fn a_failure_is_logged_with_its_code() {
+        assert_eq!(Failure::Status(503).logged(), "HTTP_STATUS: HTTP 503");
+        assert!(
+            Failure::AddressNotAllowed("x resolves to 127.0.0.1".into()).logged().starts_with("ADDRESS_NOT_ALLOWED: ")
+        );
     }
 
     #[test]

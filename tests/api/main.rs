@@ -29,4 +29,6 @@ mod profile_language;
 mod readme;
 mod response_order;
 mod self_service;
+mod throttling;
 mod visibility_seams;
+mod webhook_fairness;

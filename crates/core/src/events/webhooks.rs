@@ -58,27 +58,57 @@ fn snapshot(e: &webhook_endpoint::Model) -> serde_json::Value {
 }
 
 /// True for addresses a webhook must not reach unless the operator allows it:
-/// loopback, private, link-local, shared, unspecified, broadcast, documentation.
+/// anything but a global unicast address (issue 20 item 6). IPv4: loopback,
+/// private, shared, link-local, "this network", IETF protocol assignments,
+/// documentation, benchmarking (198.18.0.0/15), 6to4 relay anycast,
+/// multicast, reserved (240.0.0.0/4) and broadcast. IPv6: only 2000::/3 is
+/// global unicast (so loopback, unspecified, IPv4-compatible ::/96,
+/// unique-local, site-local fec0::/10, link-local, multicast, discard … are
+/// refused), minus its special ranges (IETF protocol assignments 2001::/23,
+/// documentation 2001:db8::/32 and 3fff::/20, benchmarking, ORCHID); an
+/// address that embeds an IPv4 address is judged by that address:
+/// IPv4-mapped ::ffff:0:0/96, NAT64 64:ff9b::/96, 6to4 2002::/16 and Teredo
+/// 2001::/32 (its server and its obfuscated client address).
 pub fn is_private_ip(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => is_private_v4(v4),
-        IpAddr::V6(v6) => {
-            if let Some(v4) = v6.to_ipv4_mapped() {
-                return is_private_v4(v4);
-            }
-            let first = v6.segments()[0];
-            v6.is_loopback()
-                || v6.is_unspecified()
-                || v6.is_multicast()
-                || (first & 0xfe00) == 0xfc00 // unique local
-                || (first & 0xffc0) == 0xfe80 // link-local
-                || v6 == Ipv6Addr::UNSPECIFIED
-        }
+        IpAddr::V6(v6) => is_private_v6(v6),
     }
 }
 
+fn is_private_v6(v6: Ipv6Addr) -> bool {
+    let s = v6.segments();
+    let embedded = |high: u16, low: u16| Ipv4Addr::from((u32::from(high) << 16) | u32::from(low));
+    // IPv4-mapped ::ffff:a.b.c.d: the connection goes to the IPv4 address.
+    if let Some(v4) = v6.to_ipv4_mapped() {
+        return is_private_v4(v4);
+    }
+    // NAT64 well-known prefix 64:ff9b::/96: the translator connects to the IPv4 address.
+    if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        return is_private_v4(embedded(s[6], s[7]));
+    }
+    // 6to4 2002:AABB:CCDD::/48 tunnels to AA.BB.CC.DD.
+    if s[0] == 0x2002 {
+        return is_private_v4(embedded(s[1], s[2]));
+    }
+    // Teredo 2001:0:SSSS:SSSS:flags:port:CCCC:CCCC: server, and client XOR-ed with ones.
+    if s[0] == 0x2001 && s[1] == 0 {
+        return is_private_v4(embedded(s[2], s[3])) || is_private_v4(embedded(!s[6], !s[7]));
+    }
+    // Everything else outside 2000::/3 is not global unicast: ::/128, ::1,
+    // IPv4-compatible ::a.b.c.d, 64:ff9b:1::/48, discard 100::/64, fc00::/7,
+    // fec0::/10, fe80::/10, ff00::/8 ….
+    if (s[0] & 0xe000) != 0x2000 {
+        return true;
+    }
+    // IETF protocol assignments 2001::/23 (benchmarking, ORCHID …) and documentation 2001:db8::/32.
+    let special_2001 = s[0] == 0x2001 && (s[1] < 0x0200 || s[1] == 0x0db8);
+    // Documentation 3fff::/20 (and the rest of 3ff0::/12, unassigned).
+    special_2001 || (s[0] & 0xfff0) == 0x3ff0
+}
+
 fn is_private_v4(v4: Ipv4Addr) -> bool {
-    let [a, b, ..] = v4.octets();
+    let [a, b, c, _] = v4.octets();
     v4.is_private()
         || v4.is_loopback()
         || v4.is_link_local()
@@ -86,8 +116,12 @@ fn is_private_v4(v4: Ipv4Addr) -> bool {
         || v4.is_broadcast()
         || v4.is_documentation()
         || v4.is_multicast()
-        || a == 0
+        || a == 0 // "this network"
         || (a == 100 && (64..128).contains(&b)) // shared address space
+        || (a == 192 && b == 0 && c == 0) // IETF protocol assignments 192.0.0.0/24
+        || (a == 192 && b == 88 && c == 99) // 6to4 relay anycast
+        || (a == 198 && (b & 0xfe) == 18) // benchmarking 198.18.0.0/15
+        || a >= 240 // reserved 240.0.0.0/4 (and broadcast)
 }
 
 /// Parses and checks an endpoint URL: https (http only where private
@@ -369,6 +403,13 @@ mod tests {
             "https://[::ffff:127.0.0.1]/hook",
             "https://localhost:8443/hook",
             "https://100.64.0.1/hook",
+            // Issue 20 item 6: the gaps the denylist had.
+            "https://[::127.0.0.1]/hook",
+            "https://[64:ff9b::7f00:1]/hook",
+            "https://[2002:7f00:1::1]/hook",
+            "https://[fec0::1]/hook",
+            "https://198.18.0.1/hook",
+            "https://240.0.0.1/hook",
         ] {
             assert!(check_url(url, false).is_err(), "{url}");
             assert!(check_url(url, true).is_ok(), "{url}");
@@ -378,6 +419,75 @@ mod tests {
         assert!(check_url("ftp://hooks.example.com/", true).is_err());
         assert!(check_url("https://user:pw@hooks.example.com/", false).is_err());
         assert!(check_url("not a url", true).is_err());
+    }
+
+    /// Issue 20 item 6: only global unicast addresses are reachable; an
+    /// embedded IPv4 address is judged by itself.
+    #[test]
+    fn only_global_unicast_addresses_are_public() {
+        let private = [
+            "127.0.0.1",
+            "10.0.0.1",
+            "172.16.0.1",
+            "192.168.1.1",
+            "100.64.0.1",
+            "169.254.169.254",
+            "0.1.2.3",
+            "192.0.0.8",
+            "192.0.2.1",
+            "192.88.99.1",
+            "198.18.0.1",
+            "198.19.255.255",
+            "198.51.100.1",
+            "203.0.113.1",
+            "224.0.0.1",
+            "240.0.0.1",
+            "255.255.255.255",
+            "::",
+            "::1",
+            "::127.0.0.1",
+            "::8.8.8.8",
+            "::ffff:127.0.0.1",
+            "::ffff:10.0.0.1",
+            "64:ff9b::7f00:1",
+            "64:ff9b::a00:1",
+            "64:ff9b:1::1",
+            "2002:7f00:1::1",
+            "2002:c0a8:101::1",
+            "2001:0:7f00:1::1",
+            "2001:0:808:808::80ff:fefe",
+            "fec0::1",
+            "fc00::1",
+            "fd12::1",
+            "fe80::1",
+            "ff02::1",
+            "100::1",
+            "2001:db8::1",
+            "2001:2::1",
+            "2001:10::1",
+            "3fff::1",
+            "4000::1",
+        ];
+        for ip in private {
+            let parsed: IpAddr = ip.parse().expect(ip);
+            assert!(is_private_ip(parsed), "{ip} must be refused");
+        }
+        let public = [
+            "8.8.8.8",
+            "1.1.1.1",
+            "198.20.0.1",
+            "100.128.0.1",
+            "2606:4700:4700::1111",
+            "2a00:1450::1",
+            "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+            "2001:0:808:808::f7f7:f7f7",
+        ];
+        for ip in public {
+            let parsed: IpAddr = ip.parse().expect(ip);
+            assert!(!is_private_ip(parsed), "{ip} is a public address");
+        }
     }
 
     #[test]

@@ -194,17 +194,19 @@ pub async fn login(
 ) -> AppResult<Session> {
     let email = email.trim().to_lowercase();
     let limiter = &state.login_limiter;
-    limiter.check(&state.db, &email, client, chrono::Utc::now()).await?;
+    // Issue 20 item 5: counted before the password is checked, so parallel
+    // guesses cannot all get past the limit.
+    let attempt = limiter.begin(&state.db, &email, client, chrono::Utc::now()).await?;
     let found = user::Entity::find().filter(user::Column::Email.eq(email.as_str())).one(&state.db).await?;
     let usable = found.filter(|u| u.active);
     let ok = state.passwords.verify(password, usable.as_ref().map(|u| u.password_hash.as_str())).await?;
     match usable {
         Some(user) if ok => {
-            limiter.record_success(&state.db, &email, client).await?;
+            limiter.succeeded(&state.db, &email, client).await?;
             issue(state, user)
         }
         _ => {
-            limiter.record_failure(&state.db, &email, client, chrono::Utc::now()).await?;
+            limiter.failed(&state.db, &email, client, attempt, chrono::Utc::now()).await?;
             Err(AppError::Unauthenticated)
         }
     }

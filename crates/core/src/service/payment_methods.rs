@@ -407,7 +407,6 @@ pub async fn used_by_page(
     use sea_orm::{QueryOrder, QuerySelect};
     let first = crate::paging::page_size(first)?;
     let mut query = billing_profile::Entity::find()
-        .filter(access::billing_profile::visible(actor))
         .filter(C::CurrentPaymentMethodId.eq(method.id))
         .order_by_asc(C::CreatedAt)
         .order_by_asc(C::Id)
@@ -425,8 +424,7 @@ pub async fn used_by_page(
                 .add(sea_orm::Condition::all().add(C::CreatedAt.eq(previous.created_at)).add(C::Id.gt(previous.id))),
         );
     }
-    let rows = query.all(&state.db).await?;
-    let views = access::billing_profile::vouch_page(&state.db, actor, rows).await?;
+    let views = access::billing_profile::all(&state.db, actor, query).await?;
     Ok(views.into_iter().map(|(profile, rights)| ProfileView { profile, rights }).collect())
 }
 
