@@ -226,3 +226,61 @@ async fn redacted(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::fixtures::*;
+
+    fn event(object_type: &str, snapshot: &str) -> audit_event::Model {
+        audit_event::Model {
+            id: Uuid::from_u128(0xe0),
+            organization_id: Some(ORG),
+            publisher_id: Some(PUBLISHER),
+            actor_user_id: None,
+            action: "subscription.purchase".into(),
+            object_type: object_type.into(),
+            object_id: Uuid::from_u128(0x50),
+            before: None,
+            after: Some(snapshot.into()),
+            created_at: chrono::DateTime::<chrono::Utc>::UNIX_EPOCH,
+        }
+    }
+
+    /// R36: admins read their organization's log, publishers and operators
+    /// their own; plain users and partners read none.
+    #[test]
+    fn r36_who_reads_a_log() {
+        #[rustfmt::skip]
+        let expected = [ALLOW, ALLOW, ALLOW, FORBID, ALLOW, FORBID, FORBID, FORBID, ALLOW, ALLOW, ALLOW];
+        table("the audit log", &expected, |a| code(&may_read_log(a)));
+        assert!(GUARDED.contains(&PARTNER_RELATIONSHIP), "issue 19: relationship events follow their rule");
+    }
+
+    /// R37: a subscription snapshot keeps `billingProfileId` only for a viewer
+    /// who sees that profile; publishers keep only non-billing fields;
+    /// operators and partners nothing.
+    #[test]
+    fn r37_snapshot_redaction_table() {
+        let profile_id = Uuid::from_u128(0xb0);
+        let snapshot = format!(r#"{{"billingProfileId":"{profile_id}","status":"ACTIVE","unitPriceMinor":1000}}"#);
+        let e = event(SUBSCRIPTION, &snapshot);
+        let seen: HashSet<Uuid> = [profile_id].into();
+        let unseen = HashSet::new();
+        let parse = |text: Option<String>| text.and_then(|t| serde_json::from_str::<Value>(&t).ok());
+        let kept = parse(redact(&global_admin(), &e, e.after.as_deref(), &seen)).unwrap_or_default();
+        assert!(kept.get("billingProfileId").is_some(), "a viewer of the profile keeps it");
+        let cut = parse(redact(&license_admin(), &e, e.after.as_deref(), &unseen)).unwrap_or_default();
+        assert!(cut.get("billingProfileId").is_none() && cut.get("status").is_some(), "R37: profile removed");
+        let publisher_view = parse(redact(&publisher(PUBLISHER), &e, e.after.as_deref(), &seen)).unwrap_or_default();
+        assert_eq!(publisher_view, serde_json::json!({"status": "ACTIVE"}), "R37: no billing for publishers");
+        for actor in [operator(), partner(PARTNER, &[])] {
+            let nothing = parse(redact(&actor, &e, e.after.as_deref(), &seen)).unwrap_or_default();
+            assert_eq!(nothing, serde_json::json!({}), "{actor:?}");
+        }
+        // Other objects' snapshots are not touched here (their events are filtered whole).
+        let other = event(BILLING_PROFILE, &snapshot);
+        let untouched = parse(redact(&license_admin(), &other, other.after.as_deref(), &unseen)).unwrap_or_default();
+        assert!(untouched.get("billingProfileId").is_some());
+    }
+}

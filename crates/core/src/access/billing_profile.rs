@@ -274,3 +274,89 @@ async fn checked(
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use entity::enums::OrgRole;
+
+    use super::*;
+    use crate::access::fixtures::*;
+
+    /// R1, R2: on an org profile GLOBAL_ADMIN and BILLING_ADMIN act as OWNER;
+    /// anyone else has the union of their roles; other tenants nothing.
+    #[test]
+    fn r1_r2_org_profile_decision_table() {
+        let org_profile = profile(ORG, None);
+        let owner = ProfileRights::OWNER;
+        let none = ProfileRights::NONE;
+        #[rustfmt::skip]
+        let expected = [owner, owner, none, none, none, none, none, none, none, none, none];
+        table("an org profile, no roles", &expected, |a| rights_with_roles(a, &org_profile, []));
+        for (role, want) in [
+            (BillingRole::Owner, ProfileRights::OWNER),
+            (BillingRole::Contributor, ProfileRights::CONTRIBUTOR),
+            (BillingRole::Reader, ProfileRights::READER),
+            (BillingRole::InvoiceManager, ProfileRights::INVOICE_MANAGER),
+        ] {
+            assert_eq!(rights_with_roles(&plain_user(), &org_profile, [role]), want, "R2: a USER with {role:?}");
+            assert_eq!(
+                rights_with_roles(&license_admin(), &org_profile, [role]),
+                want,
+                "R2: LICENSE_ADMIN with {role:?}"
+            );
+            // Roles never open another organization's profile (R3).
+            assert_eq!(rights_with_roles(&other_org_admin(), &org_profile, [role]), none, "R3 with {role:?}");
+        }
+        let both = rights_with_roles(&plain_user(), &org_profile, [BillingRole::Reader, BillingRole::InvoiceManager]);
+        assert_eq!(both, ProfileRights::INVOICE_MANAGER, "R2: the union of the roles held");
+        let contributor = rights_with_roles(&plain_user(), &org_profile, [BillingRole::Contributor]);
+        assert!(contributor.buy && contributor.manage_products && !contributor.manage_roles, "R2: CONTRIBUTOR");
+        let reader = rights_with_roles(&plain_user(), &org_profile, [BillingRole::Reader]);
+        assert!(reader.view && !reader.buy && !reader.update && !reader.pay_invoices, "R2: READER only views");
+    }
+
+    /// R25, R38, issue 19: a self-service profile is its buyer's alone — every
+    /// right but roles, which are never granted on it — and nobody else's,
+    /// admins and roles included.
+    #[test]
+    fn r25_r38_self_service_profile_decision_table() {
+        let mine = profile(ORG, Some(ME));
+        let buyer = rights_with_roles(&plain_user(), &mine, []);
+        assert_eq!(buyer, ProfileRights::BUYER);
+        assert!(!buyer.manage_roles, "viewerCan.manageRoles is false where granting is FORBIDDEN");
+        assert!(buyer.view && buyer.update && buyer.buy && buyer.manage_products && buyer.manage_payment);
+        assert!(buyer.pay_invoices, "R26: the buyer pays their own invoices");
+        let theirs = profile(ORG, Some(SOMEONE_ELSE));
+        table("someone else's self-service profile", &[ProfileRights::NONE; 11], |a| {
+            rights_with_roles(a, &theirs, [BillingRole::Owner])
+        });
+    }
+
+    /// R39: a partner's profile: its users act as org users of the partner tenant.
+    #[test]
+    fn r39_partner_profile_decision_table() {
+        let partner_profile = profile(PARTNER, None);
+        let owner = ProfileRights::OWNER;
+        let none = ProfileRights::NONE;
+        #[rustfmt::skip]
+        let expected = [none, none, none, none, none, owner, none, none, none, none, none];
+        table("a partner's profile", &expected, |a| rights_with_roles(a, &partner_profile, []));
+        let reader = rights_with_roles(&partner(PARTNER, &[]), &partner_profile, [BillingRole::Reader]);
+        assert_eq!(reader, ProfileRights::READER);
+        let admin = partner(PARTNER, &[OrgRole::BillingAdmin]);
+        assert_eq!(rights_with_roles(&admin, &partner_profile, []), owner);
+    }
+
+    /// `needs_roles` is false exactly where the roles cannot change the answer.
+    #[test]
+    fn needs_roles_only_when_roles_matter() {
+        let org_profile = profile(ORG, None);
+        for (label, actor) in everyone() {
+            let needed = needs_roles(&actor, &org_profile);
+            let with = rights_with_roles(&actor, &org_profile, [BillingRole::Owner]);
+            let without = rights_with_roles(&actor, &org_profile, []);
+            assert!(needed || with == without, "{label}: roles matter but are not looked up");
+        }
+        assert!(!needs_roles(&plain_user(), &profile(ORG, Some(ME))), "a self-service profile ignores roles");
+    }
+}

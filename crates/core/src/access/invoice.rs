@@ -79,3 +79,38 @@ pub async fn page(
     let org_id = org.organization_id;
     Ok(page.with_items(rows.into_iter().filter(|i| i.organization_id == org_id).map(Visible::vouch).collect()))
 }
+
+#[cfg(test)]
+mod tests {
+    use entity::enums::BillingRole;
+
+    use super::*;
+    use crate::access::fixtures::*;
+
+    /// R2, R32, R38: an invoice is visible exactly when its profile is, with
+    /// the profile's rights (paying: OWNER, CONTRIBUTOR, INVOICE_MANAGER).
+    #[test]
+    fn r2_r38_invoice_decision_table() {
+        let org_profile = profile(ORG, None);
+        let bill = invoice(ORG, org_profile.id);
+        #[rustfmt::skip]
+        let expected = [true, true, false, false, false, false, false, false, false, false, false];
+        table("an org invoice, no roles", &expected, |a| check(a, bill.clone(), &org_profile, []).is_some());
+        let manager = check(&plain_user(), bill.clone(), &org_profile, [BillingRole::InvoiceManager]);
+        assert!(manager.is_some_and(|(_, rights)| rights.pay_invoices), "R2: INVOICE_MANAGER pays");
+        let reader = check(&plain_user(), bill.clone(), &org_profile, [BillingRole::Reader]);
+        assert!(reader.is_some_and(|(_, rights)| !rights.pay_invoices), "R2: READER views, does not pay");
+        // R38: a buyer's invoices are theirs alone.
+        let theirs = profile(ORG, Some(SOMEONE_ELSE));
+        let private = invoice(ORG, theirs.id);
+        table("a buyer's invoice", &[false; 11], |a| {
+            check(a, private.clone(), &theirs, [BillingRole::Owner]).is_some()
+        });
+        // The profile handed in must be the invoice's own.
+        let mut elsewhere = invoice(ORG, Uuid::from_u128(0xb1));
+        assert!(check(&global_admin(), elsewhere.clone(), &org_profile, []).is_none(), "another profile's invoice");
+        elsewhere.billing_profile_id = org_profile.id;
+        elsewhere.organization_id = OTHER_ORG;
+        assert!(check(&other_org_admin(), elsewhere, &org_profile, []).is_none(), "R3: org and profile must agree");
+    }
+}

@@ -43,6 +43,9 @@ pub mod proposal;
 pub mod subscription;
 pub mod user;
 
+#[cfg(test)]
+mod fixtures;
+
 use std::ops::Deref;
 
 use uuid::Uuid;

@@ -111,3 +111,30 @@ pub fn active_customers(partner_id: Uuid) -> SelectStatement {
         .and_where(partner_relationship::Column::Status.eq(PartnerRelationshipStatus::Approved))
         .to_owned()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::fixtures::*;
+
+    /// R39, R37, issue 19: the customer's GLOBAL_ADMIN sees and decides; the
+    /// partner's users see and may not decide (FORBID); everyone else —
+    /// the customer's other users included — cannot see it: HIDDEN, as for
+    /// an ID that does not exist.
+    #[test]
+    fn r39_partner_relationship_decision_table() {
+        let rel = relationship(ORG, PARTNER);
+        #[rustfmt::skip]
+        let view = [ALLOW, HIDDEN, HIDDEN, HIDDEN, HIDDEN, ALLOW, ALLOW, HIDDEN, HIDDEN, HIDDEN, HIDDEN];
+        table("view", &view, |a| code(&decide(a, &rel, Access::View)));
+        #[rustfmt::skip]
+        let decide_it =
+            [ALLOW, HIDDEN, HIDDEN, HIDDEN, HIDDEN, FORBID, FORBID, HIDDEN, HIDDEN, HIDDEN, HIDDEN];
+        table("decide", &decide_it, |a| code(&decide(a, &rel, Access::Decide)));
+        // Another organization's relationship with the same partner: the partner still sees it.
+        let elsewhere = relationship(OTHER_ORG, PARTNER);
+        #[rustfmt::skip]
+        let view = [HIDDEN, HIDDEN, HIDDEN, HIDDEN, ALLOW, ALLOW, ALLOW, HIDDEN, HIDDEN, HIDDEN, HIDDEN];
+        table("view elsewhere", &view, |a| code(&decide(a, &elsewhere, Access::View)));
+    }
+}

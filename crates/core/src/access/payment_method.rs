@@ -73,3 +73,24 @@ pub async fn page(
     let rows = std::mem::take(&mut page.items);
     Ok(page.with_items(rows.into_iter().map(Visible::vouch).collect()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::fixtures::*;
+
+    /// R29, R41: given a profile the caller sees, a method is visible when it
+    /// was added to that profile or the profile uses it now; any other method
+    /// is not reached through it.
+    #[test]
+    fn r41_method_of_profile_decision_table() {
+        let shown = Visible::vouch(profile(ORG, None));
+        let current = shown.current_payment_method_id.unwrap_or_default();
+        let added = payment_method(Uuid::from_u128(0xc1), shown.id);
+        let in_use = payment_method(current, Uuid::from_u128(0xb9));
+        let unrelated = payment_method(Uuid::from_u128(0xc2), Uuid::from_u128(0xb9));
+        assert!(of_profile(&shown, added).is_some(), "added to the profile");
+        assert!(of_profile(&shown, in_use).is_some(), "used by the profile now");
+        assert!(of_profile(&shown, unrelated).is_none(), "another profile's method");
+    }
+}

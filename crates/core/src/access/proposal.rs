@@ -83,3 +83,30 @@ pub async fn page(
     let rows = std::mem::take(&mut page.items);
     Ok(page.with_items(rows.into_iter().filter_map(|p| check(actor, p)).collect()))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::fixtures::*;
+
+    /// R9, R40, issue 19: the buying admins of the addressed organization and
+    /// the sender see a proposal; nobody else (a LICENSE_ADMIN or a plain user
+    /// whatever billing role they hold, another organization, partners, other
+    /// publishers, the operator for a publisher's proposal).
+    #[test]
+    fn r40_proposal_decision_table() {
+        let from_publisher = proposal(ORG, PUBLISHER);
+        #[rustfmt::skip]
+        let expected = [true, true, false, false, false, false, false, false, true, false, false];
+        table("a publisher's proposal", &expected, |a| check(a, from_publisher.clone()).is_some());
+        let from_marketplace = proposal(ORG, MARKETPLACE);
+        #[rustfmt::skip]
+        let expected = [true, true, false, false, false, false, false, false, false, false, true];
+        table("the marketplace's proposal", &expected, |a| check(a, from_marketplace.clone()).is_some());
+        // Another organization's proposal: only its sender.
+        let elsewhere = proposal(OTHER_ORG, PUBLISHER);
+        #[rustfmt::skip]
+        let expected = [false, false, false, false, true, false, false, false, true, false, false];
+        table("another organization's proposal", &expected, |a| check(a, elsewhere.clone()).is_some());
+    }
+}

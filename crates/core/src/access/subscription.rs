@@ -335,3 +335,113 @@ pub fn check_handed_over(
     let handed_over = is_self_service(&sub) && purchaser.id == sub.purchaser_id && purchaser.deleted_at.is_some();
     if handed_over && org.is_billing_manager() { Ok(Visible::vouch(sub)) } else { Err(AppError::Forbidden) }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::fixtures::*;
+
+    fn table_of(sub: &subscription::Model, rights: ProfileRights, link: bool, access: Access) -> Vec<&'static str> {
+        everyone().iter().map(|(_, a)| code(&decide(a, sub, rights, link, access))).collect()
+    }
+
+    /// R1, R2, R3: an org subscription — every admin sees it; billing changes
+    /// for GLOBAL/BILLING_ADMIN, licenses for GLOBAL/LICENSE_ADMIN; a plain
+    /// user without a role, other tenants and publishers: HIDDEN.
+    #[test]
+    fn r1_org_subscription_decision_table() {
+        let sub = subscription(ORG, Channel::Direct, SOMEONE_ELSE);
+        let none = ProfileRights::NONE;
+        let nf = HIDDEN;
+        assert_eq!(table_of(&sub, none, false, Access::View), [ALLOW, ALLOW, ALLOW, nf, nf, nf, nf, nf, nf, nf, nf]);
+        assert_eq!(
+            table_of(&sub, none, false, Access::ManageBilling),
+            [ALLOW, ALLOW, FORBID, nf, nf, nf, nf, nf, nf, nf, nf]
+        );
+        assert_eq!(
+            table_of(&sub, none, false, Access::AssignLicenses),
+            [ALLOW, FORBID, ALLOW, nf, nf, nf, nf, nf, nf, nf, nf]
+        );
+        // R2: a role on its billing profile lets a plain user see it; CONTRIBUTOR manages its billing.
+        let user = plain_user();
+        assert_eq!(code(&decide(&user, &sub, ProfileRights::READER, false, Access::View)), ALLOW);
+        assert_eq!(code(&decide(&user, &sub, ProfileRights::READER, false, Access::ManageBilling)), FORBID);
+        assert_eq!(code(&decide(&user, &sub, ProfileRights::CONTRIBUTOR, false, Access::ManageBilling)), ALLOW);
+        assert_eq!(code(&decide(&user, &sub, ProfileRights::OWNER, false, Access::AssignLicenses)), FORBID);
+        // The purchaser sees what they bought.
+        let bought = subscription(ORG, Channel::Direct, ME);
+        assert_eq!(code(&decide(&user, &bought, none, false, Access::View)), ALLOW);
+    }
+
+    /// R26, R27: a self-service subscription — the purchaser alone manages it;
+    /// GLOBAL/BILLING_ADMIN look (FORBID on change); nobody else sees it.
+    #[test]
+    fn r26_r27_self_service_decision_table() {
+        let sub = subscription(ORG, Channel::SelfService, SOMEONE_ELSE);
+        let owner = ProfileRights::OWNER;
+        let nf = HIDDEN;
+        assert_eq!(table_of(&sub, owner, false, Access::View), [ALLOW, ALLOW, nf, nf, nf, nf, nf, nf, nf, nf, nf]);
+        for access in [Access::ManageBilling, Access::AssignLicenses] {
+            assert_eq!(
+                table_of(&sub, owner, false, access),
+                [FORBID, FORBID, nf, nf, nf, nf, nf, nf, nf, nf, nf],
+                "{access:?}"
+            );
+        }
+        let mine = subscription(ORG, Channel::SelfService, ME);
+        for access in [Access::View, Access::ManageBilling, Access::AssignLicenses] {
+            assert_eq!(
+                code(&decide(&plain_user(), &mine, ProfileRights::NONE, false, access)),
+                ALLOW,
+                "R26 {access:?}"
+            );
+        }
+    }
+
+    /// R39: a partner-bought subscription — the customer's admins see it and
+    /// assign its licenses but never change its billing; the partner's users
+    /// manage its billing (with their rights on the partner's profile) while
+    /// the relationship is APPROVED, never assign; anyone else HIDDEN.
+    #[test]
+    fn r39_partner_bought_decision_table() {
+        let mut sub = subscription(ORG, Channel::Partner, SOMEONE_ELSE);
+        sub.partner_tenant_id = Some(PARTNER);
+        // The rights `profile_rights` hands each caller: the customer's users get
+        // none on the partner's profile; the partner's admin is OWNER there.
+        let rights = |label: &str| if label == "PARTNER_ADMIN" { ProfileRights::OWNER } else { ProfileRights::NONE };
+        let decided = |link: bool, access: Access| -> Vec<&'static str> {
+            everyone().iter().map(|(label, a)| code(&decide(a, &sub, rights(label), link, access))).collect()
+        };
+        let nf = HIDDEN;
+        let fb = FORBID;
+        assert_eq!(decided(true, Access::View), [ALLOW, ALLOW, ALLOW, nf, nf, ALLOW, nf, nf, nf, nf, nf]);
+        assert_eq!(decided(true, Access::ManageBilling), [fb, fb, fb, nf, nf, ALLOW, nf, nf, nf, nf, nf]);
+        assert_eq!(decided(true, Access::AssignLicenses), [ALLOW, fb, ALLOW, nf, nf, fb, nf, nf, nf, nf, nf]);
+        // Ended relationship: nothing for the partner.
+        assert_eq!(decided(false, Access::View), [ALLOW, ALLOW, ALLOW, nf, nf, nf, nf, nf, nf, nf, nf]);
+        // A partner user with a READER role on the paying profile sees it, may not change it.
+        let reader = partner(PARTNER, &[]);
+        assert_eq!(code(&decide(&reader, &sub, ProfileRights::READER, true, Access::View)), ALLOW);
+        assert_eq!(code(&decide(&reader, &sub, ProfileRights::READER, true, Access::ManageBilling)), fb);
+    }
+
+    /// R3, R14: publishers see subscriptions of their own products only.
+    #[test]
+    fn r3_publisher_view_decision_table() {
+        let sub = subscription(ORG, Channel::Direct, SOMEONE_ELSE);
+        let product = entity::product::Model {
+            id: sub.product_id,
+            publisher_id: PUBLISHER,
+            ..crate::access::fixtures::product()
+        };
+        #[rustfmt::skip]
+        let expected = [nf(), nf(), nf(), nf(), nf(), nf(), nf(), nf(), ALLOW, nf(), nf()];
+        table("a publisher's product", &expected, |a| code(&check_for_publisher(a, sub.clone(), &product)));
+        let wrong = entity::product::Model { id: Uuid::from_u128(0x61), ..product };
+        assert_eq!(code(&check_for_publisher(&publisher(PUBLISHER), sub.clone(), &wrong)), HIDDEN);
+    }
+
+    fn nf() -> &'static str {
+        HIDDEN
+    }
+}

@@ -56,3 +56,39 @@ pub async fn load_member(db: &impl ConnectionTrait, actor: &Actor, id: Uuid) -> 
         .ok_or(NOT_FOUND)?;
     check(actor, found).filter(|u| u.deleted_at.is_none()).ok_or(NOT_FOUND)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::fixtures::*;
+
+    /// R3, R39, R40: people of the caller's own tenant only.
+    #[test]
+    fn r3_user_decision_table() {
+        let cases = [
+            (
+                "a customer's user",
+                person(Some(ORG), None),
+                [true, true, true, true, false, false, false, false, false, false, false],
+            ),
+            (
+                "a partner's user",
+                person(Some(PARTNER), None),
+                [false, false, false, false, false, true, true, false, false, false, false],
+            ),
+            (
+                "a publisher's user",
+                person(None, Some(PUBLISHER)),
+                [false, false, false, false, false, false, false, false, true, false, false],
+            ),
+            (
+                "an operator",
+                person(None, Some(MARKETPLACE)),
+                [false, false, false, false, false, false, false, false, false, false, true],
+            ),
+        ];
+        for (what, row, expected) in cases {
+            table(what, &expected, |a| check(a, row.clone()).is_some());
+        }
+    }
+}
