@@ -167,6 +167,21 @@ async fn issue_19_depth_recursion_and_cycles_are_query_too_complex_from_the_pre_
     assert_eq!(only_error(&response)["extensions"]["code"], "VALIDATION_FAILED", "{response}");
 }
 
+/// Issue 19: audit actions are a closed set; filtering the log by one that
+/// does not exist is a typed VALIDATION_FAILED on `filter.action`, not a
+/// silently empty page.
+#[tokio::test]
+async fn issue_19_an_unknown_audit_action_filter_is_refused() {
+    let app = TestApp::spawn().await;
+    let org = app.register_org("Audited", "SE").await;
+    let response = app.gql(Some(&org.admin), AUDIT, json!({"f": {"action": "user.creat"}})).await;
+    let error = only_error(&response);
+    assert_eq!(error["extensions"]["code"], "VALIDATION_FAILED", "{response}");
+    assert_eq!(error["extensions"]["field"], "filter.action", "{response}");
+    let data = app.ok(&org.admin, AUDIT, json!({"f": {"action": "organization.register"}})).await;
+    assert_eq!(data["auditEvents"]["nodes"].as_array().map(Vec::len), Some(1), "{data}");
+}
+
 /// Issue 19: `/metrics` counts the code the response carries (one
 /// classifier), for resolver errors and for async-graphql's own.
 #[tokio::test]
