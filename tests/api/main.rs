@@ -11,6 +11,7 @@ mod billing_run;
 mod clients;
 mod concurrency;
 mod demo;
+mod error_taxonomy;
 mod events;
 mod foundation;
 mod history_and_agreement;

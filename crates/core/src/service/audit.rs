@@ -212,8 +212,11 @@ pub async fn list(
     if let Some(object_type) = filter.object_type {
         query = query.filter(audit_event::Column::ObjectType.eq(object_type));
     }
-    if let Some(action) = filter.action {
-        query = query.filter(audit_event::Column::Action.eq(action));
+    if let Some(text) = filter.action {
+        // An action that does not exist is a typo, not an empty log (issue 19).
+        let action = AuditAction::parse(text.trim())
+            .ok_or_else(|| crate::error::AppError::validation("filter.action", crate::error::Invalid::NotAllowed))?;
+        query = query.filter(audit_event::Column::Action.eq(action.as_str()));
     }
     if let Some(from) = filter.from {
         query = query.filter(audit_event::Column::CreatedAt.gte(from));
