@@ -181,3 +181,24 @@ pub(super) fn precheck(
     graphql::cost::check_document(shape, doc, &variables, limits)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info() -> RequestInfo {
+        RequestInfo { request_id: "t".to_owned(), lang: Default::default(), client: None }
+    }
+
+    #[test]
+    fn a_response_over_the_byte_budget_is_refused_while_it_is_written() {
+        // Issue 20 item 2: the per-response byte budget.
+        let small = async_graphql::Response::new(async_graphql::Value::from("ok"));
+        assert!(bounded_json(&small, &info()).is_ok());
+        let big = async_graphql::Value::List(
+            (0..MAX_RESPONSE_BYTES / 1000 + 10).map(|_| async_graphql::Value::from("x".repeat(1000))).collect(),
+        );
+        let big = async_graphql::Response::new(big);
+        assert_eq!(bounded_json(&big, &info()), Err(AppError::QueryTooComplex));
+    }
+}

@@ -346,11 +346,11 @@ impl PaymentMethod {
     async fn billing_profiles(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many profiles to return, 1 to 100 (default 50).", default = 50)] first: i32,
+        #[graphql(desc = "How many profiles to return, 1 to 100 (default 50).", default = 50)] first: Option<i32>,
         #[graphql(desc = "The `id` of the last profile of the previous page.")] after: Option<ID>,
     ) -> Result<Vec<BillingProfile>> {
         let after = pagination::after_id(after.as_ref())?;
-        let views = pm::used_by_page(state(ctx)?, actor(ctx)?, &self.0, first, after).await?;
+        let views = pm::used_by_page(state(ctx)?, actor(ctx)?, &self.0, first.unwrap_or(50), after).await?;
         Ok(views.into_iter().map(BillingProfile::from).collect())
     }
     /// When it was removed from the payment-methods page (R41); null while listed.

@@ -595,6 +595,42 @@ mod tests {
     }
 
     #[test]
+    fn introspection_only_documents_keep_the_alias_and_root_field_caps() {
+        // Issue 20: 101 aliases of `__typename` were answered anonymously.
+        let many = format!("{{ {} }}", (0..101).map(|i| format!("a{i}: __typename")).collect::<Vec<_>>().join(" "));
+        assert_eq!(tally(&many, &CostLimits::AUTHENTICATED), Err(AppError::QueryTooComplex));
+        let four = "{ a: __typename b: __typename c: __typename d: __typename }";
+        assert_eq!(tally(four, &CostLimits::ANONYMOUS), Err(AppError::QueryTooComplex));
+        tally("{ a: __typename b: __typename }", &CostLimits::ANONYMOUS).expect("a few aliases pass");
+        // A fan-out inside `__schema` is bounded by its expanded size.
+        let mut fan = String::from("query { __schema { ...F0 } }\n");
+        for i in 0..24 {
+            fan.push_str(&format!("fragment F{i} on __Schema {{ ...F{n} ...F{n} }}\n", n = i + 1));
+        }
+        fan.push_str("fragment F24 on __Schema { queryType { name } }\n");
+        let shape = shape();
+        let doc = async_graphql::parser::parse_query(&fan).expect("parses");
+        let started = std::time::Instant::now();
+        let result = check_document(&shape, &doc, &Variables::default(), &CostLimits::ANONYMOUS);
+        assert_eq!(result, Err(AppError::QueryTooComplex));
+        assert!(started.elapsed() < std::time::Duration::from_millis(100), "{:?}", started.elapsed());
+    }
+
+    #[test]
+    fn nested_pages_are_costed_as_their_page() {
+        // Issue 20: a list with `first` counts `first` rows (default 50), so
+        // the payment method <-> billing profile cycle costs what it returns.
+        let one = tally(
+            "{ subscriptions(first: 10) { nodes { assignmentHistory { assignedAt } } } }",
+            &CostLimits::AUTHENTICATED,
+        )
+        .expect("one page fits");
+        assert_eq!(one.cost, 1 + 1 + 10 * (1 + 50));
+        let cycle = "{ paymentMethods { nodes { billingProfiles { paymentMethod { billingProfiles { id } } } } } }";
+        assert_eq!(tally(cycle, &CostLimits::AUTHENTICATED), Err(AppError::QueryTooComplex));
+    }
+
+    #[test]
     fn graphiql_introspection_query_passes() {
         let result = tally(INTROSPECTION_QUERY, &CostLimits::ANONYMOUS);
         assert!(result.is_ok(), "{result:?}");

@@ -126,11 +126,11 @@ impl Invoice {
     /// `after` for the next page.
     async fn lines(
         &self,
-        #[graphql(desc = "How many lines to return, 1 to 100 (default 50).", default = 50)] first: i32,
+        #[graphql(desc = "How many lines to return, 1 to 100 (default 50).", default = 50)] first: Option<i32>,
         #[graphql(desc = "The `id` of the last line of the previous page.")] after: Option<ID>,
     ) -> Result<Vec<InvoiceLine>> {
         let currency = &self.invoice.currency;
-        let page = pagination::slice(&self.lines, |l| l.id, first, after.as_ref())?;
+        let page = pagination::slice(&self.lines, |l| l.id, first.unwrap_or(50), after.as_ref())?;
         Ok(page.iter().map(|l| InvoiceLine::new(l, currency)).collect())
     }
     /// A link to the invoice as a PDF (R32) that works without the bearer

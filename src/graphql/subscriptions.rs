@@ -144,11 +144,11 @@ impl Subscription {
     async fn assignment_history(
         &self,
         ctx: &Context<'_>,
-        #[graphql(desc = "How many entries to return, 1 to 100 (default 50).", default = 50)] first: i32,
+        #[graphql(desc = "How many entries to return, 1 to 100 (default 50).", default = 50)] first: Option<i32>,
         #[graphql(desc = "The `id` of the last entry of the previous page.")] after: Option<ID>,
     ) -> Result<Vec<PastAssignment>> {
         let after = super::pagination::after_id(after.as_ref())?;
-        let rows = licenses::assignment_history_page(&state(ctx)?.db, &self.0, first, after).await?;
+        let rows = licenses::assignment_history_page(&state(ctx)?.db, &self.0, first.unwrap_or(50), after).await?;
         Ok(rows.into_iter().map(PastAssignment).collect())
     }
     /// Whether it renews at the end of the term.

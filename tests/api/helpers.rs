@@ -475,7 +475,7 @@ pub fn date(y: i32, m: u32, d: u32) -> NaiveDate {
 /// Every field of an invoice the tests look at.
 pub const INVOICE_FIELDS: &str = "id number sequence status issueDate dueDate periodStart periodEnd currency paymentMethod paidAt pdfUrl \
     subtotal { amount currency } total { amount currency } billingProfile { id } \
-    lines { productName description periodStart periodEnd quantity unitPrice { amount } amount { amount } }";
+    lines(first: 20) { productName description periodStart periodEnd quantity unitPrice { amount } amount { amount } }";
 
 impl TestApp {
     /// Moves the clock to `day` and runs billing for it (R33), failing the test on error.

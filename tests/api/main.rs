@@ -20,6 +20,7 @@ mod licensing;
 mod logs;
 mod marketplace;
 mod money;
+mod nested_pages;
 mod no_n_plus_one;
 mod paging;
 mod partners;

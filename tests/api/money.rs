@@ -16,7 +16,7 @@ const CHANGE_QUANTITY: &str =
 const REFUND: &str = "mutation($p: ID!, $k: String!) { refundCreditBalance(billingProfileId: $p, idempotencyKey: $k) \
     { id amount { amount currency } paymentMethod idempotencyKey billingProfile { creditBalance { amount } } } }";
 const CREDIT_FIELDS: &str = "id number status subtotal { amount } total { amount } creditApplied { amount } \
-    creditCarried { amount } creditRemaining { amount } lines { productName description amount { amount } creditFromInvoiceId }";
+    creditCarried { amount } creditRemaining { amount } lines(first: 20) { productName description amount { amount } creditFromInvoiceId }";
 
 /// R44's identity, for every billing profile: charges − credits − payments −
 /// refunds = the open amount of its invoices − its credit balance, where a
