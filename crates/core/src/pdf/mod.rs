@@ -1,10 +1,10 @@
-//! The invoice as a PDF (R32): A4 pages laid out here, written with `krilla`,
+//! The invoice as a PDF (R32): A4 pages laid out (`layout`), written with `krilla` (`write`),
 //! which shapes the text and embeds a subset of the font with a ToUnicode map,
 //! so every character stays extractable. The font is Noto Sans CJK TC
 //! (regular and bold, cut down by `assets/fonts/make-subset.sh`): Latin with
 //! the Nordic and Dutch letters and traditional Chinese in one face, so names
 //! like "台北" and "Ærøskøbing" print as written. Labels come in the billing
-//! profile's language (`labels`).
+//! profile's language (`labels`); `fonts` measures text with the embedded faces.
 
 mod fonts;
 mod labels;
