@@ -109,7 +109,9 @@ impl Product {
     async fn self_service_allowed(&self, ctx: &Context<'_>) -> Result<Option<bool>> {
         let Ok(org) = actor(ctx)?.org() else { return Ok(None) };
         let key = SelfServicePolicyKey { organization_id: org.organization_id, product_id: self.0.id };
-        Ok(Some(loaders(ctx)?.load_one(key).await?.unwrap_or(true)))
+        // The loader answers every key; a missing one is "no policy".
+        let allowed = loaders(ctx)?.load_one(key).await?;
+        Ok(Some(allowed.unwrap_or_else(|| crate::service::catalog::allowed_by_policy(None))))
     }
     /// For the product's publisher only: a warning when auto-renewing
     /// subscriptions use a price that is no longer offered (for their term and

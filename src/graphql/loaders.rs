@@ -168,7 +168,8 @@ impl Loader<AssignedUsersOfSubscription> for DbLoader {
     }
 }
 
-/// R24: the organization's self-service policy for a product (absent = allowed).
+/// R24: whether the organization allows self-service purchase of a product
+/// (`service::catalog::allowed_by_policy`: the one default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SelfServicePolicyKey {
     pub organization_id: Uuid,
@@ -194,10 +195,9 @@ impl Loader<SelfServicePolicyKey> for DbLoader {
         Ok(keys
             .iter()
             .map(|k| {
-                let allowed = rows
-                    .iter()
-                    .find(|r| r.organization_id == k.organization_id && r.product_id == k.product_id)
-                    .is_none_or(|r| r.allowed);
+                let policy =
+                    rows.iter().find(|r| r.organization_id == k.organization_id && r.product_id == k.product_id);
+                let allowed = crate::service::catalog::allowed_by_policy(policy);
                 (*k, allowed)
             })
             .collect())

@@ -639,8 +639,9 @@ async fn r29_bad_input_is_rejected_with_its_field_and_changes_nothing() {
             json!({"id": profile, "i": {"billToAddress": address("XX")}}),
             "billToAddress.country",
         ),
-        ("profile id not a UUID", GET, json!({"id": "42"}), "id"),
     ];
+    // Issue 19 (one ID rule): a profile ID that is not a UUID is NOT_FOUND, like any unknown ID.
+    assert_eq!(app.err(Some(&org.admin), GET, json!({"id": "42"})).await, "NOT_FOUND");
     for (what, query, variables, field) in cases {
         let profiles = app.count("billing_profiles").await;
         let methods = app.count("payment_methods").await;

@@ -188,7 +188,11 @@ async fn r41_foreign_method_is_not_found() {
     // R38: an admin cannot use a buyer's own card, nor the buyer an org card.
     assert_eq!(app.err(Some(&org.admin), USE, json!({"p": main, "m": m_personal})).await, "NOT_FOUND");
     assert_eq!(app.err(Some(&buyer.token), USE, json!({"p": personal, "m": m_main})).await, "NOT_FOUND");
-    assert_eq!(app.err(Some(&org.admin), USE, json!({"p": main, "m": "not-an-id"})).await, "VALIDATION_FAILED");
+    assert_eq!(
+        app.err(Some(&org.admin), USE, json!({"p": main, "m": "not-an-id"})).await,
+        "NOT_FOUND",
+        "issue 19: one ID rule"
+    );
     assert_eq!(app.count("audit_events").await, before, "nothing changed");
     assert_eq!(method_of(&app, &org.admin, &main).await, m_main);
     assert_eq!(method_of(&app, &buyer.token, &personal).await, m_personal);

@@ -400,3 +400,28 @@ async fn issue19_credit_refund_in_doubt_is_finished_by_the_run_and_a_decline_res
     assert_eq!(app.count("audit_events").await, events, "a decline changes nothing");
     assert_money_identity(&app, "after the declined refund").await;
 }
+
+/// R31, R34, issue 19: two payInvoice requests at once make one payment: one
+/// claim, one processor key, one `invoice.pay` event; each answer is the
+/// PAID invoice or INVALID_STATE (already paid).
+#[tokio::test]
+async fn issue19_two_pay_requests_at_once_pay_once() {
+    let app = TestApp::spawn().await;
+    let (shop, invoice) = open_card_invoice(&app).await;
+    let admin = shop.org.admin.clone();
+    let vars = json!({"i": invoice.to_string()});
+    let (a, b) = futures::join!(app.gql(Some(&admin), PAY, vars.clone()), app.gql(Some(&admin), PAY, vars.clone()));
+    let mut paid = 0;
+    for response in [&a, &b] {
+        match response["errors"][0]["extensions"]["code"].as_str() {
+            None => {
+                assert_eq!(response["data"]["payInvoice"]["status"], "PAID", "{response}");
+                paid += 1;
+            }
+            Some(code) => assert_eq!(code, "INVALID_STATE", "{response}"),
+        }
+    }
+    assert!(paid >= 1, "{a} {b}");
+    assert_eq!(audit(&app, "invoice.pay", invoice).await.len(), 1, "one payment");
+    assert_eq!(app.invoice(&admin, &invoice.to_string()).await["status"], "PAID");
+}

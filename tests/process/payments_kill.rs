@@ -141,6 +141,7 @@ async fn issue19_pay_invoice_killed_after_the_charge_is_charged_once() {
     let again = server.graphql(Some(&token), pay, json!({"i": id})).await;
     assert_eq!(again["errors"][0]["extensions"]["code"], "INVALID_STATE", "{again}");
     assert_eq!(ledger_lines(&ledger, "pay:").len(), before + 1, "nothing more charged");
+    std::fs::remove_dir_all(&dir).ok();
 }
 
 /// Issue 19, R44: refundCreditBalance killed after the processor refunded
@@ -192,4 +193,5 @@ async fn issue19_credit_refund_killed_after_the_refund_is_refunded_once() {
     let second = ok(&server, &token, refund, vars).await;
     assert_eq!(first["refundCreditBalance"]["id"], second["refundCreditBalance"]["id"], "the same refund");
     assert_eq!(ledger_lines(&ledger, &key).len(), 1, "refunded once");
+    std::fs::remove_dir_all(&dir).ok();
 }

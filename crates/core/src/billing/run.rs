@@ -1,18 +1,26 @@
 //! R33: the billing run — the only thing that moves time forward. For one
-//! date it renews or expires subscriptions at term end, issues the invoices
-//! of ended months, charges cards at issue, marks invoices overdue, disables
-//! subscriptions whose payment is not kept current, and records the date.
+//! date it runs these steps, in order (`run_steps`, each a function below):
+//!
+//! a. `renew_or_expire_at_term_end` — renew, expire or end NOT_RENEWABLE
+//!    the subscriptions whose term ended (R15, R17);
+//! b. `issue_invoices` — the invoices of ended months (R31, R44);
+//! c. `finish_payments_in_doubt`, then `charge_cards_at_issue` — payments a
+//!    crash left between claim and record first (card charges and credit
+//!    refunds, each with its own idempotency key), then the new invoices'
+//!    cards (R31, R34, R44);
+//! d. `invoices::mark_overdue` — past their due date (R31);
+//! e. `disable_where_payment_is_not_current` — after the grace period (R15);
+//! f. `record_run` — the date, once every item succeeded.
 //!
 //! Every step works in small transactions keyed by unique constraints
 //! (renewal charges by `sub:{id}:term:{n}`, invoices by profile and month,
-//! card charges by `last_charge_attempt`), so a second run for the same date
-//! changes nothing and a rerun after a kill finishes the work without
-//! duplicates. A lease row in `job_leases` keeps it to one runner at a time
-//! across instances sharing a database. The lease is short and renewed by a
+//! card charges by their claim), so a second run for the same date changes
+//! nothing and a rerun after a kill finishes the work without duplicates. A
+//! lease row in `job_leases` keeps it to one runner at a time across
+//! instances sharing a database. The lease is short and renewed by a
 //! heartbeat task, so a runner killed with `kill -9` stops blocking others
-//! within `LEASE_SECONDS`; card charges are claimed before the processor is
-//! called and claims left unsettled by a kill are charged again (same
-//! idempotency key) by the next run, before anything is marked overdue.
+//! within `LEASE_SECONDS`. The invoice steps themselves live in
+//! `service::invoices` (issue, settle); this file is the orchestration.
 
 use std::{
     fmt,
@@ -37,6 +45,7 @@ use crate::{
     db,
     domain::terms,
     error::{AppError, AppResult},
+    fault::crash_point,
     service::{
         Services,
         audit::{self, AuditEntry, AuditScope},
@@ -244,8 +253,28 @@ async fn run_steps(
     heartbeat: &Heartbeat,
     report: &mut BillingReport,
 ) -> AppResult<()> {
-    use crate::fault::crash_point;
-    // a. Renew or expire at term end (R15, R17).
+    renew_or_expire_at_term_end(state, as_of, report).await?;
+    keep_lease(state, holder, heartbeat).await?;
+    issue_invoices(state, as_of, report).await?;
+    keep_lease(state, holder, heartbeat).await?;
+    // Before anything goes overdue, so no invoice goes overdue (and no
+    // customer is disabled) because of our crash.
+    finish_payments_in_doubt(state, as_of, report).await?;
+    charge_cards_at_issue(state, as_of, report).await?;
+    keep_lease(state, holder, heartbeat).await?;
+    report.marked_overdue += invoices::mark_overdue(state, as_of).await?;
+    crash_point("overdue-marked");
+    disable_where_payment_is_not_current(state, as_of, report).await?;
+    // Record the date once everything succeeded, so the scheduler retries otherwise.
+    crash_point("before-record");
+    if report.failures == 0 {
+        record_run(state, as_of).await?;
+    }
+    Ok(())
+}
+
+/// Step a (R15, R17): renew or expire the subscriptions at term end.
+async fn renew_or_expire_at_term_end(state: &Services, as_of: NaiveDate, report: &mut BillingReport) -> AppResult<()> {
     for id in subscriptions_at_term_end(state, as_of).await? {
         match renew_or_expire(state, id, as_of).await {
             Ok((renewals, expired)) => {
@@ -256,9 +285,11 @@ async fn run_steps(
             Err(e) => failed(report, "renewal", id, &e),
         }
     }
-    keep_lease(state, holder, heartbeat).await?;
+    Ok(())
+}
 
-    // b. Issue the invoices of ended months (R31).
+/// Step b (R31, R44): issue the invoices of ended months.
+async fn issue_invoices(state: &Services, as_of: NaiveDate, report: &mut BillingReport) -> AppResult<()> {
     for due in invoices::due_invoices(&state.db, as_of).await? {
         match invoices::issue_one(state, due).await {
             Ok(Issued::Invoice(_)) => {
@@ -269,43 +300,57 @@ async fn run_steps(
             Err(e) => failed(report, "issuing an invoice", due.billing_profile_id, &e),
         }
     }
-    keep_lease(state, holder, heartbeat).await?;
+    Ok(())
+}
 
-    // c. Charge cards at issue; a decline leaves the invoice open (R31, R34).
-    // First the claims a killed run left unsettled, with their original
-    // idempotency key: before step d, so no invoice goes overdue (and no
-    // customer is disabled) because of our crash.
+/// Step c1 (R33, R44): payments a crash left between claim and record —
+/// card charges (at issue, or payInvoice's) and credit refunds — finished
+/// with their own idempotency key, so the processor moves the money once.
+async fn finish_payments_in_doubt(state: &Services, as_of: NaiveDate, report: &mut BillingReport) -> AppResult<()> {
     for id in invoices::unsettled_card_charges(&state.db).await? {
         match invoices::settle_card_charge(state, id, as_of, None).await {
-            Ok(CardCharge::Approved) => report.cards_approved += 1,
-            Ok(CardCharge::Declined) => report.cards_declined += 1,
-            Ok(CardCharge::Skipped) => {}
+            Ok(outcome) => count(report, outcome),
             Err(e) => failed(report, "charging a card (recovery)", id, &e),
         }
     }
-    for id in invoices::awaiting_card_charge(&state.db, as_of).await? {
-        match invoices::charge_at_issue(state, id, as_of).await {
-            Ok(CardCharge::Approved) => report.cards_approved += 1,
-            Ok(CardCharge::Declined) => report.cards_declined += 1,
-            Ok(CardCharge::Skipped) => {}
-            Err(e) => failed(report, "charging a card", id, &e),
-        }
-    }
-    // Credit refunds a crash left in doubt (R44): finished with their own key.
     for claim in credit_balance::refunds_in_doubt(&state.db).await? {
         let id = claim.id;
         match credit_balance::finish_refund(state, claim, None).await {
+            // A decline undoes the claim: the credit is back on the balance.
             Ok(_) | Err(AppError::PaymentDeclined) => {}
             Err(e) => failed(report, "finishing a credit refund", id, &e),
         }
     }
-    keep_lease(state, holder, heartbeat).await?;
+    Ok(())
+}
 
-    // d. Overdue after the due date (R31).
-    report.marked_overdue += invoices::mark_overdue(state, as_of).await?;
-    crash_point("overdue-marked");
+/// Step c2 (R31, R34): charge the card named on each new invoice; a decline
+/// leaves the invoice open.
+async fn charge_cards_at_issue(state: &Services, as_of: NaiveDate, report: &mut BillingReport) -> AppResult<()> {
+    for id in invoices::awaiting_card_charge(&state.db, as_of).await? {
+        match invoices::charge_at_issue(state, id, as_of).await {
+            Ok(outcome) => count(report, outcome),
+            Err(e) => failed(report, "charging a card", id, &e),
+        }
+    }
+    Ok(())
+}
 
-    // e. Payment not kept current after the grace period (R15).
+fn count(report: &mut BillingReport, outcome: CardCharge) {
+    match outcome {
+        CardCharge::Approved => report.cards_approved += 1,
+        CardCharge::Declined => report.cards_declined += 1,
+        CardCharge::Skipped => {}
+    }
+}
+
+/// Step e (R15): disable the subscriptions whose payment is not kept current
+/// after the grace period (step d, just before, marked invoices overdue).
+async fn disable_where_payment_is_not_current(
+    state: &Services,
+    as_of: NaiveDate,
+    report: &mut BillingReport,
+) -> AppResult<()> {
     let grace = state.grace_period_days;
     for id in invoices::subscriptions_not_current(&state.db, as_of, grace).await? {
         match disable_for_payment(state, id).await {
@@ -313,12 +358,6 @@ async fn run_steps(
             Ok(false) => {}
             Err(e) => failed(report, "disabling a subscription", id, &e),
         }
-    }
-
-    // f. Record the date once everything succeeded, so the scheduler retries otherwise.
-    crash_point("before-record");
-    if report.failures == 0 {
-        record_run(state, as_of).await?;
     }
     Ok(())
 }

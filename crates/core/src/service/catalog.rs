@@ -321,13 +321,20 @@ pub async fn get_product(state: &Services, _actor: &Actor, id: Uuid) -> AppResul
     product::Entity::find_by_id(id).one(&state.db).await?.ok_or(AppError::NotFound { entity: EntityKind::Product })
 }
 
-/// R24: whether the organization allows self-service purchase of a product (default allowed).
+/// R24, the one policy default: an organization that set no policy for a
+/// product allows its self-service purchase; otherwise its policy decides.
+pub fn allowed_by_policy(policy: Option<&self_service_policy::Model>) -> bool {
+    policy.is_none_or(|p| p.allowed)
+}
+
+/// R24: whether the organization allows self-service purchase of a product (`allowed_by_policy`).
 pub async fn self_service_allowed(
     db: &impl ConnectionTrait,
     organization_id: Uuid,
     product_id: Uuid,
 ) -> AppResult<bool> {
-    Ok(self_service_policy::Entity::find_by_id((organization_id, product_id)).one(db).await?.is_none_or(|p| p.allowed))
+    let policy = self_service_policy::Entity::find_by_id((organization_id, product_id)).one(db).await?;
+    Ok(allowed_by_policy(policy.as_ref()))
 }
 
 /// R24: GLOBAL_ADMIN and BILLING_ADMIN set the policy per product; future purchases only.
@@ -397,4 +404,24 @@ pub async fn offers_term(db: &impl ConnectionTrait, product_id: Uuid, term: Bill
 
 pub async fn sold_in(db: &impl ConnectionTrait, product_id: Uuid, market: Market) -> AppResult<bool> {
     Ok(product_market::Entity::find_by_id((product_id, market.code().to_owned())).one(db).await?.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// R24 (issue 19: one policy default): no policy is allowed; a policy decides.
+    #[test]
+    fn r24_no_policy_means_allowed() {
+        let policy = |allowed| self_service_policy::Model {
+            organization_id: Uuid::nil(),
+            product_id: Uuid::nil(),
+            allowed,
+            updated_by: Uuid::nil(),
+            updated_at: chrono::DateTime::UNIX_EPOCH,
+        };
+        assert!(allowed_by_policy(None));
+        assert!(allowed_by_policy(Some(&policy(true))));
+        assert!(!allowed_by_policy(Some(&policy(false))));
+    }
 }

@@ -184,13 +184,11 @@ pub async fn pay(state: &Services, actor: &Actor, id: Uuid) -> AppResult<Invoice
             return Ok(InvoiceView { invoice, lines });
         }
     }
-    let outcome = match claim_payment(state, actor, id).await? {
-        Some(()) => {
-            crash_point("charge-claimed");
-            settle_card_charge(state, id, today, Some(actor)).await?
-        }
-        None => CardCharge::Skipped,
-    };
+    if claim_payment(state, actor, id).await? {
+        crash_point("charge-claimed");
+    }
+    // Ours, or one a concurrent request claimed a moment ago (same key): sent once.
+    let outcome = settle_card_charge(state, id, today, Some(actor)).await?;
     let (invoice, _, _) = load_with_rights(&state.db, actor, id, false).await?;
     match (outcome, invoice.status) {
         (CardCharge::Declined, _) => Err(AppError::PaymentDeclined),
@@ -203,9 +201,9 @@ pub async fn pay(state: &Services, actor: &Actor, id: Uuid) -> AppResult<Invoice
 }
 
 /// `pay`'s claim, committed: the caller's rights, an unpaid invoice, a card
-/// on the profile, and no other charge of the invoice in doubt. None when a
+/// on the profile, and no other charge of the invoice in doubt. False when a
 /// concurrent request claimed it first.
-async fn claim_payment(state: &Services, actor: &Actor, id: Uuid) -> AppResult<Option<()>> {
+async fn claim_payment(state: &Services, actor: &Actor, id: Uuid) -> AppResult<bool> {
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     let (invoice, profile, rights) = load_with_rights(&txn, actor, id, true).await?;
@@ -243,12 +241,12 @@ async fn claim_payment(state: &Services, actor: &Actor, id: Uuid) -> AppResult<O
                 .await?;
             if rearmed.rows_affected != 1 {
                 txn.rollback().await?;
-                return Ok(None);
+                return Ok(false);
             }
         }
     }
     txn.commit().await?;
-    Ok(Some(()))
+    Ok(true)
 }
 
 /// R31, R33: the billing run charges the card named on the invoice at issue,

@@ -1,0 +1,307 @@
+//! The A4 page layout: header, the lines table (breaking across pages),
+//! totals and footers, as drawing operations per page.
+
+use super::{
+    InvoicePdf,
+    fonts::{Font, clean, fit, text_width, wrap},
+    labels::{Labels, labels},
+};
+
+pub(super) const PAGE_WIDTH: f32 = 595.28;
+pub(super) const PAGE_HEIGHT: f32 = 841.89;
+pub(super) const MARGIN: f32 = 50.0;
+pub(super) const RIGHT: f32 = PAGE_WIDTH - MARGIN;
+pub(super) const TOP: f32 = PAGE_HEIGHT - MARGIN;
+/// Lowest baseline for body text; the footer sits below it.
+pub(super) const BOTTOM: f32 = 70.0;
+pub(super) const TABLE_SIZE: f32 = 8.0;
+pub(super) const TABLE_LEADING: f32 = 10.5;
+pub(super) const ROW_GAP: f32 = 4.0;
+/// Address lines and long values are cut off rather than filling the page.
+pub(super) const MAX_BLOCK_LINES: usize = 12;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum Align {
+    Left,
+    Right,
+}
+
+pub(super) struct Column {
+    x: f32,
+    width: f32,
+    align: Align,
+}
+
+/// Product (with subscription below), description, period, quantity, unit price, amount.
+pub(super) const COLUMNS: [Column; 6] = [
+    Column { x: MARGIN, width: 105.0, align: Align::Left },
+    Column { x: 160.0, width: 120.0, align: Align::Left },
+    Column { x: 285.0, width: 100.0, align: Align::Left },
+    Column { x: 390.0, width: 35.0, align: Align::Right },
+    Column { x: 430.0, width: 55.0, align: Align::Right },
+    Column { x: 490.0, width: RIGHT - 490.0, align: Align::Right },
+];
+
+pub(super) enum Op {
+    Text { x: f32, y: f32, font: Font, size: f32, gray: f32, text: String },
+    Line { x1: f32, x2: f32, y: f32, width: f32, gray: f32 },
+}
+
+/// The drawing of one page, built top to bottom (PDF coordinates: y up).
+pub(super) struct PageOps {
+    pub(super) ops: Vec<Op>,
+}
+
+impl PageOps {
+    fn text(&mut self, x: f32, y: f32, font: Font, size: f32, text: &str) {
+        self.text_gray(x, y, font, size, 0.0, text);
+    }
+
+    fn text_gray(&mut self, x: f32, y: f32, font: Font, size: f32, gray: f32, text: &str) {
+        if !text.trim().is_empty() {
+            self.ops.push(Op::Text { x, y, font, size, gray, text: text.to_owned() });
+        }
+    }
+
+    fn text_right(&mut self, right: f32, y: f32, font: Font, size: f32, text: &str) {
+        let x = right - text_width(text, font, size);
+        self.text(x, y, font, size, text);
+    }
+
+    fn rule(&mut self, y: f32, width: f32, gray: f32) {
+        self.ops.push(Op::Line { x1: MARGIN, x2: RIGHT, y, width, gray });
+    }
+}
+
+/// Lays the invoice out over as many pages as it needs.
+pub(super) struct Layout<'a> {
+    invoice: &'a InvoicePdf,
+    pub(super) labels: &'static Labels,
+    pub(super) pages: Vec<PageOps>,
+    y: f32,
+}
+
+impl<'a> Layout<'a> {
+    pub(super) fn new(invoice: &'a InvoicePdf) -> Self {
+        Layout { invoice, labels: labels(invoice.lang), pages: Vec::new(), y: TOP }
+    }
+
+    fn page(&mut self) -> &mut PageOps {
+        if self.pages.is_empty() {
+            self.pages.push(PageOps { ops: Vec::new() });
+        }
+        let last = self.pages.len() - 1;
+        &mut self.pages[last]
+    }
+
+    fn new_page(&mut self) {
+        self.pages.push(PageOps { ops: Vec::new() });
+        self.y = TOP;
+        let title =
+            format!("{} {} ({})", self.labels.invoice, clean(&self.invoice.invoice_number), self.labels.continued);
+        let title = fit(&title, Font::Bold, 14.0, RIGHT - MARGIN);
+        let y = self.y - 14.0;
+        self.page().text(MARGIN, y, Font::Bold, 14.0, &title);
+        self.y = y - 24.0;
+    }
+
+    /// A block of lines under a small grey heading; returns the y below it.
+    fn block(&mut self, x: f32, mut y: f32, width: f32, heading: &str, name: &str, lines: &[String]) -> f32 {
+        self.page().text_gray(x, y, Font::Bold, 8.0, 0.4, heading);
+        y -= 14.0;
+        for line in wrap(&clean(name), Font::Bold, 11.0, width).iter().take(3) {
+            self.page().text(x, y, Font::Bold, 11.0, line);
+            y -= 14.0;
+        }
+        let mut wrapped = Vec::new();
+        for line in lines {
+            wrapped.extend(wrap(&clean(line), Font::Regular, 9.5, width));
+        }
+        for line in wrapped.iter().take(MAX_BLOCK_LINES) {
+            self.page().text(x, y, Font::Regular, 9.5, line);
+            y -= 12.5;
+        }
+        y
+    }
+
+    pub(super) fn header(&mut self) {
+        let inv = self.invoice;
+        let l = self.labels;
+        let title = format!("{} {}", l.invoice, clean(&inv.invoice_number));
+        let title = fit(&title, Font::Bold, 20.0, RIGHT - MARGIN);
+        let y = self.y - 20.0;
+        self.page().text(MARGIN, y, Font::Bold, 20.0, &title);
+        self.y = y - 28.0;
+
+        // Left: seller, then buyer. Right: the invoice facts.
+        let top = self.y;
+        let left_width = 250.0;
+        let mut seller_lines = inv.seller.address.clone();
+        if let Some(tax_id) = inv.seller.tax_id.as_deref().filter(|t| !t.trim().is_empty()) {
+            seller_lines.push(format!("{}: {}", l.tax_id, tax_id));
+        }
+        let left = self.block(MARGIN, top, left_width, l.seller, &inv.seller.name, &seller_lines);
+        let left = self.block(MARGIN, left - 10.0, left_width, l.bill_to, &inv.organization_name, &inv.bill_to);
+
+        let mut facts: Vec<(&str, &str)> =
+            vec![(l.invoice_number, &inv.invoice_number), (l.issue_date, &inv.issue_date), (l.due_date, &inv.due_date)];
+        if let Some(paid) = inv.paid_date.as_deref() {
+            facts.push((l.paid_date, paid));
+        }
+        facts.push((l.status, &inv.status));
+        facts.push((l.currency, &inv.currency));
+        if let Some(po) = inv.po_number.as_deref().filter(|po| !po.trim().is_empty()) {
+            facts.push((l.po_number, po));
+        }
+        let label_x = 330.0;
+        let value_x = 420.0;
+        let mut right = top;
+        for (label, value) in facts {
+            let label = fit(label, Font::Regular, 9.0, value_x - label_x - 5.0);
+            self.page().text_gray(label_x, right, Font::Regular, 9.0, 0.4, &label);
+            let lines = wrap(&clean(value), Font::Bold, 10.0, RIGHT - value_x);
+            for line in lines.iter().take(3) {
+                self.page().text(value_x, right, Font::Bold, 10.0, line);
+                right -= 13.0;
+            }
+            if lines.is_empty() {
+                right -= 13.0;
+            }
+        }
+        self.y = left.min(right) - 14.0;
+    }
+
+    fn table_header(&mut self) {
+        let l = self.labels;
+        let titles = [l.product, l.description, l.period, l.quantity, l.unit_price, l.amount];
+        let y = self.y - TABLE_SIZE;
+        for (col, title) in COLUMNS.iter().zip(titles) {
+            let title = fit(title, Font::Bold, TABLE_SIZE, col.width);
+            match col.align {
+                Align::Left => self.page().text(col.x, y, Font::Bold, TABLE_SIZE, &title),
+                Align::Right => self.page().text_right(col.x + col.width, y, Font::Bold, TABLE_SIZE, &title),
+            }
+        }
+        self.page().rule(y - 5.0, 0.8, 0.0);
+        self.y = y - 5.0 - ROW_GAP;
+    }
+
+    pub(super) fn table(&mut self) {
+        self.table_header();
+        let l = self.labels;
+        for line in &self.invoice.lines {
+            let product = clean(&line.product);
+            let subscription = format!("{} {}", l.subscription, clean(&line.subscription));
+            let cells = [&line.description, &line.period, &line.quantity, &line.unit_price, &line.amount];
+            // The product column: the product, then the subscription in grey.
+            let mut first_column: Vec<(String, f32)> = wrap(&product, Font::Regular, TABLE_SIZE, COLUMNS[0].width)
+                .into_iter()
+                .take(MAX_BLOCK_LINES)
+                .map(|t| (t, 0.0))
+                .collect();
+            first_column.extend(
+                wrap(&subscription, Font::Regular, TABLE_SIZE - 1.0, COLUMNS[0].width)
+                    .into_iter()
+                    .take(3)
+                    .map(|t| (t, 0.45)),
+            );
+            let wrapped: Vec<Vec<String>> = COLUMNS[1..]
+                .iter()
+                .zip(cells)
+                .map(|(col, cell)| {
+                    let mut lines = wrap(&clean(cell), Font::Regular, TABLE_SIZE, col.width);
+                    lines.truncate(MAX_BLOCK_LINES);
+                    lines
+                })
+                .collect();
+            let rows = wrapped.iter().map(Vec::len).max().unwrap_or(0).max(first_column.len()).max(1);
+            let height = rows as f32 * TABLE_LEADING + ROW_GAP;
+            if self.y - height < BOTTOM {
+                self.new_page();
+                self.table_header();
+            }
+            let first = self.y - TABLE_SIZE;
+            for (i, (text, gray)) in first_column.iter().enumerate() {
+                let y = first - i as f32 * TABLE_LEADING;
+                let size = if *gray > 0.0 { TABLE_SIZE - 1.0 } else { TABLE_SIZE };
+                self.page().text_gray(COLUMNS[0].x, y, Font::Regular, size, *gray, text);
+            }
+            for (col, lines) in COLUMNS[1..].iter().zip(&wrapped) {
+                for (i, text) in lines.iter().enumerate() {
+                    let y = first - i as f32 * TABLE_LEADING;
+                    match col.align {
+                        Align::Left => self.page().text(col.x, y, Font::Regular, TABLE_SIZE, text),
+                        Align::Right => self.page().text_right(col.x + col.width, y, Font::Regular, TABLE_SIZE, text),
+                    }
+                }
+            }
+            self.y -= height;
+            let rule_y = self.y + ROW_GAP / 2.0;
+            self.page().rule(rule_y, 0.3, 0.75);
+        }
+        if self.invoice.lines.is_empty() {
+            let y = self.y - TABLE_SIZE;
+            self.page().text_gray(MARGIN, y, Font::Regular, TABLE_SIZE, 0.4, l.no_charges);
+            self.y = y - TABLE_LEADING;
+        }
+    }
+
+    pub(super) fn totals(&mut self) {
+        let inv = self.invoice;
+        let l = self.labels;
+        let height = 110.0 + 16.0 * inv.tax_lines.len() as f32;
+        if self.y - height < BOTTOM {
+            self.new_page();
+        }
+        let label_x = 330.0;
+        let label_width = 110.0;
+        let value_width = RIGHT - label_x - label_width;
+        let mut y = self.y - 16.0;
+        self.page().text(label_x, y, Font::Regular, 10.0, &fit(l.subtotal, Font::Regular, 10.0, label_width));
+        self.page().text_right(
+            RIGHT,
+            y,
+            Font::Regular,
+            10.0,
+            &fit(&clean(&inv.subtotal), Font::Regular, 10.0, value_width),
+        );
+        for tax in &inv.tax_lines {
+            y -= 14.0;
+            let label = fit(&clean(&tax.label), Font::Regular, 10.0, label_width);
+            self.page().text(label_x, y, Font::Regular, 10.0, &label);
+            let amount = fit(&clean(&tax.amount), Font::Regular, 10.0, value_width);
+            self.page().text_right(RIGHT, y, Font::Regular, 10.0, &amount);
+        }
+        y -= 8.0;
+        self.page().ops.push(Op::Line { x1: label_x, x2: RIGHT, y, width: 0.8, gray: 0.0 });
+        y -= 16.0;
+        let label = fit(&format!("{} ({})", l.total, clean(&inv.currency)), Font::Bold, 12.0, label_width);
+        self.page().text(label_x, y, Font::Bold, 12.0, &label);
+        let total = fit(&clean(&inv.total), Font::Bold, 12.0, value_width);
+        self.page().text_right(RIGHT, y, Font::Bold, 12.0, &total);
+
+        let y = y - 32.0;
+        let label = fit(l.payment_method, Font::Regular, 9.0, 95.0);
+        self.page().text_gray(MARGIN, y, Font::Regular, 9.0, 0.4, &label);
+        let method = fit(&clean(&inv.payment_method), Font::Bold, 10.0, RIGHT - 150.0);
+        self.page().text(150.0, y, Font::Bold, 10.0, &method);
+        self.y = y - 14.0;
+    }
+
+    pub(super) fn footers(&mut self) {
+        let count = self.pages.len();
+        let l = self.labels;
+        let left = fit(
+            &format!("{} {} · {}", l.invoice, clean(&self.invoice.invoice_number), clean(&self.invoice.seller.name)),
+            Font::Regular,
+            8.0,
+            330.0,
+        );
+        for (i, page) in self.pages.iter_mut().enumerate() {
+            page.text_gray(MARGIN, 40.0, Font::Regular, 8.0, 0.4, &left);
+            let of = l.page_of(i + 1, count);
+            let x = RIGHT - text_width(&of, Font::Regular, 8.0);
+            page.text_gray(x, 40.0, Font::Regular, 8.0, 0.4, &of);
+        }
+    }
+}
