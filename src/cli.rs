@@ -109,8 +109,8 @@ async fn execute(command: Command, config: crate::config::Config) -> Result<(), 
             let date = date.unwrap_or_else(|| state.clock.today());
             // Wait out a lease left by a killed run (it expires within
             // LEASE_SECONDS); one still held after that belongs to a live run.
-            let wait = Duration::from_secs(crate::billing::run::LEASE_SECONDS as u64 + 3);
-            let report = crate::billing::run::run_billing_waiting(&state, date, wait)
+            let wait = Duration::from_secs(crate::service::billing_run::LEASE_SECONDS as u64 + 3);
+            let report = crate::service::billing_run::run_billing_waiting(&state, date, wait)
                 .await
                 .map_err(|e| format!("billing run: {e:?}"))?;
             println!("{report}");

@@ -298,11 +298,11 @@ impl More<'_> {
             self.mark_wire_invoices_paid(&wire, start, next).await?;
             day = next;
             clock.set_date(day);
-            crate::billing::run::run_billing(state, day).await?;
+            crate::service::billing_run::run_billing(state, day).await?;
         }
         if day < today {
             clock.set_date(today);
-            crate::billing::run::run_billing(state, today).await?;
+            crate::service::billing_run::run_billing(state, today).await?;
         }
         // A proposal waiting for the organization to accept it (R9).
         let me = client.run(Some(admin), "{ me { organization { id } } }", json!({})).await?;

@@ -16,6 +16,4 @@ pub mod hub;
 pub mod state;
 pub mod workers;
 
-pub use licensedesk_core::{
-    access, auth, billing, clock, db, domain, error, events, fault, i18n, paging, pdf, service,
-};
+pub use licensedesk_core::{access, auth, billing, clock, db, domain, error, fault, i18n, paging, pdf, service};

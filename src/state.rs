@@ -53,7 +53,7 @@ impl AppState {
             grace_period_days: config.grace_period_days,
             clock,
         };
-        let link_key = Arc::new(crate::billing::pdf_links::link_key(secret));
+        let link_key = Arc::new(crate::service::invoices::links::link_key(secret));
         Ok(AppState { services, config: Arc::new(config), link_key, events: Default::default() })
     }
 

@@ -143,7 +143,7 @@ pub(super) fn guard(
     request: &mut async_graphql::Request,
 ) -> AppResult<bool> {
     let introspection_only = request.query.len() <= limits.authenticated.max_bytes
-        && crate::http::introspection::is_introspection_only(request);
+        && crate::graphql::introspection::is_introspection_only(request);
     match caller {
         crate::auth::Caller::Authenticated(_) => precheck(shape, request, &limits.authenticated)?,
         // Without a token only small documents run; a larger one that a

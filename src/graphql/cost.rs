@@ -50,7 +50,7 @@ pub const MAX_INTROSPECTION_FIELDS: u64 = 2_000;
 /// as a backstop, so the refusal is typed here, issue 19).
 pub const MAX_DEPTH: usize = super::schema::MAX_QUERY_DEPTH;
 /// Field depth of introspection operations (graphql-js's `TypeRef` nests deep).
-pub const MAX_INTROSPECTION_DEPTH: usize = crate::http::introspection::INTROSPECTION_MAX_DEPTH;
+pub const MAX_INTROSPECTION_DEPTH: usize = crate::graphql::introspection::INTROSPECTION_MAX_DEPTH;
 /// Nesting of selection sets, fragment spreads and inline fragments, as
 /// async-graphql's `limit_recursive_depth(32)` counts it.
 pub const MAX_RECURSION: usize = 32;

@@ -230,7 +230,7 @@ graphql_enum!(
 );
 graphql_enum!(
     /// What happened, in live events and publisher webhooks (R45).
-    EventType = "licensedesk_core::events::EventType" {
+    EventType = "licensedesk_core::domain::events::EventType" {
         /// A subscription was bought.
         SubscriptionPurchased,
         /// The publisher activated a subscription.

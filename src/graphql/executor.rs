@@ -81,7 +81,8 @@ impl Executor for ServingSchema {
         if let Some(keys) = &shape.keys {
             keys.order(&mut response.data);
         }
-        crate::http::metrics::record_operation(shape.operation_name.as_deref(), &response, started.elapsed());
+        let outcome = response.errors.first().map_or("ok", super::errors::code_of);
+        crate::http::metrics::record_operation(shape.operation_name.as_deref(), outcome, started.elapsed());
         response
     }
 

@@ -139,7 +139,7 @@ impl Invoice {
     async fn pdf_url(&self, ctx: &Context<'_>) -> Result<String> {
         let state = state(ctx)?;
         let expires = state.clock.now().timestamp() + state.config.pdf_link_ttl_seconds;
-        Ok(crate::billing::pdf_links::signed_pdf_url(&state.link_key, self.invoice.id, expires))
+        Ok(crate::service::invoices::links::signed_pdf_url(&state.link_key, self.invoice.id, expires))
     }
     /// When the invoice was written.
     async fn created_at(&self) -> DateTime<Utc> {

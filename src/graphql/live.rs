@@ -15,8 +15,8 @@ use serde_json::{Value, json};
 use super::{actor, parse_id, state};
 use crate::{
     auth::{Actor, Caller},
+    domain::events::EventType,
     error::{AppError, EntityKind},
-    events::EventType,
     state::{AppState, RequestInfo},
     workers::live::{self, Feed},
 };

@@ -11,6 +11,7 @@ pub mod enums;
 pub mod errors;
 pub mod executor;
 pub mod identity;
+pub mod introspection;
 pub mod invoices;
 pub mod live;
 pub mod loaders;

@@ -43,9 +43,9 @@ pub fn build_schema(state: &AppState) -> AppSchema {
 }
 
 /// The schema introspection-only operations run on: limits of their own
-/// (see `http::introspection`), everything else the same.
+/// (see `graphql::introspection`), everything else the same.
 pub fn build_introspection_schema(state: &AppState) -> AppSchema {
-    use crate::http::introspection::{INTROSPECTION_MAX_COMPLEXITY, INTROSPECTION_MAX_DEPTH};
+    use crate::graphql::introspection::{INTROSPECTION_MAX_COMPLEXITY, INTROSPECTION_MAX_DEPTH};
     schema_builder_with_limits(Some(&state.config), INTROSPECTION_MAX_DEPTH, INTROSPECTION_MAX_COMPLEXITY)
         .data(state.clone())
         .finish()

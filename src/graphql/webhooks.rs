@@ -12,7 +12,7 @@ use super::{
     pagination::{self, Page},
     parse_id, state,
 };
-use crate::{events::webhooks as svc, workers::delivery};
+use crate::{service::events::webhooks as svc, workers::delivery};
 
 pub struct WebhookEndpoint(pub webhook_endpoint::Model);
 

@@ -15,9 +15,9 @@ use uuid::Uuid;
 
 use crate::{
     auth::Caller,
-    billing::pdf_links::verify_pdf_link,
     error::AppError,
     service::invoices,
+    service::invoices::links::verify_pdf_link,
     state::{self, AppState},
 };
 

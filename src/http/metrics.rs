@@ -17,7 +17,6 @@ use std::{
     time::Instant,
 };
 
-use async_graphql::Response;
 use axum::{
     extract::{MatchedPath, Request, State},
     http::{HeaderValue, StatusCode, header},
@@ -127,20 +126,12 @@ fn operation_label(name: Option<&str>) -> String {
     name.to_owned()
 }
 
-/// The SPEC §10 code of the first error: the one the response carries
-/// (`graphql::errors::code_of`, the response writer's own classifier).
-fn outcome(response: &Response) -> &'static str {
-    match response.errors.first() {
-        None => "ok",
-        Some(error) => crate::graphql::errors::code_of(error),
-    }
-}
-
-/// Counts and times one GraphQL operation (`graphql::executor` calls it
-/// for every operation the endpoints execute).
-pub fn record_operation(name: Option<&str>, response: &Response, elapsed: std::time::Duration) {
+/// Counts and times one GraphQL operation (`graphql::executor` calls it for
+/// every operation the endpoints execute). `outcome` is "ok" or the SPEC §10
+/// code the response carries (`graphql::errors::code_of`, the response
+/// writer's own classifier), so the metric and the response cannot disagree.
+pub fn record_operation(name: Option<&str>, outcome: &'static str, elapsed: std::time::Duration) {
     let operation = operation_label(name);
-    let outcome = outcome(response);
     metrics::counter!("licensedesk_graphql_requests_total", "operation" => operation.clone(), "outcome" => outcome)
         .increment(1);
     metrics::histogram!("licensedesk_graphql_request_duration_seconds", "operation" => operation)
@@ -148,7 +139,7 @@ pub fn record_operation(name: Option<&str>, response: &Response, elapsed: std::t
 }
 
 /// Counts one billing run (R33) and what it did; call it where a run ends.
-pub fn record_billing_run(result: &Result<crate::billing::run::BillingReport, AppError>) {
+pub fn record_billing_run(result: &Result<crate::service::billing_run::BillingReport, AppError>) {
     let outcome = match result {
         Ok(report) if report.lease_held_elsewhere => "skipped_lease_held",
         Ok(report) if report.failures > 0 => "partial_failure",
@@ -174,8 +165,8 @@ pub fn record_billing_run(result: &Result<crate::billing::run::BillingReport, Ap
 
 /// Records a billing run's result (see `record_billing_run`) and passes it on.
 pub fn recorded(
-    result: Result<crate::billing::run::BillingReport, AppError>,
-) -> Result<crate::billing::run::BillingReport, AppError> {
+    result: Result<crate::service::billing_run::BillingReport, AppError>,
+) -> Result<crate::service::billing_run::BillingReport, AppError> {
     record_billing_run(&result);
     result
 }

@@ -1,8 +1,8 @@
 //! HTTP concerns around the GraphQL endpoint: GraphiQL served from the
-//! binary, introspection limits, CORS, and Prometheus metrics.
+//! binary, CORS, Prometheus metrics and invoice PDF downloads.
 
 pub mod graphiql;
-pub mod introspection;
+
 pub mod invoice_pdf;
 pub mod metrics;
 

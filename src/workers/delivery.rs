@@ -37,7 +37,7 @@ use uuid::Uuid;
 
 use crate::{config::EventConfig, db, error::AppResult, state::AppState};
 
-pub use crate::events::webhooks::delivery_status::{DELIVERED, FAILED, PENDING};
+pub use crate::service::events::webhooks::delivery_status::{DELIVERED, FAILED, PENDING};
 /// Most deliveries claimed in one pass.
 const BATCH: u64 = 32;
 /// Candidates a claim looks at (endpoints already at their share are left out first).
@@ -223,7 +223,8 @@ fn public_only(host: &str, addrs: Vec<SocketAddr>, allow_private: bool) -> Resul
     if addrs.is_empty() {
         return Err(NotPublic(format!("{host} resolves to no address")));
     }
-    if !allow_private && let Some(bad) = addrs.iter().find(|a| crate::events::webhooks::is_private_ip(a.ip())) {
+    if !allow_private && let Some(bad) = addrs.iter().find(|a| crate::service::events::webhooks::is_private_ip(a.ip()))
+    {
         return Err(NotPublic(format!("{host} resolves to {}, not a public address", bad.ip())));
     }
     Ok(addrs)
@@ -268,7 +269,7 @@ async fn send(
 ) -> Result<u16, Failure> {
     let allow_private = state.config.events.webhook_allow_private;
     // Literal addresses and internal names; a name's addresses are checked by the resolver.
-    let url = crate::events::webhooks::check_url(&endpoint.url, allow_private)
+    let url = crate::service::events::webhooks::check_url(&endpoint.url, allow_private)
         .map_err(|_| Failure::AddressNotAllowed(format!("URL not allowed: {}", endpoint.url)))?;
     let body = body(event);
     let signature = signature(&endpoint.secret, Utc::now().timestamp(), &body);

@@ -127,7 +127,7 @@ async fn listen(state: &AppState) -> Option<sea_orm::sqlx::postgres::PgListener>
     }
     let connect = async {
         let mut listener = sea_orm::sqlx::postgres::PgListener::connect(&state.config.database_url).await?;
-        listener.listen(crate::events::outbox::NOTIFY_CHANNEL).await?;
+        listener.listen(crate::service::events::outbox::NOTIFY_CHANNEL).await?;
         Ok::<_, sea_orm::sqlx::Error>(listener)
     };
     match connect.await {

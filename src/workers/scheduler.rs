@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use crate::{
-    billing::run::{has_run, run_billing},
+    service::billing_run::{has_run, run_billing},
     state::AppState,
 };
 

@@ -4,7 +4,7 @@
 
 use chrono::Utc;
 use entity::{enums::InvoiceStatus, invoice, job_lease};
-use licensedesk::billing::run::{self, LEASE_NAME};
+use licensedesk::service::billing_run::{self as run, LEASE_NAME};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
 

@@ -479,9 +479,9 @@ pub const INVOICE_FIELDS: &str = "id number sequence status issueDate dueDate pe
 
 impl TestApp {
     /// Moves the clock to `day` and runs billing for it (R33), failing the test on error.
-    pub async fn bill(&self, day: NaiveDate) -> licensedesk::billing::run::BillingReport {
+    pub async fn bill(&self, day: NaiveDate) -> licensedesk::service::billing_run::BillingReport {
         self.clock.set_date(day);
-        licensedesk::billing::run::run_billing(&self.state, day).await.expect("billing run")
+        licensedesk::service::billing_run::run_billing(&self.state, day).await.expect("billing run")
     }
 
     /// An org profile paying by check or wire transfer (R29).

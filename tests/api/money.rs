@@ -73,7 +73,7 @@ pub async fn assert_money_identity(app: &TestApp, when: &str) {
 }
 
 /// Runs billing for `day` and asserts the identity afterwards.
-async fn bill_checked(app: &TestApp, day: chrono::NaiveDate) -> licensedesk::billing::run::BillingReport {
+async fn bill_checked(app: &TestApp, day: chrono::NaiveDate) -> licensedesk::service::billing_run::BillingReport {
     let report = app.bill(day).await;
     assert_money_identity(app, &day.to_string()).await;
     report
@@ -307,7 +307,7 @@ async fn money_overflow_is_refused_never_clipped() {
         app.buy(&shop.org.admin, &big, "MONTHLY", Some(1_000_000), &shop.profile).await;
     }
     app.clock.set_date(date(2026, 4, 1));
-    let result = licensedesk::billing::run::run_billing(&app.state, date(2026, 4, 1)).await;
+    let result = licensedesk::service::billing_run::run_billing(&app.state, date(2026, 4, 1)).await;
     assert!(result.is_err(), "the overflowing invoice is a failure, not a clipped total: {result:?}");
     assert_eq!(app.count("invoices").await, 0);
     assert_eq!(app.count("invoice_lines").await, 0);

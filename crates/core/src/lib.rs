@@ -16,7 +16,6 @@ pub mod clock;
 pub mod db;
 pub mod domain;
 pub mod error;
-pub mod events;
 pub mod fault;
 pub mod i18n;
 pub mod paging;

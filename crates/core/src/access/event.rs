@@ -10,7 +10,7 @@ use uuid::Uuid;
 use crate::{
     access::{self, subscription::Access},
     auth::Actor,
-    events::EventType,
+    domain::events::EventType,
 };
 
 #[derive(Debug, Clone, Copy)]

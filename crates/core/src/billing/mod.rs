@@ -1,9 +1,7 @@
-//! Money that moves: the card processor behind a trait, cards on file,
-//! invoice numbers, signed PDF links, and the billing run (R33) that issues,
-//! charges and renews as of a date.
+//! Money that moves, below the services: the card processor behind a trait,
+//! cards on file, invoice numbers. The billing run that uses them is
+//! `service::billing_run`.
 
 pub mod cards;
 pub mod numbers;
-pub mod pdf_links;
 pub mod processor;
-pub mod run;

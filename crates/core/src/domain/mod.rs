@@ -1,6 +1,7 @@
-//! Value types that parse and validate: cards, markets, money, terms, the seller.
+//! Value types that parse and validate: cards, event types, markets, money, terms, the seller.
 
 pub mod card;
+pub mod events;
 pub mod markets;
 pub mod money;
 pub mod seller;

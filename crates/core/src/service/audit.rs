@@ -153,8 +153,15 @@ pub async fn record(
     entry: AuditEntry,
 ) -> AppResult<()> {
     // R45: the event, if any, in the same transaction as the change.
-    crate::events::outbox::record(db, entry.action, entry.object_type, entry.object_id, entry.after.as_ref(), now)
-        .await?;
+    crate::service::events::outbox::record(
+        db,
+        entry.action,
+        entry.object_type,
+        entry.object_id,
+        entry.after.as_ref(),
+        now,
+    )
+    .await?;
     audit_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(scope.organization_id),

@@ -3,10 +3,12 @@
 
 pub mod audit;
 pub mod billing_profiles;
+pub mod billing_run;
 pub mod catalog;
 pub mod charges;
 mod context;
 pub mod credit_balance;
+pub mod events;
 pub mod idempotency;
 pub mod identity;
 pub mod invoices;

@@ -14,6 +14,7 @@
 //! This module holds what they share: the calendar, the view, the snapshot.
 
 mod issue;
+pub mod links;
 mod pdf;
 mod queries;
 mod settle;

@@ -8,7 +8,8 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, Query
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::catalogue::{self, EventType};
+use super::catalogue;
+use crate::domain::events::EventType;
 use crate::error::{AppError, AppResult};
 
 /// PostgreSQL channel that wakes every instance's consumers on commit.

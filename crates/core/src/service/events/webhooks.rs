@@ -11,7 +11,7 @@ use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, Model
 use serde_json::json;
 use uuid::Uuid;
 
-use super::catalogue::EventType;
+use crate::domain::events::EventType;
 use crate::{
     auth::Actor,
     db,

@@ -7,4 +7,4 @@ pub mod catalogue;
 pub mod outbox;
 pub mod webhooks;
 
-pub use catalogue::EventType;
+pub use crate::domain::events::EventType;
