@@ -13,6 +13,7 @@ pub mod demo;
 pub(crate) mod graphql;
 pub mod http;
 pub mod hub;
+pub mod metrics;
 pub mod state;
 pub mod workers;
 

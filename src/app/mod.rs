@@ -47,7 +47,7 @@ pub fn build_router(state: AppState) -> Router {
     let introspection_schema = build_introspection_schema(&state);
     let cors = crate::http::cors_layer(&state.config);
     // Install the metrics recorder before the first request counts anything.
-    let _ = crate::http::metrics::handle();
+    let _ = crate::metrics::handle();
     let shape = match graphql::cost::SchemaShape::from_sdl(&schema.sdl()) {
         Ok(shape) => shape,
         Err(e) => {

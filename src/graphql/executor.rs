@@ -82,7 +82,7 @@ impl Executor for ServingSchema {
             keys.order(&mut response.data);
         }
         let outcome = response.errors.first().map_or("ok", super::errors::code_of);
-        crate::http::metrics::record_operation(shape.operation_name.as_deref(), outcome, started.elapsed());
+        crate::metrics::record_operation(shape.operation_name.as_deref(), outcome, started.elapsed());
         response
     }
 

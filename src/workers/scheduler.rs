@@ -29,7 +29,7 @@ pub async fn scheduled_tick(state: &AppState) {
     let today = state.clock.today();
     match has_run(state, today).await {
         Ok(true) => {}
-        Ok(false) => match crate::http::metrics::recorded(run_billing(state, today).await) {
+        Ok(false) => match crate::metrics::recorded(run_billing(state, today).await) {
             // run_billing logs its own report.
             Ok(_) => {}
             Err(e) => tracing::error!(error = ?e, %today, "scheduled billing run failed; retrying within the hour"),
