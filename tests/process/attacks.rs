@@ -186,6 +186,33 @@ async fn guessing_is_throttled_across_instances_without_locking_the_owner_out() 
     assert!(owner_in["data"]["login"]["token"].is_string(), "the owner on another client signs in: {owner_in}");
 }
 
+/// Issue 20 item 5, against the real binary: 60 wrong guesses sent at once by
+/// one client, spread over two instances on one database, get at most 5
+/// password checks (the attempt is counted before the check, in the
+/// database); the rest are RATE_LIMITED, and the owner still signs in from
+/// another address.
+#[tokio::test]
+async fn issue20_sixty_concurrent_guesses_on_two_instances_get_at_most_five_checks() {
+    let url = fresh_database_url().await;
+    let one = Server::start(&url, &[]).await;
+    let two = Server::start(&url, &[]).await;
+    let (_, email) = one.register("Contoso").await;
+    let login = "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }";
+    let attacker = Some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 4)));
+    let owner = Some(IpAddr::V4(Ipv4Addr::new(127, 0, 0, 5)));
+    let guesses = (0..60).map(|i| {
+        let server = if i % 2 == 0 { &one } else { &two };
+        server.graphql_from(attacker, None, login, json!({"e": email, "p": format!("guess-{i}-xxxx")}))
+    });
+    let answers = futures::future::join_all(guesses).await;
+    let codes: Vec<Option<&str>> = answers.iter().map(code).collect();
+    assert!(codes.iter().all(Option::is_some), "every guess is refused with a code: {codes:?}");
+    let checked = codes.iter().filter(|c| **c != Some("RATE_LIMITED")).count();
+    assert!(checked <= 5, "at most 5 of 60 concurrent guesses reach the password check: {checked} did ({codes:?})");
+    let owner_in = two.graphql_from(owner, None, login, json!({"e": email, "p": PASSWORD})).await;
+    assert!(owner_in["data"]["login"]["token"].is_string(), "the owner on another address signs in: {owner_in}");
+}
+
 /// Issue 12 §5: clients that hang up while their write runs leave no
 /// transaction open (PostgreSQL: no pooled connection 'idle in transaction'),
 /// and the server keeps answering.
