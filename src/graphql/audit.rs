@@ -1,6 +1,5 @@
 //! R36: the audit log.
 
-use crate::error::EntityKind;
 use async_graphql::{Context, ID, InputObject, Json, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::audit_event;
@@ -11,6 +10,7 @@ use super::{
     pagination::{self, Page},
     parse_id, state,
 };
+use crate::error::EntityKind;
 use crate::{access::Visible, service::audit as svc};
 
 /// One audit event the caller may see (R36, R37), with snapshots already

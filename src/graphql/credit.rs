@@ -1,6 +1,5 @@
 //! Credit balances (R44): refunding a billing profile's balance to its card.
 
-use crate::error::EntityKind;
 use async_graphql::{Context, ID, Object, Result};
 use chrono::{DateTime, Utc};
 use entity::credit_refund;
@@ -11,6 +10,7 @@ use super::{
     parse_id, state,
     types::Money,
 };
+use crate::error::EntityKind;
 use crate::service::credit_balance as svc;
 
 /// A refund of a billing profile's credit balance to its card.

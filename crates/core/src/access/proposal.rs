@@ -5,12 +5,12 @@
 //! ID, exactly as for a random one (R3, R37). Lists, gets and the accept and
 //! decline mutations all load proposals through [`load`] or [`page`].
 
-use crate::error::EntityKind;
 use entity::proposal;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select};
 use uuid::Uuid;
 
 use super::{Visible, billing_profile::nothing};
+use crate::error::EntityKind;
 use crate::{
     auth::{Actor, OrgActor},
     error::{AppError, AppResult},

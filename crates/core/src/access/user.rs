@@ -3,12 +3,12 @@
 //! the publisher user who activated a subscription, in a customer's audit
 //! log — is not shown (nested fields answer null or leave them out).
 
-use crate::error::EntityKind;
 use entity::user;
 use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter};
 use uuid::Uuid;
 
 use super::Visible;
+use crate::error::EntityKind;
 use crate::{
     auth::Actor,
     error::{AppError, AppResult},

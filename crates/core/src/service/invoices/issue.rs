@@ -2,8 +2,6 @@
 //! due, issuing one, which cards await their charge at issue, marking
 //! invoices overdue, and which subscriptions' payment is not current.
 
-use crate::error::EntityKind;
-use crate::service::audit::AuditAction;
 use std::collections::{BTreeMap, BTreeSet};
 
 use chrono::NaiveDate;
@@ -20,6 +18,8 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{due_date, issue_date, method_summary, month_start, next_month_start, settle, snapshot};
+use crate::error::EntityKind;
+use crate::service::audit::AuditAction;
 use crate::{
     billing::cards,
     db,

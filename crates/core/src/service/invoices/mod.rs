@@ -19,7 +19,6 @@ mod pdf;
 mod queries;
 mod settle;
 
-use crate::error::EntityKind;
 use chrono::{Datelike, Months, NaiveDate};
 use entity::{invoice, invoice_line};
 use serde_json::{Value, json};
@@ -29,6 +28,7 @@ pub use crate::billing::{
     cards::{method_summary, stored_card},
     numbers::display_number,
 };
+use crate::error::EntityKind;
 use crate::{access::Visible, error::AppError};
 pub use issue::{
     DueInvoice, Issued, awaiting_card_charge, due_invoices, issue_one, mark_overdue, subscriptions_not_current,

@@ -1,12 +1,12 @@
 //! Assembling an invoice's PDF (R32): the document's words, numbers and
 //! language; `crate::pdf` lays it out.
 
-use crate::error::EntityKind;
 use entity::{billing_profile, enums::InvoiceStatus, invoice, organization};
 use sea_orm::EntityTrait;
 use uuid::Uuid;
 
 use super::{NOT_FOUND, display_number, lines_of};
+use crate::error::EntityKind;
 use crate::{
     access::invoice::load as load_with_rights,
     auth::Actor,

@@ -11,7 +11,6 @@
 //! again — finishes it with the same key, so a charge that reached the
 //! processor is not taken twice and one that did not is not lost.
 
-use crate::service::audit::AuditAction;
 use chrono::NaiveDate;
 use entity::{
     card_charge_claim,
@@ -26,6 +25,7 @@ use serde_json::json;
 use uuid::Uuid;
 
 use super::{InvoiceView, NOT_FOUND, display_number, lines_of, snapshot};
+use crate::service::audit::AuditAction;
 use crate::{
     access::invoice::load as load_with_rights,
     auth::Actor,

@@ -2,12 +2,12 @@
 //! allowed to buy it all, or by a plain user for their own self-service
 //! purchases (R25).
 
-use crate::service::audit::AuditAction;
 use entity::{customer_agreement, self_service_agreement};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set};
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::service::audit::AuditAction;
 use crate::{
     auth::{Actor, OrgActor},
     db,

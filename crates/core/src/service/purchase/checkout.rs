@@ -2,8 +2,6 @@
 //! buy-right check (R2, R11, R12), the quantity rule (R5, R18) and the
 //! creation of the subscription with its first-term charge (R12, R30).
 
-use crate::error::EntityKind;
-use crate::service::audit::AuditAction;
 use entity::{
     billing_profile,
     enums::{BillingTerm, Channel, ChargeKind, PricingModel, SubscriptionStatus},
@@ -13,6 +11,8 @@ use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseTransaction, EntityTrai
 use serde_json::json;
 use uuid::Uuid;
 
+use crate::error::EntityKind;
+use crate::service::audit::AuditAction;
 use crate::{
     access::billing_profile::ProfileRights,
     auth::{Actor, OrgActor},

@@ -6,7 +6,6 @@
 //! first failure is reported: agreement, market, currency, the buyer's right
 //! on the billing profile (R2), a payment method on it, quantity.
 
-use crate::error::EntityKind;
 use entity::{
     enums::{BillingTerm, Channel},
     organization, subscription,
@@ -19,6 +18,7 @@ use super::{
     checkout::{Buyer, Checkout, Line, Origin, check_quantity, create_subscription, load_product, price_and_buy_right},
     self_service,
 };
+use crate::error::EntityKind;
 use crate::{
     access::{self, Visible},
     auth::{Actor, OrgActor},

@@ -1,7 +1,6 @@
 //! R39: a partner tenant buys for a customer it has an APPROVED relationship
 //! with, on its own billing profile.
 
-use crate::error::EntityKind;
 use entity::{
     enums::{BillingTerm, Channel},
     organization, subscription,
@@ -13,6 +12,7 @@ use super::{
     agreement::agreement_of,
     checkout::{Buyer, Checkout, Line, Origin, check_quantity, create_subscription, load_product, price_and_buy_right},
 };
+use crate::error::EntityKind;
 use crate::{
     access::{self, Visible},
     auth::Actor,

@@ -3,8 +3,6 @@
 //! subscriptions or none) or decline it. Who may see, accept and decline one
 //! is `access::proposal`: every path loads the proposal through it.
 
-use crate::error::EntityKind;
-use crate::service::audit::AuditAction;
 use entity::{
     enums::{BillingTerm, Channel, ProposalStatus},
     organization, proposal, proposal_line, subscription,
@@ -17,6 +15,8 @@ use super::{
     checkout::{Buyer, Line, Origin, check_quantity, create_subscription, load_product},
     direct::check_line,
 };
+use crate::error::EntityKind;
+use crate::service::audit::AuditAction;
 use crate::{
     access::{self, Visible},
     auth::Actor,
