@@ -1,4 +1,4 @@
-//! Issue 20: the same guards at every GraphQL door, tried from outside
+//! R46, issue 20: the same guards at every GraphQL door, tried from outside
 //! against the real binary — `POST /graphql`, the WebSocket at `/graphql/ws`
 //! (every operation type), introspection-only documents — with each attack
 //! of the issue: a typed error (`extensions.code`) or a bounded answer, and
@@ -104,12 +104,12 @@ fn aliases(count: usize, one: &str) -> String {
     format!("{{ {} }}", (0..count).map(|i| format!("a{i}: {one}")).collect::<Vec<_>>().join(" "))
 }
 
-/// Issue 20 item 1: over the socket, every attack the issue measured gets a
+/// R46 (issue 20 item 1): over the socket, every attack the issue measured gets a
 /// typed error within well under 100 ms of server CPU, plain reads answer
 /// data, and errors carry `extensions.code` and a message in the upgrade's
 /// Accept-Language (SPEC §10).
 #[tokio::test]
-async fn issue20_every_attack_over_the_websocket_gets_a_typed_error_at_little_cpu() {
+async fn r46_issue20_every_attack_over_the_websocket_gets_a_typed_error_at_little_cpu() {
     let url = fresh_database_url().await;
     let server = Server::start(&url, &[]).await;
     let (token, _) = server.register("Contoso").await;
@@ -212,12 +212,12 @@ async fn issue20_every_attack_over_the_websocket_gets_a_typed_error_at_little_cp
     assert!(cpu < CPU_PER_ATTACK, "537 KiB message: server CPU {cpu:?}");
 }
 
-/// Issue 20 item 1: introspection-only documents pass the pre-pass with
+/// R46 (issue 20 item 1): introspection-only documents pass the pre-pass with
 /// bounded limits of their own: an anonymous fan-out inside `__schema` and an
 /// alias flood of `__typename` are refused at little CPU; GraphiQL's schema
 /// query still runs without a token.
 #[tokio::test]
-async fn issue20_introspection_only_documents_are_bounded() {
+async fn r46_issue20_introspection_only_documents_are_bounded() {
     let url = fresh_database_url().await;
     let server = Server::start(&url, &[]).await;
     let attacks = [

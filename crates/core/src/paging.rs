@@ -63,6 +63,17 @@ pub fn page_size(first: i32) -> AppResult<u64> {
     Ok(first as u64)
 }
 
+/// The rows after `(at, id)` in an ascending (time, id) order: how a nested
+/// page (issue 20) seeks past the row its `after` names.
+pub fn after_row<T: Into<sea_orm::Value> + Clone>(
+    time: impl sea_orm::ColumnTrait,
+    id: impl sea_orm::ColumnTrait,
+    at: T,
+    row_id: uuid::Uuid,
+) -> Condition {
+    Condition::any().add(time.gt(at.clone())).add(Condition::all().add(time.eq(at)).add(id.gt(row_id)))
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Direction {
     Asc,

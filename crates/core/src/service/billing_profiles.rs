@@ -286,20 +286,24 @@ pub async fn update(state: &Services, actor: &Actor, id: Uuid, changes: ProfileC
     Ok(ProfileView { profile, rights })
 }
 
-/// The user a role is granted to or revoked from, loaded by the user rule
-/// (`access::user::load_member`): unknown IDs, deleted people and people of
+/// The profile and user of a role change, each loaded by its own rule: R2
+/// manage-roles on the profile (never on a self-service profile: its buyer's
+/// rights leave roles out, R25), and the user by the user rule
+/// (`access::user::load_member`) — unknown IDs, deleted people and people of
 /// another organization or a publisher answer the same NOT_FOUND (R3, R43).
-async fn member(
+async fn load_for_role_change(
     txn: &DatabaseTransaction,
     actor: &Actor,
-    profile: &billing_profile::Model,
+    profile_id: Uuid,
     user_id: Uuid,
-) -> AppResult<Visible<user::Model>> {
+) -> AppResult<(Visible<billing_profile::Model>, Visible<user::Model>)> {
+    let (profile, rights) = load_for_change(txn, actor, profile_id).await?;
+    require(rights.manage_roles)?;
     let user = access::user::load_member(txn, actor, user_id).await?;
     if user.organization_id != Some(profile.organization_id) {
         return Err(access::user::NOT_FOUND);
     }
-    Ok(user)
+    Ok((profile, user))
 }
 
 /// R2: an OWNER (or R1 admin) grants a role on an org profile. Granting what
@@ -314,12 +318,7 @@ pub async fn grant_role(
 ) -> AppResult<ProfileView> {
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
-    let (profile, rights) = load_for_change(&txn, actor, profile_id).await?;
-    require(rights.manage_roles)?;
-    if profile.owner_user_id.is_some() {
-        return Err(AppError::Forbidden);
-    }
-    let user = member(&txn, actor, &profile, user_id).await?;
+    let (profile, user) = load_for_role_change(&txn, actor, profile_id, user_id).await?;
     if !user.active {
         return Err(AppError::UserNotInOrganization);
     }
@@ -359,12 +358,7 @@ pub async fn revoke_role(
 ) -> AppResult<ProfileView> {
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
-    let (profile, rights) = load_for_change(&txn, actor, profile_id).await?;
-    require(rights.manage_roles)?;
-    if profile.owner_user_id.is_some() {
-        return Err(AppError::Forbidden);
-    }
-    let user = member(&txn, actor, &profile, user_id).await?;
+    let (profile, user) = load_for_role_change(&txn, actor, profile_id, user_id).await?;
     let existing = billing_role_assignment::Entity::find_by_id((profile.id, user.id, role)).one(&txn).await?;
     if let Some(existing) = existing {
         if role == BillingRole::Owner {

@@ -306,24 +306,8 @@ pub struct HistoryEntry {
     pub released_at: Option<chrono::DateTime<chrono::Utc>>,
 }
 
-/// R16: every assignment of `sub` (already checked visible by the caller),
-/// oldest first. An assignment still open when the subscription was disabled
-/// ended then.
-pub async fn assignment_history(
-    db: &impl sea_orm::ConnectionTrait,
-    sub: &subscription::Model,
-) -> AppResult<Vec<HistoryEntry>> {
-    let rows = license_assignment::Entity::find()
-        .filter(license_assignment::Column::SubscriptionId.eq(sub.id))
-        .order_by_asc(license_assignment::Column::AssignedAt)
-        .order_by_asc(license_assignment::Column::Id)
-        .all(db)
-        .await?;
-    Ok(history_entries(sub, rows))
-}
-
-/// R16, issue 20: one page of [`assignment_history`]: at most `first` (1–100)
-/// entries, oldest first, after the entry whose id is `after` (the last one of
+/// R16, issue 20: one page of the assignments of `sub` (already checked
+/// visible by the caller): at most `first` (1–100) entries, oldest first, after the entry whose id is `after` (the last one of
 /// the previous page). An `after` that is no entry of this subscription is
 /// VALIDATION_FAILED on `after`.
 pub async fn assignment_history_page(
@@ -346,15 +330,12 @@ pub async fn assignment_history_page(
             .await?
             .ok_or_else(|| AppError::validation("after", crate::error::Invalid::BadFormat))?;
         use license_assignment::Column as C;
-        query = query.filter(
-            sea_orm::Condition::any()
-                .add(C::AssignedAt.gt(previous.assigned_at))
-                .add(sea_orm::Condition::all().add(C::AssignedAt.eq(previous.assigned_at)).add(C::Id.gt(previous.id))),
-        );
+        query = query.filter(crate::paging::after_row(C::AssignedAt, C::Id, previous.assigned_at, previous.id));
     }
     Ok(history_entries(sub, query.all(db).await?))
 }
 
+/// An assignment still open when the subscription was disabled ended then (R16).
 fn history_entries(sub: &subscription::Model, rows: Vec<license_assignment::Model>) -> Vec<HistoryEntry> {
     let disabled_at = if is_history(sub) { sub.disabled_at } else { None };
     rows.into_iter()

@@ -376,24 +376,8 @@ pub async fn list(state: &Services, actor: &Actor, window: &Window) -> AppResult
     access::payment_method::page(&state.db, actor, query, &oldest_first, window).await
 }
 
-/// R41: the profiles using `method` now that the caller may view (at most 100).
-pub async fn used_by(
-    state: &Services,
-    actor: &Actor,
-    method: &Visible<payment_method::Model>,
-) -> AppResult<Vec<ProfileView>> {
-    use sea_orm::{QueryOrder, QuerySelect};
-    let query = billing_profile::Entity::find()
-        .filter(billing_profile::Column::CurrentPaymentMethodId.eq(method.id))
-        .order_by_asc(billing_profile::Column::CreatedAt)
-        .order_by_asc(billing_profile::Column::Id)
-        .limit(100);
-    let views = access::billing_profile::all(&state.db, actor, query).await?;
-    Ok(views.into_iter().map(|(profile, rights)| ProfileView { profile, rights }).collect())
-}
-
-/// Issue 20: one page of [`used_by`]: at most `first` (1–100) profiles,
-/// oldest first, after the profile whose id is `after` (the last one of the
+/// R41, issue 20: one page of the profiles using `method` that the caller
+/// may view: at most `first` (1–100) profiles, oldest first, after the profile whose id is `after` (the last one of the
 /// previous page); an `after` that is no visible profile of this method is
 /// VALIDATION_FAILED on `after`.
 pub async fn used_by_page(
@@ -418,11 +402,7 @@ pub async fn used_by_page(
             .one(&state.db)
             .await?
             .ok_or_else(|| AppError::validation("after", Invalid::BadFormat))?;
-        query = query.filter(
-            sea_orm::Condition::any()
-                .add(C::CreatedAt.gt(previous.created_at))
-                .add(sea_orm::Condition::all().add(C::CreatedAt.eq(previous.created_at)).add(C::Id.gt(previous.id))),
-        );
+        query = query.filter(crate::paging::after_row(C::CreatedAt, C::Id, previous.created_at, previous.id));
     }
     let views = access::billing_profile::all(&state.db, actor, query).await?;
     Ok(views.into_iter().map(|(profile, rights)| ProfileView { profile, rights }).collect())
