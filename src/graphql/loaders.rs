@@ -204,7 +204,12 @@ impl Loader<SelfServicePolicyKey> for DbLoader {
     }
 }
 
-key!(RoleAssignmentsOfProfile);
+/// The first page (`first` entries) of a billing profile's role assignments.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct RoleAssignmentsOfProfile {
+    pub profile_id: Uuid,
+    pub first: u64,
+}
 
 impl Loader<RoleAssignmentsOfProfile> for DbLoader {
     type Value = Vec<entity::billing_role_assignment::Model>;
@@ -214,15 +219,19 @@ impl Loader<RoleAssignmentsOfProfile> for DbLoader {
         &self,
         keys: &[RoleAssignmentsOfProfile],
     ) -> Result<HashMap<RoleAssignmentsOfProfile, Self::Value>, Self::Error> {
-        use entity::billing_role_assignment as bra;
-        use sea_orm::QueryOrder;
-        let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let rows = bra::Entity::find()
-            .filter(bra::Column::BillingProfileId.is_in(ids))
-            .order_by_asc(bra::Column::GrantedAt)
-            .all(&self.db)
-            .await?;
-        Ok(group(keys, rows.into_iter().map(|r| (RoleAssignmentsOfProfile(r.billing_profile_id), r))))
+        // One statement per page size asked for (a request rarely asks two).
+        let mut sizes: Vec<u64> = keys.iter().map(|k| k.first).collect();
+        sizes.sort_unstable();
+        sizes.dedup();
+        let mut pages = Vec::new();
+        for first in sizes {
+            let ids: Vec<Uuid> = keys.iter().filter(|k| k.first == first).map(|k| k.profile_id).collect();
+            let rows = crate::service::role_assignments::first_pages(&self.db, &ids, first).await?;
+            pages.extend(
+                rows.into_iter().map(|r| (RoleAssignmentsOfProfile { profile_id: r.billing_profile_id, first }, r)),
+            );
+        }
+        Ok(group(keys, pages))
     }
 }
 

@@ -112,3 +112,68 @@ async fn issue20_billing_profiles_of_a_payment_method_page_with_first_and_after(
     let response = app.gql(Some(&org.admin), PROFILES, json!({"p": main, "first": 101})).await;
     assert_eq!(response["errors"][0]["extensions"]["code"], "VALIDATION_FAILED", "{response}");
 }
+
+const ROLES: &str = "query($p: ID!, $first: Int, $after: String) { billingProfile(id: $p) { \
+    roleAssignments(first: $first, after: $after) { user { id } role cursor } } }";
+const ROLES_OF_ALL: &str = "query($first: Int) { billingProfiles(first: 10) { nodes { id \
+    roleAssignments(first: $first) { user { id } role } } } }";
+
+fn holders(list: &Value) -> Vec<(String, String)> {
+    list.as_array()
+        .expect("a list")
+        .iter()
+        .map(|e| (e["user"]["id"].as_str().expect("user").to_owned(), e["role"].as_str().expect("role").to_owned()))
+        .collect()
+}
+
+/// R2 + issue 20 item 2: `BillingProfile.roleAssignments(first, after)` is a
+/// page (a profile may have a role for everyone in the organization): the
+/// pages walk every assignment once, in grant order; a list of profiles
+/// gets at most `first` per profile (one statement for all of them); a bad
+/// page or cursor is VALIDATION_FAILED naming the argument.
+#[tokio::test]
+async fn issue20_role_assignments_page_with_first_and_after() {
+    let app = TestApp::spawn().await;
+    let shop = app.shop().await;
+    let readers = app.users(&shop.org, "Reader", 6).await;
+    for (i, person) in readers.iter().enumerate() {
+        app.grant_role(&shop.org.admin, &shop.profile, &person.id, "READER").await;
+        if i % 2 == 0 {
+            app.grant_role(&shop.org.admin, &shop.profile, &person.id, "INVOICE_MANAGER").await;
+        }
+    }
+    let whole = field(&app, &shop.org.admin, ROLES, json!({"p": shop.profile, "first": 100})).await;
+    let whole = holders(&whole["billingProfile"]["roleAssignments"]);
+    assert!(whole.len() >= 9, "6 readers and 3 invoice managers (and whoever else holds a role): {whole:?}");
+
+    let mut paged = Vec::new();
+    let mut after: Option<String> = None;
+    loop {
+        let page = field(&app, &shop.org.admin, ROLES, json!({"p": shop.profile, "first": 4, "after": after})).await;
+        let entries = page["billingProfile"]["roleAssignments"].as_array().expect("list").clone();
+        assert!(entries.len() <= 4);
+        let Some(last) = entries.last() else { break };
+        after = Some(last["cursor"].as_str().expect("cursor").to_owned());
+        paged.extend(holders(&Value::Array(entries)));
+    }
+    assert_eq!(paged, whole, "each assignment once, in grant order");
+
+    let two_each = field(&app, &shop.org.admin, ROLES_OF_ALL, json!({"first": 2})).await;
+    let profiles = two_each["billingProfiles"]["nodes"].as_array().expect("profiles");
+    assert!(profiles.iter().any(|p| p["id"] == json!(shop.profile)));
+    for profile in profiles {
+        let count = profile["roleAssignments"].as_array().expect("list").len();
+        assert!(count <= 2, "at most `first` per profile: {profile}");
+    }
+
+    for (variables, arg) in [
+        (json!({"p": shop.profile, "first": 0}), "first"),
+        (json!({"p": shop.profile, "first": 101}), "first"),
+        (json!({"p": shop.profile, "after": "not a cursor"}), "after"),
+        (json!({"p": shop.profile, "after": "eyJ4IjoxfQ"}), "after"),
+    ] {
+        let response = app.gql(Some(&shop.org.admin), ROLES, variables.clone()).await;
+        assert_eq!(response["errors"][0]["extensions"]["code"], "VALIDATION_FAILED", "{variables}: {response}");
+        assert_eq!(response["errors"][0]["extensions"]["field"], arg, "{variables}: {response}");
+    }
+}

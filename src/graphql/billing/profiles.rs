@@ -10,7 +10,7 @@ use crate::graphql::{
     actor,
     identity::{User, nested_user},
     loaders,
-    loaders::{BillingProfileId, PaymentMethodId, RolesOnProfile},
+    loaders::{BillingProfileId, PaymentMethodId, RoleAssignmentsOfProfile, RolesOnProfile},
     state,
     types::Money,
 };
@@ -18,6 +18,7 @@ use crate::{
     access::{self, Visible},
     i18n::Lang,
     service::billing_profiles::{AddressInput as SvcAddress, ProfileRights, ProfileView},
+    service::role_assignments,
 };
 
 /// A postal address.
@@ -221,10 +222,27 @@ impl BillingProfile {
         let method = loaders(ctx)?.load_one(PaymentMethodId(id)).await?;
         Ok(method.and_then(|m| access::payment_method::of_profile(&self.profile, m)).map(PaymentMethod))
     }
-    /// Who holds which role on the profile (R2).
-    async fn role_assignments(&self, ctx: &Context<'_>) -> Result<Vec<BillingRoleAssignment>> {
-        let rows = loaders(ctx)?.load_one(crate::graphql::loaders::RoleAssignmentsOfProfile(self.profile.id)).await?;
-        Ok(rows.unwrap_or_default().into_iter().map(BillingRoleAssignment).collect())
+    /// Who holds which role on the profile (R2), oldest grant first; a page
+    /// of `first` entries at a time: pass the last entry's `cursor` as
+    /// `after` for the next page.
+    async fn role_assignments(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "How many entries to return, 1 to 100 (default 50).", default = 50)] first: Option<i32>,
+        #[graphql(desc = "The `cursor` of the last entry of the previous page.")] after: Option<String>,
+    ) -> Result<Vec<BillingRoleAssignment>> {
+        let first = crate::paging::page_size(first.unwrap_or(50))?;
+        let rows = match after {
+            None => {
+                let key = RoleAssignmentsOfProfile { profile_id: self.profile.id, first };
+                loaders(ctx)?.load_one(key).await?.unwrap_or_default()
+            }
+            Some(after) => {
+                let after = role_assignments::RoleCursor::decode(&after)?;
+                role_assignments::page_after(&state(ctx)?.db, self.profile.id, first, &after).await?
+            }
+        };
+        Ok(rows.into_iter().map(BillingRoleAssignment).collect())
     }
     /// What the caller may do with this profile.
     /// What the caller may do with this profile [item 8].
@@ -266,5 +284,10 @@ impl BillingRoleAssignment {
     /// When the role was granted.
     async fn granted_at(&self) -> DateTime<Utc> {
         self.0.granted_at
+    }
+    /// Where this entry stands in the profile's list: pass it as
+    /// `roleAssignments(after:)` to get the entries after it.
+    async fn cursor(&self) -> String {
+        role_assignments::RoleCursor::of(&self.0).encode()
     }
 }

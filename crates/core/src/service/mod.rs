@@ -19,6 +19,7 @@ pub mod people;
 pub mod purchase;
 pub mod purchase_tokens;
 pub mod renewal;
+pub mod role_assignments;
 pub mod search;
 pub mod settings;
 pub mod subscriptions;
