@@ -13,3 +13,4 @@ mod harness;
 mod payments_kill;
 mod readiness;
 mod string_fuzz;
+mod webhooks;
