@@ -8,16 +8,32 @@ use entity::outbox_event;
 use tokio::sync::broadcast::error::RecvError;
 
 pub use crate::access::event::Feed;
-use crate::{access::event::passes, auth::Actor, state::AppState};
+use crate::{access::event::passes, auth::Actor, service::identity::current_caller, state::AppState};
 
-/// The events of `feed` that `actor` may see, from now on.
+/// The events of `feed` that `actor` may see, from now on. Each event is
+/// checked against the caller's rights as they are when it is sent (roles,
+/// billing-profile roles, deactivation), never as they were at connect time
+/// (R37, issue 21 item 2): a demoted admin's feed stops with the next event,
+/// a deactivated or deleted user's feed ends.
 pub fn stream(state: AppState, actor: Actor, feed: Feed) -> impl Stream<Item = Arc<outbox_event::Model>> {
     let receiver = state.events.subscribe();
-    stream::unfold((receiver, state, actor), move |(mut receiver, state, actor)| async move {
+    stream::unfold((receiver, state, actor), move |(mut receiver, state, mut actor)| async move {
         loop {
             match receiver.recv().await {
                 Ok(event) => {
-                    if feed.matches(&event, &actor) && passes(&state.db, &actor, feed, &event).await {
+                    if !feed.matches(&event, &actor) {
+                        continue;
+                    }
+                    match current_caller(&state, actor.user_id()).await {
+                        Ok(Some((now, _))) => actor = now,
+                        Ok(None) => return None, // deactivated or deleted: the feed ends
+                        Err(err) => {
+                            // Fail closed: an event whose reader cannot be checked is not sent.
+                            tracing::warn!(error = %err, "a live event was held back: its reader's rights could not be read");
+                            continue;
+                        }
+                    }
+                    if passes(&state.db, &actor, feed, &event).await {
                         return Some((event, (receiver, state, actor)));
                     }
                 }

@@ -594,3 +594,51 @@ async fn r43_a_live_connection_closes_once_its_user_is_deactivated() {
     .await;
     assert!(closed.is_ok(), "the deactivated user's live connection is closed within the re-check interval");
 }
+
+/// R37 + issue 21 item 2: each live event is checked against the caller's
+/// rights when it is sent, not when the socket connected. A BILLING_ADMIN
+/// demoted with `setUserRoles(roles: [])` gets no invoice event from the
+/// next one on (before: every event until the token expired), while the
+/// global admin's socket on the same instance gets it; a user deactivated
+/// while subscribed gets nothing more either.
+#[tokio::test]
+async fn r37_a_demoted_billing_admins_live_feed_stops_with_the_next_event() {
+    let app = TestApp::spawn().await;
+    let shop = app.shop().await;
+    let sub = app.buy(&shop.org.admin, &shop.per_license, "MONTHLY", Some(3), &shop.profile).await;
+    app.activate(&shop.publisher, &sub).await;
+    let bea = app.user(&shop.org, "Bea", &["BILLING_ADMIN"]).await;
+    let carl = app.user(&shop.org, "Carl", &["BILLING_ADMIN"]).await;
+    let tasks = licensedesk::workers::start(&app.state);
+    let addr = serve_instance(&app).await;
+    let mut admin = ws_connect(addr, &shop.org.admin).await.expect("admin connects");
+    subscribe(&mut admin, "a", "subscription { invoiceEvents { type } }").await;
+    let mut demoted = ws_connect(addr, &bea.token).await.expect("billing admin connects");
+    subscribe(&mut demoted, "b", "subscription { invoiceEvents { type } }").await;
+    let mut leaver = ws_connect(addr, &carl.token).await.expect("second billing admin connects");
+    subscribe(&mut leaver, "c", "subscription { invoiceEvents { type } }").await;
+    tokio::time::sleep(Duration::from_millis(300)).await;
+
+    app.bill(date(2026, 4, 1)).await;
+    for (name, ws) in [("admin", &mut admin), ("billing admin", &mut demoted), ("second billing admin", &mut leaver)] {
+        let issued = next_json(ws, Duration::from_secs(3)).await.unwrap_or_else(|| panic!("{name} sees the invoice"));
+        assert_eq!(issued["type"], "next", "{name}: {issued}");
+        while next_json(ws, Duration::from_millis(700)).await.is_some() {} // issued, then paid by card
+    }
+
+    app.ok(&shop.org.admin, "mutation($u: ID!) { setUserRoles(userId: $u, roles: []) { id } }", json!({"u": bea.id}))
+        .await;
+    app.ok(&shop.org.admin, "mutation($u: ID!) { deactivateUser(userId: $u) { id } }", json!({"u": carl.id})).await;
+    app.bill(date(2026, 5, 1)).await;
+    let seen = next_json(&mut admin, Duration::from_secs(3)).await.expect("the admin sees the next invoice");
+    assert_eq!(seen["type"], "next", "{seen}");
+    for (name, ws) in [("demoted billing admin", &mut demoted), ("deactivated billing admin", &mut leaver)] {
+        if let Some(message) = next_json(ws, Duration::from_millis(1_500)).await {
+            assert_ne!(message["type"], "next", "{name} still got an invoice event: {message}");
+        }
+    }
+    tasks.tail.abort();
+    if let Some(worker) = tasks.worker {
+        worker.abort();
+    }
+}

@@ -255,6 +255,17 @@ pub async fn resolve_caller_row(state: &Services, token: Option<&str>) -> AppRes
     let Some(user_id) = state.jwt.verify(token) else {
         return Ok((Caller::InvalidToken, None));
     };
+    Ok(match current_caller(state, user_id).await? {
+        Some((actor, rows)) => (Caller::Authenticated(actor), Some(rows)),
+        None => (Caller::InvalidToken, None),
+    })
+}
+
+/// The user as an actor with the roles and organization their rows give
+/// them now, and those rows; None when the user is deactivated, deleted or
+/// belongs to no tenant. What every request and every live event is checked
+/// against (R37, issue 21 item 2: rights are never cached past a request).
+pub async fn current_caller(state: &Services, user_id: Uuid) -> AppResult<Option<(Actor, CallerRows)>> {
     // One statement, checked live on every request (a deactivated user stops
     // at once): the user, their organization and their roles, one row per
     // role (issue 14).
@@ -274,11 +285,11 @@ pub async fn resolve_caller_row(state: &Services, token: Option<&str>) -> AppRes
     }
     let rows = query.into_model::<CallerRow>().all(&state.db).await?;
     let Some(first) = rows.first() else {
-        return Ok((Caller::InvalidToken, None));
+        return Ok(None);
     };
     let user = &first.user;
     if !user.active {
-        return Ok((Caller::InvalidToken, None));
+        return Ok(None);
     }
     let is_partner = user.is_partner;
     let actor = match (user.organization_id, user.publisher_id) {
@@ -294,10 +305,10 @@ pub async fn resolve_caller_row(state: &Services, token: Option<&str>) -> AppRes
             Actor::Operator(OperatorActor { user_id: user.id, marketplace_id })
         }
         (None, Some(publisher_id)) => Actor::Publisher(PublisherActor { user_id: user.id, publisher_id }),
-        (None, None) => return Ok((Caller::InvalidToken, None)),
+        (None, None) => return Ok(None),
     };
     let organization = first.organization.clone();
-    Ok((Caller::Authenticated(actor), Some(CallerRows { user: user.clone(), organization })))
+    Ok(Some((actor, CallerRows { user: user.clone(), organization })))
 }
 
 pub struct NewOperator {
