@@ -35,7 +35,7 @@ impl Client {
         let request = async_graphql::Request::new(query)
             .variables(async_graphql::Variables::from_json(variables))
             .data::<Caller>(caller)
-            .data(RequestInfo { request_id: "demo-seed".into(), lang: Lang::En, client: None })
+            .data(RequestInfo { request_id: "demo-seed".into(), lang: Lang::En, client: None, user_agent: None })
             .data(crate::graphql::loaders::new_loaders(&self.state));
         let response = self.schema.execute(request).await;
         if let Some(error) = response.errors.first() {

@@ -51,6 +51,7 @@ impl AppState {
             passwords: PasswordHasher::new()?,
             login_limiter: Default::default(),
             grace_period_days: config.grace_period_days,
+            session_ttl_days: config.session_ttl_days,
             clock,
         };
         let link_key = Arc::new(crate::service::invoices::links::link_key(secret));
@@ -81,6 +82,8 @@ pub struct RequestInfo {
     pub lang: Lang,
     /// The client's address when known (sign-in throttling).
     pub client: Option<std::net::IpAddr>,
+    /// The client's `User-Agent`, shown in its session list (R47).
+    pub user_agent: Option<String>,
 }
 
 pub fn request_info(headers: &HeaderMap) -> RequestInfo {
@@ -90,7 +93,8 @@ pub fn request_info(headers: &HeaderMap) -> RequestInfo {
         .and_then(|v| v.to_str().ok())
         .map(i18n::from_accept_language)
         .unwrap_or_default();
-    RequestInfo { request_id, lang, client: None }
+    let user_agent = headers.get(header::USER_AGENT).and_then(|v| v.to_str().ok()).map(str::to_owned);
+    RequestInfo { request_id, lang, client: None, user_agent }
 }
 
 pub fn bearer_token(headers: &HeaderMap) -> Option<&str> {

@@ -53,6 +53,9 @@ pub(super) async fn graphql_handler(
         Err(e) => return graphql::errors::app_error_response(e, &info),
     };
     let loaders = graphql::loaders::new_loaders(&state.app);
+    if let Some(session) = caller_row.as_ref().and_then(|rows| rows.session_id) {
+        request = request.data(crate::auth::CurrentSession(session));
+    }
     // Only a read may reuse the caller's row: a mutation can change it (roles, name).
     let read_only = is_query_only(&mut request);
     if read_only {
@@ -187,7 +190,7 @@ mod tests {
     use super::*;
 
     fn info() -> RequestInfo {
-        RequestInfo { request_id: "t".to_owned(), lang: Default::default(), client: None }
+        RequestInfo { request_id: "t".to_owned(), lang: Default::default(), client: None, user_agent: None }
     }
 
     #[test]

@@ -143,6 +143,7 @@ impl Executor for SocketExecutor {
             request_id: format!("ws-{}", uuid::Uuid::new_v4()),
             lang: Default::default(),
             client: None,
+            user_agent: None,
         });
         let caller = session_value::<Caller>(&session).unwrap_or(Caller::Anonymous);
         if let Err(e) = guard(&self.shape, &self.app.config.query_limits, &caller, &mut request) {
@@ -180,11 +181,28 @@ impl Executor for SocketExecutor {
             // the schema answers with the syntax error).
             kind => {
                 let loaders = graphql::loaders::new_loaders(&self.app);
-                let request = request.data(caller).data(info.clone()).data(loaders);
                 let schema = self.schema.clone();
                 let read_only = kind != Some(OperationType::Mutation);
+                let token = session_value::<graphql::live::SocketToken>(&session);
+                let app = self.app.clone();
                 async_graphql::futures_util::stream::once(async move {
                     let _running = running;
+                    // The caller as they are now, not as at connection_init (R47).
+                    let mut request = request;
+                    let caller = match token {
+                        Some(token) => match crate::service::identity::resolve_caller_row(&app, Some(&token.0)).await {
+                            Ok((Caller::Authenticated(actor), rows)) => {
+                                if let Some(session) = rows.and_then(|rows| rows.session_id) {
+                                    request = request.data(crate::auth::CurrentSession(session));
+                                }
+                                Caller::Authenticated(actor)
+                            }
+                            Ok(_) => return error_response(&AppError::Unauthenticated, &info),
+                            Err(e) => return error_response(&e, &info),
+                        },
+                        None => caller,
+                    };
+                    let request = request.data(caller).data(info.clone()).data(loaders);
                     match run(schema, request, read_only).await {
                         Ok(response) => finish(response, &info),
                         Err(e) => error_response(&e, &info),

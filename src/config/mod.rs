@@ -137,6 +137,9 @@ pub struct Settings {
     /// Lifetime of access tokens, in seconds.
     #[arg(long, env = "LICENSEDESK_TOKEN_TTL_SECONDS", default_value_t = 1800, global = true)]
     pub token_ttl_seconds: i64,
+    /// How long a session lasts without being refreshed, in days (R47): its refresh token stops after that.
+    #[arg(long, env = "LICENSEDESK_SESSION_TTL_DAYS", default_value_t = 30, global = true)]
+    pub session_ttl_days: i64,
     /// Days after an invoice's due date before its subscriptions are disabled (R15).
     #[arg(long, env = "LICENSEDESK_GRACE_PERIOD_DAYS", default_value_t = 30, global = true)]
     pub grace_period_days: i64,
@@ -256,6 +259,7 @@ pub struct Config {
     pub graphiql: bool,
     pub introspection: bool,
     pub token_ttl_seconds: i64,
+    pub session_ttl_days: i64,
     pub grace_period_days: i64,
     pub billing_scheduler: bool,
     pub request_timeout_seconds: u64,
@@ -305,6 +309,9 @@ impl Settings {
         if !(60..=86_400).contains(&self.token_ttl_seconds) {
             return Err("token TTL must be between 60 and 86400 seconds".into());
         }
+        if !(1..=365).contains(&self.session_ttl_days) {
+            return Err("session lifetime must be between 1 and 365 days".into());
+        }
         if !(0..=365).contains(&self.grace_period_days) {
             return Err("grace period must be between 0 and 365 days".into());
         }
@@ -344,6 +351,7 @@ impl Settings {
             graphiql,
             introspection,
             token_ttl_seconds: self.token_ttl_seconds,
+            session_ttl_days: self.session_ttl_days,
             grace_period_days: self.grace_period_days,
             billing_scheduler: self.billing_scheduler,
             request_timeout_seconds: self.request_timeout_seconds,
@@ -379,6 +387,7 @@ impl Config {
             graphiql: true,
             introspection: true,
             token_ttl_seconds: 1800,
+            session_ttl_days: 30,
             grace_period_days: 30,
             billing_scheduler: false,
             request_timeout_seconds: 30,

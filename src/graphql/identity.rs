@@ -157,13 +157,21 @@ impl Publisher {
     }
 }
 
-/// The result of signing in or registering: a bearer token and who it belongs to.
+/// The result of signing in, registering or refreshing (R47): a short-lived
+/// bearer token, the refresh token that renews it, and who it belongs to.
 #[derive(SimpleObject)]
 pub struct AuthPayload {
     /// Bearer token for the `Authorization` header.
     token: String,
-    /// When the token stops working; sign in again after that.
+    /// When the token stops working; renew it with `refreshSession` before that.
     expires_at: DateTime<Utc>,
+    /// Works once, with `refreshSession`, for new tokens; keep it secret. A
+    /// refresh token used a second time ends the session.
+    refresh_token: String,
+    /// When the refresh token stops working unless it is used before (then sign in again).
+    refresh_token_expires_at: DateTime<Utc>,
+    /// The session these tokens belong to.
+    session_id: ID,
     /// The signed-in user.
     user: User,
 }
@@ -171,8 +179,11 @@ pub struct AuthPayload {
 impl From<svc::Session> for AuthPayload {
     fn from(s: svc::Session) -> Self {
         AuthPayload {
-            token: s.token,
-            expires_at: DateTime::from_timestamp(s.expires_at, 0).unwrap_or_default(),
+            token: s.access_token,
+            expires_at: DateTime::from_timestamp(s.access_expires_at, 0).unwrap_or_default(),
+            refresh_token: s.refresh_token,
+            refresh_token_expires_at: s.session.expires_at,
+            session_id: ID(s.session.id.to_string()),
             user: User(access::user::signed_in(s.user)),
         }
     }
@@ -324,7 +335,7 @@ impl IdentityMutation {
             email: input.email,
             password: input.password,
         };
-        Ok(svc::register_organization(state(ctx)?, input).await?.into())
+        Ok(svc::register_organization(state(ctx)?, input, &super::sessions::device(ctx)).await?.into())
     }
 
     /// Creates a publisher and its first user; returns a token.
@@ -339,7 +350,7 @@ impl IdentityMutation {
             email: input.email,
             password: input.password,
         };
-        Ok(svc::register_publisher(state(ctx)?, input).await?.into())
+        Ok(svc::register_publisher(state(ctx)?, input, &super::sessions::device(ctx)).await?.into())
     }
 
     /// Signs in with e-mail and password; returns a bearer token for the Authorization header.
@@ -349,8 +360,7 @@ impl IdentityMutation {
         #[graphql(desc = "The e-mail the user signs in with.")] email: String,
         #[graphql(desc = "The user's password.")] password: String,
     ) -> Result<AuthPayload> {
-        let client = ctx.data::<crate::state::RequestInfo>().ok().and_then(|info| info.client);
-        Ok(svc::login(state(ctx)?, &email, &password, client).await?.into())
+        Ok(svc::login(state(ctx)?, &email, &password, &super::sessions::device(ctx)).await?.into())
     }
 
     /// Adds a user to the caller's organization (GLOBAL_ADMIN).

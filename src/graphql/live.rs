@@ -77,8 +77,9 @@ fn coded(err: AppError) -> async_graphql::Error {
 fn feed(ctx: &Context<'_>, feed: Feed) -> Result<impl Stream<Item = LiveEvent> + use<>> {
     let state = state(ctx).map_err(coded)?.clone();
     let actor = actor(ctx).map_err(coded)?.clone();
+    let session = ctx.data_opt::<crate::auth::CurrentSession>().map(|session| session.0);
     let personal = matches!(feed, Feed::MyLicenses);
-    Ok(live::stream(state, actor, feed).map(move |event| LiveEvent { event, personal }))
+    Ok(live::stream(state, actor, session, feed).map(move |event| LiveEvent { event, personal }))
 }
 
 /// Live events over the WebSocket endpoint `/graphql/ws` (graphql-transport-ws protocol); each event is filtered like the queries (R37, R45).
@@ -122,6 +123,12 @@ impl SubscriptionRoot {
     }
 }
 
+/// The token a WebSocket connection was accepted with: each query and
+/// mutation over the socket resolves its caller from it again, so a role
+/// change or an ended session counts from the next operation (R47), as over HTTP.
+#[derive(Clone)]
+pub struct SocketToken(pub String);
+
 /// How often an open live connection re-checks its caller: a deactivated
 /// user's connection closes within this (R43), an expired token's at expiry.
 pub const CALLER_RECHECK: std::time::Duration = std::time::Duration::from_secs(5);
@@ -150,13 +157,17 @@ pub async fn connection_data(
     if token.is_empty() {
         return Err(refuse(AppError::Unauthenticated));
     }
-    let caller = crate::service::identity::resolve_caller(&app, Some(token)).await.map_err(refuse)?;
+    let (caller, rows) = crate::service::identity::resolve_caller_row(&app, Some(token)).await.map_err(refuse)?;
     if !matches!(caller, Caller::Authenticated(_)) {
         return Err(refuse(AppError::Unauthenticated));
     }
     let _ = accepted.send(token.to_string());
     let mut data = Data::default();
     data.insert(caller);
+    data.insert(SocketToken(token.to_string()));
+    if let Some(session) = rows.and_then(|rows| rows.session_id) {
+        data.insert(crate::auth::CurrentSession(session));
+    }
     data.insert(RequestInfo { request_id: format!("ws-{}", uuid::Uuid::new_v4()), ..info });
     Ok(data)
 }
@@ -169,8 +180,8 @@ pub async fn watch_caller(app: AppState, accepted: tokio::sync::oneshot::Receive
         return std::future::pending().await;
     };
     loop {
-        let Some((_, expires_at)) = app.jwt.verify_until(&token) else { return };
-        let left = u64::try_from(expires_at - chrono::Utc::now().timestamp()).unwrap_or(0);
+        let Some(access) = app.jwt.verify(&token) else { return };
+        let left = u64::try_from(access.expires_at - chrono::Utc::now().timestamp()).unwrap_or(0);
         tokio::time::sleep(CALLER_RECHECK.min(std::time::Duration::from_secs(left))).await;
         match crate::service::identity::resolve_caller(&app, Some(&token)).await {
             Ok(Caller::Authenticated(_)) => continue,

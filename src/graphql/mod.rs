@@ -20,6 +20,7 @@ pub mod partners;
 pub mod people;
 pub mod response_order;
 pub mod schema;
+pub mod sessions;
 pub mod subscriptions;
 pub mod types;
 pub mod webhooks;
@@ -46,6 +47,7 @@ pub struct QueryRoot(
     audit::AuditQuery,
     webhooks::WebhookQuery,
     partners::PartnerQuery,
+    sessions::SessionQuery,
 );
 
 /// Everything that changes data. Each mutation is one transaction: it succeeds whole or changes nothing.
@@ -61,6 +63,7 @@ pub struct MutationRoot(
     credit::CreditMutation,
     people::PeopleMutation,
     partners::PartnerMutation,
+    sessions::SessionMutation,
 );
 
 pub fn state<'a>(ctx: &Context<'a>) -> AppResult<&'a AppState> {

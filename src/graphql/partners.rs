@@ -141,7 +141,7 @@ impl PartnerMutation {
             email: input.email,
             password: input.password,
         };
-        Ok(identity_svc::register_partner(state(ctx)?, input).await?.into())
+        Ok(identity_svc::register_partner(state(ctx)?, input, &super::sessions::device(ctx)).await?.into())
     }
 
     /// R39: a partner's global or billing admin asks to work for the customer

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use async_graphql::futures_util::{Stream, stream};
 use entity::outbox_event;
 use tokio::sync::broadcast::error::RecvError;
+use uuid::Uuid;
 
 pub use crate::access::event::Feed;
 use crate::{access::event::passes, auth::Actor, service::identity::current_caller, state::AppState};
@@ -14,8 +15,14 @@ use crate::{access::event::passes, auth::Actor, service::identity::current_calle
 /// checked against the caller's rights as they are when it is sent (roles,
 /// billing-profile roles, deactivation), never as they were at connect time
 /// (R37, issue 21 item 2): a demoted admin's feed stops with the next event,
-/// a deactivated or deleted user's feed ends.
-pub fn stream(state: AppState, actor: Actor, feed: Feed) -> impl Stream<Item = Arc<outbox_event::Model>> {
+/// a deactivated or deleted user's feed ends, and so does an ended session's.
+/// `session` is the connection's session (R47): once it ends, so does the feed.
+pub fn stream(
+    state: AppState,
+    actor: Actor,
+    session: Option<Uuid>,
+    feed: Feed,
+) -> impl Stream<Item = Arc<outbox_event::Model>> {
     let receiver = state.events.subscribe();
     stream::unfold((receiver, state, actor), move |(mut receiver, state, mut actor)| async move {
         loop {
@@ -24,7 +31,7 @@ pub fn stream(state: AppState, actor: Actor, feed: Feed) -> impl Stream<Item = A
                     if !feed.matches(&event, &actor) {
                         continue;
                     }
-                    match current_caller(&state, actor.user_id()).await {
+                    match current_caller(&state, actor.user_id(), session).await {
                         Ok(Some((now, _))) => actor = now,
                         Ok(None) => return None, // deactivated or deleted: the feed ends
                         Err(err) => {

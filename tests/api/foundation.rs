@@ -91,10 +91,12 @@ async fn forged_expired_none_alg_and_deactivated_tokens_are_unauthenticated() {
     // Signed with another key.
     let other = licensedesk::auth::jwt::JwtKeys::new(b"another-secret-another-secret-xx", 600);
     let user_id = uuid::Uuid::parse_str(&user.id).expect("uuid");
-    let (forged, _) = other.issue(user_id, chrono::Utc::now().timestamp()).expect("issue");
+    // The user's real, open session: only the key or the expiry is wrong below.
+    let session = app.state.jwt.verify(&user.token).expect("the user's token").session_id;
+    let (forged, _) = other.issue(user_id, session, chrono::Utc::now().timestamp()).expect("issue");
     assert_eq!(app.err(Some(&forged), ME, json!({})).await, "UNAUTHENTICATED");
     // Expired: issued with the right key two hours ago.
-    let (expired, _) = app.state.jwt.issue(user_id, chrono::Utc::now().timestamp() - 7200).expect("issue");
+    let (expired, _) = app.state.jwt.issue(user_id, session, chrono::Utc::now().timestamp() - 7200).expect("issue");
     assert_eq!(app.err(Some(&expired), ME, json!({})).await, "UNAUTHENTICATED");
     // alg: none
     use base64::Engine;

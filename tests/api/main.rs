@@ -31,6 +31,7 @@ mod profile_language;
 mod readme;
 mod response_order;
 mod self_service;
+mod sessions;
 mod throttling;
 mod visibility_seams;
 mod webhook_fairness;

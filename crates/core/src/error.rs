@@ -68,6 +68,8 @@ closed_set!(
         Proposal = "PROPOSAL",
         Publisher = "PUBLISHER",
         PurchaseToken = "PURCHASE_TOKEN",
+        /// A signed-in session (R47).
+        Session = "SESSION",
         Subscription = "SUBSCRIPTION",
         User = "USER",
         WebhookEndpoint = "WEBHOOK_ENDPOINT",

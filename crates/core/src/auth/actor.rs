@@ -60,6 +60,11 @@ pub enum Actor {
 }
 
 /// What the request carries: nobody, a token that failed, or an actor.
+/// The session of the request's access token (R47), in the request's data
+/// next to the [`Caller`]: `signOut` ends it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CurrentSession(pub Uuid);
+
 #[derive(Debug, Clone)]
 pub enum Caller {
     Anonymous,

@@ -5,4 +5,4 @@ pub mod jwt;
 pub mod password;
 pub mod rate_limit;
 
-pub use actor::{Actor, Caller, OperatorActor, OrgActor, PartnerActor, PublisherActor};
+pub use actor::{Actor, Caller, CurrentSession, OperatorActor, OrgActor, PartnerActor, PublisherActor};

@@ -20,6 +20,7 @@ pub(super) fn noun(entity: EntityKind) -> &'static str {
         EntityKind::Proposal => "Tilbuddet",
         EntityKind::Publisher => "Udgiveren",
         EntityKind::PurchaseToken => "Købstokenet",
+        EntityKind::Session => "Sessionen",
         EntityKind::Subscription => "Abonnementet",
         EntityKind::User => "Brugeren",
         EntityKind::WebhookEndpoint => "Webhook-endepunktet",

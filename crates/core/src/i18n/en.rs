@@ -20,6 +20,7 @@ pub(super) fn noun(entity: EntityKind) -> &'static str {
         EntityKind::Proposal => "proposal",
         EntityKind::Publisher => "publisher",
         EntityKind::PurchaseToken => "purchase token",
+        EntityKind::Session => "session",
         EntityKind::Subscription => "subscription",
         EntityKind::User => "user",
         EntityKind::WebhookEndpoint => "webhook endpoint",

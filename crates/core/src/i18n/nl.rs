@@ -20,6 +20,7 @@ pub(super) fn noun(entity: EntityKind) -> &'static str {
         EntityKind::Proposal => "De offerte",
         EntityKind::Publisher => "De uitgever",
         EntityKind::PurchaseToken => "Het aankooptoken",
+        EntityKind::Session => "De sessie",
         EntityKind::Subscription => "Het abonnement",
         EntityKind::User => "De gebruiker",
         EntityKind::WebhookEndpoint => "Het webhook-eindpunt",

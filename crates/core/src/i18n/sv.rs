@@ -20,6 +20,7 @@ pub(super) fn noun(entity: EntityKind) -> &'static str {
         EntityKind::Proposal => "Offerten",
         EntityKind::Publisher => "Utgivaren",
         EntityKind::PurchaseToken => "Köptoken",
+        EntityKind::Session => "Sessionen",
         EntityKind::Subscription => "Prenumerationen",
         EntityKind::User => "Användaren",
         EntityKind::WebhookEndpoint => "Webhook-slutpunkten",

@@ -18,6 +18,7 @@ pub(super) fn noun(entity: EntityKind) -> &'static str {
         EntityKind::Proposal => "提案",
         EntityKind::Publisher => "發行商",
         EntityKind::PurchaseToken => "購買權杖",
+        EntityKind::Session => "工作階段",
         EntityKind::Subscription => "訂閱",
         EntityKind::User => "使用者",
         EntityKind::WebhookEndpoint => "Webhook 端點",

@@ -25,4 +25,6 @@ pub struct Services {
     pub processor: Arc<dyn CardProcessor>,
     /// R15: days an unpaid invoice may stay overdue before its subscriptions are disabled.
     pub grace_period_days: i64,
+    /// R47: days a session lasts without a refresh.
+    pub session_ttl_days: i64,
 }

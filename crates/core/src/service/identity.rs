@@ -20,11 +20,7 @@ use crate::{
     },
 };
 
-pub struct Session {
-    pub token: String,
-    pub expires_at: i64,
-    pub user: user::Model,
-}
+pub use super::sessions::{Device, SignedIn as Session};
 
 pub struct NewOrganization {
     pub organization_name: String,
@@ -46,12 +42,6 @@ pub struct NewUser {
     pub email: String,
     pub password: String,
     pub roles: Vec<OrgRole>,
-}
-
-fn issue(state: &Services, user: user::Model) -> AppResult<Session> {
-    // Token lifetimes run on the wall clock (the verifier's), not the business clock.
-    let (token, expires_at) = state.jwt.issue(user.id, chrono::Utc::now().timestamp()).map_err(AppError::internal)?;
-    Ok(Session { token, expires_at, user })
 }
 
 async fn email_taken(state: &Services, email: &str) -> AppResult<bool> {
@@ -88,18 +78,23 @@ fn new_user(
 }
 
 /// Creates an organization with its first GLOBAL_ADMIN and signs them in.
-pub async fn register_organization(state: &Services, input: NewOrganization) -> AppResult<Session> {
-    register_tenant(state, input, OrganizationKind::Customer).await
+pub async fn register_organization(state: &Services, input: NewOrganization, device: &Device) -> AppResult<Session> {
+    register_tenant(state, input, OrganizationKind::Customer, device).await
 }
 
 /// R39: creates a partner tenant with its first user (its GLOBAL_ADMIN, who
 /// creates the partner's billing profiles) and signs them in. The partner
 /// tenant is an organization row of kind PARTNER: it buys nothing for itself.
-pub async fn register_partner(state: &Services, input: NewOrganization) -> AppResult<Session> {
-    register_tenant(state, input, OrganizationKind::Partner).await
+pub async fn register_partner(state: &Services, input: NewOrganization, device: &Device) -> AppResult<Session> {
+    register_tenant(state, input, OrganizationKind::Partner, device).await
 }
 
-async fn register_tenant(state: &Services, input: NewOrganization, kind: OrganizationKind) -> AppResult<Session> {
+async fn register_tenant(
+    state: &Services,
+    input: NewOrganization,
+    kind: OrganizationKind,
+    device: &Device,
+) -> AppResult<Session> {
     let (name_field, action) = match kind {
         OrganizationKind::Customer => ("organizationName", AuditAction::OrganizationRegister),
         OrganizationKind::Partner => ("partnerName", AuditAction::PartnerRegister),
@@ -140,12 +135,13 @@ async fn register_tenant(state: &Services, input: NewOrganization, kind: Organiz
             .after(json!({"name": org_name, "country": country, "admin": user_id})),
     )
     .await?;
+    let session = super::sessions::start(state, &txn, user, device).await?;
     txn.commit().await?;
-    issue(state, user)
+    Ok(session)
 }
 
 /// Creates a publisher with its first user and signs them in.
-pub async fn register_publisher(state: &Services, input: NewPublisher) -> AppResult<Session> {
+pub async fn register_publisher(state: &Services, input: NewPublisher, device: &Device) -> AppResult<Session> {
     let publisher_name = validate::required_text("publisherName", &input.publisher_name, 200)?;
     let name = validate::required_text("name", &input.name, 200)?;
     let email = validate::email("email", &input.email)?;
@@ -179,19 +175,16 @@ pub async fn register_publisher(state: &Services, input: NewPublisher) -> AppRes
             .after(json!({"name": publisher_name})),
     )
     .await?;
+    let session = super::sessions::start(state, &txn, user, device).await?;
     txn.commit().await?;
-    issue(state, user)
+    Ok(session)
 }
 
 /// Same message and (by verifying a dummy hash) the same time for an unknown
 /// e-mail as for a wrong password.
 /// `client` is the caller's address (sign-in throttling is per address and client).
-pub async fn login(
-    state: &Services,
-    email: &str,
-    password: &str,
-    client: Option<std::net::IpAddr>,
-) -> AppResult<Session> {
+pub async fn login(state: &Services, email: &str, password: &str, device: &Device) -> AppResult<Session> {
+    let client = device.address;
     let email = email.trim().to_lowercase();
     let limiter = &state.login_limiter;
     // Issue 20 item 5: counted before the password is checked, so parallel
@@ -203,7 +196,10 @@ pub async fn login(
     match usable {
         Some(user) if ok => {
             limiter.succeeded(&state.db, &email, client).await?;
-            issue(state, user)
+            let txn = db::begin_write(&state.db).await?;
+            let session = super::sessions::start(state, &txn, user, device).await?;
+            txn.commit().await?;
+            Ok(session)
         }
         _ => {
             limiter.failed(&state.db, &email, client, attempt, chrono::Utc::now()).await?;
@@ -223,6 +219,8 @@ pub async fn resolve_caller(state: &Services, token: Option<&str>) -> AppResult<
 pub struct CallerRows {
     pub user: user::Model,
     pub organization: Option<organization::Model>,
+    /// The session the access token belongs to (R47; `signOut` ends it).
+    pub session_id: Option<Uuid>,
 }
 
 /// One row of the caller's statement: the user, one of their roles, their
@@ -252,10 +250,10 @@ pub async fn resolve_caller_row(state: &Services, token: Option<&str>) -> AppRes
     let Some(token) = token else {
         return Ok((Caller::Anonymous, None));
     };
-    let Some(user_id) = state.jwt.verify(token) else {
+    let Some(access) = state.jwt.verify(token) else {
         return Ok((Caller::InvalidToken, None));
     };
-    Ok(match current_caller(state, user_id).await? {
+    Ok(match current_caller(state, access.user_id, Some(access.session_id)).await? {
         Some((actor, rows)) => (Caller::Authenticated(actor), Some(rows)),
         None => (Caller::InvalidToken, None),
     })
@@ -263,9 +261,14 @@ pub async fn resolve_caller_row(state: &Services, token: Option<&str>) -> AppRes
 
 /// The user as an actor with the roles and organization their rows give
 /// them now, and those rows; None when the user is deactivated, deleted or
-/// belongs to no tenant. What every request and every live event is checked
-/// against (R37, issue 21 item 2: rights are never cached past a request).
-pub async fn current_caller(state: &Services, user_id: Uuid) -> AppResult<Option<(Actor, CallerRows)>> {
+/// belongs to no tenant, or when `session` is given and has ended (R47).
+/// What every request and every live event is checked against (R37, R47:
+/// rights are never cached past a request).
+pub async fn current_caller(
+    state: &Services,
+    user_id: Uuid,
+    session: Option<Uuid>,
+) -> AppResult<Option<(Actor, CallerRows)>> {
     // One statement, checked live on every request (a deactivated user stops
     // at once): the user, their organization and their roles, one row per
     // role (issue 14).
@@ -282,6 +285,10 @@ pub async fn current_caller(state: &Services, user_id: Uuid) -> AppResult<Option
         .column_as(user_role::Column::Role, CALLER_ROLE);
     for column in organization::Column::iter() {
         query = query.column_as(column, format!("{CALLER_ORGANIZATION}{}", column.as_str()));
+    }
+    if let Some(session) = session {
+        // R47: an ended session's tokens stop at the next request, on every instance.
+        query = query.filter(super::sessions::live_condition(session));
     }
     let rows = query.into_model::<CallerRow>().all(&state.db).await?;
     let Some(first) = rows.first() else {
@@ -308,7 +315,7 @@ pub async fn current_caller(state: &Services, user_id: Uuid) -> AppResult<Option
         (None, None) => return Ok(None),
     };
     let organization = first.organization.clone();
-    Ok(Some((actor, CallerRows { user: user.clone(), organization })))
+    Ok(Some((actor, CallerRows { user: user.clone(), organization, session_id: session })))
 }
 
 pub struct NewOperator {
@@ -445,4 +452,47 @@ pub async fn search_users(
         .key(user::Column::Name.into_expr(), direction, KeyKind::Text)
         .id(user::Column::Id.into_expr(), direction);
     crate::paging::fetch(&state.db, query, &by_name, window).await
+}
+
+/// R47: changes the caller's own password after checking the current one
+/// (counted by the sign-in throttle, so a stolen access token cannot be used
+/// to guess it), and ends every other session of theirs; the session the
+/// request came from goes on.
+pub async fn change_password(
+    state: &Services,
+    actor: &Actor,
+    current_session: Option<Uuid>,
+    current_password: &str,
+    new_password: &str,
+    client: Option<std::net::IpAddr>,
+) -> AppResult<u64> {
+    let new_password = validate::password("newPassword", new_password)?;
+    let user = user::Entity::find_by_id(actor.user_id())
+        .one(&state.db)
+        .await?
+        .filter(|u| u.active && u.deleted_at.is_none())
+        .ok_or(AppError::Unauthenticated)?;
+    let limiter = &state.login_limiter;
+    let attempt = limiter.begin(&state.db, &user.email, client, chrono::Utc::now()).await?;
+    if !state.passwords.verify(current_password, Some(&user.password_hash)).await? {
+        limiter.failed(&state.db, &user.email, client, attempt, chrono::Utc::now()).await?;
+        return Err(AppError::validation("currentPassword", Invalid::NotAllowed));
+    }
+    limiter.succeeded(&state.db, &user.email, client).await?;
+    let hash = state.passwords.hash(&new_password).await?;
+    let now = state.clock.now();
+    let txn = db::begin_write(&state.db).await?;
+    let (user_id, organization_id, publisher_id) = (user.id, user.organization_id, user.publisher_id);
+    let mut model: user::ActiveModel = user.into();
+    model.password_hash = Set(hash);
+    model.update(&txn).await?;
+    let ended =
+        super::sessions::end_all_of_user(&txn, user_id, current_session, super::sessions::EndReason::PasswordChanged)
+            .await?;
+    let scope = AuditScope { organization_id, publisher_id, actor_user_id: Some(user_id) };
+    let entry =
+        AuditEntry::new(AuditAction::UserChangePassword, "user", user_id).after(json!({"otherSessionsEnded": ended}));
+    audit::record(&txn, scope, now, entry).await?;
+    txn.commit().await?;
+    Ok(ended)
 }

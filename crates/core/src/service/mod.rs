@@ -21,6 +21,7 @@ pub mod purchase_tokens;
 pub mod renewal;
 pub mod role_assignments;
 pub mod search;
+pub mod sessions;
 pub mod settings;
 pub mod subscriptions;
 pub mod validate;

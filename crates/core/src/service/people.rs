@@ -140,6 +140,10 @@ async fn set_active(
     let mut model: user::ActiveModel = target.into();
     model.active = Set(active);
     let updated = model.update(&txn).await?;
+    if !active {
+        // R47: reactivation later starts nothing again; the user signs in anew.
+        super::sessions::end_all_of_user(&txn, updated.id, None, super::sessions::EndReason::Deactivated).await?;
+    }
     let entry =
         AuditEntry::new(action, "user", updated.id).before(json!({"active": !active})).after(json!({"active": active}));
     audit::record(&txn, AuditScope::org(org.organization_id, Some(actor)), now, entry).await?;
@@ -147,7 +151,8 @@ async fn set_active(
     seen(actor, updated)
 }
 
-/// R43: the user can no longer sign in; their tokens stop at once; their
+/// R43, R47: the user can no longer sign in; their sessions end (their
+/// tokens stop at once, and reactivation does not revive them); their
 /// licenses stay assigned.
 pub async fn deactivate(state: &Services, actor: &Actor, user_id: Uuid) -> AppResult<Visible<user::Model>> {
     set_active(state, actor, user_id, false, AuditAction::UserDeactivate).await
@@ -210,6 +215,7 @@ pub async fn delete(state: &Services, actor: &Actor, user_id: Uuid) -> AppResult
     // No password verifies against this.
     model.password_hash = Set("!deleted".to_owned());
     let deleted = model.update(&txn).await?;
+    super::sessions::end_all_of_user(&txn, deleted.id, None, super::sessions::EndReason::Deleted).await?;
     let entry = AuditEntry::new(AuditAction::UserDelete, "user", deleted.id)
         .before(json!({"email": old_email, "active": true, "roles": names(&before_roles)}))
         .after(json!({

@@ -64,9 +64,11 @@ pub fn for_audit_action(action: AuditAction) -> Option<EventType> {
         | A::PublisherRegister
         | A::SelfServicePolicySet
         | A::SubscriptionActivationLink
+        | A::UserChangePassword
         | A::UserCreate
         | A::UserDeactivate
         | A::UserDelete
+        | A::UserEndSessions
         | A::UserReactivate
         | A::UserSetRoles
         | A::WebhookEndpointCreate
