@@ -642,3 +642,40 @@ async fn r37_a_demoted_billing_admins_live_feed_stops_with_the_next_event() {
         worker.abort();
     }
 }
+
+/// Sends one query or mutation over the socket and returns its `payload`.
+async fn ws_operation(ws: &mut Ws, id: &str, query: &str) -> Value {
+    subscribe(ws, id, query).await;
+    loop {
+        let message = next_json(ws, Duration::from_secs(5)).await.expect("an answer");
+        if message["id"] == id && message["type"] == "next" {
+            return message["payload"].clone();
+        }
+    }
+}
+
+/// R47 + R46: a query or mutation over an open WebSocket runs with the
+/// caller's rights as they are now, as over HTTP: after a demotion the same
+/// socket's billing read finds nothing, and after `signOut` (over the socket
+/// itself) the next operation is UNAUTHENTICATED.
+#[tokio::test]
+async fn r47_websocket_operations_use_the_callers_current_rights_and_session() {
+    let app = TestApp::spawn().await;
+    let shop = app.shop().await;
+    let bea = app.user(&shop.org, "Bea", &["BILLING_ADMIN"]).await;
+    let addr = serve_instance(&app).await;
+    let mut ws = ws_connect(addr, &bea.token).await.expect("billing admin connects");
+    let read = format!("{{ billingProfile(id: \"{}\") {{ id }} }}", shop.profile);
+    let before = ws_operation(&mut ws, "1", &read).await;
+    assert_eq!(before["data"]["billingProfile"]["id"], json!(shop.profile), "{before}");
+
+    app.ok(&shop.org.admin, "mutation($u: ID!) { setUserRoles(userId: $u, roles: []) { id } }", json!({"u": bea.id}))
+        .await;
+    let after = ws_operation(&mut ws, "2", &read).await;
+    assert_eq!(after["errors"][0]["extensions"]["code"], "NOT_FOUND", "the demotion counts at once: {after}");
+
+    let out = ws_operation(&mut ws, "3", "mutation { signOut }").await;
+    assert_eq!(out["data"]["signOut"], true, "{out}");
+    let gone = ws_operation(&mut ws, "4", "{ me { id } }").await;
+    assert_eq!(gone["errors"][0]["extensions"]["code"], "UNAUTHENTICATED", "{gone}");
+}

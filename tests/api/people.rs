@@ -142,8 +142,11 @@ async fn r43_the_last_global_admin_cannot_be_deactivated_deleted_or_demoted() {
     assert_eq!(data["setUserRoles"]["roles"], json!(["BILLING_ADMIN", "USER"]));
     // Roles are read live: the demoted admin lost user management with their next request.
     assert_eq!(app.err(Some(&org.admin), DEACTIVATE, json!({"u": second.id})).await, "FORBIDDEN");
-    // And now the second one is the last.
-    assert_eq!(app.err(Some(&second.token), DELETE, json!({"u": second.id})).await, "INVALID_STATE");
+    // And now the second one is the last. Their deactivation ended their
+    // sessions and reactivation did not revive them (R47): they sign in anew.
+    assert_eq!(app.err(Some(&second.token), ME, json!({})).await, "UNAUTHENTICATED");
+    let second_token = app.login(&second.email).await;
+    assert_eq!(app.err(Some(&second_token), DELETE, json!({"u": second.id})).await, "INVALID_STATE");
 }
 
 #[tokio::test]
