@@ -354,9 +354,13 @@ async fn serve_socket(
             () = serve => heard.too_big.load(Ordering::Relaxed).then(|| close(1009, "message too big")),
             // The connection ends when its token expires or its user is
             // deactivated, not only when the client leaves (R43).
-            () = graphql::live::watch_caller(watched_app, accepted_token) => {
-                tracing::info!("closed a live connection: its token expired or its user was deactivated");
-                Some(close(4403, "Forbidden"))
+            ended = graphql::live::watch_caller(watched_app, accepted_token) => {
+                tracing::info!(?ended, "closed a live connection: its caller may no longer use it");
+                // graphql-transport-ws codes: 4401 to sign in again (refresh), 4403 for good (R47).
+                Some(match ended {
+                    graphql::live::CallerEnded::Expired => close(4401, "Unauthorized: the access token expired"),
+                    graphql::live::CallerEnded::Revoked => close(4403, "Forbidden: the session ended"),
+                })
             }
             () = init_deadline(&initialised, limits.init_timeout) => {
                 Some(close(4408, "Connection initialisation timeout"))

@@ -172,20 +172,30 @@ pub async fn connection_data(
     Ok(data)
 }
 
-/// Resolves once the connection's caller must stop: its token expired, or the
-/// user was deactivated or deleted (checked every [`CALLER_RECHECK`]). Never
-/// resolves before `connection_init` was accepted.
-pub async fn watch_caller(app: AppState, accepted: tokio::sync::oneshot::Receiver<String>) {
+/// Why a live connection's caller had to stop.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CallerEnded {
+    /// The access token expired (the client refreshes and connects again): 4401.
+    Expired,
+    /// The session ended, or the user was deactivated or deleted: 4403.
+    Revoked,
+}
+
+/// Resolves once the connection's caller must stop: its token expired, its
+/// session ended, or the user was deactivated or deleted (checked every
+/// [`CALLER_RECHECK`]). Never resolves before `connection_init` was accepted.
+pub async fn watch_caller(app: AppState, accepted: tokio::sync::oneshot::Receiver<String>) -> CallerEnded {
     let Ok(token) = accepted.await else {
         return std::future::pending().await;
     };
     loop {
-        let Some(access) = app.jwt.verify(&token) else { return };
+        let Some(access) = app.jwt.verify(&token) else { return CallerEnded::Expired };
         let left = u64::try_from(access.expires_at - chrono::Utc::now().timestamp()).unwrap_or(0);
         tokio::time::sleep(CALLER_RECHECK.min(std::time::Duration::from_secs(left))).await;
         match crate::service::identity::resolve_caller(&app, Some(&token)).await {
             Ok(Caller::Authenticated(_)) => continue,
-            Ok(_) => return,
+            Ok(_) if app.jwt.verify(&token).is_none() => return CallerEnded::Expired,
+            Ok(_) => return CallerEnded::Revoked,
             // The database is unreachable: keep the connection, look again later.
             Err(_) => continue,
         }
