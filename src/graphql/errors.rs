@@ -84,6 +84,25 @@ pub fn request_error(status: StatusCode, message: &str, info: &RequestInfo) -> H
     (status, axum::Json(error_body(message, extensions("VALIDATION_FAILED", info)))).into_response()
 }
 
+/// A transport-level answer with its own code and `reason` (persisted
+/// queries, a mutation over GET; issue 24). `PersistedQueryNotFound` is
+/// Apollo's protocol message, which clients match on, so it is not localized.
+pub fn protocol_error(
+    status: StatusCode,
+    message: &str,
+    code: &str,
+    reason: Option<&str>,
+    info: &RequestInfo,
+) -> HttpResponse {
+    let mut ext = extensions(code, info);
+    if let Some(reason) = reason {
+        ext.set("reason", reason);
+    }
+    let mut response = (status, axum::Json(error_body(message, ext))).into_response();
+    response.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    response
+}
+
 /// An AppError raised before execution (e.g. the database is down while resolving the caller).
 pub fn app_error_response(err: AppError, info: &RequestInfo) -> HttpResponse {
     let (message, ext) = describe(&err, info);

@@ -169,6 +169,9 @@ impl From<entity::enums::PartnerRelationshipStatus> for StateReason {
 pub enum AppError {
     Unauthenticated,
     Forbidden,
+    /// Issue 24: the server runs only its trusted documents and this is not one
+    /// of them (code FORBIDDEN, reason UNTRUSTED_DOCUMENT).
+    UntrustedDocument,
     /// `entity` names what was not found; its noun is translated (`crate::i18n`).
     NotFound {
         entity: EntityKind,
@@ -237,7 +240,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::Unauthenticated => "UNAUTHENTICATED",
-            AppError::Forbidden => "FORBIDDEN",
+            AppError::Forbidden | AppError::UntrustedDocument => "FORBIDDEN",
             AppError::NotFound { .. } => "NOT_FOUND",
             AppError::Validation { .. } => "VALIDATION_FAILED",
             AppError::AgreementRequired => "AGREEMENT_REQUIRED",

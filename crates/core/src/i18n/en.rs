@@ -83,6 +83,7 @@ pub(super) fn message(err: &AppError) -> String {
         AppError::Forbidden => {
             "You do not have permission to do this. Ask an administrator of your organization for access.".into()
         }
+        AppError::UntrustedDocument => "This server runs only its trusted (persisted) documents, and this document is not one of them. Use an operation the application was built with.".into(),
         AppError::NotFound { entity } => format!("The {} was not found.", noun(*entity)),
         AppError::Validation { field, reason } => {
             let why = match reason {

@@ -165,6 +165,7 @@ mod tests {
         errors.extend([
             AppError::Unauthenticated,
             AppError::Forbidden,
+            AppError::UntrustedDocument,
             AppError::AgreementRequired,
             AppError::RegionNotSupported,
             AppError::CurrencyNotSupported { currency: "JPY".into() },

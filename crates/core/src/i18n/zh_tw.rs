@@ -55,6 +55,9 @@ pub(super) fn message(err: &AppError) -> String {
     match err {
         AppError::Unauthenticated => "您尚未登入，或工作階段已過期。請登入後再試一次。".into(),
         AppError::Forbidden => "您沒有執行此操作的權限。請向貴組織的管理員申請存取權。".into(),
+        AppError::UntrustedDocument => {
+            "此伺服器只執行受信任（已保存）的文件，而這份文件不在其中。請使用應用程式建置時所帶的操作。".into()
+        }
         AppError::NotFound { entity } => format!("找不到指定的{}。", noun(*entity)),
         AppError::Validation { field, reason } => {
             let why = match reason {
