@@ -321,7 +321,11 @@ pub(super) fn bounded_json(response: &async_graphql::Response, info: &RequestInf
         Ok(()) => Ok(writer.buffer),
         Err(_) if writer.left == 0 => {
             tracing::info!(request_id = %info.request_id, "response refused: larger than the byte budget");
-            Err(AppError::QueryTooComplex)
+            Err(AppError::too_complex(
+                crate::error::ComplexityLimit::ResponseBytes,
+                MAX_RESPONSE_BYTES + 1,
+                MAX_RESPONSE_BYTES,
+            ))
         }
         Err(e) => Err(AppError::internal(format!("response serialization: {e}"))),
     }
@@ -345,7 +349,7 @@ pub(super) fn guard(
         // Without a token only small documents run; a larger one that a
         // signed-in caller could send needs a token (UNAUTHENTICATED).
         _ => match precheck(shape, request, &limits.anonymous) {
-            Err(AppError::QueryTooComplex) => {
+            Err(AppError::QueryTooComplex { .. }) => {
                 precheck(shape, request, &limits.authenticated)?;
                 return Err(AppError::Unauthenticated);
             }
@@ -395,6 +399,6 @@ mod tests {
             (0..MAX_RESPONSE_BYTES / 1000 + 10).map(|_| async_graphql::Value::from("x".repeat(1000))).collect(),
         );
         let big = async_graphql::Response::new(big);
-        assert_eq!(bounded_json(&big, &info()), Err(AppError::QueryTooComplex));
+        assert!(matches!(bounded_json(&big, &info()), Err(AppError::QueryTooComplex { .. })));
     }
 }

@@ -27,6 +27,7 @@ mod partners;
 mod payment_methods_page;
 mod payments_once;
 mod people;
+mod persisted_queries;
 mod profile_language;
 mod readme;
 mod response_order;

@@ -30,6 +30,24 @@ pub enum Invalid {
     RangeTooLong { max_months: u32 },
 }
 
+impl Invalid {
+    /// The machine-readable reason (`extensions.reason`, issue 24).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Invalid::Required => "REQUIRED",
+            Invalid::TooLong { .. } => "TOO_LONG",
+            Invalid::OutOfRange { .. } => "OUT_OF_RANGE",
+            Invalid::BadFormat => "BAD_FORMAT",
+            Invalid::CardNumber => "CARD_NUMBER",
+            Invalid::CardExpired => "CARD_EXPIRED",
+            Invalid::NotAllowed => "NOT_ALLOWED",
+            Invalid::Duplicate => "DUPLICATE",
+            Invalid::RangeOrder => "RANGE_ORDER",
+            Invalid::RangeTooLong { .. } => "RANGE_TOO_LONG",
+        }
+    }
+}
+
 macro_rules! closed_set {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $code:literal,)+ }) => {
         $(#[$meta])*
@@ -117,6 +135,31 @@ closed_set!(
         LastGlobalAdmin = "LAST_GLOBAL_ADMIN",
         /// R44: a refund of a credit balance that is zero.
         NoCreditBalance = "NO_CREDIT_BALANCE",
+    }
+);
+
+closed_set!(
+    /// Which limit a document broke (`QUERY_TOO_COMPLEX`; the code goes to
+    /// `extensions.reason`, with the measured value and the limit; issue 24).
+    ComplexityLimit {
+        /// The query text is longer than the byte limit.
+        Bytes = "TOO_MANY_BYTES",
+        /// Brackets nest deeper than the parser is allowed to go.
+        Nesting = "NESTED_TOO_DEEP",
+        /// More selections than allowed once fragments are expanded.
+        Fields = "TOO_MANY_FIELDS",
+        /// More objects than allowed in the response (pages multiplied out).
+        Cost = "COST",
+        /// More aliased fields than allowed.
+        Aliases = "TOO_MANY_ALIASES",
+        /// More fields at the root than allowed.
+        RootFields = "TOO_MANY_ROOT_FIELDS",
+        /// Fields nested deeper than allowed.
+        Depth = "TOO_DEEP",
+        /// A type nested inside itself more often than allowed.
+        Recursion = "RECURSION",
+        /// The response would be larger than the response byte budget.
+        ResponseBytes = "RESPONSE_TOO_LARGE",
     }
 );
 
@@ -222,7 +265,13 @@ pub enum AppError {
     PaymentDeclined,
     IdempotencyConflict,
     RateLimited,
-    QueryTooComplex,
+    /// `limit` says which limit; `actual` is what the document measured (at
+    /// least; the walk may stop early) and `max` the limit.
+    QueryTooComplex {
+        limit: ComplexityLimit,
+        actual: u64,
+        max: u64,
+    },
     /// The cause is logged, never sent to the client.
     Internal(String),
 }
@@ -262,7 +311,7 @@ impl AppError {
             AppError::PaymentDeclined => "PAYMENT_DECLINED",
             AppError::IdempotencyConflict => "IDEMPOTENCY_CONFLICT",
             AppError::RateLimited => "RATE_LIMITED",
-            AppError::QueryTooComplex => "QUERY_TOO_COMPLEX",
+            AppError::QueryTooComplex { .. } => "QUERY_TOO_COMPLEX",
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -277,6 +326,35 @@ impl AppError {
             AppError::LastOwner => Some(StateReason::LastOwner),
             AppError::LastGlobalAdmin => Some(StateReason::LastGlobalAdmin),
             AppError::NoCreditBalance => Some(StateReason::NoCreditBalance),
+            _ => None,
+        }
+    }
+}
+
+impl AppError {
+    /// A too-complex document: which limit, what it measured, the limit.
+    pub fn too_complex(limit: ComplexityLimit, actual: impl TryInto<u64>, max: impl TryInto<u64>) -> Self {
+        AppError::QueryTooComplex {
+            limit,
+            actual: actual.try_into().unwrap_or(u64::MAX),
+            max: max.try_into().unwrap_or(u64::MAX),
+        }
+    }
+
+    /// The machine-readable reason (`extensions.reason`) of every code that
+    /// has more than one cause (issue 24): a console acts on it instead of
+    /// parsing the localized message.
+    pub fn reason(&self) -> Option<&'static str> {
+        if let Some(state) = self.state_reason() {
+            return Some(state.code());
+        }
+        match self {
+            AppError::Forbidden => Some("NOT_PERMITTED"),
+            AppError::UntrustedDocument => Some("UNTRUSTED_DOCUMENT"),
+            AppError::Validation { reason, .. } => Some(reason.code()),
+            AppError::CurrencyNotSupported { .. } => Some("NO_PRICE_IN_CURRENCY"),
+            AppError::CurrencyFixedForTerm { .. } => Some("CURRENCY_FIXED_FOR_TERM"),
+            AppError::QueryTooComplex { limit, .. } => Some(limit.code()),
             _ => None,
         }
     }

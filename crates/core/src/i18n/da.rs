@@ -139,7 +139,7 @@ pub(super) fn message(err: &AppError) -> String {
         AppError::PaymentDeclined => "Betalingen blev afvist. Kontrollér betalingsoplysningerne, eller brug en anden betalingsmetode.".into(),
         AppError::IdempotencyConflict => "Denne idempotensnøgle er allerede brugt til en anden anmodning. Brug en ny nøgle til en ny anmodning.".into(),
         AppError::RateLimited => "For mange anmodninger. Vent et øjeblik, og prøv igen.".into(),
-        AppError::QueryTooComplex => "Forespørgslen er for kompleks eller for dybt indlejret. Bed om færre felter, eller del den op i flere forespørgsler.".into(),
+        AppError::QueryTooComplex { .. } => "Forespørgslen er for kompleks eller for dybt indlejret. Bed om færre felter, eller del den op i flere forespørgsler.".into(),
         AppError::Internal(_) => "Der opstod en intern fejl.".into(),
     }
 }

@@ -156,7 +156,7 @@ pub(super) fn message(err: &AppError) -> String {
             "This idempotency key was already used for a different request. Use a new key for a new request.".into()
         }
         AppError::RateLimited => "Too many requests. Wait a moment and try again.".into(),
-        AppError::QueryTooComplex => {
+        AppError::QueryTooComplex { .. } => {
             "The query is too complex or too deeply nested. Ask for fewer fields or split it into several queries."
                 .into()
         }

@@ -185,7 +185,7 @@ mod tests {
             AppError::PaymentDeclined,
             AppError::IdempotencyConflict,
             AppError::RateLimited,
-            AppError::QueryTooComplex,
+            AppError::QueryTooComplex { limit: crate::error::ComplexityLimit::Cost, actual: 30_000, max: 25_000 },
             AppError::internal("SELECT * FROM secret; driver said no"),
         ]);
         errors.extend(EntityKind::ALL.iter().map(|&entity| AppError::NotFound { entity }));

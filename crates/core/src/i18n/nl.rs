@@ -138,7 +138,7 @@ pub(super) fn message(err: &AppError) -> String {
         AppError::PaymentDeclined => "De betaling is geweigerd. Controleer de betaalgegevens of gebruik een andere betaalmethode.".into(),
         AppError::IdempotencyConflict => "Deze idempotentiesleutel is al gebruikt voor een ander verzoek. Gebruik een nieuwe sleutel voor een nieuw verzoek.".into(),
         AppError::RateLimited => "Te veel verzoeken. Wacht even en probeer het opnieuw.".into(),
-        AppError::QueryTooComplex => "De query is te complex of te diep genest. Vraag minder velden op of splits de query op in meerdere query's.".into(),
+        AppError::QueryTooComplex { .. } => "De query is te complex of te diep genest. Vraag minder velden op of splits de query op in meerdere query's.".into(),
         AppError::Internal(_) => "Er is een interne fout opgetreden.".into(),
     }
 }

@@ -140,7 +140,7 @@ pub(super) fn message(err: &AppError) -> String {
         AppError::PaymentDeclined => "Betalningen avvisades. Kontrollera betalningsuppgifterna eller använd en annan betalningsmetod.".into(),
         AppError::IdempotencyConflict => "Den här idempotensnyckeln har redan använts för en annan begäran. Använd en ny nyckel för en ny begäran.".into(),
         AppError::RateLimited => "För många förfrågningar. Vänta en stund och försök igen.".into(),
-        AppError::QueryTooComplex => "Frågan är för komplex eller för djupt nästlad. Begär färre fält eller dela upp den i flera frågor.".into(),
+        AppError::QueryTooComplex { .. } => "Frågan är för komplex eller för djupt nästlad. Begär färre fält eller dela upp den i flera frågor.".into(),
         AppError::Internal(_) => "Ett internt fel uppstod.".into(),
     }
 }

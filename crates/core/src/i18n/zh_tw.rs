@@ -104,7 +104,7 @@ pub(super) fn message(err: &AppError) -> String {
         AppError::PaymentDeclined => "付款遭拒。請檢查付款資料，或改用其他付款方式。".into(),
         AppError::IdempotencyConflict => "此冪等金鑰已用於另一個不同的請求。新的請求請使用新的金鑰。".into(),
         AppError::RateLimited => "請求次數過多。請稍候再試。".into(),
-        AppError::QueryTooComplex => "查詢過於複雜或巢狀層級過深。請減少要求的欄位，或拆成多個查詢。".into(),
+        AppError::QueryTooComplex { .. } => "查詢過於複雜或巢狀層級過深。請減少要求的欄位，或拆成多個查詢。".into(),
         AppError::Internal(_) => "發生內部錯誤。".into(),
     }
 }
