@@ -219,7 +219,7 @@ async fn execute(
         Err(e) => return graphql::errors::app_error_response(e, &info),
     };
     let anonymous = matches!(caller, crate::auth::Caller::Anonymous) && !headers.contains_key(header::AUTHORIZATION);
-    let introspection_only = match guard(&state.shape, &state.app.config.query_limits, &caller, &mut request) {
+    let introspection_only = match guard(&state.shape, &state.app.config, &caller, &mut request) {
         Ok(introspection_only) => introspection_only,
         Err(e) => return graphql::errors::app_error_response(e, &info),
     };
@@ -336,12 +336,24 @@ pub(super) fn bounded_json(response: &async_graphql::Response, info: &RequestInf
 /// operation type. Returns whether the document is introspection-only (it then
 /// runs on the introspection schema; the pre-pass still bounds its size,
 /// expanded fields, aliases and root fields).
+///
+/// With introspection off, a document that asks for `__schema` or `__type`
+/// gets an error (FORBIDDEN, reason INTROSPECTION_DISABLED) instead of the
+/// silent `null` async-graphql would answer (issue 24).
 pub(super) fn guard(
     shape: &graphql::cost::SchemaShape,
-    limits: &crate::config::QueryLimits,
+    config: &crate::config::Config,
     caller: &crate::auth::Caller,
     request: &mut async_graphql::Request,
 ) -> AppResult<bool> {
+    let limits = &config.query_limits;
+    if !config.introspection
+        && (request.query.contains("__schema") || request.query.contains("__type"))
+        && request.query.len() <= limits.authenticated.max_bytes
+        && request.parsed_query().is_ok_and(crate::graphql::introspection::asks_for_the_schema)
+    {
+        return Err(AppError::IntrospectionDisabled);
+    }
     let introspection_only = request.query.len() <= limits.authenticated.max_bytes
         && crate::graphql::introspection::is_introspection_only(request);
     match caller {

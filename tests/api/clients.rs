@@ -70,6 +70,15 @@ async fn standard_introspection_query_is_answered() {
     let (_, _, bytes) = send(&router, request.expect("request")).await;
     let value: Value = serde_json::from_slice(&bytes).expect("json");
     assert!(value["data"]["__schema"].is_null(), "introspection off: {value}");
+    // Issue 24: and said so with an error, not a silent null.
+    assert_eq!(value["errors"][0]["extensions"]["code"], "FORBIDDEN", "{value}");
+    assert_eq!(value["errors"][0]["extensions"]["reason"], "INTROSPECTION_DISABLED", "{value}");
+    // `__typename` is not schema introspection: it still answers.
+    let body = json!({"query": "{ __typename }"}).to_string();
+    let request = Request::post("/graphql").header("content-type", "application/json").body(Body::from(body));
+    let (_, _, bytes) = send(&router, request.expect("request")).await;
+    let value: Value = serde_json::from_slice(&bytes).expect("json");
+    assert_eq!(value["data"]["__typename"], "Query", "{value}");
 }
 
 /// Issue 13 item 1: GraphiQL at `/` refers to nothing but its own assets,

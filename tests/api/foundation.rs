@@ -325,8 +325,9 @@ async fn production_mode_hides_graphiql_and_introspection() {
     use http_body_util::BodyExt;
     let bytes = response.into_body().collect().await.expect("body").to_bytes();
     let value: Value = serde_json::from_slice(&bytes).expect("json");
-    // Refused either way async-graphql does it (null `__schema` or an error); never a type list.
+    // Refused with an error (issue 24: not a silent null); never a type list.
     assert!(value["data"]["__schema"].is_null(), "introspection is off: {value}");
+    assert_eq!(value["errors"][0]["extensions"]["reason"], "INTROSPECTION_DISABLED", "{value}");
     assert!(!value.to_string().contains("\"types\""), "no type list: {value}");
 }
 

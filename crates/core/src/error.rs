@@ -215,6 +215,9 @@ pub enum AppError {
     /// Issue 24: the server runs only its trusted documents and this is not one
     /// of them (code FORBIDDEN, reason UNTRUSTED_DOCUMENT).
     UntrustedDocument,
+    /// Issue 24: schema introspection is turned off on this server (code
+    /// FORBIDDEN, reason INTROSPECTION_DISABLED).
+    IntrospectionDisabled,
     /// `entity` names what was not found; its noun is translated (`crate::i18n`).
     NotFound {
         entity: EntityKind,
@@ -289,7 +292,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::Unauthenticated => "UNAUTHENTICATED",
-            AppError::Forbidden | AppError::UntrustedDocument => "FORBIDDEN",
+            AppError::Forbidden | AppError::UntrustedDocument | AppError::IntrospectionDisabled => "FORBIDDEN",
             AppError::NotFound { .. } => "NOT_FOUND",
             AppError::Validation { .. } => "VALIDATION_FAILED",
             AppError::AgreementRequired => "AGREEMENT_REQUIRED",
@@ -351,6 +354,7 @@ impl AppError {
         match self {
             AppError::Forbidden => Some("NOT_PERMITTED"),
             AppError::UntrustedDocument => Some("UNTRUSTED_DOCUMENT"),
+            AppError::IntrospectionDisabled => Some("INTROSPECTION_DISABLED"),
             AppError::Validation { reason, .. } => Some(reason.code()),
             AppError::CurrencyNotSupported { .. } => Some("NO_PRICE_IN_CURRENCY"),
             AppError::CurrencyFixedForTerm { .. } => Some("CURRENCY_FIXED_FOR_TERM"),

@@ -84,6 +84,7 @@ pub(super) fn message(err: &AppError) -> String {
             "You do not have permission to do this. Ask an administrator of your organization for access.".into()
         }
         AppError::UntrustedDocument => "This server runs only its trusted (persisted) documents, and this document is not one of them. Use an operation the application was built with.".into(),
+        AppError::IntrospectionDisabled => "Schema introspection is turned off on this server. Use the schema file published with the API (schema.graphql).".into(),
         AppError::NotFound { entity } => format!("The {} was not found.", noun(*entity)),
         AppError::Validation { field, reason } => {
             let why = match reason {

@@ -166,6 +166,7 @@ mod tests {
             AppError::Unauthenticated,
             AppError::Forbidden,
             AppError::UntrustedDocument,
+            AppError::IntrospectionDisabled,
             AppError::AgreementRequired,
             AppError::RegionNotSupported,
             AppError::CurrencyNotSupported { currency: "JPY".into() },

@@ -84,6 +84,7 @@ pub(super) fn message(err: &AppError) -> String {
         AppError::Unauthenticated => "U bent niet aangemeld of uw sessie is verlopen. Meld u aan en probeer het opnieuw.".into(),
         AppError::Forbidden => "U hebt geen toestemming om dit te doen. Vraag een beheerder van uw organisatie om toegang.".into(),
         AppError::UntrustedDocument => "Deze server voert alleen zijn vertrouwde (opgeslagen) documenten uit, en dit document is daar niet een van. Gebruik een operatie waarmee de applicatie is gebouwd.".into(),
+        AppError::IntrospectionDisabled => "Schema-introspectie is uitgeschakeld op deze server. Gebruik het schemabestand dat met de API wordt gepubliceerd (schema.graphql).".into(),
         AppError::NotFound { entity } => format!("{} is niet gevonden.", noun(*entity)),
         AppError::Validation { field, reason } => {
             let why = match reason {

@@ -82,6 +82,7 @@ pub(super) fn message(err: &AppError) -> String {
         AppError::Unauthenticated => "Du är inte inloggad eller så har din session gått ut. Logga in och försök igen.".into(),
         AppError::Forbidden => "Du har inte behörighet att göra detta. Be en administratör i din organisation om åtkomst.".into(),
         AppError::UntrustedDocument => "Den här servern kör bara sina betrodda (lagrade) dokument, och det här dokumentet är inte ett av dem. Använd en operation som applikationen byggdes med.".into(),
+        AppError::IntrospectionDisabled => "Schemaintrospektion är avstängd på den här servern. Använd schemafilen som publiceras med API:et (schema.graphql).".into(),
         AppError::NotFound { entity } => format!("{} hittades inte.", noun(*entity)),
         AppError::Validation { field, reason } => {
             let why = match reason {

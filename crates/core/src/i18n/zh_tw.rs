@@ -58,6 +58,9 @@ pub(super) fn message(err: &AppError) -> String {
         AppError::UntrustedDocument => {
             "此伺服器只執行受信任（已保存）的文件，而這份文件不在其中。請使用應用程式建置時所帶的操作。".into()
         }
+        AppError::IntrospectionDisabled => {
+            "此伺服器已關閉結構描述自我查詢（introspection）。請使用隨 API 發布的結構描述檔（schema.graphql）。".into()
+        }
         AppError::NotFound { entity } => format!("找不到指定的{}。", noun(*entity)),
         AppError::Validation { field, reason } => {
             let why = match reason {
