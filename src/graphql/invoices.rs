@@ -135,11 +135,13 @@ impl Invoice {
     }
     /// A link to the invoice as a PDF (R32) that works without the bearer
     /// token until it expires (`LICENSEDESK_PDF_LINK_TTL_SECONDS`, 15 minutes
-    /// by default): a path on this server, for a plain browser link.
+    /// by default): an absolute URL on this server (from
+    /// `LICENSEDESK_PUBLIC_BASE_URL`), for a plain browser link.
     async fn pdf_url(&self, ctx: &Context<'_>) -> Result<String> {
         let state = state(ctx)?;
         let expires = state.clock.now().timestamp() + state.config.pdf_link_ttl_seconds;
-        Ok(crate::service::invoices::links::signed_pdf_url(&state.link_key, self.invoice.id, expires))
+        let path = crate::service::invoices::links::signed_pdf_url(&state.link_key, self.invoice.id, expires);
+        Ok(format!("{}{path}", state.config.public_base_url))
     }
     /// When the invoice was written.
     async fn created_at(&self) -> DateTime<Utc> {

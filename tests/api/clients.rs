@@ -209,8 +209,11 @@ async fn pdf_url(app: &TestApp, token: &str, id: &str) -> String {
 #[tokio::test]
 async fn r32_signed_pdf_link_valid_expired_and_tampered() {
     let (app, shop, id) = one_invoice().await;
-    let url = pdf_url(&app, &shop.org.admin, &id).await;
-    assert!(url.starts_with(&format!("/invoices/{id}.pdf?expires=")), "{url}");
+    let absolute = pdf_url(&app, &shop.org.admin, &id).await;
+    // Issue 24: absolute, from the configured public base URL.
+    let base = &app.state.config.public_base_url;
+    assert!(absolute.starts_with(&format!("{base}/invoices/{id}.pdf?expires=")), "{absolute}");
+    let url = absolute[base.len()..].to_owned();
     let get = |uri: &str| Request::get(uri).body(Body::empty()).expect("request");
 
     let (status, headers, bytes) = send(&app.router, get(&url)).await;

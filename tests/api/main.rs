@@ -10,6 +10,7 @@ mod billing_profiles;
 mod billing_run;
 mod clients;
 mod concurrency;
+mod console_errors;
 mod demo;
 mod error_taxonomy;
 mod events;
