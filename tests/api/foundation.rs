@@ -257,9 +257,18 @@ async fn http_surface_rejects_what_is_not_a_single_json_post() {
     assert_eq!(status, 400, "no array batches");
     let (status, _) = app.http(post(r#"{"query":"{ me { id } }"}"#, "text/plain")).await;
     assert_eq!(status, 415, "JSON only");
+    // Issue 24: GET runs queries (this one needs a token), never mutations.
     let (status, _) =
         app.http(Request::get("/graphql?query=%7Bme%7Bid%7D%7D").body(Body::empty()).expect("request")).await;
-    assert_eq!(status, 405, "no GET operations");
+    assert_eq!(status, 200, "GET queries");
+    let (status, _) = app
+        .http(
+            Request::get("/graphql?query=mutation%7BacceptCustomerAgreement%7BacceptedAt%7D%7D")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(status, 405, "no GET mutations");
     let big =
         format!(r#"{{"query":"{{ me {{ id }} }}","variables":{{"x":"{}"}}}}"#, "a".repeat(app::MAX_BODY_BYTES + 10));
     let (status, _) = app.http(post(&big, "application/json")).await;
