@@ -38,7 +38,9 @@ fn output_types_hold_no_secrets() {
             in_arguments = true;
         }
         if trimmed.ends_with('{') {
-            in_output_type = trimmed.starts_with("type ") || trimmed.starts_with("interface ");
+            // Mutation fields are actions (`changePassword` returns a count), not data.
+            in_output_type = (trimmed.starts_with("type ") && !trimmed.starts_with("type Mutation"))
+                || trimmed.starts_with("interface ");
         } else if trimmed == "}" {
             in_output_type = false;
         } else if in_output_type {
@@ -141,4 +143,22 @@ fn every_part_of_the_schema_is_described_in_words() {
     }
     assert!(described > 500, "sanity: the walk saw the schema ({described} parts)");
     assert!(problems.is_empty(), "{} parts of the schema need a description:\n{}", problems.len(), problems.join("\n"));
+}
+
+/// Issue 24 item 2: descriptions say the rule in words; a client never sees
+/// the product contract's internal rule numbers (R12, R2–R3) or item tags.
+#[test]
+fn descriptions_cite_no_internal_rule_numbers() {
+    let sdl = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/schema.graphql")).expect("schema.graphql");
+    let mut found = Vec::new();
+    for (n, line) in sdl.lines().enumerate() {
+        let words = line.split(|c: char| !c.is_ascii_alphanumeric());
+        let cites = words
+            .clone()
+            .any(|w| w.len() >= 2 && w.len() <= 3 && w.starts_with('R') && w[1..].bytes().all(|b| b.is_ascii_digit()));
+        if cites || line.contains("[item") {
+            found.push(format!("{}: {}", n + 1, line.trim()));
+        }
+    }
+    assert!(found.is_empty(), "rule numbers in schema descriptions:\n{}", found.join("\n"));
 }

@@ -18,6 +18,7 @@ pub mod organization;
 pub mod outbox_event;
 pub mod partner_relationship;
 pub mod payment_method;
+pub mod persisted_query;
 pub mod product;
 pub mod product_market;
 pub mod product_price;

@@ -23,6 +23,7 @@ mod m20261122_000018_partners;
 mod m20261122_000019_payment_methods_removed_at;
 mod m20261207_000020_payment_claims;
 mod m20261207_000021_webhook_endpoint_health;
+mod m20261207_000026_persisted_queries;
 mod m20261207_000030_sessions;
 mod util;
 
@@ -53,6 +54,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000019_payment_methods_removed_at::Migration),
             Box::new(m20261207_000020_payment_claims::Migration),
             Box::new(m20261207_000021_webhook_endpoint_health::Migration),
+            Box::new(m20261207_000026_persisted_queries::Migration),
             Box::new(m20261207_000030_sessions::Migration),
         ]
     }

@@ -1,10 +1,11 @@
-//! The GraphQL transports: `POST /graphql` and the graphql-transport-ws
+//! The GraphQL transports: `POST /graphql`, `GET /graphql` (queries only),
+//! Apollo's automatic persisted queries on both, and the graphql-transport-ws
 //! socket at `WS_PATH`.
 
 use axum::{
     body::Bytes,
-    extract::State,
-    http::{HeaderMap, StatusCode, header},
+    extract::{RawQuery, State},
+    http::{HeaderMap, HeaderValue, StatusCode, header},
     response::{IntoResponse, Response},
 };
 
@@ -36,22 +37,201 @@ pub(super) async fn graphql_handler(
             &info,
         );
     }
-    let mut request: async_graphql::Request = match serde_json::from_slice(&body) {
+    let request: async_graphql::Request = match serde_json::from_slice(&body) {
         Ok(request) => request,
         Err(e) => {
             let message = format!("The body is not a single GraphQL request in JSON: {e}");
             return graphql::errors::request_error(StatusCode::BAD_REQUEST, &message, &info);
         }
     };
-    let caller = crate::service::identity::resolve_caller_row(&state.app, bearer_token(&headers)).await;
+    let mut response = execute(&state, &headers, info, request, Method::Post).await;
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    response
+}
+
+/// `GET /graphql?query=…&variables=…&operationName=…&extensions=…` (issue 24
+/// item 1, GraphQL over HTTP): queries only — a mutation or subscription
+/// answers 405 with `Allow: POST`. `variables` and `extensions` are JSON.
+/// Answers carry cache headers: an anonymous answer without errors is
+/// `public, max-age` (`LICENSEDESK_GET_CACHE_SECONDS`); a signed-in caller's
+/// is `private, no-cache`; an answer with errors is `no-store`. All vary on
+/// `Authorization` and `Accept-Language`.
+pub(super) async fn graphql_get_handler(
+    State(state): State<RouterState>,
+    client: Option<axum::Extension<ClientAddr>>,
+    headers: HeaderMap,
+    RawQuery(query): RawQuery,
+) -> Response {
+    let mut info = request_info(&headers);
+    info.client = client.map(|c| c.0.0);
+    let request = match request_from_query_string(query.as_deref().unwrap_or("")) {
+        Ok(request) => request,
+        Err(message) => return graphql::errors::request_error(StatusCode::BAD_REQUEST, &message, &info),
+    };
+    execute(&state, &headers, info, request, Method::Get).await
+}
+
+/// The request a GET's query string carries.
+fn request_from_query_string(query: &str) -> Result<async_graphql::Request, String> {
+    let mut request = async_graphql::Request::new("");
+    for (key, value) in url::form_urlencoded::parse(query.as_bytes()) {
+        match key.as_ref() {
+            "query" => request.query = value.into_owned(),
+            "operationName" => request.operation_name = Some(value.into_owned()).filter(|n| !n.is_empty()),
+            "variables" => {
+                request.variables = serde_json::from_str(&value)
+                    .map_err(|e| format!("The `variables` parameter is not a JSON object: {e}"))?;
+            }
+            "extensions" => {
+                request.extensions = serde_json::from_str(&value)
+                    .map_err(|e| format!("The `extensions` parameter is not a JSON object: {e}"))?;
+            }
+            _ => {}
+        }
+    }
+    Ok(request)
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Method {
+    Get,
+    Post,
+}
+
+/// What a request's `extensions.persistedQuery` asked for (Apollo APQ).
+enum Persisted {
+    /// No persisted query: the document is in `query`.
+    None,
+    /// The document was sent with its hash: register it once it passed the pre-pass.
+    Register,
+    /// Resolved from the store or the trusted documents.
+    Resolved,
+}
+
+/// The standard APQ answer to a hash the server does not know: Apollo
+/// Client's persisted-query link then sends the document with its hash.
+fn persisted_query_not_found(info: &RequestInfo) -> Response {
+    graphql::errors::protocol_error(StatusCode::OK, "PersistedQueryNotFound", "PERSISTED_QUERY_NOT_FOUND", None, info)
+}
+
+/// Reads `extensions.persistedQuery`, fills `request.query` from the
+/// trusted documents or the store when only the hash was sent, and checks a
+/// sent document against its hash. An `Err` is the answer to send.
+async fn resolve_persisted(
+    state: &RouterState,
+    request: &mut async_graphql::Request,
+    info: &RequestInfo,
+) -> Result<Persisted, Response> {
+    use crate::service::persisted_queries;
+    use async_graphql::Value;
+    let Some(extension) = request.extensions.0.get("persistedQuery") else { return Ok(Persisted::None) };
+    let bad = |message: &str, reason: &str| {
+        graphql::errors::protocol_error(StatusCode::BAD_REQUEST, message, "VALIDATION_FAILED", Some(reason), info)
+    };
+    let Value::Object(fields) = extension else {
+        return Err(bad("`extensions.persistedQuery` must be an object", "PERSISTED_QUERY_INVALID"));
+    };
+    let version_ok = matches!(fields.get("version"), Some(Value::Number(n)) if n.as_u64() == Some(1));
+    if !version_ok {
+        return Err(bad("Only version 1 of `persistedQuery` is supported", "PERSISTED_QUERY_INVALID"));
+    }
+    let hash = match fields.get("sha256Hash") {
+        Some(Value::String(hash)) if persisted_queries::is_sha256_hex(hash) => hash.to_ascii_lowercase(),
+        _ => return Err(bad("`persistedQuery.sha256Hash` must be a SHA-256 in hex", "PERSISTED_QUERY_INVALID")),
+    };
+    let trusted = state.app.config.persisted.trusted.as_deref();
+    if !request.query.is_empty() {
+        if persisted_queries::sha256_hex(&request.query) != hash {
+            return Err(bad("provided sha does not match query", "PERSISTED_QUERY_HASH_MISMATCH"));
+        }
+        // With an allow-list nothing is registered: the list is the store.
+        return Ok(if trusted.is_some() { Persisted::None } else { Persisted::Register });
+    }
+    let found = match trusted {
+        Some(list) => list.get(&hash).map(str::to_owned),
+        None => match persisted_queries::find(&state.app, &hash).await {
+            Ok(found) => found,
+            Err(e) => return Err(graphql::errors::app_error_response(e, info)),
+        },
+    };
+    match found {
+        Some(document) => {
+            request.query = document;
+            Ok(Persisted::Resolved)
+        }
+        None => Err(persisted_query_not_found(info)),
+    }
+}
+
+/// The operation a request runs, when it can be told: the named one, or the
+/// only one. `None` when the document does not parse or names none of them
+/// (the executor then reports the error).
+fn operation_type(request: &mut async_graphql::Request) -> Option<async_graphql::parser::types::OperationType> {
+    let name = request.operation_name.clone();
+    let doc = request.parsed_query().ok()?;
+    match name {
+        Some(name) => {
+            doc.operations.iter().find(|(n, _)| n.is_some_and(|n| n.as_str() == name)).map(|(_, op)| op.node.ty)
+        }
+        None => {
+            let mut operations = doc.operations.iter();
+            let (_, first) = operations.next()?;
+            operations.next().is_none().then_some(first.node.ty)
+        }
+    }
+}
+
+/// Both HTTP methods: persisted queries, the trusted documents, the caller,
+/// the pre-pass on the resolved document, execution, cache headers.
+async fn execute(
+    state: &RouterState,
+    headers: &HeaderMap,
+    info: RequestInfo,
+    mut request: async_graphql::Request,
+    method: Method,
+) -> Response {
+    let persisted = match resolve_persisted(state, &mut request, &info).await {
+        Ok(persisted) => persisted,
+        Err(response) => return response,
+    };
+    if let Some(list) = state.app.config.persisted.trusted.as_deref()
+        && !list.contains(&request.query)
+    {
+        return graphql::errors::app_error_response(AppError::UntrustedDocument, &info);
+    }
+    if method == Method::Get {
+        use async_graphql::parser::types::OperationType;
+        if matches!(operation_type(&mut request), Some(OperationType::Mutation | OperationType::Subscription)) {
+            let mut response = graphql::errors::protocol_error(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "Only queries run over GET; send mutations with POST",
+                "VALIDATION_FAILED",
+                Some("MUTATION_OVER_GET"),
+                &info,
+            );
+            response.headers_mut().insert(header::ALLOW, HeaderValue::from_static("POST"));
+            return response;
+        }
+    }
+    let caller = crate::service::identity::resolve_caller_row(&state.app, bearer_token(headers)).await;
     let (caller, caller_row) = match caller {
         Ok(resolved) => resolved,
         Err(e) => return graphql::errors::app_error_response(e, &info),
     };
-    let introspection_only = match guard(&state.shape, &state.app.config.query_limits, &caller, &mut request) {
+    let anonymous = matches!(caller, crate::auth::Caller::Anonymous) && !headers.contains_key(header::AUTHORIZATION);
+    let introspection_only = match guard(&state.shape, &state.app.config, &caller, &mut request) {
         Ok(introspection_only) => introspection_only,
         Err(e) => return graphql::errors::app_error_response(e, &info),
     };
+    if matches!(persisted, Persisted::Register) && request.parsed_query().is_ok() {
+        // A document that parses and passed the pre-pass; a full store only
+        // means the client keeps sending the text.
+        match crate::service::persisted_queries::register(&state.app, &request.query).await {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(request_id = %info.request_id, "persisted query store is full; not registered"),
+            Err(e) => tracing::warn!(request_id = %info.request_id, error = %e, "cannot register a persisted query"),
+        }
+    }
     let loaders = graphql::loaders::new_loaders(&state.app);
     if let Some(session) = caller_row.as_ref().and_then(|rows| rows.session_id) {
         request = request.data(crate::auth::CurrentSession(session));
@@ -68,8 +248,24 @@ pub(super) async fn graphql_handler(
         Err(e) => return graphql::errors::app_error_response(e, &info),
     };
     let response = graphql::errors::finish_response(response, &info);
+    let cache_control = match method {
+        Method::Post => None,
+        Method::Get if !response.errors.is_empty() => Some("no-store".to_owned()),
+        Method::Get if !anonymous => Some("private, no-cache".to_owned()),
+        Method::Get => Some(match state.app.config.persisted.get_cache_seconds {
+            0 => "public, no-cache".to_owned(),
+            seconds => format!("public, max-age={seconds}"),
+        }),
+    };
     match bounded_json(&response, &info) {
-        Ok(body) => ([(header::CONTENT_TYPE, "application/json")], body).into_response(),
+        Ok(body) => {
+            let mut response = ([(header::CONTENT_TYPE, "application/json")], body).into_response();
+            if let Some(value) = cache_control.and_then(|v| HeaderValue::from_str(&v).ok()) {
+                response.headers_mut().insert(header::CACHE_CONTROL, value);
+                response.headers_mut().insert(header::VARY, HeaderValue::from_static("Authorization, Accept-Language"));
+            }
+            response
+        }
         Err(e) => graphql::errors::app_error_response(e, &info),
     }
 }
@@ -128,7 +324,11 @@ pub(super) fn bounded_json(response: &async_graphql::Response, info: &RequestInf
         Ok(()) => Ok(writer.buffer),
         Err(_) if writer.left == 0 => {
             tracing::info!(request_id = %info.request_id, "response refused: larger than the byte budget");
-            Err(AppError::QueryTooComplex)
+            Err(AppError::too_complex(
+                crate::error::ComplexityLimit::ResponseBytes,
+                MAX_RESPONSE_BYTES + 1,
+                MAX_RESPONSE_BYTES,
+            ))
         }
         Err(e) => Err(AppError::internal(format!("response serialization: {e}"))),
     }
@@ -139,12 +339,24 @@ pub(super) fn bounded_json(response: &async_graphql::Response, info: &RequestInf
 /// operation type. Returns whether the document is introspection-only (it then
 /// runs on the introspection schema; the pre-pass still bounds its size,
 /// expanded fields, aliases and root fields).
+///
+/// With introspection off, a document that asks for `__schema` or `__type`
+/// gets an error (FORBIDDEN, reason INTROSPECTION_DISABLED) instead of the
+/// silent `null` async-graphql would answer (issue 24).
 pub(super) fn guard(
     shape: &graphql::cost::SchemaShape,
-    limits: &crate::config::QueryLimits,
+    config: &crate::config::Config,
     caller: &crate::auth::Caller,
     request: &mut async_graphql::Request,
 ) -> AppResult<bool> {
+    let limits = &config.query_limits;
+    if !config.introspection
+        && (request.query.contains("__schema") || request.query.contains("__type"))
+        && request.query.len() <= limits.authenticated.max_bytes
+        && request.parsed_query().is_ok_and(crate::graphql::introspection::asks_for_the_schema)
+    {
+        return Err(AppError::IntrospectionDisabled);
+    }
     let introspection_only = request.query.len() <= limits.authenticated.max_bytes
         && crate::graphql::introspection::is_introspection_only(request);
     match caller {
@@ -152,7 +364,7 @@ pub(super) fn guard(
         // Without a token only small documents run; a larger one that a
         // signed-in caller could send needs a token (UNAUTHENTICATED).
         _ => match precheck(shape, request, &limits.anonymous) {
-            Err(AppError::QueryTooComplex) => {
+            Err(AppError::QueryTooComplex { .. }) => {
                 precheck(shape, request, &limits.authenticated)?;
                 return Err(AppError::Unauthenticated);
             }
@@ -202,6 +414,6 @@ mod tests {
             (0..MAX_RESPONSE_BYTES / 1000 + 10).map(|_| async_graphql::Value::from("x".repeat(1000))).collect(),
         );
         let big = async_graphql::Response::new(big);
-        assert_eq!(bounded_json(&big, &info()), Err(AppError::QueryTooComplex));
+        assert!(matches!(bounded_json(&big, &info()), Err(AppError::QueryTooComplex { .. })));
     }
 }

@@ -59,7 +59,7 @@ pub fn build_router(state: AppState) -> Router {
     let graphiql = state.config.graphiql;
     let timeout = Duration::from_secs(state.config.request_timeout_seconds);
     let mut router = Router::new()
-        .route("/graphql", post(handlers::graphql_handler))
+        .route("/graphql", post(handlers::graphql_handler).get(handlers::graphql_get_handler))
         .route(WS_PATH, get(sockets::graphql_ws_handler))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))

@@ -146,7 +146,7 @@ impl Executor for SocketExecutor {
             user_agent: None,
         });
         let caller = session_value::<Caller>(&session).unwrap_or(Caller::Anonymous);
-        if let Err(e) = guard(&self.shape, &self.app.config.query_limits, &caller, &mut request) {
+        if let Err(e) = guard(&self.shape, &self.app.config, &caller, &mut request) {
             return async_graphql::futures_util::stream::once(async move { error_response(&e, &info) }).boxed();
         }
         self.running.fetch_add(1, Ordering::SeqCst);

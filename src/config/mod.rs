@@ -175,6 +175,20 @@ pub struct Settings {
     /// How long the purchase token in a subscription's portal link works, in hours (R42).
     #[arg(long, env = "LICENSEDESK_PURCHASE_TOKEN_TTL_HOURS", default_value_t = 168, global = true)]
     pub purchase_token_ttl_hours: i64,
+    /// The address clients reach this server at, e.g. `https://api.example.com`
+    /// (behind a proxy or load balancer); links the API returns (`Invoice.pdfUrl`)
+    /// are absolute from it. Default: `http://` and the listen address.
+    #[arg(long, env = "LICENSEDESK_PUBLIC_BASE_URL", global = true)]
+    pub public_base_url: Option<String>,
+    /// A file of trusted GraphQL documents (Apollo's persisted query manifest, or
+    /// a JSON object from SHA-256 to document). When set, only these documents
+    /// run; anything else is refused (FORBIDDEN, reason UNTRUSTED_DOCUMENT).
+    #[arg(long, env = "LICENSEDESK_TRUSTED_DOCUMENTS", global = true)]
+    pub trusted_documents: Option<std::path::PathBuf>,
+    /// `Cache-Control: public, max-age` of an anonymous `GET /graphql` answer
+    /// without errors, in seconds; 0 marks it `no-cache`.
+    #[arg(long, env = "LICENSEDESK_GET_CACHE_SECONDS", default_value_t = 60, global = true)]
+    pub get_cache_seconds: u32,
     #[command(flatten)]
     pub robustness: RobustnessSettings,
     #[command(flatten)]
@@ -279,6 +293,19 @@ pub struct Config {
     pub seller: Seller,
     /// Webhooks and live subscriptions (R45).
     pub events: events::EventConfig,
+    /// Where clients reach the server, without a trailing slash (issue 24).
+    pub public_base_url: String,
+    /// Persisted queries and `GET /graphql` (issue 24 item 1).
+    pub persisted: PersistedConfig,
+}
+
+/// Persisted queries and `GET /graphql` (issue 24 item 1).
+#[derive(Debug, Clone, Default)]
+pub struct PersistedConfig {
+    /// When set, only these documents run.
+    pub trusted: Option<std::sync::Arc<crate::service::persisted_queries::TrustedDocuments>>,
+    /// `max-age` of a public (anonymous, error-free) `GET /graphql` answer.
+    pub get_cache_seconds: u32,
 }
 
 pub const MIN_SECRET_BYTES: usize = 32;
@@ -340,7 +367,30 @@ impl Settings {
             address: self.seller_address.split('|').map(|l| l.trim().to_owned()).filter(|l| !l.is_empty()).collect(),
             tax_id: Some(self.seller_tax_id.trim().to_owned()).filter(|t| !t.is_empty()),
         };
+        let public_base_url = match &self.public_base_url {
+            Some(url) => {
+                let trimmed = url.trim().trim_end_matches('/').to_owned();
+                let parsed = url::Url::parse(&trimmed).map_err(|e| format!("public base URL {url:?}: {e}"))?;
+                if !matches!(parsed.scheme(), "http" | "https") || parsed.host().is_none() {
+                    return Err(format!("public base URL {url:?} must be an http(s) URL like https://api.example.com"));
+                }
+                trimmed
+            }
+            None => format!("http://{}", self.listen),
+        };
+        let trusted = match &self.trusted_documents {
+            Some(path) => {
+                let list = crate::service::persisted_queries::TrustedDocuments::load(path)?;
+                if list.is_empty() {
+                    return Err(format!("{} lists no trusted documents", path.display()));
+                }
+                Some(std::sync::Arc::new(list))
+            }
+            None => None,
+        };
         Ok(Config {
+            public_base_url,
+            persisted: PersistedConfig { trusted, get_cache_seconds: self.get_cache_seconds.min(86_400) },
             cors_allowed_origins,
             pdf_link_ttl_seconds: self.pdf_link_ttl_seconds,
             purchase_token_ttl_hours: self.purchase_token_ttl_hours,
@@ -406,6 +456,8 @@ impl Config {
                 tax_id: Some("SE556000000001".into()),
             },
             events: events::EventConfig::for_tests(),
+            public_base_url: "http://licensedesk.test".into(),
+            persisted: PersistedConfig { trusted: None, get_cache_seconds: 60 },
         }
     }
 }

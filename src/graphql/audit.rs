@@ -13,7 +13,7 @@ use super::{
 use crate::error::EntityKind;
 use crate::{access::Visible, service::audit as svc};
 
-/// One audit event the caller may see (R36, R37), with snapshots already
+/// One audit event the caller may see, with snapshots already
 /// stripped of what the caller may not see.
 pub struct AuditEvent(pub Visible<audit_event::Model>);
 
@@ -21,7 +21,7 @@ fn parse_json(text: Option<&str>) -> Option<Json<serde_json::Value>> {
     text.and_then(|t| serde_json::from_str(t).ok()).map(Json)
 }
 
-/// One entry of the audit trail: who changed what, and when (R40).
+/// One entry of the audit trail: who changed what, and when.
 #[Object]
 impl AuditEvent {
     /// Stable identifier of the entry.
@@ -80,7 +80,7 @@ pub struct AuditQuery;
 
 #[Object]
 impl AuditQuery {
-    /// R36: the organization's audit events, newest first (admins).
+    /// The organization's audit events, newest first (admins).
     async fn audit_events(
         &self,
         ctx: &Context<'_>,

@@ -66,7 +66,7 @@ impl Product {
     async fn pricing_model(&self) -> PricingModel {
         self.0.pricing_model.into()
     }
-    /// R6: the terms with at least one price.
+    /// The terms with at least one price.
     async fn offered_terms(&self, ctx: &Context<'_>) -> Result<Vec<BillingTerm>> {
         let prices = loaders(ctx)?.load_one(PricesOfProduct(self.0.id)).await?.unwrap_or_default();
         let mut terms: Vec<entity::enums::BillingTerm> = prices.iter().map(|p| p.term).collect();
@@ -74,7 +74,7 @@ impl Product {
         terms.dedup();
         Ok(terms.map_into())
     }
-    /// R6: a price per offered term and currency.
+    /// A price per offered term and currency.
     async fn prices(&self, ctx: &Context<'_>) -> Result<Vec<ProductPrice>> {
         let mut prices = loaders(ctx)?.load_one(PricesOfProduct(self.0.id)).await?.unwrap_or_default();
         prices.sort_by(|a, b| (a.term.months(), &a.currency).cmp(&(b.term.months(), &b.currency)));
@@ -83,7 +83,7 @@ impl Product {
             .map(|p| ProductPrice { term: p.term.into(), price: Money::new(p.unit_amount_minor, &p.currency) })
             .collect())
     }
-    /// R8: the markets the product is sold in.
+    /// The markets the product is sold in.
     async fn markets(&self, ctx: &Context<'_>) -> Result<Vec<Market>> {
         let codes = loaders(ctx)?.load_one(MarketsOfProduct(self.0.id)).await?.unwrap_or_default();
         let mut list: Vec<markets::Market> = codes.iter().filter_map(|c| markets::Market::from_code(c)).collect();
@@ -100,11 +100,11 @@ impl Product {
         let codes = loaders(ctx)?.load_one(MarketsOfProduct(self.0.id)).await?.unwrap_or_default();
         Ok(Some(codes.iter().any(|c| c == market.code())))
     }
-    /// Whether users may buy it for themselves (R25).
+    /// Whether users may buy it for themselves.
     async fn self_service_eligible(&self) -> bool {
         self.0.self_service_eligible
     }
-    /// R24: whether the caller's organization allows self-service purchase of
+    /// Whether the caller's organization allows self-service purchase of
     /// this product (null for publishers).
     async fn self_service_allowed(&self, ctx: &Context<'_>) -> Result<Option<bool>> {
         let Ok(org) = actor(ctx)?.org() else { return Ok(None) };
@@ -126,7 +126,7 @@ impl Product {
             ),
         }))
     }
-    /// Set-up and activation happen in the publisher's portal (R14).
+    /// Set-up and activation happen in the publisher's portal.
     async fn portal_url(&self) -> &str {
         &self.0.portal_url
     }
@@ -151,7 +151,7 @@ pub struct MarketInfo {
     pub market: Market,
     /// The market's name in words.
     pub name: String,
-    /// ISO 3166-1 alpha-2 codes of the countries in the market (R8).
+    /// ISO 3166-1 alpha-2 codes of the countries in the market.
     pub countries: Vec<String>,
 }
 
@@ -162,7 +162,7 @@ pub struct PriceInput {
     pub term: BillingTerm,
     /// ISO 4217, e.g. "USD".
     pub currency: String,
-    /// An exact amount as a decimal string, e.g. "12.50" (R7).
+    /// An exact amount as a decimal string, e.g. "12.50".
     pub amount: String,
 }
 
@@ -174,13 +174,13 @@ pub struct CreateProductInput {
     /// What the product does, shown in the catalog.
     #[graphql(default)]
     pub description: String,
-    /// How it is priced: per license or one flat rate (R5).
+    /// How it is priced: per license or one flat rate.
     pub pricing_model: PricingModel,
-    /// At least one price; one per term and currency (R6, R7).
+    /// At least one price; one per term and currency.
     pub prices: Vec<PriceInput>,
     /// Defaults to every market.
     pub markets: Option<Vec<Market>>,
-    /// Whether users may buy it for themselves with their own card (R25).
+    /// Whether users may buy it for themselves with their own card.
     #[graphql(default)]
     pub self_service_eligible: bool,
     /// Where buyers set the product up (https).
@@ -222,7 +222,7 @@ pub struct ProductFilter {
     /// Only products of this publisher.
     pub publisher_id: Option<ID>,
     /// For partner users: only products sold in the market of this customer
-    /// organization, which must have approved the partner [R39]; otherwise
+    /// organization, which must have approved the partner; otherwise
     /// NOT_FOUND.
     pub customer_id: Option<ID>,
 }
@@ -231,7 +231,7 @@ fn prices(input: Vec<PriceInput>) -> Vec<svc::PriceInput> {
     input.into_iter().map(|p| svc::PriceInput { term: p.term.into(), currency: p.currency, amount: p.amount }).collect()
 }
 
-/// A proposal the caller may see (R9, R40: its organization's buying admins, its publisher).
+/// A proposal the caller may see (its organization's buying admins, its publisher).
 pub struct Proposal(pub Visible<proposal::Model>);
 
 pub struct ProposalLine(pub proposal_line::Model);
@@ -253,14 +253,14 @@ impl ProposalLine {
     }
     /// The negotiated price of one license (or of the flat-rate product) per
     /// term, used instead of the list price when the proposal is accepted
-    /// (R40). Null when the list price applies.
+    ///. Null when the list price applies.
     async fn unit_price(&self) -> Option<Money> {
         let amount = self.0.unit_price_minor?;
         Some(Money::new(amount, self.0.currency.as_deref()?))
     }
 }
 
-/// A publisher's offer of products to one organization (R9).
+/// A publisher's offer of products to one organization.
 #[Object]
 impl Proposal {
     /// Stable identifier of the proposal.
@@ -275,30 +275,30 @@ impl Proposal {
     async fn status(&self) -> ProposalStatus {
         self.0.status.into()
     }
-    /// The publisher that sent it; null for a proposal from the marketplace's sales staff (R40).
+    /// The publisher that sent it; null for a proposal from the marketplace's sales staff.
     async fn publisher(&self, ctx: &Context<'_>) -> Result<Option<Publisher>> {
         let sender = loaders(ctx)?.load_one(PublisherId(self.0.publisher_id)).await?;
         Ok(sender.filter(|p| !p.is_marketplace).map(Publisher))
     }
-    /// True when the marketplace's own sales staff sent it, bundling products of any publishers (R40).
+    /// True when the marketplace's own sales staff sent it, bundling products of any publishers.
     #[graphql(name = "fromMarketplace")]
     async fn sent_by_marketplace(&self, ctx: &Context<'_>) -> Result<bool> {
         let sender = loaders(ctx)?.load_one(PublisherId(self.0.publisher_id)).await?;
         Ok(sender.is_some_and(|p| p.is_marketplace))
     }
-    /// After this moment the proposal can no longer be accepted (R40). Null: it does not expire.
+    /// After this moment the proposal can no longer be accepted. Null: it does not expire.
     async fn expires_at(&self) -> Option<DateTime<Utc>> {
         self.0.expires_at
     }
-    /// True when the proposal is still OPEN but its expiry has passed: it can no longer be accepted (R40).
+    /// True when the proposal is still OPEN but its expiry has passed: it can no longer be accepted.
     async fn expired(&self, ctx: &Context<'_>) -> Result<bool> {
         Ok(purchase::is_expired(&self.0, state(ctx)?.clock.now()))
     }
-    /// When the customer declined it (R40).
+    /// When the customer declined it.
     async fn declined_at(&self) -> Option<DateTime<Utc>> {
         self.0.declined_at
     }
-    /// The reason the customer gave for declining it (R40).
+    /// The reason the customer gave for declining it.
     async fn decline_reason(&self) -> Option<&str> {
         self.0.decline_reason.as_deref()
     }
@@ -330,12 +330,12 @@ pub struct ProposalLineInput {
     /// Required for per-license products; omit for flat rate.
     pub quantity: Option<i64>,
     /// A negotiated price per license (or for the flat-rate product) per term,
-    /// replacing the list price (R40). The customer's billing profile must
+    /// replacing the list price. The customer's billing profile must
     /// bill in this currency to accept.
     pub unit_price: Option<PriceAmountInput>,
 }
 
-/// An exact amount of money (R7).
+/// An exact amount of money.
 #[derive(InputObject)]
 pub struct PriceAmountInput {
     /// The amount as text in the currency's unit, e.g. "9.50".
@@ -344,14 +344,14 @@ pub struct PriceAmountInput {
     pub currency: String,
 }
 
-/// A publisher's offer to one organization (R9).
+/// A publisher's offer to one organization.
 #[derive(InputObject)]
 pub struct CreateProposalInput {
     /// The organization the proposal is for.
     pub organization_id: ID,
     /// A short title the customer sees.
     pub title: String,
-    /// After this moment the proposal can no longer be accepted (R40).
+    /// After this moment the proposal can no longer be accepted.
     /// Required from the marketplace's sales staff; optional for publishers.
     pub expires_at: Option<DateTime<Utc>>,
     /// The products offered, at least one.
@@ -363,7 +363,7 @@ pub struct CatalogQuery;
 
 #[Object]
 impl CatalogQuery {
-    /// The catalog (R4), filtered; paginated.
+    /// The catalog, filtered; paginated.
     async fn products(
         &self,
         ctx: &Context<'_>,
@@ -403,7 +403,7 @@ impl CatalogQuery {
         Ok(Product(svc::get_product(state(ctx)?, actor(ctx)?, id).await?))
     }
 
-    /// R8: the twelve markets and the countries they cover.
+    /// The twelve markets and the countries they cover.
     async fn markets(&self) -> Vec<MarketInfo> {
         markets::Market::ALL
             .iter()
@@ -434,8 +434,9 @@ impl CatalogQuery {
         ctx: &Context<'_>,
         #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
         #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
-        #[graphql(desc = "Only proposals that can still be accepted: open and not expired (R40).")]
-        pending_only: Option<bool>,
+        #[graphql(desc = "Only proposals that can still be accepted: open and not expired.")] pending_only: Option<
+            bool,
+        >,
     ) -> Result<Page<Proposal>> {
         let window = pagination::window(ctx, first, after.as_deref())?;
         let pending_only = pending_only.unwrap_or(false);
@@ -449,7 +450,7 @@ pub struct CatalogMutation;
 
 #[Object]
 impl CatalogMutation {
-    /// R4: a publisher lists a product.
+    /// A publisher lists a product.
     async fn create_product(
         &self,
         ctx: &Context<'_>,
@@ -468,7 +469,7 @@ impl CatalogMutation {
         Ok(Product(svc::create_product(state(ctx)?, actor(ctx)?, input).await?))
     }
 
-    /// Changes apply to future purchases and renewals (R17).
+    /// Changes apply to future purchases and renewals.
     async fn update_product(
         &self,
         ctx: &Context<'_>,
@@ -489,7 +490,7 @@ impl CatalogMutation {
         Ok(Product(svc::update_product(state(ctx)?, actor(ctx)?, id, input).await?))
     }
 
-    /// R24: allow or forbid self-service purchases of a product in the caller's organization.
+    /// Allow or forbid self-service purchases of a product in the caller's organization.
     async fn set_self_service_policy(
         &self,
         ctx: &Context<'_>,
@@ -500,8 +501,8 @@ impl CatalogMutation {
         Ok(Product(svc::set_self_service_policy(state(ctx)?, actor(ctx)?, id, allowed).await?))
     }
 
-    /// R9: a publisher proposes a bundle of its products to one organization;
-    /// R40: a marketplace operator one of any publishers' products, with an
+    /// A publisher proposes a bundle of its products to one organization;
+    /// A marketplace operator one of any publishers' products, with an
     /// expiry and optionally negotiated prices.
     async fn create_proposal(
         &self,
@@ -527,7 +528,7 @@ impl CatalogMutation {
         Ok(Proposal(proposal))
     }
 
-    /// R40: a buying admin of the organization turns down an open proposal,
+    /// A buying admin of the organization turns down an open proposal,
     /// giving a reason; it can no longer be accepted.
     async fn decline_proposal(
         &self,

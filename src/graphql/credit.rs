@@ -16,7 +16,7 @@ use crate::service::credit_balance as svc;
 /// A refund of a billing profile's credit balance to its card.
 pub struct CreditRefund(credit_refund::Model);
 
-/// Money paid back from a billing profile's credit balance to its card (R44).
+/// Money paid back from a billing profile's credit balance to its card.
 #[Object]
 impl CreditRefund {
     /// Stable identifier of the refund.
@@ -39,7 +39,7 @@ impl CreditRefund {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
-    /// The refunded profile (R37: null when the caller may no longer view it).
+    /// The refunded profile (null when the caller may no longer view it).
     async fn billing_profile(&self, ctx: &Context<'_>) -> Result<Option<BillingProfile>> {
         nested_profile(ctx, self.0.billing_profile_id).await
     }
@@ -50,8 +50,8 @@ pub struct CreditMutation;
 
 #[Object]
 impl CreditMutation {
-    /// R44: refunds the profile's whole credit balance to its current card,
-    /// for callers allowed to pay its invoices (R2). Repeating the request with
+    /// Refunds the profile's whole credit balance to its current card,
+    /// for callers allowed to pay its invoices. Repeating the request with
     /// the same `idempotencyKey` returns the first refund and refunds nothing
     /// more. No balance: INVALID_STATE; no card on the profile: VALIDATION_FAILED
     /// (`billingProfileId.paymentMethod`); a declined refund: PAYMENT_DECLINED.

@@ -30,7 +30,7 @@ pub fn describe<Q, M, S>(builder: SchemaBuilder<Q, M, S>) -> SchemaBuilder<Q, M,
         .override_output_type_description::<Page<AuditEvent>>("One page of audit-trail entries.")
         .override_output_type_description::<Page<BillingProfile>>("One page of billing profiles.")
         .override_output_type_description::<Page<Invoice>>("One page of invoices.")
-        .override_output_type_description::<Page<PaymentMethod>>("One page of the payment methods page (R41).")
+        .override_output_type_description::<Page<PaymentMethod>>("One page of the payment methods page.")
         .override_output_type_description::<Page<Product>>("One page of products.")
         .override_output_type_description::<Page<Proposal>>("One page of proposals.")
         .override_output_type_description::<Page<PublisherSubscription>>(

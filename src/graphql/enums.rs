@@ -18,30 +18,30 @@ macro_rules! graphql_enum {
 }
 
 graphql_enum!(
-    /// Organization roles (R1). Every member is a USER; the others are administrator roles granted on top.
+    /// Organization roles. Every member is a USER; the others are administrator roles granted on top.
     OrgRole = "entity::enums::OrgRole" {
-        /// Manages everything in the organization, including users and roles (R1).
+        /// Manages everything in the organization, including users and roles.
         GlobalAdmin,
-        /// Manages billing profiles, payment methods and purchases (R1).
+        /// Manages billing profiles, payment methods and purchases.
         BillingAdmin,
-        /// Assigns and takes back licenses (R1).
+        /// Assigns and takes back licenses.
         LicenseAdmin,
-        /// Every member; may use licenses and, where allowed, buy for themselves (R1).
+        /// Every member; may use licenses and, where allowed, buy for themselves.
         User,
     }
 );
 graphql_enum!(
-    /// How a product is priced (R5).
+    /// How a product is priced.
     PricingModel = "entity::enums::PricingModel" {
-        /// One price for the whole organization, unlimited licenses (R5).
+        /// One price for the whole organization, unlimited licenses.
         FlatRate,
-        /// A price per license; the buyer chooses how many (R5).
+        /// A price per license; the buyer chooses how many.
         PerLicense,
     }
 );
 graphql_enum!(
     /// What kind of tenant an organization row is: a customer, or a partner
-    /// that buys for customers (R39).
+    /// that buys for customers.
     OrganizationKind = "entity::enums::OrganizationKind" {
         /// An organization that buys apps for its own people.
         Customer,
@@ -50,7 +50,7 @@ graphql_enum!(
     }
 );
 graphql_enum!(
-    /// R39: where a partner's request to work for a customer stands.
+    /// Where a partner's request to work for a customer stands.
     PartnerRelationshipStatus = "entity::enums::PartnerRelationshipStatus" {
         /// Requested by the partner, waiting for the customer's global admin.
         Pending,
@@ -63,7 +63,7 @@ graphql_enum!(
     }
 );
 graphql_enum!(
-    /// How long one term of a subscription lasts, and how often it is billed (R6).
+    /// How long one term of a subscription lasts, and how often it is billed.
     BillingTerm = "entity::enums::BillingTerm" {
         /// Renews and is billed every month.
         Monthly,
@@ -72,7 +72,7 @@ graphql_enum!(
     }
 );
 graphql_enum!(
-    /// How a subscription was bought (R9).
+    /// How a subscription was bought.
     Channel = "entity::enums::Channel" {
         /// Bought by the organization itself.
         Direct,
@@ -80,36 +80,36 @@ graphql_enum!(
         Partner,
         /// Bought by accepting a publisher's proposal.
         Proposal,
-        /// Bought by a user for their own use with their own card (R25).
+        /// Bought by a user for their own use with their own card.
         SelfService,
     }
 );
 graphql_enum!(
-    /// Where a subscription stands in its life (R14–R16).
+    /// Where a subscription stands in its life.
     SubscriptionStatus = "entity::enums::SubscriptionStatus" {
-        /// Bought; waiting for the publisher to activate it (R14).
+        /// Bought; waiting for the publisher to activate it.
         PendingActivation,
         /// In use: licenses can be assigned.
         Active,
-        /// Ended: canceled, expired or unpaid (R15).
+        /// Ended: canceled, expired or unpaid.
         Disabled,
     }
 );
 graphql_enum!(
-    /// Why a subscription was disabled (R15).
+    /// Why a subscription was disabled.
     DisabledReason = "entity::enums::DisabledReason" {
-        /// Someone canceled it (R35).
+        /// Someone canceled it.
         Canceled,
         /// Its term ended without renewal.
         Expired,
-        /// An invoice stayed unpaid too long (R34).
+        /// An invoice stayed unpaid too long.
         PaymentNotCurrent,
         /// Auto-renew was on, but no price exists any more for its term and currency.
         NotRenewable,
     }
 );
 graphql_enum!(
-    /// Why a customer canceled a subscription (R35).
+    /// Why a customer canceled a subscription.
     CancelReason = "entity::enums::CancelReason" {
         /// The product is no longer needed.
         NoLongerNeeded,
@@ -124,20 +124,20 @@ graphql_enum!(
     }
 );
 graphql_enum!(
-    /// Roles a user can hold on one billing profile (R2).
+    /// Roles a user can hold on one billing profile.
     BillingRole = "entity::enums::BillingRole" {
-        /// Full control of the profile, including its roles (R2).
+        /// Full control of the profile, including its roles.
         Owner,
-        /// May buy and manage subscriptions billed to the profile and its payment method, not its roles (R2).
+        /// May buy and manage subscriptions billed to the profile and its payment method, not its roles.
         Contributor,
-        /// May only view the profile and its invoices (R2).
+        /// May only view the profile and its invoices.
         Reader,
-        /// May view and pay invoices of the profile (R2).
+        /// May view and pay invoices of the profile.
         InvoiceManager,
     }
 );
 graphql_enum!(
-    /// How a billing profile pays (R29).
+    /// How a billing profile pays.
     PaymentMethodKind = "entity::enums::PaymentMethodKind" {
         /// Charged to a card when invoiced.
         CreditCard,
@@ -146,20 +146,20 @@ graphql_enum!(
     }
 );
 graphql_enum!(
-    /// Where an invoice stands (R31, R44).
+    /// Where an invoice stands.
     InvoiceStatus = "entity::enums::InvoiceStatus" {
         /// Issued and not yet paid; not yet due.
         Open,
         /// Paid in full.
         Paid,
-        /// Past its due date and unpaid (R34).
+        /// Past its due date and unpaid.
         Overdue,
-        /// Credits exceeded charges; the rest went to the profile's credit balance (R44).
+        /// Credits exceeded charges; the rest went to the profile's credit balance.
         Credited,
     }
 );
 graphql_enum!(
-    /// R30: why a charge or credit row exists.
+    /// Why a charge or credit row exists.
     ChargeKind = "entity::enums::ChargeKind" {
         FirstTerm,
         Renewal,
@@ -169,13 +169,13 @@ graphql_enum!(
     }
 );
 graphql_enum!(
-    /// Where a proposal stands (R9).
+    /// Where a proposal stands.
     ProposalStatus = "entity::enums::ProposalStatus" {
         /// Waiting for the customer to accept.
         Open,
         /// Accepted: its subscriptions exist.
         Accepted,
-        /// The customer turned the proposal down, giving a reason (R40); it can no longer be accepted.
+        /// The customer turned the proposal down, giving a reason; it can no longer be accepted.
         Declined,
     }
 );
@@ -229,7 +229,7 @@ graphql_enum!(
     }
 );
 graphql_enum!(
-    /// What happened, in live events and publisher webhooks (R45).
+    /// What happened, in live events and publisher webhooks.
     EventType = "licensedesk_core::domain::events::EventType" {
         /// A subscription was bought.
         SubscriptionPurchased,

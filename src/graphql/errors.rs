@@ -8,7 +8,11 @@ use axum::{
     response::{IntoResponse, Response as HttpResponse},
 };
 
-use crate::{error::AppError, i18n, state::RequestInfo};
+use crate::{
+    error::{AppError, Invalid},
+    i18n,
+    state::RequestInfo,
+};
 
 fn extensions(code: &str, info: &RequestInfo) -> ErrorExtensionValues {
     let mut ext = ErrorExtensionValues::default();
@@ -17,24 +21,51 @@ fn extensions(code: &str, info: &RequestInfo) -> ErrorExtensionValues {
     ext
 }
 
-/// The localized message and extensions for an `AppError`.
+/// The localized message and extensions for an `AppError`: `code`, and
+/// for every code with more than one cause a machine-readable `reason` with
+/// the figures a console needs (issue 24; README "Errors").
 pub fn describe(err: &AppError, info: &RequestInfo) -> (String, ErrorExtensionValues) {
     let mut ext = extensions(err.code(), info);
     let mut message = i18n::message(err, info.lang);
-    // Issue 19/24: INVALID_STATE says in `reason` which state refused it.
-    if let Some(reason) = err.state_reason() {
-        ext.set("reason", reason.code());
+    if let Some(reason) = err.reason() {
+        ext.set("reason", reason);
     }
     match err {
         AppError::Internal(cause) => {
             tracing::error!(request_id = %info.request_id, cause = %cause, "internal error");
             message = format!("{message} (request id {})", info.request_id);
         }
-        AppError::Validation { field, .. } => ext.set("field", field.as_str()),
+        AppError::NotFound { entity } => ext.set("entity", entity.code()),
+        AppError::Validation { field, reason } => {
+            ext.set("field", field.as_str());
+            match reason {
+                Invalid::TooLong { max } => ext.set("max", *max as u64),
+                Invalid::OutOfRange { min, max } => {
+                    ext.set("min", *min);
+                    ext.set("max", *max);
+                }
+                Invalid::RangeTooLong { max_months } => ext.set("maxMonths", *max_months),
+                _ => {}
+            }
+        }
+        AppError::CurrencyNotSupported { currency } => ext.set("currency", currency.as_str()),
+        AppError::CurrencyFixedForTerm { currency, target } => {
+            ext.set("currency", currency.as_str());
+            ext.set("targetCurrency", target.as_str());
+        }
         AppError::InsufficientLicenses { available } => ext.set("available", *available),
         AppError::QuantityBelowAssigned { assigned, to_unassign } => {
             ext.set("assigned", *assigned);
             ext.set("toUnassign", *to_unassign);
+        }
+        AppError::TooManyUsers { max } => ext.set("max", *max as u64),
+        AppError::QueryTooComplex { limit, actual, max } => {
+            // `cost` for the cost limit (pages multiplied out), `actual` for any.
+            if *limit == crate::error::ComplexityLimit::Cost {
+                ext.set("cost", *actual);
+            }
+            ext.set("actual", *actual);
+            ext.set("limit", *max);
         }
         _ => {}
     }
@@ -81,12 +112,35 @@ fn error_body(message: &str, ext: ErrorExtensionValues) -> serde_json::Value {
 
 /// A request that never reached the executor (wrong content type, bad JSON).
 pub fn request_error(status: StatusCode, message: &str, info: &RequestInfo) -> HttpResponse {
-    (status, axum::Json(error_body(message, extensions("VALIDATION_FAILED", info)))).into_response()
+    no_store((status, axum::Json(error_body(message, extensions("VALIDATION_FAILED", info)))).into_response())
+}
+
+/// An error is never cached, by the client or a cache in front (issue 24).
+fn no_store(mut response: HttpResponse) -> HttpResponse {
+    response.headers_mut().insert(axum::http::header::CACHE_CONTROL, axum::http::HeaderValue::from_static("no-store"));
+    response
+}
+
+/// A transport-level answer with its own code and `reason` (persisted
+/// queries, a mutation over GET; issue 24). `PersistedQueryNotFound` is
+/// Apollo's protocol message, which clients match on, so it is not localized.
+pub fn protocol_error(
+    status: StatusCode,
+    message: &str,
+    code: &str,
+    reason: Option<&str>,
+    info: &RequestInfo,
+) -> HttpResponse {
+    let mut ext = extensions(code, info);
+    if let Some(reason) = reason {
+        ext.set("reason", reason);
+    }
+    no_store((status, axum::Json(error_body(message, ext))).into_response())
 }
 
 /// An AppError raised before execution (e.g. the database is down while resolving the caller).
 pub fn app_error_response(err: AppError, info: &RequestInfo) -> HttpResponse {
     let (message, ext) = describe(&err, info);
     let status = if matches!(err, AppError::Internal(_)) { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::OK };
-    (status, axum::Json(error_body(&message, ext))).into_response()
+    no_store((status, axum::Json(error_body(&message, ext))).into_response())
 }

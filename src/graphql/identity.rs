@@ -20,16 +20,16 @@ use crate::{
 };
 
 /// A person: an org user or a publisher user. Never exposes the password hash.
-/// Only people of the caller's organization (or publisher) are ever shown (R3).
+/// Only people of the caller's organization (or publisher) are ever shown.
 pub struct User(pub Visible<user::Model>);
 
-/// A nested user field: the user when the caller may see them, else null (R37).
+/// A nested user field: the user when the caller may see them, else null.
 pub(crate) async fn nested_user(ctx: &Context<'_>, id: uuid::Uuid) -> Result<Option<User>> {
     let actor = actor(ctx)?;
     Ok(loaders(ctx)?.load_one(UserId(id)).await?.and_then(|u| access::user::check(actor, u)).map(User))
 }
 
-/// Nested users in the order of `ids`, leaving out those the caller may not see (R37).
+/// Nested users in the order of `ids`, leaving out those the caller may not see.
 pub(crate) async fn nested_users(ctx: &Context<'_>, ids: &[uuid::Uuid]) -> Result<Vec<User>> {
     let actor = actor(ctx)?;
     let map = loaders(ctx)?.load_many(ids.iter().copied().map(UserId)).await?;
@@ -80,7 +80,7 @@ impl User {
         };
         Ok(loaders(ctx)?.load_one(PublisherId(id)).await?.map(Publisher))
     }
-    /// Org roles (R1); every org user has USER. Empty for publisher users.
+    /// Org roles; every org user has USER. Empty for publisher users.
     async fn roles(&self, ctx: &Context<'_>) -> Result<Vec<OrgRole>> {
         if self.0.organization_id.is_none() {
             return Ok(Vec::new());
@@ -93,19 +93,19 @@ impl User {
     async fn is_publisher(&self) -> bool {
         self.0.publisher_id.is_some() && !self.0.is_operator
     }
-    /// True for the marketplace's own sales staff, who send proposals (R40).
+    /// True for the marketplace's own sales staff, who send proposals.
     async fn is_operator(&self) -> bool {
         self.0.is_operator
     }
-    /// True for users of a partner [R39]; their `organization` is the partner's own tenant.
+    /// True for users of a partner; their `organization` is the partner's own tenant.
     async fn is_partner(&self) -> bool {
         self.0.is_partner
     }
-    /// False once deactivated or deleted (R43).
+    /// False once deactivated or deleted.
     async fn active(&self) -> bool {
         self.0.active
     }
-    /// When an admin deleted the user (R43); the user stays in history.
+    /// When an admin deleted the user; the user stays in history.
     async fn deleted_at(&self) -> Option<DateTime<Utc>> {
         self.0.deleted_at
     }
@@ -128,7 +128,7 @@ impl Organization {
     async fn country(&self) -> &str {
         &self.0.country
     }
-    /// The market the country belongs to (R8), if any.
+    /// The market the country belongs to, if any.
     async fn market(&self) -> Option<Market> {
         (markets::market_for_country(&self.0.country)).map_into()
     }
@@ -136,7 +136,7 @@ impl Organization {
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
     }
-    /// CUSTOMER, or PARTNER for a partner's own tenant [R39].
+    /// CUSTOMER, or PARTNER for a partner's own tenant.
     async fn kind(&self) -> OrganizationKind {
         self.0.kind.into()
     }
@@ -157,7 +157,7 @@ impl Publisher {
     }
 }
 
-/// The result of signing in, registering or refreshing (R47): a short-lived
+/// The result of signing in, registering or refreshing: a short-lived
 /// bearer token, the refresh token that renews it, and who it belongs to.
 #[derive(SimpleObject)]
 pub struct AuthPayload {
@@ -217,7 +217,7 @@ pub struct RegisterPublisherInput {
     pub password: String,
 }
 
-/// R39: a new partner and its first user (the partner's global admin).
+/// A new partner and its first user (the partner's global admin).
 #[derive(InputObject)]
 pub struct RegisterPartnerInput {
     /// The partner's company name.
@@ -241,7 +241,7 @@ pub struct CreateUserInput {
     pub email: String,
     /// Initial password.
     pub password: String,
-    /// Administrator roles to grant; every user is a USER anyway (R1).
+    /// Administrator roles to grant; every user is a USER anyway.
     #[graphql(default)]
     pub roles: Vec<OrgRole>,
 }
@@ -267,7 +267,7 @@ impl IdentityQuery {
         Ok(Organization(model.ok_or(crate::error::AppError::NotFound { entity: EntityKind::Organization })?))
     }
 
-    /// R23: users of the caller's organization whose name or e-mail starts with `search`.
+    /// Users of the caller's organization whose name or e-mail starts with `search`.
     async fn users(
         &self,
         ctx: &Context<'_>,
@@ -276,7 +276,7 @@ impl IdentityQuery {
         >,
         #[graphql(
             default,
-            desc = "R43: also list deactivated users (GLOBAL_ADMIN only; ignored for others). Deleted users are never listed."
+            desc = "Also list deactivated users (GLOBAL_ADMIN only; ignored for others). Deleted users are never listed."
         )]
         include_deactivated: bool,
         #[graphql(

@@ -52,6 +52,23 @@ pub fn document_is_introspection_only(document: &ExecutableDocument, operation_n
         && crate::graphql::cost::check_depth(document).is_ok()
 }
 
+/// True when any operation or fragment of the document selects `__schema`
+/// or `__type` (what a disabled introspection refuses; `__typename` is not
+/// introspection of the schema).
+pub fn asks_for_the_schema(document: &ExecutableDocument) -> bool {
+    fn walk(set: &SelectionSet) -> bool {
+        set.items.iter().any(|item| match &item.node {
+            Selection::Field(field) => {
+                matches!(field.node.name.node.as_str(), "__schema" | "__type") || walk(&field.node.selection_set.node)
+            }
+            Selection::InlineFragment(fragment) => walk(&fragment.node.selection_set.node),
+            Selection::FragmentSpread(_) => false,
+        })
+    }
+    document.operations.iter().any(|(_, op)| walk(&op.node.selection_set.node))
+        || document.fragments.values().any(|f| walk(&f.node.selection_set.node))
+}
+
 fn root_is_introspection<'a>(
     document: &'a ExecutableDocument,
     selection_set: &'a SelectionSet,
@@ -97,6 +114,15 @@ mod tests {
         assert!(check("query A { __schema { queryType { name } } } query B { me { name } }", Some("A")));
         assert!(check("{ ...F } fragment F on Query { __schema { types { name } } }", None));
         assert!(check(include_str!("../../tests/fixtures/introspection.graphql"), None));
+    }
+
+    #[test]
+    fn issue_24_schema_questions_are_recognised_for_a_disabled_introspection() {
+        let asks = |q: &str| asks_for_the_schema(&async_graphql::parser::parse_query(q).expect("parses"));
+        assert!(asks("{ __schema { types { name } } }"));
+        assert!(asks("{ me { name } ...F } fragment F on Query { __type(name: \"User\") { name } }"));
+        assert!(asks("{ ... on Query { __schema { queryType { name } } } }"));
+        assert!(!asks("{ __typename me { __typename name } }"));
     }
 
     #[test]

@@ -20,7 +20,7 @@ use crate::{
     service::invoices::{self as svc, InvoiceView},
 };
 
-/// An invoice (R31): one per billing profile per calendar month.
+/// An invoice: one per billing profile per calendar month.
 pub struct Invoice {
     invoice: Visible<invoice::Model>,
     lines: Vec<invoice_line::Model>,
@@ -32,30 +32,30 @@ impl From<InvoiceView> for Invoice {
     }
 }
 
-/// Which buttons to show on an invoice [item 8].
+/// Which buttons to show on an invoice.
 #[derive(async_graphql::SimpleObject)]
 pub struct InvoiceViewerCan {
     /// `payInvoice` (or `markInvoicePaid` for check/wire profiles): the caller
-    /// holds the pay right on the profile (R2) and the invoice is unpaid.
+    /// holds the pay right on the profile and the invoice is unpaid.
     pub pay: bool,
     /// The PDF (`pdfUrl`): whoever sees the invoice may download it.
     pub download_pdf: bool,
 }
 
-/// A monthly invoice of one billing profile (R31, R32).
+/// A monthly invoice of one billing profile.
 #[Object]
 impl Invoice {
     /// Stable identifier of the invoice.
     async fn id(&self) -> ID {
         ID(self.invoice.id.to_string())
     }
-    /// What the caller may do with this invoice [item 8].
+    /// What the caller may do with this invoice.
     async fn viewer_can(&self, ctx: &Context<'_>) -> Result<InvoiceViewerCan> {
         let profile = nested_profile(ctx, self.invoice.billing_profile_id).await?;
         let pay = profile.is_some_and(|p| p.rights.pay_invoices) && !self.invoice.status.is_settled();
         Ok(InvoiceViewerCan { pay, download_pdf: true })
     }
-    /// e.g. "LD-000042"; sequential per organization (R31).
+    /// e.g. "LD-000042"; sequential per organization.
     async fn number(&self) -> String {
         svc::display_number(self.invoice.number)
     }
@@ -92,20 +92,20 @@ impl Invoice {
     async fn subtotal(&self) -> Money {
         Money::new(self.invoice.subtotal_minor, &self.invoice.currency)
     }
-    /// What is owed: the subtotal less credit balance used (R44). Negative
+    /// What is owed: the subtotal less credit balance used. Negative
     /// for a CREDITED invoice, whose credit went to the profile's balance.
     async fn total(&self) -> Money {
         Money::new(self.invoice.total_minor, &self.invoice.currency)
     }
-    /// R44: credit balance from earlier invoices used on this one (a line per source invoice).
+    /// Credit balance from earlier invoices used on this one (a line per source invoice).
     async fn credit_applied(&self) -> Money {
         Money::new(self.invoice.credit_applied_minor, &self.invoice.currency)
     }
-    /// R44: for a CREDITED invoice, the credit carried to the profile's credit balance.
+    /// For a CREDITED invoice, the credit carried to the profile's credit balance.
     async fn credit_carried(&self) -> Money {
         Money::new(self.invoice.credit_carried_minor, &self.invoice.currency)
     }
-    /// R44: the part of `creditCarried` not yet used by later invoices or refunded.
+    /// The part of `creditCarried` not yet used by later invoices or refunded.
     async fn credit_remaining(&self) -> Money {
         Money::new(self.invoice.credit_remaining_minor, &self.invoice.currency)
     }
@@ -133,13 +133,15 @@ impl Invoice {
         let page = pagination::slice(&self.lines, |l| l.id, first.unwrap_or(50), after.as_ref())?;
         Ok(page.iter().map(|l| InvoiceLine::new(l, currency)).collect())
     }
-    /// A link to the invoice as a PDF (R32) that works without the bearer
+    /// A link to the invoice as a PDF that works without the bearer
     /// token until it expires (`LICENSEDESK_PDF_LINK_TTL_SECONDS`, 15 minutes
-    /// by default): a path on this server, for a plain browser link.
+    /// by default): an absolute URL on this server (from
+    /// `LICENSEDESK_PUBLIC_BASE_URL`), for a plain browser link.
     async fn pdf_url(&self, ctx: &Context<'_>) -> Result<String> {
         let state = state(ctx)?;
         let expires = state.clock.now().timestamp() + state.config.pdf_link_ttl_seconds;
-        Ok(crate::service::invoices::links::signed_pdf_url(&state.link_key, self.invoice.id, expires))
+        let path = crate::service::invoices::links::signed_pdf_url(&state.link_key, self.invoice.id, expires);
+        Ok(format!("{}{path}", state.config.public_base_url))
     }
     /// When the invoice was written.
     async fn created_at(&self) -> DateTime<Utc> {
@@ -147,7 +149,7 @@ impl Invoice {
     }
 }
 
-/// One charge or credit on an invoice (R30, R31). Credits are negative.
+/// One charge or credit on an invoice. Credits are negative.
 #[derive(SimpleObject)]
 #[graphql(complex)]
 pub struct InvoiceLine {
@@ -165,7 +167,7 @@ pub struct InvoiceLine {
     pub unit_price: Money,
     /// The line's amount; negative for a credit.
     pub amount: Money,
-    /// R44: for a line that uses credit balance, the invoice the credit came from.
+    /// For a line that uses credit balance, the invoice the credit came from.
     pub credit_from_invoice_id: Option<ID>,
     /// Stable identifier of the line; the `after` of the next page of lines.
     pub id: ID,
@@ -203,7 +205,7 @@ impl InvoiceLine {
     }
 }
 
-/// Which invoices to list (R32).
+/// Which invoices to list.
 #[derive(Enum, Copy, Clone, Debug, PartialEq, Eq, Default)]
 pub enum InvoicePeriod {
     /// Issued in the last 3 months (the default).
@@ -235,7 +237,7 @@ pub struct InvoiceFilter {
     pub from: Option<NaiveDate>,
     /// Issue dates up to this day (inclusive).
     pub to: Option<NaiveDate>,
-    /// Only invoices of this billing profile; one the caller cannot view is NOT_FOUND (R3).
+    /// Only invoices of this billing profile; one the caller cannot view is NOT_FOUND.
     pub billing_profile_id: Option<ID>,
     /// Only invoices in this state, e.g. OPEN or OVERDUE for what is still owed.
     pub status: Option<InvoiceStatus>,
@@ -279,7 +281,7 @@ pub struct InvoiceQuery;
 
 #[Object]
 impl InvoiceQuery {
-    /// The invoices of the billing profiles the caller can view (R2, R32),
+    /// The invoices of the billing profiles the caller can view,
     /// newest first (issue date, then number) unless `orderBy` says otherwise.
     async fn invoices(
         &self,
@@ -311,7 +313,7 @@ impl InvoiceQuery {
         Ok(pagination::page(views.map(Invoice::from), |i| i.invoice.id))
     }
 
-    /// One invoice with its lines; NOT_FOUND unless the caller can view its billing profile (R3).
+    /// One invoice with its lines; NOT_FOUND unless the caller can view its billing profile.
     async fn invoice(
         &self,
         ctx: &Context<'_>,
@@ -327,7 +329,7 @@ pub struct InvoiceMutation;
 
 #[Object]
 impl InvoiceMutation {
-    /// Pays an unpaid invoice with the profile's current card (R2: OWNER,
+    /// Pays an unpaid invoice with the profile's current card (OWNER,
     /// CONTRIBUTOR, INVOICE_MANAGER). A decline is PAYMENT_DECLINED and changes nothing.
     async fn pay_invoice(
         &self,
@@ -338,7 +340,7 @@ impl InvoiceMutation {
         Ok(svc::pay(state(ctx)?, actor(ctx)?, id).await?.into())
     }
 
-    /// Records that a check or wire transfer paid the invoice (R2, R29: profiles paying by check or wire).
+    /// Records that a check or wire transfer paid the invoice (profiles paying by check or wire).
     async fn mark_invoice_paid(
         &self,
         ctx: &Context<'_>,

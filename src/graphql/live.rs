@@ -28,7 +28,7 @@ pub struct LiveEvent {
     personal: bool,
 }
 
-/// One change, pushed over a GraphQL subscription (R45).
+/// One change, pushed over a GraphQL subscription.
 #[Object]
 impl LiveEvent {
     /// Stable ID; the same ID a publisher's webhook carries.
@@ -63,7 +63,7 @@ impl LiveEvent {
     }
 }
 
-/// Live events over the WebSocket endpoint `/graphql/ws` (graphql-transport-ws protocol); each event is filtered like the queries (R37, R45).
+/// Live events over the WebSocket endpoint `/graphql/ws` (graphql-transport-ws protocol); each event is filtered like the queries.
 #[derive(Default)]
 pub struct SubscriptionRoot;
 
@@ -82,7 +82,7 @@ fn feed(ctx: &Context<'_>, feed: Feed) -> Result<impl Stream<Item = LiveEvent> +
     Ok(live::stream(state, actor, session, feed).map(move |event| LiveEvent { event, personal }))
 }
 
-/// Live events over the WebSocket endpoint `/graphql/ws` (graphql-transport-ws protocol); each event is filtered like the queries (R37, R45).
+/// Live events over the WebSocket endpoint `/graphql/ws` (graphql-transport-ws protocol); each event is filtered like the queries.
 #[Subscription(name = "SubscriptionRoot")]
 impl SubscriptionRoot {
     /// Changes to one subscription (NOT_FOUND unless the caller may see it).
@@ -130,7 +130,7 @@ impl SubscriptionRoot {
 pub struct SocketToken(pub String);
 
 /// How often an open live connection re-checks its caller: a deactivated
-/// user's connection closes within this (R43), an expired token's at expiry.
+/// user's connection closes within this, an expired token's at expiry.
 pub const CALLER_RECHECK: std::time::Duration = std::time::Duration::from_secs(5);
 
 /// `connection_init`: the payload carries the token as `{"authorization": "Bearer …"}`

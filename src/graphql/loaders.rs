@@ -168,7 +168,7 @@ impl Loader<AssignedUsersOfSubscription> for DbLoader {
     }
 }
 
-/// R24: whether the organization allows self-service purchase of a product
+/// Whether the organization allows self-service purchase of a product
 /// (`service::catalog::allowed_by_policy`: the one default).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct SelfServicePolicyKey {
@@ -236,7 +236,7 @@ impl Loader<RoleAssignmentsOfProfile> for DbLoader {
 }
 
 /// The roles one user holds on one billing profile: what the billing-profile
-/// rule needs to decide a nested profile (R2), one query per request level.
+/// rule needs to decide a nested profile, one query per request level.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub struct RolesOnProfile {
     pub user_id: Uuid,

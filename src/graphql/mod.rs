@@ -79,7 +79,7 @@ pub fn loaders<'a>(ctx: &Context<'a>) -> AppResult<&'a loaders::Loaders> {
 }
 
 /// An object ID from the client, by the one ID rule (`service::validate::id`):
-/// anything that is not a UUID is NOT_FOUND like any other unknown ID (R3).
+/// anything that is not a UUID is NOT_FOUND like any other unknown ID.
 pub fn parse_id(id: &async_graphql::ID, entity: crate::error::EntityKind) -> AppResult<uuid::Uuid> {
     crate::service::validate::id(entity, id)
 }

@@ -25,11 +25,11 @@ use crate::{
 };
 
 /// A partner's request to work for a customer organization, and where it
-/// stands [R39]. Seen by the customer's global admins and the partner's users.
+/// stands. Seen by the customer's global admins and the partner's users.
 pub struct PartnerRelationship(pub Visible<partner_relationship::Model>);
 
 /// A partner's request to work for a customer organization, and where it
-/// stands [R39].
+/// stands.
 #[Object]
 impl PartnerRelationship {
     /// The relationship's ID.
@@ -72,7 +72,7 @@ impl PartnerRelationship {
     }
 }
 
-/// What a partner buys for a customer [R39]. The subscription gets channel
+/// What a partner buys for a customer. The subscription gets channel
 /// PARTNER and names the partner; the partner's billing profile pays.
 #[derive(InputObject)]
 pub struct PurchaseForCustomerInput {
@@ -89,7 +89,7 @@ pub struct PurchaseForCustomerInput {
     /// Renew at the end of each term (default true).
     #[graphql(default = true)]
     pub auto_renew: bool,
-    /// R13: repeat with the same key to get the first result, charged once.
+    /// Repeat with the same key to get the first result, charged once.
     pub idempotency_key: Option<String>,
 }
 
@@ -98,7 +98,7 @@ pub struct PartnerQuery;
 
 #[Object]
 impl PartnerQuery {
-    /// R39: partner relationships, newest first: for a customer's global admin
+    /// Partner relationships, newest first: for a customer's global admin
     /// those of its organization, for a partner user those of its partner.
     /// Other users get FORBIDDEN.
     async fn partner_relationships(
@@ -110,7 +110,7 @@ impl PartnerQuery {
         Ok(rows.into_iter().map(PartnerRelationship).collect())
     }
 
-    /// R39: one partner relationship the caller may see (else NOT_FOUND).
+    /// One partner relationship the caller may see (else NOT_FOUND).
     async fn partner_relationship(
         &self,
         ctx: &Context<'_>,
@@ -126,7 +126,7 @@ pub struct PartnerMutation;
 
 #[Object]
 impl PartnerMutation {
-    /// R39: creates a partner (its own tenant) and its first user, the
+    /// Creates a partner (its own tenant) and its first user, the
     /// partner's global admin; returns a token. Partner users sign in with
     /// `login` like everyone else.
     async fn register_partner(
@@ -144,7 +144,7 @@ impl PartnerMutation {
         Ok(identity_svc::register_partner(state(ctx)?, input, &super::sessions::device(ctx)).await?.into())
     }
 
-    /// R39: a partner's global or billing admin asks to work for the customer
+    /// A partner's global or billing admin asks to work for the customer
     /// whose organization ID the customer gave them. NOT_FOUND for an unknown
     /// organization; INVALID_STATE when a request is already pending or approved.
     async fn request_partner_relationship(
@@ -156,7 +156,7 @@ impl PartnerMutation {
         Ok(PartnerRelationship(svc::request(state(ctx)?, actor(ctx)?, id).await?))
     }
 
-    /// R39: the customer's global admin approves a PENDING request.
+    /// The customer's global admin approves a PENDING request.
     async fn approve_partner_relationship(
         &self,
         ctx: &Context<'_>,
@@ -165,7 +165,7 @@ impl PartnerMutation {
         decide(ctx, id, Decision::Approve).await
     }
 
-    /// R39: the customer's global admin rejects a PENDING request.
+    /// The customer's global admin rejects a PENDING request.
     async fn reject_partner_relationship(
         &self,
         ctx: &Context<'_>,
@@ -174,7 +174,7 @@ impl PartnerMutation {
         decide(ctx, id, Decision::Reject).await
     }
 
-    /// R39: the customer's global admin ends an APPROVED relationship. The
+    /// The customer's global admin ends an APPROVED relationship. The
     /// subscriptions the partner bought stay (auto-renew turned off); the
     /// partner can no longer see or manage them.
     async fn end_partner_relationship(
@@ -185,7 +185,7 @@ impl PartnerMutation {
         decide(ctx, id, Decision::End).await
     }
 
-    /// R39: a partner buys for a customer that approved it: channel PARTNER,
+    /// A partner buys for a customer that approved it: channel PARTNER,
     /// the partner recorded on the subscription, billed to the partner's own
     /// billing profile. The customer's admins see the subscription and assign
     /// its licenses but never the partner's billing.

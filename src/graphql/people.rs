@@ -8,7 +8,7 @@ use async_graphql::{Context, ID, Object, Result, SimpleObject};
 use super::{actor, identity::User, parse_id, state};
 use crate::service::people as svc;
 
-/// What `deleteUser` did (R43, R16).
+/// What `deleteUser` did.
 #[derive(SimpleObject)]
 pub struct DeleteUserPayload {
     /// The deleted user as history shows them (`deletedAt` set, no roles).
@@ -29,7 +29,7 @@ pub struct PeopleMutation;
 
 #[Object]
 impl PeopleMutation {
-    /// R43 (GLOBAL_ADMIN): the user can no longer sign in and their tokens stop at once; licenses stay.
+    /// Global admins only: the user can no longer sign in and their tokens stop at once; licenses stay.
     async fn deactivate_user(
         &self,
         ctx: &Context<'_>,
@@ -39,7 +39,7 @@ impl PeopleMutation {
         Ok(User(svc::deactivate(state(ctx)?, actor(ctx)?, id).await?))
     }
 
-    /// R43 (GLOBAL_ADMIN): a deactivated user may sign in again.
+    /// Global admins only: a deactivated user may sign in again.
     async fn reactivate_user(
         &self,
         ctx: &Context<'_>,
@@ -49,7 +49,7 @@ impl PeopleMutation {
         Ok(User(svc::reactivate(state(ctx)?, actor(ctx)?, id).await?))
     }
 
-    /// R43 (GLOBAL_ADMIN): deletes the user, releasing their licenses.
+    /// Global admins only: deletes the user, releasing their licenses.
     async fn delete_user(
         &self,
         ctx: &Context<'_>,
@@ -64,7 +64,7 @@ impl PeopleMutation {
         })
     }
 
-    /// R1, R43 (GLOBAL_ADMIN): replaces the user's admin roles; USER is implicit.
+    /// Global admins only: replaces the user's admin roles; USER is implicit.
     async fn set_user_roles(
         &self,
         ctx: &Context<'_>,

@@ -28,9 +28,9 @@ fn current_session(ctx: &Context<'_>) -> Option<uuid::Uuid> {
     ctx.data_opt::<CurrentSession>().map(|session| session.0)
 }
 
-/// A signed-in session (R47): one sign-in on one device, kept alive by refreshing.
 pub struct Session(pub session::Model);
 
+/// A signed-in session: one sign-in on one device, kept alive by refreshing.
 #[Object]
 impl Session {
     /// Stable identifier of the session.

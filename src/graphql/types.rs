@@ -4,7 +4,7 @@ use async_graphql::SimpleObject;
 
 use crate::domain::money::{self, Currency};
 
-/// An exact amount (R7): a decimal string in the currency's minor unit.
+/// An exact amount: a decimal string in the currency's minor unit.
 #[derive(SimpleObject, Debug, Clone)]
 pub struct Money {
     /// e.g. "12.50" (USD) or "1500" (CLP).

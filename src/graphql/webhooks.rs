@@ -16,7 +16,7 @@ use crate::{service::events::webhooks as svc, workers::delivery};
 
 pub struct WebhookEndpoint(pub webhook_endpoint::Model);
 
-/// An https address a publisher's events are posted to, signed with its secret (R45).
+/// An https address a publisher's events are posted to, signed with its secret.
 #[Object]
 impl WebhookEndpoint {
     /// Stable identifier of the endpoint.
@@ -67,7 +67,7 @@ pub enum WebhookDeliveryStatus {
 
 pub struct WebhookDelivery(pub webhook_delivery::Model);
 
-/// The delivery of one event to one webhook endpoint (R45).
+/// The delivery of one event to one webhook endpoint.
 #[Object]
 impl WebhookDelivery {
     /// Stable identifier of the delivery.

@@ -70,6 +70,15 @@ async fn standard_introspection_query_is_answered() {
     let (_, _, bytes) = send(&router, request.expect("request")).await;
     let value: Value = serde_json::from_slice(&bytes).expect("json");
     assert!(value["data"]["__schema"].is_null(), "introspection off: {value}");
+    // Issue 24: and said so with an error, not a silent null.
+    assert_eq!(value["errors"][0]["extensions"]["code"], "FORBIDDEN", "{value}");
+    assert_eq!(value["errors"][0]["extensions"]["reason"], "INTROSPECTION_DISABLED", "{value}");
+    // `__typename` is not schema introspection: it still answers.
+    let body = json!({"query": "{ __typename }"}).to_string();
+    let request = Request::post("/graphql").header("content-type", "application/json").body(Body::from(body));
+    let (_, _, bytes) = send(&router, request.expect("request")).await;
+    let value: Value = serde_json::from_slice(&bytes).expect("json");
+    assert_eq!(value["data"]["__typename"], "Query", "{value}");
 }
 
 /// Issue 13 item 1: GraphiQL at `/` refers to nothing but its own assets,
@@ -200,8 +209,11 @@ async fn pdf_url(app: &TestApp, token: &str, id: &str) -> String {
 #[tokio::test]
 async fn r32_signed_pdf_link_valid_expired_and_tampered() {
     let (app, shop, id) = one_invoice().await;
-    let url = pdf_url(&app, &shop.org.admin, &id).await;
-    assert!(url.starts_with(&format!("/invoices/{id}.pdf?expires=")), "{url}");
+    let absolute = pdf_url(&app, &shop.org.admin, &id).await;
+    // Issue 24: absolute, from the configured public base URL.
+    let base = &app.state.config.public_base_url;
+    assert!(absolute.starts_with(&format!("{base}/invoices/{id}.pdf?expires=")), "{absolute}");
+    let url = absolute[base.len()..].to_owned();
     let get = |uri: &str| Request::get(uri).body(Body::empty()).expect("request");
 
     let (status, headers, bytes) = send(&app.router, get(&url)).await;

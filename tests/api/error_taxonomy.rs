@@ -158,7 +158,15 @@ async fn issue_19_depth_recursion_and_cycles_are_query_too_complex_from_the_pre_
                 let response = app.gql_full(token, query, json!({}), Some(header)).await;
                 let error = only_error(&response);
                 assert_eq!(error["extensions"]["code"], "QUERY_TOO_COMPLEX", "{query}: {response}");
-                assert_eq!(error["message"], i18n::message(&AppError::QueryTooComplex, lang).as_str());
+                let too_complex = AppError::too_complex(licensedesk::error::ComplexityLimit::Depth, 0u64, 0u64);
+                assert_eq!(error["message"], i18n::message(&too_complex, lang).as_str());
+                // Issue 24: which limit, and the figures, in `extensions`.
+                let reason = error["extensions"]["reason"].as_str().unwrap_or("");
+                assert!(
+                    ["TOO_DEEP", "RECURSION", "NESTED_TOO_DEEP", "TOO_MANY_FIELDS"].contains(&reason),
+                    "{response}"
+                );
+                assert!(error["extensions"]["limit"].is_u64(), "{response}");
             }
         }
     }

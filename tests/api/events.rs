@@ -174,11 +174,19 @@ async fn webhook_endpoints_belong_to_their_publisher_only() {
         ("ftp://hooks.example.com/", json!(["SUBSCRIPTION_CANCELED"])),
         ("not a url", json!(["SUBSCRIPTION_CANCELED"])),
         ("https://hooks.example.com/", json!(["INVOICE_ISSUED"])),
-        ("https://hooks.example.com/", json!([])),
     ] {
         let response = app.gql(Some(&shop.publisher.token), CREATE, json!({"u": url, "t": types})).await;
         assert_eq!(response["errors"][0]["extensions"]["code"], "VALIDATION_FAILED", "{url}: {response}");
     }
+    // Issue 24: an empty list means every event a publisher may receive, as
+    // the schema documents (no billing events among them).
+    let all = app.ok(&shop.publisher.token, CREATE, json!({"u": "https://all.example.com/", "t": []})).await;
+    let types = all["createWebhookEndpoint"]["endpoint"]["eventTypes"].as_array().cloned().unwrap_or_default();
+    assert!(types.contains(&json!("SUBSCRIPTION_CANCELED")) && types.len() >= 5, "{all}");
+    assert!(!types.contains(&json!("INVOICE_ISSUED")), "{all}");
+    let all_id = all["createWebhookEndpoint"]["endpoint"]["id"].clone();
+    app.ok(&shop.publisher.token, "mutation($e: ID!) { deleteWebhookEndpoint(endpointId: $e) }", json!({"e": all_id}))
+        .await;
 
     let disabled = app
         .ok(

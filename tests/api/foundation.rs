@@ -259,9 +259,18 @@ async fn http_surface_rejects_what_is_not_a_single_json_post() {
     assert_eq!(status, 400, "no array batches");
     let (status, _) = app.http(post(r#"{"query":"{ me { id } }"}"#, "text/plain")).await;
     assert_eq!(status, 415, "JSON only");
+    // Issue 24: GET runs queries (this one needs a token), never mutations.
     let (status, _) =
         app.http(Request::get("/graphql?query=%7Bme%7Bid%7D%7D").body(Body::empty()).expect("request")).await;
-    assert_eq!(status, 405, "no GET operations");
+    assert_eq!(status, 200, "GET queries");
+    let (status, _) = app
+        .http(
+            Request::get("/graphql?query=mutation%7BacceptCustomerAgreement%7BacceptedAt%7D%7D")
+                .body(Body::empty())
+                .expect("request"),
+        )
+        .await;
+    assert_eq!(status, 405, "no GET mutations");
     let big =
         format!(r#"{{"query":"{{ me {{ id }} }}","variables":{{"x":"{}"}}}}"#, "a".repeat(app::MAX_BODY_BYTES + 10));
     let (status, _) = app.http(post(&big, "application/json")).await;
@@ -327,8 +336,9 @@ async fn production_mode_hides_graphiql_and_introspection() {
     use http_body_util::BodyExt;
     let bytes = response.into_body().collect().await.expect("body").to_bytes();
     let value: Value = serde_json::from_slice(&bytes).expect("json");
-    // Refused either way async-graphql does it (null `__schema` or an error); never a type list.
+    // Refused with an error (issue 24: not a silent null); never a type list.
     assert!(value["data"]["__schema"].is_null(), "introspection is off: {value}");
+    assert_eq!(value["errors"][0]["extensions"]["reason"], "INTROSPECTION_DISABLED", "{value}");
     assert!(!value.to_string().contains("\"types\""), "no type list: {value}");
 }
 

@@ -132,13 +132,29 @@ impl TestApp {
         Self::build(url, NaiveDate::from_ymd_opt(2026, 3, 1).expect("date"), None, Some(log)).await
     }
 
+    /// An instance on `url` whose configuration `change` adjusts first.
+    pub async fn with_config(url: &str, change: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = Config::for_tests(url);
+        change(&mut config);
+        Self::build_with(url, NaiveDate::from_ymd_opt(2026, 3, 1).expect("date"), None, None, config).await
+    }
+
     async fn build(
         url: &str,
         today: NaiveDate,
         counter: Option<Arc<std::sync::atomic::AtomicUsize>>,
         log: Option<Arc<std::sync::Mutex<Vec<String>>>>,
     ) -> TestApp {
-        let mut config = Config::for_tests(url);
+        Self::build_with(url, today, counter, log, Config::for_tests(url)).await
+    }
+
+    async fn build_with(
+        url: &str,
+        today: NaiveDate,
+        counter: Option<Arc<std::sync::atomic::AtomicUsize>>,
+        log: Option<Arc<std::sync::Mutex<Vec<String>>>>,
+        mut config: Config,
+    ) -> TestApp {
         if counter.is_some() {
             // Debug builds on a busy CI machine are slow: give each batch a wide
             // window so that counting statements measures batching, not timing

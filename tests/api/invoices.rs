@@ -94,7 +94,8 @@ async fn r31_invoice_shows_lines_dates_totals_and_payment_method() {
     assert!(inv["paidAt"].is_string());
     assert_eq!(inv["paymentMethod"], "VISA ending 4242");
     let pdf_url = inv["pdfUrl"].as_str().unwrap_or_default();
-    assert!(pdf_url.starts_with(&format!("/invoices/{id}.pdf?expires=")), "signed link: {pdf_url}");
+    let absolute = format!("{}/invoices/{id}.pdf?expires=", app.state.config.public_base_url);
+    assert!(pdf_url.starts_with(&absolute), "signed link, absolute (issue 24): {pdf_url}");
     // R3: an unknown ID and a non-ID are NOT_FOUND.
     let q = "query($i: ID!) { invoice(id: $i) { id } }";
     assert_eq!(app.err(Some(&shop.org.admin), q, json!({"i": Uuid::new_v4().to_string()})).await, "NOT_FOUND");

@@ -2,6 +2,7 @@
 //! socket — attacked, killed, cut off from its database. SQLite by default;
 //! PostgreSQL parts run when LICENSEDESK_TEST_POSTGRES_URL is set.
 
+mod apollo;
 mod attacks;
 mod billing_kill;
 mod browser;

@@ -30,6 +30,24 @@ pub enum Invalid {
     RangeTooLong { max_months: u32 },
 }
 
+impl Invalid {
+    /// The machine-readable reason (`extensions.reason`, issue 24).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Invalid::Required => "REQUIRED",
+            Invalid::TooLong { .. } => "TOO_LONG",
+            Invalid::OutOfRange { .. } => "OUT_OF_RANGE",
+            Invalid::BadFormat => "BAD_FORMAT",
+            Invalid::CardNumber => "CARD_NUMBER",
+            Invalid::CardExpired => "CARD_EXPIRED",
+            Invalid::NotAllowed => "NOT_ALLOWED",
+            Invalid::Duplicate => "DUPLICATE",
+            Invalid::RangeOrder => "RANGE_ORDER",
+            Invalid::RangeTooLong { .. } => "RANGE_TOO_LONG",
+        }
+    }
+}
+
 macro_rules! closed_set {
     ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $code:literal,)+ }) => {
         $(#[$meta])*
@@ -122,6 +140,31 @@ closed_set!(
     }
 );
 
+closed_set!(
+    /// Which limit a document broke (`QUERY_TOO_COMPLEX`; the code goes to
+    /// `extensions.reason`, with the measured value and the limit; issue 24).
+    ComplexityLimit {
+        /// The query text is longer than the byte limit.
+        Bytes = "TOO_MANY_BYTES",
+        /// Brackets nest deeper than the parser is allowed to go.
+        Nesting = "NESTED_TOO_DEEP",
+        /// More selections than allowed once fragments are expanded.
+        Fields = "TOO_MANY_FIELDS",
+        /// More objects than allowed in the response (pages multiplied out).
+        Cost = "COST",
+        /// More aliased fields than allowed.
+        Aliases = "TOO_MANY_ALIASES",
+        /// More fields at the root than allowed.
+        RootFields = "TOO_MANY_ROOT_FIELDS",
+        /// Fields nested deeper than allowed.
+        Depth = "TOO_DEEP",
+        /// A type nested inside itself more often than allowed.
+        Recursion = "RECURSION",
+        /// The response would be larger than the response byte budget.
+        ResponseBytes = "RESPONSE_TOO_LARGE",
+    }
+);
+
 impl From<entity::enums::SubscriptionStatus> for StateReason {
     fn from(status: entity::enums::SubscriptionStatus) -> Self {
         use entity::enums::SubscriptionStatus as S;
@@ -171,6 +214,12 @@ impl From<entity::enums::PartnerRelationshipStatus> for StateReason {
 pub enum AppError {
     Unauthenticated,
     Forbidden,
+    /// Issue 24: the server runs only its trusted documents and this is not one
+    /// of them (code FORBIDDEN, reason UNTRUSTED_DOCUMENT).
+    UntrustedDocument,
+    /// Issue 24: schema introspection is turned off on this server (code
+    /// FORBIDDEN, reason INTROSPECTION_DISABLED).
+    IntrospectionDisabled,
     /// `entity` names what was not found; its noun is translated (`crate::i18n`).
     NotFound {
         entity: EntityKind,
@@ -221,7 +270,13 @@ pub enum AppError {
     PaymentDeclined,
     IdempotencyConflict,
     RateLimited,
-    QueryTooComplex,
+    /// `limit` says which limit; `actual` is what the document measured (at
+    /// least; the walk may stop early) and `max` the limit.
+    QueryTooComplex {
+        limit: ComplexityLimit,
+        actual: u64,
+        max: u64,
+    },
     /// The cause is logged, never sent to the client.
     Internal(String),
 }
@@ -239,7 +294,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             AppError::Unauthenticated => "UNAUTHENTICATED",
-            AppError::Forbidden => "FORBIDDEN",
+            AppError::Forbidden | AppError::UntrustedDocument | AppError::IntrospectionDisabled => "FORBIDDEN",
             AppError::NotFound { .. } => "NOT_FOUND",
             AppError::Validation { .. } => "VALIDATION_FAILED",
             AppError::AgreementRequired => "AGREEMENT_REQUIRED",
@@ -261,7 +316,7 @@ impl AppError {
             AppError::PaymentDeclined => "PAYMENT_DECLINED",
             AppError::IdempotencyConflict => "IDEMPOTENCY_CONFLICT",
             AppError::RateLimited => "RATE_LIMITED",
-            AppError::QueryTooComplex => "QUERY_TOO_COMPLEX",
+            AppError::QueryTooComplex { .. } => "QUERY_TOO_COMPLEX",
             AppError::Internal(_) => "INTERNAL",
         }
     }
@@ -276,6 +331,36 @@ impl AppError {
             AppError::LastOwner => Some(StateReason::LastOwner),
             AppError::LastGlobalAdmin => Some(StateReason::LastGlobalAdmin),
             AppError::NoCreditBalance => Some(StateReason::NoCreditBalance),
+            _ => None,
+        }
+    }
+}
+
+impl AppError {
+    /// A too-complex document: which limit, what it measured, the limit.
+    pub fn too_complex(limit: ComplexityLimit, actual: impl TryInto<u64>, max: impl TryInto<u64>) -> Self {
+        AppError::QueryTooComplex {
+            limit,
+            actual: actual.try_into().unwrap_or(u64::MAX),
+            max: max.try_into().unwrap_or(u64::MAX),
+        }
+    }
+
+    /// The machine-readable reason (`extensions.reason`) of every code that
+    /// has more than one cause (issue 24): a console acts on it instead of
+    /// parsing the localized message.
+    pub fn reason(&self) -> Option<&'static str> {
+        if let Some(state) = self.state_reason() {
+            return Some(state.code());
+        }
+        match self {
+            AppError::Forbidden => Some("NOT_PERMITTED"),
+            AppError::UntrustedDocument => Some("UNTRUSTED_DOCUMENT"),
+            AppError::IntrospectionDisabled => Some("INTROSPECTION_DISABLED"),
+            AppError::Validation { reason, .. } => Some(reason.code()),
+            AppError::CurrencyNotSupported { .. } => Some("NO_PRICE_IN_CURRENCY"),
+            AppError::CurrencyFixedForTerm { .. } => Some("CURRENCY_FIXED_FOR_TERM"),
+            AppError::QueryTooComplex { limit, .. } => Some(limit.code()),
             _ => None,
         }
     }

@@ -15,7 +15,7 @@ pub struct CreateBillingProfileInput {
     pub contact_name: String,
     /// Where billing mail goes.
     pub contact_email: String,
-    /// The currency follows its country (R28).
+    /// The currency follows its country.
     pub bill_to_address: AddressInput,
     /// Purchase-order number printed on invoices (optional).
     pub po_number: Option<String>,
@@ -47,7 +47,7 @@ pub struct UpdateBillingProfileInput {
     pub language: MaybeUndefined<String>,
 }
 
-/// Card details (R29). The number and security code are checked and never stored or returned.
+/// Card details. The number and security code are checked and never stored or returned.
 #[derive(InputObject)]
 pub struct CardInput {
     /// 12–19 digits, Luhn-valid; spaces and dashes are ignored.
@@ -92,7 +92,7 @@ impl From<PaymentMethodInput> for pm::NewPaymentMethod {
     }
 }
 
-/// Edits a card; to change its number, replace the payment method (R29).
+/// Edits a card; to change its number, replace the payment method.
 #[derive(InputObject)]
 pub struct UpdatePaymentMethodInput {
     /// Checked, then discarded: never stored.

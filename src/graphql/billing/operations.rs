@@ -23,7 +23,7 @@ pub struct BillingQuery;
 
 #[Object]
 impl BillingQuery {
-    /// The billing profiles the caller can view (R1, R2, R27).
+    /// The billing profiles the caller can view.
     async fn billing_profiles(
         &self,
         ctx: &Context<'_>,
@@ -35,7 +35,7 @@ impl BillingQuery {
         Ok(pagination::page(views.map(BillingProfile::from), |p| p.profile.id))
     }
 
-    /// The payment methods page (R41): the organization's payment methods the
+    /// The payment methods page: the organization's payment methods the
     /// caller may see, oldest first, removed ones left out. GLOBAL_ADMIN and
     /// BILLING_ADMIN see all of the organization's; other users those of the
     /// billing profiles they hold a role on; a self-service buyer their own cards.
@@ -50,7 +50,7 @@ impl BillingQuery {
         Ok(pagination::page(methods.map(PaymentMethod), |m| m.0.id))
     }
 
-    /// One billing profile the caller can view; NOT_FOUND otherwise (R3).
+    /// One billing profile the caller can view; NOT_FOUND otherwise.
     async fn billing_profile(
         &self,
         ctx: &Context<'_>,
@@ -66,7 +66,7 @@ pub struct BillingMutation;
 #[Object]
 impl BillingMutation {
     /// Creates an org billing profile (GLOBAL_ADMIN, BILLING_ADMIN; the creator
-    /// becomes OWNER) or, with `selfService: true`, the caller's own profile (R28).
+    /// becomes OWNER) or, with `selfService: true`, the caller's own profile.
     async fn create_billing_profile(
         &self,
         ctx: &Context<'_>,
@@ -84,7 +84,7 @@ impl BillingMutation {
         Ok(svc::create(state(ctx)?, actor(ctx)?, input).await?.into())
     }
 
-    /// Updates name, contact, bill-to address or PO number (R2: OWNER, CONTRIBUTOR).
+    /// Updates name, contact, bill-to address or PO number (OWNER, CONTRIBUTOR).
     async fn update_billing_profile(
         &self,
         ctx: &Context<'_>,
@@ -110,7 +110,7 @@ impl BillingMutation {
         Ok(svc::update(state(ctx)?, actor(ctx)?, parse_id(&id, EntityKind::BillingProfile)?, changes).await?.into())
     }
 
-    /// Grants a role on a profile to a user of the organization (R2: OWNER).
+    /// Grants a role on a profile to a user of the organization (OWNER).
     /// Granting a role the user already holds changes nothing.
     async fn grant_billing_role(
         &self,
@@ -130,7 +130,7 @@ impl BillingMutation {
         .into())
     }
 
-    /// Removes a role (R2: OWNER). The last OWNER cannot be removed.
+    /// Removes a role (OWNER). The last OWNER cannot be removed.
     async fn revoke_billing_role(
         &self,
         ctx: &Context<'_>,
@@ -149,7 +149,7 @@ impl BillingMutation {
         .into())
     }
 
-    /// Adds a payment method; it becomes the profile's current one (R29).
+    /// Adds a payment method; it becomes the profile's current one.
     async fn add_payment_method(
         &self,
         ctx: &Context<'_>,
@@ -162,7 +162,7 @@ impl BillingMutation {
         ))
     }
 
-    /// Edits the current card: security code, expiration, name, billing address — never the number (R29).
+    /// Edits the current card: security code, expiration, name, billing address — never the number.
     async fn update_payment_method(
         &self,
         ctx: &Context<'_>,
@@ -183,7 +183,7 @@ impl BillingMutation {
     }
 
     /// Replaces the profile's payment method; the new one pays for all its
-    /// subscriptions and the old one is kept for past invoices (R29).
+    /// subscriptions and the old one is kept for past invoices.
     async fn replace_payment_method(
         &self,
         ctx: &Context<'_>,
@@ -202,7 +202,7 @@ impl BillingMutation {
     }
 
     /// Makes the billing profile pay with a method already on the payment
-    /// methods page (R41; R2: OWNER or CONTRIBUTOR of the profile). The method
+    /// methods page (OWNER or CONTRIBUTOR of the profile). The method
     /// must belong to the same organization, or for a self-service profile to
     /// the same buyer; otherwise NOT_FOUND. The profile's previous method stays
     /// on the page.
@@ -222,7 +222,7 @@ impl BillingMutation {
         .into())
     }
 
-    /// Removes a payment method from the payment methods page (R41; R2: OWNER
+    /// Removes a payment method from the payment methods page (OWNER
     /// or CONTRIBUTOR of the profile it was added to). Refused with
     /// INVALID_STATE (state IN_USE) while any billing profile pays with it.
     /// Past invoices keep naming it.

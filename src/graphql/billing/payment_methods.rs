@@ -16,19 +16,19 @@ use crate::{
     service::payment_methods::{self as pm},
 };
 
-/// A payment method (R29). A card shows only its brand, last four digits,
+/// A payment method. A card shows only its brand, last four digits,
 /// expiration, name and billing address. Visible exactly when its billing
 /// profile is (a self-service buyer's card is theirs alone, R38).
 pub struct PaymentMethod(pub Visible<payment_method::Model>);
 
-/// How a billing profile pays: a card (only brand and last digits are kept) or check or wire transfer (R29).
+/// How a billing profile pays: a card (only brand and last digits are kept) or check or wire transfer.
 #[Object]
 impl PaymentMethod {
     /// Stable identifier of the payment method.
     async fn id(&self) -> ID {
         ID(self.0.id.to_string())
     }
-    /// What the caller may do with this payment method [item 8].
+    /// What the caller may do with this payment method.
     async fn viewer_can(&self, ctx: &Context<'_>) -> Result<PaymentMethodViewerCan> {
         let profile = nested_profile(ctx, self.0.billing_profile_id).await?;
         let edit = profile.is_some_and(|p| {
@@ -83,7 +83,7 @@ impl PaymentMethod {
         nested_profile(ctx, self.0.billing_profile_id).await
     }
     /// The billing profiles that pay with this method now, among those the
-    /// caller may view (R41: one method may serve several profiles).
+    /// caller may view (one method may serve several profiles).
     /// A page of `first` profiles, oldest first (issue 20): pass the last
     /// profile's `id` as `after` for the next page.
     async fn billing_profiles(
@@ -96,7 +96,7 @@ impl PaymentMethod {
         let views = pm::used_by_page(state(ctx)?, actor(ctx)?, &self.0, first.unwrap_or(50), after).await?;
         Ok(views.into_iter().map(BillingProfile::from).collect())
     }
-    /// When it was removed from the payment-methods page (R41); null while listed.
+    /// When it was removed from the payment-methods page; null while listed.
     async fn removed_at(&self) -> Option<DateTime<Utc>> {
         self.0.removed_at
     }

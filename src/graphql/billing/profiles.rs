@@ -68,7 +68,7 @@ impl From<AddressInput> for SvcAddress {
     }
 }
 
-/// What the caller may do with a billing profile (R2, with R1 and R27 folded in).
+/// What the caller may do with a billing profile.
 #[derive(SimpleObject)]
 #[graphql(name = "BillingProfileRights")]
 pub struct Rights {
@@ -103,7 +103,7 @@ impl From<ProfileRights> for Rights {
 }
 
 /// Which buttons to show on a billing profile: what the caller may do with
-/// it, by the same rights the mutations check (R2) [item 8].
+/// it, by the same rights the mutations check.
 #[derive(SimpleObject)]
 pub struct BillingProfileViewerCan {
     /// `updateBillingProfile`.
@@ -114,7 +114,7 @@ pub struct BillingProfileViewerCan {
     pub change_payment_method: bool,
 }
 
-/// Which buttons to show on a payment method [item 8].
+/// Which buttons to show on a payment method.
 #[derive(SimpleObject)]
 pub struct PaymentMethodViewerCan {
     /// `updatePaymentMethod`: the caller manages the profile's payment method
@@ -122,7 +122,7 @@ pub struct PaymentMethodViewerCan {
     pub edit: bool,
 }
 
-/// A billing profile (R28): org-managed, or a user's own for self-service purchases.
+/// A billing profile: org-managed, or a user's own for self-service purchases.
 /// Only built from a profile the access rule let through, with the caller's rights.
 pub struct BillingProfile {
     pub profile: Visible<billing_profile::Model>,
@@ -135,7 +135,7 @@ impl From<ProfileView> for BillingProfile {
     }
 }
 
-/// A nested billing-profile field (R37): the profile when the caller may view
+/// A nested billing-profile field: the profile when the caller may view
 /// it under the same rule as `billingProfile(id)`, else null.
 pub(crate) async fn nested_profile(ctx: &Context<'_>, id: uuid::Uuid) -> Result<Option<BillingProfile>> {
     let actor = actor(ctx)?;
@@ -151,7 +151,7 @@ pub(crate) async fn nested_profile(ctx: &Context<'_>, id: uuid::Uuid) -> Result<
         .map(|(profile, rights)| BillingProfile { profile, rights }))
 }
 
-/// Who pays and how: contact, bill-to address, currency, payment method and billing roles (R2, R28).
+/// Who pays and how: contact, bill-to address, currency, payment method and billing roles.
 #[Object]
 impl BillingProfile {
     /// Stable identifier of the billing profile.
@@ -170,7 +170,7 @@ impl BillingProfile {
     async fn contact_email(&self) -> &str {
         &self.profile.contact_email
     }
-    /// The address printed on invoices; its country fixes the currency (R28).
+    /// The address printed on invoices; its country fixes the currency.
     async fn bill_to_address(&self) -> Address {
         let p = &self.profile;
         Address {
@@ -182,7 +182,7 @@ impl BillingProfile {
             country: p.country.clone(),
         }
     }
-    /// ISO 4217, derived from the bill-to country (R28).
+    /// ISO 4217, derived from the bill-to country.
     async fn currency(&self) -> &str {
         &self.profile.currency
     }
@@ -196,14 +196,14 @@ impl BillingProfile {
         let chosen = self.profile.language.as_deref().and_then(|tag| Lang::ALL.into_iter().find(|l| l.tag() == tag));
         chosen.or_else(|| crate::pdf::language_for_country(&self.profile.country)).unwrap_or(Lang::En).tag()
     }
-    /// R44: credit carried from invoices whose credits exceeded their charges,
+    /// Credit carried from invoices whose credits exceeded their charges,
     /// not yet used by later invoices or refunded. Consumed by the profile's
     /// next invoices before any card is charged.
     async fn credit_balance(&self, ctx: &Context<'_>) -> Result<Money> {
         let minor = crate::service::credit_balance::balance(&state(ctx)?.db, self.profile.id).await?;
         Ok(Money::new(minor, &self.profile.currency))
     }
-    /// True for a user's own profile for self-service purchases (R25).
+    /// True for a user's own profile for self-service purchases.
     async fn is_self_service(&self) -> bool {
         self.profile.owner_user_id.is_some()
     }
@@ -214,7 +214,7 @@ impl BillingProfile {
         };
         nested_user(ctx, id).await
     }
-    /// The current payment method (R29), if any.
+    /// The current payment method, if any.
     async fn payment_method(&self, ctx: &Context<'_>) -> Result<Option<PaymentMethod>> {
         let Some(id) = self.profile.current_payment_method_id else {
             return Ok(None);
@@ -222,7 +222,7 @@ impl BillingProfile {
         let method = loaders(ctx)?.load_one(PaymentMethodId(id)).await?;
         Ok(method.and_then(|m| access::payment_method::of_profile(&self.profile, m)).map(PaymentMethod))
     }
-    /// Who holds which role on the profile (R2), oldest grant first; a page
+    /// Who holds which role on the profile, oldest grant first; a page
     /// of `first` entries at a time: pass the last entry's `cursor` as
     /// `after` for the next page.
     async fn role_assignments(
@@ -245,7 +245,7 @@ impl BillingProfile {
         Ok(rows.into_iter().map(BillingRoleAssignment).collect())
     }
     /// What the caller may do with this profile.
-    /// What the caller may do with this profile [item 8].
+    /// What the caller may do with this profile.
     async fn viewer_can(&self) -> BillingProfileViewerCan {
         BillingProfileViewerCan {
             edit: self.rights.update,
@@ -253,7 +253,7 @@ impl BillingProfile {
             change_payment_method: self.rights.manage_payment,
         }
     }
-    /// The caller's rights on this profile, one flag per right (R2).
+    /// The caller's rights on this profile, one flag per right.
     async fn my_rights(&self) -> Rights {
         self.rights.into()
     }
@@ -267,10 +267,10 @@ impl BillingProfile {
     }
 }
 
-/// One role held by one user on a billing profile (R2).
+/// One role held by one user on a billing profile.
 pub struct BillingRoleAssignment(pub billing_role_assignment::Model);
 
-/// A billing role a user holds on a billing profile (R2).
+/// A billing role a user holds on a billing profile.
 #[Object]
 impl BillingRoleAssignment {
     /// The user holding the role.

@@ -5,7 +5,7 @@ use std::collections::{HashMap, HashSet};
 
 use async_graphql::parser::types::{ExecutableDocument, Selection, SelectionSet};
 
-use crate::error::AppError;
+use crate::error::{AppError, ComplexityLimit};
 
 use super::*;
 
@@ -84,9 +84,15 @@ pub fn check_depth(doc: &ExecutableDocument) -> Result<(), AppError> {
             if is_introspection(set, doc, &mut HashSet::new()) { MAX_INTROSPECTION_DEPTH } else { MAX_DEPTH };
         match walk.set(set) {
             Some(depth) if depth.fields <= max_fields && depth.recursion <= MAX_RECURSION => {}
-            depth => {
+            Some(depth) if depth.fields > max_fields => {
                 tracing::info!(?depth, "query refused as nested too deep");
-                return Err(AppError::QueryTooComplex);
+                return Err(AppError::too_complex(ComplexityLimit::Depth, depth.fields, max_fields));
+            }
+            depth => {
+                // Recursion past the limit, or a fragment cycle (endless).
+                tracing::info!(?depth, "query refused as nested too deep");
+                let actual = depth.map_or(usize::MAX, |d| d.recursion);
+                return Err(AppError::too_complex(ComplexityLimit::Recursion, actual, MAX_RECURSION));
             }
         }
     }

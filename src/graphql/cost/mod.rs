@@ -41,7 +41,7 @@ use async_graphql::{
 
 use async_graphql_value::{ConstValue, Name, Value};
 
-use crate::error::AppError;
+use crate::error::{AppError, ComplexityLimit};
 
 /// An estimate for lists of objects that have no `first` argument (prices,
 /// invoice lines, role assignments): they are short by nature.
@@ -142,7 +142,7 @@ impl Tally {
 /// Checks the raw text before parsing: its length and bracket nesting.
 pub fn check_text(query: &str, limits: &CostLimits) -> Result<(), AppError> {
     if query.len() > limits.max_bytes {
-        return Err(AppError::QueryTooComplex);
+        return Err(AppError::too_complex(ComplexityLimit::Bytes, query.len(), limits.max_bytes));
     }
     let (mut depth, mut in_string, mut escaped, mut in_comment) = (0usize, false, false, false);
     for byte in query.bytes() {
@@ -165,7 +165,7 @@ pub fn check_text(query: &str, limits: &CostLimits) -> Result<(), AppError> {
             b'{' | b'[' | b'(' => {
                 depth += 1;
                 if depth > MAX_NESTING {
-                    return Err(AppError::QueryTooComplex);
+                    return Err(AppError::too_complex(ComplexityLimit::Nesting, depth, MAX_NESTING));
                 }
             }
             b'}' | b']' | b')' => depth = depth.saturating_sub(1),
@@ -314,19 +314,23 @@ pub fn check_document(
             // bounded by the schema), and by the caller's alias and root-field
             // caps like any other document (issue 20: 101 aliases of
             // `__typename` were answered anonymously).
-            if tally.fields > MAX_INTROSPECTION_FIELDS
-                || tally.aliases > limits.max_aliases
-                || root_fields > limits.max_root_fields
-            {
-                return Err(AppError::QueryTooComplex);
+            let broken = [
+                (ComplexityLimit::Fields, tally.fields, MAX_INTROSPECTION_FIELDS),
+                (ComplexityLimit::Aliases, tally.aliases, limits.max_aliases),
+                (ComplexityLimit::RootFields, root_fields, limits.max_root_fields),
+            ];
+            if let Some((limit, actual, max)) = broken.into_iter().find(|(_, actual, max)| actual > max) {
+                return Err(AppError::too_complex(limit, actual, max));
             }
             continue;
         }
-        if tally.fields > limits.max_fields
-            || tally.cost > limits.max_cost
-            || tally.aliases > limits.max_aliases
-            || root_fields > limits.max_root_fields
-        {
+        let broken = [
+            (ComplexityLimit::Cost, tally.cost, limits.max_cost),
+            (ComplexityLimit::Fields, tally.fields, limits.max_fields),
+            (ComplexityLimit::Aliases, tally.aliases, limits.max_aliases),
+            (ComplexityLimit::RootFields, root_fields, limits.max_root_fields),
+        ];
+        if let Some((limit, actual, max)) = broken.into_iter().find(|(_, actual, max)| actual > max) {
             tracing::info!(
                 fields = tally.fields,
                 cost = tally.cost,
@@ -334,7 +338,7 @@ pub fn check_document(
                 root_fields,
                 "query refused as too complex"
             );
-            return Err(AppError::QueryTooComplex);
+            return Err(AppError::too_complex(limit, actual, max));
         }
         if tally.cost > largest.cost {
             largest = tally;
@@ -345,7 +349,7 @@ pub fn check_document(
     for name in names {
         let tally = walk.fragment(&name, None);
         if tally.fields > budget {
-            return Err(AppError::QueryTooComplex);
+            return Err(AppError::too_complex(ComplexityLimit::Fields, tally.fields, budget));
         }
     }
     Ok(largest)

@@ -26,7 +26,7 @@ fn fragment_fan_out_is_costed_without_expanding_it() {
     let started = std::time::Instant::now();
     let doc = async_graphql::parser::parse_query(&query).expect("parses");
     let result = check_document(&shape, &doc, &Variables::default(), &CostLimits::AUTHENTICATED);
-    assert_eq!(result, Err(AppError::QueryTooComplex));
+    assert!(matches!(result, Err(AppError::QueryTooComplex { .. })));
     assert!(started.elapsed() < std::time::Duration::from_millis(500), "{:?}", started.elapsed());
 }
 
@@ -42,7 +42,7 @@ fn page_sizes_multiply_the_cost() {
         many.push_str(&format!(" a{i}: subscriptions(first: 100) {{ nodes {{ id assignedUsers {{ name }} }} }}"));
     }
     many.push('}');
-    assert_eq!(tally(&many, &CostLimits::AUTHENTICATED), Err(AppError::QueryTooComplex));
+    assert!(matches!(tally(&many, &CostLimits::AUTHENTICATED), Err(AppError::QueryTooComplex { .. })));
     let default_page = tally("{ users { nodes { id } } }", &CostLimits::AUTHENTICATED).expect("ok");
     assert_eq!(default_page.cost, 1 + 1 + DEFAULT_CONNECTION_PAGE);
 }
@@ -54,7 +54,7 @@ fn many_aliases_and_root_fields_are_refused() {
         query.push_str(&format!(" a{i}: me {{ id }}"));
     }
     query.push('}');
-    assert_eq!(tally(&query, &CostLimits::AUTHENTICATED), Err(AppError::QueryTooComplex));
+    assert!(matches!(tally(&query, &CostLimits::AUTHENTICATED), Err(AppError::QueryTooComplex { .. })));
 }
 
 #[test]
@@ -63,16 +63,19 @@ fn anonymous_limits_allow_sign_in_and_markets_only() {
     tally(r#"mutation { login(email: "a@b.example", password: "0123456789") { token expiresAt } }"#, &anon)
         .expect("login fits");
     tally("{ markets { market name countries } }", &anon).expect("markets fit");
-    assert_eq!(tally("{ users(first: 100) { nodes { id name } } }", &anon), Err(AppError::QueryTooComplex));
+    assert!(matches!(
+        tally("{ users(first: 100) { nodes { id name } } }", &anon),
+        Err(AppError::QueryTooComplex { .. })
+    ));
 }
 
 #[test]
 fn introspection_only_documents_keep_the_alias_and_root_field_caps() {
     // Issue 20: 101 aliases of `__typename` were answered anonymously.
     let many = format!("{{ {} }}", (0..101).map(|i| format!("a{i}: __typename")).collect::<Vec<_>>().join(" "));
-    assert_eq!(tally(&many, &CostLimits::AUTHENTICATED), Err(AppError::QueryTooComplex));
+    assert!(matches!(tally(&many, &CostLimits::AUTHENTICATED), Err(AppError::QueryTooComplex { .. })));
     let four = "{ a: __typename b: __typename c: __typename d: __typename }";
-    assert_eq!(tally(four, &CostLimits::ANONYMOUS), Err(AppError::QueryTooComplex));
+    assert!(matches!(tally(four, &CostLimits::ANONYMOUS), Err(AppError::QueryTooComplex { .. })));
     tally("{ a: __typename b: __typename }", &CostLimits::ANONYMOUS).expect("a few aliases pass");
     // A fan-out inside `__schema` is bounded by its expanded size.
     let mut fan = String::from("query { __schema { ...F0 } }\n");
@@ -84,7 +87,7 @@ fn introspection_only_documents_keep_the_alias_and_root_field_caps() {
     let doc = async_graphql::parser::parse_query(&fan).expect("parses");
     let started = std::time::Instant::now();
     let result = check_document(&shape, &doc, &Variables::default(), &CostLimits::ANONYMOUS);
-    assert_eq!(result, Err(AppError::QueryTooComplex));
+    assert!(matches!(result, Err(AppError::QueryTooComplex { .. })));
     assert!(started.elapsed() < std::time::Duration::from_millis(100), "{:?}", started.elapsed());
 }
 
@@ -99,7 +102,7 @@ fn nested_pages_are_costed_as_their_page() {
     .expect("one page fits");
     assert_eq!(one.cost, 1 + 1 + 10 * (1 + 50));
     let cycle = "{ paymentMethods { nodes { billingProfiles { paymentMethod { billingProfiles { id } } } } } }";
-    assert_eq!(tally(cycle, &CostLimits::AUTHENTICATED), Err(AppError::QueryTooComplex));
+    assert!(matches!(tally(cycle, &CostLimits::AUTHENTICATED), Err(AppError::QueryTooComplex { .. })));
 }
 
 #[test]
@@ -121,15 +124,18 @@ fn nested(field: &str, levels: usize) -> String {
 #[test]
 fn issue_19_depth_limit_is_typed() {
     assert_eq!(depth_of(&format!("{{ {} }}", nested("a", MAX_DEPTH))), Ok(()));
-    assert_eq!(depth_of(&format!("{{ {} }}", nested("a", MAX_DEPTH + 1))), Err(AppError::QueryTooComplex));
+    assert!(matches!(
+        depth_of(&format!("{{ {} }}", nested("a", MAX_DEPTH + 1))),
+        Err(AppError::QueryTooComplex { .. })
+    ));
     // Through fragments: 5 levels in the operation, 8 in the fragment (13).
     let split = format!("{{ {} }} fragment F on T {{ {} }}", nested("a", 6).replace("id", "...F"), nested("b", 8));
-    assert_eq!(depth_of(&split), Err(AppError::QueryTooComplex));
+    assert!(matches!(depth_of(&split), Err(AppError::QueryTooComplex { .. })));
     // Introspection may go deeper (graphql-js's TypeRef), up to its own limit.
     let deep_schema = format!("{{ __schema {{ {} }} }}", nested("ofType", 20));
     assert_eq!(depth_of(&deep_schema), Ok(()));
     let too_deep = format!("{{ __schema {{ {} }} }}", nested("ofType", MAX_INTROSPECTION_DEPTH));
-    assert_eq!(depth_of(&too_deep), Err(AppError::QueryTooComplex));
+    assert!(matches!(depth_of(&too_deep), Err(AppError::QueryTooComplex { .. })));
 }
 
 /// Issue 19: recursion (spreads nested without fields) and fragment
@@ -145,15 +151,15 @@ fn issue_19_recursion_and_cycles_are_typed() {
         q
     };
     assert_eq!(depth_of(&chain(MAX_RECURSION - 3)), Ok(()));
-    assert_eq!(depth_of(&chain(MAX_RECURSION)), Err(AppError::QueryTooComplex));
+    assert!(matches!(depth_of(&chain(MAX_RECURSION)), Err(AppError::QueryTooComplex { .. })));
     let cycle = "{ me { ...A } } fragment A on User { ...B } fragment B on User { ...A }";
-    assert_eq!(depth_of(cycle), Err(AppError::QueryTooComplex));
+    assert!(matches!(depth_of(cycle), Err(AppError::QueryTooComplex { .. })));
 }
 
 #[test]
 fn deep_nesting_is_refused_before_parsing() {
     let query = format!("{{ me {} }}", "{ a ".repeat(200));
-    assert_eq!(check_text(&query, &CostLimits::AUTHENTICATED), Err(AppError::QueryTooComplex));
+    assert!(matches!(check_text(&query, &CostLimits::AUTHENTICATED), Err(AppError::QueryTooComplex { .. })));
     assert!(
         check_text(
             r#"{ users(search: "{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{{") { totalCount } }"#,

@@ -15,10 +15,10 @@ use crate::service::{licenses, purchase};
 
 use super::objects::Subscription;
 
-/// One assignment of a subscription's license, current or past (R16).
+/// One assignment of a subscription's license, current or past.
 pub struct PastAssignment(pub licenses::HistoryEntry);
 
-/// One license assignment, current or ended (R16).
+/// One license assignment, current or ended.
 #[Object]
 impl PastAssignment {
     /// Stable identifier of the assignment; the `after` of the next page.
@@ -39,10 +39,10 @@ impl PastAssignment {
     }
 }
 
-/// A license held by the caller (R22).
+/// A license held by the caller.
 pub struct License(pub license_assignment::Model, pub subscription::Model);
 
-/// A license the caller holds (or held) on a subscription (R22).
+/// A license the caller holds (or held) on a subscription.
 #[Object]
 impl License {
     /// Stable identifier of the license assignment.
@@ -89,7 +89,7 @@ impl License {
 
 pub struct CustomerAgreement(pub purchase::Agreement);
 
-/// The customer agreement, once accepted (R10).
+/// The customer agreement, once accepted.
 #[Object]
 impl CustomerAgreement {
     /// When it was accepted.
@@ -101,7 +101,7 @@ impl CustomerAgreement {
         nested_user(ctx, self.0.accepted.accepted_by).await
     }
     /// True when a user accepted it for their own self-service purchases
-    /// only; organization purchases still need an admin's acceptance (R10).
+    /// only; organization purchases still need an admin's acceptance.
     async fn self_service_only(&self) -> bool {
         self.0.self_service_only
     }
@@ -125,7 +125,7 @@ impl AssignLicensesPayload {
     async fn assigned_users(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
         nested_users(ctx, &self.assigned).await
     }
-    /// Users who already held one: reported, not counted twice (R19).
+    /// Users who already held one: reported, not counted twice.
     async fn already_assigned_users(&self, ctx: &Context<'_>) -> Result<Vec<User>> {
         nested_users(ctx, &self.already_assigned).await
     }

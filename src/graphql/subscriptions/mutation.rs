@@ -19,14 +19,14 @@ pub struct SubscriptionMutation;
 
 #[Object]
 impl SubscriptionMutation {
-    /// R10: accept the customer agreement (once; repeats return it). Billing
+    /// Accept the customer agreement (once; repeats return it). Billing
     /// managers accept it for the organization; other users for their own
     /// self-service purchases.
     async fn accept_customer_agreement(&self, ctx: &Context<'_>) -> Result<CustomerAgreement> {
         Ok(CustomerAgreement(purchase::accept_customer_agreement(state(ctx)?, actor(ctx)?).await?))
     }
 
-    /// R12: buy a subscription; it starts PENDING_ACTIVATION with its first-term charge.
+    /// Buy a subscription; it starts PENDING_ACTIVATION with its first-term charge.
     async fn purchase_subscription(
         &self,
         ctx: &Context<'_>,
@@ -46,15 +46,16 @@ impl SubscriptionMutation {
         Ok(Subscription(sub))
     }
 
-    /// R9: creates every subscription of the proposal, or none.
+    /// Creates every subscription of the proposal, or none.
     async fn accept_proposal(
         &self,
         ctx: &Context<'_>,
         #[graphql(desc = "The proposal to accept.")] proposal_id: ID,
         #[graphql(desc = "The billing profile that pays.")] billing_profile_id: ID,
         #[graphql(desc = "Whether the subscriptions renew at the end of their term.", default = true)] auto_renew: bool,
-        #[graphql(desc = "Repeat with the same key to get the first result, charged once (R13).")]
-        idempotency_key: Option<String>,
+        #[graphql(desc = "Repeat with the same key to get the first result, charged once.")] idempotency_key: Option<
+            String,
+        >,
     ) -> Result<Vec<Subscription>> {
         let proposal = parse_id(&proposal_id, EntityKind::Proposal)?;
         let profile = parse_id(&billing_profile_id, EntityKind::BillingProfile)?;
@@ -70,7 +71,7 @@ impl SubscriptionMutation {
         Ok(subs.into_iter().map(Subscription).collect())
     }
 
-    /// R42: the link to the publisher's portal for a subscription waiting for
+    /// The link to the publisher's portal for a subscription waiting for
     /// activation, with a new one-time purchase token; any earlier link of the
     /// subscription stops working. For those who manage the subscription.
     async fn request_activation_link(
@@ -85,7 +86,7 @@ impl SubscriptionMutation {
         Ok(ActivationLink { url: link.url, expires_at: link.expires_at })
     }
 
-    /// R42, R14: the product's publisher activates the subscription a purchase
+    /// The product's publisher activates the subscription a purchase
     /// token identifies; the token is used up. An expired, used, replaced or
     /// another publisher's token is NOT_FOUND.
     async fn activate_with_purchase_token(
@@ -96,7 +97,7 @@ impl SubscriptionMutation {
         Ok(PublisherSubscription(purchase_tokens::activate(state(ctx)?, actor(ctx)?, &token).await?))
     }
 
-    /// R14: the product's publisher activates a pending subscription.
+    /// The product's publisher activates a pending subscription.
     async fn activate_subscription(
         &self,
         ctx: &Context<'_>,
@@ -106,7 +107,7 @@ impl SubscriptionMutation {
         Ok(PublisherSubscription(svc::activate(state(ctx)?, actor(ctx)?, id).await?))
     }
 
-    /// R18: set the new total number of licenses (to add 5 to 100, send 105).
+    /// Set the new total number of licenses (to add 5 to 100, send 105).
     async fn change_license_quantity(
         &self,
         ctx: &Context<'_>,
@@ -117,7 +118,7 @@ impl SubscriptionMutation {
         Ok(Subscription(svc::change_quantity(state(ctx)?, actor(ctx)?, id, quantity).await?))
     }
 
-    /// R19: give licenses to up to 20 users of the organization; all or nothing.
+    /// Give licenses to up to 20 users of the organization; all or nothing.
     async fn assign_licenses(
         &self,
         ctx: &Context<'_>,
@@ -135,7 +136,7 @@ impl SubscriptionMutation {
         })
     }
 
-    /// R20: take licenses back; all or nothing.
+    /// Take licenses back; all or nothing.
     async fn unassign_licenses(
         &self,
         ctx: &Context<'_>,
@@ -153,7 +154,7 @@ impl SubscriptionMutation {
         })
     }
 
-    /// R17: turn auto-renew on or off.
+    /// Turn auto-renew on or off.
     async fn set_auto_renew(
         &self,
         ctx: &Context<'_>,
@@ -164,7 +165,7 @@ impl SubscriptionMutation {
         Ok(Subscription(svc::set_auto_renew(state(ctx)?, actor(ctx)?, id, auto_renew).await?))
     }
 
-    /// R28: send the subscription's future charges to another billing profile.
+    /// Send the subscription's future charges to another billing profile.
     async fn change_subscription_billing_profile(
         &self,
         ctx: &Context<'_>,
@@ -176,7 +177,7 @@ impl SubscriptionMutation {
         Ok(Subscription(svc::change_billing_profile(state(ctx)?, actor(ctx)?, id, profile).await?))
     }
 
-    /// R35: cancel now with a reason and optional feedback (≤ 1000 characters).
+    /// Cancel now with a reason and optional feedback (≤ 1000 characters).
     async fn cancel_subscription(
         &self,
         ctx: &Context<'_>,

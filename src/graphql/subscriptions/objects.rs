@@ -27,7 +27,7 @@ pub const MAX_ASSIGNED_USERS: i32 = 100;
 use super::licenses::PastAssignment;
 
 /// Which buttons to show on a subscription: what the caller may do with it,
-/// by the same access rule and state checks as the mutations [item 8].
+/// by the same access rule and state checks as the mutations.
 #[derive(SimpleObject)]
 pub struct SubscriptionViewerCan {
     /// `changeLicenseQuantity` (per-license, not disabled).
@@ -40,11 +40,11 @@ pub struct SubscriptionViewerCan {
     pub turn_off_auto_renew: bool,
     /// `changeSubscriptionBillingProfile`.
     pub change_billing_profile: bool,
-    /// `activateSubscription`: only the product's publisher, while PENDING_ACTIVATION (R14).
+    /// `activateSubscription`: only the product's publisher, while PENDING_ACTIVATION.
     pub activate: bool,
 }
 
-/// An organization's subscription (R22), as the access rule let it through.
+/// An organization's subscription, as the access rule let it through.
 pub struct Subscription(pub Visible<subscription::Model>);
 
 /// A nested subscription field: the subscription when the caller may view
@@ -56,7 +56,7 @@ pub(crate) async fn nested_subscription(ctx: &Context<'_>, id: uuid::Uuid) -> Re
     Ok(access::subscription::check_nested(actor, sub, rights).map(Subscription))
 }
 
-/// A subscription of the caller's organization to a product (R14–R16).
+/// A subscription of the caller's organization to a product.
 #[Object]
 impl Subscription {
     /// Stable identifier of the subscription.
@@ -71,7 +71,7 @@ impl Subscription {
     async fn status(&self) -> SubscriptionStatus {
         self.0.status.into()
     }
-    /// Why it is DISABLED (R15).
+    /// Why it is DISABLED.
     async fn disabled_reason(&self) -> Option<DisabledReason> {
         self.0.disabled_reason.map_into()
     }
@@ -99,15 +99,15 @@ impl Subscription {
     async fn term(&self) -> BillingTerm {
         self.0.term.into()
     }
-    /// Licenses bought; null when Unlimited (flat rate, R5).
+    /// Licenses bought; null when Unlimited (flat rate).
     async fn quantity(&self) -> Option<i64> {
         self.0.quantity
     }
-    /// True for a flat-rate subscription (R5).
+    /// True for a flat-rate subscription.
     async fn is_unlimited(&self) -> bool {
         self.0.quantity.is_none()
     }
-    /// Licenses assigned now; 0 once DISABLED (R16: its assignments are history).
+    /// Licenses assigned now; 0 once DISABLED (its assignments are history).
     async fn assigned(&self) -> i64 {
         licenses::assigned_now(&self.0)
     }
@@ -116,8 +116,8 @@ impl Subscription {
         let assigned = licenses::assigned_now(&self.0);
         self.0.quantity.map(|q| if licenses::is_history(&self.0) { 0 } else { q - assigned })
     }
-    /// The people holding a license now (R22), oldest assignment first: at
-    /// most `first` of them (1–100); none once DISABLED (R16).
+    /// The people holding a license now, oldest assignment first: at
+    /// most `first` of them (1–100); none once DISABLED.
     async fn assigned_users(
         &self,
         ctx: &Context<'_>,
@@ -137,7 +137,7 @@ impl Subscription {
         users.truncate(first as usize);
         visible_users(ctx, users)
     }
-    /// R16: every assignment ever made, oldest first, with when it ended
+    /// Every assignment ever made, oldest first, with when it ended
     /// (unassigned, the holder deleted, or the subscription disabled); a page
     /// of `first` entries at a time (issue 20): pass the last entry's `id` as
     /// `after` for the next page.
@@ -172,9 +172,9 @@ impl Subscription {
         Money::new(self.0.unit_price_minor, &self.0.currency)
     }
     /// The billing profile it is billed to — null when the caller may not view
-    /// that profile under the rule of `billingProfile(id)` (R37): e.g. a
+    /// that profile under the rule of `billingProfile(id)`: e.g. a
     /// LICENSE_ADMIN, or an admin looking at a self-service purchase, whose
-    /// profile is the buyer's alone (R38).
+    /// profile is the buyer's alone.
     async fn billing_profile(&self, ctx: &Context<'_>) -> Result<Option<crate::graphql::billing::BillingProfile>> {
         nested_profile(ctx, self.0.billing_profile_id).await
     }
@@ -182,11 +182,11 @@ impl Subscription {
     async fn purchaser(&self, ctx: &Context<'_>) -> Result<Option<User>> {
         nested_user(ctx, self.0.purchaser_id).await
     }
-    /// How it was bought (R9).
+    /// How it was bought.
     async fn channel(&self) -> Channel {
         self.0.channel.into()
     }
-    /// True when a user bought it for their own use (R25).
+    /// True when a user bought it for their own use.
     async fn is_self_service(&self) -> bool {
         svc::is_self_service(&self.0)
     }
@@ -198,10 +198,10 @@ impl Subscription {
     async fn partner_id(&self) -> Option<&str> {
         self.0.partner_id.as_deref()
     }
-    /// True when a partner bought it for the organization [R39]: the partner's
+    /// True when a partner bought it for the organization: the partner's
     /// billing profile pays, so the organization's admins see it and assign its
     /// licenses but do not change its billing (`billingProfile` is null for them).
-    /// What the caller may do with this subscription [item 8].
+    /// What the caller may do with this subscription.
     async fn viewer_can(&self, ctx: &Context<'_>) -> Result<SubscriptionViewerCan> {
         let can = svc::viewer_can(&state(ctx)?.db, actor(ctx)?, &self.0).await?;
         Ok(SubscriptionViewerCan {
@@ -213,16 +213,16 @@ impl Subscription {
             activate: false,
         })
     }
-    /// True when a partner bought it for the organization (R39); the partner pays.
+    /// True when a partner bought it for the organization; the partner pays.
     async fn bought_by_partner(&self) -> bool {
         crate::access::subscription::is_partner_bought(&self.0)
     }
     /// The name of the organization the subscription belongs to (for partner
-    /// users, the customer) [R39].
+    /// users, the customer).
     async fn organization_name(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         Ok(loaders(ctx)?.load_one(OrganizationId(self.0.organization_id)).await?.map(|o| o.name))
     }
-    /// Set-up and activation in the publisher's portal (R14).
+    /// Set-up and activation in the publisher's portal.
     async fn portal_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         Ok(loaders(ctx)?.load_one(ProductId(self.0.product_id)).await?.map(|p| p.portal_url))
     }
@@ -250,7 +250,7 @@ impl PublisherSubscription {
     async fn id(&self) -> ID {
         ID(self.0.0.id.to_string())
     }
-    /// What the publisher may do with it [item 8]: activate while PENDING_ACTIVATION (R14).
+    /// What the publisher may do with it: activate while PENDING_ACTIVATION.
     async fn viewer_can(&self) -> SubscriptionViewerCan {
         SubscriptionViewerCan {
             change_quantity: false,

@@ -22,14 +22,14 @@ use super::{CustomerAgreement, License, PublisherSubscription, Subscription};
 pub struct SubscriptionFilter {
     /// Only subscriptions with this status.
     pub status: Option<SubscriptionStatus>,
-    /// true: only self-service purchases; false: none of them (R27).
+    /// true: only self-service purchases; false: none of them.
     pub self_service: Option<bool>,
     /// Only subscriptions to this product.
     pub product_id: Option<ID>,
     /// Only subscriptions bought by this user.
     pub purchaser_id: Option<ID>,
     /// Only subscriptions billed to this billing profile. A profile the
-    /// caller cannot view is NOT_FOUND (R3), never its subscriptions.
+    /// caller cannot view is NOT_FOUND, never its subscriptions.
     pub billing_profile_id: Option<ID>,
 }
 
@@ -70,7 +70,7 @@ impl From<SubscriptionOrder> for (svc::SubscriptionSort, crate::paging::Directio
     }
 }
 
-/// What to buy (R11–R13).
+/// What to buy.
 #[derive(InputObject)]
 pub struct PurchaseSubscriptionInput {
     /// The product to buy.
@@ -84,14 +84,14 @@ pub struct PurchaseSubscriptionInput {
     /// Whether it renews at the end of each term.
     #[graphql(default = true)]
     pub auto_renew: bool,
-    /// How it is bought (R9).
+    /// How it is bought.
     #[graphql(default_with = "Channel::Direct")]
     pub channel: Channel,
     /// Required for channel PARTNER.
     pub partner_name: Option<String>,
     /// The partner's own identifier, for channel PARTNER.
     pub partner_id: Option<String>,
-    /// R13: repeat with the same key to get the first result, charged once.
+    /// Repeat with the same key to get the first result, charged once.
     pub idempotency_key: Option<String>,
 }
 
@@ -99,7 +99,7 @@ pub struct PurchaseSubscriptionInput {
 pub struct SubscriptionQuery;
 
 /// A subscription's link to the publisher's portal carrying a one-time
-/// purchase token (R42). Share it only with the person who activates the app.
+/// purchase token. Share it only with the person who activates the app.
 #[derive(SimpleObject)]
 pub struct ActivationLink {
     /// The product's portal address with the `purchaseToken` query parameter.
@@ -110,7 +110,7 @@ pub struct ActivationLink {
 
 #[Object]
 impl SubscriptionQuery {
-    /// R42: for the product's publisher, the subscription a purchase token from
+    /// For the product's publisher, the subscription a purchase token from
     /// a portal link identifies (product, customer name, quantity, term; no
     /// billing data). Does not use the token up. An expired, used, replaced or
     /// another publisher's token is NOT_FOUND.
@@ -122,7 +122,7 @@ impl SubscriptionQuery {
         Ok(PublisherSubscription(purchase_tokens::resolve(state(ctx)?, actor(ctx)?, &token).await?))
     }
 
-    /// Subscriptions the caller may see (R22, R26, R27), newest first unless
+    /// Subscriptions the caller may see, newest first unless
     /// `orderBy` says otherwise.
     async fn subscriptions(
         &self,
@@ -164,8 +164,8 @@ impl SubscriptionQuery {
         Ok(Subscription(svc::get(state(ctx)?, actor(ctx)?, id).await?))
     }
 
-    /// The licenses assigned to the caller (R22). History includes unassigned
-    /// licenses and those of disabled subscriptions (R16).
+    /// The licenses assigned to the caller. History includes unassigned
+    /// licenses and those of disabled subscriptions.
     async fn my_licenses(
         &self,
         ctx: &Context<'_>,
@@ -187,7 +187,7 @@ impl SubscriptionQuery {
         Ok(pagination::page(rows.map(PublisherSubscription), |s| (*s.0).0.id))
     }
 
-    /// R10: when and by whom the customer agreement covering the caller was
+    /// When and by whom the customer agreement covering the caller was
     /// accepted: the organization's, else the caller's own for self-service.
     async fn customer_agreement(&self, ctx: &Context<'_>) -> Result<Option<CustomerAgreement>> {
         let org = actor(ctx)?.org()?;

@@ -1,6 +1,12 @@
 //! HS256 access tokens. The algorithm is pinned and every claim we rely on
 //! (`exp`, `iat`, `iss`, `aud`, `sub`, and `sid`, the session the token
 //! belongs to, R47) is required and checked.
+//!
+//! `jsonwebtoken` is built without a crypto backend (issue 24 item 5): its
+//! `rust_crypto` backend compiles in RSA (`rsa` 0.9, RUSTSEC-2023-0071),
+//! P-256/384 and Ed25519 although only HS256 is used. [`HMAC_ONLY`] is a
+//! `CryptoProvider` of HS256 alone on `hmac` + `sha2`; any other algorithm is
+//! refused as `InvalidAlgorithm`.
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
@@ -29,6 +35,80 @@ pub struct AccessToken {
     pub expires_at: i64,
 }
 
+mod hmac_only {
+    use hmac::{Hmac, Mac};
+    use jsonwebtoken::{
+        Algorithm, DecodingKey, EncodingKey,
+        crypto::{CryptoProvider, JwkUtils, JwtSigner, JwtVerifier},
+        errors::{ErrorKind, Result},
+        signature::{self, Signer, Verifier},
+    };
+    use sha2::Sha256;
+
+    type HmacSha256 = Hmac<Sha256>;
+
+    pub struct Hs256(HmacSha256);
+
+    fn hs256(secret: &[u8]) -> Result<Hs256> {
+        Ok(Hs256(HmacSha256::new_from_slice(secret).map_err(|_| ErrorKind::InvalidKeyFormat)?))
+    }
+
+    impl Signer<Vec<u8>> for Hs256 {
+        fn try_sign(&self, msg: &[u8]) -> std::result::Result<Vec<u8>, signature::Error> {
+            let mut mac = self.0.clone();
+            mac.update(msg);
+            Ok(mac.finalize().into_bytes().to_vec())
+        }
+    }
+
+    impl JwtSigner for Hs256 {
+        fn algorithm(&self) -> Algorithm {
+            Algorithm::HS256
+        }
+    }
+
+    impl Verifier<Vec<u8>> for Hs256 {
+        fn verify(&self, msg: &[u8], signature: &Vec<u8>) -> std::result::Result<(), signature::Error> {
+            let mut mac = self.0.clone();
+            mac.update(msg);
+            // Constant-time comparison (hmac's verify_slice).
+            mac.verify_slice(signature).map_err(signature::Error::from_source)
+        }
+    }
+
+    impl JwtVerifier for Hs256 {
+        fn algorithm(&self) -> Algorithm {
+            Algorithm::HS256
+        }
+    }
+
+    fn signer(algorithm: &Algorithm, key: &EncodingKey) -> Result<Box<dyn JwtSigner>> {
+        match algorithm {
+            Algorithm::HS256 => Ok(Box::new(hs256(key.try_get_hmac_secret()?)?)),
+            _ => Err(ErrorKind::InvalidAlgorithm.into()),
+        }
+    }
+
+    fn verifier(algorithm: &Algorithm, key: &DecodingKey) -> Result<Box<dyn JwtVerifier>> {
+        match algorithm {
+            Algorithm::HS256 => Ok(Box::new(hs256(key.try_get_hmac_secret()?)?)),
+            _ => Err(ErrorKind::InvalidAlgorithm.into()),
+        }
+    }
+
+    /// HS256 and nothing else; no JWK support (none is used).
+    pub static HMAC_ONLY: CryptoProvider =
+        CryptoProvider { signer_factory: signer, verifier_factory: verifier, jwk_utils: JwkUtils::new_unimplemented() };
+}
+
+pub use hmac_only::HMAC_ONLY;
+
+/// Installs [`HMAC_ONLY`] as jsonwebtoken's provider (once per process;
+/// later calls find it installed).
+fn install_provider() {
+    let _ = HMAC_ONLY.install_default();
+}
+
 pub struct JwtKeys {
     encoding: EncodingKey,
     decoding: DecodingKey,
@@ -38,6 +118,7 @@ pub struct JwtKeys {
 
 impl JwtKeys {
     pub fn new(secret: &[u8], ttl_seconds: i64) -> Self {
+        install_provider();
         let mut validation = Validation::new(Algorithm::HS256);
         validation.algorithms = vec![Algorithm::HS256];
         validation.set_issuer(&[ISSUER]);
@@ -138,5 +219,33 @@ mod tests {
         let no_session = serde_json::json!({"sub": Uuid::new_v4().to_string(), "iss": ISSUER, "aud": AUDIENCE, "iat": now(), "exp": now() + 600});
         let token = encode(&Header::new(Algorithm::HS256), &no_session, &key).expect("encode");
         assert_eq!(keys.verify(&token), None, "token without a session accepted (R47)");
+    }
+
+    #[test]
+    fn issue_24_the_hmac_only_provider_signs_hs256_and_nothing_else() {
+        let secret = b"0123456789abcdef0123456789abcdef";
+        let keys = JwtKeys::new(secret, 600);
+        let claims = serde_json::json!({"sub": Uuid::new_v4().to_string(), "iss": ISSUER, "aud": AUDIENCE, "iat": now(), "exp": now() + 600});
+        let key = EncodingKey::from_secret(secret);
+        // HS384/HS512 (and RS256 etc.) have no signer in this build.
+        for alg in [Algorithm::HS384, Algorithm::HS512, Algorithm::RS256] {
+            assert!(encode(&Header::new(alg), &claims, &key).is_err(), "{alg:?} signed");
+        }
+        // A token whose header claims another algorithm is refused even with our key's MAC.
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let (good, _) = keys.issue(Uuid::new_v4(), Uuid::new_v4(), now()).expect("issue");
+        let mut parts = good.split('.');
+        let (_, body, sig) = (parts.next(), parts.next().unwrap_or(""), parts.next().unwrap_or(""));
+        let rs = engine.encode(r#"{"alg":"RS256","typ":"JWT"}"#);
+        assert_eq!(keys.verify(&format!("{rs}.{body}.{sig}")), None);
+        // The HS256 signature is the standard one: HMAC-SHA256 over "header.body".
+        use hmac::Mac;
+        let (header, body, sig) = {
+            let mut p = good.split('.');
+            (p.next().unwrap_or(""), p.next().unwrap_or(""), p.next().unwrap_or(""))
+        };
+        let mut mac = hmac::Hmac::<sha2::Sha256>::new_from_slice(secret).expect("key");
+        mac.update(format!("{header}.{body}").as_bytes());
+        assert_eq!(engine.encode(mac.finalize().into_bytes()), sig);
     }
 }

@@ -145,6 +145,31 @@ pub fn normalize_country(country: &str) -> Option<&'static str> {
     find_country(country).map(|row| row.0)
 }
 
+/// The 249 officially assigned ISO 3166-1 alpha-2 codes, sorted. User-assigned
+/// codes ("ZZ", "XX", "AA", "QM"–"QZ") and reserved ones are not countries
+/// (issue 24: sign-up accepted "ZZ").
+pub const ISO_3166_ALPHA2: &[&str] = &[
+    "AD", "AE", "AF", "AG", "AI", "AL", "AM", "AO", "AQ", "AR", "AS", "AT", "AU", "AW", "AX", "AZ", "BA", "BB", "BD",
+    "BE", "BF", "BG", "BH", "BI", "BJ", "BL", "BM", "BN", "BO", "BQ", "BR", "BS", "BT", "BV", "BW", "BY", "BZ", "CA",
+    "CC", "CD", "CF", "CG", "CH", "CI", "CK", "CL", "CM", "CN", "CO", "CR", "CU", "CV", "CW", "CX", "CY", "CZ", "DE",
+    "DJ", "DK", "DM", "DO", "DZ", "EC", "EE", "EG", "EH", "ER", "ES", "ET", "FI", "FJ", "FK", "FM", "FO", "FR", "GA",
+    "GB", "GD", "GE", "GF", "GG", "GH", "GI", "GL", "GM", "GN", "GP", "GQ", "GR", "GS", "GT", "GU", "GW", "GY", "HK",
+    "HM", "HN", "HR", "HT", "HU", "ID", "IE", "IL", "IM", "IN", "IO", "IQ", "IR", "IS", "IT", "JE", "JM", "JO", "JP",
+    "KE", "KG", "KH", "KI", "KM", "KN", "KP", "KR", "KW", "KY", "KZ", "LA", "LB", "LC", "LI", "LK", "LR", "LS", "LT",
+    "LU", "LV", "LY", "MA", "MC", "MD", "ME", "MF", "MG", "MH", "MK", "ML", "MM", "MN", "MO", "MP", "MQ", "MR", "MS",
+    "MT", "MU", "MV", "MW", "MX", "MY", "MZ", "NA", "NC", "NE", "NF", "NG", "NI", "NL", "NO", "NP", "NR", "NU", "NZ",
+    "OM", "PA", "PE", "PF", "PG", "PH", "PK", "PL", "PM", "PN", "PR", "PS", "PT", "PW", "PY", "QA", "RE", "RO", "RS",
+    "RU", "RW", "SA", "SB", "SC", "SD", "SE", "SG", "SH", "SI", "SJ", "SK", "SL", "SM", "SN", "SO", "SR", "SS", "ST",
+    "SV", "SX", "SY", "SZ", "TC", "TD", "TF", "TG", "TH", "TJ", "TK", "TL", "TM", "TN", "TO", "TR", "TT", "TV", "TW",
+    "TZ", "UA", "UG", "UM", "US", "UY", "UZ", "VA", "VC", "VE", "VG", "VI", "VN", "VU", "WF", "WS", "YE", "YT", "ZA",
+    "ZM", "ZW",
+];
+
+/// Whether `code` (any case) is an officially assigned ISO 3166-1 alpha-2 country.
+pub fn is_iso_country(code: &str) -> bool {
+    is_iso_alpha2_shape(code) && ISO_3166_ALPHA2.binary_search(&code.to_ascii_uppercase().as_str()).is_ok()
+}
+
 /// Two ASCII letters (any case). Organizations may register with any
 /// ISO alpha-2 country, not only those in a market, so this is the shape
 /// check for countries outside [`COUNTRIES`].
@@ -237,6 +262,16 @@ mod tests {
     #[test]
     fn alpha2_shape() {
         assert!(is_iso_alpha2_shape("JP"));
+        // Issue 24: the shape is not enough; the code must be assigned.
+        assert_eq!(ISO_3166_ALPHA2.len(), 249);
+        assert!(ISO_3166_ALPHA2.windows(2).all(|w| w[0] < w[1]), "sorted for binary search");
+        assert!(is_iso_country("jp") && is_iso_country("TW") && is_iso_country("SE"));
+        for fake in ["ZZ", "XX", "AA", "QM", "EU", "UK", "J1", "JPN"] {
+            assert!(!is_iso_country(fake), "{fake}");
+        }
+        for &(code, ..) in COUNTRIES {
+            assert!(is_iso_country(code), "{code}");
+        }
         assert!(is_iso_alpha2_shape("xx"));
         assert!(!is_iso_alpha2_shape("J"));
         assert!(!is_iso_alpha2_shape("JPN"));

@@ -82,6 +82,8 @@ pub(super) fn message(err: &AppError) -> String {
     match err {
         AppError::Unauthenticated => "Du er ikke logget ind, eller din session er udløbet. Log ind, og prøv igen.".into(),
         AppError::Forbidden => "Du har ikke tilladelse til at gøre dette. Bed en administrator i din organisation om adgang.".into(),
+        AppError::UntrustedDocument => "Denne server kører kun sine betroede (gemte) dokumenter, og dette dokument er ikke et af dem. Brug en operation, som applikationen blev bygget med.".into(),
+        AppError::IntrospectionDisabled => "Skemaintrospektion er slået fra på denne server. Brug skemafilen, der udgives sammen med API'et (schema.graphql).".into(),
         AppError::NotFound { entity } => format!("{} blev ikke fundet.", noun(*entity)),
         AppError::Validation { field, reason } => {
             let why = match reason {
@@ -139,7 +141,7 @@ pub(super) fn message(err: &AppError) -> String {
         AppError::PaymentDeclined => "Betalingen blev afvist. Kontrollér betalingsoplysningerne, eller brug en anden betalingsmetode.".into(),
         AppError::IdempotencyConflict => "Denne idempotensnøgle er allerede brugt til en anden anmodning. Brug en ny nøgle til en ny anmodning.".into(),
         AppError::RateLimited => "For mange anmodninger. Vent et øjeblik, og prøv igen.".into(),
-        AppError::QueryTooComplex => "Forespørgslen er for kompleks eller for dybt indlejret. Bed om færre felter, eller del den op i flere forespørgsler.".into(),
+        AppError::QueryTooComplex { .. } => "Forespørgslen er for kompleks eller for dybt indlejret. Bed om færre felter, eller del den op i flere forespørgsler.".into(),
         AppError::Internal(_) => "Der opstod en intern fejl.".into(),
     }
 }

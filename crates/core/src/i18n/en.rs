@@ -84,6 +84,8 @@ pub(super) fn message(err: &AppError) -> String {
         AppError::Forbidden => {
             "You do not have permission to do this. Ask an administrator of your organization for access.".into()
         }
+        AppError::UntrustedDocument => "This server runs only its trusted (persisted) documents, and this document is not one of them. Use an operation the application was built with.".into(),
+        AppError::IntrospectionDisabled => "Schema introspection is turned off on this server. Use the schema file published with the API (schema.graphql).".into(),
         AppError::NotFound { entity } => format!("The {} was not found.", noun(*entity)),
         AppError::Validation { field, reason } => {
             let why = match reason {
@@ -156,7 +158,7 @@ pub(super) fn message(err: &AppError) -> String {
             "This idempotency key was already used for a different request. Use a new key for a new request.".into()
         }
         AppError::RateLimited => "Too many requests. Wait a moment and try again.".into(),
-        AppError::QueryTooComplex => {
+        AppError::QueryTooComplex { .. } => {
             "The query is too complex or too deeply nested. Ask for fewer fields or split it into several queries."
                 .into()
         }

@@ -165,6 +165,8 @@ mod tests {
         errors.extend([
             AppError::Unauthenticated,
             AppError::Forbidden,
+            AppError::UntrustedDocument,
+            AppError::IntrospectionDisabled,
             AppError::AgreementRequired,
             AppError::RegionNotSupported,
             AppError::CurrencyNotSupported { currency: "JPY".into() },
@@ -184,7 +186,7 @@ mod tests {
             AppError::PaymentDeclined,
             AppError::IdempotencyConflict,
             AppError::RateLimited,
-            AppError::QueryTooComplex,
+            AppError::QueryTooComplex { limit: crate::error::ComplexityLimit::Cost, actual: 30_000, max: 25_000 },
             AppError::internal("SELECT * FROM secret; driver said no"),
         ]);
         errors.extend(EntityKind::ALL.iter().map(|&entity| AppError::NotFound { entity }));

@@ -84,6 +84,8 @@ pub(super) fn message(err: &AppError) -> String {
     match err {
         AppError::Unauthenticated => "U bent niet aangemeld of uw sessie is verlopen. Meld u aan en probeer het opnieuw.".into(),
         AppError::Forbidden => "U hebt geen toestemming om dit te doen. Vraag een beheerder van uw organisatie om toegang.".into(),
+        AppError::UntrustedDocument => "Deze server voert alleen zijn vertrouwde (opgeslagen) documenten uit, en dit document is daar niet een van. Gebruik een operatie waarmee de applicatie is gebouwd.".into(),
+        AppError::IntrospectionDisabled => "Schema-introspectie is uitgeschakeld op deze server. Gebruik het schemabestand dat met de API wordt gepubliceerd (schema.graphql).".into(),
         AppError::NotFound { entity } => format!("{} is niet gevonden.", noun(*entity)),
         AppError::Validation { field, reason } => {
             let why = match reason {
@@ -138,7 +140,7 @@ pub(super) fn message(err: &AppError) -> String {
         AppError::PaymentDeclined => "De betaling is geweigerd. Controleer de betaalgegevens of gebruik een andere betaalmethode.".into(),
         AppError::IdempotencyConflict => "Deze idempotentiesleutel is al gebruikt voor een ander verzoek. Gebruik een nieuwe sleutel voor een nieuw verzoek.".into(),
         AppError::RateLimited => "Te veel verzoeken. Wacht even en probeer het opnieuw.".into(),
-        AppError::QueryTooComplex => "De query is te complex of te diep genest. Vraag minder velden op of splits de query op in meerdere query's.".into(),
+        AppError::QueryTooComplex { .. } => "De query is te complex of te diep genest. Vraag minder velden op of splits de query op in meerdere query's.".into(),
         AppError::Internal(_) => "Er is een interne fout opgetreden.".into(),
     }
 }

@@ -82,6 +82,8 @@ pub(super) fn message(err: &AppError) -> String {
     match err {
         AppError::Unauthenticated => "Du är inte inloggad eller så har din session gått ut. Logga in och försök igen.".into(),
         AppError::Forbidden => "Du har inte behörighet att göra detta. Be en administratör i din organisation om åtkomst.".into(),
+        AppError::UntrustedDocument => "Den här servern kör bara sina betrodda (lagrade) dokument, och det här dokumentet är inte ett av dem. Använd en operation som applikationen byggdes med.".into(),
+        AppError::IntrospectionDisabled => "Schemaintrospektion är avstängd på den här servern. Använd schemafilen som publiceras med API:et (schema.graphql).".into(),
         AppError::NotFound { entity } => format!("{} hittades inte.", noun(*entity)),
         AppError::Validation { field, reason } => {
             let why = match reason {
@@ -140,7 +142,7 @@ pub(super) fn message(err: &AppError) -> String {
         AppError::PaymentDeclined => "Betalningen avvisades. Kontrollera betalningsuppgifterna eller använd en annan betalningsmetod.".into(),
         AppError::IdempotencyConflict => "Den här idempotensnyckeln har redan använts för en annan begäran. Använd en ny nyckel för en ny begäran.".into(),
         AppError::RateLimited => "För många förfrågningar. Vänta en stund och försök igen.".into(),
-        AppError::QueryTooComplex => "Frågan är för komplex eller för djupt nästlad. Begär färre fält eller dela upp den i flera frågor.".into(),
+        AppError::QueryTooComplex { .. } => "Frågan är för komplex eller för djupt nästlad. Begär färre fält eller dela upp den i flera frågor.".into(),
         AppError::Internal(_) => "Ett internt fel uppstod.".into(),
     }
 }

@@ -56,6 +56,12 @@ pub(super) fn message(err: &AppError) -> String {
     match err {
         AppError::Unauthenticated => "您尚未登入，或工作階段已過期。請登入後再試一次。".into(),
         AppError::Forbidden => "您沒有執行此操作的權限。請向貴組織的管理員申請存取權。".into(),
+        AppError::UntrustedDocument => {
+            "此伺服器只執行受信任（已保存）的文件，而這份文件不在其中。請使用應用程式建置時所帶的操作。".into()
+        }
+        AppError::IntrospectionDisabled => {
+            "此伺服器已關閉結構描述自我查詢（introspection）。請使用隨 API 發布的結構描述檔（schema.graphql）。".into()
+        }
         AppError::NotFound { entity } => format!("找不到指定的{}。", noun(*entity)),
         AppError::Validation { field, reason } => {
             let why = match reason {
@@ -102,7 +108,7 @@ pub(super) fn message(err: &AppError) -> String {
         AppError::PaymentDeclined => "付款遭拒。請檢查付款資料，或改用其他付款方式。".into(),
         AppError::IdempotencyConflict => "此冪等金鑰已用於另一個不同的請求。新的請求請使用新的金鑰。".into(),
         AppError::RateLimited => "請求次數過多。請稍候再試。".into(),
-        AppError::QueryTooComplex => "查詢過於複雜或巢狀層級過深。請減少要求的欄位，或拆成多個查詢。".into(),
+        AppError::QueryTooComplex { .. } => "查詢過於複雜或巢狀層級過深。請減少要求的欄位，或拆成多個查詢。".into(),
         AppError::Internal(_) => "發生內部錯誤。".into(),
     }
 }

@@ -16,6 +16,7 @@ pub mod licenses;
 pub mod partners;
 pub mod payment_methods;
 pub mod people;
+pub mod persisted_queries;
 pub mod purchase;
 pub mod purchase_tokens;
 pub mod renewal;

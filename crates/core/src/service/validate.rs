@@ -57,10 +57,11 @@ pub fn password(field: &str, value: &str) -> AppResult<String> {
     Ok(value.to_owned())
 }
 
-/// An ISO 3166-1 alpha-2 code, upper-cased.
+/// An officially assigned ISO 3166-1 alpha-2 code, upper-cased ("ZZ" and
+/// other user-assigned codes are refused; issue 24).
 pub fn country(field: &str, value: &str) -> AppResult<String> {
     let value = value.trim().to_ascii_uppercase();
-    if crate::domain::markets::is_iso_alpha2_shape(&value) {
+    if crate::domain::markets::is_iso_country(&value) {
         Ok(value)
     } else {
         Err(AppError::validation(field, Invalid::BadFormat))

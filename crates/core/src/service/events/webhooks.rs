@@ -160,9 +160,12 @@ pub fn check_url(raw: &str, allow_private: bool) -> AppResult<url::Url> {
     Ok(url)
 }
 
+/// The event types an endpoint gets. An empty list means every type a
+/// publisher may receive, as the schema documents (issue 24); the list is
+/// stored explicitly, so `eventTypes` shows what is sent.
 fn check_event_types(types: &[EventType]) -> AppResult<Vec<&'static str>> {
     if types.is_empty() {
-        return Err(AppError::validation("eventTypes", Invalid::Required));
+        return Ok(EventType::ALL.iter().filter(|t| t.reaches_publisher()).map(|t| t.as_str()).collect());
     }
     if let Some(billing) = types.iter().find(|t| !t.reaches_publisher()) {
         // Billing events are the customer's, never the publisher's.
@@ -493,7 +496,9 @@ mod tests {
     #[test]
     fn billing_event_types_cannot_be_subscribed() {
         assert!(check_event_types(&[EventType::InvoiceIssued]).is_err());
-        assert!(check_event_types(&[]).is_err());
+        // Issue 24: empty means every type a publisher may receive, as documented.
+        let all = check_event_types(&[]).expect("all");
+        assert!(!all.is_empty() && all.contains(&"SUBSCRIPTION_CANCELED") && !all.contains(&"INVOICE_ISSUED"));
         assert_eq!(
             check_event_types(&[EventType::SubscriptionCanceled, EventType::SubscriptionCanceled]).ok(),
             Some(vec!["SUBSCRIPTION_CANCELED"])
