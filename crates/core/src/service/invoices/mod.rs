@@ -31,7 +31,8 @@ pub use crate::billing::{
 use crate::error::EntityKind;
 use crate::{access::Visible, error::AppError};
 pub use issue::{
-    DueInvoice, Issued, awaiting_card_charge, due_invoices, issue_one, mark_overdue, subscriptions_not_current,
+    DueInvoice, HELD_BEYOND_BOUNDS, Issued, awaiting_card_charge, due_invoices, held_count, hold, issue_one,
+    mark_overdue, subscriptions_not_current,
 };
 pub use pdf::{pdf, pdf_by_link};
 pub use queries::{
