@@ -84,6 +84,15 @@ pub async fn due_invoices(db: &impl ConnectionTrait, as_of: NaiveDate) -> AppRes
     Ok(due.into_iter().collect())
 }
 
+/// The order of an invoice's lines, the same whenever the charges were
+/// written (issue 26 item 1): by date; on one date the renewals first (a term
+/// ends at the start of its day), by subscription, then the day's changes in
+/// the order they were made.
+fn line_order(c: &charge::Model) -> (NaiveDate, bool, Option<Uuid>, chrono::DateTime<chrono::Utc>, Uuid) {
+    let renewal = c.kind == entity::enums::ChargeKind::Renewal;
+    (c.charge_date, !renewal, renewal.then_some(c.subscription_id), c.created_at, c.id)
+}
+
 /// What issuing one invoice did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Issued {
@@ -120,15 +129,13 @@ pub async fn issue_one(state: &Services, due: DueInvoice, issued_on: NaiveDate) 
         return Ok(Issued::AlreadyIssued);
     }
     // The month's charges, and any written late for a month already invoiced.
-    let charges = charge::Entity::find()
+    let mut charges = charge::Entity::find()
         .filter(charge::Column::BillingProfileId.eq(due.billing_profile_id))
         .filter(charge::Column::InvoiceId.is_null())
         .filter(charge::Column::ChargeDate.lt(next_month_start(due.period_start)))
-        .order_by_asc(charge::Column::ChargeDate)
-        .order_by_asc(charge::Column::CreatedAt)
-        .order_by_asc(charge::Column::Id)
         .all(&txn)
         .await?;
+    charges.sort_by_key(line_order);
     if charges.is_empty() {
         return Ok(Issued::AlreadyIssued);
     }
