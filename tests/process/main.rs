@@ -3,6 +3,7 @@
 //! PostgreSQL parts run when LICENSEDESK_TEST_POSTGRES_URL is set.
 
 mod attacks;
+mod billing_catch_up;
 mod billing_kill;
 mod browser;
 mod cancelled;
