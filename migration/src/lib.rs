@@ -24,6 +24,7 @@ mod m20261122_000019_payment_methods_removed_at;
 mod m20261207_000020_payment_claims;
 mod m20261207_000021_webhook_endpoint_health;
 mod m20261207_000022_price_history_and_invoice_holds;
+mod m20261207_000023_credit_refund_transfers;
 mod util;
 
 pub struct Migrator;
@@ -54,6 +55,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000020_payment_claims::Migration),
             Box::new(m20261207_000021_webhook_endpoint_health::Migration),
             Box::new(m20261207_000022_price_history_and_invoice_holds::Migration),
+            Box::new(m20261207_000023_credit_refund_transfers::Migration),
         ]
     }
 }
