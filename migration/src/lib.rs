@@ -25,6 +25,7 @@ mod m20261207_000020_payment_claims;
 mod m20261207_000021_webhook_endpoint_health;
 mod m20261207_000022_price_history_and_invoice_holds;
 mod m20261207_000023_credit_refund_transfers;
+mod m20261207_000024_negotiated_price_terms;
 mod util;
 
 pub struct Migrator;
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000021_webhook_endpoint_health::Migration),
             Box::new(m20261207_000022_price_history_and_invoice_holds::Migration),
             Box::new(m20261207_000023_credit_refund_transfers::Migration),
+            Box::new(m20261207_000024_negotiated_price_terms::Migration),
         ]
     }
 }

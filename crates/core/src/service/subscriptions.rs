@@ -179,10 +179,15 @@ pub async fn bring_up_to_date(
     let scope = AuditScope::org(sub.organization_id, None);
     while sub.status != SubscriptionStatus::Disabled && sub.current_term_end <= as_of {
         let term_end = sub.current_term_end;
-        let price = if sub.auto_renew {
-            catalog::price_in_force(txn, sub.product_id, sub.term, &sub.currency, term_end).await?
-        } else {
+        let next = sub.term_number.saturating_add(1);
+        // Issue 26 item 5: a negotiated price holds through its terms.
+        let negotiated = sub.negotiated_terms.is_some_and(|n| next <= n);
+        let price = if !sub.auto_renew {
             None
+        } else if negotiated {
+            Some(sub.unit_price_minor)
+        } else {
+            catalog::price_in_force(txn, sub.product_id, sub.term, &sub.currency, term_end).await?
         };
         let before = snapshot(&sub);
         let mut model: subscription::ActiveModel = sub.clone().into();
@@ -206,8 +211,8 @@ pub async fn bring_up_to_date(
             audit::record(txn, scope, now, entry).await?;
             return Ok(CaughtUp { sub, renewals, ended: true });
         };
-        let next = sub.term_number.saturating_add(1);
         let end = terms::term_end(sub.start_date, sub.term.months(), u32::try_from(next).unwrap_or(u32::MAX));
+        let previous_price = sub.unit_price_minor;
         model.term_number = Set(next);
         model.current_term_start = Set(term_end);
         model.current_term_end = Set(end);
@@ -222,11 +227,40 @@ pub async fn bring_up_to_date(
         after["termStart"] = json!(term_end);
         after["unitPriceMinor"] = json!(sub.unit_price_minor);
         after["chargeMinor"] = json!(amount);
+        if let Some(ends) = negotiated_price_ends_on(&sub) {
+            // Issue 26 item 5: the renewal says when the price changes.
+            after["negotiatedPriceEndsOn"] = json!(ends);
+        } else if sub.negotiated_terms.is_some_and(|n| next == n.saturating_add(1)) {
+            after["priceChange"] =
+                json!({"fromMinor": previous_price, "toMinor": price, "reason": "NEGOTIATED_PRICE_ENDED"});
+        }
         let entry = AuditEntry::new(AuditAction::SubscriptionRenew, "subscription", sub.id).before(before).after(after);
         audit::record(txn, scope, now, entry).await?;
         renewals += 1;
     }
     Ok(CaughtUp { sub, renewals, ended: false })
+}
+
+/// Issue 26 item 5: the day a negotiated price stops (the end of its last
+/// term), while the subscription is still in one of its terms; None otherwise.
+pub fn negotiated_price_ends_on(sub: &subscription::Model) -> Option<chrono::NaiveDate> {
+    let last = sub.negotiated_terms.filter(|n| *n >= sub.term_number)?;
+    Some(terms::term_end(sub.start_date, sub.term.months(), u32::try_from(last).unwrap_or(u32::MAX)))
+}
+
+/// Issue 26 item 5: the unit price the next renewal will take — the
+/// negotiated price while it holds, else the list price in force on the term
+/// end as known today; None when it will not renew (disabled, auto-renew off,
+/// or no price for its term and currency).
+pub async fn next_renewal_price(db: &impl ConnectionTrait, sub: &subscription::Model) -> AppResult<Option<i64>> {
+    if sub.status == SubscriptionStatus::Disabled || !sub.auto_renew {
+        return Ok(None);
+    }
+    if sub.negotiated_terms.is_some_and(|n| sub.term_number.saturating_add(1) <= n) {
+        return Ok(Some(sub.unit_price_minor));
+    }
+    // The price in force on the term end, as far as it is known today.
+    catalog::price_in_force(db, sub.product_id, sub.term, &sub.currency, sub.current_term_end).await
 }
 
 /// Loads a subscription for a change (locked, with the caller's right) and

@@ -78,6 +78,8 @@ fn publisher_view(sub: &subscription::Model, names: &EventNames) -> Value {
         "termStartDate": sub.current_term_start,
         "termEndDate": sub.current_term_end,
         "autoRenew": sub.auto_renew,
+        // Issue 26 item 5: when a negotiated price stops (a date, no amount).
+        "negotiatedPriceEndsOn": crate::service::subscriptions::negotiated_price_ends_on(sub),
     })
 }
 
