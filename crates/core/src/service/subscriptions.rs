@@ -542,6 +542,8 @@ pub async fn change_quantity(
         });
     }
     if quantity == current {
+        // Nothing to change; what bringing it up to date did stays.
+        txn.commit().await?;
         return Ok(sub);
     }
     let product = product_of(&txn, &sub).await?;
@@ -584,6 +586,7 @@ pub async fn change_billing_profile(
         return Err(AppError::CurrencyFixedForTerm { currency: sub.currency.clone(), target: target.currency.clone() });
     }
     if target.id == sub.billing_profile_id {
+        txn.commit().await?;
         return Ok(sub);
     }
     let scope = AuditScope::org(sub.organization_id, Some(actor));
