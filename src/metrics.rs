@@ -89,6 +89,7 @@ pub fn record_billing_run(result: &Result<crate::service::billing_run::BillingRe
             ("card_declined", report.cards_declined),
             ("marked_overdue", report.marked_overdue),
             ("disabled_for_payment", report.disabled_for_payment),
+            ("invoice_held", report.invoices_held),
             ("failure", report.failures),
         ] {
             metrics::counter!("licensedesk_billing_run_items_total", "kind" => kind).increment(count);

@@ -9,7 +9,7 @@ use sea_orm::DatabaseConnection;
 use crate::{
     auth::{jwt::JwtKeys, password::PasswordHasher},
     billing::processor::OfflineCardProcessor,
-    clock::{Clock, SystemClock},
+    clock::Clock,
     config::{Config, Mode},
     error::{AppError, AppResult},
     hub::EventHub,
@@ -59,7 +59,8 @@ impl AppState {
     }
 
     pub fn with_system_clock(db: DatabaseConnection, config: Config, secret: &[u8]) -> AppResult<Self> {
-        Self::new(db, config, secret, Arc::new(SystemClock))
+        // The system clock (a test build may set the day, see `clock::from_environment`).
+        Self::new(db, config, secret, crate::clock::from_environment())
     }
 }
 

@@ -26,6 +26,12 @@ pub struct Model {
     /// Invoice language chosen for the profile (en, sv, da, nl, zh-TW); None:
     /// from the bill-to country, else English (issue 13).
     pub language: Option<String>,
+    /// Issue 26 item 3: why the billing run cannot issue this profile's
+    /// invoice for `invoice_hold_period` (since `invoice_hold_since`); None
+    /// when nothing is held.
+    pub invoice_hold_reason: Option<String>,
+    pub invoice_hold_period: Option<Date>,
+    pub invoice_hold_since: Option<Date>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -2,7 +2,7 @@
 use crate::enums::*;
 use sea_orm::entity::prelude::*;
 
-/// R44: a refund of a billing profile's credit balance to its card.
+/// R44: a refund of a billing profile's credit balance, to its card or (issue 26) by transfer.
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel)]
 #[sea_orm(table_name = "credit_refunds")]
 pub struct Model {
@@ -23,6 +23,9 @@ pub struct Model {
     /// While the processor has not answered (a claim in doubt): the credit
     /// reserved for the refund, per source invoice, as JSON; None once settled.
     pub reserved_sources: Option<String>,
+    /// Issue 26 item 4: for a check-or-wire profile, the day the transfer
+    /// was sent (its reference is `processor_reference`); None for cards.
+    pub transfer_date: Option<Date>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

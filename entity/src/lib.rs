@@ -22,6 +22,7 @@ pub mod persisted_query;
 pub mod product;
 pub mod product_market;
 pub mod product_price;
+pub mod product_price_history;
 pub mod proposal;
 pub mod proposal_line;
 pub mod publisher;

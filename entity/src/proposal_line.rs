@@ -15,6 +15,9 @@ pub struct Model {
     /// R40: a negotiated unit price (minor units) in `currency`, replacing the list price.
     pub unit_price_minor: Option<i64>,
     pub currency: Option<String>,
+    /// Issue 26 item 5: how many terms the negotiated price holds (1, the
+    /// first term, unless the proposal says more); None without a negotiated price.
+    pub price_terms: Option<i32>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -37,6 +37,10 @@ pub struct Model {
     /// R30: terms are counted from this date.
     pub start_date: Date,
     pub term_number: i32,
+    /// Issue 26 item 5: bought at a negotiated price that holds through this
+    /// term number; later terms renew at the list price in force. None: no
+    /// negotiated price.
+    pub negotiated_terms: Option<i32>,
     pub current_term_start: Date,
     pub current_term_end: Date,
     pub activated_at: Option<DateTimeUtc>,

@@ -23,6 +23,9 @@ mod m20261122_000018_partners;
 mod m20261122_000019_payment_methods_removed_at;
 mod m20261207_000020_payment_claims;
 mod m20261207_000021_webhook_endpoint_health;
+mod m20261207_000022_price_history_and_invoice_holds;
+mod m20261207_000023_credit_refund_transfers;
+mod m20261207_000024_negotiated_price_terms;
 mod m20261207_000026_persisted_queries;
 mod m20261207_000030_sessions;
 mod util;
@@ -54,6 +57,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261122_000019_payment_methods_removed_at::Migration),
             Box::new(m20261207_000020_payment_claims::Migration),
             Box::new(m20261207_000021_webhook_endpoint_health::Migration),
+            Box::new(m20261207_000022_price_history_and_invoice_holds::Migration),
+            Box::new(m20261207_000023_credit_refund_transfers::Migration),
+            Box::new(m20261207_000024_negotiated_price_terms::Migration),
             Box::new(m20261207_000026_persisted_queries::Migration),
             Box::new(m20261207_000030_sessions::Migration),
         ]

@@ -258,6 +258,12 @@ impl ProposalLine {
         let amount = self.0.unit_price_minor?;
         Some(Money::new(amount, self.0.currency.as_deref()?))
     }
+    /// How many terms the negotiated `unitPrice` holds (1:
+    /// the first term only); later terms renew at the list price then in
+    /// force. Null without a negotiated price.
+    async fn price_terms(&self) -> Option<i32> {
+        self.0.price_terms
+    }
 }
 
 /// A publisher's offer of products to one organization.
@@ -333,6 +339,10 @@ pub struct ProposalLineInput {
     /// replacing the list price. The customer's billing profile must
     /// bill in this currency to accept.
     pub unit_price: Option<PriceAmountInput>,
+    /// How many terms the negotiated `unitPrice` holds, 1 to
+    /// 120 (default 1: the first term); later terms renew at the list price
+    /// then in force. Only with `unitPrice`.
+    pub price_terms: Option<i32>,
 }
 
 /// An exact amount of money.
@@ -518,6 +528,7 @@ impl CatalogMutation {
                 term: line.term.into(),
                 quantity: line.quantity,
                 unit_price: line.unit_price.map(|p| purchase::PriceInput { amount: p.amount, currency: p.currency }),
+                price_terms: line.price_terms,
             });
         }
         let actor: &Actor = actor(ctx)?;

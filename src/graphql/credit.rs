@@ -27,7 +27,16 @@ impl CreditRefund {
     async fn amount(&self) -> Money {
         Money::new(self.0.amount_minor, &self.0.currency)
     }
-    /// The card refunded, e.g. "VISA ending 4242".
+    /// The processor's reference for a card refund, or the transfer's
+    /// reference recorded for a check-or-wire profile (issue 26).
+    async fn reference(&self) -> &str {
+        &self.0.processor_reference
+    }
+    /// Issue 26: the day the transfer was sent (check-or-wire profiles); null for a card refund.
+    async fn transfer_date(&self) -> Option<chrono::NaiveDate> {
+        self.0.transfer_date
+    }
+    /// The card refunded, e.g. "VISA ending 4242", or "Check or wire transfer".
     async fn payment_method(&self) -> &str {
         &self.0.payment_method_summary
     }
@@ -63,5 +72,30 @@ impl CreditMutation {
     ) -> Result<CreditRefund> {
         let id = parse_id(&billing_profile_id, EntityKind::BillingProfile)?;
         Ok(CreditRefund(svc::refund(state(ctx)?, actor(ctx)?, id, &idempotency_key).await?))
+    }
+
+    /// Records that a check-or-wire profile's whole
+    /// credit balance was refunded by a transfer made outside LicenseDesk.
+    /// Only billing managers (BILLING_ADMIN, or GLOBAL_ADMIN) of the
+    /// organization; repeating the request with the same `idempotencyKey`
+    /// returns the first refund and records nothing more. No balance:
+    /// INVALID_STATE; a profile paying by card: VALIDATION_FAILED
+    /// (`billingProfileId.paymentMethod`, use `refundCreditBalance`); a
+    /// transfer date after today: VALIDATION_FAILED (`transferDate`).
+    async fn record_credit_balance_transfer(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The check-or-wire billing profile whose credit balance was refunded.")]
+        billing_profile_id: ID,
+        #[graphql(desc = "Repeat with the same key to get the first refund, recorded once.")] idempotency_key: String,
+        #[graphql(desc = "The transfer's reference (bank reference or check number), at most 100 characters.")]
+        reference: String,
+        #[graphql(desc = "The day the transfer was sent; not after today.")] transfer_date: chrono::NaiveDate,
+    ) -> Result<CreditRefund> {
+        let id = parse_id(&billing_profile_id, EntityKind::BillingProfile)?;
+        let state = state(ctx)?;
+        let refund =
+            svc::record_transfer_refund(state, actor(ctx)?, id, &idempotency_key, &reference, transfer_date).await?;
+        Ok(CreditRefund(refund))
     }
 }

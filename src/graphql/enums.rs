@@ -259,6 +259,8 @@ graphql_enum!(
         InvoicePaid,
         /// An invoice passed its due date unpaid.
         InvoiceOverdue,
+        /// The billing run cannot issue a billing profile's invoice (issue 26): see `BillingProfile.invoiceHold`.
+        InvoiceHeld,
     }
 );
 

@@ -20,6 +20,15 @@ use crate::{
     service::invoices::{self as svc, InvoiceView},
 };
 
+/// Credit balance used on an invoice, from one earlier invoice.
+#[derive(SimpleObject)]
+pub struct AppliedCredit {
+    /// The number of the invoice the credit came from, e.g. "LD-000002".
+    pub from_invoice: String,
+    /// The amount used, negative.
+    pub amount: Money,
+}
+
 /// An invoice: one per billing profile per calendar month.
 pub struct Invoice {
     invoice: Visible<invoice::Model>,
@@ -88,12 +97,30 @@ impl Invoice {
     async fn status(&self) -> InvoiceStatus {
         self.invoice.status.into()
     }
-    /// The sum of the lines, before credit balance is used.
+    /// The sum of the month's charges and credits — every line except the
+    /// credit balance used (the invoice reads subtotal, credit applied, tax,
+    /// total, in that order, as on the PDF).
     async fn subtotal(&self) -> Money {
         Money::new(self.invoice.subtotal_minor, &self.invoice.currency)
     }
-    /// What is owed: the subtotal less credit balance used. Negative
-    /// for a CREDITED invoice, whose credit went to the profile's balance.
+    /// The credit balance used, one row per invoice it came
+    /// from (negative amounts, summing to minus `creditApplied`), as printed
+    /// on the PDF between the subtotal and the tax.
+    async fn credits_applied(&self, ctx: &Context<'_>) -> Result<Vec<AppliedCredit>> {
+        let rows = svc::credits_applied(&state(ctx)?.db, &self.lines).await?;
+        let currency = &self.invoice.currency;
+        Ok(rows
+            .into_iter()
+            .map(|(from_invoice, amount)| AppliedCredit { from_invoice, amount: Money::new(amount, currency) })
+            .collect())
+    }
+    /// Tax on the invoice; no tax is configured, so zero (the PDF prints a 0% row).
+    async fn tax(&self) -> Money {
+        Money::new(0, &self.invoice.currency)
+    }
+    /// What is owed: subtotal + credit applied + tax. Negative for a
+    /// CREDITED invoice, whose credit went to the profile's balance
+    /// (`creditCarried`).
     async fn total(&self) -> Money {
         Money::new(self.invoice.total_minor, &self.invoice.currency)
     }
@@ -101,7 +128,8 @@ impl Invoice {
     async fn credit_applied(&self) -> Money {
         Money::new(self.invoice.credit_applied_minor, &self.invoice.currency)
     }
-    /// For a CREDITED invoice, the credit carried to the profile's credit balance.
+    /// For a CREDITED invoice, the amount added to the profile's credit
+    /// balance (the PDF prints it under the total).
     async fn credit_carried(&self) -> Money {
         Money::new(self.invoice.credit_carried_minor, &self.invoice.currency)
     }

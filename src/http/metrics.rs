@@ -9,7 +9,11 @@
 //!   `licensedesk_http_request_duration_seconds{route}`: every HTTP request;
 //! - `licensedesk_db_pool_connections{state}`: open and idle connections;
 //! - `licensedesk_billing_runs_total{outcome}` and
-//!   `licensedesk_billing_run_items_total{kind}`: billing runs (R33).
+//!   `licensedesk_billing_run_items_total{kind}`: billing runs (R33), with
+//!   `kind="invoice_held"` counting invoices a run could not issue;
+//! - `licensedesk_billing_profiles_on_hold`: billing profiles whose invoice
+//!   the billing run cannot issue now (issue 26 item 3), read at each scrape
+//!   so it holds whichever process ran billing.
 
 use std::time::Instant;
 
@@ -29,6 +33,10 @@ pub async fn metrics_endpoint(State(state): State<AppState>) -> HttpResponse {
         return (StatusCode::SERVICE_UNAVAILABLE, "metrics unavailable").into_response();
     };
     record_pool(&state.db);
+    match crate::service::invoices::held_count(&state.db).await {
+        Ok(held) => metrics::gauge!("licensedesk_billing_profiles_on_hold").set(held as f64),
+        Err(e) => tracing::warn!(error = ?e, "cannot count the billing profiles on hold"),
+    }
     handle.run_upkeep();
     let mut response = handle.render().into_response();
     response

@@ -538,3 +538,81 @@ async fn r26_self_service_purchaser_pays_own_invoices_admins_only_view() {
     let paid = app.ok(&buyer.token, PAY, json!({"i": id})).await;
     assert_eq!(paid["payInvoice"]["status"], "PAID");
 }
+
+/// Issue 26 item 2: an invoice a reader can add up. The API gives subtotal,
+/// credit applied per source invoice, tax and total, and subtotal + credits +
+/// tax = total; the PDF prints the same rows in that order (the credit is not
+/// a line of the table), and a CREDITED invoice says what went to the balance.
+#[tokio::test]
+async fn issue_26_subtotal_credit_applied_tax_total_in_api_and_pdf() {
+    let app = TestApp::spawn().await;
+    let shop = app.shop().await;
+    let admin = shop.org.admin.clone();
+    app.clock.set_date(date(2026, 3, 10));
+    let annual = app.buy(&admin, &shop.per_license, "ANNUAL", Some(1), &shop.profile).await;
+    app.bill(date(2026, 4, 1)).await;
+    app.clock.set_date(date(2026, 4, 9));
+    app.ok(
+        &admin,
+        "mutation($s: ID!) { cancelSubscription(subscriptionId: $s, reason: TOO_EXPENSIVE) { status } }",
+        json!({"s": annual}),
+    )
+    .await;
+    app.bill(date(2026, 5, 1)).await;
+    app.clock.set_date(date(2026, 5, 10));
+    app.buy(&admin, &shop.per_license, "MONTHLY", Some(5), &shop.profile).await;
+    app.bill(date(2026, 6, 1)).await;
+    let query = "query($f: InvoiceFilter) { invoices(filter: $f, first: 10) { edges { node { id number status
+        subtotal { amount } creditsApplied { fromInvoice amount { amount } } tax { amount } total { amount }
+        creditCarried { amount } } } } }";
+    let data = app.ok(&admin, query, json!({"f": {"from": "2026-01-01", "to": "2026-12-31"}})).await;
+    let invoices: Vec<Value> =
+        data["invoices"]["edges"].as_array().expect("edges").iter().map(|e| e["node"].clone()).collect();
+    let by_number = |n: &str| invoices.iter().find(|i| i["number"] == n).cloned().expect("invoice");
+    let cents = |v: &Value| -> i64 {
+        let s = v.as_str().expect("amount");
+        let negative = s.starts_with('-');
+        let digits: String = s.chars().filter(char::is_ascii_digit).collect();
+        let n: i64 = digits.parse().expect("digits");
+        if negative { -n } else { n }
+    };
+    for invoice in &invoices {
+        let credits: i64 =
+            invoice["creditsApplied"].as_array().expect("credits").iter().map(|c| cents(&c["amount"]["amount"])).sum();
+        assert_eq!(
+            cents(&invoice["subtotal"]["amount"]) + credits + cents(&invoice["tax"]["amount"]),
+            cents(&invoice["total"]["amount"]),
+            "subtotal + credit applied + tax = total: {invoice}"
+        );
+    }
+    let june = by_number("LD-000003");
+    assert_eq!(june["subtotal"]["amount"], "50.00");
+    assert_eq!(june["creditsApplied"], json!([{"fromInvoice": "LD-000002", "amount": {"amount": "-50.00"}}]));
+    assert_eq!((june["total"]["amount"].as_str(), june["status"].as_str()), (Some("0.00"), Some("PAID")));
+    let credited = by_number("LD-000002");
+    assert_eq!(
+        (credited["status"].as_str(), credited["creditCarried"]["amount"].as_str()),
+        (Some("CREDITED"), Some("91.78"))
+    );
+
+    let pdf_text = |id: String| {
+        let app = &app;
+        let admin = admin.clone();
+        async move {
+            let (status, _, bytes) = app.router.clone().oneshot_pdf(pdf_request(&id, Some(&admin))).await;
+            assert_eq!(status, 200);
+            let doc = lopdf::Document::load_mem(&bytes).expect("a readable PDF");
+            let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+            doc.extract_text(&pages).expect("text")
+        }
+    };
+    let text = pdf_text(june["id"].as_str().expect("id").to_owned()).await;
+    let at = |needle: &str| text.find(needle).unwrap_or_else(|| panic!("{needle:?} on the PDF: {text}"));
+    assert!(at("Subtotal") < at("Credit applied from LD-000002"), "{text}");
+    assert!(at("Credit applied from LD-000002") < at("Tax 0%"), "{text}");
+    assert!(at("Tax 0%") < at("Total"), "{text}");
+    assert!(!text.contains("Credit balance from invoice"), "the credit is not a line of the table: {text}");
+    let text = pdf_text(credited["id"].as_str().expect("id").to_owned()).await;
+    let added = text.find("Added to credit balance").unwrap_or_else(|| panic!("{text}"));
+    assert!(text[added..].contains("91.78"), "{text}");
+}

@@ -3,6 +3,7 @@
 //! every new operation × every actor. A refused call changes nothing.
 
 use licensedesk::cli::create_operator;
+use sea_orm::EntityTrait;
 use serde_json::{Value, json};
 
 use crate::{
@@ -417,4 +418,98 @@ async fn r42_activation_link_operations_by_actor() {
     // The shared token was never used up by a refusal.
     let publisher = cast.shop.publisher.token.as_str();
     assert_eq!(app.ok(publisher, RESOLVE, json!({"t": shared})).await["resolvePurchaseToken"]["id"], org_sub.as_str());
+}
+
+/// Issue 26 item 5, R40: a negotiated price says how long it holds. A line
+/// states its terms (the first term unless the proposal says more); the
+/// subscription shows the price of its next renewal and when the negotiated
+/// price ends; the renewals keep it through its terms, then take the list
+/// price, and the renewal events say when the price changes.
+#[tokio::test]
+async fn issue_26_a_negotiated_price_holds_for_its_terms_and_says_so() {
+    let app = TestApp::spawn().await;
+    let shop = app.shop().await;
+    let token = shop.org.admin.clone();
+    app.clock.set_date(date(2026, 3, 10));
+    let propose = "mutation($i: CreateProposalInput!) { createProposal(input: $i) { id lines { priceTerms unitPrice { amount } } } }";
+    let refused = app
+        .gql(
+            Some(&shop.publisher.token),
+            propose,
+            json!({"i": {"organizationId": shop.org.id, "title": "No price", "lines": [
+                {"productId": shop.per_license, "term": "MONTHLY", "quantity": 1, "priceTerms": 2}]}}),
+        )
+        .await;
+    assert_eq!(refused["errors"][0]["extensions"]["field"], "lines.priceTerms", "terms without a price: {refused}");
+    let proposal = app
+        .ok(
+            &shop.publisher.token,
+            propose,
+            json!({"i": {"organizationId": shop.org.id, "title": "Launch deal", "lines": [
+                {"productId": shop.per_license, "term": "MONTHLY", "quantity": 3,
+                 "unitPrice": {"amount": "8.00", "currency": "USD"}, "priceTerms": 2},
+                {"productId": shop.per_license, "term": "MONTHLY", "quantity": 1,
+                 "unitPrice": {"amount": "6.00", "currency": "USD"}}]}}),
+        )
+        .await["createProposal"]
+        .clone();
+    assert_eq!(
+        proposal["lines"],
+        json!([{"priceTerms": 2, "unitPrice": {"amount": "8.00"}}, {"priceTerms": 1, "unitPrice": {"amount": "6.00"}}]),
+        "a line states its terms; the first term by default"
+    );
+    let accepted = app.ok(&token, ACCEPT, json!({"p": proposal["id"], "b": shop.profile})).await;
+    let subs: Vec<String> = accepted["acceptProposal"]
+        .as_array()
+        .expect("subscriptions")
+        .iter()
+        .map(|s| s["id"].as_str().expect("id").to_owned())
+        .collect();
+    let show = "query($id: ID!) { subscription(id: $id) { unitPrice { amount } nextRenewalPrice { amount } negotiatedPriceEndsOn } }";
+    let two = app.ok(&token, show, json!({"id": subs[0]})).await["subscription"].clone();
+    assert_eq!(
+        two,
+        json!({"unitPrice": {"amount": "8.00"}, "nextRenewalPrice": {"amount": "8.00"}, "negotiatedPriceEndsOn": "2026-05-10"})
+    );
+    let one = app.ok(&token, show, json!({"id": subs[1]})).await["subscription"].clone();
+    assert_eq!(
+        one,
+        json!({"unitPrice": {"amount": "6.00"}, "nextRenewalPrice": {"amount": "10.00"}, "negotiatedPriceEndsOn": "2026-04-10"}),
+        "the next renewal is at the list price, and the subscription says so"
+    );
+    app.bill(date(2026, 4, 10)).await;
+    app.bill(date(2026, 5, 10)).await;
+    let charges: Vec<i64> = app.charges_of(&subs[0]).await.into_iter().map(|(_, amount)| amount).collect();
+    assert_eq!(charges, vec![2400, 2400, 3000], "3 × 8.00 for two terms, then 3 × 10.00");
+    let charges: Vec<i64> = app.charges_of(&subs[1]).await.into_iter().map(|(_, amount)| amount).collect();
+    assert_eq!(charges, vec![600, 1000, 1000], "the first term only, then the list price");
+    let two = app.ok(&token, show, json!({"id": subs[0]})).await["subscription"].clone();
+    assert_eq!(
+        two,
+        json!({"unitPrice": {"amount": "10.00"}, "nextRenewalPrice": {"amount": "10.00"}, "negotiatedPriceEndsOn": null})
+    );
+    // The renewal into the last negotiated term says when the price changes;
+    // the one after says it changed (audit), and the event carries the date.
+    let renewals: Vec<String> = entity::audit_event::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("audit")
+        .into_iter()
+        .filter(|e| e.action == "subscription.renew" && e.object_id.to_string() == subs[0])
+        .map(|e| e.after.unwrap_or_default())
+        .collect();
+    assert_eq!(renewals.len(), 2);
+    assert!(renewals[0].contains("\"negotiatedPriceEndsOn\":\"2026-05-10\""), "{}", renewals[0]);
+    assert!(renewals[1].contains("NEGOTIATED_PRICE_ENDED"), "{}", renewals[1]);
+    let events: Vec<String> = entity::outbox_event::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("events")
+        .into_iter()
+        .filter(|e| {
+            e.event_type == "SUBSCRIPTION_RENEWED" && e.subscription_id.map(|s| s.to_string()) == Some(subs[0].clone())
+        })
+        .map(|e| e.payload)
+        .collect();
+    assert!(events[0].contains("\"negotiatedPriceEndsOn\":\"2026-05-10\""), "{}", events[0]);
 }

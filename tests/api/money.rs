@@ -301,14 +301,16 @@ async fn money_overflow_is_refused_never_clipped() {
     // At the bounds: 10^12 × 10^6 = 10^18 minor units, exact.
     let max_line = app.buy(&shop.org.admin, &big, "MONTHLY", Some(1_000_000), &shop.profile).await;
     assert_eq!(app.charges_of(&max_line).await, vec![("FIRST_TERM".to_owned(), 1_000_000_000_000_000_000)]);
-    // Nine more such lines: the month's sum (≈ 10^19) leaves i64. Issuing that
-    // invoice fails (and is retried by the next run); nothing is clipped or half-written.
+    // Nine more such lines: the month's sum (≈ 10^19) leaves i64. That invoice
+    // is held (issue 26 item 3: visible on the profile, retried by every run);
+    // nothing is clipped or half-written.
     for _ in 0..9 {
         app.buy(&shop.org.admin, &big, "MONTHLY", Some(1_000_000), &shop.profile).await;
     }
     app.clock.set_date(date(2026, 4, 1));
     let result = licensedesk::service::billing_run::run_billing(&app.state, date(2026, 4, 1)).await;
-    assert!(result.is_err(), "the overflowing invoice is a failure, not a clipped total: {result:?}");
+    let report = result.expect("the run goes on past the held invoice");
+    assert_eq!((report.invoices_held, report.invoices_issued), (1, 0), "{report}");
     assert_eq!(app.count("invoices").await, 0);
     assert_eq!(app.count("invoice_lines").await, 0);
     let uninvoiced =
@@ -415,4 +417,61 @@ async fn moving_to_another_currency_says_the_currency_is_fixed_for_the_term() {
         let message = error["message"].as_str().unwrap_or("");
         assert!(message.contains(words) && message.contains("USD") && message.contains("EUR"), "{lang}: {message}");
     }
+}
+
+/// Issue 26 item 4, R44: a check-or-wire profile's credit balance is refunded
+/// by a transfer a billing admin records (reference, date); once per key like
+/// the card refund; an owner who is not a billing admin, a date after today
+/// and a card profile are refused and change nothing.
+#[tokio::test]
+async fn issue_26_a_check_or_wire_balance_is_refunded_by_a_recorded_transfer() {
+    const TRANSFER: &str = "mutation($p: ID!, $k: String!, $r: String!, $d: NaiveDate!) {
+        recordCreditBalanceTransfer(billingProfileId: $p, idempotencyKey: $k, reference: $r, transferDate: $d) {
+            id amount { amount } reference transferDate paymentMethod billingProfile { creditBalance { amount } } } }";
+    let app = TestApp::spawn().await;
+    let shop = app.shop().await;
+    let token = shop.org.admin.clone();
+    let check = app.check_or_wire_profile(&token, "US").await;
+    app.clock.set_date(date(2026, 3, 10));
+    let annual = app.buy(&token, &shop.per_license, "ANNUAL", Some(1), &check).await;
+    app.bill(date(2026, 4, 1)).await;
+    let march = invoice_by_number(&app, &token, "LD-000001").await;
+    app.ok(&token, "mutation($i: ID!) { markInvoicePaid(invoiceId: $i) { status } }", json!({"i": march["id"]})).await;
+    app.clock.set_date(date(2026, 4, 9));
+    app.ok(&token, CANCEL, json!({"s": annual})).await;
+    app.bill(date(2026, 5, 1)).await;
+    app.clock.set_date(date(2026, 5, 4));
+    assert_eq!(credit_balance(&app, &token, &check).await, "91.78");
+
+    // The card refund does not apply: there is no card to refund to.
+    let card = app.gql(Some(&token), REFUND, json!({"p": check, "k": "c-1"})).await;
+    assert_eq!(card["errors"][0]["extensions"]["field"], "billingProfileId.paymentMethod", "{card}");
+    // An owner of the profile who is not a billing admin may not record one.
+    let owner = app.user(&shop.org, "Olga Owner", &[]).await;
+    app.grant_role(&token, &check, &owner.id, "OWNER").await;
+    let vars = json!({"p": check, "k": "t-1", "r": "WIRE-2026-0042", "d": "2026-05-03"});
+    assert_eq!(app.err(Some(&owner.token), TRANSFER, vars.clone()).await, "FORBIDDEN");
+    let future = json!({"p": check, "k": "t-1", "r": "WIRE-2026-0042", "d": "2026-05-05"});
+    assert_eq!(app.err(Some(&token), TRANSFER, future).await, "VALIDATION_FAILED");
+    assert_eq!(credit_balance(&app, &token, &check).await, "91.78", "refused requests change nothing");
+
+    let admin = app.user(&shop.org, "Bill Admin", &["BILLING_ADMIN"]).await;
+    let first = app.ok(&admin.token, TRANSFER, vars.clone()).await["recordCreditBalanceTransfer"].clone();
+    assert_eq!(first["amount"]["amount"], "91.78");
+    assert_eq!(
+        (first["reference"].as_str(), first["transferDate"].as_str()),
+        (Some("WIRE-2026-0042"), Some("2026-05-03"))
+    );
+    assert_eq!(first["billingProfile"]["creditBalance"]["amount"], "0.00");
+    let again = app.ok(&admin.token, TRANSFER, vars).await["recordCreditBalanceTransfer"].clone();
+    assert_eq!(again["id"], first["id"], "the same key, the same refund");
+    assert_eq!(app.count("credit_refunds").await, 1, "recorded once");
+    assert_eq!(audit_actions(&app, "billing_profile.credit_refund").await.len(), 1);
+    let other = json!({"p": check, "k": "t-2", "r": "WIRE-2026-0043", "d": "2026-05-03"});
+    assert_eq!(app.err(Some(&admin.token), TRANSFER, other).await, "INVALID_STATE", "no balance left");
+    // A card profile's balance goes back to the card, not by transfer.
+    let on_card = json!({"p": shop.profile, "k": "t-3", "r": "WIRE-1", "d": "2026-05-03"});
+    let refused = app.gql(Some(&admin.token), TRANSFER, on_card).await;
+    assert_eq!(refused["errors"][0]["extensions"]["field"], "billingProfileId.paymentMethod", "{refused}");
+    assert_money_identity(&app, "after the transfer").await;
 }

@@ -86,6 +86,8 @@ fn sample(t: &Value, types: &[Value]) -> Value {
                 (_, "Int") => json!(1),
                 (_, "Float") => json!(1.0),
                 (_, "Boolean") => json!(true),
+                // A well-formed date (recordCreditBalanceTransfer, issue 26).
+                (_, "NaiveDate") => json!("2026-01-01"),
                 _ => json!("x"),
             }
         }

@@ -4,6 +4,7 @@
 
 mod apollo;
 mod attacks;
+mod billing_catch_up;
 mod billing_kill;
 mod browser;
 mod cancelled;

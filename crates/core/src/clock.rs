@@ -19,6 +19,18 @@ impl Clock for SystemClock {
     }
 }
 
+/// The process's clock: the system's; with the `test-hooks` feature (never
+/// in release builds) and `LICENSEDESK_TEST_TODAY=YYYY-MM-DD`, noon of that
+/// day, so process tests run the real binary on the days of a scenario
+/// (issue 26: a CLI billing run after a gap).
+pub fn from_environment() -> Arc<dyn Clock> {
+    #[cfg(feature = "test-hooks")]
+    if let Some(date) = std::env::var("LICENSEDESK_TEST_TODAY").ok().and_then(|d| d.parse::<NaiveDate>().ok()) {
+        return Arc::new(ManualClock::at_date(date));
+    }
+    Arc::new(SystemClock)
+}
+
 /// A clock the tests set and move forward.
 #[derive(Clone)]
 pub struct ManualClock(Arc<Mutex<DateTime<Utc>>>);

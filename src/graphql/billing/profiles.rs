@@ -2,7 +2,7 @@
 
 use crate::graphql::enums::BillingRole;
 use async_graphql::{Context, ID, InputObject, Object, Result, SimpleObject};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use entity::{billing_profile, billing_role_assignment};
 
 use super::PaymentMethod;
@@ -20,6 +20,18 @@ use crate::{
     service::billing_profiles::{AddressInput as SvcAddress, ProfileRights, ProfileView},
     service::role_assignments,
 };
+
+/// An invoice the billing run cannot issue, held on its
+/// billing profile until it can be (the run tries again every day).
+#[derive(SimpleObject, Clone)]
+pub struct InvoiceHold {
+    /// The first day of the month whose invoice is held.
+    pub period_start: NaiveDate,
+    /// The day of the billing run that first could not issue it.
+    pub since: NaiveDate,
+    /// Why it cannot be issued, and what to do about it.
+    pub reason: String,
+}
 
 /// A postal address.
 #[derive(SimpleObject, Clone)]
@@ -185,6 +197,17 @@ impl BillingProfile {
     /// ISO 4217, derived from the bill-to country.
     async fn currency(&self) -> &str {
         &self.profile.currency
+    }
+    /// The invoice the billing run cannot issue, with the
+    /// reason; null when every invoice is issued.
+    async fn invoice_hold(&self) -> Option<InvoiceHold> {
+        let p = &self.profile;
+        match (&p.invoice_hold_reason, p.invoice_hold_period, p.invoice_hold_since) {
+            (Some(reason), Some(period_start), Some(since)) => {
+                Some(InvoiceHold { period_start, since, reason: reason.clone() })
+            }
+            _ => None,
+        }
     }
     /// Purchase-order number printed on invoices, if the buyer uses one.
     async fn po_number(&self) -> Option<&str> {

@@ -171,6 +171,20 @@ impl Subscription {
     async fn unit_price(&self) -> Money {
         Money::new(self.0.unit_price_minor, &self.0.currency)
     }
+    /// The unit price its next renewal takes — a negotiated
+    /// price while it holds, else the list price in force on the term end as
+    /// known now; null when it will not renew (disabled, auto-renew off, or
+    /// no price for its term and currency).
+    async fn next_renewal_price(&self, ctx: &Context<'_>) -> Result<Option<Money>> {
+        let price = crate::service::subscriptions::next_renewal_price(&state(ctx)?.db, &self.0).await?;
+        Ok(price.map(|p| Money::new(p, &self.0.currency)))
+    }
+    /// Bought at a negotiated price, the day it stops (the
+    /// end of its last term; renewals from then on take the list price); null
+    /// otherwise or once it has stopped.
+    async fn negotiated_price_ends_on(&self) -> Option<NaiveDate> {
+        crate::service::subscriptions::negotiated_price_ends_on(&self.0)
+    }
     /// The billing profile it is billed to — null when the caller may not view
     /// that profile under the rule of `billingProfile(id)`: e.g. a
     /// LICENSE_ADMIN, or an admin looking at a self-service purchase, whose

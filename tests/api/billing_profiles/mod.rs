@@ -398,6 +398,7 @@ async fn insert_subscription(app: &TestApp, org: &Org, profile: &str) {
         auto_renew: Set(true),
         start_date: Set(today),
         term_number: Set(1),
+        negotiated_terms: Set(None),
         current_term_start: Set(today),
         current_term_end: Set(NaiveDate::from_ymd_opt(2026, 4, 1).expect("date")),
         activated_at: Set(None),

@@ -10,6 +10,7 @@ use serde_json::{Value, json};
 
 use crate::helpers::*;
 
+mod catch_up;
 mod reruns_and_leases;
 
 const SET_AUTO_RENEW: &str =

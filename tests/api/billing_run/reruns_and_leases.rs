@@ -106,9 +106,10 @@ async fn r33_one_late_run_catches_up_skipped_days() {
     assert_eq!(
         got,
         vec![
-            ("LD-000003", "2026-06-01", "2026-05-01", "20.00"),
-            ("LD-000002", "2026-05-01", "2026-04-01", "20.00"),
-            ("LD-000001", "2026-04-01", "2026-03-01", "20.00"),
+            // Issue 26 item 1: issued (and due 30 days after) the day the late run issued them.
+            ("LD-000003", "2026-06-15", "2026-05-01", "20.00"),
+            ("LD-000002", "2026-06-15", "2026-04-01", "20.00"),
+            ("LD-000001", "2026-06-15", "2026-03-01", "20.00"),
         ]
     );
     let sub = subscription(&app, &shop.org.admin, &sub).await;

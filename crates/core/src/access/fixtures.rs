@@ -101,6 +101,9 @@ pub fn profile(organization_id: Uuid, owner: Option<Uuid>) -> billing_profile::M
         po_number: None,
         current_payment_method_id: Some(Uuid::from_u128(0xc0)),
         language: None,
+        invoice_hold_reason: None,
+        invoice_hold_period: None,
+        invoice_hold_since: None,
         created_at: epoch(),
         updated_at: epoch(),
     }
@@ -133,6 +136,7 @@ pub fn subscription(organization_id: Uuid, channel: Channel, purchaser: Uuid) ->
         auto_renew: true,
         start_date: day(),
         term_number: 1,
+        negotiated_terms: None,
         current_term_start: day(),
         current_term_end: day(),
         activated_at: None,

@@ -22,6 +22,7 @@ pub enum EventType {
     InvoiceIssued,
     InvoicePaid,
     InvoiceOverdue,
+    InvoiceHeld,
 }
 
 impl EventType {
@@ -41,6 +42,7 @@ impl EventType {
         EventType::InvoiceIssued,
         EventType::InvoicePaid,
         EventType::InvoiceOverdue,
+        EventType::InvoiceHeld,
     ];
     pub fn as_str(self) -> &'static str {
         match self {
@@ -58,6 +60,7 @@ impl EventType {
             EventType::InvoiceIssued => "INVOICE_ISSUED",
             EventType::InvoicePaid => "INVOICE_PAID",
             EventType::InvoiceOverdue => "INVOICE_OVERDUE",
+            EventType::InvoiceHeld => "INVOICE_HELD",
         }
     }
 
@@ -74,6 +77,7 @@ impl EventType {
                 | EventType::InvoiceIssued
                 | EventType::InvoicePaid
                 | EventType::InvoiceOverdue
+                | EventType::InvoiceHeld
         )
     }
 

@@ -249,12 +249,14 @@ impl<'a> Layout<'a> {
     pub(super) fn totals(&mut self) {
         let inv = self.invoice;
         let l = self.labels;
-        let height = 110.0 + 16.0 * inv.tax_lines.len() as f32;
+        let rows = inv.tax_lines.len() + inv.credits_applied.len() + usize::from(inv.added_to_balance.is_some());
+        let height = 110.0 + 16.0 * rows as f32;
         if self.y - height < BOTTOM {
             self.new_page();
         }
-        let label_x = 330.0;
-        let label_width = 110.0;
+        // Wide enough for "Credit applied from LD-000002" (issue 26 item 2).
+        let label_x = 250.0;
+        let label_width = 190.0;
         let value_width = RIGHT - label_x - label_width;
         let mut y = self.y - 16.0;
         self.page().text(label_x, y, Font::Regular, 10.0, &fit(l.subtotal, Font::Regular, 10.0, label_width));
@@ -265,7 +267,8 @@ impl<'a> Layout<'a> {
             10.0,
             &fit(&clean(&inv.subtotal), Font::Regular, 10.0, value_width),
         );
-        for tax in &inv.tax_lines {
+        // Issue 26 item 2: subtotal, credit applied, tax, total — in that order.
+        for tax in inv.credits_applied.iter().chain(&inv.tax_lines) {
             y -= 14.0;
             let label = fit(&clean(&tax.label), Font::Regular, 10.0, label_width);
             self.page().text(label_x, y, Font::Regular, 10.0, &label);
@@ -279,6 +282,23 @@ impl<'a> Layout<'a> {
         self.page().text(label_x, y, Font::Bold, 12.0, &label);
         let total = fit(&clean(&inv.total), Font::Bold, 12.0, value_width);
         self.page().text_right(RIGHT, y, Font::Bold, 12.0, &total);
+        if let Some(added) = &inv.added_to_balance {
+            y -= 16.0;
+            self.page().text(
+                label_x,
+                y,
+                Font::Regular,
+                10.0,
+                &fit(l.added_to_balance, Font::Regular, 10.0, label_width),
+            );
+            self.page().text_right(
+                RIGHT,
+                y,
+                Font::Regular,
+                10.0,
+                &fit(&clean(added), Font::Regular, 10.0, value_width),
+            );
+        }
 
         let y = y - 32.0;
         let label = fit(l.payment_method, Font::Regular, 9.0, 95.0);

@@ -63,8 +63,13 @@ pub struct InvoicePdf {
     pub currency: String,
     pub lines: Vec<InvoicePdfLine>,
     pub subtotal: String,
+    /// Issue 26 item 2: the credit balance used, one row per source invoice
+    /// (label and negative amount), between the subtotal and the tax.
+    pub credits_applied: Vec<TaxLine>,
     pub tax_lines: Vec<TaxLine>,
     pub total: String,
+    /// Issue 26 item 2: a credited invoice's amount added to the credit balance.
+    pub added_to_balance: Option<String>,
     /// E.g. "VISA ending 4242" or "Check or wire transfer"; never a full card number.
     pub payment_method: String,
 }
@@ -115,6 +120,8 @@ mod tests {
             currency: "SEK".into(),
             lines: (0..lines).map(line).collect(),
             subtotal: "4,321.50".into(),
+            credits_applied: Vec::new(),
+            added_to_balance: None,
             tax_lines: vec![TaxLine { label: "Tax 0%".into(), amount: "0.00".into() }],
             total: "4,321.50".into(),
             payment_method: "VISA ending 4242".into(),

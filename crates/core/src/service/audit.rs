@@ -45,6 +45,7 @@ audit_actions! {
     BillingProfileCreditApplied = "billing_profile.credit_applied",
     BillingProfileCreditCarried = "billing_profile.credit_carried",
     BillingProfileCreditRefund = "billing_profile.credit_refund",
+    BillingProfileInvoiceHeld = "billing_profile.invoice_held",
     BillingProfileUpdate = "billing_profile.update",
     BillingRoleGrant = "billing_role.grant",
     BillingRoleRevoke = "billing_role.revoke",

@@ -183,6 +183,9 @@ pub async fn create(state: &Services, actor: &Actor, input: NewBillingProfile) -
         po_number: Set(po_number),
         current_payment_method_id: Set(None),
         language: Set(language),
+        invoice_hold_reason: Set(None),
+        invoice_hold_period: Set(None),
+        invoice_hold_since: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

@@ -32,26 +32,19 @@ use std::{
 };
 
 use chrono::{DateTime, NaiveDate, Utc};
-use entity::{
-    billing_run,
-    enums::{ChargeKind, SubscriptionStatus},
-    job_lease, product, subscription,
-};
+use entity::{billing_run, enums::SubscriptionStatus, job_lease, subscription};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set, sea_query::Expr};
-use serde_json::json;
 use uuid::Uuid;
 
 use crate::{
     db,
-    domain::terms,
     error::{AppError, AppResult},
     fault::crash_point,
     service::{
         Services,
         audit::{self, AuditEntry, AuditScope},
-        catalog, charges, credit_balance,
+        credit_balance,
         invoices::{self, CardCharge, Issued},
-        renewal,
         subscriptions::{self, Ending, snapshot},
     },
 };
@@ -75,6 +68,9 @@ pub struct BillingReport {
     pub cards_declined: u64,
     pub marked_overdue: u64,
     pub disabled_for_payment: u64,
+    /// Invoices that cannot be issued (issue 26 item 3): held on their
+    /// profile with the reason; the run goes on and the date is recorded.
+    pub invoices_held: u64,
     /// Items that failed (logged); the date is not recorded so the run is retried.
     pub failures: u64,
 }
@@ -88,7 +84,8 @@ impl fmt::Display for BillingReport {
         write!(
             f,
             "billing run for {date}: {} renewal(s), {} expired, {} invoice(s) issued, {} card charge(s) approved, \
-             {} declined, {} invoice(s) overdue, {} subscription(s) disabled for payment, {} failure(s)",
+             {} declined, {} invoice(s) overdue, {} subscription(s) disabled for payment, {} invoice(s) held, \
+             {} failure(s)",
             self.renewals,
             self.expired,
             self.invoices_issued,
@@ -96,6 +93,7 @@ impl fmt::Display for BillingReport {
             self.cards_declined,
             self.marked_overdue,
             self.disabled_for_payment,
+            self.invoices_held,
             self.failures
         )
     }
@@ -291,12 +289,19 @@ async fn renew_or_expire_at_term_end(state: &Services, as_of: NaiveDate, report:
 /// Step b (R31, R44): issue the invoices of ended months.
 async fn issue_invoices(state: &Services, as_of: NaiveDate, report: &mut BillingReport) -> AppResult<()> {
     for due in invoices::due_invoices(&state.db, as_of).await? {
-        match invoices::issue_one(state, due).await {
+        match invoices::issue_one(state, due, as_of).await {
             Ok(Issued::Invoice(_)) => {
                 report.invoices_issued += 1;
                 crash_point("invoice-issued");
             }
             Ok(Issued::AlreadyIssued) => {}
+            Ok(Issued::Held { reason }) => {
+                report.invoices_held += 1;
+                tracing::warn!(profile = %due.billing_profile_id, period = %due.period_start, %reason, "billing run: invoice held");
+                if let Err(e) = invoices::hold(state, due, as_of, &reason).await {
+                    failed(report, "holding an invoice", due.billing_profile_id, &e);
+                }
+            }
             Err(e) => failed(report, "issuing an invoice", due.billing_profile_id, &e),
         }
     }
@@ -376,78 +381,18 @@ async fn subscriptions_at_term_end(state: &Services, as_of: NaiveDate) -> AppRes
         .await?)
 }
 
-/// R15, R17, R30: in one transaction, moves one subscription through every
-/// term that has ended by `as_of` (catching up after skipped days): with
-/// auto-renew, a new term at the product's price then in force and a RENEWAL
-/// charge dated the new term's start; without it, DISABLED/EXPIRED; with it
-/// but no price for the term and currency any more (issue 11),
-/// DISABLED/NOT_RENEWABLE with a message saying why.
-/// Returns (renewals, expired).
+/// R15, R17, R30: in one transaction, brings one subscription up to date as
+/// of `as_of` (`subscriptions::bring_up_to_date`: every missed term end at
+/// the price, quantity and auto-renew in force on it). Returns (renewals, expired).
 async fn renew_or_expire(state: &Services, id: Uuid, as_of: NaiveDate) -> AppResult<(u64, bool)> {
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
-    let Some(mut sub) = subscription::Entity::find_by_id(id).lock_exclusive().one(&txn).await? else {
+    let Some(sub) = subscription::Entity::find_by_id(id).lock_exclusive().one(&txn).await? else {
         return Ok((0, false));
     };
-    let product = product::Entity::find_by_id(sub.product_id)
-        .one(&txn)
-        .await?
-        .ok_or(AppError::NotFound { entity: crate::error::EntityKind::Product })?;
-    let scope = AuditScope::org(sub.organization_id, None);
-    let mut renewals = 0;
-    while sub.status != SubscriptionStatus::Disabled && sub.current_term_end <= as_of {
-        let price = if sub.auto_renew {
-            catalog::price_for(&txn, sub.product_id, sub.term, &sub.currency).await?
-        } else {
-            None
-        };
-        let before = snapshot(&sub);
-        // Auto-renew on but no price in force for the term and currency.
-        let not_renewable = sub.auto_renew;
-        let mut model: subscription::ActiveModel = sub.clone().into();
-        let Some(price) = price else {
-            let (ending, message, action) = if not_renewable {
-                let why = renewal::why_not_renewable(&txn, &sub).await?;
-                (Ending::NotRenewable { message: why.clone() }, Some(why), audit::AuditAction::SubscriptionNotRenewable)
-            } else {
-                (Ending::Expired, None, audit::AuditAction::SubscriptionExpire)
-            };
-            subscriptions::disable(&mut model, ending, now);
-            sub = model.update(&txn).await?;
-            let mut after = snapshot(&sub);
-            if let Some(message) = message {
-                after["message"] = json!(message);
-                after["notify"] = json!(renewal::people_to_tell(&txn, &sub).await?);
-            }
-            let entry = AuditEntry::new(action, "subscription", sub.id).before(before).after(after);
-            audit::record(&txn, scope, now, entry).await?;
-            txn.commit().await?;
-            return Ok((renewals, true));
-        };
-        let next = sub.term_number.saturating_add(1);
-        let start = sub.current_term_end;
-        let end = terms::term_end(sub.start_date, sub.term.months(), u32::try_from(next).unwrap_or(u32::MAX));
-        model.term_number = Set(next);
-        model.current_term_start = Set(start);
-        model.current_term_end = Set(end);
-        model.unit_price_minor = Set(price.unit_amount_minor);
-        model.updated_at = Set(now);
-        sub = model.update(&txn).await?;
-        let renewal = charges::full_term(&sub, ChargeKind::Renewal, start, end, &product.name)?;
-        let amount = renewal.amount_minor;
-        charges::insert(&txn, renewal, now).await?;
-        let mut after = snapshot(&sub);
-        after["termNumber"] = json!(next);
-        after["termStart"] = json!(start);
-        after["unitPriceMinor"] = json!(sub.unit_price_minor);
-        after["chargeMinor"] = json!(amount);
-        let entry =
-            AuditEntry::new(audit::AuditAction::SubscriptionRenew, "subscription", sub.id).before(before).after(after);
-        audit::record(&txn, scope, now, entry).await?;
-        renewals += 1;
-    }
+    let caught = subscriptions::bring_up_to_date(&txn, sub, as_of, now).await?;
     txn.commit().await?;
-    Ok((renewals, false))
+    Ok((caught.renewals, caught.ended))
 }
 
 /// R15: DISABLED with PAYMENT_NOT_CURRENT; false when already disabled.

@@ -1,11 +1,11 @@
 //! The catalog (SPEC §2): publishers' products with terms, prices per
 //! currency and markets; customers browse it; admins set self-service policy (R24).
 
-use std::collections::{BTreeSet, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 
 use entity::{
     enums::{BillingTerm, PricingModel},
-    organization, product, product_market, product_price, self_service_policy,
+    organization, product, product_market, product_price, product_price_history, self_service_policy,
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter, Set,
@@ -101,7 +101,26 @@ fn clean_markets(markets: &[Market]) -> AppResult<BTreeSet<&'static str>> {
     Ok(set)
 }
 
-async fn write_prices(db: &impl ConnectionTrait, product_id: Uuid, prices: &[CleanPrice]) -> AppResult<()> {
+/// Replaces the product's prices and, issue 26 item 1, records every price
+/// that changed (or was withdrawn) in the price history, in force for
+/// renewals from the day after `now`: a renewal due today may already have
+/// been taken at the old price by today's run, so "today" stays as it was
+/// whenever the run computes it.
+async fn write_prices(
+    db: &impl ConnectionTrait,
+    product_id: Uuid,
+    prices: &[CleanPrice],
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    let old: HashMap<(BillingTerm, String), i64> = product_price::Entity::find()
+        .filter(product_price::Column::ProductId.eq(product_id))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|p| ((p.term, p.currency), p.unit_amount_minor))
+        .collect();
+    let new: HashMap<(BillingTerm, String), i64> =
+        prices.iter().map(|p| ((p.term, p.currency.to_owned()), p.amount_minor)).collect();
     product_price::Entity::delete_many().filter(product_price::Column::ProductId.eq(product_id)).exec(db).await?;
     for price in prices {
         product_price::ActiveModel {
@@ -114,7 +133,54 @@ async fn write_prices(db: &impl ConnectionTrait, product_id: Uuid, prices: &[Cle
         .insert(db)
         .await?;
     }
+    let effective_from = now.date_naive().succ_opt().unwrap_or(chrono::NaiveDate::MAX);
+    let mut keys: Vec<&(BillingTerm, String)> =
+        old.keys().chain(new.keys()).collect::<HashSet<_>>().into_iter().collect();
+    keys.sort_by_key(|(term, currency)| (term.as_str(), currency.clone()));
+    for key in keys {
+        let (before, after) = (old.get(key), new.get(key));
+        if before == after {
+            continue;
+        }
+        product_price_history::ActiveModel {
+            id: Set(Uuid::now_v7()),
+            product_id: Set(product_id),
+            term: Set(key.0),
+            currency: Set(key.1.clone()),
+            unit_amount_minor: Set(after.copied()),
+            effective_from: Set(effective_from),
+            changed_at: Set(Some(now)),
+        }
+        .insert(db)
+        .await?;
+    }
     Ok(())
+}
+
+/// Issue 26 item 1: the price of a renewal at term end `on` — the latest
+/// price effective on or before that day, as it was then, whenever asked;
+/// None when there was none (or it was withdrawn).
+pub async fn price_in_force(
+    db: &impl ConnectionTrait,
+    product_id: Uuid,
+    term: BillingTerm,
+    currency: &str,
+    on: chrono::NaiveDate,
+) -> AppResult<Option<i64>> {
+    let rows = product_price_history::Entity::find()
+        .filter(product_price_history::Column::ProductId.eq(product_id))
+        .filter(product_price_history::Column::Term.eq(term))
+        .filter(product_price_history::Column::Currency.eq(currency))
+        .all(db)
+        .await?;
+    // Compared here rather than in SQL: a handful of rows per key, and the
+    // same on both engines. Several changes on one day: the last one (v7 ids
+    // are in creation order).
+    Ok(rows
+        .into_iter()
+        .filter(|r| r.effective_from <= on)
+        .max_by_key(|r| (r.effective_from, r.id))
+        .and_then(|r| r.unit_amount_minor))
 }
 
 async fn write_markets(db: &impl ConnectionTrait, product_id: Uuid, markets: &BTreeSet<&'static str>) -> AppResult<()> {
@@ -162,7 +228,7 @@ pub async fn create_product(state: &Services, actor: &Actor, input: ProductInput
     }
     .insert(&txn)
     .await?;
-    write_prices(&txn, model.id, &prices).await?;
+    write_prices(&txn, model.id, &prices, now).await?;
     write_markets(&txn, model.id, &markets).await?;
     let entry =
         AuditEntry::new(AuditAction::ProductCreate, "product", model.id).after(snapshot(&model, &prices, &markets));
@@ -218,7 +284,7 @@ pub async fn update_product(
     let txn = db::begin_write(&state.db).await?;
     let updated = model.update(&txn).await?;
     if let Some(prices) = &prices {
-        write_prices(&txn, id, prices).await?;
+        write_prices(&txn, id, prices, now).await?;
     }
     if let Some(markets) = &markets {
         write_markets(&txn, id, markets).await?;

@@ -264,11 +264,102 @@ async fn claim_refund(
         requested_by: Set(actor.user_id()),
         created_at: Set(now),
         reserved_sources: Set(Some(serde_json::to_string(&reserved).map_err(AppError::internal)?)),
+        transfer_date: Set(None),
     }
     .insert(&txn)
     .await?;
     txn.commit().await?;
     Ok(claim)
+}
+
+/// Longest transfer reference kept (a bank's or the check's number).
+pub const MAX_TRANSFER_REFERENCE: usize = 100;
+
+/// Issue 26 item 4, R44: a check-or-wire profile's whole credit balance
+/// refunded by a transfer made outside, recorded by a billing manager
+/// (BILLING_ADMIN, or GLOBAL_ADMIN who acts as one, R1) with its reference
+/// and the day it was sent (not after today). In one transaction: the credit
+/// taken off its source invoices, the refund row, the audit event. The same
+/// key on the same profile returns the first refund and records nothing
+/// more, like the card refund. No balance: INVALID_STATE; a card
+/// profile: VALIDATION_FAILED (`billingProfileId.paymentMethod`; its balance
+/// goes back to the card with `refund`).
+pub async fn record_transfer_refund(
+    state: &Services,
+    actor: &Actor,
+    billing_profile_id: Uuid,
+    key: &str,
+    reference: &str,
+    transfer_date: chrono::NaiveDate,
+) -> AppResult<credit_refund::Model> {
+    let key = idempotency::parse_key(Some(key))?.ok_or(AppError::validation("idempotencyKey", Invalid::Required))?;
+    let reference = crate::service::validate::required_text("reference", reference, MAX_TRANSFER_REFERENCE)?;
+    let today = state.clock.today();
+    if transfer_date > today {
+        return Err(AppError::validation("transferDate", Invalid::NotAllowed));
+    }
+    let now = state.clock.now();
+    let txn = db::begin_write(&state.db).await?;
+    let (profile, _) = billing_profiles::load_for_change(&txn, actor, billing_profile_id).await?;
+    if !actor.org().is_ok_and(|o| o.is_billing_manager()) {
+        return Err(AppError::Forbidden);
+    }
+    let profile: &billing_profile::Model = &profile;
+    let earlier = credit_refund::Entity::find()
+        .filter(credit_refund::Column::BillingProfileId.eq(profile.id))
+        .filter(credit_refund::Column::IdempotencyKey.eq(key.as_str()))
+        .one(&txn)
+        .await?;
+    if let Some(earlier) = earlier {
+        return Ok(earlier);
+    }
+    let method = cards::current_method(&txn, profile).await?;
+    let Some(method) = method.filter(|m| m.kind == entity::enums::PaymentMethodKind::CheckOrWire) else {
+        return Err(AppError::validation("billingProfileId.paymentMethod", Invalid::NotAllowed));
+    };
+    let sources = sources(&txn, profile.id).await?;
+    let amount = money::sum(sources.iter().map(|s| s.credit_remaining_minor))?;
+    if amount <= 0 {
+        return Err(AppError::NoCreditBalance);
+    }
+    for source in &sources {
+        set_remaining(&txn, source, 0).await?;
+    }
+    let refund = credit_refund::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organization_id: Set(profile.organization_id),
+        billing_profile_id: Set(profile.id),
+        idempotency_key: Set(key),
+        amount_minor: Set(amount),
+        currency: Set(profile.currency.clone()),
+        payment_method_id: Set(method.id),
+        payment_method_summary: Set(method_summary(Some(&method))),
+        processor_reference: Set(reference),
+        requested_by: Set(actor.user_id()),
+        created_at: Set(now),
+        reserved_sources: Set(None),
+        transfer_date: Set(Some(transfer_date)),
+    }
+    .insert(&txn)
+    .await?;
+    let details = json!({
+        "refundId": refund.id,
+        "refundedMinor": refund.amount_minor,
+        "currency": refund.currency,
+        "paymentMethod": refund.payment_method_summary,
+        "transferReference": refund.processor_reference,
+        "transferDate": transfer_date,
+    });
+    let change = BalanceChange {
+        profile_id: refund.billing_profile_id,
+        action: AuditAction::BillingProfileCreditRefund,
+        before_minor: amount,
+        after_minor: 0,
+        details,
+    };
+    record_change(&txn, AuditScope::org(refund.organization_id, Some(actor)), now, change).await?;
+    txn.commit().await?;
+    Ok(refund)
 }
 
 /// R44: refunds left in doubt (a crash between claim and record), oldest first.

@@ -7,7 +7,9 @@ use entity::{
     enums::{OrganizationKind, PartnerRelationshipStatus, SubscriptionStatus},
     organization, partner_relationship, subscription,
 };
-use sea_orm::{ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, Set};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+};
 use serde_json::json;
 use uuid::Uuid;
 
@@ -202,9 +204,17 @@ async fn stop_renewals(
         .filter(subscription::Column::PartnerTenantId.eq(rel.partner_id))
         .filter(subscription::Column::Status.ne(SubscriptionStatus::Disabled))
         .filter(subscription::Column::AutoRenew.eq(true))
+        .lock_exclusive()
         .all(txn)
         .await?;
-    let ids: Vec<Uuid> = subs.iter().map(|s| s.id).collect();
+    // Issue 26 item 1: the terms ended before today renew (or end) as they were first.
+    let mut ids: Vec<Uuid> = Vec::new();
+    for sub in subs {
+        let caught = crate::service::subscriptions::bring_up_to_date(txn, sub, now.date_naive(), now).await?;
+        if !caught.ended {
+            ids.push(caught.sub.id);
+        }
+    }
     if !ids.is_empty() {
         subscription::Entity::update_many()
             .col_expr(subscription::Column::AutoRenew, sea_orm::sea_query::Expr::value(false))

@@ -296,6 +296,12 @@ async fn hand_over_self_service(
         .await?;
     let mut handed = Vec::new();
     for sub in subs {
+        // Issue 26 item 1: the terms ended before today renew (or end) as they were.
+        let caught = crate::service::subscriptions::bring_up_to_date(txn, sub, now.date_naive(), now).await?;
+        if caught.ended {
+            continue;
+        }
+        let sub = caught.sub;
         let was = sub.auto_renew;
         let mut model: subscription::ActiveModel = sub.into();
         model.auto_renew = Set(false);

@@ -16,12 +16,13 @@ use crate::{
     access::{self, Visible, subscription::ForPublisher},
     auth::Actor,
     db,
+    domain::terms,
     error::{AppError, AppResult, EntityKind, Invalid},
     paging::{Direction, KeyKind, Keyset, Page, Window},
     service::{
         Services,
         audit::{self, AuditAction, AuditEntry, AuditScope},
-        billing_profiles, charges,
+        billing_profiles, catalog, charges, renewal,
     },
 };
 
@@ -140,6 +141,152 @@ async fn update_audited(
     let entry = AuditEntry::new(action, "subscription", sub.id).before(before).after(snapshot(&sub));
     audit::record(txn, scope, now, entry).await?;
     Ok(sub)
+}
+
+/// What bringing a subscription up to date did.
+#[derive(Debug, Clone)]
+pub struct CaughtUp {
+    pub sub: subscription::Model,
+    pub renewals: u64,
+    /// It ended at a term end (EXPIRED or NOT_RENEWABLE).
+    pub ended: bool,
+}
+
+/// Issue 26 item 1 (R15, R17, R30): in the caller's transaction, moves a
+/// subscription (locked by the caller) through every term that ended by
+/// `as_of`, each as of its own term end D: with auto-renew, a new term at the
+/// product's price in force on D (`catalog::price_in_force`) and a RENEWAL
+/// charge dated D; without it, DISABLED/EXPIRED; with it but no price in
+/// force on D, DISABLED/NOT_RENEWABLE with a message saying why (issue 11).
+///
+/// The quantity, auto-renew and billing profile used are the stored ones:
+/// every change to them brings the subscription up to date first (this
+/// function), so the stored values are the ones in force on every term end
+/// still to come. The billing run calls it for each subscription whose term
+/// ended; each change calls it before applying itself. Either way, a late
+/// run gives what daily runs would have given.
+pub async fn bring_up_to_date(
+    txn: &DatabaseTransaction,
+    mut sub: subscription::Model,
+    as_of: chrono::NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<CaughtUp> {
+    let mut renewals = 0;
+    if sub.status == SubscriptionStatus::Disabled || sub.current_term_end > as_of {
+        return Ok(CaughtUp { sub, renewals, ended: false });
+    }
+    let product = product_of(txn, &sub).await?;
+    let scope = AuditScope::org(sub.organization_id, None);
+    while sub.status != SubscriptionStatus::Disabled && sub.current_term_end <= as_of {
+        let term_end = sub.current_term_end;
+        let next = sub.term_number.saturating_add(1);
+        // Issue 26 item 5: a negotiated price holds through its terms.
+        let negotiated = sub.negotiated_terms.is_some_and(|n| next <= n);
+        let price = if !sub.auto_renew {
+            None
+        } else if negotiated {
+            Some(sub.unit_price_minor)
+        } else {
+            catalog::price_in_force(txn, sub.product_id, sub.term, &sub.currency, term_end).await?
+        };
+        let before = snapshot(&sub);
+        let mut model: subscription::ActiveModel = sub.clone().into();
+        let Some(price) = price else {
+            // Auto-renew on but no price in force for the term and currency.
+            let (ending, message, action) = if sub.auto_renew {
+                let why = renewal::why_not_renewable(txn, &sub).await?;
+                (Ending::NotRenewable { message: why.clone() }, Some(why), AuditAction::SubscriptionNotRenewable)
+            } else {
+                (Ending::Expired, None, AuditAction::SubscriptionExpire)
+            };
+            disable(&mut model, ending, now);
+            sub = model.update(txn).await?;
+            let mut after = snapshot(&sub);
+            after["endedOn"] = json!(term_end);
+            if let Some(message) = message {
+                after["message"] = json!(message);
+                after["notify"] = json!(renewal::people_to_tell(txn, &sub).await?);
+            }
+            let entry = AuditEntry::new(action, "subscription", sub.id).before(before).after(after);
+            audit::record(txn, scope, now, entry).await?;
+            return Ok(CaughtUp { sub, renewals, ended: true });
+        };
+        let end = terms::term_end(sub.start_date, sub.term.months(), u32::try_from(next).unwrap_or(u32::MAX));
+        let previous_price = sub.unit_price_minor;
+        model.term_number = Set(next);
+        model.current_term_start = Set(term_end);
+        model.current_term_end = Set(end);
+        model.unit_price_minor = Set(price);
+        model.updated_at = Set(now);
+        sub = model.update(txn).await?;
+        let renewal = charges::full_term(&sub, ChargeKind::Renewal, term_end, end, &product.name)?;
+        let amount = renewal.amount_minor;
+        charges::insert(txn, renewal, now).await?;
+        let mut after = snapshot(&sub);
+        after["termNumber"] = json!(next);
+        after["termStart"] = json!(term_end);
+        after["unitPriceMinor"] = json!(sub.unit_price_minor);
+        after["chargeMinor"] = json!(amount);
+        if let Some(ends) = negotiated_price_ends_on(&sub) {
+            // Issue 26 item 5: the renewal says when the price changes.
+            after["negotiatedPriceEndsOn"] = json!(ends);
+        } else if sub.negotiated_terms.is_some_and(|n| next == n.saturating_add(1)) {
+            after["priceChange"] =
+                json!({"fromMinor": previous_price, "toMinor": price, "reason": "NEGOTIATED_PRICE_ENDED"});
+        }
+        let entry = AuditEntry::new(AuditAction::SubscriptionRenew, "subscription", sub.id).before(before).after(after);
+        audit::record(txn, scope, now, entry).await?;
+        renewals += 1;
+    }
+    Ok(CaughtUp { sub, renewals, ended: false })
+}
+
+/// Issue 26 item 5: the day a negotiated price stops (the end of its last
+/// term), while the subscription is still in one of its terms; None otherwise.
+pub fn negotiated_price_ends_on(sub: &subscription::Model) -> Option<chrono::NaiveDate> {
+    let last = sub.negotiated_terms.filter(|n| *n >= sub.term_number)?;
+    Some(terms::term_end(sub.start_date, sub.term.months(), u32::try_from(last).unwrap_or(u32::MAX)))
+}
+
+/// Issue 26 item 5: the unit price the next renewal will take — the
+/// negotiated price while it holds, else the list price in force on the term
+/// end as known today; None when it will not renew (disabled, auto-renew off,
+/// or no price for its term and currency).
+pub async fn next_renewal_price(db: &impl ConnectionTrait, sub: &subscription::Model) -> AppResult<Option<i64>> {
+    if sub.status == SubscriptionStatus::Disabled || !sub.auto_renew {
+        return Ok(None);
+    }
+    if sub.negotiated_terms.is_some_and(|n| sub.term_number.saturating_add(1) <= n) {
+        return Ok(Some(sub.unit_price_minor));
+    }
+    // The price in force on the term end, as far as it is known today.
+    catalog::price_in_force(db, sub.product_id, sub.term, &sub.currency, sub.current_term_end).await
+}
+
+/// Loads a subscription for a change (locked, with the caller's right) and
+/// brings it up to date to today first (issue 26 item 1), so the change is
+/// applied to the term it falls in, after the renewals and endings due
+/// before it.
+async fn load_for_change(
+    txn: &DatabaseTransaction,
+    actor: &Actor,
+    id: Uuid,
+    access: Access,
+    today: chrono::NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Visible<subscription::Model>> {
+    let sub = load(txn, actor, id, access, true).await?;
+    up_to_date(txn, sub, today, now).await
+}
+
+async fn up_to_date(
+    txn: &DatabaseTransaction,
+    sub: Visible<subscription::Model>,
+    today: chrono::NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Visible<subscription::Model>> {
+    let caught = bring_up_to_date(txn, sub.get().clone(), today, now).await?;
+    sub.updated(caught.sub).ok_or(NOT_FOUND)
 }
 
 #[derive(Default)]
@@ -315,7 +462,7 @@ pub async fn set_auto_renew(
 ) -> AppResult<Visible<subscription::Model>> {
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
-    let sub = load(&txn, actor, id, Access::ManageBilling, true).await?;
+    let sub = load_for_change(&txn, actor, id, Access::ManageBilling, state.clock.today(), now).await?;
     ensure_not_disabled(&sub)?;
     let scope = AuditScope::org(sub.organization_id, Some(actor));
     let sub = update_visible(&txn, scope, AuditAction::SubscriptionSetAutoRenew, sub, now, |m| {
@@ -352,6 +499,7 @@ pub async fn cancel(
         }
         other => other?,
     };
+    let sub = up_to_date(&txn, sub, today, now).await?;
     ensure_not_disabled(&sub)?;
     let product = product_of(&txn, &sub).await?;
     let credit =
@@ -381,7 +529,7 @@ pub async fn change_quantity(
     let now = state.clock.now();
     let today = state.clock.today();
     let txn = db::begin_write(&state.db).await?;
-    let sub = load(&txn, actor, id, Access::ManageBilling, true).await?;
+    let sub = load_for_change(&txn, actor, id, Access::ManageBilling, today, now).await?;
     ensure_not_disabled(&sub)?;
     let Some(current) = sub.quantity else { return Err(AppError::NotSeatBased) };
     if !(1..=MAX_QUANTITY).contains(&quantity) {
@@ -394,6 +542,8 @@ pub async fn change_quantity(
         });
     }
     if quantity == current {
+        // Nothing to change; what bringing it up to date did stays.
+        txn.commit().await?;
         return Ok(sub);
     }
     let product = product_of(&txn, &sub).await?;
@@ -421,7 +571,7 @@ pub async fn change_billing_profile(
 ) -> AppResult<Visible<subscription::Model>> {
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
-    let sub = load(&txn, actor, id, Access::ManageBilling, true).await?;
+    let sub = load_for_change(&txn, actor, id, Access::ManageBilling, state.clock.today(), now).await?;
     ensure_not_disabled(&sub)?;
     let (target, rights) = billing_profiles::load_visible(&txn, actor, profile_id).await?;
     if !rights.manage_products {
@@ -436,6 +586,7 @@ pub async fn change_billing_profile(
         return Err(AppError::CurrencyFixedForTerm { currency: sub.currency.clone(), target: target.currency.clone() });
     }
     if target.id == sub.billing_profile_id {
+        txn.commit().await?;
         return Ok(sub);
     }
     let scope = AuditScope::org(sub.organization_id, Some(actor));

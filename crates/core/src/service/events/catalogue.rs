@@ -33,6 +33,8 @@ pub fn for_audit_action(action: AuditAction) -> Option<EventType> {
         A::InvoiceIssue => EventType::InvoiceIssued,
         A::InvoicePay | A::InvoiceMarkPaid | A::InvoiceCardCharged => EventType::InvoicePaid,
         A::InvoiceOverdue => EventType::InvoiceOverdue,
+        // Issue 26 item 3: the billing run cannot issue the profile's invoice.
+        A::BillingProfileInvoiceHeld => EventType::InvoiceHeld,
         // Not events: changes no live feed or webhook reports.
         A::BillingProfileCreate
         | A::BillingProfileCreditApplied

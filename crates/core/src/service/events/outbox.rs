@@ -28,6 +28,7 @@ pub async fn record(
     let event = match object_type {
         "subscription" => subscription_event(db, event_type, object_id, after).await?,
         "invoice" => invoice_event(db, event_type, object_id).await?,
+        "billing_profile" => profile_event(db, object_id, after).await?,
         _ => return Ok(()),
     };
     let event = outbox_event::ActiveModel {
@@ -77,6 +78,8 @@ fn publisher_view(sub: &subscription::Model, names: &EventNames) -> Value {
         "termStartDate": sub.current_term_start,
         "termEndDate": sub.current_term_end,
         "autoRenew": sub.auto_renew,
+        // Issue 26 item 5: when a negotiated price stops (a date, no amount).
+        "negotiatedPriceEndsOn": crate::service::subscriptions::negotiated_price_ends_on(sub),
     })
 }
 
@@ -168,6 +171,26 @@ async fn invoice_event(db: &impl ConnectionTrait, _event_type: EventType, id: Uu
             "dueDate": invoice.due_date,
             "total": crate::domain::money::Currency::parse(&invoice.currency)
                 .map(|c| json!({"amount": crate::domain::money::format_minor(invoice.total_minor, c), "currency": invoice.currency})),
+        }),
+        user_ids: Vec::new(),
+    })
+}
+
+/// Issue 26 item 3: a billing event about a profile (an invoice held).
+async fn profile_event(db: &impl ConnectionTrait, id: Uuid, after: Option<&Value>) -> AppResult<NewEvent> {
+    let profile = entity::billing_profile::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .ok_or_else(|| AppError::internal("event for a billing profile that is not there"))?;
+    Ok(NewEvent {
+        organization_id: profile.organization_id,
+        publisher_id: None,
+        subscription_id: None,
+        payload: json!({
+            "billingProfileId": profile.id,
+            "periodStart": profile.invoice_hold_period,
+            "since": profile.invoice_hold_since,
+            "reason": after.and_then(|a| a.get("reason")).cloned().unwrap_or(Value::Null),
         }),
         user_ids: Vec::new(),
     })

@@ -84,12 +84,26 @@ pub async fn due_invoices(db: &impl ConnectionTrait, as_of: NaiveDate) -> AppRes
     Ok(due.into_iter().collect())
 }
 
+/// The order of an invoice's lines, the same whenever the charges were
+/// written (issue 26 item 1): by date; on one date the renewals first (a term
+/// ends at the start of its day), by subscription, then the day's changes in
+/// the order they were made.
+fn line_order(c: &charge::Model) -> (NaiveDate, bool, Option<Uuid>, chrono::DateTime<chrono::Utc>, Uuid) {
+    let renewal = c.kind == entity::enums::ChargeKind::Renewal;
+    (c.charge_date, !renewal, renewal.then_some(c.subscription_id), c.created_at, c.id)
+}
+
 /// What issuing one invoice did.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Issued {
     Invoice(Box<invoice::Model>),
     /// Already issued by an earlier (or concurrent) run: nothing done.
     AlreadyIssued,
+    /// Issue 26 item 3: it cannot be issued (`reason`): nothing written; the
+    /// run records the hold on the profile (`hold`) and goes on.
+    Held {
+        reason: String,
+    },
 }
 
 /// R31: issues the invoice of one profile for one month in one transaction:
@@ -99,7 +113,11 @@ pub enum Issued {
 /// credit balance; a positive one first consumes that balance (one line per
 /// source invoice), and a total left at zero is PAID at issue. The unique
 /// (billing_profile_id, period_start) makes a rerun a no-op (R33).
-pub async fn issue_one(state: &Services, due: DueInvoice) -> AppResult<Issued> {
+///
+/// Issue 26 item 1: issued, due and graced from `issued_on`, the day the run
+/// actually issues it (a late run issues last month's invoice today, due 30
+/// days from today), so no run marks overdue an invoice it has just issued.
+pub async fn issue_one(state: &Services, due: DueInvoice, issued_on: NaiveDate) -> AppResult<Issued> {
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     let existing = invoice::Entity::find()
@@ -111,18 +129,21 @@ pub async fn issue_one(state: &Services, due: DueInvoice) -> AppResult<Issued> {
         return Ok(Issued::AlreadyIssued);
     }
     // The month's charges, and any written late for a month already invoiced.
-    let charges = charge::Entity::find()
+    let mut charges = charge::Entity::find()
         .filter(charge::Column::BillingProfileId.eq(due.billing_profile_id))
         .filter(charge::Column::InvoiceId.is_null())
         .filter(charge::Column::ChargeDate.lt(next_month_start(due.period_start)))
-        .order_by_asc(charge::Column::ChargeDate)
-        .order_by_asc(charge::Column::CreatedAt)
-        .order_by_asc(charge::Column::Id)
         .all(&txn)
         .await?;
+    charges.sort_by_key(line_order);
     if charges.is_empty() {
         return Ok(Issued::AlreadyIssued);
     }
+    // Issue 11: checked; a total beyond the exact range is never clipped.
+    // Issue 26 item 3: such an invoice is held, visibly, and the run goes on.
+    let Ok(subtotal) = money::sum(charges.iter().map(|c| c.amount_minor)) else {
+        return Ok(Issued::Held { reason: HELD_BEYOND_BOUNDS.to_owned() });
+    };
     // Locked: issuing and refunds of one profile's credit balance queue (R44).
     let profile = billing_profile::Entity::find_by_id(due.billing_profile_id)
         .lock_exclusive()
@@ -161,15 +182,13 @@ pub async fn issue_one(state: &Services, due: DueInvoice) -> AppResult<Issued> {
         .exec(&txn)
         .await?;
     let method = cards::current_method(&txn, &profile).await?;
-    // Issue 11: checked; an overflow fails this invoice (logged, retried), never clips.
-    let subtotal = money::sum(charges.iter().map(|c| c.amount_minor))?;
     let balance_before = credit_balance::balance(&txn, profile.id).await?;
     let applied = if subtotal > 0 { credit_balance::take(&txn, profile.id, subtotal).await? } else { Vec::new() };
     let applied_minor = money::sum(applied.iter().map(|a| a.amount_minor))?;
     let total = money::sub(subtotal, applied_minor)?;
     let carried = if subtotal < 0 { money::sub(0, subtotal)? } else { 0 };
     let status = if subtotal < 0 { InvoiceStatus::Credited } else { InvoiceStatus::Open };
-    let issue = issue_date(due.period_start);
+    let issue = issued_on.max(issue_date(due.period_start));
     let mut model = invoice::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(profile.organization_id),
@@ -256,10 +275,62 @@ pub async fn issue_one(state: &Services, due: DueInvoice) -> AppResult<Issued> {
     after["lines"] = json!(charges.len() + applied.len());
     let entry = AuditEntry::new(AuditAction::InvoiceIssue, "invoice", invoice.id).after(after);
     audit::record(&txn, AuditScope::org(invoice.organization_id, None), now, entry).await?;
+    if profile.invoice_hold_reason.is_some() {
+        // Issued at last: the hold ends (issue 26 item 3).
+        let mut held: billing_profile::ActiveModel = profile.clone().into();
+        held.invoice_hold_reason = Set(None);
+        held.invoice_hold_period = Set(None);
+        held.invoice_hold_since = Set(None);
+        held.update(&txn).await?;
+    }
     // R44: the balance change, on the profile's audit trail.
     credit_balance::record_issue(&txn, now, &invoice, balance_before, &applied).await?;
     txn.commit().await?;
     Ok(Issued::Invoice(Box::new(invoice)))
+}
+
+/// Why an invoice whose total leaves the exact range is held (issue 26 item 3).
+pub const HELD_BEYOND_BOUNDS: &str = "The invoice cannot be issued: its total is beyond the largest amount an invoice can hold. \
+     Lower the quantities or split the subscriptions over several billing profiles; the billing run \
+     tries again every day.";
+
+/// Issue 26 item 3: records on the profile that its invoice for `due` cannot
+/// be issued, with the reason and the day it was first held, and raises
+/// INVOICE_HELD (audit event and event) — once per hold, not every day.
+/// True when the hold is new.
+pub async fn hold(state: &Services, due: DueInvoice, as_of: NaiveDate, reason: &str) -> AppResult<bool> {
+    let now = state.clock.now();
+    let txn = db::begin_write(&state.db).await?;
+    let profile = billing_profile::Entity::find_by_id(due.billing_profile_id)
+        .lock_exclusive()
+        .one(&txn)
+        .await?
+        .ok_or(AppError::NotFound { entity: EntityKind::BillingProfile })?;
+    if profile.invoice_hold_period == Some(due.period_start) && profile.invoice_hold_reason.as_deref() == Some(reason) {
+        return Ok(false);
+    }
+    let before = json!({"invoiceHold": profile.invoice_hold_reason.as_ref().map(|r| json!({"periodStart": profile.invoice_hold_period, "reason": r}))});
+    let mut model: billing_profile::ActiveModel = profile.into();
+    model.invoice_hold_reason = Set(Some(reason.to_owned()));
+    model.invoice_hold_period = Set(Some(due.period_start));
+    model.invoice_hold_since = Set(Some(as_of));
+    let profile = model.update(&txn).await?;
+    let after = json!({"periodStart": due.period_start, "since": as_of, "reason": reason});
+    let entry = AuditEntry::new(AuditAction::BillingProfileInvoiceHeld, "billing_profile", profile.id)
+        .before(before)
+        .after(after);
+    audit::record(&txn, AuditScope::org(profile.organization_id, None), now, entry).await?;
+    txn.commit().await?;
+    Ok(true)
+}
+
+/// How many billing profiles have an invoice held now (for `/metrics`).
+pub async fn held_count(db: &impl ConnectionTrait) -> AppResult<u64> {
+    use sea_orm::PaginatorTrait;
+    Ok(billing_profile::Entity::find()
+        .filter(billing_profile::Column::InvoiceHoldReason.is_not_null())
+        .count(db)
+        .await?)
 }
 
 /// Open invoices issued on or before `as_of` whose card has not been tried yet.

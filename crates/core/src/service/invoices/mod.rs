@@ -31,7 +31,8 @@ pub use crate::billing::{
 use crate::error::EntityKind;
 use crate::{access::Visible, error::AppError};
 pub use issue::{
-    DueInvoice, Issued, awaiting_card_charge, due_invoices, issue_one, mark_overdue, subscriptions_not_current,
+    DueInvoice, HELD_BEYOND_BOUNDS, Issued, awaiting_card_charge, due_invoices, held_count, hold, issue_one,
+    mark_overdue, subscriptions_not_current,
 };
 pub use pdf::{pdf, pdf_by_link};
 pub use queries::{
@@ -80,6 +81,34 @@ pub fn issue_date(period_start: NaiveDate) -> NaiveDate {
 
 pub fn due_date(issue: NaiveDate) -> NaiveDate {
     issue.checked_add_days(chrono::Days::new(PAYMENT_TERM_DAYS)).unwrap_or(NaiveDate::MAX)
+}
+
+/// Issue 26 item 2: the credit balance an invoice used, per source invoice:
+/// (its display number, the negative amount), in line order. The API and the
+/// PDF show the same rows.
+pub async fn credits_applied(
+    db: &impl sea_orm::ConnectionTrait,
+    lines: &[invoice_line::Model],
+) -> crate::error::AppResult<Vec<(String, i64)>> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let sources: Vec<Uuid> = lines.iter().filter_map(|l| l.source_invoice_id).collect();
+    if sources.is_empty() {
+        return Ok(Vec::new());
+    }
+    let numbers: std::collections::HashMap<Uuid, i64> = invoice::Entity::find()
+        .filter(invoice::Column::Id.is_in(sources))
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|i| (i.id, i.number))
+        .collect();
+    Ok(lines
+        .iter()
+        .filter_map(|l| {
+            let source = l.source_invoice_id?;
+            Some((numbers.get(&source).map(|n| display_number(*n)).unwrap_or_default(), l.amount_minor))
+        })
+        .collect())
 }
 
 /// The public view of an invoice for audit snapshots (R36): no card data.

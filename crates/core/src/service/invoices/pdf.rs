@@ -82,6 +82,7 @@ async fn render_pdf(
     bill_to.push(city);
     bill_to.push(profile.country.clone());
     let currency = invoice.currency.clone();
+    let credits = super::credits_applied(&state.db, &lines).await?;
     let status = match invoice.status {
         InvoiceStatus::Paid => labels.status_paid,
         InvoiceStatus::Overdue => labels.status_overdue,
@@ -104,8 +105,10 @@ async fn render_pdf(
         paid_date: invoice.paid_at.map(|at| at.date_naive().to_string()),
         status: status.to_owned(),
         currency: currency.clone(),
+        // Credit balance used is printed under the subtotal, not as a charge.
         lines: lines
             .iter()
+            .filter(|l| l.source_invoice_id.is_none())
             .map(|l| InvoicePdfLine {
                 product: l.product_name.clone(),
                 subscription: l.subscription_id.map(|id| id.to_string()).unwrap_or_default(),
@@ -118,6 +121,14 @@ async fn render_pdf(
             .collect(),
         subtotal: money(invoice.subtotal_minor, &currency),
         // No tax is configured: one zero line keeps the layout ready for it.
+        credits_applied: credits
+            .iter()
+            .map(|(number, amount)| crate::pdf::TaxLine {
+                label: labels.credit_applied.replace("{invoice}", number),
+                amount: money(*amount, &currency),
+            })
+            .collect(),
+        added_to_balance: (invoice.credit_carried_minor > 0).then(|| money(invoice.credit_carried_minor, &currency)),
         tax_lines: vec![crate::pdf::TaxLine { label: format!("{} 0%", labels.tax), amount: money(0, &currency) }],
         total: money(invoice.total_minor, &currency),
         payment_method: invoice.payment_method_summary.clone(),

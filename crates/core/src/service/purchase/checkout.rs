@@ -44,6 +44,8 @@ pub(super) struct Line {
     pub quantity: Option<i64>,
     /// R40: a negotiated unit price (minor units, currency) replacing the list price.
     pub negotiated: Option<(i64, String)>,
+    /// Issue 26 item 5: how many terms the negotiated price holds.
+    pub negotiated_terms: Option<i32>,
 }
 
 /// Everything checked about the buyer and the profile, shared by every line.
@@ -133,6 +135,7 @@ pub(super) async fn create_subscription(
         quantity: Set(line.quantity),
         assigned_count: Set(0),
         unit_price_minor: Set(unit_price_minor),
+        negotiated_terms: Set(line.negotiated.as_ref().map(|_| line.negotiated_terms.unwrap_or(1))),
         currency: Set(checkout.profile.currency.clone()),
         status: Set(SubscriptionStatus::PendingActivation),
         disabled_reason: Set(None),

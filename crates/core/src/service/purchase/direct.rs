@@ -114,7 +114,8 @@ pub async fn purchase(
     let ids =
         idempotency::run_once(state, org.user_id, "purchaseSubscription", key.as_deref(), &request, |txn| async {
             let product = load_product(&txn, input.product_id).await?;
-            let line = Line { product, term: input.term, quantity: input.quantity, negotiated: None };
+            let line =
+                Line { product, term: input.term, quantity: input.quantity, negotiated: None, negotiated_terms: None };
             let checkout = check_line(&txn, &org, actor, &line, input.billing_profile_id, channel).await?;
             let sub = create_subscription(state, &txn, actor, &Buyer::of(&org), &line, &checkout, &origin).await?;
             Ok((txn, vec![sub.id]))

@@ -104,7 +104,8 @@ pub async fn purchase_for_customer(
             .await?
             .ok_or(AppError::NotFound { entity: EntityKind::Organization })?;
         let product = load_product(&txn, input.product_id).await?;
-        let line = Line { product, term: input.term, quantity: input.quantity, negotiated: None };
+        let line =
+            Line { product, term: input.term, quantity: input.quantity, negotiated: None, negotiated_terms: None };
         let checkout = check_partner_line(&txn, actor, partner_id, &customer, &line, input.billing_profile_id).await?;
         let buyer = Buyer { organization_id: customer.id, purchaser_id: user_id };
         let sub = create_subscription(state, &txn, actor, &buyer, &line, &checkout, &origin).await?;

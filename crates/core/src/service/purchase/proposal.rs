@@ -37,7 +37,13 @@ pub struct ProposalLineInput {
     pub quantity: Option<i64>,
     /// R40: a negotiated unit price, as a decimal string and its currency.
     pub unit_price: Option<PriceInput>,
+    /// Issue 26 item 5: how many terms the negotiated price holds (default 1,
+    /// the first term; 1 to `MAX_PRICE_TERMS`). Only with `unit_price`.
+    pub price_terms: Option<i32>,
 }
+
+/// The longest a negotiated price may hold, in terms.
+pub const MAX_PRICE_TERMS: i32 = 120;
 
 pub struct PriceInput {
     pub amount: String,
@@ -114,7 +120,18 @@ pub async fn create_proposal(
     }
     let mut prices = Vec::with_capacity(lines.len());
     for line in &lines {
-        prices.push(line.unit_price.as_ref().map(negotiated_price).transpose()?);
+        let price = line.unit_price.as_ref().map(negotiated_price).transpose()?;
+        let terms = match (&price, line.price_terms) {
+            (None, Some(_)) => return Err(AppError::validation("lines.priceTerms", Invalid::NotAllowed)),
+            (None, None) => None,
+            (Some(_), None) => Some(1),
+            (Some(_), Some(n)) if (1..=MAX_PRICE_TERMS).contains(&n) => Some(n),
+            (Some(_), Some(_)) => {
+                let max = i64::from(MAX_PRICE_TERMS);
+                return Err(AppError::validation("lines.priceTerms", Invalid::OutOfRange { min: 1, max }));
+            }
+        };
+        prices.push(price.map(|(amount, currency)| (amount, currency, terms)));
     }
     let txn = db::begin_write(&state.db).await?;
     organization::Entity::find_by_id(organization_id)
@@ -157,8 +174,9 @@ pub async fn create_proposal(
                 product_id: Set(line.product_id),
                 term: Set(line.term),
                 quantity: Set(line.quantity),
-                unit_price_minor: Set(price.as_ref().map(|(amount, _)| *amount)),
-                currency: Set(price.map(|(_, currency)| currency)),
+                unit_price_minor: Set(price.as_ref().map(|(amount, _, _)| *amount)),
+                price_terms: Set(price.as_ref().and_then(|(_, _, terms)| *terms)),
+                currency: Set(price.map(|(_, currency, _)| currency)),
             }
             .insert(&txn)
             .await?,
@@ -261,7 +279,14 @@ pub async fn accept_proposal(
         for proposal_line in lines {
             let product = load_product(&txn, proposal_line.product_id).await?;
             let negotiated = proposal_line.unit_price_minor.zip(proposal_line.currency.clone());
-            let line = Line { product, term: proposal_line.term, quantity: proposal_line.quantity, negotiated };
+            let negotiated_terms = proposal_line.price_terms;
+            let line = Line {
+                product,
+                term: proposal_line.term,
+                quantity: proposal_line.quantity,
+                negotiated,
+                negotiated_terms,
+            };
             let checkout = check_line(&txn, &org, actor, &line, billing_profile_id, Channel::Proposal).await?;
             ids.push(create_subscription(state, &txn, actor, &Buyer::of(&org), &line, &checkout, &origin).await?.id);
         }
