@@ -10,6 +10,7 @@ mod clients;
 mod disk_full;
 mod every_door;
 mod harness;
+mod invoice_pdf;
 mod payments_kill;
 mod readiness;
 mod string_fuzz;

@@ -58,7 +58,8 @@ fn columns(invoice: &InvoicePdf, labels: &Labels) -> [Column; 6] {
                 text_width(&clean(cell), Font::Regular, TABLE_SIZE)
             })
             .fold(text_width(titles[k], Font::Bold, TABLE_SIZE), f32::max);
-        widths[i] = widths[i].max(need.ceil());
+        // A little air between two long numbers side by side.
+        widths[i] = widths[i].max(need.ceil() + 4.0);
     }
     let mut extra: f32 = NUMBER_COLUMNS.map(|i| widths[i] - WIDTHS[i]).sum();
     for i in [1, 2, 0] {

@@ -376,6 +376,12 @@ mod tests {
             inv.subtotal = locale::amount(10_000_000_000_000_000, "USD", lang);
             inv.total = locale::amount_with_currency(i64::MAX, "USD", lang);
             let bytes = render(&inv);
+            if let Some(dir) = std::env::var_os("LICENSEDESK_PDF_DUMP") {
+                let path = std::path::Path::new(&dir).join(format!("bounds-{}.pdf", lang.tag()));
+                if let Err(e) = std::fs::write(&path, &bytes) {
+                    panic!("writing {}: {e}", path.display());
+                }
+            }
             let (text, _) = text_of(&bytes);
             let text = pdftotext(&bytes).unwrap_or(text);
             let flat = text.replace('\u{a0}', " ");
