@@ -28,7 +28,8 @@ fn init_tracing(format: LogFormat) {
 }
 
 pub async fn run(cli: Cli) -> ExitCode {
-    init_tracing(cli.settings.log_format);
+    let log_format = cli.settings.log_format;
+    init_tracing(log_format);
     let command = cli.command.clone().unwrap_or(Command::Serve { demo: false });
     if let Command::ExportSchema { output } = &command {
         let sdl = app::export_sdl();
@@ -48,21 +49,32 @@ pub async fn run(cli: Cli) -> ExitCode {
     }
     let config = match cli.settings.validate() {
         Ok(config) => config,
+        Err(message) if log_format == LogFormat::Json => {
+            tracing::error!("configuration error: {message}");
+            return ExitCode::from(2);
+        }
         Err(message) => {
             eprintln!("configuration error: {message}");
             return ExitCode::from(2);
         }
     };
+    // With JSON logs the log line is the only line (issue 24 item 4); as text
+    // the error is also repeated on standard error for a person at a terminal.
+    let json = config.log_format == LogFormat::Json;
     match execute(command, config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Error(message)) => {
             tracing::error!("{message}");
-            eprintln!("error: {message}");
+            if !json {
+                eprintln!("error: {message}");
+            }
             ExitCode::FAILURE
         }
         Err(Failure::Busy(message)) => {
             tracing::warn!("{message}");
-            eprintln!("error: {message}");
+            if !json {
+                eprintln!("error: {message}");
+            }
             ExitCode::from(EXIT_BUSY)
         }
     }

@@ -252,6 +252,8 @@ impl RobustnessSettings {
 pub struct Config {
     pub database_url: String,
     pub listen: SocketAddr,
+    /// Text or JSON log lines; what the server prints itself follows it (the demo banner).
+    pub log_format: LogFormat,
     pub mode: Mode,
     pub graphiql: bool,
     pub introspection: bool,
@@ -334,6 +336,7 @@ impl Settings {
             tax_id: Some(self.seller_tax_id.trim().to_owned()).filter(|t| !t.is_empty()),
         };
         Ok(Config {
+            log_format: self.log_format,
             cors_allowed_origins,
             pdf_link_ttl_seconds: self.pdf_link_ttl_seconds,
             purchase_token_ttl_hours: self.purchase_token_ttl_hours,
@@ -375,6 +378,7 @@ impl Config {
         Config {
             database_url: database_url.to_owned(),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            log_format: LogFormat::Text,
             mode: Mode::Development,
             graphiql: true,
             introspection: true,

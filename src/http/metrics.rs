@@ -9,7 +9,14 @@
 //!   `licensedesk_http_request_duration_seconds{route}`: every HTTP request;
 //! - `licensedesk_db_pool_connections{state}`: open and idle connections;
 //! - `licensedesk_billing_runs_total{outcome}` and
-//!   `licensedesk_billing_run_items_total{kind}`: billing runs (R33).
+//!   `licensedesk_billing_run_items_total{kind}`: billing runs (R33);
+//! - `licensedesk_build_info{version, profile}`: 1;
+//! - `process_*` (CPU seconds, resident and virtual memory, open and maximum
+//!   file descriptors, threads, start time), read at each scrape;
+//! - `licensedesk_webhook_deliveries_total{outcome}` (delivered, retrying,
+//!   failed) and `licensedesk_webhook_delivery_duration_seconds`;
+//! - `licensedesk_live_connections` (open GraphQL WebSockets) and
+//!   `licensedesk_live_connections_opened_total`.
 
 use std::time::Instant;
 
@@ -29,6 +36,7 @@ pub async fn metrics_endpoint(State(state): State<AppState>) -> HttpResponse {
         return (StatusCode::SERVICE_UNAVAILABLE, "metrics unavailable").into_response();
     };
     record_pool(&state.db);
+    crate::metrics::record_process();
     handle.run_upkeep();
     let mut response = handle.render().into_response();
     response

@@ -11,6 +11,7 @@ mod disk_full;
 mod every_door;
 mod harness;
 mod invoice_pdf;
+mod operations;
 mod payments_kill;
 mod readiness;
 mod string_fuzz;
