@@ -77,7 +77,6 @@ impl Executor for ServingSchema {
         let span = tracing::Span::current();
         let operation: String = shape.operation_name.as_deref().unwrap_or("anonymous").chars().take(64).collect();
         span.record("operation", operation.as_str());
-        span.record("otel.name", format!("graphql {operation}"));
         // Process tests hold an operation here by name to see whether a read
         // is dropped when its client goes or its request times out (issue 20);
         // without the core's test-hooks feature this is an empty function.

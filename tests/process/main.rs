@@ -15,3 +15,4 @@ mod operations;
 mod payments_kill;
 mod readiness;
 mod string_fuzz;
+mod traces;
