@@ -13,22 +13,46 @@ use crate::{
 
 /// Logs go to standard output as text, or as one JSON object a line with
 /// `LICENSEDESK_LOG_FORMAT=json`; colours only when standard output is a
-/// terminal (never in log files or pipes) and `NO_COLOR` is unset.
-fn init_tracing(format: LogFormat) {
+/// terminal (never in log files or pipes) and `NO_COLOR` is unset. With an
+/// OTLP endpoint configured (`telemetry`), spans are exported as traces too;
+/// the provider returned is shut down (flushed) at exit.
+fn init_tracing(format: LogFormat) -> Option<opentelemetry_sdk::trace::SdkTracerProvider> {
     use std::io::IsTerminal;
+    use tracing_subscriber::{Layer, layer::SubscriberExt, util::SubscriberInitExt};
     let filter = EnvFilter::try_from_env("LICENSEDESK_LOG").unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
-    let builder = tracing_subscriber::fmt().with_env_filter(filter).with_target(false);
-    let _ = match format {
-        LogFormat::Json => builder.json().with_ansi(false).flatten_event(true).try_init(),
+    let fmt = tracing_subscriber::fmt::layer().with_target(false);
+    let fmt = match format {
+        LogFormat::Json => fmt.json().with_ansi(false).flatten_event(true).boxed(),
         LogFormat::Text => {
             let ansi = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
-            builder.with_ansi(ansi).try_init()
+            fmt.with_ansi(ansi).boxed()
         }
     };
+    let (provider, problem) = match crate::telemetry::provider() {
+        Ok(provider) => (provider, None),
+        Err(problem) => (None, Some(problem)),
+    };
+    // Each its own filter: LICENSEDESK_LOG=warn quiets the log, not the traces (spans at info and above).
+    let otel =
+        provider.as_ref().map(|p| crate::telemetry::layer(p).with_filter(tracing::level_filters::LevelFilter::INFO));
+    let _ = tracing_subscriber::registry().with(fmt.with_filter(filter)).with(otel).try_init();
+    if let Some(problem) = problem {
+        tracing::warn!("traces are not exported: {problem}");
+    }
+    provider
 }
 
 pub async fn run(cli: Cli) -> ExitCode {
-    init_tracing(cli.settings.log_format);
+    let log_format = cli.settings.log_format;
+    let traces = init_tracing(log_format);
+    let code = run_command(cli, log_format).await;
+    if let Some(provider) = traces {
+        crate::telemetry::shutdown(provider).await;
+    }
+    code
+}
+
+async fn run_command(cli: Cli, log_format: LogFormat) -> ExitCode {
     let command = cli.command.clone().unwrap_or(Command::Serve { demo: false });
     if let Command::ExportSchema { output } = &command {
         let sdl = app::export_sdl();
@@ -48,21 +72,32 @@ pub async fn run(cli: Cli) -> ExitCode {
     }
     let config = match cli.settings.validate() {
         Ok(config) => config,
+        Err(message) if log_format == LogFormat::Json => {
+            tracing::error!("configuration error: {message}");
+            return ExitCode::from(2);
+        }
         Err(message) => {
             eprintln!("configuration error: {message}");
             return ExitCode::from(2);
         }
     };
+    // With JSON logs the log line is the only line (issue 24 item 4); as text
+    // the error is also repeated on standard error for a person at a terminal.
+    let json = config.log_format == LogFormat::Json;
     match execute(command, config).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(Failure::Error(message)) => {
             tracing::error!("{message}");
-            eprintln!("error: {message}");
+            if !json {
+                eprintln!("error: {message}");
+            }
             ExitCode::FAILURE
         }
         Err(Failure::Busy(message)) => {
             tracing::warn!("{message}");
-            eprintln!("error: {message}");
+            if !json {
+                eprintln!("error: {message}");
+            }
             ExitCode::from(EXIT_BUSY)
         }
     }

@@ -58,6 +58,20 @@ pub async fn seed(state: &AppState) -> AppResult<()> {
     if !exists {
         load(state).await?;
     }
+    if state.config.log_format == crate::config::LogFormat::Json {
+        // Every line JSON when JSON logs are chosen (issue 24 item 4): the banner as one event.
+        tracing::info!(
+            graphiql = %format!("http://{}/", state.config.listen),
+            login = DEMO_ADMIN,
+            password = DEMO_PASSWORD,
+            other_accounts = %format!(
+                "billing@contoso.demo (BILLING_ADMIN), licenses@contoso.demo (LICENSE_ADMIN), ann@contoso.demo, \
+                 bob@contoso.demo, carl@contoso.demo (users), {DEMO_PUBLISHER} (publisher)"
+            ),
+            "LicenseDesk demo data is loaded"
+        );
+        return Ok(());
+    }
     println!(
         "\nLicenseDesk demo data is loaded. Open GraphiQL at http://{}/ and log in with\n  \
          mutation {{ login(email: \"{DEMO_ADMIN}\", password: \"{DEMO_PASSWORD}\") {{ token }} }}\n\

@@ -15,6 +15,7 @@ pub mod http;
 pub mod hub;
 pub mod metrics;
 pub mod state;
+pub mod telemetry;
 pub mod workers;
 
 pub use licensedesk_core::{access, auth, billing, clock, db, domain, error, fault, i18n, paging, pdf, service};

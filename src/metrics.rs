@@ -27,7 +27,10 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
         .get_or_init(|| {
             let builder = PrometheusBuilder::new().set_buckets_for_metric(Matcher::Suffix("_seconds".into()), &BUCKETS);
             match builder.and_then(|b| b.install_recorder()) {
-                Ok(handle) => Some(handle),
+                Ok(handle) => {
+                    describe();
+                    Some(handle)
+                }
                 Err(e) => {
                     tracing::warn!(error = %e, "metrics recorder not installed");
                     None
@@ -35,6 +38,56 @@ pub fn handle() -> Option<&'static PrometheusHandle> {
             }
         })
         .as_ref()
+}
+
+/// The build (a constant 1 with the version as labels) and the process
+/// collector's descriptions, once the recorder is in.
+fn describe() {
+    metrics::gauge!(
+        "licensedesk_build_info",
+        "version" => env!("CARGO_PKG_VERSION"),
+        "profile" => if cfg!(debug_assertions) { "debug" } else { "release" },
+    )
+    .set(1.0);
+    // Present from the start, at zero, so dashboards and alerts see them.
+    metrics::gauge!("licensedesk_live_connections").increment(0.0);
+    for outcome in ["delivered", "retrying", "failed"] {
+        metrics::counter!("licensedesk_webhook_deliveries_total", "outcome" => outcome).increment(0);
+    }
+    PROCESS.describe();
+}
+
+static PROCESS: std::sync::LazyLock<metrics_process::Collector> =
+    std::sync::LazyLock::new(metrics_process::Collector::default);
+
+/// The process metrics in their standard names (`process_cpu_seconds_total`,
+/// `process_resident_memory_bytes`, `process_open_fds`, `process_threads`,
+/// `process_start_time_seconds`…), read when `/metrics` is scraped.
+pub fn record_process() {
+    PROCESS.collect();
+}
+
+/// A live (subscription) WebSocket connection opened; the guard counts it
+/// closed when dropped.
+pub fn live_connection_opened() -> LiveConnection {
+    metrics::gauge!("licensedesk_live_connections").increment(1.0);
+    metrics::counter!("licensedesk_live_connections_opened_total").increment(1);
+    LiveConnection
+}
+
+pub struct LiveConnection;
+
+impl Drop for LiveConnection {
+    fn drop(&mut self) {
+        metrics::gauge!("licensedesk_live_connections").decrement(1.0);
+    }
+}
+
+/// One webhook delivery attempt: `delivered`, `retrying` or `failed` (given
+/// up), and how long the endpoint took to answer.
+pub fn record_webhook_attempt(outcome: &'static str, elapsed: std::time::Duration) {
+    metrics::counter!("licensedesk_webhook_deliveries_total", "outcome" => outcome).increment(1);
+    metrics::histogram!("licensedesk_webhook_delivery_duration_seconds").record(elapsed.as_secs_f64());
 }
 
 fn operation_label(name: Option<&str>) -> String {

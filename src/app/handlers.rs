@@ -284,7 +284,9 @@ pub(super) async fn run(
     if read_only {
         return Ok(async_graphql::Executor::execute(&schema, request).await);
     }
-    tokio::spawn(async move { async_graphql::Executor::execute(&schema, request).await })
+    // In the request's span: the access log and the trace see the operation and its statements.
+    let task = async move { async_graphql::Executor::execute(&schema, request).await };
+    tokio::spawn(tracing::Instrument::in_current_span(task))
         .await
         .map_err(|e| AppError::internal(format!("execution task: {e}")))
 }

@@ -81,16 +81,42 @@ pub fn build_router(state: AppState) -> Router {
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(CatchPanicLayer::new())
         .layer(PropagateRequestIdLayer::new(REQUEST_ID.clone()))
-        .layer(TraceLayer::new_for_http().make_span_with(|request: &axum::http::Request<_>| {
-            let request_id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
-            tracing::info_span!("request", request_id = %request_id, method = %request.method(), path = %request.uri().path())
-        }))
+        .layer(
+            TraceLayer::new_for_http()
+                .make_span_with(request_span)
+                // The access log: one line per request at info, with status and latency (issue 24 item 4).
+                .on_response(
+                    tower_http::trace::DefaultOnResponse::new()
+                        .level(tracing::Level::INFO)
+                        .latency_unit(tower_http::LatencyUnit::Millis),
+                ),
+        )
         .layer(SetRequestIdLayer::new(REQUEST_ID.clone(), MakeRequestUuid))
         .layer(tower_http::compression::CompressionLayer::new());
     match cors {
         Some(cors) => router.layer(cors),
         None => router,
     }
+}
+
+/// The span of one request: its ID, method, path and client; the GraphQL
+/// executor records the operation's name in `operation`. In traces it is a
+/// server span named "POST /graphql" (`otel.name`) with these attributes.
+fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
+    let request_id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+    let client = request.extensions().get::<crate::state::ClientAddr>().map(|c| c.0.to_string());
+    let method = request.method();
+    let path = request.uri().path();
+    tracing::info_span!(
+        "request",
+        request_id = %request_id,
+        method = %method,
+        path = %path,
+        client = client.as_deref().unwrap_or("-"),
+        operation = tracing::field::Empty,
+        otel.name = %format!("{method} {path}"),
+        otel.kind = "server",
+    )
 }
 
 impl axum::extract::FromRef<RouterState> for AppState {

@@ -14,7 +14,10 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
     use tower::ServiceExt;
 
     raise_file_limit(&state.config.sockets);
-    let listener = tokio::net::TcpListener::bind(state.config.listen).await?;
+    let address = state.config.listen;
+    let listener = tokio::net::TcpListener::bind(address)
+        .await
+        .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {address}: {e}")))?;
     tracing::info!(address = %listener.local_addr()?, "LicenseDesk listening");
     let _events = crate::workers::start(&state);
     let header_read_timeout = state.config.header_read_timeout;

@@ -282,6 +282,7 @@ pub(super) async fn graphql_ws_handler(
         .max_frame_size(MAX_MESSAGE_BYTES)
         .on_upgrade(move |socket| async move {
             let _slot = slot;
+            let _counted = crate::metrics::live_connection_opened();
             let executor = SocketExecutor {
                 app: state.app.clone(),
                 schema: state.schema.clone(),

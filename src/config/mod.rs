@@ -269,6 +269,8 @@ impl RobustnessSettings {
 pub struct Config {
     pub database_url: String,
     pub listen: SocketAddr,
+    /// Text or JSON log lines; what the server prints itself follows it (the demo banner).
+    pub log_format: LogFormat,
     pub mode: Mode,
     pub graphiql: bool,
     pub introspection: bool,
@@ -391,6 +393,7 @@ impl Settings {
         Ok(Config {
             public_base_url,
             persisted: PersistedConfig { trusted, get_cache_seconds: self.get_cache_seconds.min(86_400) },
+            log_format: self.log_format,
             cors_allowed_origins,
             pdf_link_ttl_seconds: self.pdf_link_ttl_seconds,
             purchase_token_ttl_hours: self.purchase_token_ttl_hours,
@@ -433,6 +436,7 @@ impl Config {
         Config {
             database_url: database_url.to_owned(),
             listen: SocketAddr::from(([127, 0, 0, 1], 0)),
+            log_format: LogFormat::Text,
             mode: Mode::Development,
             graphiql: true,
             introspection: true,

@@ -73,6 +73,10 @@ impl Executor for ServingSchema {
     async fn execute(&self, mut request: Request) -> Response {
         let started = Instant::now();
         let shape = shape_of(&mut request);
+        // The request's span (access log, traces) carries the operation's name.
+        let span = tracing::Span::current();
+        let operation: String = shape.operation_name.as_deref().unwrap_or("anonymous").chars().take(64).collect();
+        span.record("operation", operation.as_str());
         // Process tests hold an operation here by name to see whether a read
         // is dropped when its client goes or its request times out (issue 20);
         // without the core's test-hooks feature this is an empty function.

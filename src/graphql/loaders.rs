@@ -54,12 +54,13 @@ pub async fn prime_with_caller(loaders: &Loaders, caller: &Caller, rows: Option<
 fn spawn_after_siblings(
     load: std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>>,
 ) -> tokio::task::JoinHandle<()> {
-    tokio::spawn(async move {
+    // In the span of the request that asked first (its trace shows the batch's statements).
+    tokio::spawn(tracing::Instrument::in_current_span(async move {
         for _ in 0..YIELDS_BEFORE_LOAD {
             tokio::task::yield_now().await;
         }
         load.await
-    })
+    }))
 }
 
 const YIELDS_BEFORE_LOAD: usize = 16;

@@ -14,6 +14,13 @@
 //! - `licensedesk_billing_profiles_on_hold`: billing profiles whose invoice
 //!   the billing run cannot issue now (issue 26 item 3), read at each scrape
 //!   so it holds whichever process ran billing.
+//! - `licensedesk_build_info{version, profile}`: 1;
+//! - `process_*` (CPU seconds, resident and virtual memory, open and maximum
+//!   file descriptors, threads, start time), read at each scrape;
+//! - `licensedesk_webhook_deliveries_total{outcome}` (delivered, retrying,
+//!   failed) and `licensedesk_webhook_delivery_duration_seconds`;
+//! - `licensedesk_live_connections` (open GraphQL WebSockets) and
+//!   `licensedesk_live_connections_opened_total`.
 
 use std::time::Instant;
 
@@ -37,6 +44,7 @@ pub async fn metrics_endpoint(State(state): State<AppState>) -> HttpResponse {
         Ok(held) => metrics::gauge!("licensedesk_billing_profiles_on_hold").set(held as f64),
         Err(e) => tracing::warn!(error = ?e, "cannot count the billing profiles on hold"),
     }
+    crate::metrics::record_process();
     handle.run_upkeep();
     let mut response = handle.render().into_response();
     response

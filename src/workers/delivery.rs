@@ -305,7 +305,9 @@ async fn deliver_one(
     let event =
         outbox_event::Entity::find().filter(outbox_event::Column::Id.eq(delivery.event_id)).one(&state.db).await?;
     let (Some(endpoint), Some(event)) = (endpoint, event) else { return Ok(None) };
+    let sent = std::time::Instant::now();
     let outcome = send(state, client, &endpoint, &event).await;
+    let elapsed = sent.elapsed();
     let config = &state.config.events;
     let now = Utc::now();
     let attempts = delivery.attempts + 1;
@@ -315,11 +317,14 @@ async fn deliver_one(
         .col_expr(webhook_delivery::Column::LockedUntil, Expr::value(Option::<DateTime<Utc>>::None));
     let mut wake_after = None;
     update = match &outcome {
-        Ok(code) => update
-            .col_expr(webhook_delivery::Column::Status, Expr::value(DELIVERED))
-            .col_expr(webhook_delivery::Column::LastStatusCode, Expr::value(Some(*code as i32)))
-            .col_expr(webhook_delivery::Column::LastError, Expr::value(Option::<String>::None))
-            .col_expr(webhook_delivery::Column::DeliveredAt, Expr::value(Some(now))),
+        Ok(code) => {
+            crate::metrics::record_webhook_attempt("delivered", elapsed);
+            update
+                .col_expr(webhook_delivery::Column::Status, Expr::value(DELIVERED))
+                .col_expr(webhook_delivery::Column::LastStatusCode, Expr::value(Some(*code as i32)))
+                .col_expr(webhook_delivery::Column::LastError, Expr::value(Option::<String>::None))
+                .col_expr(webhook_delivery::Column::DeliveredAt, Expr::value(Some(now)))
+        }
         Err(failure) => {
             let gave_up = (now - delivery.created_at).num_seconds() >= config.webhook_retry_for_seconds as i64;
             let wait = backoff(config, attempts);
@@ -327,6 +332,7 @@ async fn deliver_one(
             if !gave_up {
                 wake_after = Some(wait);
             }
+            crate::metrics::record_webhook_attempt(if gave_up { "failed" } else { "retrying" }, elapsed);
             tracing::info!(delivery = %delivery.id, attempts, error = %failure.logged(), "webhook delivery failed");
             let status = match failure {
                 Failure::Status(code) => Some(i32::from(*code)),

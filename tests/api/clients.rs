@@ -243,12 +243,6 @@ async fn r32_signed_pdf_link_valid_expired_and_tampered() {
     assert_eq!(send(&app.router, request.body(Body::empty()).expect("req")).await.0, StatusCode::OK);
 }
 
-fn pdf_text(bytes: &[u8]) -> String {
-    let doc = lopdf::Document::load_mem(bytes).expect("a readable PDF");
-    let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
-    doc.extract_text(&pages).expect("text")
-}
-
 /// R32, issue 13 item 6: the seller block, tax line, paid date and
 /// subscription; Chinese and Nordic names print as written (no "?") and come
 /// back out of the PDF; labels follow the reader's language when the profile's
@@ -273,7 +267,7 @@ async fn r32_invoice_pdf_renders_chinese_and_nordic_names_in_the_right_language(
     let request = Request::get(&url).header("accept-language", "zh-TW,zh;q=0.9").body(Body::empty()).expect("req");
     let (status, _, bytes) = send(&app.router, request).await;
     assert_eq!(status, StatusCode::OK);
-    let text = pdf_text(&bytes);
+    let text = PdfText::read(&bytes);
     for needle in [
         "台北辦公室",
         "王小明 Åsa Ørsted",
@@ -284,21 +278,38 @@ async fn r32_invoice_pdf_renders_chinese_and_nordic_names_in_the_right_language(
         "LicenseDesk AB",
         "SE556000000001",
         "付款日期",
-        "2026-04-01",
+        "2026年4月1日",
+        "計費期間",
         "已付款",
         "稅額 0%",
-        "總計 (USD)",
+        "總計",
         "Seat App",
         &sub[..8],
     ] {
-        assert!(text.contains(needle), "{needle:?} missing from {text}");
+        assert!(text.contains(needle), "{needle:?} missing from {}", text.text);
     }
-    assert!(!text.contains('?'), "no replacement characters: {text}");
+    assert!(!text.contains("?"), "no replacement characters: {}", text.text);
 
     // English without an Accept-Language.
     let (_, _, bytes) = send(&app.router, Request::get(&url).body(Body::empty()).expect("req")).await;
-    let text = pdf_text(&bytes);
-    assert!(text.contains("Invoice LD-000001") && text.contains("Paid on") && text.contains("Tax 0%"), "{text}");
+    let text = PdfText::read(&bytes);
+    assert!(text.contains("Invoice LD-000001") && text.contains("Paid on") && text.contains("Tax 0%"), "{}", text.text);
+
+    // Issue 24 item 3: the profile's language chosen, Swedish words, dates and numbers.
+    app.ok(
+        admin,
+        "mutation($id: ID!, $i: UpdateBillingProfileInput!) { updateBillingProfile(id: $id, input: $i) { id } }",
+        json!({"id": shop.profile, "i": {"language": "sv"}}),
+    )
+    .await;
+    let (_, _, bytes) = send(&app.router, Request::get(&url).body(Body::empty()).expect("req")).await;
+    let text = PdfText::read(&bytes);
+    for needle in
+        ["Faktura LD-000001", "Faktureringsperiod", "mars 2026", "2026-04-01", "månadsperiod", "som slutar på"]
+    {
+        assert!(text.contains(needle), "{needle:?} missing from {}", text.text);
+    }
+    assert!(text.contains(",00 USD") && !text.contains(".00"), "Swedish amounts: {}", text.text);
 }
 
 /// Issue 13 item 5: Prometheus metrics count operations by name and outcome,

@@ -552,3 +552,52 @@ impl TestApp {
     }
 }
 // ==== end of invoice / billing-run helpers ====
+
+/// A PDF's text: poppler's `pdftotext` reads it by position, as finance
+/// tools do (`.ci/run` installs it and sets LICENSEDESK_REQUIRE_PDFTOTEXT);
+/// without it, lopdf's pieces (one per font run) compared with the
+/// whitespace taken out.
+pub struct PdfText {
+    pub text: String,
+    positional: bool,
+}
+
+impl PdfText {
+    pub fn read(bytes: &[u8]) -> PdfText {
+        use std::io::Write;
+        let spawned = std::process::Command::new("pdftotext")
+            .args(["-enc", "UTF-8", "-", "-"])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .spawn();
+        match spawned {
+            Ok(mut child) => {
+                if let Some(mut stdin) = child.stdin.take() {
+                    stdin.write_all(bytes).expect("write to pdftotext");
+                }
+                let out = child.wait_with_output().expect("pdftotext");
+                assert!(out.status.success(), "pdftotext: {out:?}");
+                // No-break spaces ("1 234,56 SEK") come out as spaces.
+                PdfText { text: String::from_utf8_lossy(&out.stdout).replace('\u{a0}', " "), positional: true }
+            }
+            Err(e) => {
+                assert!(
+                    std::env::var_os("LICENSEDESK_REQUIRE_PDFTOTEXT").is_none(),
+                    "LICENSEDESK_REQUIRE_PDFTOTEXT is set but pdftotext does not run: {e}"
+                );
+                let doc = lopdf::Document::load_mem(bytes).expect("a readable PDF");
+                let pages: Vec<u32> = doc.get_pages().keys().copied().collect();
+                let text = doc.extract_text(&pages).expect("text");
+                PdfText { text: text.chars().filter(|c| !c.is_whitespace()).collect(), positional: false }
+            }
+        }
+    }
+
+    pub fn contains(&self, needle: &str) -> bool {
+        if self.positional {
+            self.text.contains(&needle.replace('\u{a0}', " "))
+        } else {
+            self.text.contains(&needle.chars().filter(|c| !c.is_whitespace()).collect::<String>())
+        }
+    }
+}

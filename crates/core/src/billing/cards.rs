@@ -20,11 +20,17 @@ pub fn fingerprint_key(server_secret: &[u8]) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
+/// The words of `method_summary`, which the invoice PDF translates.
+pub const NO_METHOD: &str = "No payment method on file";
+pub const CHECK_OR_WIRE: &str = "Check or wire transfer";
+pub const ENDING: &str = " ending ";
+pub const UNNAMED_CARD: &str = "Card";
+
 /// "VISA ending 4242" or "Check or wire transfer": brand and last four only.
 pub fn method_summary(method: Option<&payment_method::Model>) -> String {
     match method {
-        None => "No payment method on file".to_owned(),
-        Some(m) if m.kind == PaymentMethodKind::CheckOrWire => "Check or wire transfer".to_owned(),
+        None => NO_METHOD.to_owned(),
+        Some(m) if m.kind == PaymentMethodKind::CheckOrWire => CHECK_OR_WIRE.to_owned(),
         Some(m) => {
             let brand = m.card_brand.as_deref().and_then(CardBrand::from_code).unwrap_or(CardBrand::Unknown);
             let brand = match brand {
@@ -34,9 +40,9 @@ pub fn method_summary(method: Option<&payment_method::Model>) -> String {
                 CardBrand::Discover => "Discover",
                 CardBrand::DinersClub => "Diners Club",
                 CardBrand::Jcb => "JCB",
-                CardBrand::Unknown => "Card",
+                CardBrand::Unknown => UNNAMED_CARD,
             };
-            format!("{brand} ending {}", m.card_last4.as_deref().unwrap_or("????"))
+            format!("{brand}{ENDING}{}", m.card_last4.as_deref().unwrap_or("????"))
         }
     }
 }

@@ -38,6 +38,24 @@ pub struct Labels {
     pub status_paid: &'static str,
     pub status_credited: &'static str,
     pub status_overdue: &'static str,
+    pub billing_period: &'static str,
+    /// Line texts (the stored English text is rewritten in the invoice's language).
+    pub term_monthly: &'static str,
+    pub term_annual: &'static str,
+    pub licenses_added: &'static str,
+    pub licenses_removed: &'static str,
+    pub cancellation_credit: &'static str,
+    pub adjustment: &'static str,
+    /// "{what}, {from} to {to} ({days} of {term_days} days)".
+    pub pro_rata: &'static str,
+    /// "Credit balance from invoice {number}".
+    pub credit_from_invoice: &'static str,
+    /// Payment methods: "{brand} ending {last4}".
+    pub card_ending: &'static str,
+    /// A card of a brand we do not name.
+    pub card: &'static str,
+    pub check_or_wire: &'static str,
+    pub no_payment_method: &'static str,
 }
 
 const EN: Labels = Labels {
@@ -73,6 +91,19 @@ const EN: Labels = Labels {
     status_paid: "Paid",
     status_credited: "Credited",
     status_overdue: "Overdue",
+    billing_period: "Billing period",
+    term_monthly: "monthly term",
+    term_annual: "annual term",
+    licenses_added: "licenses added",
+    licenses_removed: "licenses removed",
+    cancellation_credit: "cancellation credit",
+    adjustment: "adjustment",
+    pro_rata: "{what}, {from} to {to} ({days} of {term_days} days)",
+    credit_from_invoice: "Credit balance from invoice {number}",
+    card_ending: "{brand} ending {last4}",
+    card: "Card",
+    check_or_wire: "Check or wire transfer",
+    no_payment_method: "No payment method on file",
 };
 
 const SV: Labels = Labels {
@@ -108,6 +139,19 @@ const SV: Labels = Labels {
     status_paid: "Betald",
     status_credited: "Krediterad",
     status_overdue: "Förfallen",
+    billing_period: "Faktureringsperiod",
+    term_monthly: "månadsperiod",
+    term_annual: "årsperiod",
+    licenses_added: "licenser tillagda",
+    licenses_removed: "licenser borttagna",
+    cancellation_credit: "kreditering vid uppsägning",
+    adjustment: "justering",
+    pro_rata: "{what}, {from} till {to} ({days} av {term_days} dagar)",
+    credit_from_invoice: "Tillgodohavande från faktura {number}",
+    card_ending: "{brand} som slutar på {last4}",
+    card: "Kort",
+    check_or_wire: "Check eller banköverföring",
+    no_payment_method: "Inget betalningssätt registrerat",
 };
 
 const DA: Labels = Labels {
@@ -143,6 +187,19 @@ const DA: Labels = Labels {
     status_paid: "Betalt",
     status_credited: "Krediteret",
     status_overdue: "Forfalden",
+    billing_period: "Faktureringsperiode",
+    term_monthly: "månedlig periode",
+    term_annual: "årlig periode",
+    licenses_added: "licenser tilføjet",
+    licenses_removed: "licenser fjernet",
+    cancellation_credit: "kreditering ved opsigelse",
+    adjustment: "regulering",
+    pro_rata: "{what}, {from} til {to} ({days} af {term_days} dage)",
+    credit_from_invoice: "Tilgodehavende fra faktura {number}",
+    card_ending: "{brand} der ender på {last4}",
+    card: "Kort",
+    check_or_wire: "Check eller bankoverførsel",
+    no_payment_method: "Ingen betalingsmåde registreret",
 };
 
 const NL: Labels = Labels {
@@ -178,6 +235,19 @@ const NL: Labels = Labels {
     status_paid: "Betaald",
     status_credited: "Gecrediteerd",
     status_overdue: "Achterstallig",
+    billing_period: "Factuurperiode",
+    term_monthly: "maandtermijn",
+    term_annual: "jaartermijn",
+    licenses_added: "licenties toegevoegd",
+    licenses_removed: "licenties verwijderd",
+    cancellation_credit: "creditering bij opzegging",
+    adjustment: "correctie",
+    pro_rata: "{what}, {from} tot {to} ({days} van {term_days} dagen)",
+    credit_from_invoice: "Tegoed van factuur {number}",
+    card_ending: "{brand} eindigend op {last4}",
+    card: "Kaart",
+    check_or_wire: "Cheque of bankoverschrijving",
+    no_payment_method: "Geen betaalmethode bekend",
 };
 
 const ZH_TW: Labels = Labels {
@@ -213,6 +283,19 @@ const ZH_TW: Labels = Labels {
     status_paid: "已付款",
     status_credited: "已轉為抵免額",
     status_overdue: "逾期",
+    billing_period: "計費期間",
+    term_monthly: "月繳期",
+    term_annual: "年繳期",
+    licenses_added: "新增授權",
+    licenses_removed: "移除授權",
+    cancellation_credit: "取消訂閱退款",
+    adjustment: "調整",
+    pro_rata: "{what}，{from}至{to}（{term_days} 天中的 {days} 天）",
+    credit_from_invoice: "來自發票 {number} 的抵免額",
+    card_ending: "{brand} 末四碼 {last4}",
+    card: "信用卡",
+    check_or_wire: "支票或電匯",
+    no_payment_method: "未登記付款方式",
 };
 
 pub fn labels(lang: Lang) -> &'static Labels {
@@ -281,6 +364,19 @@ impl Labels {
             self.status_paid,
             self.status_credited,
             self.status_overdue,
+            self.billing_period,
+            self.term_monthly,
+            self.term_annual,
+            self.licenses_added,
+            self.licenses_removed,
+            self.cancellation_credit,
+            self.adjustment,
+            self.pro_rata,
+            self.credit_from_invoice,
+            self.card_ending,
+            self.card,
+            self.check_or_wire,
+            self.no_payment_method,
         ]
     }
 }

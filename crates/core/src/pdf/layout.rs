@@ -26,21 +26,71 @@ pub(super) enum Align {
     Right,
 }
 
+#[derive(Debug, Clone, Copy)]
 pub(super) struct Column {
     x: f32,
     width: f32,
     align: Align,
 }
 
-/// Product (with subscription below), description, period, quantity, unit price, amount.
-pub(super) const COLUMNS: [Column; 6] = [
-    Column { x: MARGIN, width: 105.0, align: Align::Left },
-    Column { x: 160.0, width: 120.0, align: Align::Left },
-    Column { x: 285.0, width: 100.0, align: Align::Left },
-    Column { x: 390.0, width: 35.0, align: Align::Right },
-    Column { x: 430.0, width: 55.0, align: Align::Right },
-    Column { x: 490.0, width: RIGHT - 490.0, align: Align::Right },
-];
+/// Space between two columns of the lines table.
+const GAP: f32 = 5.0;
+/// Product (with subscription below), description, period, quantity, unit
+/// price, amount: the widths the columns start from, and the least each text
+/// column keeps when the numbers need room.
+const WIDTHS: [f32; 6] = [105.0, 120.0, 100.0, 35.0, 55.0, RIGHT - 490.0];
+const MIN_WIDTHS: [f32; 3] = [80.0, 80.0, 60.0];
+const NUMBER_COLUMNS: std::ops::Range<usize> = 3..6;
+
+/// The table's columns for these lines: the number columns (quantity, unit
+/// price, amount) widen to their longest value, taking the room from the
+/// description, then the period, then the product column; numbers never wrap
+/// or get cut (issue 24 item 3: amounts up to i64's bounds).
+fn columns(invoice: &InvoicePdf, labels: &Labels) -> [Column; 6] {
+    let mut widths = WIDTHS;
+    let titles = [labels.quantity, labels.unit_price, labels.amount];
+    for (k, i) in NUMBER_COLUMNS.enumerate() {
+        let need = invoice
+            .lines
+            .iter()
+            .map(|line| {
+                let cell = [&line.quantity, &line.unit_price, &line.amount][k];
+                text_width(&clean(cell), Font::Regular, TABLE_SIZE)
+            })
+            .fold(text_width(titles[k], Font::Bold, TABLE_SIZE), f32::max);
+        // A little air between two long numbers side by side.
+        widths[i] = widths[i].max(need.ceil() + 4.0);
+    }
+    let mut extra: f32 = NUMBER_COLUMNS.map(|i| widths[i] - WIDTHS[i]).sum();
+    for i in [1, 2, 0] {
+        let take = extra.min(widths[i] - MIN_WIDTHS[i]).max(0.0);
+        widths[i] -= take;
+        extra -= take;
+    }
+    // Still too wide: the number columns share what is left in proportion
+    // (their text is then set smaller to fit, see `number_size`).
+    if extra > 0.0 {
+        let room: f32 = RIGHT - MARGIN - GAP * 5.0 - MIN_WIDTHS.iter().sum::<f32>();
+        let wanted: f32 = NUMBER_COLUMNS.map(|i| widths[i]).sum();
+        for i in NUMBER_COLUMNS {
+            widths[i] *= room / wanted;
+        }
+    }
+    let mut x = MARGIN;
+    let mut out = [Column { x, width: 0.0, align: Align::Left }; 6];
+    for (i, width) in widths.into_iter().enumerate() {
+        let align = if NUMBER_COLUMNS.contains(&i) { Align::Right } else { Align::Left };
+        out[i] = Column { x, width, align };
+        x += width + GAP;
+    }
+    out
+}
+
+/// The size that fits `text` on one line of `width`: `size`, or smaller.
+fn number_size(text: &str, font: Font, size: f32, width: f32) -> f32 {
+    let need = text_width(text, font, size);
+    if need <= width || need <= 0.0 { size } else { size * width / need }
+}
 
 pub(super) enum Op {
     Text { x: f32, y: f32, font: Font, size: f32, gray: f32, text: String },
@@ -77,13 +127,15 @@ impl PageOps {
 pub(super) struct Layout<'a> {
     invoice: &'a InvoicePdf,
     pub(super) labels: &'static Labels,
+    columns: [Column; 6],
     pub(super) pages: Vec<PageOps>,
     y: f32,
 }
 
 impl<'a> Layout<'a> {
     pub(super) fn new(invoice: &'a InvoicePdf) -> Self {
-        Layout { invoice, labels: labels(invoice.lang), pages: Vec::new(), y: TOP }
+        let labels = labels(invoice.lang);
+        Layout { invoice, labels, columns: columns(invoice, labels), pages: Vec::new(), y: TOP }
     }
 
     fn page(&mut self) -> &mut PageOps {
@@ -143,8 +195,11 @@ impl<'a> Layout<'a> {
         let left = self.block(MARGIN, top, left_width, l.seller, &inv.seller.name, &seller_lines);
         let left = self.block(MARGIN, left - 10.0, left_width, l.bill_to, &inv.organization_name, &inv.bill_to);
 
-        let mut facts: Vec<(&str, &str)> =
-            vec![(l.invoice_number, &inv.invoice_number), (l.issue_date, &inv.issue_date), (l.due_date, &inv.due_date)];
+        let mut facts: Vec<(&str, &str)> = vec![(l.invoice_number, &inv.invoice_number)];
+        if let Some(period) = inv.billing_period.as_deref() {
+            facts.push((l.billing_period, period));
+        }
+        facts.extend([(l.issue_date, inv.issue_date.as_str()), (l.due_date, inv.due_date.as_str())]);
         if let Some(paid) = inv.paid_date.as_deref() {
             facts.push((l.paid_date, paid));
         }
@@ -153,8 +208,10 @@ impl<'a> Layout<'a> {
         if let Some(po) = inv.po_number.as_deref().filter(|po| !po.trim().is_empty()) {
             facts.push((l.po_number, po));
         }
-        let label_x = 330.0;
-        let value_x = 420.0;
+        // The labels' column is as wide as its longest label ("Faktureringsperiode").
+        let label_x = 320.0;
+        let widest = facts.iter().map(|(label, _)| text_width(label, Font::Regular, 9.0)).fold(0.0, f32::max);
+        let value_x = label_x + (widest + 8.0).clamp(90.0, 115.0);
         let mut right = top;
         for (label, value) in facts {
             let label = fit(label, Font::Regular, 9.0, value_x - label_x - 5.0);
@@ -175,7 +232,8 @@ impl<'a> Layout<'a> {
         let l = self.labels;
         let titles = [l.product, l.description, l.period, l.quantity, l.unit_price, l.amount];
         let y = self.y - TABLE_SIZE;
-        for (col, title) in COLUMNS.iter().zip(titles) {
+        let columns = self.columns;
+        for (col, title) in columns.iter().zip(titles) {
             let title = fit(title, Font::Bold, TABLE_SIZE, col.width);
             match col.align {
                 Align::Left => self.page().text(col.x, y, Font::Bold, TABLE_SIZE, &title),
@@ -192,22 +250,24 @@ impl<'a> Layout<'a> {
         for line in &self.invoice.lines {
             let product = clean(&line.product);
             let subscription = format!("{} {}", l.subscription, clean(&line.subscription));
-            let cells = [&line.description, &line.period, &line.quantity, &line.unit_price, &line.amount];
+            let columns = self.columns;
+            let numbers = [&line.quantity, &line.unit_price, &line.amount].map(|cell| clean(cell));
             // The product column: the product, then the subscription in grey.
-            let mut first_column: Vec<(String, f32)> = wrap(&product, Font::Regular, TABLE_SIZE, COLUMNS[0].width)
+            let mut first_column: Vec<(String, f32)> = wrap(&product, Font::Regular, TABLE_SIZE, columns[0].width)
                 .into_iter()
                 .take(MAX_BLOCK_LINES)
                 .map(|t| (t, 0.0))
                 .collect();
             first_column.extend(
-                wrap(&subscription, Font::Regular, TABLE_SIZE - 1.0, COLUMNS[0].width)
+                wrap(&subscription, Font::Regular, TABLE_SIZE - 1.0, columns[0].width)
                     .into_iter()
                     .take(3)
                     .map(|t| (t, 0.45)),
             );
-            let wrapped: Vec<Vec<String>> = COLUMNS[1..]
+            // Description and period wrap; the numbers stay on one line.
+            let wrapped: Vec<Vec<String>> = columns[1..3]
                 .iter()
-                .zip(cells)
+                .zip([&line.description, &line.period])
                 .map(|(col, cell)| {
                     let mut lines = wrap(&clean(cell), Font::Regular, TABLE_SIZE, col.width);
                     lines.truncate(MAX_BLOCK_LINES);
@@ -224,16 +284,17 @@ impl<'a> Layout<'a> {
             for (i, (text, gray)) in first_column.iter().enumerate() {
                 let y = first - i as f32 * TABLE_LEADING;
                 let size = if *gray > 0.0 { TABLE_SIZE - 1.0 } else { TABLE_SIZE };
-                self.page().text_gray(COLUMNS[0].x, y, Font::Regular, size, *gray, text);
+                self.page().text_gray(columns[0].x, y, Font::Regular, size, *gray, text);
             }
-            for (col, lines) in COLUMNS[1..].iter().zip(&wrapped) {
+            for (col, lines) in columns[1..3].iter().zip(&wrapped) {
                 for (i, text) in lines.iter().enumerate() {
                     let y = first - i as f32 * TABLE_LEADING;
-                    match col.align {
-                        Align::Left => self.page().text(col.x, y, Font::Regular, TABLE_SIZE, text),
-                        Align::Right => self.page().text_right(col.x + col.width, y, Font::Regular, TABLE_SIZE, text),
-                    }
+                    self.page().text(col.x, y, Font::Regular, TABLE_SIZE, text);
                 }
+            }
+            for (col, text) in columns[NUMBER_COLUMNS].iter().zip(&numbers) {
+                let size = number_size(text, Font::Regular, TABLE_SIZE, col.width);
+                self.page().text_right(col.x + col.width, first, Font::Regular, size, text);
             }
             self.y -= height;
             let rule_y = self.y + ROW_GAP / 2.0;
@@ -246,58 +307,55 @@ impl<'a> Layout<'a> {
         }
     }
 
+    /// Subtotal, tax lines and the total (with its currency), right-aligned
+    /// under the table; the values are measured, never cut, and the labels
+    /// move left to make room. More rows (e.g. a credit applied) are more
+    /// entries in `rows`.
     pub(super) fn totals(&mut self) {
         let inv = self.invoice;
         let l = self.labels;
-        let rows = inv.tax_lines.len() + inv.credits_applied.len() + usize::from(inv.added_to_balance.is_some());
-        let height = 110.0 + 16.0 * rows as f32;
+        // Subtotal, credit applied (a row per source invoice), tax, total — in
+        // that order (issue 26 item 2); a credited invoice then says what went
+        // to the credit balance.
+        let mut rows: Vec<(String, &str, Font, f32)> =
+            vec![(l.subtotal.to_owned(), &inv.subtotal, Font::Regular, 10.0)];
+        for line in inv.credits_applied.iter().chain(&inv.tax_lines) {
+            rows.push((clean(&line.label), &line.amount, Font::Regular, 10.0));
+        }
+        let total_row = rows.len();
+        rows.push((l.total.to_owned(), &inv.total, Font::Bold, 12.0));
+        if let Some(added) = &inv.added_to_balance {
+            rows.push((l.added_to_balance.to_owned(), added, Font::Regular, 10.0));
+        }
+        let rows: Vec<(String, String, Font, f32)> =
+            rows.into_iter().map(|(label, value, font, size)| (label, clean(value), font, size)).collect();
+
+        let height = 80.0 + 16.0 * rows.len() as f32;
         if self.y - height < BOTTOM {
             self.new_page();
         }
-        // Wide enough for "Credit applied from LD-000002" (issue 26 item 2).
-        let label_x = 250.0;
-        let label_width = 190.0;
-        let value_width = RIGHT - label_x - label_width;
-        let mut y = self.y - 16.0;
-        self.page().text(label_x, y, Font::Regular, 10.0, &fit(l.subtotal, Font::Regular, 10.0, label_width));
-        self.page().text_right(
-            RIGHT,
-            y,
-            Font::Regular,
-            10.0,
-            &fit(&clean(&inv.subtotal), Font::Regular, 10.0, value_width),
-        );
-        // Issue 26 item 2: subtotal, credit applied, tax, total — in that order.
-        for tax in inv.credits_applied.iter().chain(&inv.tax_lines) {
-            y -= 14.0;
-            let label = fit(&clean(&tax.label), Font::Regular, 10.0, label_width);
-            self.page().text(label_x, y, Font::Regular, 10.0, &label);
-            let amount = fit(&clean(&tax.amount), Font::Regular, 10.0, value_width);
-            self.page().text_right(RIGHT, y, Font::Regular, 10.0, &amount);
-        }
-        y -= 8.0;
-        self.page().ops.push(Op::Line { x1: label_x, x2: RIGHT, y, width: 0.8, gray: 0.0 });
-        y -= 16.0;
-        let label = fit(&format!("{} ({})", l.total, clean(&inv.currency)), Font::Bold, 12.0, label_width);
-        self.page().text(label_x, y, Font::Bold, 12.0, &label);
-        let total = fit(&clean(&inv.total), Font::Bold, 12.0, value_width);
-        self.page().text_right(RIGHT, y, Font::Bold, 12.0, &total);
-        if let Some(added) = &inv.added_to_balance {
-            y -= 16.0;
-            self.page().text(
-                label_x,
-                y,
-                Font::Regular,
-                10.0,
-                &fit(l.added_to_balance, Font::Regular, 10.0, label_width),
-            );
-            self.page().text_right(
-                RIGHT,
-                y,
-                Font::Regular,
-                10.0,
-                &fit(&clean(added), Font::Regular, 10.0, value_width),
-            );
+        let value_width =
+            rows.iter().map(|(_, value, font, size)| text_width(value, *font, *size)).fold(0.0, f32::max).ceil();
+        // Wide enough for "Credit applied from LD-000002".
+        let label_width = rows
+            .iter()
+            .map(|(label, _, font, size)| text_width(label, *font, *size))
+            .fold(0.0, f32::max)
+            .clamp(60.0, 190.0);
+        let label_x = (RIGHT - value_width - 12.0 - label_width).clamp(MARGIN, 330.0);
+        let value_room = RIGHT - label_x - label_width - 12.0;
+        let mut y = self.y - 2.0;
+        for (i, (label, value, font, size)) in rows.iter().enumerate() {
+            if i == total_row {
+                y -= 8.0;
+                self.page().ops.push(Op::Line { x1: label_x, x2: RIGHT, y, width: 0.8, gray: 0.0 });
+                y -= 2.0;
+            }
+            y -= size + 4.0;
+            let label = fit(label, *font, *size, label_width);
+            self.page().text(label_x, y, *font, *size, &label);
+            let value_size = number_size(value, *font, *size, value_room);
+            self.page().text_right(RIGHT, y, *font, value_size, value);
         }
 
         let y = y - 32.0;

@@ -9,6 +9,7 @@
 mod fonts;
 mod labels;
 mod layout;
+pub mod locale;
 mod write;
 
 #[cfg(test)]
@@ -55,6 +56,8 @@ pub struct InvoicePdf {
     pub bill_to: Vec<String>,
     pub po_number: Option<String>,
     pub invoice_number: String,
+    /// The billed calendar month, e.g. "februari 2025".
+    pub billing_period: Option<String>,
     pub issue_date: String,
     pub due_date: String,
     pub paid_date: Option<String>,
@@ -67,6 +70,7 @@ pub struct InvoicePdf {
     /// (label and negative amount), between the subtotal and the tax.
     pub credits_applied: Vec<TaxLine>,
     pub tax_lines: Vec<TaxLine>,
+    /// With the currency, e.g. "1 234,56 SEK".
     pub total: String,
     /// Issue 26 item 2: a credited invoice's amount added to the credit balance.
     pub added_to_balance: Option<String>,
@@ -86,7 +90,7 @@ pub fn render_invoice_pdf(invoice: &InvoicePdf) -> Result<Vec<u8>, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::fonts::{Font, text_width, wrap};
+    use super::fonts::{Font, faces_used, text_width, wrap};
     use super::*;
 
     fn line(i: usize) -> InvoicePdfLine {
@@ -113,6 +117,7 @@ mod tests {
             bill_to: vec!["Drottninggatan 1".into(), "111 51 Stockholm".into(), "Sweden".into()],
             po_number: Some("PO-7781".into()),
             invoice_number: "INV-2025-000042".into(),
+            billing_period: Some("January 2025".into()),
             issue_date: "2025-02-01".into(),
             due_date: "2025-03-03".into(),
             paid_date: Some("2025-02-10".into()),
@@ -123,7 +128,7 @@ mod tests {
             credits_applied: Vec::new(),
             added_to_balance: None,
             tax_lines: vec![TaxLine { label: "Tax 0%".into(), amount: "0.00".into() }],
-            total: "4,321.50".into(),
+            total: "SEK 4,321.50".into(),
             payment_method: "VISA ending 4242".into(),
         }
     }
@@ -173,7 +178,10 @@ mod tests {
             "2025-01-15 - 2025-02-14",
             "4,321.50",
             "Tax 0%",
-            "Total (SEK)",
+            "Billing period",
+            "January 2025",
+            "Total",
+            "SEK 4,321.50",
             "VISA ending 4242",
             "Page 1 of 1",
         ] {
@@ -207,6 +215,7 @@ mod tests {
         inv.status = labels(Lang::ZhTw).status_paid.into();
         let bytes = render(&inv);
         let (text, _) = text_of(&bytes);
+        let text = pdftotext(&bytes).unwrap_or(text);
         for needle in [
             "台灣軟體股份有限公司",
             "台北市信義區 101 號",
@@ -216,7 +225,8 @@ mod tests {
             "買方",
             "統一編號",
             "已付款",
-            "總計 (SEK)",
+            "總計",
+            "計費期間",
             "第 1 頁，共 1 頁",
         ] {
             assert!(text.contains(needle), "{needle:?} missing from {text}");
@@ -275,5 +285,117 @@ mod tests {
         let chinese = wrap(&"台北".repeat(50), Font::Regular, 10.0, 60.0);
         assert!(chinese.len() > 1 && chinese.iter().all(|l| text_width(l, Font::Regular, 10.0) <= 60.0));
         assert!(wrap("", Font::Regular, 10.0, 50.0).is_empty());
+    }
+
+    /// Names customers type, in six scripts (issue 24 item 3).
+    pub(crate) const NAMES: [&str; 7] =
+        ["林淼", "Nguyễn Thị Hồng", "Ωμέγα Αλφα", "Дмитрий Шостакович", "Zoë Ærø", "Łódź Šťastný Ğüneş", "さくら 鈴木"];
+
+    /// The text of a PDF as poppler's `pdftotext` reads it (by position, as
+    /// finance tools do); None when it is not installed and
+    /// LICENSEDESK_REQUIRE_PDFTOTEXT is unset (`.ci/run` installs and sets it).
+    pub(crate) fn pdftotext(bytes: &[u8]) -> Option<String> {
+        let run = || -> std::io::Result<std::process::Output> {
+            use std::io::Write;
+            let mut child = std::process::Command::new("pdftotext")
+                .args(["-enc", "UTF-8", "-", "-"])
+                .stdin(std::process::Stdio::piped())
+                .stdout(std::process::Stdio::piped())
+                .spawn()?;
+            if let Some(mut stdin) = child.stdin.take() {
+                stdin.write_all(bytes)?;
+            }
+            child.wait_with_output()
+        };
+        match run() {
+            Ok(out) if out.status.success() => Some(String::from_utf8_lossy(&out.stdout).into_owned()),
+            Ok(out) => panic!("pdftotext failed: {out:?}"),
+            Err(e) if std::env::var_os("LICENSEDESK_REQUIRE_PDFTOTEXT").is_none() => {
+                eprintln!("WARNING: pdftotext not runnable ({e}); install poppler-utils. Checking with lopdf only.");
+                None
+            }
+            Err(e) => panic!("LICENSEDESK_REQUIRE_PDFTOTEXT is set but pdftotext does not run: {e}"),
+        }
+    }
+
+    /// Issue 24 item 3: every character of names in Latin (all diacritics,
+    /// Vietnamese), CJK (common and rare), Greek, Cyrillic, kana and Hangul
+    /// is drawn from a face that has it and extracts back from the PDF, in
+    /// every language.
+    #[test]
+    fn names_in_every_script_print_and_extract_in_every_language() {
+        for name in NAMES {
+            assert!(font_covers(name), "{name:?} not covered by the font chain");
+        }
+        // Per-glyph fallback: Latin from Noto Sans, 林 from Noto Sans CJK TC, 淼 from Droid Sans Fallback.
+        assert_eq!(faces_used("Nguyễn 林淼", Font::Regular), vec![0, 2, 4]);
+        assert_eq!(faces_used("Zoë 林淼", Font::Bold), vec![1, 3, 4]);
+        assert_eq!(
+            faces_used("Nguye\u{0302}\u{0303}n", Font::Regular),
+            vec![0],
+            "combining marks stay with their letter"
+        );
+        for lang in Lang::ALL {
+            let mut inv = invoice(2);
+            inv.lang = lang;
+            inv.organization_name = NAMES[0].into();
+            inv.bill_to = NAMES[1..].iter().map(|n| (*n).to_owned()).collect();
+            inv.lines[0].product = format!("{} Pro", NAMES[2]);
+            inv.lines[1].description = NAMES.join(" ");
+            let bytes = render(&inv);
+            // LICENSEDESK_PDF_DUMP=dir keeps each language's PDF, to look at (`pdftoppm -png`).
+            if let Some(dir) = std::env::var_os("LICENSEDESK_PDF_DUMP") {
+                let path = std::path::Path::new(&dir).join(format!("invoice-{}.pdf", lang.tag()));
+                if let Err(e) = std::fs::write(&path, &bytes) {
+                    panic!("writing {}: {e}", path.display());
+                }
+            }
+            // lopdf reads each face's text as its own piece: every character is there.
+            let (text, _) = text_of(&bytes);
+            let pieces: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+            for name in NAMES {
+                let name: String = name.chars().filter(|c| !c.is_whitespace()).collect();
+                assert!(pieces.contains(&name), "{lang:?}: {name:?} missing from {text}");
+            }
+            // poppler reads by position: the names as typed, each on its line.
+            if let Some(text) = pdftotext(&bytes) {
+                for name in NAMES {
+                    assert!(text.contains(name), "{lang:?}: {name:?} missing from {text}");
+                }
+                assert!(text.contains(labels(lang).invoice), "{lang:?}: {text}");
+            }
+        }
+    }
+
+    /// Issue 24 item 3: amounts near i64's bounds print whole in the table
+    /// and the totals, so the PDF's total is the invoice's.
+    #[test]
+    fn amounts_at_the_bounds_are_never_cut() {
+        for lang in Lang::ALL {
+            let mut inv = invoice(2);
+            inv.lang = lang;
+            let max = locale::amount(i64::MAX, "USD", lang);
+            let min = locale::amount(i64::MIN + 1, "USD", lang);
+            inv.lines[0].unit_price = max.clone();
+            inv.lines[0].amount = max.clone();
+            inv.lines[0].quantity = locale::number(1_000_000_000, lang);
+            inv.lines[1].amount = min.clone();
+            inv.subtotal = locale::amount(10_000_000_000_000_000, "USD", lang);
+            inv.total = locale::amount_with_currency(i64::MAX, "USD", lang);
+            let bytes = render(&inv);
+            if let Some(dir) = std::env::var_os("LICENSEDESK_PDF_DUMP") {
+                let path = std::path::Path::new(&dir).join(format!("bounds-{}.pdf", lang.tag()));
+                if let Err(e) = std::fs::write(&path, &bytes) {
+                    panic!("writing {}: {e}", path.display());
+                }
+            }
+            let (text, _) = text_of(&bytes);
+            let text = pdftotext(&bytes).unwrap_or(text);
+            let flat = text.replace('\u{a0}', " ");
+            for needle in [&max, &min, &inv.subtotal, &inv.total] {
+                assert!(flat.contains(&needle.replace('\u{a0}', " ")), "{lang:?}: {needle:?} cut in {text}");
+            }
+            assert!(!text.contains("..."), "{lang:?}: {text}");
+        }
     }
 }

@@ -14,7 +14,7 @@ use krilla::{
 
 use super::{
     InvoicePdf,
-    fonts::{BOLD_FONT, Font, REGULAR_FONT},
+    fonts::{font_data, runs},
     labels::Labels,
     layout::{Op, PAGE_HEIGHT, PAGE_WIDTH, PageOps},
 };
@@ -26,8 +26,11 @@ pub(super) fn gray_fill(gray: f32) -> Fill {
 }
 
 pub(super) fn write_pdf(invoice: &InvoicePdf, labels: &Labels, pages: &[PageOps]) -> Result<Vec<u8>, String> {
-    let regular = KrillaFont::new(REGULAR_FONT.into(), 0).ok_or("the embedded regular font does not load")?;
-    let bold = KrillaFont::new(BOLD_FONT.into(), 0).ok_or("the embedded bold font does not load")?;
+    // One krilla font per face: the document embeds each face once, subset to the glyphs used.
+    let faces = font_data()?
+        .iter()
+        .map(|data| KrillaFont::new(data.as_slice().into(), 0).ok_or("an embedded font does not load"))
+        .collect::<Result<Vec<_>, _>>()?;
     let mut document = Document::new();
     let language = match invoice.lang {
         Lang::En => "en",
@@ -50,18 +53,20 @@ pub(super) fn write_pdf(invoice: &InvoicePdf, labels: &Labels, pages: &[PageOps]
             match op {
                 Op::Text { x, y, font, size, gray, text } => {
                     surface.set_fill(Some(gray_fill(*gray)));
-                    let font = match font {
-                        Font::Regular => regular.clone(),
-                        Font::Bold => bold.clone(),
-                    };
-                    surface.draw_text(
-                        Point::from_xy(*x, PAGE_HEIGHT - *y),
-                        font,
-                        *size,
-                        text,
-                        false,
-                        TextDirection::Auto,
-                    );
+                    // Per-glyph fallback: each run in the face that has its characters.
+                    let mut x = *x;
+                    for run in runs(text, *font, *size) {
+                        let face = faces.get(run.face).ok_or("a font run names no face")?.clone();
+                        surface.draw_text(
+                            Point::from_xy(x, PAGE_HEIGHT - *y),
+                            face,
+                            *size,
+                            &run.text,
+                            false,
+                            TextDirection::Auto,
+                        );
+                        x += run.width;
+                    }
                 }
                 Op::Line { x1, x2, y, width, gray } => {
                     let mut builder = PathBuilder::new();

@@ -108,9 +108,12 @@ pub async fn take(db: &impl ConnectionTrait, billing_profile_id: Uuid, due_minor
     Ok(applied)
 }
 
+/// How a credit line's text begins; the invoice PDF translates it.
+pub const CREDIT_LINE_PREFIX: &str = "Credit balance from invoice ";
+
 /// The words of a credit line (R44: it names the invoice the credit came from).
 pub fn line_description(source_number: i64) -> String {
-    format!("Credit balance from invoice {}", display_number(source_number))
+    format!("{CREDIT_LINE_PREFIX}{}", display_number(source_number))
 }
 
 /// One change of a profile's credit balance, for the audit log (R36, R44).
