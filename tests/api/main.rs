@@ -3,6 +3,8 @@
 //! run the same suite on PostgreSQL (each test gets its own database).
 
 mod helpers;
+#[path = "../support/hanging_listener.rs"]
+mod support;
 
 mod access;
 mod authz;

@@ -5,7 +5,6 @@
 //! typed error at endpoint creation and at delivery.
 
 use std::{
-    collections::HashMap,
     net::SocketAddr,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
@@ -18,10 +17,10 @@ use licensedesk::{
 };
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, QueryFilter, Set};
 use serde_json::{Value, json};
-use tokio::io::AsyncReadExt;
 use uuid::Uuid;
 
 use crate::helpers::*;
+use crate::support::{Hanging, hanging_listener};
 
 const TYPES: &[&str] = &["SUBSCRIPTION_PURCHASED", "SUBSCRIPTION_ACTIVATED", "SUBSCRIPTION_CANCELED"];
 const CREATE: &str =
@@ -58,43 +57,6 @@ async fn receiver(fail_first: usize, status: StatusCode) -> (SocketAddr, Arrival
     );
     tokio::spawn(async move { axum::serve(listener, router).await.ok() });
     (addr, arrivals)
-}
-
-/// Connections currently held open per request path, and the most seen at once.
-#[derive(Default)]
-struct Hanging {
-    open: HashMap<String, usize>,
-    most_per_path: usize,
-    most_total: usize,
-}
-
-/// A listener that accepts, reads the request line and never answers.
-async fn hanging_listener() -> (SocketAddr, Arc<Mutex<Hanging>>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let seen: Arc<Mutex<Hanging>> = Arc::default();
-    let log = seen.clone();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let log = log.clone();
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 4096];
-                let n = stream.read(&mut buf).await.unwrap_or(0);
-                let text = String::from_utf8_lossy(&buf[..n]);
-                let path = text.split_whitespace().nth(1).unwrap_or("-").to_owned();
-                {
-                    let mut log = log.lock().expect("log");
-                    *log.open.entry(path.clone()).or_default() += 1;
-                    log.most_per_path = log.most_per_path.max(log.open[&path]);
-                    log.most_total = log.most_total.max(log.open.values().sum());
-                }
-                // Hold the connection until the client gives up, answering nothing.
-                let _ = stream.read(&mut buf).await;
-                *log.lock().expect("log").open.entry(path).or_default() -= 1;
-            });
-        }
-    });
-    (addr, seen)
 }
 
 async fn endpoint(app: &TestApp, publisher: &Person, url: String) -> String {

@@ -17,5 +17,7 @@ mod operations;
 mod payments_kill;
 mod readiness;
 mod string_fuzz;
+#[path = "../support/hanging_listener.rs"]
+mod support;
 mod traces;
 mod webhooks;

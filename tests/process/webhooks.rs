@@ -5,7 +5,6 @@
 //! and the hanging publisher never gets more than its shares (R45).
 
 use std::{
-    collections::HashMap,
     net::SocketAddr,
     sync::{Arc, Mutex},
     time::{Duration, Instant},
@@ -13,10 +12,10 @@ use std::{
 
 use axum::{Router, body::Bytes, http::StatusCode, routing::post};
 use serde_json::{Value, json};
-use tokio::io::AsyncReadExt;
 use uuid::Uuid;
 
 use crate::harness::*;
+use crate::support::hanging_listener;
 
 const TYPES: &[&str] = &["SUBSCRIPTION_PURCHASED", "SUBSCRIPTION_ACTIVATED"];
 
@@ -95,42 +94,6 @@ async fn endpoint(server: &Server, token: &str, url: String) {
         json!({"u": url, "t": TYPES}),
     )
     .await;
-}
-
-/// Connections held open per request path, and the most seen at once.
-#[derive(Default)]
-struct Hanging {
-    open: HashMap<String, usize>,
-    most_per_path: usize,
-    most_total: usize,
-}
-
-/// A listener that reads each request and never answers.
-async fn hanging_listener() -> (SocketAddr, Arc<Mutex<Hanging>>) {
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    let seen: Arc<Mutex<Hanging>> = Arc::default();
-    let log = seen.clone();
-    tokio::spawn(async move {
-        while let Ok((mut stream, _)) = listener.accept().await {
-            let log = log.clone();
-            tokio::spawn(async move {
-                let mut buf = vec![0u8; 8192];
-                let n = stream.read(&mut buf).await.unwrap_or(0);
-                let text = String::from_utf8_lossy(&buf[..n]);
-                let path = text.split_whitespace().nth(1).unwrap_or("-").to_owned();
-                {
-                    let mut log = log.lock().expect("log");
-                    *log.open.entry(path.clone()).or_default() += 1;
-                    log.most_per_path = log.most_per_path.max(log.open[&path]);
-                    log.most_total = log.most_total.max(log.open.values().sum());
-                }
-                let _ = stream.read(&mut buf).await; // until the server gives up
-                *log.lock().expect("log").open.entry(path).or_default() -= 1;
-            });
-        }
-    });
-    (addr, seen)
 }
 
 /// A receiver answering 200, recording when each delivery arrived.
