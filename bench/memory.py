@@ -106,7 +106,7 @@ def worst_documents():
     """The largest documents the signed-in limits allow: estimated cost <=
     25,000 (every object counts, pages multiplied out), <= 50 aliases,
     <= 20 root fields, <= 2,000 selections, and (issue 20) nested lists that
-    grow with data are pages the cost counts; a response over 24 MiB is
+    grow with data are pages the cost counts; a response over 16 MiB is
     refused (QUERY_TOO_COMPLEX) while it is written."""
     # 4,800 product descriptions of 2,000 emoji (8 KB each): 38 MB, the largest
     # text a response can repeat through the aliases. Over the response cap:
@@ -114,8 +114,8 @@ def worst_documents():
     aliases = " ".join(f"d{i}: description" for i in range(24))
     descriptions = ("query { " + " ".join(
         f"s{r}: subscriptions(first: 100) {{ nodes {{ product {{ {aliases} }} }} }}" for r in range(2)) + " }")
-    # 2,800 descriptions: 22.4 MB, just under the cap.
-    under_cap = " ".join(f"d{i}: description" for i in range(14))
+    # 1,800 descriptions: 14.4 MB, just under the cap.
+    under_cap = " ".join(f"d{i}: description" for i in range(9))
     descriptions_under_cap = ("query { " + " ".join(
         f"s{r}: subscriptions(first: 100) {{ nodes {{ product {{ {under_cap} }} }} }}" for r in range(2)) + " }")
     # 20,000 values: 100 subscriptions x 100 holders x (name, email).
@@ -127,8 +127,8 @@ def worst_documents():
     users = ("query { " + " ".join(
         f"u{r}: users(first: 100, includeDeactivated: true) {{ nodes {{ id name email createdAt roles active }} }}"
         for r in range(20)) + " }")
-    return [("4,800 product descriptions of 2,000 emoji (38 MB, over the 24 MiB cap)", descriptions),
-            ("2,800 product descriptions of 2,000 emoji (22 MB)", descriptions_under_cap),
+    return [("4,800 product descriptions of 2,000 emoji (38 MB, over the 16 MiB cap)", descriptions),
+            ("1,800 product descriptions of 2,000 emoji (14 MB)", descriptions_under_cap),
             ("assignedUsers(first: 100) of 100 subscriptions", holders),
             ("assignmentHistory(first: 40) of 100 subscriptions", history),
             ("users(first: 100) x20 root fields", users)]
@@ -199,6 +199,15 @@ def main():
 
         def top_up(index_sub):
             i, sub = index_sub
+            try:
+                grow(i, sub)
+                return True
+            except RuntimeError:
+                # A generated subscription whose term ended without renewal is
+                # brought up to date (expired) by its first change (issue 26).
+                return False
+
+        def grow(i, sub):
             post(api, {"query": "mutation($s: ID!) { changeLicenseQuantity(subscriptionId: $s, quantity: 120) { quantity } }",
                        "variables": {"s": sub}}, token)
             for k in range(5):
@@ -207,7 +216,8 @@ def main():
                            "variables": {"s": sub, "u": ids}}, token)
 
         with concurrent.futures.ThreadPoolExecutor(4) as pool:
-            list(pool.map(top_up, enumerate(subs)))
+            grown = sum(pool.map(top_up, enumerate(subs)))
+        print(f"topped up {grown} of {len(subs)} subscriptions", file=sys.stderr)
         time.sleep(args.rest)
         rows.append(("idle, after start-up and data top-up", mib(status_kib(proc.pid, "VmRSS")), "", ""))
 

@@ -294,8 +294,9 @@ pub(super) async fn run(
 /// Largest response body, in bytes (issue 20 item 2). The cost pre-pass
 /// bounds the number of objects; this bounds their bytes (long names, many
 /// scalar fields per object), so that four of the largest allowed responses
-/// at once stay well under 300 MiB of memory (see README "Limits").
-pub const MAX_RESPONSE_BYTES: usize = 24 * 1024 * 1024;
+/// at once stay well under 300 MiB of memory (206–232 MiB measured,
+/// bench/RESULTS.md; at 24 MiB it was 226–295).
+pub const MAX_RESPONSE_BYTES: usize = 16 * 1024 * 1024;
 
 /// A writer that refuses to grow past its budget, so an oversized response
 /// stops serializing at the budget instead of after it.
