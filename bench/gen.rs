@@ -20,8 +20,8 @@ use std::time::Instant;
 use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
 use entity::{
     billing_profile, billing_role_assignment, charge, customer_agreement, enums::*, invoice, invoice_line,
-    license_assignment, organization, payment_method, product, product_market, product_price, publisher, search,
-    search_term, subscription, user, user_role,
+    license_assignment, organization, payment_method, product, product_market, product_price, product_price_history,
+    publisher, search, search_term, subscription, user, user_role,
 };
 use sea_orm::{ActiveModelTrait, ConnectionTrait, DatabaseConnection, EntityTrait, IntoActiveModel, TransactionTrait};
 use serde_json::json;
@@ -205,23 +205,44 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
         }
     }
     insert_all(db, products).await?;
+    // Each product's list: (term, index, amount).
+    let list_of =
+        |p: usize| [(BillingTerm::Monthly, 0, 800 + p as i64 * 10), (BillingTerm::Annual, 1, 8_000 + p as i64 * 100)];
     let prices: Vec<_> = (0..PRODUCTS)
         .flat_map(|p| {
-            [(BillingTerm::Monthly, 0, 800 + p as i64 * 10), (BillingTerm::Annual, 1, 8_000 + p as i64 * 100)]
-                .into_iter()
-                .map(move |(term, k, amount)| {
-                    product_price::Model {
-                        id: id(4, p * 2 + k),
-                        product_id: id(3, p),
-                        term,
-                        currency: "USD".into(),
-                        unit_amount_minor: amount,
-                    }
-                    .into_active_model()
-                })
+            list_of(p).into_iter().map(move |(term, k, amount)| {
+                product_price::Model {
+                    id: id(4, p * 2 + k),
+                    product_id: id(3, p),
+                    term,
+                    currency: "USD".into(),
+                    unit_amount_minor: amount,
+                }
+                .into_active_model()
+            })
         })
         .collect();
     insert_all(db, prices).await?;
+    // Every price also in its history, as the API writes it (issue 26: a
+    // renewal takes the price in force on its term end), in force since
+    // before any generated term.
+    let history: Vec<_> = (0..PRODUCTS)
+        .flat_map(|p| {
+            list_of(p).into_iter().map(move |(term, k, amount)| {
+                product_price_history::Model {
+                    id: id(5, p * 2 + k),
+                    product_id: id(3, p),
+                    term,
+                    currency: "USD".into(),
+                    unit_amount_minor: Some(amount),
+                    effective_from: date(1970, 1, 1),
+                    changed_at: None,
+                }
+                .into_active_model()
+            })
+        })
+        .collect();
+    insert_all(db, history).await?;
     let markets: Vec<_> = (0..PRODUCTS)
         .map(|p| product_market::Model { product_id: id(3, p), market: "UNITED_STATES".into() }.into_active_model())
         .collect();

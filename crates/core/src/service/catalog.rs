@@ -173,17 +173,6 @@ pub async fn price_in_force(
         .filter(product_price_history::Column::Currency.eq(currency))
         .all(db)
         .await?;
-    if rows.is_empty() {
-        // No history at all for this key (prices loaded outside the API, e.g.
-        // a bulk import or the benchmark's generator): the list price as it is.
-        let current = product_price::Entity::find()
-            .filter(product_price::Column::ProductId.eq(product_id))
-            .filter(product_price::Column::Term.eq(term))
-            .filter(product_price::Column::Currency.eq(currency))
-            .one(db)
-            .await?;
-        return Ok(current.map(|p| p.unit_amount_minor));
-    }
     // Compared here rather than in SQL: a handful of rows per key, and the
     // same on both engines. Several changes on one day: the last one (v7 ids
     // are in creation order).

@@ -254,20 +254,11 @@ async fn claim_refund(
         set_remaining(&txn, source, 0).await?;
     }
     let claim = credit_refund::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        organization_id: Set(profile.organization_id),
-        billing_profile_id: Set(profile.id),
-        idempotency_key: Set(key),
-        amount_minor: Set(amount),
-        currency: Set(profile.currency.clone()),
-        payment_method_id: Set(method.id),
-        payment_method_summary: Set(method_summary(Some(&method))),
         // Set when the processor approves.
         processor_reference: Set(String::new()),
-        requested_by: Set(actor.user_id()),
-        created_at: Set(now),
         reserved_sources: Set(Some(serde_json::to_string(&reserved).map_err(AppError::internal)?)),
         transfer_date: Set(None),
+        ..refund_row(profile, key, amount, &method, actor, now)
     }
     .insert(&txn)
     .await?;
@@ -329,19 +320,10 @@ pub async fn record_transfer_refund(
         set_remaining(&txn, source, 0).await?;
     }
     let refund = credit_refund::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        organization_id: Set(profile.organization_id),
-        billing_profile_id: Set(profile.id),
-        idempotency_key: Set(key),
-        amount_minor: Set(amount),
-        currency: Set(profile.currency.clone()),
-        payment_method_id: Set(method.id),
-        payment_method_summary: Set(method_summary(Some(&method))),
         processor_reference: Set(reference),
-        requested_by: Set(actor.user_id()),
-        created_at: Set(now),
         reserved_sources: Set(None),
         transfer_date: Set(Some(transfer_date)),
+        ..refund_row(profile, key, amount, &method, actor, now)
     }
     .insert(&txn)
     .await?;
@@ -459,4 +441,29 @@ pub async fn finish_refund(
     record_change(&txn, scope, now, change).await?;
     txn.commit().await?;
     Ok(refund)
+}
+
+/// The columns every refund of a profile's whole balance has, card or
+/// transfer alike; the caller sets how the money went back.
+fn refund_row(
+    profile: &billing_profile::Model,
+    key: String,
+    amount: i64,
+    method: &entity::payment_method::Model,
+    actor: &Actor,
+    now: chrono::DateTime<chrono::Utc>,
+) -> credit_refund::ActiveModel {
+    credit_refund::ActiveModel {
+        id: Set(Uuid::now_v7()),
+        organization_id: Set(profile.organization_id),
+        billing_profile_id: Set(profile.id),
+        idempotency_key: Set(key),
+        amount_minor: Set(amount),
+        currency: Set(profile.currency.clone()),
+        payment_method_id: Set(method.id),
+        payment_method_summary: Set(method_summary(Some(method))),
+        requested_by: Set(actor.user_id()),
+        created_at: Set(now),
+        ..Default::default()
+    }
 }

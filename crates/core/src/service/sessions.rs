@@ -183,14 +183,16 @@ async fn end_in(txn: &impl ConnectionTrait, ids: &[Uuid], reason: EndReason, now
     if ids.is_empty() {
         return Ok(0);
     }
-    let result = session::Entity::update_many()
+    let result = ending(reason, now).filter(session::Column::Id.is_in(ids.iter().copied())).exec(txn).await?;
+    Ok(result.rows_affected)
+}
+
+/// The update that ends the open sessions it is then filtered to.
+fn ending(reason: EndReason, now: DateTime<Utc>) -> sea_orm::UpdateMany<session::Entity> {
+    session::Entity::update_many()
         .col_expr(session::Column::EndedAt, Expr::value(now))
         .col_expr(session::Column::EndReason, Expr::value(reason.as_str()))
-        .filter(session::Column::Id.is_in(ids.iter().copied()))
         .filter(session::Column::EndedAt.is_null())
-        .exec(txn)
-        .await?;
-    Ok(result.rows_affected)
 }
 
 /// Ends every open session of `user_id` except `keep`, in the caller's
@@ -201,11 +203,7 @@ pub async fn end_all_of_user(
     keep: Option<Uuid>,
     reason: EndReason,
 ) -> AppResult<u64> {
-    let mut query = session::Entity::update_many()
-        .col_expr(session::Column::EndedAt, Expr::value(Utc::now()))
-        .col_expr(session::Column::EndReason, Expr::value(reason.as_str()))
-        .filter(session::Column::UserId.eq(user_id))
-        .filter(session::Column::EndedAt.is_null());
+    let mut query = ending(reason, Utc::now()).filter(session::Column::UserId.eq(user_id));
     if let Some(keep) = keep {
         query = query.filter(session::Column::Id.ne(keep));
     }
