@@ -265,6 +265,7 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
                 deleted_at: None,
                 is_operator: false,
                 is_partner: false,
+                external_id: None,
             }
             .into_active_model(),
         );
@@ -285,6 +286,7 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
                     deleted_at: None,
                     is_operator: false,
                     is_partner: false,
+                    external_id: None,
                 }
                 .into_active_model(),
             );
@@ -463,6 +465,7 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
                     assigned_at: at(s as i64 * 60 + j as i64),
                     unassigned_by: None,
                     unassigned_at: None,
+                    last_used_at: None,
                 }
                 .into_active_model()
             })

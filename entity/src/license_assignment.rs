@@ -15,6 +15,9 @@ pub struct Model {
     pub assigned_at: DateTimeUtc,
     pub unassigned_by: Option<Uuid>,
     pub unassigned_at: Option<DateTimeUtc>,
+    /// When the holder last used the license, as the publisher reports it
+    /// (license checks and usage reports, written in batches).
+    pub last_used_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -24,6 +24,9 @@ pub struct Model {
     /// caller is resolved from the user row alone.
     pub is_partner: bool,
     pub created_at: DateTimeUtc,
+    /// The organization's directory identifier for the person (SCIM
+    /// `externalId`); unique within the organization when set.
+    pub external_id: Option<String>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

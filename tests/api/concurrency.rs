@@ -32,6 +32,7 @@ async fn members(app: &TestApp, org_id: &str, count: usize) -> Vec<String> {
             deleted_at: Set(None),
             is_operator: Set(false),
             created_at: Set(chrono::Utc::now()),
+            external_id: Set(None),
         }
         .insert(&app.db)
         .await

@@ -134,6 +134,7 @@ fn person(org: Uuid, name: &str) -> user::ActiveModel {
         is_partner: Set(false),
         deleted_at: Set(None),
         created_at: Set(at(0)),
+        external_id: Set(None),
     }
 }
 

@@ -240,6 +240,7 @@ pub fn person(organization_id: Option<Uuid>, publisher_id: Option<Uuid>) -> user
         is_operator: false,
         is_partner: false,
         created_at: epoch(),
+        external_id: None,
     }
 }
 

@@ -74,6 +74,7 @@ fn new_user(
         is_operator: Set(false),
         is_partner: Set(false),
         created_at: Set(state.clock.now()),
+        external_id: Set(None),
     }
 }
 

@@ -112,6 +112,7 @@ pub async fn assign(
         assigned_at: Set(now),
         unassigned_by: Set(None),
         unassigned_at: Set(None),
+        last_used_at: Set(None),
     }))
     .exec_without_returning(&txn)
     .await?;
@@ -284,6 +285,7 @@ impl sea_orm::FromQueryResult for Holder {
                 is_operator: row.try_get_by_index(7)?,
                 is_partner: row.try_get_by_index(8)?,
                 created_at: row.try_get_by_index(9)?,
+                external_id: None,
             },
             subscription_id: row.try_get_by_index(10)?,
         })
