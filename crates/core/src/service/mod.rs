@@ -25,6 +25,7 @@ pub mod search;
 pub mod sessions;
 pub mod settings;
 pub mod subscriptions;
+pub mod usage;
 pub mod validate;
 
 pub use context::Services;
