@@ -2,21 +2,48 @@
 //! live subscriptions read, and the webhook worker's wake-up. Held by
 //! `AppState`; filled and drained by the workers.
 
-use std::sync::Arc;
+use std::sync::{
+    Arc,
+    atomic::{AtomicUsize, Ordering},
+};
 
 use entity::outbox_event;
-use tokio::sync::{Notify, broadcast};
+use tokio::sync::{Notify, broadcast, watch};
+
+use crate::service::sessions::Revoked;
 
 /// This instance's event plumbing; cheap to clone.
 #[derive(Clone)]
 pub struct EventHub {
     sender: broadcast::Sender<Arc<outbox_event::Model>>,
     webhooks: Arc<Notify>,
+    /// Ended sessions and deactivated users, as every instance hears of them
+    /// (R47): open live connections re-check their caller at once.
+    revoked: broadcast::Sender<Revoked>,
+    /// Set once when the server begins shutting down: live connections close.
+    stopping: Arc<watch::Sender<bool>>,
+    /// Open live connections, so shutdown can wait for their close frames.
+    open_sockets: Arc<AtomicUsize>,
+}
+
+/// Counts one open live connection until dropped.
+pub struct OpenSocket(Arc<AtomicUsize>);
+
+impl Drop for OpenSocket {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 impl Default for EventHub {
     fn default() -> Self {
-        EventHub { sender: broadcast::channel(4096).0, webhooks: Arc::new(Notify::new()) }
+        EventHub {
+            sender: broadcast::channel(4096).0,
+            webhooks: Arc::new(Notify::new()),
+            revoked: broadcast::channel(1024).0,
+            stopping: Arc::new(watch::channel(false).0),
+            open_sockets: Arc::default(),
+        }
     }
 }
 
@@ -36,5 +63,37 @@ impl EventHub {
 
     pub fn webhook_wake(&self) -> Arc<Notify> {
         self.webhooks.clone()
+    }
+
+    pub fn revoke(&self, revoked: Revoked) {
+        let _ = self.revoked.send(revoked);
+    }
+
+    pub fn revocations(&self) -> broadcast::Receiver<Revoked> {
+        self.revoked.subscribe()
+    }
+
+    /// Tells this instance's live connections that the server is stopping.
+    pub fn stop(&self) {
+        self.stopping.send_replace(true);
+    }
+
+    pub fn socket_opened(&self) -> OpenSocket {
+        self.open_sockets.fetch_add(1, Ordering::SeqCst);
+        OpenSocket(self.open_sockets.clone())
+    }
+
+    /// Waits (at most `limit`) until every live connection has closed.
+    pub async fn sockets_closed(&self, limit: std::time::Duration) {
+        let deadline = tokio::time::Instant::now() + limit;
+        while self.open_sockets.load(Ordering::SeqCst) > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Resolves once the server is stopping.
+    pub async fn stopped(&self) {
+        let mut stopping = self.stopping.subscribe();
+        let _ = stopping.wait_for(|stopping| *stopping).await;
     }
 }

@@ -4,7 +4,7 @@
 //! protobuf bodies (`/v1/traces`), batched (`OTEL_BSP_*` tune the batches),
 //! with the service name `licensedesk` unless `OTEL_SERVICE_NAME` says
 //! otherwise. Every `tracing` span becomes an OpenTelemetry span: one per
-//! request ("POST /graphql" with the GraphQL `operation` as an attribute,
+//! request (named after the GraphQL operation, "query ConsolePage", with the method, path and `operation` as attributes,
 //! see `app::request_span`) with SeaORM's statement spans beneath it.
 
 use opentelemetry::{KeyValue, trace::TracerProvider as _};
@@ -53,4 +53,13 @@ pub async fn shutdown(provider: SdkTracerProvider) {
     if let Ok(Err(e)) = flushed {
         tracing::warn!(error = %e, "OpenTelemetry: spans not all sent at shutdown");
     }
+}
+
+/// Renames `span` in traces (its OpenTelemetry name). Recording `otel.name`
+/// works only before the span is first entered; the executor names the
+/// request's span after the GraphQL operation once it has parsed it.
+pub fn rename_span(span: &tracing::Span, name: String) {
+    use opentelemetry::trace::TraceContextExt;
+    use tracing_opentelemetry::OpenTelemetrySpanExt;
+    span.context().span().update_name(name);
 }

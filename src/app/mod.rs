@@ -101,7 +101,8 @@ pub fn build_router(state: AppState) -> Router {
 
 /// The span of one request: its ID, method, path and client; the GraphQL
 /// executor records the operation's name in `operation`. In traces it is a
-/// server span named "POST /graphql" (`otel.name`) with these attributes.
+/// server span named "POST /graphql" (`otel.name`), renamed by the executor
+/// to the operation ("query ConsolePage"), with these attributes.
 fn request_span<B>(request: &axum::http::Request<B>) -> tracing::Span {
     let request_id = request.headers().get(&REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
     let client = request.extensions().get::<crate::state::ClientAddr>().map(|c| c.0.to_string());

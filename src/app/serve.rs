@@ -20,6 +20,7 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
         .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {address}: {e}")))?;
     tracing::info!(address = %listener.local_addr()?, "LicenseDesk listening");
     let _events = crate::workers::start(&state);
+    let hub = state.events.clone();
     let header_read_timeout = state.config.header_read_timeout;
     let router = build_router(state);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
@@ -53,6 +54,9 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
             }
         });
     }
+    // Live connections are told why they close (1001) before the process ends.
+    hub.stop();
+    hub.sockets_closed(Duration::from_secs(2)).await;
     if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown()).await.is_err() {
         tracing::warn!("requests still running after 30 s; stopping anyway");
     }

@@ -250,8 +250,13 @@ impl Heard {
     }
 }
 
+/// A close frame; its reason is cut to the 123 bytes a frame can carry (RFC 6455 §5.5).
 fn close(code: u16, reason: &str) -> Message {
-    Message::Close(Some(CloseFrame { code, reason: reason.into() }))
+    let mut end = reason.len().min(123);
+    while !reason.is_char_boundary(end) {
+        end -= 1;
+    }
+    Message::Close(Some(CloseFrame { code, reason: reason[..end].into() }))
 }
 
 pub(super) async fn graphql_ws_handler(
@@ -283,6 +288,7 @@ pub(super) async fn graphql_ws_handler(
         .on_upgrade(move |socket| async move {
             let _slot = slot;
             let _counted = crate::metrics::live_connection_opened();
+            let _open = state.app.events.socket_opened();
             let executor = SocketExecutor {
                 app: state.app.clone(),
                 schema: state.schema.clone(),
@@ -310,10 +316,17 @@ async fn serve_socket(
     // Everything to the client goes through one writer, so that the
     // lifecycle below can close the socket with a code of its own and ping it.
     let (outbox, mut outgoing) = tokio::sync::mpsc::channel::<Message>(16);
-    let sink = async_graphql::futures_util::sink::unfold(outbox.clone(), |outbox, message: Message| async move {
-        outbox.send(message).await.map_err(|_| axum::Error::new("the socket's writer has stopped"))?;
-        Ok::<_, axum::Error>(outbox)
-    });
+    let refusal = graphql::live::InitRefusal::default();
+    let sink = {
+        let refusal = refusal.clone();
+        async_graphql::futures_util::sink::unfold(outbox.clone(), move |outbox, message: Message| {
+            let message = protocol_close(message, &refusal);
+            async move {
+                outbox.send(message).await.map_err(|_| axum::Error::new("the socket's writer has stopped"))?;
+                Ok::<_, axum::Error>(outbox)
+            }
+        })
+    };
     let keepalive = limits.keepalive;
     let writer = async move {
         let mut ping = tokio::time::interval_at(tokio::time::Instant::now() + keepalive, keepalive);
@@ -339,6 +352,7 @@ async fn serve_socket(
     let initialised = Arc::new(tokio::sync::Notify::new());
     let app = executor.app.clone();
     let watched_app = executor.app.clone();
+    let stopping = executor.app.events.clone();
     let running = executor.running.clone();
     let serve = {
         let initialised = initialised.clone();
@@ -346,7 +360,7 @@ async fn serve_socket(
         GraphQLWebSocket::new_with_pair(sink, from_client, executor, protocol)
             .on_connection_init(move |payload| {
                 initialised.notify_one();
-                graphql::live::connection_data(app, payload, info, accepted)
+                graphql::live::connection_data(app, payload, info, accepted, refusal)
             })
             .serve()
     };
@@ -367,12 +381,30 @@ async fn serve_socket(
                 Some(close(4408, "Connection initialisation timeout"))
             }
             () = silence(&heard, &running, &limits) => Some(close(1001, "idle")),
+            () = stopping.stopped() => Some(close(1001, "Going away: the server is shutting down")),
         };
         if let Some(message) = reason {
             let _ = outbox.send(message).await;
         }
     };
     tokio::join!(writer, session);
+}
+
+/// The graphql-transport-ws close codes for what async-graphql closes with
+/// 1002 or 1011: a refused `connection_init` is 4401 (no valid token) or 4403
+/// (a session that ended, a deactivated user), as `connection_data` decided;
+/// any other protocol error is 4400 Bad request; an operation before the
+/// connection was acknowledged is 4401 Unauthorized.
+fn protocol_close(message: Message, refusal: &graphql::live::InitRefusal) -> Message {
+    let Message::Close(Some(frame)) = &message else { return message };
+    match frame.code {
+        1002 => match refusal.take() {
+            Some((code, reason)) => close(code, &reason),
+            None => close(4400, &format!("Bad request: {}", frame.reason)),
+        },
+        1011 => close(4401, "Unauthorized"),
+        _ => message,
+    }
 }
 
 /// Resolves when `connection_init` has not arrived in time.

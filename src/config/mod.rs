@@ -244,6 +244,11 @@ pub struct RobustnessSettings {
     /// Open GraphQL WebSockets per client address.
     #[arg(long, env = "LICENSEDESK_WS_MAX_PER_CLIENT", default_value_t = 64, global = true)]
     pub ws_max_per_client: usize,
+    /// Milliseconds between an open GraphQL WebSocket's periodic re-checks of
+    /// its caller (default: 5000 on PostgreSQL, where every instance hears of
+    /// ended sessions at once, and 800 on SQLite).
+    #[arg(long, env = "LICENSEDESK_WS_CALLER_RECHECK_MS", global = true)]
+    pub ws_caller_recheck_ms: Option<u64>,
 }
 
 impl RobustnessSettings {
@@ -424,6 +429,10 @@ impl Settings {
                 idle_timeout: std::time::Duration::from_secs(self.robustness.ws_idle_timeout_seconds.clamp(1, 86_400)),
                 max_total: self.robustness.ws_max_connections.max(1),
                 max_per_client: self.robustness.ws_max_per_client.max(1),
+                caller_recheck: self
+                    .robustness
+                    .ws_caller_recheck_ms
+                    .map(|ms| std::time::Duration::from_millis(ms.clamp(100, 3_600_000))),
             },
             jwt_secret: self.jwt_secret,
         })

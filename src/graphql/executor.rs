@@ -14,7 +14,7 @@ use std::{sync::Arc, time::Instant};
 use async_graphql::{
     Data, Executor, Name, Request, Response,
     futures_util::{StreamExt, stream::BoxStream},
-    parser::types::{DocumentOperations, ExecutableDocument, OperationDefinition},
+    parser::types::{DocumentOperations, ExecutableDocument, OperationDefinition, OperationType},
 };
 
 use super::response_order::KeyTree;
@@ -35,6 +35,8 @@ impl ServingSchema {
 /// operation's name (metrics) and its key order.
 struct Shape {
     operation_name: Option<String>,
+    /// "query", "mutation" or "subscription", when the document parses.
+    operation_type: Option<&'static str>,
     keys: Option<KeyTree>,
 }
 
@@ -44,14 +46,19 @@ struct Shape {
 fn shape_of(request: &mut Request) -> Shape {
     let wanted = request.operation_name.clone();
     let Ok(document) = request.parsed_query() else {
-        return Shape { operation_name: wanted, keys: None };
+        return Shape { operation_name: wanted, operation_type: None, keys: None };
     };
     match selected_operation(document, wanted.as_deref()) {
         Some((name, operation)) => Shape {
             operation_name: name.map(|n| n.to_string()).or(wanted),
+            operation_type: Some(match operation.ty {
+                OperationType::Query => "query",
+                OperationType::Mutation => "mutation",
+                OperationType::Subscription => "subscription",
+            }),
             keys: KeyTree::of(&operation.selection_set.node, document),
         },
-        None => Shape { operation_name: wanted, keys: None },
+        None => Shape { operation_name: wanted, operation_type: None, keys: None },
     }
 }
 
@@ -77,6 +84,15 @@ impl Executor for ServingSchema {
         let span = tracing::Span::current();
         let operation: String = shape.operation_name.as_deref().unwrap_or("anonymous").chars().take(64).collect();
         span.record("operation", operation.as_str());
+        // The trace's span name follows OpenTelemetry's GraphQL convention:
+        // "query ConsolePage" (the HTTP method and route stay as attributes).
+        if let Some(kind) = shape.operation_type {
+            let name = match &shape.operation_name {
+                Some(_) => format!("{kind} {operation}"),
+                None => kind.to_owned(),
+            };
+            crate::telemetry::rename_span(&span, name);
+        }
         // Process tests hold an operation here by name to see whether a read
         // is dropped when its client goes or its request times out (issue 20);
         // without the core's test-hooks feature this is an empty function.

@@ -129,9 +129,35 @@ impl SubscriptionRoot {
 #[derive(Clone)]
 pub struct SocketToken(pub String);
 
-/// How often an open live connection re-checks its caller: a deactivated
-/// user's connection closes within this, an expired token's at expiry.
-pub const CALLER_RECHECK: std::time::Duration = std::time::Duration::from_secs(5);
+/// How often an open live connection re-checks its caller when nothing told
+/// it to. On PostgreSQL every instance hears of an ended session or a
+/// deactivated user at once (`sessions::REVOKED_CHANNEL`) and this is only the
+/// fallback for a lost notification; SQLite has one instance and no
+/// notifications, so its connections look every second (R47: within 1 s).
+pub fn caller_recheck(app: &AppState) -> std::time::Duration {
+    if let Some(every) = app.config.sockets.caller_recheck {
+        return every;
+    }
+    if crate::db::is_postgres(&app.db) {
+        std::time::Duration::from_secs(5)
+    } else {
+        std::time::Duration::from_millis(800)
+    }
+}
+
+/// Why `connection_init` was refused, for the socket's close frame: (code, reason).
+#[derive(Clone, Default)]
+pub struct InitRefusal(Arc<std::sync::Mutex<Option<(u16, String)>>>);
+
+impl InitRefusal {
+    fn set(&self, code: u16, reason: String) {
+        *self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()) = Some((code, reason));
+    }
+
+    pub fn take(&self) -> Option<(u16, String)> {
+        self.0.lock().unwrap_or_else(|poisoned| poisoned.into_inner()).take()
+    }
+}
 
 /// `connection_init`: the payload carries the token as `{"authorization": "Bearer …"}`
 /// (or `{"token": "…"}`); without a valid one the connection is refused.
@@ -142,9 +168,13 @@ pub async fn connection_data(
     payload: Value,
     info: RequestInfo,
     accepted: tokio::sync::oneshot::Sender<String>,
+    refusal: InitRefusal,
 ) -> Result<Data> {
-    let refuse = |err: AppError| {
+    // 4401: sign in (again); 4403: this token's session or user is finished.
+    let refuse = |code: u16, err: AppError| {
         let (message, _) = super::errors::describe(&err, &info);
+        let label = if code == 4403 { "Forbidden" } else { "Unauthorized" };
+        refusal.set(code, format!("{label}: {message}"));
         async_graphql::Error::new(message)
     };
     let raw = payload
@@ -155,11 +185,14 @@ pub async fn connection_data(
         .unwrap_or_default();
     let token = raw.strip_prefix("Bearer ").or_else(|| raw.strip_prefix("bearer ")).unwrap_or(raw).trim();
     if token.is_empty() {
-        return Err(refuse(AppError::Unauthenticated));
+        return Err(refuse(4401, AppError::Unauthenticated));
     }
-    let (caller, rows) = crate::service::identity::resolve_caller_row(&app, Some(token)).await.map_err(refuse)?;
+    let (caller, rows) =
+        crate::service::identity::resolve_caller_row(&app, Some(token)).await.map_err(|e| refuse(4401, e))?;
     if !matches!(caller, Caller::Authenticated(_)) {
-        return Err(refuse(AppError::Unauthenticated));
+        // A well-formed, unexpired token whose session or user is finished: for good.
+        let code = if app.jwt.verify(token).is_some() { 4403 } else { 4401 };
+        return Err(refuse(code, AppError::Unauthenticated));
     }
     let _ = accepted.send(token.to_string());
     let mut data = Data::default();
@@ -182,16 +215,40 @@ pub enum CallerEnded {
 }
 
 /// Resolves once the connection's caller must stop: its token expired, its
-/// session ended, or the user was deactivated or deleted (checked every
-/// [`CALLER_RECHECK`]). Never resolves before `connection_init` was accepted.
+/// session ended, or the user was deactivated or deleted — looked at as soon
+/// as any instance announces such a change for this user or session, and
+/// every [`caller_recheck`] besides. Never resolves before `connection_init`
+/// was accepted.
 pub async fn watch_caller(app: AppState, accepted: tokio::sync::oneshot::Receiver<String>) -> CallerEnded {
+    use crate::service::sessions::Revoked;
+    use tokio::sync::broadcast::error::RecvError;
+    let mut revocations = app.events.revocations();
     let Ok(token) = accepted.await else {
         return std::future::pending().await;
     };
+    let recheck = caller_recheck(&app);
     loop {
         let Some(access) = app.jwt.verify(&token) else { return CallerEnded::Expired };
         let left = u64::try_from(access.expires_at - chrono::Utc::now().timestamp()).unwrap_or(0);
-        tokio::time::sleep(CALLER_RECHECK.min(std::time::Duration::from_secs(left))).await;
+        let next_look = tokio::time::sleep(recheck.min(std::time::Duration::from_secs(left)));
+        tokio::pin!(next_look);
+        // Wait for the next periodic look, or for an announcement about this caller.
+        loop {
+            tokio::select! {
+                () = &mut next_look => break,
+                revoked = revocations.recv() => match revoked {
+                    Ok(Revoked::User(id)) if id == access.user_id => break,
+                    Ok(Revoked::Session(id)) if id == access.session_id => break,
+                    Ok(_) => {}
+                    // Missed announcements might have been ours: look now.
+                    Err(RecvError::Lagged(_)) => break,
+                    Err(RecvError::Closed) => {
+                        next_look.as_mut().await;
+                        break;
+                    }
+                },
+            }
+        }
         match crate::service::identity::resolve_caller(&app, Some(&token)).await {
             Ok(Caller::Authenticated(_)) => continue,
             Ok(_) if app.jwt.verify(&token).is_none() => return CallerEnded::Expired,

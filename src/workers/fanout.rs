@@ -18,7 +18,12 @@ use std::{
 use entity::outbox_event;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QueryOrder, QuerySelect};
 
-use crate::{db, error::AppResult, state::AppState};
+use crate::{
+    db,
+    error::AppResult,
+    service::sessions::{REVOKED_CHANNEL, Revoked},
+    state::AppState,
+};
 
 /// How long a skipped sequence number is waited for (a rolled-back insert never comes).
 const GAP_PATIENCE: Duration = Duration::from_secs(30);
@@ -101,14 +106,27 @@ pub async fn run(state: AppState) {
         }
         match listener.as_mut() {
             Some(l) => {
-                tokio::select! {
-                    received = l.recv() => {
-                        if let Err(e) = received {
-                            tracing::warn!(error = %e, "event listener lost; polling");
-                            listener = None;
-                        }
+                // Revocations are passed on and listened for again without a
+                // poll of the outbox: they carry no event.
+                let deadline = tokio::time::Instant::now() + poll;
+                loop {
+                    tokio::select! {
+                        received = l.recv() => match received {
+                            Ok(notification) if notification.channel() == REVOKED_CHANNEL => {
+                                if let Some(revoked) = Revoked::parse(notification.payload()) {
+                                    state.events.revoke(revoked);
+                                }
+                                continue;
+                            }
+                            Ok(_) => {}
+                            Err(e) => {
+                                tracing::warn!(error = %e, "event listener lost; polling");
+                                listener = None;
+                            }
+                        },
+                        _ = tokio::time::sleep_until(deadline) => {}
                     }
-                    _ = tokio::time::sleep(poll) => {}
+                    break;
                 }
             }
             None => {
@@ -127,7 +145,7 @@ async fn listen(state: &AppState) -> Option<sea_orm::sqlx::postgres::PgListener>
     }
     let connect = async {
         let mut listener = sea_orm::sqlx::postgres::PgListener::connect(&state.config.database_url).await?;
-        listener.listen(crate::service::events::outbox::NOTIFY_CHANNEL).await?;
+        listener.listen_all([crate::service::events::outbox::NOTIFY_CHANNEL, REVOKED_CHANNEL]).await?;
         Ok::<_, sea_orm::sqlx::Error>(listener)
     };
     match connect.await {

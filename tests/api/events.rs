@@ -379,9 +379,9 @@ async fn a_worker_killed_mid_delivery_loses_nothing() {
 
 // ---- Live subscriptions over WebSocket ----
 
-type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+pub(crate) type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
 
-async fn serve_instance(app: &TestApp) -> SocketAddr {
+pub(crate) async fn serve_instance(app: &TestApp) -> SocketAddr {
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
     let addr = listener.local_addr().expect("addr");
     let router = app.router.clone();
@@ -389,7 +389,7 @@ async fn serve_instance(app: &TestApp) -> SocketAddr {
     addr
 }
 
-async fn ws_connect(addr: SocketAddr, token: &str) -> Result<Ws, String> {
+pub(crate) async fn ws_connect(addr: SocketAddr, token: &str) -> Result<Ws, String> {
     let mut request = format!("ws://{addr}/graphql/ws").into_client_request().expect("request");
     request.headers_mut().insert("sec-websocket-protocol", "graphql-transport-ws".parse().expect("header"));
     let (mut ws, _) = tokio_tungstenite::connect_async(request).await.map_err(|e| e.to_string())?;
@@ -401,7 +401,7 @@ async fn ws_connect(addr: SocketAddr, token: &str) -> Result<Ws, String> {
     }
 }
 
-async fn next_json(ws: &mut Ws, limit: Duration) -> Option<Value> {
+pub(crate) async fn next_json(ws: &mut Ws, limit: Duration) -> Option<Value> {
     loop {
         match tokio::time::timeout(limit, ws.next()).await {
             Ok(Some(Ok(Message::Text(text)))) => return serde_json::from_str(text.as_str()).ok(),
@@ -411,7 +411,7 @@ async fn next_json(ws: &mut Ws, limit: Duration) -> Option<Value> {
     }
 }
 
-async fn subscribe(ws: &mut Ws, id: &str, query: &str) {
+pub(crate) async fn subscribe(ws: &mut Ws, id: &str, query: &str) {
     let message = json!({"id": id, "type": "subscribe", "payload": {"query": query}});
     ws.send(Message::text(message.to_string())).await.expect("subscribe");
 }

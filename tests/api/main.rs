@@ -20,6 +20,7 @@ mod foundation;
 mod history_and_agreement;
 mod invoices;
 mod licensing;
+mod live_connections;
 mod logs;
 mod marketplace;
 mod money;

@@ -419,3 +419,78 @@ async fn issue20_websocket_lifecycle_init_timeout_idle_dead_peers_and_caps() {
     let me = server.graphql(Some(&token), "{ me { id } }", json!({})).await;
     assert!(me["data"]["me"]["id"].is_string(), "{me}");
 }
+
+/// The close frame's (code, reason), or None when the socket ends without one.
+async fn close_frame(ws: &mut Ws, limit: Duration) -> Option<(u16, String)> {
+    let deadline = Instant::now() + limit;
+    loop {
+        let left = deadline.checked_duration_since(Instant::now())?;
+        match tokio::time::timeout(left, ws.next()).await {
+            Ok(Some(Ok(Message::Close(frame)))) => return frame.map(|f| (u16::from(f.code), f.reason.to_string())),
+            Ok(Some(Ok(_))) => continue,
+            _ => return None,
+        }
+    }
+}
+
+/// R47, issue 21 "done when": two real instances on one database. A user
+/// deactivated through instance A has their socket on instance B closed
+/// with 4403. On PostgreSQL, B re-checks callers only once an hour here, so
+/// only A's announcement (NOTIFY on commit) can close it in time; on SQLite
+/// both processes share the file and B's 0.8 s re-check does. Then B is
+/// stopped with SIGTERM and its remaining socket is told why (1001).
+#[tokio::test]
+async fn r47_deactivation_on_one_instance_closes_the_socket_on_another_then_shutdown_says_1001() {
+    let url = fresh_database_url().await;
+    let a = Server::start(&url, &[]).await;
+    let postgres = url.starts_with("postgres");
+    let slow_recheck: &[(&str, &str)] = if postgres { &[("LICENSEDESK_WS_CALLER_RECHECK_MS", "3600000")] } else { &[] };
+    let b = Server::start(&url, slow_recheck).await;
+    let (admin, _) = a.register("Contoso").await;
+    let mut tokens = Vec::new();
+    for name in ["Lee", "Sam"] {
+        let email = format!("{}-{}@example.test", name.to_lowercase(), uuid::Uuid::new_v4().simple());
+        let created = a
+            .graphql(
+                Some(&admin),
+                "mutation($i: CreateUserInput!) { createUser(input: $i) { id } }",
+                json!({"i": {"name": name, "email": email, "password": crate::harness::PASSWORD, "roles": ["LICENSE_ADMIN"]}}),
+            )
+            .await;
+        let id = created["data"]["createUser"]["id"].as_str().unwrap_or_else(|| panic!("{created}")).to_owned();
+        let login = b
+            .graphql(
+                None,
+                "mutation($e: String!, $p: String!) { login(email: $e, password: $p) { token } }",
+                json!({"e": email, "p": crate::harness::PASSWORD}),
+            )
+            .await;
+        tokens.push((id, login["data"]["login"]["token"].as_str().unwrap_or_else(|| panic!("{login}")).to_owned()));
+    }
+    let mut leaving = ws_connect(b.addr, None, None, &tokens[0].1).await;
+    let mut staying = ws_connect(b.addr, None, None, &tokens[1].1).await;
+    for ws in [&mut leaving, &mut staying] {
+        let op =
+            json!({"id": "l", "type": "subscribe", "payload": {"query": "subscription { licensesChanged { id } }"}});
+        ws.send(Message::text(op.to_string())).await.expect("subscribe");
+    }
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    let started = Instant::now();
+    let done = a
+        .graphql(Some(&admin), "mutation($u: ID!) { deactivateUser(userId: $u) { id } }", json!({"u": tokens[0].0}))
+        .await;
+    assert!(done["errors"].is_null(), "{done}");
+    let closed = close_frame(&mut leaving, Duration::from_secs(20)).await;
+    eprintln!("deactivation on A to close frame on B: {:?} (postgres: {postgres})", started.elapsed());
+    let (code, reason) = closed.expect("B closes the deactivated user's socket with a frame");
+    assert_eq!(code, 4403, "{reason}");
+
+    // SIGTERM: the open socket gets 1001 with a reason before the process ends.
+    let status = std::process::Command::new("kill").args(["-TERM", &b.pid().to_string()]).status().expect("kill");
+    assert!(status.success());
+    let (code, reason) =
+        close_frame(&mut staying, Duration::from_secs(10)).await.expect("shutdown sends a close frame");
+    assert_eq!(code, 1001, "going away: {reason}");
+    assert!(reason.contains("shutting down"), "{reason}");
+}

@@ -141,7 +141,9 @@ async fn issue24_traces_have_a_span_per_request_with_database_spans_beneath() {
             .and_then(|kv| kv.value.as_ref())
             .map(|v| format!("{:?}", v.value))
     };
-    assert_eq!(request.name, "POST /graphql", "{request:?}");
+    // Named like OpenTelemetry's GraphQL convention: the operation's type and name.
+    assert_eq!(request.name, "mutation TraceProbe", "{request:?}");
+    assert!(attribute(&request, "method").is_some_and(|v| v.contains("POST")), "{request:?}");
     assert!(attribute(&request, "path").is_some_and(|v| v.contains("/graphql")), "{request:?}");
 
     // The database spans: in the same trace, under the request span (directly or not).

@@ -184,7 +184,56 @@ async fn end_in(txn: &impl ConnectionTrait, ids: &[Uuid], reason: EndReason, now
         return Ok(0);
     }
     let result = ending(reason, now).filter(session::Column::Id.is_in(ids.iter().copied())).exec(txn).await?;
+    for id in ids {
+        announce(txn, Revoked::Session(*id)).await?;
+    }
     Ok(result.rows_affected)
+}
+
+/// PostgreSQL channel on which every instance hears of ended sessions and
+/// deactivated or deleted users, so their open live connections close at
+/// once (R47: within a second on every instance) instead of at the next
+/// periodic re-check.
+pub const REVOKED_CHANNEL: &str = "licensedesk_revoked";
+
+/// What an instance is told to re-check its live connections for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revoked {
+    /// Every connection of this user (deactivation, deletion, a password change).
+    User(Uuid),
+    /// The connections of this one session.
+    Session(Uuid),
+}
+
+impl Revoked {
+    /// The notification's payload: `user:<id>` or `session:<id>`.
+    pub fn payload(self) -> String {
+        match self {
+            Revoked::User(id) => format!("user:{id}"),
+            Revoked::Session(id) => format!("session:{id}"),
+        }
+    }
+
+    pub fn parse(payload: &str) -> Option<Revoked> {
+        let (kind, id) = payload.split_once(':')?;
+        let id = Uuid::parse_str(id).ok()?;
+        match kind {
+            "user" => Some(Revoked::User(id)),
+            "session" => Some(Revoked::Session(id)),
+            _ => None,
+        }
+    }
+}
+
+/// Tells every instance, when (and only if) the transaction commits, that
+/// `revoked`'s live connections must be re-checked. PostgreSQL only: on
+/// SQLite there is one instance, whose connections re-check every second.
+async fn announce(txn: &impl ConnectionTrait, revoked: Revoked) -> AppResult<()> {
+    if db::is_postgres(txn) {
+        // The payload is built from a UUID alone: nothing to escape.
+        txn.execute_unprepared(&format!("NOTIFY {REVOKED_CHANNEL}, '{}'", revoked.payload())).await?;
+    }
+    Ok(())
 }
 
 /// The update that ends the open sessions it is then filtered to.
@@ -207,7 +256,9 @@ pub async fn end_all_of_user(
     if let Some(keep) = keep {
         query = query.filter(session::Column::Id.ne(keep));
     }
-    Ok(query.exec(txn).await?.rows_affected)
+    let ended = query.exec(txn).await?.rows_affected;
+    announce(txn, Revoked::User(user_id)).await?;
+    Ok(ended)
 }
 
 /// Whose sessions the actor may list and end: their own, and a
