@@ -69,7 +69,7 @@ pub fn backoff(config: &EventConfig, attempts: i32) -> Duration {
     let exponent = attempts.clamp(1, 32) as u32 - 1;
     let raw = config.webhook_retry_base_ms.saturating_mul(1u64 << exponent.min(30));
     let capped = raw.min(config.webhook_retry_max_ms) as f64;
-    let jitter = rand::thread_rng().gen_range(0.8..1.2);
+    let jitter = rand::rng().random_range(0.8..1.2);
     Duration::from_millis((capped * jitter) as u64)
 }
 

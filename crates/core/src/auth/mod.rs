@@ -5,4 +5,14 @@ pub mod jwt;
 pub mod password;
 pub mod rate_limit;
 
+/// `N` bytes from a cryptographically secure generator (the thread-local
+/// ChaCha generator seeded from the OS): the one source of every token,
+/// secret and salt the server makes.
+pub fn random_bytes<const N: usize>() -> [u8; N] {
+    use rand::RngCore;
+    let mut bytes = [0u8; N];
+    rand::rng().fill_bytes(&mut bytes);
+    bytes
+}
+
 pub use actor::{Actor, Caller, CurrentSession, OperatorActor, OrgActor, PartnerActor, PublisherActor};

@@ -24,7 +24,7 @@ fn argon2() -> AppResult<Argon2<'static>> {
 }
 
 fn hash_now(password: &str) -> AppResult<String> {
-    let salt = SaltString::generate(&mut rand::rngs::OsRng);
+    let salt = SaltString::encode_b64(&super::random_bytes::<16>()).map_err(AppError::internal)?;
     Ok(argon2()?.hash_password(password.as_bytes(), &salt).map_err(AppError::internal)?.to_string())
 }
 

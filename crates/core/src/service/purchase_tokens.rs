@@ -7,7 +7,6 @@
 
 use chrono::{DateTime, Duration, Utc};
 use entity::{enums::SubscriptionStatus, product, purchase_token, subscription};
-use rand::RngCore;
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use serde_json::json;
 use sha2::{Digest, Sha256};
@@ -44,9 +43,7 @@ fn hash(token: &str) -> String {
 }
 
 fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    hex::encode(bytes)
+    hex::encode(crate::auth::random_bytes::<32>())
 }
 
 /// The product's portal URL with the token appended as a query parameter.

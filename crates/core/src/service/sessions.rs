@@ -79,10 +79,7 @@ fn hash(token: &str) -> String {
 }
 
 fn new_refresh_token() -> String {
-    use rand::RngCore;
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
-    format!("{REFRESH_PREFIX}{}", URL_SAFE_NO_PAD.encode(bytes))
+    format!("{REFRESH_PREFIX}{}", URL_SAFE_NO_PAD.encode(crate::auth::random_bytes::<32>()))
 }
 
 async fn insert_refresh(txn: &impl ConnectionTrait, session_id: Uuid, now: DateTime<Utc>) -> AppResult<String> {

@@ -11,9 +11,7 @@ const DEV_SECRET_KEY: &str = "development_jwt_secret";
 /// by every instance on it. Insert-if-absent, then read, so two instances
 /// starting together agree.
 pub async fn development_secret(db: &DatabaseConnection) -> AppResult<Vec<u8>> {
-    use rand::RngCore;
-    let mut bytes = [0u8; 32];
-    rand::rngs::OsRng.fill_bytes(&mut bytes);
+    let bytes = crate::auth::random_bytes::<32>();
     let candidate = server_setting::ActiveModel { key: Set(DEV_SECRET_KEY.into()), value: Set(hex::encode(bytes)) };
     server_setting::Entity::insert(candidate)
         .on_conflict(OnConflict::column(server_setting::Column::Key).do_nothing().to_owned())

@@ -6,7 +6,6 @@ use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
 use chrono::Utc;
 use entity::{outbox_event, webhook_delivery, webhook_endpoint};
-use rand::RngCore;
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, ModelTrait, QueryFilter, QueryOrder, Set};
 use serde_json::json;
 use uuid::Uuid;
@@ -47,9 +46,7 @@ pub fn wants(endpoint: &webhook_endpoint::Model, event_type: EventType) -> bool 
 }
 
 fn new_secret() -> String {
-    let mut bytes = [0u8; 32];
-    rand::thread_rng().fill_bytes(&mut bytes);
-    format!("whsec_{}", hex::encode(bytes))
+    format!("whsec_{}", hex::encode(crate::auth::random_bytes::<32>()))
 }
 
 fn snapshot(e: &webhook_endpoint::Model) -> serde_json::Value {
