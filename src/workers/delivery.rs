@@ -237,6 +237,13 @@ pub struct PublicOnly {
     allow_private: bool,
 }
 
+impl PublicOnly {
+    /// Also used by single sign-on's client for the identity providers (R48).
+    pub fn new(allow_private: bool) -> Self {
+        PublicOnly { allow_private }
+    }
+}
+
 impl reqwest::dns::Resolve for PublicOnly {
     fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
         let allow_private = self.allow_private;
