@@ -53,6 +53,9 @@ fn error_response(headers: &HeaderMap, err: &AppError) -> Response {
     if let Some(reason) = err.reason() {
         extensions["reason"] = json!(reason);
     }
+    if let AppError::Validation { field, .. } = err {
+        extensions["field"] = json!(field);
+    }
     if matches!(err, AppError::Internal(_)) {
         extensions["requestId"] = json!(info.request_id);
     }
