@@ -11,7 +11,8 @@
 // - Faults for the tests: `GET /__test/next-id-token?fault=wrong-audience`
 //   (or `expired`) makes the next token answer carry an ID token re-signed
 //   with the provider's own key but with another audience, or expired an
-//   hour ago. One answer only.
+//   hour ago; `fault=resigned` re-signs it unchanged (the control: re-signing
+//   alone is accepted). One answer only.
 import { generateKeyPair, exportJWK, SignJWT, decodeJwt, decodeProtectedHeader, importJWK } from 'jose';
 import Provider from 'oidc-provider';
 

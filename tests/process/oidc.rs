@@ -58,6 +58,8 @@ impl Provider {
             .expect("the provider starts")
             .expect("read")
             .expect("a line");
+        // Read on to the end: the provider also notes things on stdout, and a closed pipe would stop it.
+        tokio::spawn(async move { while let Ok(Some(_)) = lines.next_line().await {} });
         let ready: Value = serde_json::from_str(&line).expect("the provider's JSON line");
         Provider { _child: child, issuer: ready["issuer"].as_str().expect("issuer").to_owned() }
     }
@@ -305,6 +307,11 @@ async fn r48_single_sign_on_refuses_a_wrong_audience_an_expired_token_a_foreign_
     let setup = Setup::new(&dir).await;
     let refused = |returned: &Returned| returned.param("sso_error");
 
+    // The control: an ID token re-signed unchanged by the provider's key is accepted.
+    setup.provider.next_id_token("resigned").await;
+    let returned = setup.sign_in("ada@contoso.example").await;
+    assert!(returned.param("sso_code").is_some(), "{}", returned.location);
+
     // An ID token for another audience, signed with the provider's own key.
     setup.provider.next_id_token("wrong-audience").await;
     let returned = setup.sign_in("ada@contoso.example").await;
@@ -335,9 +342,9 @@ async fn r48_single_sign_on_refuses_a_wrong_audience_an_expired_token_a_foreign_
     let returned = setup.sign_in("bob@contoso.example").await;
     assert_eq!(refused(&returned).as_deref(), Some("ACCOUNT_NOT_ALLOWED"), "{}", returned.location);
 
-    // None of these created a user.
+    // None of the refused ones created a user (the admin and Ada from the control are all).
     let users = setup.server.graphql(Some(&setup.admin_token), "{ users { totalCount } }", json!({})).await;
-    assert_eq!(users["data"]["users"]["totalCount"], 1, "{users}");
+    assert_eq!(users["data"]["users"]["totalCount"], 2, "{users}");
 
     // A returnTo on an origin that is not allowed is answered at the server, not redirected.
     let start = setup.start_url().replace("console.example", "evil.example");
