@@ -101,8 +101,9 @@ pub struct IdClaims {
 enum Audience {
     #[default]
     None,
-    One(serde::de::IgnoredAny),
+    // Before `One`: an untagged `IgnoredAny` would take an array too.
     Many(Vec<String>),
+    One(serde::de::IgnoredAny),
 }
 
 /// Why an ID token was refused (logged; the client is told ID_TOKEN_INVALID).
@@ -189,8 +190,8 @@ mod tests {
     fn r48_pkce_challenge_is_rfc_7636_s256() {
         // RFC 7636 appendix B.
         assert_eq!(
-            pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWHOs2Xw"),
-            "E9Melhoa2OwvFrEMTJguCHaoeK1t5URWbbbcWmP6c5w"
+            pkce_challenge("dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"),
+            "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
         );
     }
 
