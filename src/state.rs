@@ -63,7 +63,7 @@ impl AppState {
             clock,
         };
         let link_key = Arc::new(crate::service::invoices::links::link_key(secret));
-        let oidc = Arc::new(crate::http::oidc_client::OidcClient::new(config.sso.allow_private)?);
+        let oidc = Arc::new(crate::outbound::oidc::OidcClient::new(config.sso.allow_private)?);
         Ok(AppState { services, config: Arc::new(config), link_key, events: Default::default(), oidc })
     }
 

@@ -6,7 +6,6 @@ pub mod graphiql;
 pub mod invoice_pdf;
 pub mod metrics;
 pub mod oidc;
-pub mod oidc_client;
 
 use std::time::Duration;
 

@@ -14,8 +14,8 @@ use std::{
 use crate::{
     auth::oidc::{CodeExchange, HttpFuture, JwkSet, ProviderHttp, ProviderMetadata, TokenAnswer, key_set},
     error::{AppError, AppResult},
+    outbound::PublicOnly,
     service::events::webhooks::check_url,
-    workers::delivery::PublicOnly,
 };
 use base64::{Engine, engine::general_purpose::STANDARD};
 
