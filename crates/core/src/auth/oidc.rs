@@ -195,6 +195,19 @@ mod tests {
         );
     }
 
+    #[test]
+    fn r48_a_key_set_keeps_the_keys_it_can_read() {
+        let document = serde_json::json!({"keys": [
+            {"kty": "future-kind", "kid": "x"},
+            {"kty": "RSA", "kid": "r1", "alg": "RS256", "use": "sig", "n": "sXch", "e": "AQAB"},
+            "not a key"
+        ]});
+        let keys = key_set(&document);
+        assert_eq!(keys.keys.len(), 1);
+        assert!(keys.find("r1").is_some());
+        assert!(key_set(&serde_json::json!({"nothing": []})).keys.is_empty());
+    }
+
     /// A token signed with ES256 by `ring`, and the JWK of its key.
     fn es256_token(claims: serde_json::Value) -> (String, JwkSet) {
         use ring::{rand::SystemRandom, signature as sig};
