@@ -540,6 +540,18 @@ mod tests {
     }
 
     #[test]
+    fn r48_sso_return_origins_are_origins() {
+        let config = settings(&["--sso-return-origins", "https://console.example, http://localhost:3000/"])
+            .validate()
+            .expect("valid");
+        assert_eq!(config.sso.return_origins, vec!["https://console.example", "http://localhost:3000"]);
+        assert!(!config.sso.allow_private, "providers on private addresses are opt-in");
+        for bad in ["console.example", "https://console.example/path", "ftp://console.example"] {
+            assert!(settings(&["--sso-return-origins", bad]).validate().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
     fn secret_never_prints() {
         let secret = Secret::new("super-secret-value");
         assert!(!format!("{secret:?}").contains("super"));
