@@ -14,6 +14,7 @@ pub(crate) mod graphql;
 pub mod http;
 pub mod hub;
 pub mod metrics;
+pub mod outbound;
 pub mod state;
 pub mod telemetry;
 pub mod workers;

@@ -29,6 +29,8 @@ pub struct AppState {
     pub link_key: Arc<Vec<u8>>,
     /// R45: this instance's live-event fan-out and webhook wake-up.
     pub events: EventHub,
+    /// R48: identity providers over HTTP (discovery, keys, code exchange), with caches.
+    pub oidc: Arc<dyn crate::auth::oidc::ProviderHttp>,
 }
 
 impl std::ops::Deref for AppState {
@@ -52,10 +54,17 @@ impl AppState {
             login_limiter: Default::default(),
             grace_period_days: config.grace_period_days,
             session_ttl_days: config.session_ttl_days,
+            sso: Arc::new(crate::service::sso::SsoSettings::new(
+                secret,
+                &config.public_base_url,
+                config.sso.return_origins.clone(),
+                config.sso.allow_private,
+            )),
             clock,
         };
         let link_key = Arc::new(crate::service::invoices::links::link_key(secret));
-        Ok(AppState { services, config: Arc::new(config), link_key, events: Default::default() })
+        let oidc = Arc::new(crate::outbound::oidc::OidcClient::new(config.sso.allow_private)?);
+        Ok(AppState { services, config: Arc::new(config), link_key, events: Default::default(), oidc })
     }
 
     pub fn with_system_clock(db: DatabaseConnection, config: Config, secret: &[u8]) -> AppResult<Self> {

@@ -46,7 +46,7 @@ fn output_types_hold_no_secrets() {
         } else if in_output_type {
             // Only the field's own name: arguments (e.g. `login(password:)`) are input.
             let field = trimmed.split(['(', ':']).next().unwrap_or("").to_lowercase();
-            for secret in ["password", "cardnumber", "securitycode", "cvv", "cvc", "fingerprint"] {
+            for secret in ["password", "cardnumber", "securitycode", "cvv", "cvc", "fingerprint", "clientsecret"] {
                 assert!(!field.contains(secret), "output field exposes a secret: {trimmed}");
             }
         }

@@ -64,6 +64,8 @@ pub fn build_router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/invoices/{file}", get(crate::http::invoice_pdf::invoice_pdf))
+        .route(crate::http::oidc::START_PATH, get(crate::http::oidc::start))
+        .route(crate::http::oidc::CALLBACK_PATH, get(crate::http::oidc::callback))
         .route("/metrics", get(crate::http::metrics::metrics_endpoint));
     if graphiql {
         router = router.merge(crate::http::graphiql::routes());

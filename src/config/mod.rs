@@ -189,6 +189,15 @@ pub struct Settings {
     /// without errors, in seconds; 0 marks it `no-cache`.
     #[arg(long, env = "LICENSEDESK_GET_CACHE_SECONDS", default_value_t = 60, global = true)]
     pub get_cache_seconds: u32,
+    /// Single sign-on: origins a sign-in may send the browser back to with its
+    /// one-time code (`returnTo`), comma-separated, e.g. `https://console.example`.
+    /// The public base URL's origin is always allowed.
+    #[arg(long, env = "LICENSEDESK_SSO_RETURN_ORIGINS", value_delimiter = ',', global = true)]
+    pub sso_return_origins: Vec<String>,
+    /// Single sign-on: allow identity providers on private or loopback
+    /// addresses and over plain http (development and tests only).
+    #[arg(long, env = "LICENSEDESK_SSO_ALLOW_PRIVATE", default_value_t = false, global = true, action = clap::ArgAction::Set)]
+    pub sso_allow_private: bool,
     #[command(flatten)]
     pub robustness: RobustnessSettings,
     #[command(flatten)]
@@ -304,6 +313,17 @@ pub struct Config {
     pub public_base_url: String,
     /// Persisted queries and `GET /graphql` (issue 24 item 1).
     pub persisted: PersistedConfig,
+    /// Single sign-on (R48).
+    pub sso: SsoConfig,
+}
+
+/// Single sign-on (R48).
+#[derive(Debug, Clone, Default)]
+pub struct SsoConfig {
+    /// Origins `returnTo` may name, besides the public base URL's.
+    pub return_origins: Vec<String>,
+    /// Identity providers on private addresses and plain http allowed.
+    pub allow_private: bool,
 }
 
 /// Persisted queries and `GET /graphql` (issue 24 item 1).
@@ -395,7 +415,19 @@ impl Settings {
             }
             None => None,
         };
+        let mut return_origins = Vec::new();
+        for origin in &self.sso_return_origins {
+            let origin = origin.trim();
+            if origin.is_empty() {
+                continue;
+            }
+            match crate::service::sso::origin_of(origin) {
+                Some(parsed) if parsed == origin.trim_end_matches('/') => return_origins.push(parsed),
+                _ => return Err(format!("SSO return origin {origin:?} is not an origin like https://console.example")),
+            }
+        }
         Ok(Config {
+            sso: SsoConfig { return_origins, allow_private: self.sso_allow_private },
             public_base_url,
             persisted: PersistedConfig { trusted, get_cache_seconds: self.get_cache_seconds.min(86_400) },
             log_format: self.log_format,
@@ -471,6 +503,7 @@ impl Config {
             events: events::EventConfig::for_tests(),
             public_base_url: "http://licensedesk.test".into(),
             persisted: PersistedConfig { trusted: None, get_cache_seconds: 60 },
+            sso: SsoConfig { return_origins: vec!["http://console.test".into()], allow_private: true },
         }
     }
 }
@@ -513,6 +546,18 @@ mod tests {
         assert_eq!(config.cors_allowed_origins, vec!["http://localhost:3000", "https://app.example"]);
         assert!(settings(&[]).validate().expect("valid").cors_allowed_origins.is_empty());
         assert!(settings(&["--cors-allowed-origins", "localhost:3000"]).validate().is_err());
+    }
+
+    #[test]
+    fn r48_sso_return_origins_are_origins() {
+        let config = settings(&["--sso-return-origins", "https://console.example, http://localhost:3000/"])
+            .validate()
+            .expect("valid");
+        assert_eq!(config.sso.return_origins, vec!["https://console.example", "http://localhost:3000"]);
+        assert!(!config.sso.allow_private, "providers on private addresses are opt-in");
+        for bad in ["console.example", "https://console.example/path", "ftp://console.example"] {
+            assert!(settings(&["--sso-return-origins", bad]).validate().is_err(), "{bad}");
+        }
     }
 
     #[test]

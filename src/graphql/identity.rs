@@ -140,6 +140,11 @@ impl Organization {
     async fn kind(&self) -> OrganizationKind {
         self.0.kind.into()
     }
+    /// The organization's single sign-on provider: shown to its global admins
+    /// only; null for everyone else and when none is configured.
+    async fn single_sign_on(&self, ctx: &Context<'_>) -> Result<Option<super::single_sign_on::SingleSignOnProvider>> {
+        super::single_sign_on::of_organization(ctx, self.0.id).await
+    }
 }
 
 pub struct Publisher(pub publisher::Model);

@@ -21,6 +21,7 @@ pub mod people;
 pub mod response_order;
 pub mod schema;
 pub mod sessions;
+pub mod single_sign_on;
 pub mod subscriptions;
 pub mod types;
 pub mod webhooks;
@@ -64,6 +65,7 @@ pub struct MutationRoot(
     people::PeopleMutation,
     partners::PartnerMutation,
     sessions::SessionMutation,
+    single_sign_on::SingleSignOnMutation,
 );
 
 pub fn state<'a>(ctx: &Context<'a>) -> AppResult<&'a AppState> {

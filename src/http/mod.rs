@@ -5,6 +5,7 @@ pub mod graphiql;
 
 pub mod invoice_pdf;
 pub mod metrics;
+pub mod oidc;
 
 use std::time::Duration;
 

@@ -23,7 +23,7 @@
 //! and hands the checked addresses to the connector: the connection goes to
 //! the address that was checked (no second lookup to rebind), and no proxy.
 
-use std::{net::SocketAddr, sync::Arc, time::Duration};
+use std::{sync::Arc, time::Duration};
 
 use chrono::{DateTime, Utc};
 use entity::{outbox_event, webhook_delivery, webhook_endpoint};
@@ -35,7 +35,13 @@ use sha2::Sha256;
 use tokio::sync::Semaphore;
 use uuid::Uuid;
 
-use crate::{config::EventConfig, db, error::AppResult, state::AppState};
+use crate::{
+    config::EventConfig,
+    db,
+    error::AppResult,
+    outbound::{PublicOnly, refused_by_resolver},
+    state::AppState,
+};
 
 pub use crate::service::events::webhooks::delivery_status::{DELIVERED, FAILED, PENDING};
 /// Most deliveries claimed in one pass.
@@ -202,63 +208,6 @@ impl Failure {
         };
         format!("{}: {detail}", self.code()).chars().take(300).collect()
     }
-}
-
-/// The resolver's refusal, found again in reqwest's error chain.
-#[derive(Debug)]
-struct NotPublic(String);
-
-impl std::fmt::Display for NotPublic {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for NotPublic {}
-
-/// Keeps the addresses a name resolved to only when every one is public (or
-/// private ones are allowed): these, and only these, are what the client
-/// connects to.
-fn public_only(host: &str, addrs: Vec<SocketAddr>, allow_private: bool) -> Result<Vec<SocketAddr>, NotPublic> {
-    if addrs.is_empty() {
-        return Err(NotPublic(format!("{host} resolves to no address")));
-    }
-    if !allow_private && let Some(bad) = addrs.iter().find(|a| crate::service::events::webhooks::is_private_ip(a.ip()))
-    {
-        return Err(NotPublic(format!("{host} resolves to {}, not a public address", bad.ip())));
-    }
-    Ok(addrs)
-}
-
-/// The webhook client's DNS resolver: one lookup per connection, its
-/// addresses checked, and the connection made to those very addresses
-/// (issue 20 item 6: no DNS rebinding between check and connect).
-pub struct PublicOnly {
-    allow_private: bool,
-}
-
-impl reqwest::dns::Resolve for PublicOnly {
-    fn resolve(&self, name: reqwest::dns::Name) -> reqwest::dns::Resolving {
-        let allow_private = self.allow_private;
-        let host = name.as_str().to_owned();
-        Box::pin(async move {
-            let addrs: Vec<SocketAddr> = tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            let checked = public_only(&host, addrs, allow_private)?;
-            let addrs: reqwest::dns::Addrs = Box::new(checked.into_iter());
-            Ok(addrs)
-        })
-    }
-}
-
-fn refused_by_resolver(error: &reqwest::Error) -> Option<String> {
-    let mut source = std::error::Error::source(error);
-    while let Some(e) = source {
-        if let Some(refusal) = e.downcast_ref::<NotPublic>() {
-            return Some(refusal.0.clone());
-        }
-        source = e.source();
-    }
-    None
 }
 
 async fn send(
@@ -433,7 +382,7 @@ pub fn client(config: &EventConfig) -> reqwest::Client {
         .connect_timeout(Duration::from_millis(config.webhook_timeout_ms))
         .redirect(reqwest::redirect::Policy::none())
         .no_proxy()
-        .dns_resolver(Arc::new(PublicOnly { allow_private: config.webhook_allow_private }))
+        .dns_resolver(Arc::new(PublicOnly::new(config.webhook_allow_private)))
         .user_agent("LicenseDesk-Webhooks/1")
         .build()
         .unwrap_or_default()
@@ -492,7 +441,10 @@ pub async fn run_worker(state: AppState) {
 
 #[cfg(test)]
 mod tests {
+    use std::net::SocketAddr;
+
     use super::*;
+    use crate::outbound::public_only;
 
     #[test]
     fn signature_is_hmac_of_timestamp_dot_body() {
@@ -530,7 +482,7 @@ mod tests {
         {
             let mixed = vec![at("93.184.216.34"), at(bad)];
             let refused = public_only("rebind.example.com", mixed.clone(), false);
-            assert!(refused.as_ref().is_err_and(|e| e.0.contains("not a public address")), "{bad}");
+            assert!(refused.as_ref().is_err_and(|e| e.to_string().contains("not a public address")), "{bad}");
             assert_eq!(public_only("rebind.example.com", mixed.clone(), true).ok(), Some(mixed), "allowed: {bad}");
         }
         assert!(public_only("nothing.example.com", Vec::new(), true).is_err());

@@ -37,6 +37,7 @@ mod readme;
 mod response_order;
 mod self_service;
 mod sessions;
+mod single_sign_on;
 mod throttling;
 mod visibility_seams;
 mod webhook_fairness;

@@ -165,6 +165,28 @@ closed_set!(
     }
 );
 
+closed_set!(
+    /// Why a single sign-on was refused (`UNAUTHENTICATED`; the code goes to
+    /// `extensions.reason` or the `error` parameter of the redirect, R48).
+    /// The cause in detail is logged, never sent.
+    SignInRefusal {
+        /// The sign-in's `state` or exchange code is unknown, used before or expired.
+        StateInvalid = "STATE_INVALID",
+        /// The organization has no single sign-on, or it is turned off.
+        ProviderDisabled = "PROVIDER_DISABLED",
+        /// The provider answered with an error, or could not be reached.
+        ProviderError = "PROVIDER_ERROR",
+        /// The ID token failed a check: signature, issuer, audience, expiry or nonce.
+        IdTokenInvalid = "ID_TOKEN_INVALID",
+        /// The e-mail's domain is not one the organization allows.
+        DomainNotAllowed = "DOMAIN_NOT_ALLOWED",
+        /// The provider says the e-mail address is not verified (or gave none).
+        EmailNotVerified = "EMAIL_NOT_VERIFIED",
+        /// The e-mail belongs to a user of another tenant, or the user is deactivated.
+        AccountNotAllowed = "ACCOUNT_NOT_ALLOWED",
+    }
+);
+
 impl From<entity::enums::SubscriptionStatus> for StateReason {
     fn from(status: entity::enums::SubscriptionStatus) -> Self {
         use entity::enums::SubscriptionStatus as S;
@@ -220,6 +242,13 @@ pub enum AppError {
     /// Issue 24: schema introspection is turned off on this server (code
     /// FORBIDDEN, reason INTROSPECTION_DISABLED).
     IntrospectionDisabled,
+    /// R48: the organization signs in through its identity provider; only
+    /// its break-glass admin may use a password (code FORBIDDEN, reason SSO_REQUIRED).
+    SsoRequired,
+    /// R48: a single sign-on was refused (code UNAUTHENTICATED, the reason in `extensions.reason`).
+    SignInRefused {
+        reason: SignInRefusal,
+    },
     /// `entity` names what was not found; its noun is translated (`crate::i18n`).
     NotFound {
         entity: EntityKind,
@@ -293,8 +322,11 @@ impl AppError {
     /// The SPEC §10 code carried in `extensions.code`.
     pub fn code(&self) -> &'static str {
         match self {
-            AppError::Unauthenticated => "UNAUTHENTICATED",
-            AppError::Forbidden | AppError::UntrustedDocument | AppError::IntrospectionDisabled => "FORBIDDEN",
+            AppError::Unauthenticated | AppError::SignInRefused { .. } => "UNAUTHENTICATED",
+            AppError::Forbidden
+            | AppError::UntrustedDocument
+            | AppError::IntrospectionDisabled
+            | AppError::SsoRequired => "FORBIDDEN",
             AppError::NotFound { .. } => "NOT_FOUND",
             AppError::Validation { .. } => "VALIDATION_FAILED",
             AppError::AgreementRequired => "AGREEMENT_REQUIRED",
@@ -357,6 +389,8 @@ impl AppError {
             AppError::Forbidden => Some("NOT_PERMITTED"),
             AppError::UntrustedDocument => Some("UNTRUSTED_DOCUMENT"),
             AppError::IntrospectionDisabled => Some("INTROSPECTION_DISABLED"),
+            AppError::SsoRequired => Some("SSO_REQUIRED"),
+            AppError::SignInRefused { reason } => Some(reason.code()),
             AppError::Validation { reason, .. } => Some(reason.code()),
             AppError::CurrencyNotSupported { .. } => Some("NO_PRICE_IN_CURRENCY"),
             AppError::CurrencyFixedForTerm { .. } => Some("CURRENCY_FIXED_FOR_TERM"),

@@ -32,6 +32,7 @@
 //! | user             | `user`: people of the caller's organization or publisher (R3)           |
 //! | proposal         | `proposal`: the buying admins and the sending publisher (R9, R40)       |
 //! | partner relation | `partner`: the customer's GLOBAL_ADMIN and the partner's users (R39)    |
+//! | SSO provider     | `single_sign_on`: the organization's GLOBAL_ADMINs alone (R48)          |
 
 pub mod audit_event;
 pub mod billing_profile;
@@ -40,6 +41,7 @@ pub mod invoice;
 pub mod partner;
 pub mod payment_method;
 pub mod proposal;
+pub mod single_sign_on;
 pub mod subscription;
 pub mod user;
 

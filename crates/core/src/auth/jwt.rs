@@ -4,9 +4,11 @@
 //!
 //! `jsonwebtoken` is built without a crypto backend (issue 24 item 5): its
 //! `rust_crypto` backend compiles in RSA (`rsa` 0.9, RUSTSEC-2023-0071),
-//! P-256/384 and Ed25519 although only HS256 is used. [`HMAC_ONLY`] is a
-//! `CryptoProvider` of HS256 alone on `hmac` + `sha2`; any other algorithm is
-//! refused as `InvalidAlgorithm`.
+//! P-256/384 and Ed25519. [`PROVIDER`] is a `CryptoProvider` that signs
+//! HS256 alone (on `hmac` + `sha2`) and verifies HS256 plus, for the ID
+//! tokens of single sign-on (R48), RS256 and ES256 on `ring` (already here
+//! for rustls): verification only, no RSA private-key code. Any other
+//! algorithm is refused as `InvalidAlgorithm`.
 
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation, decode, encode};
 use serde::{Deserialize, Serialize};
@@ -35,10 +37,10 @@ pub struct AccessToken {
     pub expires_at: i64,
 }
 
-mod hmac_only {
+mod provider {
     use hmac::{Hmac, Mac};
     use jsonwebtoken::{
-        Algorithm, DecodingKey, EncodingKey,
+        Algorithm, AlgorithmFamily, DecodingKey, DecodingKeyKind, EncodingKey,
         crypto::{CryptoProvider, JwkUtils, JwtSigner, JwtVerifier},
         errors::{ErrorKind, Result},
         signature::{self, Signer, Verifier},
@@ -82,6 +84,50 @@ mod hmac_only {
         }
     }
 
+    /// RS256 (RSASSA-PKCS1-v1_5 with SHA-256, keys of 2048 to 8192 bits) or
+    /// ES256 (ECDSA P-256 with SHA-256) public-key verification on `ring`.
+    pub struct PublicKey {
+        algorithm: Algorithm,
+        key: DecodingKey,
+    }
+
+    impl Verifier<Vec<u8>> for PublicKey {
+        fn verify(&self, msg: &[u8], signature: &Vec<u8>) -> std::result::Result<(), signature::Error> {
+            use ring::signature as ring_sig;
+            let verified = match (self.algorithm, self.key.kind()) {
+                (Algorithm::RS256, DecodingKeyKind::RsaModulusExponent { n, e }) => {
+                    ring_sig::RsaPublicKeyComponents { n, e }.verify(
+                        &ring_sig::RSA_PKCS1_2048_8192_SHA256,
+                        msg,
+                        signature,
+                    )
+                }
+                (Algorithm::RS256, DecodingKeyKind::SecretOrDer(der)) => {
+                    ring_sig::UnparsedPublicKey::new(&ring_sig::RSA_PKCS1_2048_8192_SHA256, der).verify(msg, signature)
+                }
+                // From a JWK's x and y: the uncompressed point (0x04 ‖ x ‖ y).
+                (Algorithm::ES256, DecodingKeyKind::SecretOrDer(point)) => {
+                    ring_sig::UnparsedPublicKey::new(&ring_sig::ECDSA_P256_SHA256_FIXED, point).verify(msg, signature)
+                }
+                _ => return Err(signature::Error::new()),
+            };
+            verified.map_err(|_| signature::Error::new())
+        }
+    }
+
+    impl JwtVerifier for PublicKey {
+        fn algorithm(&self) -> Algorithm {
+            self.algorithm
+        }
+    }
+
+    fn public_key(algorithm: Algorithm, family: AlgorithmFamily, key: &DecodingKey) -> Result<Box<dyn JwtVerifier>> {
+        if key.family() != family {
+            return Err(ErrorKind::InvalidKeyFormat.into());
+        }
+        Ok(Box::new(PublicKey { algorithm, key: key.clone() }))
+    }
+
     fn signer(algorithm: &Algorithm, key: &EncodingKey) -> Result<Box<dyn JwtSigner>> {
         match algorithm {
             Algorithm::HS256 => Ok(Box::new(hs256(key.try_get_hmac_secret()?)?)),
@@ -92,21 +138,24 @@ mod hmac_only {
     fn verifier(algorithm: &Algorithm, key: &DecodingKey) -> Result<Box<dyn JwtVerifier>> {
         match algorithm {
             Algorithm::HS256 => Ok(Box::new(hs256(key.try_get_hmac_secret()?)?)),
+            Algorithm::RS256 => public_key(Algorithm::RS256, AlgorithmFamily::Rsa, key),
+            Algorithm::ES256 => public_key(Algorithm::ES256, AlgorithmFamily::Ec, key),
             _ => Err(ErrorKind::InvalidAlgorithm.into()),
         }
     }
 
-    /// HS256 and nothing else; no JWK support (none is used).
-    pub static HMAC_ONLY: CryptoProvider =
+    /// Signs HS256 and nothing else; verifies HS256, RS256 and ES256. No
+    /// JWK utilities (thumbprints, keys from private DER): none is used.
+    pub static PROVIDER: CryptoProvider =
         CryptoProvider { signer_factory: signer, verifier_factory: verifier, jwk_utils: JwkUtils::new_unimplemented() };
 }
 
-pub use hmac_only::HMAC_ONLY;
+pub use provider::PROVIDER;
 
-/// Installs [`HMAC_ONLY`] as jsonwebtoken's provider (once per process;
+/// Installs [`PROVIDER`] as jsonwebtoken's provider (once per process;
 /// later calls find it installed).
-fn install_provider() {
-    let _ = HMAC_ONLY.install_default();
+pub(crate) fn install_provider() {
+    let _ = PROVIDER.install_default();
 }
 
 pub struct JwtKeys {

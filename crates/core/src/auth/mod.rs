@@ -2,8 +2,10 @@
 
 pub mod actor;
 pub mod jwt;
+pub mod oidc;
 pub mod password;
 pub mod rate_limit;
+pub mod sealing;
 
 /// `N` bytes from a cryptographically secure generator (the thread-local
 /// ChaCha generator seeded from the OS): the one source of every token,

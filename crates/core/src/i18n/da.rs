@@ -2,7 +2,7 @@
 //! new error, noun or state reason does not compile until it is worded
 //! here; `super::tests` checks that each wording is there and distinct.
 
-use crate::error::{AppError, EntityKind, Invalid, StateReason};
+use crate::error::{AppError, EntityKind, Invalid, SignInRefusal, StateReason};
 
 use super::plural;
 
@@ -77,9 +77,36 @@ pub(super) fn state(reason: StateReason) -> &'static str {
     }
 }
 
+/// Why a single sign-on was refused (R48).
+pub(super) fn sign_in_refusal(reason: SignInRefusal) -> &'static str {
+    match reason {
+        SignInRefusal::StateInvalid => "Dette login-link er udløbet eller er allerede brugt. Start login forfra.",
+        SignInRefusal::ProviderDisabled => {
+            "Single sign-on er ikke slået til for denne organisation. Log på med din adgangskode, eller spørg en administrator."
+        }
+        SignInRefusal::ProviderError => {
+            "Organisationens identitetsudbyder gennemførte ikke login. Prøv igen, eller bed en administrator kontrollere indstillingerne for single sign-on."
+        }
+        SignInRefusal::IdTokenInvalid => {
+            "Identitetsudbyderens svar kunne ikke bekræftes, så du blev ikke logget på. Bed en administrator kontrollere indstillingerne for single sign-on."
+        }
+        SignInRefusal::DomainNotAllowed => {
+            "Domænet i din mailadresse må ikke logge på denne organisation. Bed en administrator om at tillade det."
+        }
+        SignInRefusal::EmailNotVerified => {
+            "Din identitetsudbyder har ikke bekræftet din mailadresse. Bekræft den dér, og log derefter på igen."
+        }
+        SignInRefusal::AccountNotAllowed => {
+            "Denne konto kan ikke logge på denne organisation (den hører til et andet sted eller er deaktiveret). Spørg en administrator."
+        }
+    }
+}
+
 /// The message for `err` (`Internal` never reveals its cause).
 pub(super) fn message(err: &AppError) -> String {
     match err {
+        AppError::SsoRequired => "Din organisation logger på via sin identitetsudbyder. Brug single sign-on i stedet for en adgangskode.".into(),
+        AppError::SignInRefused { reason } => sign_in_refusal(*reason).into(),
         AppError::Unauthenticated => "Du er ikke logget ind, eller din session er udløbet. Log ind, og prøv igen.".into(),
         AppError::Forbidden => "Du har ikke tilladelse til at gøre dette. Bed en administrator i din organisation om adgang.".into(),
         AppError::UntrustedDocument => "Denne server kører kun sine betroede (gemte) dokumenter, og dette dokument er ikke et af dem. Brug en operation, som applikationen blev bygget med.".into(),

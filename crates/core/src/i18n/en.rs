@@ -2,7 +2,7 @@
 //! new error, noun or state reason does not compile until it is worded
 //! here; `super::tests` checks that each wording is there and distinct.
 
-use crate::error::{AppError, EntityKind, Invalid, StateReason};
+use crate::error::{AppError, EntityKind, Invalid, SignInRefusal, StateReason};
 
 use super::plural;
 
@@ -77,9 +77,36 @@ pub(super) fn state(reason: StateReason) -> &'static str {
     }
 }
 
+/// Why a single sign-on was refused (R48).
+pub(super) fn sign_in_refusal(reason: SignInRefusal) -> &'static str {
+    match reason {
+        SignInRefusal::StateInvalid => "This sign-in link has expired or was used already. Start signing in again.",
+        SignInRefusal::ProviderDisabled => {
+            "Single sign-on is not turned on for this organization. Sign in with your password or ask an administrator."
+        }
+        SignInRefusal::ProviderError => {
+            "Your organization's identity provider did not complete the sign-in. Try again, or ask an administrator to check the single sign-on settings."
+        }
+        SignInRefusal::IdTokenInvalid => {
+            "The identity provider's answer could not be verified, so you were not signed in. Ask an administrator to check the single sign-on settings."
+        }
+        SignInRefusal::DomainNotAllowed => {
+            "Your e-mail address's domain is not allowed to sign in to this organization. Ask an administrator to allow it."
+        }
+        SignInRefusal::EmailNotVerified => {
+            "Your identity provider has not verified your e-mail address. Verify it there, then sign in again."
+        }
+        SignInRefusal::AccountNotAllowed => {
+            "This account cannot sign in to this organization (it belongs elsewhere or is deactivated). Ask an administrator."
+        }
+    }
+}
+
 /// The message for `err` (`Internal` never reveals its cause).
 pub(super) fn message(err: &AppError) -> String {
     match err {
+        AppError::SsoRequired => "Your organization signs in through its identity provider. Use single sign-on instead of a password.".into(),
+        AppError::SignInRefused { reason } => sign_in_refusal(*reason).into(),
         AppError::Unauthenticated => "You are not signed in or your session has expired. Sign in and try again.".into(),
         AppError::Forbidden => {
             "You do not have permission to do this. Ask an administrator of your organization for access.".into()

@@ -167,6 +167,7 @@ mod tests {
             AppError::Forbidden,
             AppError::UntrustedDocument,
             AppError::IntrospectionDisabled,
+            AppError::SsoRequired,
             AppError::AgreementRequired,
             AppError::RegionNotSupported,
             AppError::CurrencyNotSupported { currency: "JPY".into() },
@@ -190,6 +191,7 @@ mod tests {
             AppError::internal("SELECT * FROM secret; driver said no"),
         ]);
         errors.extend(EntityKind::ALL.iter().map(|&entity| AppError::NotFound { entity }));
+        errors.extend(crate::error::SignInRefusal::ALL.iter().map(|&reason| AppError::SignInRefused { reason }));
         errors.extend(
             StateReason::ALL
                 .iter()

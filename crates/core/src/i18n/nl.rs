@@ -2,7 +2,7 @@
 //! new error, noun or state reason does not compile until it is worded
 //! here; `super::tests` checks that each wording is there and distinct.
 
-use crate::error::{AppError, EntityKind, Invalid, StateReason};
+use crate::error::{AppError, EntityKind, Invalid, SignInRefusal, StateReason};
 
 use super::plural;
 
@@ -79,9 +79,36 @@ pub(super) fn state(reason: StateReason) -> &'static str {
     }
 }
 
+/// Why a single sign-on was refused (R48).
+pub(super) fn sign_in_refusal(reason: SignInRefusal) -> &'static str {
+    match reason {
+        SignInRefusal::StateInvalid => "Deze aanmeldlink is verlopen of al gebruikt. Begin opnieuw met aanmelden.",
+        SignInRefusal::ProviderDisabled => {
+            "Eenmalige aanmelding is niet ingeschakeld voor deze organisatie. Meld u aan met uw wachtwoord of vraag het een beheerder."
+        }
+        SignInRefusal::ProviderError => {
+            "De identiteitsprovider van uw organisatie heeft de aanmelding niet voltooid. Probeer het opnieuw of vraag een beheerder de instellingen voor eenmalige aanmelding te controleren."
+        }
+        SignInRefusal::IdTokenInvalid => {
+            "Het antwoord van de identiteitsprovider kon niet worden geverifieerd, dus u bent niet aangemeld. Vraag een beheerder de instellingen voor eenmalige aanmelding te controleren."
+        }
+        SignInRefusal::DomainNotAllowed => {
+            "Het domein van uw e-mailadres mag zich niet aanmelden bij deze organisatie. Vraag een beheerder het toe te staan."
+        }
+        SignInRefusal::EmailNotVerified => {
+            "Uw identiteitsprovider heeft uw e-mailadres niet geverifieerd. Verifieer het daar en meld u daarna opnieuw aan."
+        }
+        SignInRefusal::AccountNotAllowed => {
+            "Dit account kan zich niet aanmelden bij deze organisatie (het hoort ergens anders bij of is gedeactiveerd). Vraag het een beheerder."
+        }
+    }
+}
+
 /// The message for `err` (`Internal` never reveals its cause).
 pub(super) fn message(err: &AppError) -> String {
     match err {
+        AppError::SsoRequired => "Uw organisatie meldt zich aan via haar identiteitsprovider. Gebruik eenmalige aanmelding in plaats van een wachtwoord.".into(),
+        AppError::SignInRefused { reason } => sign_in_refusal(*reason).into(),
         AppError::Unauthenticated => "U bent niet aangemeld of uw sessie is verlopen. Meld u aan en probeer het opnieuw.".into(),
         AppError::Forbidden => "U hebt geen toestemming om dit te doen. Vraag een beheerder van uw organisatie om toegang.".into(),
         AppError::UntrustedDocument => "Deze server voert alleen zijn vertrouwde (opgeslagen) documenten uit, en dit document is daar niet een van. Gebruik een operatie waarmee de applicatie is gebouwd.".into(),

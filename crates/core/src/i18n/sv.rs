@@ -2,7 +2,7 @@
 //! new error, noun or state reason does not compile until it is worded
 //! here; `super::tests` checks that each wording is there and distinct.
 
-use crate::error::{AppError, EntityKind, Invalid, StateReason};
+use crate::error::{AppError, EntityKind, Invalid, SignInRefusal, StateReason};
 
 use super::plural;
 
@@ -77,9 +77,36 @@ pub(super) fn state(reason: StateReason) -> &'static str {
     }
 }
 
+/// Why a single sign-on was refused (R48).
+pub(super) fn sign_in_refusal(reason: SignInRefusal) -> &'static str {
+    match reason {
+        SignInRefusal::StateInvalid => "Inloggningslänken har gått ut eller har redan använts. Börja logga in igen.",
+        SignInRefusal::ProviderDisabled => {
+            "Enkel inloggning är inte aktiverad för den här organisationen. Logga in med ditt lösenord eller fråga en administratör."
+        }
+        SignInRefusal::ProviderError => {
+            "Organisationens identitetsprovider slutförde inte inloggningen. Försök igen eller be en administratör kontrollera inställningarna för enkel inloggning."
+        }
+        SignInRefusal::IdTokenInvalid => {
+            "Identitetsproviderns svar kunde inte verifieras, så du loggades inte in. Be en administratör kontrollera inställningarna för enkel inloggning."
+        }
+        SignInRefusal::DomainNotAllowed => {
+            "Domänen i din e-postadress får inte logga in i den här organisationen. Be en administratör att tillåta den."
+        }
+        SignInRefusal::EmailNotVerified => {
+            "Din identitetsprovider har inte verifierat din e-postadress. Verifiera den där och logga sedan in igen."
+        }
+        SignInRefusal::AccountNotAllowed => {
+            "Det här kontot kan inte logga in i den här organisationen (det hör till en annan eller är inaktiverat). Fråga en administratör."
+        }
+    }
+}
+
 /// The message for `err` (`Internal` never reveals its cause).
 pub(super) fn message(err: &AppError) -> String {
     match err {
+        AppError::SsoRequired => "Din organisation loggar in via sin identitetsprovider. Använd enkel inloggning i stället för ett lösenord.".into(),
+        AppError::SignInRefused { reason } => sign_in_refusal(*reason).into(),
         AppError::Unauthenticated => "Du är inte inloggad eller så har din session gått ut. Logga in och försök igen.".into(),
         AppError::Forbidden => "Du har inte behörighet att göra detta. Be en administratör i din organisation om åtkomst.".into(),
         AppError::UntrustedDocument => "Den här servern kör bara sina betrodda (lagrade) dokument, och det här dokumentet är inte ett av dem. Använd en operation som applikationen byggdes med.".into(),

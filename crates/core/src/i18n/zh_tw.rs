@@ -2,7 +2,7 @@
 //! new error, noun or state reason does not compile until it is worded
 //! here; `super::tests` checks that each wording is there and distinct.
 
-use crate::error::{AppError, EntityKind, Invalid, StateReason};
+use crate::error::{AppError, EntityKind, Invalid, SignInRefusal, StateReason};
 
 /// The noun.
 pub(super) fn noun(entity: EntityKind) -> &'static str {
@@ -51,9 +51,26 @@ pub(super) fn state(reason: StateReason) -> &'static str {
     }
 }
 
+/// Why a single sign-on was refused (R48).
+pub(super) fn sign_in_refusal(reason: SignInRefusal) -> &'static str {
+    match reason {
+        SignInRefusal::StateInvalid => "此登入連結已過期或已使用過。請重新開始登入。",
+        SignInRefusal::ProviderDisabled => "此組織未開啟單一登入。請使用密碼登入，或洽詢系統管理員。",
+        SignInRefusal::ProviderError => {
+            "貴組織的身分識別提供者未完成登入。請再試一次，或請系統管理員檢查單一登入設定。"
+        }
+        SignInRefusal::IdTokenInvalid => "無法驗證身分識別提供者的回應，因此未登入。請系統管理員檢查單一登入設定。",
+        SignInRefusal::DomainNotAllowed => "您的電子郵件網域不允許登入此組織。請系統管理員允許該網域。",
+        SignInRefusal::EmailNotVerified => "您的身分識別提供者尚未驗證您的電子郵件地址。請先在該處驗證，再重新登入。",
+        SignInRefusal::AccountNotAllowed => "此帳戶無法登入此組織（它屬於其他組織或已停用）。請洽詢系統管理員。",
+    }
+}
+
 /// The message for `err` (`Internal` never reveals its cause).
 pub(super) fn message(err: &AppError) -> String {
     match err {
+        AppError::SsoRequired => "貴組織透過其身分識別提供者登入。請使用單一登入，而非密碼。".into(),
+        AppError::SignInRefused { reason } => sign_in_refusal(*reason).into(),
         AppError::Unauthenticated => "您尚未登入，或工作階段已過期。請登入後再試一次。".into(),
         AppError::Forbidden => "您沒有執行此操作的權限。請向貴組織的管理員申請存取權。".into(),
         AppError::UntrustedDocument => {

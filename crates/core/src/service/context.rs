@@ -27,4 +27,6 @@ pub struct Services {
     pub grace_period_days: i64,
     /// R47: days a session lasts without a refresh.
     pub session_ttl_days: i64,
+    /// R48: single sign-on's sealing key, callback address and allowed return origins.
+    pub sso: Arc<crate::service::sso::SsoSettings>,
 }

@@ -53,7 +53,7 @@ fn duplicate_email(err: sea_orm::DbErr) -> AppError {
     if db::is_unique_violation(&err) { AppError::validation("email", Invalid::Duplicate) } else { err.into() }
 }
 
-fn new_user(
+pub(super) fn new_user(
     id: Uuid,
     org: Option<Uuid>,
     publisher: Option<Uuid>,
@@ -197,6 +197,8 @@ pub async fn login(state: &Services, email: &str, password: &str, device: &Devic
     match usable {
         Some(user) if ok => {
             limiter.succeeded(&state.db, &email, client).await?;
+            // R48: after the password is checked, so the answer tells a guesser nothing.
+            super::sso::settings::password_sign_in_allowed(state, &user).await?;
             let txn = db::begin_write(&state.db).await?;
             let session = super::sessions::start(state, &txn, user, device).await?;
             txn.commit().await?;

@@ -24,6 +24,7 @@ pub mod role_assignments;
 pub mod search;
 pub mod sessions;
 pub mod settings;
+pub mod sso;
 pub mod subscriptions;
 pub mod usage;
 pub mod validate;

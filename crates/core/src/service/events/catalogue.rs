@@ -47,7 +47,9 @@ pub fn for_audit_action(action: AuditAction) -> Option<EventType> {
         | A::CustomerAgreementAcceptSelfService
         | A::InvoiceCardDeclined
         | A::OperatorCreate
+        | A::OrganizationConfigureSso
         | A::OrganizationRegister
+        | A::OrganizationRemoveSso
         | A::PartnerRelationshipApprove
         | A::PartnerRelationshipEnd
         | A::PartnerRelationshipReject
@@ -71,6 +73,7 @@ pub fn for_audit_action(action: AuditAction) -> Option<EventType> {
         | A::UserDeactivate
         | A::UserDelete
         | A::UserEndSessions
+        | A::UserLinkSso
         | A::UserReactivate
         | A::UserSetRoles
         | A::WebhookEndpointCreate
