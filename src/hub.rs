@@ -12,11 +12,17 @@ use tokio::sync::{Notify, broadcast};
 pub struct EventHub {
     sender: broadcast::Sender<Arc<outbox_event::Model>>,
     webhooks: Arc<Notify>,
+    /// R52: wakes this instance's notice sender.
+    notices: Arc<Notify>,
 }
 
 impl Default for EventHub {
     fn default() -> Self {
-        EventHub { sender: broadcast::channel(4096).0, webhooks: Arc::new(Notify::new()) }
+        EventHub {
+            sender: broadcast::channel(4096).0,
+            webhooks: Arc::new(Notify::new()),
+            notices: Arc::new(Notify::new()),
+        }
     }
 }
 
@@ -32,6 +38,12 @@ impl EventHub {
 
     pub fn wake_webhooks(&self) {
         self.webhooks.notify_one();
+        // A change that raised an event may have queued notices in its transaction.
+        self.notices.notify_one();
+    }
+
+    pub fn notice_wake(&self) -> Arc<Notify> {
+        self.notices.clone()
     }
 
     pub fn webhook_wake(&self) -> Arc<Notify> {

@@ -14,6 +14,8 @@ pub mod invoice;
 pub mod invoice_line;
 pub mod job_lease;
 pub mod license_assignment;
+pub mod notice;
+pub mod notice_setting;
 pub mod organization;
 pub mod outbox_event;
 pub mod partner_relationship;

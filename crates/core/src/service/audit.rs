@@ -58,6 +58,7 @@ audit_actions! {
     InvoiceOverdue = "invoice.overdue",
     InvoicePay = "invoice.pay",
     OperatorCreate = "operator.create",
+    OrganizationNoticeSetting = "organization.notice_setting",
     OrganizationRegister = "organization.register",
     PartnerRelationshipApprove = "partner_relationship.approve",
     PartnerRelationshipEnd = "partner_relationship.end",
@@ -165,6 +166,8 @@ pub async fn record(
         now,
     )
     .await?;
+    // R52: the notices the change calls for, in the same transaction.
+    crate::service::notices::queue_for_audit(db, &scope, &entry, now).await?;
     audit_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(scope.organization_id),

@@ -13,6 +13,7 @@ pub mod idempotency;
 pub mod identity;
 pub mod invoices;
 pub mod licenses;
+pub mod notices;
 pub mod partners;
 pub mod payment_methods;
 pub mod people;

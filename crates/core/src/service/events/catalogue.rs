@@ -47,6 +47,7 @@ pub fn for_audit_action(action: AuditAction) -> Option<EventType> {
         | A::CustomerAgreementAcceptSelfService
         | A::InvoiceCardDeclined
         | A::OperatorCreate
+        | A::OrganizationNoticeSetting
         | A::OrganizationRegister
         | A::PartnerRelationshipApprove
         | A::PartnerRelationshipEnd
