@@ -15,6 +15,7 @@ pub mod introspection;
 pub mod invoices;
 pub mod live;
 pub mod loaders;
+pub mod notices;
 pub mod pagination;
 pub mod partners;
 pub mod people;
@@ -48,6 +49,7 @@ pub struct QueryRoot(
     webhooks::WebhookQuery,
     partners::PartnerQuery,
     sessions::SessionQuery,
+    notices::NoticeQuery,
 );
 
 /// Everything that changes data. Each mutation is one transaction: it succeeds whole or changes nothing.
@@ -64,6 +66,7 @@ pub struct MutationRoot(
     people::PeopleMutation,
     partners::PartnerMutation,
     sessions::SessionMutation,
+    notices::NoticeMutation,
 );
 
 pub fn state<'a>(ctx: &Context<'a>) -> AppResult<&'a AppState> {

@@ -25,6 +25,7 @@ mod marketplace;
 mod money;
 mod nested_pages;
 mod no_n_plus_one;
+mod notices;
 mod paging;
 mod partners;
 mod payment_methods_page;
