@@ -24,6 +24,7 @@ pub mod schema;
 pub mod sessions;
 pub mod subscriptions;
 pub mod types;
+pub mod utilization;
 pub mod webhooks;
 
 use async_graphql::{Context, MergedObject};
@@ -50,6 +51,7 @@ pub struct QueryRoot(
     partners::PartnerQuery,
     sessions::SessionQuery,
     notices::NoticeQuery,
+    utilization::UtilizationQuery,
 );
 
 /// Everything that changes data. Each mutation is one transaction: it succeeds whole or changes nothing.

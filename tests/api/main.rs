@@ -38,5 +38,6 @@ mod response_order;
 mod self_service;
 mod sessions;
 mod throttling;
+mod utilization;
 mod visibility_seams;
 mod webhook_fairness;

@@ -27,6 +27,7 @@ pub mod sessions;
 pub mod settings;
 pub mod subscriptions;
 pub mod usage;
+pub mod utilization;
 pub mod validate;
 
 pub use context::Services;
