@@ -29,6 +29,7 @@ pub mod proposal;
 pub mod proposal_line;
 pub mod publisher;
 pub mod purchase_token;
+pub mod reclaim_policy;
 pub mod refresh_token;
 pub mod search;
 pub mod search_term;

@@ -19,6 +19,7 @@ pub mod notices;
 pub mod pagination;
 pub mod partners;
 pub mod people;
+pub mod reclaim;
 pub mod response_order;
 pub mod schema;
 pub mod sessions;
@@ -52,6 +53,7 @@ pub struct QueryRoot(
     sessions::SessionQuery,
     notices::NoticeQuery,
     utilization::UtilizationQuery,
+    reclaim::ReclaimQuery,
 );
 
 /// Everything that changes data. Each mutation is one transaction: it succeeds whole or changes nothing.
@@ -69,6 +71,7 @@ pub struct MutationRoot(
     partners::PartnerMutation,
     sessions::SessionMutation,
     notices::NoticeMutation,
+    reclaim::ReclaimMutation,
 );
 
 pub fn state<'a>(ctx: &Context<'a>) -> AppResult<&'a AppState> {

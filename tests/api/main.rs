@@ -34,6 +34,7 @@ mod people;
 mod persisted_queries;
 mod profile_language;
 mod readme;
+mod reclaim;
 mod response_order;
 mod self_service;
 mod sessions;

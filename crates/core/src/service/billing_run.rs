@@ -73,6 +73,9 @@ pub struct BillingReport {
     pub invoices_held: u64,
     /// R52: renewal reminders queued (30 and 7 days ahead).
     pub renewal_notices: u64,
+    /// R51: holders told their unused license will be reclaimed, and licenses reclaimed.
+    pub reclaim_notices: u64,
+    pub reclaimed: u64,
     /// Items that failed (logged); the date is not recorded so the run is retried.
     pub failures: u64,
 }
@@ -268,6 +271,10 @@ async fn run_steps(
     disable_where_payment_is_not_current(state, as_of, report).await?;
     // R52: the renewals ahead are reminded once each (the notices' own keys).
     report.renewal_notices += crate::service::notices::queue_renewal_reminders(state, as_of).await?;
+    // R51: licenses unused under a reclaim policy: told first, taken back after the notice period.
+    let reclaimed = crate::service::reclaim::run(state).await?;
+    report.reclaim_notices += reclaimed.notified;
+    report.reclaimed += reclaimed.unassigned;
     // Record the date once everything succeeded, so the scheduler retries otherwise.
     crash_point("before-record");
     if report.failures == 0 {

@@ -20,6 +20,7 @@ pub mod people;
 pub mod persisted_queries;
 pub mod purchase;
 pub mod purchase_tokens;
+pub mod reclaim;
 pub mod renewal;
 pub mod role_assignments;
 pub mod search;
