@@ -466,6 +466,7 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
                     unassigned_by: None,
                     unassigned_at: None,
                     last_used_at: None,
+                    reclaim_notice_at: None,
                 }
                 .into_active_model()
             })

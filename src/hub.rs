@@ -24,6 +24,8 @@ pub struct EventHub {
     stopping: Arc<watch::Sender<bool>>,
     /// Open live connections, so shutdown can wait for their close frames.
     open_sockets: Arc<AtomicUsize>,
+    /// R52: wakes this instance's notice sender.
+    notices: Arc<Notify>,
 }
 
 /// Counts one open live connection until dropped.
@@ -43,6 +45,7 @@ impl Default for EventHub {
             revoked: broadcast::channel(1024).0,
             stopping: Arc::new(watch::channel(false).0),
             open_sockets: Arc::default(),
+            notices: Arc::new(Notify::new()),
         }
     }
 }
@@ -59,6 +62,12 @@ impl EventHub {
 
     pub fn wake_webhooks(&self) {
         self.webhooks.notify_one();
+        // A change that raised an event may have queued notices in its transaction.
+        self.notices.notify_one();
+    }
+
+    pub fn notice_wake(&self) -> Arc<Notify> {
+        self.notices.clone()
     }
 
     pub fn webhook_wake(&self) -> Arc<Notify> {

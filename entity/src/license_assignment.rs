@@ -18,6 +18,8 @@ pub struct Model {
     /// When the holder last used the license, as the publisher reports it
     /// (license checks and usage reports, written in batches).
     pub last_used_at: Option<DateTimeUtc>,
+    /// Issue 22: when the holder was told the unused license will be reclaimed.
+    pub reclaim_notice_at: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -8,10 +8,12 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 
 mod events;
 mod limits;
+mod notices;
 
 pub use events::{EventConfig, EventSettings};
 pub use licensedesk_core::domain::seller::Seller;
 pub use limits::{CostLimits, QueryLimits, SocketLimits};
+pub use notices::{NoticeConfig, NoticeSettings, SmtpConfig, SmtpTls};
 
 pub const DEFAULT_DATABASE_URL: &str = "sqlite://licensedesk.db?mode=rwc";
 
@@ -202,6 +204,8 @@ pub struct Settings {
     pub robustness: RobustnessSettings,
     #[command(flatten)]
     pub events: events::EventSettings,
+    #[command(flatten)]
+    pub notices: notices::NoticeSettings,
 }
 
 #[derive(ValueEnum, Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -309,6 +313,8 @@ pub struct Config {
     pub seller: Seller,
     /// Webhooks and live subscriptions (R45).
     pub events: events::EventConfig,
+    /// Notices by e-mail (R52).
+    pub notices: notices::NoticeConfig,
     /// Where clients reach the server, without a trailing slash (issue 24).
     pub public_base_url: String,
     /// Persisted queries and `GET /graphql` (issue 24 item 1).
@@ -447,6 +453,7 @@ impl Settings {
             request_timeout_seconds: self.request_timeout_seconds,
             dataloader_delay_ms: self.dataloader_delay_ms.clamp(0, 1000),
             events: self.events.validate()?,
+            notices: self.notices.validate()?,
             query_limits: self.robustness.query_limits(),
             db_timeouts: crate::db::Timeouts::from_seconds(
                 self.robustness.db_connect_timeout_seconds,
@@ -501,6 +508,7 @@ impl Config {
                 tax_id: Some("SE556000000001".into()),
             },
             events: events::EventConfig::for_tests(),
+            notices: notices::NoticeConfig::for_tests(),
             public_base_url: "http://licensedesk.test".into(),
             persisted: PersistedConfig { trusted: None, get_cache_seconds: 60 },
             sso: SsoConfig { return_origins: vec!["http://console.test".into()], allow_private: true },

@@ -229,6 +229,29 @@ graphql_enum!(
     }
 );
 graphql_enum!(
+    /// What an e-mail notice is about; each organization may turn each kind off.
+    NoticeKind = "licensedesk_core::domain::notices::NoticeKind" {
+        /// A new invoice, its PDF attached, to the billing profile's contact.
+        Invoice,
+        /// A card payment of an invoice was declined.
+        PaymentDeclined,
+        /// An invoice is past its due date and unpaid.
+        PaymentOverdue,
+        /// A subscription was disabled because payment is not current.
+        DisabledForPayment,
+        /// An annual subscription renews in 30 days.
+        Renewal30,
+        /// A subscription renews in 7 days.
+        Renewal7,
+        /// A person was assigned a license.
+        LicenseAssigned,
+        /// A license unused for a while will be taken back.
+        ReclaimNotice,
+        /// A subscription's activation link, to its purchaser.
+        ActivationLink,
+    }
+);
+graphql_enum!(
     /// What happened, in live events and publisher webhooks.
     EventType = "licensedesk_core::domain::events::EventType" {
         /// A subscription was bought.

@@ -15,15 +15,18 @@ pub mod introspection;
 pub mod invoices;
 pub mod live;
 pub mod loaders;
+pub mod notices;
 pub mod pagination;
 pub mod partners;
 pub mod people;
+pub mod reclaim;
 pub mod response_order;
 pub mod schema;
 pub mod sessions;
 pub mod single_sign_on;
 pub mod subscriptions;
 pub mod types;
+pub mod utilization;
 pub mod webhooks;
 
 use async_graphql::{Context, MergedObject};
@@ -49,6 +52,9 @@ pub struct QueryRoot(
     webhooks::WebhookQuery,
     partners::PartnerQuery,
     sessions::SessionQuery,
+    notices::NoticeQuery,
+    utilization::UtilizationQuery,
+    reclaim::ReclaimQuery,
 );
 
 /// Everything that changes data. Each mutation is one transaction: it succeeds whole or changes nothing.
@@ -66,6 +72,8 @@ pub struct MutationRoot(
     partners::PartnerMutation,
     sessions::SessionMutation,
     single_sign_on::SingleSignOnMutation,
+    notices::NoticeMutation,
+    reclaim::ReclaimMutation,
 );
 
 pub fn state<'a>(ctx: &Context<'a>) -> AppResult<&'a AppState> {

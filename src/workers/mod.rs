@@ -7,6 +7,7 @@
 pub mod delivery;
 pub mod fanout;
 pub mod live;
+pub mod notices;
 pub mod scheduler;
 
 use tokio::task::JoinHandle;
@@ -19,10 +20,13 @@ use crate::state::AppState;
 pub struct EventTasks {
     pub tail: JoinHandle<()>,
     pub worker: Option<JoinHandle<()>>,
+    /// R52: the notice sender, when SMTP is configured.
+    pub notices: Option<JoinHandle<()>>,
 }
 
 pub fn start(state: &AppState) -> EventTasks {
     let tail = tokio::spawn(fanout::run(state.clone()));
     let worker = state.config.events.webhook_worker.then(|| tokio::spawn(delivery::run_worker(state.clone())));
-    EventTasks { tail, worker }
+    let notices = notices::start(state);
+    EventTasks { tail, worker, notices }
 }

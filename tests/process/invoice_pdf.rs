@@ -23,7 +23,7 @@ fn data<'a>(response: &'a Value, field: &str) -> &'a Value {
 
 /// The PDF's text by position (pdftotext), or lopdf's pieces with the
 /// whitespace taken out when poppler is missing and not required.
-fn pdf_text(bytes: &[u8]) -> (String, bool) {
+pub(crate) fn pdf_text(bytes: &[u8]) -> (String, bool) {
     use std::io::Write;
     let spawned = std::process::Command::new("pdftotext")
         .args(["-enc", "UTF-8", "-", "-"])

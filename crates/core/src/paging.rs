@@ -248,6 +248,22 @@ where
     E: EntityTrait,
     E::Model: Send + Sync,
 {
+    fetch_as::<E, E::Model>(db, query, keyset, window).await
+}
+
+/// Like [`fetch`], reading each row as `M` (a query that selects its own
+/// columns, e.g. with a join).
+pub async fn fetch_as<E, M>(
+    db: &impl ConnectionTrait,
+    query: Select<E>,
+    keyset: &Keyset,
+    window: &Window,
+) -> AppResult<Page<M>>
+where
+    E: EntityTrait,
+    E::Model: Send + Sync,
+    M: FromQueryResult + Send + Sync,
+{
     let seek = window.after.as_deref().map(|cursor| keyset.decode(cursor)).transpose()?;
     let total = if window.count { Some(query.clone().count(db).await?) } else { None };
     let mut query = query;
@@ -270,7 +286,7 @@ where
             keyset.keys.iter().enumerate().map(|(i, key)| read_key(row, i, key.kind)).collect::<Result<Vec<_>, _>>()?;
         let id = Uuid::parse_str(&values[id_index]).map_err(AppError::internal)?;
         cursors.insert(id, keyset.encode(values));
-        items.push(E::Model::from_query_result(row, "")?);
+        items.push(M::from_query_result(row, "")?);
     }
     Ok(Page { items, cursors, has_next, has_previous: seek.is_some(), total })
 }

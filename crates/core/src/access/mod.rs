@@ -38,6 +38,7 @@ pub mod audit_event;
 pub mod billing_profile;
 pub mod event;
 pub mod invoice;
+pub mod notice;
 pub mod partner;
 pub mod payment_method;
 pub mod proposal;

@@ -4,5 +4,6 @@ pub mod card;
 pub mod events;
 pub mod markets;
 pub mod money;
+pub mod notices;
 pub mod seller;
 pub mod terms;

@@ -59,6 +59,8 @@ audit_actions! {
     InvoicePay = "invoice.pay",
     OperatorCreate = "operator.create",
     OrganizationConfigureSso = "organization.configure_sso",
+    OrganizationNoticeSetting = "organization.notice_setting",
+    OrganizationReclaimPolicy = "organization.reclaim_policy",
     OrganizationRegister = "organization.register",
     OrganizationRemoveSso = "organization.remove_sso",
     PartnerRelationshipApprove = "partner_relationship.approve",
@@ -80,6 +82,7 @@ audit_actions! {
     SelfServicePolicySet = "self_service_policy.set",
     SubscriptionActivate = "subscription.activate",
     SubscriptionActivationLink = "subscription.activation_link",
+    SubscriptionReclaimLicense = "subscription.reclaim_license",
     SubscriptionAssignLicenses = "subscription.assign_licenses",
     SubscriptionAutoRenewOffPartnerEnded = "subscription.auto_renew_off_partner_ended",
     SubscriptionCancel = "subscription.cancel",
@@ -168,6 +171,8 @@ pub async fn record(
         now,
     )
     .await?;
+    // R52: the notices the change calls for, in the same transaction.
+    crate::service::notices::queue_for_audit(db, &scope, &entry, now).await?;
     audit_event::ActiveModel {
         id: Set(Uuid::now_v7()),
         organization_id: Set(scope.organization_id),

@@ -71,6 +71,11 @@ pub struct BillingReport {
     /// Invoices that cannot be issued (issue 26 item 3): held on their
     /// profile with the reason; the run goes on and the date is recorded.
     pub invoices_held: u64,
+    /// R52: renewal reminders queued (30 and 7 days ahead).
+    pub renewal_notices: u64,
+    /// R51: holders told their unused license will be reclaimed, and licenses reclaimed.
+    pub reclaim_notices: u64,
+    pub reclaimed: u64,
     /// Items that failed (logged); the date is not recorded so the run is retried.
     pub failures: u64,
 }
@@ -85,7 +90,7 @@ impl fmt::Display for BillingReport {
             f,
             "billing run for {date}: {} renewal(s), {} expired, {} invoice(s) issued, {} card charge(s) approved, \
              {} declined, {} invoice(s) overdue, {} subscription(s) disabled for payment, {} invoice(s) held, \
-             {} failure(s)",
+             {} renewal notice(s), {} failure(s)",
             self.renewals,
             self.expired,
             self.invoices_issued,
@@ -94,6 +99,7 @@ impl fmt::Display for BillingReport {
             self.marked_overdue,
             self.disabled_for_payment,
             self.invoices_held,
+            self.renewal_notices,
             self.failures
         )
     }
@@ -263,6 +269,12 @@ async fn run_steps(
     report.marked_overdue += invoices::mark_overdue(state, as_of).await?;
     crash_point("overdue-marked");
     disable_where_payment_is_not_current(state, as_of, report).await?;
+    // R52: the renewals ahead are reminded once each (the notices' own keys).
+    report.renewal_notices += crate::service::notices::queue_renewal_reminders(state, as_of).await?;
+    // R51: licenses unused under a reclaim policy: told first, taken back after the notice period.
+    let reclaimed = crate::service::reclaim::run(state).await?;
+    report.reclaim_notices += reclaimed.notified;
+    report.reclaimed += reclaimed.unassigned;
     // Record the date once everything succeeded, so the scheduler retries otherwise.
     crash_point("before-record");
     if report.failures == 0 {

@@ -113,6 +113,7 @@ pub async fn assign(
         unassigned_by: Set(None),
         unassigned_at: Set(None),
         last_used_at: Set(None),
+        reclaim_notice_at: Set(None),
     }))
     .exec_without_returning(&txn)
     .await?;

@@ -95,8 +95,11 @@ pub async fn issue(
     let entry = AuditEntry::new(AuditAction::SubscriptionActivationLink, "subscription", sub.id)
         .after(json!({"purchaseTokenId": row.id, "expiresAt": expires_at}));
     audit::record(&txn, AuditScope::org(sub.organization_id, Some(actor)), now, entry).await?;
+    let url = link(&product.portal_url, &token);
+    // R52: the link by e-mail to the purchaser too (kept only until sent).
+    crate::service::notices::queue_activation_link(&txn, &sub, &product, row.id, &url, expires_at, now).await?;
     txn.commit().await?;
-    Ok(ActivationLink { url: link(&product.portal_url, &token), expires_at })
+    Ok(ActivationLink { url, expires_at })
 }
 
 /// The token's row when it is still good (not used, revoked or expired) and

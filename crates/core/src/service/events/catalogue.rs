@@ -17,7 +17,10 @@ pub fn for_audit_action(action: AuditAction) -> Option<EventType> {
         A::SubscriptionAssignLicenses => EventType::LicensesAssigned,
         // Issue 19: a deleted user's licenses are released (R43); consoles and
         // publishers see the assigned count drop like any unassignment.
-        A::SubscriptionUnassignLicenses | A::SubscriptionReleaseLicense => EventType::LicensesUnassigned,
+        // Issue 22: a license reclaimed because it went unused.
+        A::SubscriptionUnassignLicenses | A::SubscriptionReleaseLicense | A::SubscriptionReclaimLicense => {
+            EventType::LicensesUnassigned
+        }
         // Issue 19: auto-renew turned off because the partner relationship
         // ended (R39), or because the self-service purchaser was deleted (R43).
         A::SubscriptionSetAutoRenew | A::SubscriptionAutoRenewOffPartnerEnded | A::SubscriptionHandOver => {
@@ -48,6 +51,8 @@ pub fn for_audit_action(action: AuditAction) -> Option<EventType> {
         | A::InvoiceCardDeclined
         | A::OperatorCreate
         | A::OrganizationConfigureSso
+        | A::OrganizationNoticeSetting
+        | A::OrganizationReclaimPolicy
         | A::OrganizationRegister
         | A::OrganizationRemoveSso
         | A::PartnerRelationshipApprove
