@@ -52,6 +52,7 @@ impl AppState {
             login_limiter: Default::default(),
             grace_period_days: config.grace_period_days,
             session_ttl_days: config.session_ttl_days,
+            usage: Default::default(),
             clock,
         };
         let link_key = Arc::new(crate::service::invoices::links::link_key(secret));

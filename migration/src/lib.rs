@@ -29,6 +29,7 @@ mod m20261207_000024_negotiated_price_terms;
 mod m20261207_000026_persisted_queries;
 mod m20261207_000030_sessions;
 mod m20261207_000031_external_ids_and_usage;
+mod m20261207_000032_api_clients;
 mod util;
 
 pub struct Migrator;
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000026_persisted_queries::Migration),
             Box::new(m20261207_000030_sessions::Migration),
             Box::new(m20261207_000031_external_ids_and_usage::Migration),
+            Box::new(m20261207_000032_api_clients::Migration),
         ]
     }
 }

@@ -64,7 +64,14 @@ pub fn build_router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/invoices/{file}", get(crate::http::invoice_pdf::invoice_pdf))
-        .route("/metrics", get(crate::http::metrics::metrics_endpoint));
+        .route("/metrics", get(crate::http::metrics::metrics_endpoint))
+        // R50, R51: the publisher's side (OAuth token endpoint, publisher API).
+        .route(crate::http::oauth::TOKEN_PATH, post(crate::http::oauth::token))
+        .route(
+            crate::http::publisher_api::LICENSE_CHECKS_PATH,
+            get(crate::http::publisher_api::check_one).post(crate::http::publisher_api::check_many),
+        )
+        .route(crate::http::publisher_api::USAGE_REPORTS_PATH, post(crate::http::publisher_api::report_usage));
     if graphiql {
         router = router.merge(crate::http::graphiql::routes());
     }

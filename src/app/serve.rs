@@ -20,7 +20,9 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
         .map_err(|e| std::io::Error::new(e.kind(), format!("cannot listen on {address}: {e}")))?;
     tracing::info!(address = %listener.local_addr()?, "LicenseDesk listening");
     let _events = crate::workers::start(&state);
+    let usage = tokio::spawn(crate::workers::usage::run(state.clone()));
     let header_read_timeout = state.config.header_read_timeout;
+    let flush_state = state.clone();
     let router = build_router(state);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown_signal());
@@ -56,6 +58,9 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
     if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown()).await.is_err() {
         tracing::warn!("requests still running after 30 s; stopping anyway");
     }
+    // R51: the last license checks' uses are written before the process ends.
+    usage.abort();
+    crate::workers::usage::flush(&flush_state).await;
     Ok(())
 }
 

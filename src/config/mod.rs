@@ -189,6 +189,16 @@ pub struct Settings {
     /// without errors, in seconds; 0 marks it `no-cache`.
     #[arg(long, env = "LICENSEDESK_GET_CACHE_SECONDS", default_value_t = 60, global = true)]
     pub get_cache_seconds: u32,
+    /// Seconds between writes of the license checks' last-use times (R51): checks
+    /// are gathered in memory and written in one batch, and once more on shutdown.
+    #[arg(long, env = "LICENSEDESK_USAGE_FLUSH_SECONDS", default_value_t = 5, global = true)]
+    pub usage_flush_seconds: u64,
+    /// The marketplace's own support page, shown to self-service buyers and admins.
+    #[arg(long, env = "LICENSEDESK_SUPPORT_URL", global = true)]
+    pub support_url: Option<String>,
+    /// The marketplace's own support e-mail address, shown with the support page.
+    #[arg(long, env = "LICENSEDESK_SUPPORT_EMAIL", global = true)]
+    pub support_email: Option<String>,
     #[command(flatten)]
     pub robustness: RobustnessSettings,
     #[command(flatten)]
@@ -299,6 +309,17 @@ pub struct Config {
     pub public_base_url: String,
     /// Persisted queries and `GET /graphql` (issue 24 item 1).
     pub persisted: PersistedConfig,
+    /// R51: how often the license checks' last-use times are written.
+    pub usage_flush: std::time::Duration,
+    /// The marketplace's own support contact (operator-configured).
+    pub support: SupportContact,
+}
+
+/// The marketplace's own support contact, shown to self-service buyers and admins.
+#[derive(Debug, Clone, Default)]
+pub struct SupportContact {
+    pub url: Option<String>,
+    pub email: Option<String>,
 }
 
 /// Persisted queries and `GET /graphql` (issue 24 item 1).
@@ -390,7 +411,23 @@ impl Settings {
             }
             None => None,
         };
+        let support_url = match self.support_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            Some(url) => Some(
+                licensedesk_core::service::validate::url("supportUrl", url)
+                    .map_err(|_| format!("support URL {url:?} must be an http(s) URL"))?,
+            ),
+            None => None,
+        };
+        let support_email = match self.support_email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+            Some(email) => Some(
+                licensedesk_core::service::validate::email("supportEmail", email)
+                    .map_err(|_| format!("support e-mail {email:?} is not an e-mail address"))?,
+            ),
+            None => None,
+        };
         Ok(Config {
+            usage_flush: std::time::Duration::from_secs(self.usage_flush_seconds.clamp(1, 300)),
+            support: SupportContact { url: support_url, email: support_email },
             public_base_url,
             persisted: PersistedConfig { trusted, get_cache_seconds: self.get_cache_seconds.min(86_400) },
             log_format: self.log_format,
@@ -462,6 +499,8 @@ impl Config {
             events: events::EventConfig::for_tests(),
             public_base_url: "http://licensedesk.test".into(),
             persisted: PersistedConfig { trusted: None, get_cache_seconds: 60 },
+            usage_flush: std::time::Duration::from_secs(5),
+            support: SupportContact::default(),
         }
     }
 }

@@ -1,6 +1,7 @@
 //! The GraphQL surface (SPEC §10). Resolvers are thin: they parse arguments,
 //! call one service function with the caller, and wrap the result.
 
+pub mod api_clients;
 pub mod audit;
 pub mod billing;
 pub mod catalog;
@@ -48,6 +49,7 @@ pub struct QueryRoot(
     webhooks::WebhookQuery,
     partners::PartnerQuery,
     sessions::SessionQuery,
+    api_clients::ApiClientQuery,
 );
 
 /// Everything that changes data. Each mutation is one transaction: it succeeds whole or changes nothing.
@@ -64,6 +66,7 @@ pub struct MutationRoot(
     people::PeopleMutation,
     partners::PartnerMutation,
     sessions::SessionMutation,
+    api_clients::ApiClientMutation,
 );
 
 pub fn state<'a>(ctx: &Context<'a>) -> AppResult<&'a AppState> {

@@ -5,6 +5,8 @@ pub mod graphiql;
 
 pub mod invoice_pdf;
 pub mod metrics;
+pub mod oauth;
+pub mod publisher_api;
 
 use std::time::Duration;
 

@@ -8,6 +8,7 @@ pub mod delivery;
 pub mod fanout;
 pub mod live;
 pub mod scheduler;
+pub mod usage;
 
 use tokio::task::JoinHandle;
 

@@ -32,6 +32,7 @@ mod payments_once;
 mod people;
 mod persisted_queries;
 mod profile_language;
+mod publisher_api;
 mod readme;
 mod response_order;
 mod self_service;

@@ -2,7 +2,12 @@
 
 pub mod actor;
 pub mod jwt;
+pub mod oauth;
 pub mod password;
 pub mod rate_limit;
+pub mod scope;
 
-pub use actor::{Actor, Caller, CurrentSession, OperatorActor, OrgActor, PartnerActor, PublisherActor};
+pub use actor::{
+    Actor, Caller, CurrentSession, OperatorActor, OrgActor, PartnerActor, PublisherActor, PublisherAppActor,
+};
+pub use scope::{Scope, Scopes};

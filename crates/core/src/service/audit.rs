@@ -41,6 +41,9 @@ macro_rules! audit_actions {
 }
 
 audit_actions! {
+    ApiClientCreate = "api_client.create",
+    ApiClientRevoke = "api_client.revoke",
+    ApiClientRotateSecret = "api_client.rotate_secret",
     BillingProfileCreate = "billing_profile.create",
     BillingProfileCreditApplied = "billing_profile.credit_applied",
     BillingProfileCreditCarried = "billing_profile.credit_carried",

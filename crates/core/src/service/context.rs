@@ -27,4 +27,6 @@ pub struct Services {
     pub grace_period_days: i64,
     /// R47: days a session lasts without a refresh.
     pub session_ttl_days: i64,
+    /// R51: license checks' uses waiting to be written in a batch.
+    pub usage: crate::service::usage::UsageBuffer,
 }

@@ -36,7 +36,10 @@ pub fn for_audit_action(action: AuditAction) -> Option<EventType> {
         // Issue 26 item 3: the billing run cannot issue the profile's invoice.
         A::BillingProfileInvoiceHeld => EventType::InvoiceHeld,
         // Not events: changes no live feed or webhook reports.
-        A::BillingProfileCreate
+        A::ApiClientCreate
+        | A::ApiClientRevoke
+        | A::ApiClientRotateSecret
+        | A::BillingProfileCreate
         | A::BillingProfileCreditApplied
         | A::BillingProfileCreditCarried
         | A::BillingProfileCreditRefund
