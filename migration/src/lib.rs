@@ -30,6 +30,7 @@ mod m20261207_000026_persisted_queries;
 mod m20261207_000030_sessions;
 mod m20261207_000031_external_ids_and_usage;
 mod m20261207_000032_api_clients;
+mod m20261207_000033_setup_and_support;
 mod util;
 
 pub struct Migrator;
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000030_sessions::Migration),
             Box::new(m20261207_000031_external_ids_and_usage::Migration),
             Box::new(m20261207_000032_api_clients::Migration),
+            Box::new(m20261207_000033_setup_and_support::Migration),
         ]
     }
 }

@@ -37,6 +37,7 @@ mod readme;
 mod response_order;
 mod self_service;
 mod sessions;
+mod setup_and_support;
 mod throttling;
 mod visibility_seams;
 mod webhook_fairness;

@@ -15,6 +15,7 @@ mod harness;
 mod invoice_pdf;
 mod operations;
 mod payments_kill;
+mod publisher_app;
 mod readiness;
 mod string_fuzz;
 #[path = "../support/hanging_listener.rs"]

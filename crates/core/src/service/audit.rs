@@ -94,6 +94,7 @@ audit_actions! {
     SubscriptionReleaseLicense = "subscription.release_license",
     SubscriptionRenew = "subscription.renew",
     SubscriptionSetAutoRenew = "subscription.set_auto_renew",
+    SubscriptionSetupComplete = "subscription.setup_complete",
     SubscriptionUnassignLicenses = "subscription.unassign_licenses",
     UserChangePassword = "user.change_password",
     UserCreate = "user.create",
