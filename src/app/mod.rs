@@ -67,6 +67,7 @@ pub fn build_router(state: AppState) -> Router {
         .route("/metrics", get(crate::http::metrics::metrics_endpoint))
         // R50, R51: the publisher's side (OAuth token endpoint, publisher API).
         .route(crate::http::oauth::TOKEN_PATH, post(crate::http::oauth::token))
+        .route(crate::http::oauth::METADATA_PATH, get(crate::http::oauth::metadata))
         .route(
             crate::http::publisher_api::LICENSE_CHECKS_PATH,
             get(crate::http::publisher_api::check_one).post(crate::http::publisher_api::check_many),

@@ -26,6 +26,8 @@ use crate::{
 };
 
 pub const TOKEN_PATH: &str = "/oauth/token";
+/// RFC 8414: where OAuth clients discover the token endpoint.
+pub const METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
 
 fn no_store(mut response: Response) -> Response {
     let headers = response.headers_mut();
@@ -99,6 +101,26 @@ fn token_answer(access_token: &str, expires_in: i64, scope: &str, refresh_token:
         body["refresh_token"] = json!(refresh);
     }
     no_store((StatusCode::OK, axum::Json(body)).into_response())
+}
+
+/// `GET /.well-known/oauth-authorization-server` (RFC 8414): the issuer is
+/// the server's public address (`LICENSEDESK_PUBLIC_BASE_URL`).
+pub async fn metadata(State(state): State<AppState>) -> Response {
+    use crate::auth::Scope;
+    let base = &state.config.public_base_url;
+    let scopes: Vec<&str> = Scope::APP.iter().map(|s| s.as_str()).collect();
+    let body = json!({
+        "issuer": base,
+        "token_endpoint": format!("{base}{TOKEN_PATH}"),
+        "grant_types_supported": ["client_credentials"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "scopes_supported": scopes,
+        // No authorization endpoint yet: nothing is issued through the browser.
+        "response_types_supported": [],
+    });
+    let mut response = (StatusCode::OK, axum::Json(body)).into_response();
+    response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
+    response
 }
 
 /// `POST /oauth/token`.

@@ -450,3 +450,17 @@ async fn r51_usage_reports_record_last_use_for_the_publishers_licenses() {
     let (status, body) = api_post(&app, &rival_token, "/api/v1/usage-reports", report).await;
     assert_eq!((status, code(&body)), (404, "NOT_FOUND"));
 }
+
+/// RFC 8414: OAuth clients discover the token endpoint and what it serves.
+#[tokio::test]
+async fn r50_the_authorization_server_metadata_names_the_token_endpoint() {
+    let app = TestApp::spawn().await;
+    let request = Request::get("/.well-known/oauth-authorization-server").body(Body::empty()).expect("request");
+    let (status, _, body) = send(&app, request).await;
+    assert_eq!(status, 200);
+    assert_eq!(body["issuer"], "http://licensedesk.test");
+    assert_eq!(body["token_endpoint"], "http://licensedesk.test/oauth/token");
+    assert_eq!(body["grant_types_supported"], json!(["client_credentials"]));
+    assert_eq!(body["token_endpoint_auth_methods_supported"], json!(["client_secret_basic", "client_secret_post"]));
+    assert_eq!(body["scopes_supported"], json!(["licenses.check", "usage.write"]));
+}
