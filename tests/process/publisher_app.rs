@@ -254,3 +254,36 @@ async fn r51_uses_noted_before_shutdown_are_written() {
     assert_eq!(status, 200, "{body}");
     assert!(body["licenses"][0]["lastUsedAt"].is_string(), "the shutdown did not write the use: {body}");
 }
+
+/// A stock OAuth client (Python Authlib, tests/clients/oauth_app.py) plays
+/// the publisher's app: metadata discovery, client credentials, the check.
+/// Skips with a warning unless LICENSEDESK_TEST_PYTHON is set (required when
+/// LICENSEDESK_REQUIRE_CLIENTS is set, as in CI).
+#[tokio::test]
+async fn r50_a_stock_oauth_client_gets_a_token_and_checks_a_license() {
+    let Some(python) = std::env::var_os("LICENSEDESK_TEST_PYTHON") else {
+        assert!(
+            std::env::var_os("LICENSEDESK_REQUIRE_CLIENTS").is_none(),
+            "LICENSEDESK_REQUIRE_CLIENTS is set but LICENSEDESK_TEST_PYTHON is not"
+        );
+        eprintln!("WARNING: skipped: set LICENSEDESK_TEST_PYTHON to a python with tests/clients/requirements.txt");
+        return;
+    };
+    let server = Server::start(&fresh_database_url().await, &[]).await;
+    let market = marketplace(&server).await;
+    let (_, client_id, secret) = api_client(&server, &market.publisher).await;
+    let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/oauth_app.py");
+    let output = tokio::process::Command::new(python)
+        .arg(script)
+        .arg(format!("http://{}", server.addr))
+        .args([&client_id, &secret, &market.org_id, &market.holder.1])
+        .output()
+        .await
+        .expect("run python");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "authlib failed:\n{stdout}\n{}", String::from_utf8_lossy(&output.stderr));
+    let answer: Value = serde_json::from_str(stdout.trim()).expect("JSON from the script");
+    assert_eq!(answer["scope"], "licenses.check");
+    assert_eq!(answer["status"], 200);
+    assert_eq!(answer["body"]["licensed"], true, "{answer}");
+}
