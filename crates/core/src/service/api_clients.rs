@@ -233,21 +233,27 @@ pub async fn resolve(state: &Services, token: &str) -> AppResult<Option<Publishe
 }
 
 async fn resolve_at(state: &Services, token: &str, now: DateTime<Utc>) -> AppResult<Option<PublisherAppActor>> {
-    let Some(row) = api_access_token::Entity::find_by_id(hash(token))
+    use sea_orm::{JoinType, QuerySelect, RelationDef};
+    // One statement per request: the token, live, of a client not revoked.
+    let client_of_token: RelationDef = api_access_token::Entity::belongs_to(api_client::Entity)
+        .from(api_access_token::Column::ApiClientId)
+        .to(api_client::Column::Id)
+        .into();
+    let found = api_access_token::Entity::find_by_id(hash(token))
         .filter(api_access_token::Column::ExpiresAt.gt(now))
-        .one(&state.db)
-        .await?
-    else {
-        return Ok(None);
-    };
-    let client = api_client::Entity::find_by_id(row.api_client_id)
+        .join(JoinType::InnerJoin, client_of_token)
         .filter(api_client::Column::RevokedAt.is_null())
+        .select_only()
+        .column(api_access_token::Column::Scopes)
+        .column(api_client::Column::Id)
+        .column(api_client::Column::PublisherId)
+        .into_tuple::<(String, Uuid, Uuid)>()
         .one(&state.db)
         .await?;
-    Ok(client.map(|client| PublisherAppActor {
-        api_client_id: client.id,
-        publisher_id: client.publisher_id,
-        scopes: stored_scopes(&row.scopes),
+    Ok(found.map(|(scopes, api_client_id, publisher_id)| PublisherAppActor {
+        api_client_id,
+        publisher_id,
+        scopes: stored_scopes(&scopes),
     }))
 }
 
