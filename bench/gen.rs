@@ -190,6 +190,7 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
                 self_service_eligible: p % 4 == 0,
                 portal_url: format!("https://portal{p}.example/setup"),
                 support_url: format!("https://support{p}.example"),
+                support_email: None,
                 created_at: at(p as i64),
                 updated_at: at(p as i64),
             }
@@ -445,6 +446,7 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
                 current_term_start: date(2026, 11, 1),
                 current_term_end: date(2026, 11, 30),
                 activated_at: Some(at(60)),
+                setup_completed_at: None,
                 created_at: at(s as i64 * 60),
                 updated_at: at(s as i64 * 60),
             }

@@ -60,6 +60,7 @@ impl AppState {
                 config.sso.return_origins.clone(),
                 config.sso.allow_private,
             )),
+            usage: Default::default(),
             clock,
         };
         let link_key = Arc::new(crate::service::invoices::links::link_key(secret));

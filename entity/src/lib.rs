@@ -1,5 +1,7 @@
 //! SeaORM entities, one file per table. Money is integer minor units + currency (R7).
 
+pub mod api_access_token;
+pub mod api_client;
 pub mod audit_event;
 pub mod billing_profile;
 pub mod billing_role_assignment;

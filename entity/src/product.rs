@@ -14,6 +14,8 @@ pub struct Model {
     pub self_service_eligible: bool,
     pub portal_url: String,
     pub support_url: String,
+    /// The publisher's support e-mail address for the product, if it gives one.
+    pub support_email: Option<String>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

@@ -44,6 +44,8 @@ pub struct Model {
     pub current_term_start: Date,
     pub current_term_end: Date,
     pub activated_at: Option<DateTimeUtc>,
+    /// When the publisher marked the set-up in its portal done (issue 25).
+    pub setup_completed_at: Option<DateTimeUtc>,
     pub created_at: DateTimeUtc,
     pub updated_at: DateTimeUtc,
 }

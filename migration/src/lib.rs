@@ -29,6 +29,8 @@ mod m20261207_000024_negotiated_price_terms;
 mod m20261207_000026_persisted_queries;
 mod m20261207_000030_sessions;
 mod m20261207_000031_external_ids_and_usage;
+mod m20261207_000032_api_clients;
+mod m20261207_000033_setup_and_support;
 mod m20261207_000036_notices;
 mod m20261207_000037_reclaim_policies;
 mod m20261207_000044_oidc_providers;
@@ -74,6 +76,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000046_oidc_identities::Migration),
             Box::new(m20261207_000036_notices::Migration),
             Box::new(m20261207_000037_reclaim_policies::Migration),
+            Box::new(m20261207_000032_api_clients::Migration),
+            Box::new(m20261207_000033_setup_and_support::Migration),
         ]
     }
 }

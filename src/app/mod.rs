@@ -66,7 +66,15 @@ pub fn build_router(state: AppState) -> Router {
         .route("/invoices/{file}", get(crate::http::invoice_pdf::invoice_pdf))
         .route(crate::http::oidc::START_PATH, get(crate::http::oidc::start))
         .route(crate::http::oidc::CALLBACK_PATH, get(crate::http::oidc::callback))
-        .route("/metrics", get(crate::http::metrics::metrics_endpoint));
+        .route("/metrics", get(crate::http::metrics::metrics_endpoint))
+        // R50, R51: the publisher's side (OAuth token endpoint, publisher API).
+        .route(crate::http::oauth::TOKEN_PATH, post(crate::http::oauth::token))
+        .route(crate::http::oauth::METADATA_PATH, get(crate::http::oauth::metadata))
+        .route(
+            crate::http::publisher_api::LICENSE_CHECKS_PATH,
+            get(crate::http::publisher_api::check_one).post(crate::http::publisher_api::check_many),
+        )
+        .route(crate::http::publisher_api::USAGE_REPORTS_PATH, post(crate::http::publisher_api::report_usage));
     if graphiql {
         router = router.merge(crate::http::graphiql::routes());
     }

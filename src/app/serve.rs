@@ -21,7 +21,9 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
     tracing::info!(address = %listener.local_addr()?, "LicenseDesk listening");
     let _events = crate::workers::start(&state);
     let hub = state.events.clone();
+    let usage = tokio::spawn(crate::workers::usage::run(state.clone()));
     let header_read_timeout = state.config.header_read_timeout;
+    let flush_state = state.clone();
     let router = build_router(state);
     let graceful = hyper_util::server::graceful::GracefulShutdown::new();
     let mut shutdown = std::pin::pin!(shutdown_signal());
@@ -60,6 +62,9 @@ pub async fn serve(state: AppState) -> std::io::Result<()> {
     if tokio::time::timeout(Duration::from_secs(30), graceful.shutdown()).await.is_err() {
         tracing::warn!("requests still running after 30 s; stopping anyway");
     }
+    // R51: the last license checks' uses are written before the process ends.
+    usage.abort();
+    crate::workers::usage::flush(&flush_state).await;
     Ok(())
 }
 

@@ -200,6 +200,17 @@ pub struct Settings {
     /// addresses and over plain http (development and tests only).
     #[arg(long, env = "LICENSEDESK_SSO_ALLOW_PRIVATE", default_value_t = false, global = true, action = clap::ArgAction::Set)]
     pub sso_allow_private: bool,
+
+    /// Seconds between writes of the license checks' last-use times (R51): checks
+    /// are gathered in memory and written in one batch, and once more on shutdown.
+    #[arg(long, env = "LICENSEDESK_USAGE_FLUSH_SECONDS", default_value_t = 5, global = true)]
+    pub usage_flush_seconds: u64,
+    /// The marketplace's own support page, shown to self-service buyers and admins.
+    #[arg(long, env = "LICENSEDESK_SUPPORT_URL", global = true)]
+    pub support_url: Option<String>,
+    /// The marketplace's own support e-mail address, shown with the support page.
+    #[arg(long, env = "LICENSEDESK_SUPPORT_EMAIL", global = true)]
+    pub support_email: Option<String>,
     #[command(flatten)]
     pub robustness: RobustnessSettings,
     #[command(flatten)]
@@ -321,6 +332,10 @@ pub struct Config {
     pub persisted: PersistedConfig,
     /// Single sign-on (R48).
     pub sso: SsoConfig,
+    /// R51: how often the license checks' last-use times are written.
+    pub usage_flush: std::time::Duration,
+    /// The marketplace's own support contact (operator-configured).
+    pub support: SupportContact,
 }
 
 /// Single sign-on (R48).
@@ -330,6 +345,13 @@ pub struct SsoConfig {
     pub return_origins: Vec<String>,
     /// Identity providers on private addresses and plain http allowed.
     pub allow_private: bool,
+}
+
+/// The marketplace's own support contact, shown to self-service buyers and admins.
+#[derive(Debug, Clone, Default)]
+pub struct SupportContact {
+    pub url: Option<String>,
+    pub email: Option<String>,
 }
 
 /// Persisted queries and `GET /graphql` (issue 24 item 1).
@@ -432,8 +454,24 @@ impl Settings {
                 _ => return Err(format!("SSO return origin {origin:?} is not an origin like https://console.example")),
             }
         }
+        let support_url = match self.support_url.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+            Some(url) => Some(
+                licensedesk_core::service::validate::url("supportUrl", url)
+                    .map_err(|_| format!("support URL {url:?} must be an http(s) URL"))?,
+            ),
+            None => None,
+        };
+        let support_email = match self.support_email.as_deref().map(str::trim).filter(|e| !e.is_empty()) {
+            Some(email) => Some(
+                licensedesk_core::service::validate::email("supportEmail", email)
+                    .map_err(|_| format!("support e-mail {email:?} is not an e-mail address"))?,
+            ),
+            None => None,
+        };
         Ok(Config {
             sso: SsoConfig { return_origins, allow_private: self.sso_allow_private },
+            usage_flush: std::time::Duration::from_secs(self.usage_flush_seconds.clamp(1, 300)),
+            support: SupportContact { url: support_url, email: support_email },
             public_base_url,
             persisted: PersistedConfig { trusted, get_cache_seconds: self.get_cache_seconds.min(86_400) },
             log_format: self.log_format,
@@ -512,6 +550,8 @@ impl Config {
             public_base_url: "http://licensedesk.test".into(),
             persisted: PersistedConfig { trusted: None, get_cache_seconds: 60 },
             sso: SsoConfig { return_origins: vec!["http://console.test".into()], allow_private: true },
+            usage_flush: std::time::Duration::from_secs(5),
+            support: SupportContact::default(),
         }
     }
 }

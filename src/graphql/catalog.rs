@@ -134,6 +134,10 @@ impl Product {
     async fn support_url(&self) -> &str {
         &self.0.support_url
     }
+    /// The publisher's support e-mail address for the product, if it gives one.
+    async fn support_email(&self) -> Option<&str> {
+        self.0.support_email.as_deref()
+    }
     /// When the product was created.
     async fn created_at(&self) -> DateTime<Utc> {
         self.0.created_at
@@ -187,6 +191,17 @@ pub struct CreateProductInput {
     pub portal_url: String,
     /// Where buyers get help (https).
     pub support_url: String,
+    /// The support e-mail address buyers may write to.
+    pub support_email: Option<String>,
+}
+
+/// Where people get help from the marketplace itself.
+#[derive(SimpleObject)]
+pub struct SupportContact {
+    /// The support page.
+    pub url: Option<String>,
+    /// The support e-mail address.
+    pub email: Option<String>,
 }
 
 /// Changes to a product; omitted values stay as they are.
@@ -206,6 +221,8 @@ pub struct UpdateProductInput {
     pub portal_url: Option<String>,
     /// A new support address (https).
     pub support_url: Option<String>,
+    /// A new support e-mail address; an empty text removes it.
+    pub support_email: Option<String>,
 }
 
 /// Narrows `products`; every given condition must hold.
@@ -413,6 +430,14 @@ impl CatalogQuery {
         Ok(Product(svc::get_product(state(ctx)?, actor(ctx)?, id).await?))
     }
 
+    /// The marketplace's own support contact ("Need help? Contact us"), as
+    /// the operator configured it; both fields null when none is configured.
+    async fn marketplace_support(&self, ctx: &Context<'_>) -> Result<SupportContact> {
+        actor(ctx)?;
+        let support = &state(ctx)?.config.support;
+        Ok(SupportContact { url: support.url.clone(), email: support.email.clone() })
+    }
+
     /// The twelve markets and the countries they cover.
     async fn markets(&self) -> Vec<MarketInfo> {
         markets::Market::ALL
@@ -475,6 +500,7 @@ impl CatalogMutation {
             self_service_eligible: Some(input.self_service_eligible),
             portal_url: Some(input.portal_url),
             support_url: Some(input.support_url),
+            support_email: input.support_email,
         };
         Ok(Product(svc::create_product(state(ctx)?, actor(ctx)?, input).await?))
     }
@@ -496,6 +522,7 @@ impl CatalogMutation {
             self_service_eligible: input.self_service_eligible,
             portal_url: input.portal_url,
             support_url: input.support_url,
+            support_email: input.support_email,
         };
         Ok(Product(svc::update_product(state(ctx)?, actor(ctx)?, id, input).await?))
     }

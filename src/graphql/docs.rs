@@ -27,6 +27,9 @@ pub fn describe<Q, M, S>(builder: SchemaBuilder<Q, M, S>) -> SchemaBuilder<Q, M,
         .override_output_type_description::<async_graphql::Json<serde_json::Value>>(
             "Any JSON value (object, list, string, number, true, false or null).",
         )
+        .override_output_type_description::<Page<crate::graphql::api_clients::ApiClient>>(
+            "One page of the publisher's API clients.",
+        )
         .override_output_type_description::<Page<AuditEvent>>("One page of audit-trail entries.")
         .override_output_type_description::<Page<BillingProfile>>("One page of billing profiles.")
         .override_output_type_description::<Page<Invoice>>("One page of invoices.")

@@ -258,6 +258,8 @@ graphql_enum!(
         SubscriptionPurchased,
         /// The publisher activated a subscription.
         SubscriptionActivated,
+        /// The publisher finished setting the subscription up in its portal.
+        SubscriptionSetupCompleted,
         /// The number of licenses changed.
         SubscriptionQuantityChanged,
         /// Licenses were given to users.

@@ -144,3 +144,27 @@ pub fn app_error_response(err: AppError, info: &RequestInfo) -> HttpResponse {
     let status = if matches!(err, AppError::Internal(_)) { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::OK };
     no_store((status, axum::Json(error_body(&message, ext))).into_response())
 }
+
+/// An error of a plain HTTP API (the publisher API, R46): the same body as a
+/// GraphQL error (`errors[0].message`, `extensions.code`, …) with an HTTP
+/// status that says the same thing.
+pub fn rest_error(err: AppError, info: &RequestInfo) -> HttpResponse {
+    let (message, ext) = describe(&err, info);
+    let status = match err.code() {
+        "UNAUTHENTICATED" => StatusCode::UNAUTHORIZED,
+        "FORBIDDEN" => StatusCode::FORBIDDEN,
+        "NOT_FOUND" => StatusCode::NOT_FOUND,
+        "VALIDATION_FAILED" | "TOO_MANY_USERS" => StatusCode::BAD_REQUEST,
+        "RATE_LIMITED" => StatusCode::TOO_MANY_REQUESTS,
+        "INTERNAL" => StatusCode::INTERNAL_SERVER_ERROR,
+        _ => StatusCode::CONFLICT,
+    };
+    let mut response = no_store((status, axum::Json(error_body(&message, ext))).into_response());
+    if status == StatusCode::UNAUTHORIZED {
+        response.headers_mut().insert(
+            axum::http::header::WWW_AUTHENTICATE,
+            axum::http::HeaderValue::from_static("Bearer error=\"invalid_token\""),
+        );
+    }
+    response
+}

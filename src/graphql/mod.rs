@@ -1,6 +1,7 @@
 //! The GraphQL surface (SPEC §10). Resolvers are thin: they parse arguments,
 //! call one service function with the caller, and wrap the result.
 
+pub mod api_clients;
 pub mod audit;
 pub mod billing;
 pub mod catalog;
@@ -55,6 +56,7 @@ pub struct QueryRoot(
     notices::NoticeQuery,
     utilization::UtilizationQuery,
     reclaim::ReclaimQuery,
+    api_clients::ApiClientQuery,
 );
 
 /// Everything that changes data. Each mutation is one transaction: it succeeds whole or changes nothing.
@@ -74,6 +76,7 @@ pub struct MutationRoot(
     single_sign_on::SingleSignOnMutation,
     notices::NoticeMutation,
     reclaim::ReclaimMutation,
+    api_clients::ApiClientMutation,
 );
 
 pub fn state<'a>(ctx: &Context<'a>) -> AppResult<&'a AppState> {

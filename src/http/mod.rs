@@ -2,10 +2,11 @@
 //! binary, CORS, Prometheus metrics and invoice PDF downloads.
 
 pub mod graphiql;
-
 pub mod invoice_pdf;
 pub mod metrics;
+pub mod oauth;
 pub mod oidc;
+pub mod publisher_api;
 
 use std::time::Duration;
 

@@ -9,6 +9,7 @@ pub mod fanout;
 pub mod live;
 pub mod notices;
 pub mod scheduler;
+pub mod usage;
 
 use tokio::task::JoinHandle;
 

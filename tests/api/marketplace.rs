@@ -372,7 +372,8 @@ async fn r42_activation_link_operations_by_actor() {
     let table: [(&str, [&str; 4]); 10] = [
         ("GLOBAL_ADMIN", [OK, FORBIDDEN, FORBIDDEN, FORBIDDEN]),
         ("BILLING_ADMIN", [OK, FORBIDDEN, FORBIDDEN, FORBIDDEN]),
-        ("LICENSE_ADMIN", [FORBIDDEN, NOT_FOUND, FORBIDDEN, FORBIDDEN]),
+        // Issue 25: the LICENSE_ADMIN, who assigns the licenses, follows the portal link too.
+        ("LICENSE_ADMIN", [OK, NOT_FOUND, FORBIDDEN, FORBIDDEN]),
         ("USER", [NOT_FOUND, NOT_FOUND, FORBIDDEN, FORBIDDEN]),
         ("SELF_SERVICE_BUYER", [NOT_FOUND, OK, FORBIDDEN, FORBIDDEN]),
         ("PUBLISHER", [NOT_FOUND, NOT_FOUND, OK, OK]),

@@ -508,3 +508,26 @@ async fn viewer_can_agrees_with_the_mutations() {
         }
     }
 }
+
+/// Issue 25 item 4 (R42, R50): the portal link of an app a partner bought is
+/// followed by the partner and by the customer's GLOBAL_ADMIN and
+/// LICENSE_ADMIN (who set it up and assign its licenses), not by its
+/// BILLING_ADMIN; `viewerCan.followPortalLink` says the same for everyone.
+#[tokio::test]
+async fn issue_25_the_customers_admins_follow_the_portal_link_of_a_partner_bought_app() {
+    const LINK: &str = "mutation($s: ID!) { requestActivationLink(subscriptionId: $s) { url } }";
+    const CAN: &str = "query($id: ID!) { subscription(id: $id) { viewerCan { followPortalLink } } }";
+    let t = table().await;
+    let app = &t.app;
+    let pending = buy_for(app, &t.with, &t.shop, 1).await["id"].as_str().expect("id").to_owned();
+    let expected = [OK, FORBIDDEN, OK, NOT_FOUND, OK, NOT_FOUND, NOT_FOUND, NOT_FOUND];
+    for ((name, token), want) in t.actors().into_iter().zip(expected) {
+        let result = attempt(app, Some(&token), LINK, json!({"s": pending})).await;
+        assert_eq!(outcome(&result), want, "requestActivationLink as {name}: {result:?}");
+        for sub in [&pending, &t.sub] {
+            let can = attempt(app, Some(&token), CAN, json!({"id": sub})).await;
+            let follows = can.ok().and_then(|d| d["subscription"]["viewerCan"]["followPortalLink"].as_bool());
+            assert_eq!(follows.unwrap_or(false), want == OK, "viewerCan.followPortalLink as {name}");
+        }
+    }
+}

@@ -17,6 +17,7 @@ mod notices;
 mod oidc;
 mod operations;
 mod payments_kill;
+mod publisher_app;
 mod readiness;
 mod string_fuzz;
 #[path = "../support/hanging_listener.rs"]

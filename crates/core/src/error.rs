@@ -74,6 +74,8 @@ closed_set!(
     /// What was not found (`NOT_FOUND`). A closed set so that every noun has a
     /// translation in every language (`crate::i18n`).
     EntityKind {
+        /// A publisher's API client (R50).
+        ApiClient = "API_CLIENT",
         BillingProfile = "BILLING_PROFILE",
         Event = "EVENT",
         Invoice = "INVOICE",
@@ -127,6 +129,8 @@ closed_set!(
         RelationshipRejected = "REJECTED",
         /// A partner relationship that has ended.
         RelationshipEnded = "ENDED",
+        /// An API client its publisher revoked (R50).
+        ApiClientRevoked = "REVOKED",
         /// A payment method that billing profiles still use.
         PaymentMethodInUse = "IN_USE",
         /// A payment method that was replaced or removed.

@@ -107,6 +107,17 @@ impl SubscriptionMutation {
         Ok(PublisherSubscription(svc::activate(state(ctx)?, actor(ctx)?, id).await?))
     }
 
+    /// The product's publisher marks the set-up in its portal done for an
+    /// ACTIVE subscription; the customer's admins see it and get an event.
+    async fn mark_subscription_set_up(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The subscription whose set-up is done.")] subscription_id: ID,
+    ) -> Result<PublisherSubscription> {
+        let id = parse_id(&subscription_id, EntityKind::Subscription)?;
+        Ok(PublisherSubscription(svc::mark_setup_complete(state(ctx)?, actor(ctx)?, id).await?))
+    }
+
     /// Set the new total number of licenses (to add 5 to 100, send 105).
     async fn change_license_quantity(
         &self,

@@ -42,6 +42,12 @@ pub struct SubscriptionViewerCan {
     pub change_billing_profile: bool,
     /// `activateSubscription`: only the product's publisher, while PENDING_ACTIVATION.
     pub activate: bool,
+    /// Follow `portalUrl` to the publisher's portal (and `requestActivationLink`
+    /// while PENDING_ACTIVATION): those who manage its billing or assign its
+    /// licenses, including the customer's admins for an app a partner bought.
+    pub follow_portal_link: bool,
+    /// `markSubscriptionSetUp`: only the product's publisher, while ACTIVE and not yet marked.
+    pub mark_set_up: bool,
 }
 
 /// An organization's subscription, as the access rule let it through.
@@ -225,6 +231,8 @@ impl Subscription {
             turn_off_auto_renew: can.turn_off_auto_renew,
             change_billing_profile: can.change_billing_profile,
             activate: false,
+            follow_portal_link: can.follow_portal_link,
+            mark_set_up: false,
         })
     }
     /// True when a partner bought it for the organization; the partner pays.
@@ -243,6 +251,14 @@ impl Subscription {
     /// Where to get help with the product.
     async fn support_url(&self, ctx: &Context<'_>) -> Result<Option<String>> {
         Ok(loaders(ctx)?.load_one(ProductId(self.0.product_id)).await?.map(|p| p.support_url))
+    }
+    /// The publisher's support e-mail address for the product, if it gives one.
+    async fn support_email(&self, ctx: &Context<'_>) -> Result<Option<String>> {
+        Ok(loaders(ctx)?.load_one(ProductId(self.0.product_id)).await?.and_then(|p| p.support_email))
+    }
+    /// When the publisher marked the set-up in its portal done; null until then.
+    async fn setup_completed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.setup_completed_at
     }
     /// When the publisher activated it; null while pending.
     async fn activated_at(&self) -> Option<DateTime<Utc>> {
@@ -273,6 +289,8 @@ impl PublisherSubscription {
             turn_off_auto_renew: false,
             change_billing_profile: false,
             activate: self.0.0.status == SubscriptionStatus::PendingActivation.into(),
+            follow_portal_link: false,
+            mark_set_up: self.0.0.status == SubscriptionStatus::Active.into() && self.0.0.setup_completed_at.is_none(),
         }
     }
     /// The customer organization.
@@ -314,6 +332,10 @@ impl PublisherSubscription {
     /// When the publisher activated it; null while pending.
     async fn activated_at(&self) -> Option<DateTime<Utc>> {
         self.0.0.activated_at
+    }
+    /// When the publisher marked the set-up in its portal done; null until then.
+    async fn setup_completed_at(&self) -> Option<DateTime<Utc>> {
+        self.0.0.setup_completed_at
     }
     /// When it was bought.
     async fn created_at(&self) -> DateTime<Utc> {

@@ -366,6 +366,7 @@ async fn insert_subscription(app: &TestApp, org: &Org, profile: &str) {
         self_service_eligible: Set(false),
         portal_url: Set("https://portal.example.test".into()),
         support_url: Set("https://support.example.test".into()),
+        support_email: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -402,6 +403,7 @@ async fn insert_subscription(app: &TestApp, org: &Org, profile: &str) {
         current_term_start: Set(today),
         current_term_end: Set(NaiveDate::from_ymd_opt(2026, 4, 1).expect("date")),
         activated_at: Set(None),
+        setup_completed_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }

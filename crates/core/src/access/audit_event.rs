@@ -45,8 +45,8 @@ const GUARDED: [&str; 7] =
     [SUBSCRIPTION, BILLING_PROFILE, PAYMENT_METHOD, INVOICE, PROPOSAL, PARTNER_RELATIONSHIP, SINGLE_SIGN_ON];
 
 /// What a publisher may read of a subscription snapshot (no billing data).
-const PUBLISHER_SUBSCRIPTION_FIELDS: [&str; 6] =
-    ["status", "disabledReason", "quantity", "assigned", "termEnd", "product"];
+const PUBLISHER_SUBSCRIPTION_FIELDS: [&str; 7] =
+    ["status", "disabledReason", "quantity", "assigned", "termEnd", "product", "setupCompletedAt"];
 
 /// Whether the caller may read the audit log at all (R36: admins; publishers read their own).
 pub fn may_read_log(actor: &Actor) -> AppResult<()> {

@@ -139,7 +139,7 @@ pub fn visible_ids(actor: &Actor) -> SelectStatement {
 }
 
 /// A condition no row satisfies.
-pub(super) fn nothing() -> Condition {
+pub(crate) fn nothing() -> Condition {
     Condition::all().add(sea_orm::sea_query::Expr::cust("1 = 0"))
 }
 

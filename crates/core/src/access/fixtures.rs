@@ -140,6 +140,7 @@ pub fn subscription(organization_id: Uuid, channel: Channel, purchaser: Uuid) ->
         current_term_start: day(),
         current_term_end: day(),
         activated_at: None,
+        setup_completed_at: None,
         created_at: epoch(),
         updated_at: epoch(),
     }
@@ -277,6 +278,7 @@ pub fn product() -> product::Model {
         self_service_eligible: true,
         portal_url: String::new(),
         support_url: String::new(),
+        support_email: None,
         created_at: epoch(),
         updated_at: epoch(),
     }

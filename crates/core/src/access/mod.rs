@@ -33,7 +33,9 @@
 //! | proposal         | `proposal`: the buying admins and the sending publisher (R9, R40)       |
 //! | partner relation | `partner`: the customer's GLOBAL_ADMIN and the partner's users (R39)    |
 //! | SSO provider     | `single_sign_on`: the organization's GLOBAL_ADMINs alone (R48)          |
+//! | API client       | `api_client`: the users of its publisher (R50)                          |
 
+pub mod api_client;
 pub mod audit_event;
 pub mod billing_profile;
 pub mod event;
@@ -105,4 +107,14 @@ macro_rules! keyed {
     };
 }
 
-keyed!(billing_profile, payment_method, invoice, subscription, audit_event, user, proposal, partner_relationship);
+keyed!(
+    api_client,
+    billing_profile,
+    payment_method,
+    invoice,
+    subscription,
+    audit_event,
+    user,
+    proposal,
+    partner_relationship
+);

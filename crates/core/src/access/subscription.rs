@@ -41,6 +41,10 @@ pub enum Access {
     ManageBilling,
     /// Assign and unassign licenses (R1, R26).
     AssignLicenses,
+    /// Follow the link to the publisher's portal (R42, R50): whoever manages
+    /// the subscription's billing or assigns its licenses — for an app a
+    /// partner bought, the customer's GLOBAL_ADMIN and LICENSE_ADMIN too.
+    FollowPortalLink,
 }
 
 pub fn is_self_service(sub: &subscription::Model) -> bool {
@@ -81,12 +85,13 @@ pub fn decide(
     if !can_view {
         return Err(NOT_FOUND);
     }
+    let manage_billing = !is_partner_bought(sub) && (org.is_billing_manager() || profile_rights.manage_products);
     let allowed = match access {
         Access::View => true,
         // R39: the partner's profile pays; the customer does not change it.
-        Access::ManageBilling if is_partner_bought(sub) => false,
-        Access::ManageBilling => org.is_billing_manager() || profile_rights.manage_products,
+        Access::ManageBilling => manage_billing,
         Access::AssignLicenses => org.can_assign_org_licenses(),
+        Access::FollowPortalLink => manage_billing || org.can_assign_org_licenses(),
     };
     if allowed { Ok(()) } else { Err(AppError::Forbidden) }
 }
@@ -110,7 +115,7 @@ fn decide_for_partner(
     }
     let allowed = match access {
         Access::View => true,
-        Access::ManageBilling => profile_rights.manage_products,
+        Access::ManageBilling | Access::FollowPortalLink => profile_rights.manage_products,
         // The customer's admins hand out the licenses.
         Access::AssignLicenses => false,
     };

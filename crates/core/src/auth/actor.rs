@@ -51,6 +51,32 @@ impl PartnerActor {
     }
 }
 
+/// R50: a publisher's app calling with a client-credentials token. Not a
+/// person and not an [`Actor`]: its token is no user's access token, so the
+/// GraphQL endpoint, WebSockets and the PDF route treat it as an invalid
+/// token (UNAUTHENTICATED) and it reaches no object through any field. It is
+/// accepted only by the publisher API (`/api/v1/…`), whose services take
+/// this type and narrow every read to the publisher's own products.
+///
+/// The portal's delegated token (R50, authorization code) follows the same
+/// plan: a principal of its own, accepted only by the portal API, which
+/// acts through the admin center's services as the consenting admin (their
+/// rights at that moment) narrowed to the publisher's subscriptions and the
+/// granted scopes.
+#[derive(Debug, Clone)]
+pub struct PublisherAppActor {
+    pub api_client_id: Uuid,
+    pub publisher_id: Uuid,
+    pub scopes: super::Scopes,
+}
+
+impl PublisherAppActor {
+    /// FORBIDDEN unless the token was granted `scope`.
+    pub fn require(&self, scope: super::Scope) -> AppResult<()> {
+        if self.scopes.contains(scope) { Ok(()) } else { Err(AppError::Forbidden) }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Actor {
     Org(OrgActor),

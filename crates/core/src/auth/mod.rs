@@ -2,9 +2,11 @@
 
 pub mod actor;
 pub mod jwt;
+pub mod oauth;
 pub mod oidc;
 pub mod password;
 pub mod rate_limit;
+pub mod scope;
 pub mod sealing;
 
 /// `N` bytes from a cryptographically secure generator (the thread-local
@@ -17,4 +19,7 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     bytes
 }
 
-pub use actor::{Actor, Caller, CurrentSession, OperatorActor, OrgActor, PartnerActor, PublisherActor};
+pub use actor::{
+    Actor, Caller, CurrentSession, OperatorActor, OrgActor, PartnerActor, PublisherActor, PublisherAppActor,
+};
+pub use scope::{Scope, Scopes};

@@ -10,6 +10,7 @@ use serde::{Deserialize, Serialize};
 pub enum EventType {
     SubscriptionPurchased,
     SubscriptionActivated,
+    SubscriptionSetupCompleted,
     SubscriptionQuantityChanged,
     LicensesAssigned,
     LicensesUnassigned,
@@ -30,6 +31,7 @@ impl EventType {
     pub const ALL: &[EventType] = &[
         EventType::SubscriptionPurchased,
         EventType::SubscriptionActivated,
+        EventType::SubscriptionSetupCompleted,
         EventType::SubscriptionQuantityChanged,
         EventType::LicensesAssigned,
         EventType::LicensesUnassigned,
@@ -48,6 +50,7 @@ impl EventType {
         match self {
             EventType::SubscriptionPurchased => "SUBSCRIPTION_PURCHASED",
             EventType::SubscriptionActivated => "SUBSCRIPTION_ACTIVATED",
+            EventType::SubscriptionSetupCompleted => "SUBSCRIPTION_SETUP_COMPLETED",
             EventType::SubscriptionQuantityChanged => "SUBSCRIPTION_QUANTITY_CHANGED",
             EventType::LicensesAssigned => "LICENSES_ASSIGNED",
             EventType::LicensesUnassigned => "LICENSES_UNASSIGNED",

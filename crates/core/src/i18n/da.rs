@@ -9,6 +9,7 @@ use super::plural;
 /// The noun as it starts the sentence (definite form, capitalized).
 pub(super) fn noun(entity: EntityKind) -> &'static str {
     match entity {
+        EntityKind::ApiClient => "API-klienten",
         EntityKind::BillingProfile => "Faktureringsprofilen",
         EntityKind::Event => "Hændelsen",
         EntityKind::Invoice => "Fakturaen",
@@ -60,6 +61,9 @@ pub(super) fn state(reason: StateReason) -> &'static str {
         }
         StateReason::RelationshipEnded => {
             "Partnerrelationen er ophørt og kan ikke længere ændres. Send en ny anmodning for at arbejde for kunden igen."
+        }
+        StateReason::ApiClientRevoked => {
+            "API-klienten er tilbagekaldt og kan ikke længere ændres. Opret en ny klient i stedet."
         }
         StateReason::PaymentMethodInUse => {
             "Betalingsmetoden bruges stadig af en faktureringsprofil. Giv først de profiler en anden betalingsmetode."

@@ -9,6 +9,7 @@ use super::plural;
 /// The noun, lower case, as it follows "The".
 pub(super) fn noun(entity: EntityKind) -> &'static str {
     match entity {
+        EntityKind::ApiClient => "API client",
         EntityKind::BillingProfile => "billing profile",
         EntityKind::Event => "event",
         EntityKind::Invoice => "invoice",
@@ -60,6 +61,9 @@ pub(super) fn state(reason: StateReason) -> &'static str {
         }
         StateReason::RelationshipEnded => {
             "The partner relationship has ended and can no longer be changed. Send a new request to work for this customer again."
+        }
+        StateReason::ApiClientRevoked => {
+            "The API client has been revoked and can no longer be changed. Create a new client instead."
         }
         StateReason::PaymentMethodInUse => {
             "The payment method is still used by a billing profile. Give those profiles another payment method first."

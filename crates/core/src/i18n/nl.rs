@@ -9,6 +9,7 @@ use super::plural;
 /// The noun as it starts the sentence (definite form, capitalized).
 pub(super) fn noun(entity: EntityKind) -> &'static str {
     match entity {
+        EntityKind::ApiClient => "De API-client",
         EntityKind::BillingProfile => "Het factureringsprofiel",
         EntityKind::Event => "De gebeurtenis",
         EntityKind::Invoice => "De factuur",
@@ -62,6 +63,9 @@ pub(super) fn state(reason: StateReason) -> &'static str {
         }
         StateReason::RelationshipEnded => {
             "De partnerrelatie is beëindigd en kan niet meer worden gewijzigd. Stuur een nieuw verzoek om weer voor deze klant te werken."
+        }
+        StateReason::ApiClientRevoked => {
+            "De API-client is ingetrokken en kan niet meer worden gewijzigd. Maak in plaats daarvan een nieuwe client aan."
         }
         StateReason::PaymentMethodInUse => {
             "De betaalmethode wordt nog door een factureringsprofiel gebruikt. Geef die profielen eerst een andere betaalmethode."

@@ -9,6 +9,7 @@ use super::plural;
 /// The noun as it starts the sentence (definite form, capitalized).
 pub(super) fn noun(entity: EntityKind) -> &'static str {
     match entity {
+        EntityKind::ApiClient => "API-klienten",
         EntityKind::BillingProfile => "Faktureringsprofilen",
         EntityKind::Event => "Händelsen",
         EntityKind::Invoice => "Fakturan",
@@ -60,6 +61,9 @@ pub(super) fn state(reason: StateReason) -> &'static str {
         }
         StateReason::RelationshipEnded => {
             "Partnerrelationen har upphört och kan inte längre ändras. Skicka en ny förfrågan för att arbeta för kunden igen."
+        }
+        StateReason::ApiClientRevoked => {
+            "API-klienten har återkallats och kan inte längre ändras. Skapa en ny klient i stället."
         }
         StateReason::PaymentMethodInUse => {
             "Betalningsmetoden används fortfarande av en faktureringsprofil. Ge först de profilerna en annan betalningsmetod."

@@ -7,6 +7,7 @@ use crate::error::{AppError, EntityKind, Invalid, SignInRefusal, StateReason};
 /// The noun.
 pub(super) fn noun(entity: EntityKind) -> &'static str {
     match entity {
+        EntityKind::ApiClient => "API 用戶端",
         EntityKind::BillingProfile => "帳單設定檔",
         EntityKind::Event => "事件",
         EntityKind::Invoice => "發票",
@@ -43,6 +44,7 @@ pub(super) fn state(reason: StateReason) -> &'static str {
         StateReason::RelationshipApproved => "此合作夥伴關係已核准並生效。",
         StateReason::RelationshipRejected => "客戶已拒絕此合作夥伴申請，無法再變更。如有需要，請送出新的申請。",
         StateReason::RelationshipEnded => "此合作夥伴關係已終止，無法再變更。若要再次為此客戶服務，請送出新的申請。",
+        StateReason::ApiClientRevoked => "此 API 用戶端已被撤銷，無法再變更。請改為建立新的用戶端。",
         StateReason::PaymentMethodInUse => "此付款方式仍有帳單設定檔在使用。請先為這些設定檔指定其他付款方式。",
         StateReason::PaymentMethodReplaced => "此付款方式已被取代或移除，無法再變更。請使用目前的付款方式。",
         StateReason::LastOwner => "無法移除帳單設定檔的最後一位擁有者。請先將其他人設為擁有者。",

@@ -41,6 +41,9 @@ macro_rules! audit_actions {
 }
 
 audit_actions! {
+    ApiClientCreate = "api_client.create",
+    ApiClientRevoke = "api_client.revoke",
+    ApiClientRotateSecret = "api_client.rotate_secret",
     BillingProfileCreate = "billing_profile.create",
     BillingProfileCreditApplied = "billing_profile.credit_applied",
     BillingProfileCreditCarried = "billing_profile.credit_carried",
@@ -96,6 +99,7 @@ audit_actions! {
     SubscriptionReleaseLicense = "subscription.release_license",
     SubscriptionRenew = "subscription.renew",
     SubscriptionSetAutoRenew = "subscription.set_auto_renew",
+    SubscriptionSetupComplete = "subscription.setup_complete",
     SubscriptionUnassignLicenses = "subscription.unassign_licenses",
     UserChangePassword = "user.change_password",
     UserCreate = "user.create",

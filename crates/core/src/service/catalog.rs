@@ -46,6 +46,8 @@ pub struct ProductInput {
     pub self_service_eligible: Option<bool>,
     pub portal_url: Option<String>,
     pub support_url: Option<String>,
+    /// The support e-mail address; an empty text removes it.
+    pub support_email: Option<String>,
 }
 
 #[derive(Default)]
@@ -196,10 +198,18 @@ async fn write_markets(db: &impl ConnectionTrait, product_id: Uuid, markets: &BT
 fn snapshot(p: &product::Model, prices: &[CleanPrice], markets: &BTreeSet<&'static str>) -> serde_json::Value {
     json!({
         "name": p.name, "pricingModel": p.pricing_model.as_str(), "selfServiceEligible": p.self_service_eligible,
-        "portalUrl": p.portal_url, "supportUrl": p.support_url,
+        "portalUrl": p.portal_url, "supportUrl": p.support_url, "supportEmail": p.support_email,
         "prices": prices.iter().map(|c| json!({"term": c.term.as_str(), "currency": c.currency, "amountMinor": c.amount_minor})).collect::<Vec<_>>(),
         "markets": markets.iter().collect::<Vec<_>>(),
     })
+}
+
+/// A product's support e-mail address: none when absent or empty.
+fn support_email(value: Option<&str>) -> AppResult<Option<String>> {
+    match value.map(str::trim).filter(|v| !v.is_empty()) {
+        Some(email) => Ok(Some(validate::email("supportEmail", email)?)),
+        None => Ok(None),
+    }
 }
 
 /// R4: a publisher lists a product.
@@ -212,6 +222,7 @@ pub async fn create_product(state: &Services, actor: &Actor, input: ProductInput
     let markets = clean_markets(input.markets.as_deref().unwrap_or(&Market::ALL))?;
     let portal_url = validate::url("portalUrl", input.portal_url.as_deref().unwrap_or(""))?;
     let support_url = validate::url("supportUrl", input.support_url.as_deref().unwrap_or(""))?;
+    let support_email = support_email(input.support_email.as_deref())?;
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     let model = product::ActiveModel {
@@ -223,6 +234,7 @@ pub async fn create_product(state: &Services, actor: &Actor, input: ProductInput
         self_service_eligible: Set(input.self_service_eligible.unwrap_or(false)),
         portal_url: Set(portal_url),
         support_url: Set(support_url),
+        support_email: Set(support_email),
         created_at: Set(now),
         updated_at: Set(now),
     }
@@ -275,6 +287,9 @@ pub async fn update_product(
     }
     if let Some(url) = input.support_url.as_deref() {
         model.support_url = Set(validate::url("supportUrl", url)?);
+    }
+    if input.support_email.is_some() {
+        model.support_email = Set(support_email(input.support_email.as_deref())?);
     }
     if let Some(eligible) = input.self_service_eligible {
         model.self_service_eligible = Set(eligible);

@@ -29,4 +29,6 @@ pub struct Services {
     pub session_ttl_days: i64,
     /// R48: single sign-on's sealing key, callback address and allowed return origins.
     pub sso: Arc<crate::service::sso::SsoSettings>,
+    /// R51: license checks' uses waiting to be written in a batch.
+    pub usage: crate::service::usage::UsageBuffer,
 }

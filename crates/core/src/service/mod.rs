@@ -1,6 +1,7 @@
 //! Business rules, one module per area. Every function takes the caller and
 //! checks it against the object it touches (R1–R3); resolvers only translate.
 
+pub mod api_clients;
 pub mod audit;
 pub mod billing_profiles;
 pub mod billing_run;
@@ -12,6 +13,7 @@ pub mod events;
 pub mod idempotency;
 pub mod identity;
 pub mod invoices;
+pub mod license_check;
 pub mod licenses;
 pub mod notices;
 pub mod partners;

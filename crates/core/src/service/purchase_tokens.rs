@@ -63,7 +63,7 @@ pub async fn issue(
 ) -> AppResult<ActivationLink> {
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
-    let sub = access::subscription::load(&txn, actor, subscription_id, Access::ManageBilling, true).await?;
+    let sub = access::subscription::load(&txn, actor, subscription_id, Access::FollowPortalLink, true).await?;
     if sub.status != SubscriptionStatus::PendingActivation {
         return Err(AppError::InvalidState { reason: sub.status.into() });
     }

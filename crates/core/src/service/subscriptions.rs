@@ -387,6 +387,8 @@ pub struct SubscriptionAbilities {
     pub cancel: bool,
     pub turn_off_auto_renew: bool,
     pub change_billing_profile: bool,
+    /// Issue 25: may follow the link to the publisher's portal.
+    pub follow_portal_link: bool,
 }
 
 pub async fn viewer_can(
@@ -394,9 +396,14 @@ pub async fn viewer_can(
     actor: &Actor,
     sub: &Visible<subscription::Model>,
 ) -> AppResult<SubscriptionAbilities> {
-    let allowed =
-        access::subscription::allows(db, actor, sub, &[Access::ManageBilling, Access::AssignLicenses]).await?;
-    let (manage, assign) = (allowed[0], allowed[1]);
+    let allowed = access::subscription::allows(
+        db,
+        actor,
+        sub,
+        &[Access::ManageBilling, Access::AssignLicenses, Access::FollowPortalLink],
+    )
+    .await?;
+    let (manage, assign, portal) = (allowed[0], allowed[1], allowed[2]);
     let live = ensure_not_disabled(sub).is_ok();
     let mut cancel = manage && live;
     if !manage && live && actor.org().is_ok_and(|o| o.is_billing_manager()) && is_self_service(sub) {
@@ -411,7 +418,44 @@ pub async fn viewer_can(
         cancel,
         turn_off_auto_renew: manage && live && sub.auto_renew,
         change_billing_profile: manage && live,
+        follow_portal_link: portal && live,
     })
+}
+
+/// Issue 25 item 4: the product's publisher marks the set-up in its portal
+/// done, for an ACTIVE subscription; the organization's admins see when
+/// (`setupCompletedAt`) and an event tells them. Marking it again changes nothing.
+pub async fn mark_setup_complete(state: &Services, actor: &Actor, id: Uuid) -> AppResult<Visible<ForPublisher>> {
+    let publisher = actor.publisher()?;
+    let now = state.clock.now();
+    let txn = db::begin_write(&state.db).await?;
+    let sub = subscription::Entity::find_by_id(id).lock_exclusive().one(&txn).await?.ok_or(NOT_FOUND)?;
+    let product = product_of(&txn, &sub).await?;
+    // R3: another publisher's subscription is NOT_FOUND, like a random ID.
+    let visible = access::subscription::check_for_publisher(actor, sub.clone(), &product)?;
+    match sub.status {
+        SubscriptionStatus::Active => {}
+        SubscriptionStatus::Disabled => return Err(AppError::SubscriptionDisabled),
+        SubscriptionStatus::PendingActivation => return Err(AppError::InvalidState { reason: sub.status.into() }),
+    }
+    if sub.setup_completed_at.is_some() {
+        return Ok(visible);
+    }
+    let scope = AuditScope {
+        organization_id: Some(sub.organization_id),
+        publisher_id: Some(publisher.publisher_id),
+        actor_user_id: Some(publisher.user_id),
+    };
+    let sub = update_audited(&txn, scope, AuditAction::SubscriptionSetupComplete, sub, now, setup_snapshot, |m| {
+        m.setup_completed_at = Set(Some(now));
+    })
+    .await?;
+    txn.commit().await?;
+    access::subscription::check_for_publisher(actor, sub, &product)
+}
+
+fn setup_snapshot(sub: &subscription::Model) -> serde_json::Value {
+    json!({"status": sub.status.as_str(), "setupCompletedAt": sub.setup_completed_at})
 }
 
 /// R14: only the product's publisher activates, only from PENDING_ACTIVATION.

@@ -36,3 +36,66 @@ pub async fn record_last_used(conn: &DatabaseConnection, uses: &HashMap<Uuid, Da
     txn.commit().await?;
     Ok(moved)
 }
+
+/// R51: the license checks' uses, gathered in memory and written in batches
+/// by [`UsageBuffer::flush`] (the server flushes every few seconds and on
+/// shutdown), so a check never writes. One entry per assignment, keeping the
+/// latest time; a failed write puts the batch back for the next flush.
+#[derive(Clone, Default)]
+pub struct UsageBuffer(std::sync::Arc<std::sync::Mutex<HashMap<Uuid, DateTime<Utc>>>>);
+
+impl UsageBuffer {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<Uuid, DateTime<Utc>>> {
+        // A panic while holding the lock leaves a map that is still whole.
+        self.0.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Notes that `assignment_id` was used at `at`.
+    pub fn note(&self, assignment_id: Uuid, at: DateTime<Utc>) {
+        merge(&mut self.lock(), [(assignment_id, at)]);
+    }
+
+    /// Uses noted and not yet written.
+    pub fn pending(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Writes what was noted in one transaction; returns how many assignments moved forward.
+    pub async fn flush(&self, db: &DatabaseConnection) -> AppResult<u64> {
+        let batch = std::mem::take(&mut *self.lock());
+        match record_last_used(db, &batch).await {
+            Ok(moved) => Ok(moved),
+            Err(e) => {
+                merge(&mut self.lock(), batch);
+                Err(e)
+            }
+        }
+    }
+}
+
+fn merge(map: &mut HashMap<Uuid, DateTime<Utc>>, uses: impl IntoIterator<Item = (Uuid, DateTime<Utc>)>) {
+    for (id, at) in uses {
+        let entry = map.entry(id).or_insert(at);
+        if at > *entry {
+            *entry = at;
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn r51_the_buffer_keeps_the_latest_use_per_assignment() {
+        let buffer = UsageBuffer::default();
+        let id = Uuid::new_v4();
+        let early = DateTime::<Utc>::from_timestamp(1_000, 0).expect("time");
+        let late = DateTime::<Utc>::from_timestamp(2_000, 0).expect("time");
+        buffer.note(id, late);
+        buffer.note(id, early);
+        buffer.note(Uuid::new_v4(), early);
+        assert_eq!(buffer.pending(), 2);
+        assert_eq!(buffer.lock().get(&id), Some(&late));
+    }
+}

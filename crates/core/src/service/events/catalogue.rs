@@ -13,6 +13,8 @@ pub fn for_audit_action(action: AuditAction) -> Option<EventType> {
     Some(match action {
         A::SubscriptionPurchase => EventType::SubscriptionPurchased,
         A::SubscriptionActivate => EventType::SubscriptionActivated,
+        // Issue 25 item 4: the publisher finished setting it up in its portal.
+        A::SubscriptionSetupComplete => EventType::SubscriptionSetupCompleted,
         A::SubscriptionChangeQuantity => EventType::SubscriptionQuantityChanged,
         A::SubscriptionAssignLicenses => EventType::LicensesAssigned,
         // Issue 19: a deleted user's licenses are released (R43); consoles and
@@ -39,7 +41,10 @@ pub fn for_audit_action(action: AuditAction) -> Option<EventType> {
         // Issue 26 item 3: the billing run cannot issue the profile's invoice.
         A::BillingProfileInvoiceHeld => EventType::InvoiceHeld,
         // Not events: changes no live feed or webhook reports.
-        A::BillingProfileCreate
+        A::ApiClientCreate
+        | A::ApiClientRevoke
+        | A::ApiClientRotateSecret
+        | A::BillingProfileCreate
         | A::BillingProfileCreditApplied
         | A::BillingProfileCreditCarried
         | A::BillingProfileCreditRefund

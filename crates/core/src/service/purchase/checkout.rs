@@ -149,6 +149,7 @@ pub(super) async fn create_subscription(
         current_term_start: Set(today),
         current_term_end: Set(term_end),
         activated_at: Set(None),
+        setup_completed_at: Set(None),
         created_at: Set(now),
         updated_at: Set(now),
     }
