@@ -43,4 +43,14 @@ pub fn describe<Q, M, S>(builder: SchemaBuilder<Q, M, S>) -> SchemaBuilder<Q, M,
         .override_output_type_description::<Page<Subscription>>("One page of subscriptions.")
         .override_output_type_description::<Page<User>>("One page of users.")
         .override_output_type_description::<Page<WebhookDelivery>>("One page of webhook deliveries.")
+        .override_output_type_description::<Page<crate::graphql::notices::Notice>>("One page of the notice log.")
+        .override_output_type_description::<Page<crate::graphql::utilization::SubscriptionUtilization>>(
+            "One page of subscriptions with their seats bought, assigned and used.",
+        )
+        .override_output_type_description::<Page<crate::graphql::utilization::DormantLicense>>(
+            "One page of licenses nobody used for a while.",
+        )
+        .override_output_type_description::<Page<crate::graphql::utilization::RenewalForecast>>(
+            "One page of renewals ahead.",
+        )
 }
