@@ -29,6 +29,9 @@ mod m20261207_000024_negotiated_price_terms;
 mod m20261207_000026_persisted_queries;
 mod m20261207_000030_sessions;
 mod m20261207_000031_external_ids_and_usage;
+mod m20261207_000040_scim_directory;
+mod m20261207_000041_groups;
+mod m20261207_000042_group_licensing;
 mod util;
 
 pub struct Migrator;
@@ -64,6 +67,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000026_persisted_queries::Migration),
             Box::new(m20261207_000030_sessions::Migration),
             Box::new(m20261207_000031_external_ids_and_usage::Migration),
+            Box::new(m20261207_000040_scim_directory::Migration),
+            Box::new(m20261207_000041_groups::Migration),
+            Box::new(m20261207_000042_group_licensing::Migration),
         ]
     }
 }

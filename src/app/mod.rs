@@ -64,7 +64,8 @@ pub fn build_router(state: AppState) -> Router {
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(readyz))
         .route("/invoices/{file}", get(crate::http::invoice_pdf::invoice_pdf))
-        .route("/metrics", get(crate::http::metrics::metrics_endpoint));
+        .route("/metrics", get(crate::http::metrics::metrics_endpoint))
+        .merge(crate::http::scim::routes());
     if graphiql {
         router = router.merge(crate::http::graphiql::routes());
     }

@@ -6,6 +6,7 @@ pub mod billing;
 pub mod catalog;
 pub mod cost;
 pub mod credit;
+pub mod directory;
 pub mod docs;
 pub mod enums;
 pub mod errors;
@@ -48,6 +49,7 @@ pub struct QueryRoot(
     webhooks::WebhookQuery,
     partners::PartnerQuery,
     sessions::SessionQuery,
+    directory::DirectoryQuery,
 );
 
 /// Everything that changes data. Each mutation is one transaction: it succeeds whole or changes nothing.
@@ -64,6 +66,7 @@ pub struct MutationRoot(
     people::PeopleMutation,
     partners::PartnerMutation,
     sessions::SessionMutation,
+    directory::DirectoryMutation,
 );
 
 pub fn state<'a>(ctx: &Context<'a>) -> AppResult<&'a AppState> {

@@ -1,10 +1,11 @@
 //! HTTP concerns around the GraphQL endpoint: GraphiQL served from the
-//! binary, CORS, Prometheus metrics and invoice PDF downloads.
+//! binary, CORS, Prometheus metrics, invoice PDF downloads and SCIM (R49).
 
 pub mod graphiql;
 
 pub mod invoice_pdf;
 pub mod metrics;
+pub mod scim;
 
 use std::time::Duration;
 

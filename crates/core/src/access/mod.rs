@@ -32,10 +32,14 @@
 //! | user             | `user`: people of the caller's organization or publisher (R3)           |
 //! | proposal         | `proposal`: the buying admins and the sending publisher (R9, R40)       |
 //! | partner relation | `partner`: the customer's GLOBAL_ADMIN and the partner's users (R39)    |
+//! | directory (SCIM) | `directory`: a SCIM token's own organization's people and groups (R49) |
+//! | group            | `group`: the organization's admins (R1, R49)                            |
 
 pub mod audit_event;
 pub mod billing_profile;
+pub mod directory;
 pub mod event;
+pub mod group;
 pub mod invoice;
 pub mod partner;
 pub mod payment_method;
@@ -102,4 +106,4 @@ macro_rules! keyed {
     };
 }
 
-keyed!(billing_profile, payment_method, invoice, subscription, audit_event, user, proposal, partner_relationship);
+keyed!(billing_profile, payment_method, invoice, subscription, audit_event, user, proposal, partner_relationship, user_group);

@@ -45,6 +45,12 @@ pub fn for_audit_action(action: AuditAction) -> Option<EventType> {
         | A::BillingRoleRevoke
         | A::CustomerAgreementAccept
         | A::CustomerAgreementAcceptSelfService
+        | A::GroupAssignSubscription
+        | A::GroupCreate
+        | A::GroupDelete
+        | A::GroupUnassignSubscription
+        | A::GroupUpdate
+        | A::GroupUpdateMembers
         | A::InvoiceCardDeclined
         | A::OperatorCreate
         | A::OrganizationRegister
@@ -64,6 +70,8 @@ pub fn for_audit_action(action: AuditAction) -> Option<EventType> {
         | A::ProposalCreate
         | A::ProposalDecline
         | A::PublisherRegister
+        | A::ScimTokenCreate
+        | A::ScimTokenRevoke
         | A::SelfServicePolicySet
         | A::SubscriptionActivationLink
         | A::UserChangePassword
@@ -73,6 +81,7 @@ pub fn for_audit_action(action: AuditAction) -> Option<EventType> {
         | A::UserEndSessions
         | A::UserReactivate
         | A::UserSetRoles
+        | A::UserUpdate
         | A::WebhookEndpointCreate
         | A::WebhookEndpointDelete
         | A::WebhookEndpointRedeliver
