@@ -50,8 +50,18 @@ impl MigrationTrait for Migration {
         create_indexes(
             manager,
             vec![
-                index("user_groups", "ux_user_groups_organization_name", &["organization_id", "display_name_key"], true),
-                index("user_groups", "idx_user_groups_organization_created", &["organization_id", "created_at", "id"], false),
+                index(
+                    "user_groups",
+                    "ux_user_groups_organization_name",
+                    &["organization_id", "display_name_key"],
+                    true,
+                ),
+                index(
+                    "user_groups",
+                    "idx_user_groups_organization_created",
+                    &["organization_id", "created_at", "id"],
+                    false,
+                ),
                 index("group_members", "idx_group_members_user", &["user_id"], false),
             ],
         )

@@ -21,9 +21,9 @@ use crate::{
     },
 };
 
-/// An organization's SCIM token: its identity provider uses it to sync people and groups.
 pub struct ScimToken(scim_token::Model);
 
+/// An organization's SCIM token: its identity provider uses it to sync people and groups.
 #[Object]
 impl ScimToken {
     /// Stable identifier of the token.
@@ -61,7 +61,6 @@ pub struct CreateScimTokenPayload {
     pub scim_token: ScimToken,
 }
 
-/// A group of people of the organization, from its directory or made here.
 pub struct Group(pub Visible<user_group::Model>);
 
 /// How one member stands with one subscription assigned to the group.
@@ -78,6 +77,7 @@ pub struct GroupMemberLicense {
     pub error: Option<String>,
 }
 
+/// A group of people of the organization, from its directory or made here.
 #[Object]
 impl Group {
     /// Stable identifier of the group.

@@ -13,7 +13,8 @@ const GROUP: &str = "query($id: ID!) { group(id: $id) { id displayName members {
     memberLicenses { user { id } subscription { id } fromGroup error } } }";
 const ASSIGN: &str = "mutation($g: ID!, $s: ID!) { assignSubscriptionToGroup(groupId: $g, subscriptionId: $s) { subscription { assigned } } }";
 const UNASSIGN: &str = "mutation($g: ID!, $s: ID!) { unassignSubscriptionFromGroup(groupId: $g, subscriptionId: $s) { subscription { assigned } } }";
-const MEMBERS: &str = "mutation($g: ID!, $a: [ID!]!, $r: [ID!]!) { changeGroupMembers(groupId: $g, add: $a, remove: $r) { id } }";
+const MEMBERS: &str =
+    "mutation($g: ID!, $a: [ID!]!, $r: [ID!]!) { changeGroupMembers(groupId: $g, add: $a, remove: $r) { id } }";
 
 fn errors(group: &Value) -> Vec<(String, Option<String>, bool)> {
     let mut out: Vec<(String, Option<String>, bool)> = group["group"]["memberLicenses"]
@@ -21,7 +22,11 @@ fn errors(group: &Value) -> Vec<(String, Option<String>, bool)> {
         .unwrap()
         .iter()
         .map(|l| {
-            (l["user"]["id"].as_str().unwrap().to_owned(), l["error"].as_str().map(str::to_owned), l["fromGroup"].as_bool().unwrap())
+            (
+                l["user"]["id"].as_str().unwrap().to_owned(),
+                l["error"].as_str().map(str::to_owned),
+                l["fromGroup"].as_bool().unwrap(),
+            )
         })
         .collect();
     out.sort();
@@ -43,7 +48,11 @@ async fn r49_group_licenses_within_seats() {
     let people = app.users(&shop.org, "Member", 3).await;
     let ids: Vec<&str> = people.iter().map(|p| p.id.as_str()).collect();
     let group = app
-        .ok(admin, "mutation($m: [ID!]!) { createGroup(displayName: \"Engineering\", memberIds: $m) { id } }", json!({"m": [ids[0], ids[1]]}))
+        .ok(
+            admin,
+            "mutation($m: [ID!]!) { createGroup(displayName: \"Engineering\", memberIds: $m) { id } }",
+            json!({"m": [ids[0], ids[1]]}),
+        )
         .await["createGroup"]["id"]
         .as_str()
         .unwrap()
@@ -71,17 +80,28 @@ async fn r49_group_licenses_within_seats() {
 
     // A member joins with no seat free.
     app.ok(admin, MEMBERS, json!({"g": group, "a": [ids[0]], "r": []})).await;
-    assert_eq!(errors(&app.ok(admin, GROUP, json!({"id": group})).await).iter().filter(|(_, e, _)| e.is_some()).count(), 1);
-    app.ok(admin, "mutation($s: ID!, $q: Int!) { changeLicenseQuantity(subscriptionId: $s, quantity: $q) { quantity } }", json!({"s": sub, "q": 3}))
-        .await;
+    assert_eq!(
+        errors(&app.ok(admin, GROUP, json!({"id": group})).await).iter().filter(|(_, e, _)| e.is_some()).count(),
+        1
+    );
+    app.ok(
+        admin,
+        "mutation($s: ID!, $q: Int!) { changeLicenseQuantity(subscriptionId: $s, quantity: $q) { quantity } }",
+        json!({"s": sub, "q": 3}),
+    )
+    .await;
     // Seats added by a quantity change go to the member waiting.
     assert_eq!(app.assigned(admin, &sub).await, 3);
     assert!(errors(&app.ok(admin, GROUP, json!({"id": group})).await).iter().all(|(_, e, _)| e.is_none()));
 
     // A license assigned directly is not taken when its holder leaves the group.
     let direct = app.user(&shop.org, "Direct", &[]).await;
-    app.ok(admin, "mutation($s: ID!, $q: Int!) { changeLicenseQuantity(subscriptionId: $s, quantity: $q) { quantity } }", json!({"s": sub, "q": 4}))
-        .await;
+    app.ok(
+        admin,
+        "mutation($s: ID!, $q: Int!) { changeLicenseQuantity(subscriptionId: $s, quantity: $q) { quantity } }",
+        json!({"s": sub, "q": 4}),
+    )
+    .await;
     app.assign_licenses(admin, &sub, &[&direct.id]).await;
     let before = app.assigned(admin, &sub).await;
     app.ok(admin, MEMBERS, json!({"g": group, "a": [direct.id], "r": []})).await;
@@ -113,7 +133,8 @@ async fn r49_group_roles_and_visibility() {
     let admin = &shop.org.admin;
     let sub = app.buy(admin, &shop.per_license, "MONTHLY", Some(5), &shop.profile).await;
     app.activate(&shop.publisher, &sub).await;
-    let group = app.ok(admin, "mutation { createGroup(displayName: \"Ops\") { id } }", json!({})).await["createGroup"]["id"]
+    let group = app.ok(admin, "mutation { createGroup(displayName: \"Ops\") { id } }", json!({})).await["createGroup"]
+        ["id"]
         .as_str()
         .unwrap()
         .to_owned();
@@ -152,7 +173,10 @@ async fn r49_group_roles_and_visibility() {
     assert_eq!(app.err(Some(admin), ASSIGN, json!({"g": theirs, "s": sub})).await, "NOT_FOUND");
     assert_eq!(app.err(Some(&other.admin), ASSIGN, json!({"g": theirs, "s": sub})).await, "NOT_FOUND");
     // A member of another organization cannot join.
-    assert_eq!(app.err(Some(admin), MEMBERS, json!({"g": group, "a": [other.admin_id], "r": []})).await, "USER_NOT_IN_ORGANIZATION");
+    assert_eq!(
+        app.err(Some(admin), MEMBERS, json!({"g": group, "a": [other.admin_id], "r": []})).await,
+        "USER_NOT_IN_ORGANIZATION"
+    );
 }
 
 /// R49: a directory's group drives licenses like one made here: SCIM member
@@ -168,25 +192,54 @@ async fn r49_scim_groups_drive_licenses() {
     let token = app.scim_token(&shop.org).await;
     let ann = app.scim_user(&token, "ann@contoso.example", "a").await["id"].as_str().unwrap().to_owned();
     let bob = app.scim_user(&token, "bob@contoso.example", "b").await["id"].as_str().unwrap().to_owned();
-    let created = app.scim(&token, "POST", "/Groups", Some(json!({"schemas": [GROUP_SCHEMA], "displayName": "Sales"})), None).await;
+    let created = app
+        .scim(&token, "POST", "/Groups", Some(json!({"schemas": [GROUP_SCHEMA], "displayName": "Sales"})), None)
+        .await;
     let group = created.body["id"].as_str().unwrap().to_owned();
     app.ok(admin, ASSIGN, json!({"g": group, "s": sub})).await;
     let path = format!("/Groups/{group}");
     for member in [&ann, &bob] {
-        let out = app.scim(&token, "PATCH", &path, Some(patch(json!([{"op": "Add", "path": "members", "value": [{"value": member}]}]))), None).await;
+        let out = app
+            .scim(
+                &token,
+                "PATCH",
+                &path,
+                Some(patch(json!([{"op": "Add", "path": "members", "value": [{"value": member}]}]))),
+                None,
+            )
+            .await;
         assert_eq!(out.status, StatusCode::OK);
     }
     assert_eq!(app.assigned(admin, &sub).await, 1);
     let seen = errors(&app.ok(admin, GROUP, json!({"id": group})).await);
-    assert!(seen.contains(&(ann.clone(), None, true)) && seen.contains(&(bob.clone(), Some("NO_SEAT".into()), false)), "{seen:?}");
+    assert!(
+        seen.contains(&(ann.clone(), None, true)) && seen.contains(&(bob.clone(), Some("NO_SEAT".into()), false)),
+        "{seen:?}"
+    );
     // Ann is deactivated by the directory: her seat goes to Bob.
-    let out = app.scim(&token, "PATCH", &format!("/Users/{ann}"), Some(patch(json!([{"op": "Replace", "path": "active", "value": "False"}]))), None).await;
+    let out = app
+        .scim(
+            &token,
+            "PATCH",
+            &format!("/Users/{ann}"),
+            Some(patch(json!([{"op": "Replace", "path": "active", "value": "False"}]))),
+            None,
+        )
+        .await;
     assert_eq!(out.status, StatusCode::OK);
     assert_eq!(app.assigned(admin, &sub).await, 1);
     let seen = errors(&app.ok(admin, GROUP, json!({"id": group})).await);
     assert_eq!(seen, vec![(bob.clone(), None, true)]);
     // Bob leaves through SCIM: his license goes.
-    let out = app.scim(&token, "PATCH", &path, Some(patch(json!([{"op": "Remove", "path": format!("members[value eq \"{bob}\"]")}]))), None).await;
+    let out = app
+        .scim(
+            &token,
+            "PATCH",
+            &path,
+            Some(patch(json!([{"op": "Remove", "path": format!("members[value eq \"{bob}\"]")}]))),
+            None,
+        )
+        .await;
     assert_eq!(out.status, StatusCode::OK);
     assert_eq!(app.assigned(admin, &sub).await, 0);
     // Deleting the group releases nothing more and leaves no links.

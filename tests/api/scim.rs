@@ -22,7 +22,14 @@ pub(crate) struct Answer {
 }
 
 impl TestApp {
-    pub(crate) async fn scim(&self, token: &str, method: &str, path: &str, body: Option<Value>, if_match: Option<&str>) -> Answer {
+    pub(crate) async fn scim(
+        &self,
+        token: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        if_match: Option<&str>,
+    ) -> Answer {
         let mut builder = Request::builder()
             .method(method)
             .uri(format!("/scim/v2{path}"))
@@ -41,7 +48,8 @@ impl TestApp {
         let body = if bytes.is_empty() {
             Value::Null
         } else {
-            serde_json::from_slice(&bytes).unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
         };
         assert_ne!(status, StatusCode::INTERNAL_SERVER_ERROR, "500: {body}");
         Answer { status, body, etag, content_type }
@@ -60,9 +68,11 @@ impl TestApp {
                 token,
                 "POST",
                 "/Users",
-                Some(json!({"schemas": [USER_SCHEMA], "userName": user_name, "externalId": external_id, "active": true,
+                Some(
+                    json!({"schemas": [USER_SCHEMA], "userName": user_name, "externalId": external_id, "active": true,
                     "name": {"givenName": "Ann", "familyName": user_name},
-                    "emails": [{"value": user_name, "type": "work", "primary": true}]})),
+                    "emails": [{"value": user_name, "type": "work", "primary": true}]}),
+                ),
                 None,
             )
             .await;
@@ -85,7 +95,11 @@ async fn r49_scim_tokens_belong_to_global_admins_and_are_stored_hashed() {
     let token = app.scim_token(&org).await;
     assert!(token.starts_with("ldscim_") && token.len() > 40);
     let listed = app
-        .ok(&org.admin, "{ scimTokens(first: 10) { totalCount edges { node { id name lastUsedAt revokedAt createdBy { id } } } } }", json!({}))
+        .ok(
+            &org.admin,
+            "{ scimTokens(first: 10) { totalCount edges { node { id name lastUsedAt revokedAt createdBy { id } } } } }",
+            json!({}),
+        )
         .await;
     assert_eq!(listed["scimTokens"]["totalCount"], 1);
     let node = &listed["scimTokens"]["edges"][0]["node"];
@@ -106,10 +120,17 @@ async fn r49_scim_tokens_belong_to_global_admins_and_are_stored_hashed() {
         let person = app.user(&org, role, &[role]).await;
         let code = app.err(Some(&person.token), "mutation { createScimToken(name: \"x\") { token } }", json!({})).await;
         assert_eq!(code, "FORBIDDEN", "{role}");
-        assert_eq!(app.err(Some(&person.token), "{ scimTokens { totalCount } }", json!({})).await, "FORBIDDEN", "{role}");
+        assert_eq!(
+            app.err(Some(&person.token), "{ scimTokens { totalCount } }", json!({})).await,
+            "FORBIDDEN",
+            "{role}"
+        );
     }
     let plain = app.user(&org, "Plain", &[]).await;
-    assert_eq!(app.err(Some(&plain.token), "mutation { createScimToken(name: \"x\") { token } }", json!({})).await, "FORBIDDEN");
+    assert_eq!(
+        app.err(Some(&plain.token), "mutation { createScimToken(name: \"x\") { token } }", json!({})).await,
+        "FORBIDDEN"
+    );
     let id = node["id"].as_str().unwrap();
     // R3: another organization's admin cannot revoke it, and learns nothing.
     let other = app.register_org("Fabrikam", "US").await;
@@ -160,7 +181,8 @@ async fn r49_scim_users_create_get_filter_and_page() {
     ] {
         let answer = app.scim(&token, "GET", &list(filter), None, None).await;
         assert_eq!(answer.status, StatusCode::OK, "{filter}: {}", answer.body);
-        let ids: Vec<&str> = answer.body["Resources"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+        let ids: Vec<&str> =
+            answer.body["Resources"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
         assert_eq!(ids, expected, "{filter}");
         assert_eq!(answer.body["totalResults"], expected.len());
     }
@@ -169,7 +191,15 @@ async fn r49_scim_users_create_get_filter_and_page() {
     let admin_name = admin.body["userName"].as_str().unwrap().to_owned();
     let found = app.scim(&token, "GET", &list(&format!("userName eq \"{admin_name}\"")), None, None).await;
     assert_eq!(found.body["totalResults"], 1);
-    let named = app.scim(&token, "GET", &list(&format!("displayName eq \"{}\"", admin.body["displayName"].as_str().unwrap())), None, None).await;
+    let named = app
+        .scim(
+            &token,
+            "GET",
+            &list(&format!("displayName eq \"{}\"", admin.body["displayName"].as_str().unwrap())),
+            None,
+            None,
+        )
+        .await;
     assert_eq!(named.body["totalResults"], 1);
 
     // Pagination: three people, pages of two.
@@ -183,7 +213,13 @@ async fn r49_scim_users_create_get_filter_and_page() {
 
     // Errors speak SCIM.
     let dup = app
-        .scim(&token, "POST", "/Users", Some(json!({"schemas": [USER_SCHEMA], "userName": "Ann@Contoso.example"})), None)
+        .scim(
+            &token,
+            "POST",
+            "/Users",
+            Some(json!({"schemas": [USER_SCHEMA], "userName": "Ann@Contoso.example"})),
+            None,
+        )
         .await;
     assert_eq!((dup.status, dup.body["scimType"].as_str()), (StatusCode::CONFLICT, Some("uniqueness")));
     let bad = app.scim(&token, "GET", &list("userName eq"), None, None).await;
@@ -202,7 +238,11 @@ async fn r49_scim_users_create_get_filter_and_page() {
     for method in ["PUT", "PATCH", "DELETE"] {
         let body = (method != "DELETE").then(|| patch(json!([{"op": "replace", "path": "active", "value": false}])));
         let body = if method == "PUT" { Some(json!({"userName": "x"})) } else { body };
-        assert_eq!(app.scim(&theirs, method, &format!("/Users/{id}"), body, None).await.status, StatusCode::NOT_FOUND, "{method}");
+        assert_eq!(
+            app.scim(&theirs, method, &format!("/Users/{id}"), body, None).await.status,
+            StatusCode::NOT_FOUND,
+            "{method}"
+        );
     }
     let listed = app.scim(&theirs, "GET", &list(r#"userName eq "ann@contoso.example""#), None, None).await;
     assert_eq!(listed.body["totalResults"], 0);
@@ -233,16 +273,25 @@ async fn r49_entra_and_okta_user_patches() {
     assert_eq!(out.status, StatusCode::OK, "{}", out.body);
     assert_eq!(out.body["name"]["givenName"], "Anna");
     assert_eq!(out.body["emails"], json!([{"value": "anna@contoso.example", "type": "work", "primary": true}]));
-    assert_eq!((out.body["displayName"].as_str(), out.body["externalId"].as_str()), (Some("Anna Lee"), Some("ext-anna")));
+    assert_eq!(
+        (out.body["displayName"].as_str(), out.body["externalId"].as_str()),
+        (Some("Anna Lee"), Some("ext-anna"))
+    );
     // Okta: lower-case op, no path, a value object (keys may be paths).
-    let out = send(json!([{"op": "replace", "value": {"active": false, "name.familyName": "Lee", "displayName": "A. Lee"}}])).await;
+    let out =
+        send(json!([{"op": "replace", "value": {"active": false, "name.familyName": "Lee", "displayName": "A. Lee"}}]))
+            .await;
     assert_eq!((out.body["active"].as_bool(), out.body["name"]["familyName"].as_str()), (Some(false), Some("Lee")));
     assert_eq!(out.body["displayName"], "A. Lee");
     // Remove, and the sign-in address follows the primary e-mail.
     let out = send(json!([{"op": "remove", "path": "displayName"}, {"op": "remove", "path": "name.givenName"}])).await;
     assert!(out.body.get("displayName").is_none() && out.body["name"].get("givenName").is_none(), "{}", out.body);
     let found = app
-        .ok(&org.admin, "{ users(search: \"anna@contoso\", includeDeactivated: true) { edges { node { id email } } } }", json!({}))
+        .ok(
+            &org.admin,
+            "{ users(search: \"anna@contoso\", includeDeactivated: true) { edges { node { id email } } } }",
+            json!({}),
+        )
         .await;
     assert_eq!(found["users"]["edges"][0]["node"]["id"], ann["id"]);
     assert_eq!(found["users"]["edges"][0]["node"]["email"], "anna@contoso.example");
@@ -261,7 +310,10 @@ impl TestApp {
     pub(crate) async fn count_where(&self, sql: &str) -> i64 {
         let row = self
             .db
-            .query_one_raw(sea_orm::Statement::from_string(self.db.get_database_backend(), format!("SELECT COUNT(*) AS n FROM {sql}")))
+            .query_one_raw(sea_orm::Statement::from_string(
+                self.db.get_database_backend(),
+                format!("SELECT COUNT(*) AS n FROM {sql}"),
+            ))
             .await
             .expect("count")
             .expect("row");
@@ -269,7 +321,8 @@ impl TestApp {
     }
 
     pub(crate) async fn assigned(&self, token: &str, subscription: &str) -> i64 {
-        let data = self.ok(token, "query($id: ID!) { subscription(id: $id) { assigned } }", json!({"id": subscription})).await;
+        let data =
+            self.ok(token, "query($id: ID!) { subscription(id: $id) { assigned } }", json!({"id": subscription})).await;
         data["subscription"]["assigned"].as_i64().expect("assigned")
     }
 
@@ -301,7 +354,9 @@ async fn r49_scim_deactivation_ends_sessions_and_releases_licenses() {
 
     let token = app.scim_token(&shop.org).await;
     let path = format!("/Users/{}", dana.id);
-    let out = app.scim(&token, "PATCH", &path, Some(patch(json!([{"op": "Replace", "path": "active", "value": "False"}]))), None).await;
+    let out = app
+        .scim(&token, "PATCH", &path, Some(patch(json!([{"op": "Replace", "path": "active", "value": "False"}]))), None)
+        .await;
     assert_eq!((out.status, &out.body["active"]), (StatusCode::OK, &json!(false)), "{}", out.body);
     assert_eq!(app.err(Some(&dana.token), "{ me { id } }", json!({})).await, "UNAUTHENTICATED", "sessions ended (R47)");
     assert_eq!(app.count_where("sessions WHERE end_reason = 'DEACTIVATED'").await, 1);
@@ -315,15 +370,27 @@ async fn r49_scim_deactivation_ends_sessions_and_releases_licenses() {
     assert!(deactivated["actor"].is_null(), "the directory acted, no person");
     assert!(nodes.iter().any(|n| n["action"] == "subscription.release_license" && n["objectId"] == sub.as_str()));
     // Doing it again changes nothing.
-    let again = app.scim(&token, "PATCH", &path, Some(patch(json!([{"op": "replace", "path": "active", "value": false}]))), None).await;
+    let again = app
+        .scim(&token, "PATCH", &path, Some(patch(json!([{"op": "replace", "path": "active", "value": false}]))), None)
+        .await;
     assert_eq!(again.status, StatusCode::OK);
     // Reactivation: they may sign in again, the old session stays ended (R47).
-    let back = app.scim(&token, "PATCH", &path, Some(patch(json!([{"op": "replace", "value": {"active": "True"}}]))), None).await;
+    let back = app
+        .scim(&token, "PATCH", &path, Some(patch(json!([{"op": "replace", "value": {"active": "True"}}]))), None)
+        .await;
     assert_eq!(back.body["active"], true);
     assert_eq!(app.err(Some(&dana.token), "{ me { id } }", json!({})).await, "UNAUTHENTICATED");
     app.login(&dana.email).await;
     // The last global admin cannot be deactivated by the directory either (R43).
-    let admin = app.scim(&token, "PATCH", &format!("/Users/{}", shop.org.admin_id), Some(patch(json!([{"op": "replace", "path": "active", "value": false}]))), None).await;
+    let admin = app
+        .scim(
+            &token,
+            "PATCH",
+            &format!("/Users/{}", shop.org.admin_id),
+            Some(patch(json!([{"op": "replace", "path": "active", "value": false}]))),
+            None,
+        )
+        .await;
     assert_eq!(admin.status, StatusCode::CONFLICT);
 }
 
@@ -338,7 +405,8 @@ async fn r49_scim_etags_put_and_delete() {
     let ann = app.scim_user(&token, "ann@contoso.example", "ext-ann").await;
     let path = format!("/Users/{}", ann["id"].as_str().unwrap());
     let old = ann["meta"]["version"].as_str().unwrap().to_owned();
-    let put = json!({"schemas": [USER_SCHEMA], "userName": "ann@contoso.example", "displayName": "Ann", "active": true});
+    let put =
+        json!({"schemas": [USER_SCHEMA], "userName": "ann@contoso.example", "displayName": "Ann", "active": true});
     let replaced = app.scim(&token, "PUT", &path, Some(put.clone()), Some(&old)).await;
     assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.body);
     assert!(replaced.body.get("name").is_none() && replaced.body.get("externalId").is_none(), "PUT replaces");
@@ -346,7 +414,15 @@ async fn r49_scim_etags_put_and_delete() {
     assert_ne!(new, old);
     let stale = app.scim(&token, "PUT", &path, Some(put), Some(&old)).await;
     assert_eq!((stale.status, stale.body["status"].as_str()), (StatusCode::PRECONDITION_FAILED, Some("412")));
-    let stale = app.scim(&token, "PATCH", &path, Some(patch(json!([{"op": "replace", "path": "displayName", "value": "X"}]))), Some(&old)).await;
+    let stale = app
+        .scim(
+            &token,
+            "PATCH",
+            &path,
+            Some(patch(json!([{"op": "replace", "path": "displayName", "value": "X"}]))),
+            Some(&old),
+        )
+        .await;
     assert_eq!(stale.status, StatusCode::PRECONDITION_FAILED);
     assert_eq!(app.scim(&token, "DELETE", &path, None, Some(&old)).await.status, StatusCode::PRECONDITION_FAILED);
     assert_eq!(app.scim(&token, "GET", &path, None, None).await.body["displayName"], "Ann");
@@ -369,45 +445,96 @@ async fn r49_scim_groups_and_member_patches() {
     let ann = app.scim_user(&token, "ann@contoso.example", "a").await["id"].as_str().unwrap().to_owned();
     let bob = app.scim_user(&token, "bob@contoso.example", "b").await["id"].as_str().unwrap().to_owned();
     let created = app
-        .scim(&token, "POST", "/Groups", Some(json!({"schemas": [GROUP_SCHEMA], "displayName": "Sales", "externalId": "g-1",
-            "members": [{"value": ann}]})), None)
+        .scim(
+            &token,
+            "POST",
+            "/Groups",
+            Some(json!({"schemas": [GROUP_SCHEMA], "displayName": "Sales", "externalId": "g-1",
+            "members": [{"value": ann}]})),
+            None,
+        )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
     let path = format!("/Groups/{}", created.body["id"].as_str().unwrap());
     assert_eq!(created.body["members"][0]["value"], ann.as_str());
     let members = |body: &Value| -> Vec<String> {
-        body["members"].as_array().map(|m| m.iter().map(|x| x["value"].as_str().unwrap().to_owned()).collect()).unwrap_or_default()
+        body["members"]
+            .as_array()
+            .map(|m| m.iter().map(|x| x["value"].as_str().unwrap().to_owned()).collect())
+            .unwrap_or_default()
     };
     // Entra ID: add and remove members.
-    let out = app.scim(&token, "PATCH", &path, Some(patch(json!([{"op": "Add", "path": "members", "value": [{"value": bob}]}]))), None).await;
+    let out = app
+        .scim(
+            &token,
+            "PATCH",
+            &path,
+            Some(patch(json!([{"op": "Add", "path": "members", "value": [{"value": bob}]}]))),
+            None,
+        )
+        .await;
     assert_eq!(members(&out.body), vec![ann.clone(), bob.clone()]);
     let remove = json!([{"op": "Remove", "path": format!("members[value eq \"{ann}\"]")}]);
     let out = app.scim(&token, "PATCH", &path, Some(patch(remove)), None).await;
     assert_eq!(members(&out.body), vec![bob.clone()]);
     // Okta: remove with a value list, replace the whole list, rename.
-    let out = app.scim(&token, "PATCH", &path, Some(patch(json!([{"op": "remove", "path": "members", "value": [{"value": bob}]}]))), None).await;
+    let out = app
+        .scim(
+            &token,
+            "PATCH",
+            &path,
+            Some(patch(json!([{"op": "remove", "path": "members", "value": [{"value": bob}]}]))),
+            None,
+        )
+        .await;
     assert!(members(&out.body).is_empty());
-    let out = app.scim(&token, "PATCH", &path, Some(patch(json!([{"op": "replace", "path": "members", "value": [{"value": ann}, {"value": bob}]},
-        {"op": "replace", "value": {"displayName": "Sales EU"}}]))), None).await;
+    let out = app
+        .scim(
+            &token,
+            "PATCH",
+            &path,
+            Some(patch(json!([{"op": "replace", "path": "members", "value": [{"value": ann}, {"value": bob}]},
+        {"op": "replace", "value": {"displayName": "Sales EU"}}]))),
+            None,
+        )
+        .await;
     assert_eq!((members(&out.body).len(), out.body["displayName"].as_str()), (2, Some("Sales EU")));
     // Filters.
-    let filter = |f: &str| format!("/Groups?filter={}", url::form_urlencoded::byte_serialize(f.as_bytes()).collect::<String>());
-    assert_eq!(app.scim(&token, "GET", &filter(r#"displayName eq "sales eu""#), None, None).await.body["totalResults"], 1);
+    let filter =
+        |f: &str| format!("/Groups?filter={}", url::form_urlencoded::byte_serialize(f.as_bytes()).collect::<String>());
+    assert_eq!(
+        app.scim(&token, "GET", &filter(r#"displayName eq "sales eu""#), None, None).await.body["totalResults"],
+        1
+    );
     assert_eq!(app.scim(&token, "GET", &filter(r#"externalId eq "g-1""#), None, None).await.body["totalResults"], 1);
-    assert_eq!(app.scim(&token, "GET", &filter(&format!("members[value eq \"{bob}\"]")), None, None).await.body["totalResults"], 1);
+    assert_eq!(
+        app.scim(&token, "GET", &filter(&format!("members[value eq \"{bob}\"]")), None, None).await.body["totalResults"],
+        1
+    );
     let lean = app.scim(&token, "GET", "/Groups?excludedAttributes=members", None, None).await;
     assert!(lean.body["Resources"][0].get("members").is_none());
     // Someone of another organization cannot be a member (R3).
     let other = app.register_org("Fabrikam", "US").await;
-    let out = app.scim(&token, "PATCH", &path, Some(patch(json!([{"op": "add", "path": "members", "value": [{"value": other.admin_id}]}]))), None).await;
+    let out = app
+        .scim(
+            &token,
+            "PATCH",
+            &path,
+            Some(patch(json!([{"op": "add", "path": "members", "value": [{"value": other.admin_id}]}]))),
+            None,
+        )
+        .await;
     assert_eq!((out.status, out.body["scimType"].as_str()), (StatusCode::BAD_REQUEST, Some("invalidValue")));
-    let dup = app.scim(&token, "POST", "/Groups", Some(json!({"schemas": [GROUP_SCHEMA], "displayName": "SALES EU"})), None).await;
+    let dup = app
+        .scim(&token, "POST", "/Groups", Some(json!({"schemas": [GROUP_SCHEMA], "displayName": "SALES EU"})), None)
+        .await;
     assert_eq!(dup.status, StatusCode::CONFLICT);
     // Another organization's token: NOT_FOUND.
     let theirs = app.scim_token(&other).await;
     assert_eq!(app.scim(&theirs, "GET", &path, None, None).await.status, StatusCode::NOT_FOUND);
     // PUT, then DELETE.
-    let put = app.scim(&token, "PUT", &path, Some(json!({"schemas": [GROUP_SCHEMA], "displayName": "Sales"})), None).await;
+    let put =
+        app.scim(&token, "PUT", &path, Some(json!({"schemas": [GROUP_SCHEMA], "displayName": "Sales"})), None).await;
     assert!(members(&put.body).is_empty());
     assert_eq!(app.scim(&token, "DELETE", &path, None, None).await.status, StatusCode::NO_CONTENT);
     assert_eq!(app.scim(&token, "GET", &path, None, None).await.status, StatusCode::NOT_FOUND);
@@ -421,7 +548,10 @@ async fn r49_scim_discovery_and_limits() {
     let org = app.register_org("Contoso", "US").await;
     let token = app.scim_token(&org).await;
     let config = app.scim(&token, "GET", "/ServiceProviderConfig", None, None).await;
-    assert_eq!((config.body["patch"]["supported"].as_bool(), config.body["etag"]["supported"].as_bool()), (Some(true), Some(true)));
+    assert_eq!(
+        (config.body["patch"]["supported"].as_bool(), config.body["etag"]["supported"].as_bool()),
+        (Some(true), Some(true))
+    );
     let types = app.scim(&token, "GET", "/ResourceTypes", None, None).await;
     assert_eq!(types.body["totalResults"], 2);
     let schemas = app.scim(&token, "GET", "/Schemas", None, None).await;

@@ -16,6 +16,7 @@ mod invoice_pdf;
 mod operations;
 mod payments_kill;
 mod readiness;
+mod scim;
 mod string_fuzz;
 #[path = "../support/hanging_listener.rs"]
 mod support;

@@ -13,7 +13,7 @@ use serde_json::{Value, json};
 use super::{LIST_SCHEMA, call, error, scim};
 use crate::{
     error::{AppError, EntityKind},
-    service::directory::{MAX_PAGE, groups, patch::MAX_OPERATIONS, users},
+    service::directory::{MAX_PAGE, groups, users},
     state::AppState,
 };
 
@@ -65,8 +65,6 @@ fn group_schema(base: &str) -> Value {
         "description": "The member's URI", "required": false, "caseExact": true,
         "mutability": "immutable", "returned": "default", "uniqueness": "none",
     });
-    let mut display = attribute("display", "string", false, "readOnly", "none");
-    display["description"] = json!("The member's name");
     let mut kind = attribute("type", "string", false, "immutable", "none");
     kind["canonicalValues"] = json!(["User"]);
     json!({
@@ -76,7 +74,7 @@ fn group_schema(base: &str) -> Value {
         "description": "A group of people of the organization",
         "attributes": [
             attribute("displayName", "string", true, "readWrite", "server"),
-            complex("members", true, vec![value, reference, kind, display]),
+            complex("members", true, vec![value, reference, kind]),
         ],
         "meta": {"resourceType": "Schema", "location": format!("{base}/Schemas/{}", groups::SCHEMA)},
     })
@@ -123,8 +121,7 @@ pub(super) async fn service_provider_config(State(state): State<AppState>, heade
                 "description": "An organization's SCIM token, created by its global admin (createScimToken)",
                 "primary": true,
             }],
-            "meta": {"resourceType": "ServiceProviderConfig", "location": format!("{}/ServiceProviderConfig", c.base.0),
-                "maxOperations": MAX_OPERATIONS},
+            "meta": {"resourceType": "ServiceProviderConfig", "location": format!("{}/ServiceProviderConfig", c.base.0)},
         }),
     )
 }
@@ -158,7 +155,11 @@ pub(super) async fn resource_types(State(state): State<AppState>, headers: Heade
     }
 }
 
-pub(super) async fn resource_type(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>) -> Response {
+pub(super) async fn resource_type(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
     let c = match call(&state, &headers).await {
         Ok(c) => c,
         Err(response) => return response,

@@ -146,7 +146,9 @@ fn if_match(headers: &HeaderMap) -> Option<String> {
 /// Query parameters, names compared case-insensitively.
 fn params(query: Option<String>) -> HashMap<String, String> {
     query
-        .map(|q| url::form_urlencoded::parse(q.as_bytes()).map(|(k, v)| (k.to_ascii_lowercase(), v.into_owned())).collect())
+        .map(|q| {
+            url::form_urlencoded::parse(q.as_bytes()).map(|(k, v)| (k.to_ascii_lowercase(), v.into_owned())).collect()
+        })
         .unwrap_or_default()
 }
 

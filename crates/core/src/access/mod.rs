@@ -106,4 +106,14 @@ macro_rules! keyed {
     };
 }
 
-keyed!(billing_profile, payment_method, invoice, subscription, audit_event, user, proposal, partner_relationship, user_group);
+keyed!(
+    billing_profile,
+    payment_method,
+    invoice,
+    subscription,
+    audit_event,
+    user,
+    proposal,
+    partner_relationship,
+    user_group
+);

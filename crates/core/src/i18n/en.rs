@@ -75,7 +75,9 @@ pub(super) fn state(reason: StateReason) -> &'static str {
         StateReason::LastGlobalAdmin => {
             "The organization's last global admin cannot be deactivated, deleted or demoted. Make someone else a global admin first."
         }
-        StateReason::VersionChanged => "This object was changed since you read it. Read it again and repeat the change.",
+        StateReason::VersionChanged => {
+            "This object was changed since you read it. Read it again and repeat the change."
+        }
         StateReason::NoCreditBalance => "This billing profile has no credit balance to refund.",
     }
 }

@@ -77,7 +77,9 @@ pub(super) fn state(reason: StateReason) -> &'static str {
         StateReason::LastGlobalAdmin => {
             "De laatste globale beheerder van de organisatie kan niet worden gedeactiveerd, verwijderd of gedegradeerd. Maak eerst iemand anders globale beheerder."
         }
-        StateReason::VersionChanged => "Het object is gewijzigd sinds u het las. Lees het opnieuw en herhaal de wijziging.",
+        StateReason::VersionChanged => {
+            "Het object is gewijzigd sinds u het las. Lees het opnieuw en herhaal de wijziging."
+        }
         StateReason::NoCreditBalance => "Dit factureringsprofiel heeft geen tegoed om terug te betalen.",
     }
 }

@@ -75,7 +75,9 @@ pub(super) fn state(reason: StateReason) -> &'static str {
         StateReason::LastGlobalAdmin => {
             "Organisationens sista globala administratör kan inte inaktiveras, tas bort eller degraderas. Gör någon annan till global administratör först."
         }
-        StateReason::VersionChanged => "Objektet har ändrats sedan du läste det. Läs det igen och gör ändringen på nytt.",
+        StateReason::VersionChanged => {
+            "Objektet har ändrats sedan du läste det. Läs det igen och gör ändringen på nytt."
+        }
         StateReason::NoCreditBalance => "Den här faktureringsprofilen har inget tillgodohavande att återbetala.",
     }
 }

@@ -129,16 +129,18 @@ pub(crate) async fn insert_assignments(
     }
     let ids: Vec<Uuid> = fresh.iter().map(|_| Uuid::now_v7()).collect();
     // One multi-row insert for the whole request (at most 20 users, R20).
-    license_assignment::Entity::insert_many(fresh.iter().zip(&ids).map(|(user_id, id)| license_assignment::ActiveModel {
-        id: Set(*id),
-        subscription_id: Set(sub.id),
-        user_id: Set(*user_id),
-        active: Set(true),
-        assigned_by: Set(assigned_by),
-        assigned_at: Set(now),
-        unassigned_by: Set(None),
-        unassigned_at: Set(None),
-        last_used_at: Set(None),
+    license_assignment::Entity::insert_many(fresh.iter().zip(&ids).map(|(user_id, id)| {
+        license_assignment::ActiveModel {
+            id: Set(*id),
+            subscription_id: Set(sub.id),
+            user_id: Set(*user_id),
+            active: Set(true),
+            assigned_by: Set(assigned_by),
+            assigned_at: Set(now),
+            unassigned_by: Set(None),
+            unassigned_at: Set(None),
+            last_used_at: Set(None),
+        }
     }))
     .exec_without_returning(txn)
     .await?;

@@ -177,8 +177,11 @@ pub(crate) async fn change_active(
     let updated = model.update(txn).await?;
     // R49: licenses through groups follow the member's state.
     super::groups::licensing::member_changed(txn, scope, updated.id, now).await?;
-    let released =
-        if !active && release { release_licenses(txn, scope, &updated, "USER_DEACTIVATED", now).await? } else { Vec::new() };
+    let released = if !active && release {
+        release_licenses(txn, scope, &updated, "USER_DEACTIVATED", now).await?
+    } else {
+        Vec::new()
+    };
     super::groups::licensing::refill(txn, scope, released.clone(), now).await?;
     if !active {
         // R47: reactivation later starts nothing again; the user signs in anew.

@@ -49,13 +49,20 @@ impl AttrPath {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Filter {
-    Compare { path: AttrPath, op: CompareOp, value: Value },
+    Compare {
+        path: AttrPath,
+        op: CompareOp,
+        value: Value,
+    },
     Present(AttrPath),
     And(Box<Filter>, Box<Filter>),
     Or(Box<Filter>, Box<Filter>),
     Not(Box<Filter>),
     /// `emails[type eq "work"]`: some element of the multi-valued attribute matches.
-    ValuePath { attr: String, filter: Box<Filter> },
+    ValuePath {
+        attr: String,
+        filter: Box<Filter>,
+    },
 }
 
 pub fn invalid() -> AppError {
@@ -138,9 +145,8 @@ pub fn attr_path(text: &str) -> AppResult<AttrPath> {
         Some((attr, sub)) => (attr, Some(sub)),
         None => (bare, None),
     };
-    let valid = |s: &str| {
-        !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$')
-    };
+    let valid =
+        |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-' || c == '$');
     if !valid(attr) || sub.is_some_and(|s| !valid(s)) {
         return Err(invalid());
     }
@@ -400,7 +406,8 @@ mod tests {
         assert!(matches!(grouped, Filter::And(..)));
         assert!(matches!(parse(r#"emails[type eq "work" and value co "@x"]"#).unwrap(), Filter::ValuePath { .. }));
         assert!(matches!(parse("not (title pr)").unwrap(), Filter::Not(_)));
-        for bad in ["", "userName", "userName eq", r#"userName eq "a"#, r#"userName xx "a""#, "(a pr", "a pr)", "a pr b"]
+        for bad in
+            ["", "userName", "userName eq", r#"userName eq "a"#, r#"userName xx "a""#, "(a pr", "a pr)", "a pr b"]
         {
             assert!(parse(bad).is_err(), "{bad}");
         }

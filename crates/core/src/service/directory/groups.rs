@@ -2,9 +2,7 @@
 //! members (people of the organization). Membership changes move
 //! group-based licenses (`service::groups::licensing`), in the same transaction.
 
-use std::collections::HashMap;
-
-use entity::{group_member, user, user_group};
+use entity::{group_member, user_group};
 use sea_orm::{
     ColumnTrait, Condition, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect,
     sea_query::{Expr, ExprTrait, Query, SimpleExpr},
@@ -47,17 +45,6 @@ pub fn parse_input(body: &Value) -> AppResult<svc::GroupInput> {
 
 async fn to_json(db: &impl sea_orm::ConnectionTrait, base: &Base, group: &user_group::Model) -> AppResult<Value> {
     let members = svc::members(db, group.id).await?;
-    let ids: Vec<Uuid> = members.iter().map(|m| m.user_id).collect();
-    let names: HashMap<Uuid, String> = user::Entity::find()
-        .select_only()
-        .column(user::Column::Id)
-        .column(user::Column::Name)
-        .filter(user::Column::Id.is_in(ids))
-        .into_tuple::<(Uuid, String)>()
-        .all(db)
-        .await?
-        .into_iter()
-        .collect();
     let mut resource = json!({"schemas": [SCHEMA], "id": group.id.to_string(), "displayName": group.display_name});
     if let Some(external_id) = &group.external_id {
         resource["externalId"] = json!(external_id);
@@ -70,7 +57,6 @@ async fn to_json(db: &impl sea_orm::ConnectionTrait, base: &Base, group: &user_g
                     "value": m.user_id.to_string(),
                     "$ref": base.location("Users", m.user_id),
                     "type": "User",
-                    "display": names.get(&m.user_id),
                 })
             })
             .collect();
@@ -229,7 +215,11 @@ fn with_member(user_id: Option<Uuid>) -> sea_orm::sea_query::SelectStatement {
 fn compare_attr(path: &AttrPath, op: CompareOp, value: &Value) -> AppResult<Condition> {
     let one = |e: SimpleExpr| Condition::all().add(e);
     Ok(if path.is("displayName", None) {
-        one(users::compare(Expr::col(user_group::Column::DisplayNameKey).into(), op, users::string_value(value)?.to_lowercase()))
+        one(users::compare(
+            Expr::col(user_group::Column::DisplayNameKey).into(),
+            op,
+            users::string_value(value)?.to_lowercase(),
+        ))
     } else if path.is("externalId", None) {
         one(users::compare(Expr::col(user_group::Column::ExternalId).into(), op, users::string_value(value)?))
     } else if path.is("id", None) || path.is("members", None) || path.is("members", Some("value")) {

@@ -97,13 +97,13 @@ pub fn parse_request(body: &Value) -> AppResult<Vec<Operation>> {
     operations
         .iter()
         .map(|operation| {
-            let op = match filter::field(operation, "op").and_then(Value::as_str).map(str::to_ascii_lowercase).as_deref()
-            {
-                Some("add") => Op::Add,
-                Some("replace") => Op::Replace,
-                Some("remove") => Op::Remove,
-                _ => return Err(AppError::validation("op", Invalid::NotAllowed)),
-            };
+            let op =
+                match filter::field(operation, "op").and_then(Value::as_str).map(str::to_ascii_lowercase).as_deref() {
+                    Some("add") => Op::Add,
+                    Some("replace") => Op::Replace,
+                    Some("remove") => Op::Remove,
+                    _ => return Err(AppError::validation("op", Invalid::NotAllowed)),
+                };
             let path = match filter::field(operation, "path") {
                 None | Some(Value::Null) => None,
                 Some(Value::String(p)) if p.trim().is_empty() => None,
@@ -323,10 +323,8 @@ mod tests {
         assert_eq!(out["active"], "False");
         let out = patch(user.clone(), json!([{"op": "Add", "path": "name.givenName", "value": "Ann"}]));
         assert_eq!(out["name"]["givenName"], "Ann");
-        let out = patch(
-            user.clone(),
-            json!([{"op": "Add", "path": "emails[type eq \"work\"].value", "value": "ann@x.com"}]),
-        );
+        let out =
+            patch(user.clone(), json!([{"op": "Add", "path": "emails[type eq \"work\"].value", "value": "ann@x.com"}]));
         assert_eq!(out["emails"], json!([{"type": "work", "value": "ann@x.com"}]));
         let out = patch(out, json!([{"op": "Replace", "path": "emails[type eq \"work\"].value", "value": "b@x.com"}]));
         assert_eq!(out["emails"], json!([{"type": "work", "value": "b@x.com"}]));
@@ -363,6 +361,9 @@ mod tests {
         assert!(parse_request(&body(json!([{"op": "add", "path": "a"}]))).is_err());
         assert!(parse_request(&body(json!([{"op": "add", "path": "emails[type eq]", "value": 1}]))).is_err());
         assert!(parse_path("a.b.c").is_err());
-        assert_eq!(parse_path("urn:ietf:params:scim:schemas:core:2.0:User:name.givenName").unwrap().sub.as_deref(), Some("givenName"));
+        assert_eq!(
+            parse_path("urn:ietf:params:scim:schemas:core:2.0:User:name.givenName").unwrap().sub.as_deref(),
+            Some("givenName")
+        );
     }
 }

@@ -471,8 +471,13 @@ pub async fn list(state: &Services, dir: &Directory, base: &Base, request: &List
             .await?
     };
     let ids: Vec<Uuid> = users.iter().map(|u| u.id).collect();
-    let mut rows: std::collections::HashMap<Uuid, scim_user::Model> =
-        scim_user::Entity::find().filter(scim_user::Column::UserId.is_in(ids)).all(&state.db).await?.into_iter().map(|s| (s.user_id, s)).collect();
+    let mut rows: std::collections::HashMap<Uuid, scim_user::Model> = scim_user::Entity::find()
+        .filter(scim_user::Column::UserId.is_in(ids))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|s| (s.user_id, s))
+        .collect();
     let resources = users
         .into_iter()
         .map(|user| {
@@ -537,7 +542,10 @@ fn condition(filter: &Filter) -> AppResult<Condition> {
 fn present(path: &AttrPath) -> AppResult<Condition> {
     Ok(if path.is("externalId", None) {
         Condition::all().add(user::Column::ExternalId.is_not_null())
-    } else if ["userName", "id", "active", "displayName", "emails", "name", "meta"].iter().any(|a| path.attr.eq_ignore_ascii_case(a)) {
+    } else if ["userName", "id", "active", "displayName", "emails", "name", "meta"]
+        .iter()
+        .any(|a| path.attr.eq_ignore_ascii_case(a))
+    {
         Condition::all()
     } else {
         return Err(filter::invalid());
@@ -554,9 +562,11 @@ fn compare_attr(path: &AttrPath, op: CompareOp, value: &Value) -> AppResult<Cond
             .and_where(compare(Expr::col(scim_user::Column::UserNameKey).into(), op, key.clone()))
             .to_owned();
         Condition::any().add(user::Column::Id.in_subquery(by_directory)).add(
-            Condition::all()
-                .add(user::Column::Id.not_in_subquery(scim_ids()))
-                .add(compare(lower(user::Column::Email), op, key)),
+            Condition::all().add(user::Column::Id.not_in_subquery(scim_ids())).add(compare(
+                lower(user::Column::Email),
+                op,
+                key,
+            )),
         )
     } else if path.is("externalId", None) {
         one(compare(Expr::col(user::Column::ExternalId).into(), op, string_value(value)?))

@@ -23,12 +23,12 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use entity::{
-    enums::SubscriptionStatus, group_license, group_member, group_subscription, license_assignment, subscription,
-    user, user_group,
+    enums::SubscriptionStatus, group_license, group_member, group_subscription, license_assignment, subscription, user,
+    user_group,
 };
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
-    sea_query::Expr,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set, sea_query::Expr,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -188,7 +188,12 @@ pub async fn errors_of_subscription(db: &impl ConnectionTrait, subscription_id: 
 }
 
 /// Locks the subscriptions `ids` in ID order (no two changes wait on each other) and reconciles each.
-async fn reconcile_all(txn: &DatabaseTransaction, scope: AuditScope, mut ids: Vec<Uuid>, now: DateTime<Utc>) -> AppResult<()> {
+async fn reconcile_all(
+    txn: &DatabaseTransaction,
+    scope: AuditScope,
+    mut ids: Vec<Uuid>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     ids.sort();
     ids.dedup();
     for id in ids {
@@ -199,7 +204,12 @@ async fn reconcile_all(txn: &DatabaseTransaction, scope: AuditScope, mut ids: Ve
 }
 
 /// Seats of `ids` were freed (licenses released): members waiting get them.
-pub(crate) async fn refill(txn: &DatabaseTransaction, scope: AuditScope, ids: Vec<Uuid>, now: DateTime<Utc>) -> AppResult<()> {
+pub(crate) async fn refill(
+    txn: &DatabaseTransaction,
+    scope: AuditScope,
+    ids: Vec<Uuid>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -207,7 +217,12 @@ pub(crate) async fn refill(txn: &DatabaseTransaction, scope: AuditScope, ids: Ve
 }
 
 /// A group's members changed: its subscriptions follow.
-pub(crate) async fn group_changed(txn: &DatabaseTransaction, scope: AuditScope, group_id: Uuid, now: DateTime<Utc>) -> AppResult<()> {
+pub(crate) async fn group_changed(
+    txn: &DatabaseTransaction,
+    scope: AuditScope,
+    group_id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     let mut ids: Vec<Uuid> = subscriptions_of(txn, group_id).await?.into_iter().map(|g| g.subscription_id).collect();
     // Rows of subscriptions the group no longer has are reconciled away too.
     ids.extend(
@@ -222,7 +237,12 @@ pub(crate) async fn group_changed(txn: &DatabaseTransaction, scope: AuditScope, 
 }
 
 /// A person was deactivated or reactivated: the subscriptions of their groups follow.
-pub(crate) async fn member_changed(txn: &DatabaseTransaction, scope: AuditScope, user_id: Uuid, now: DateTime<Utc>) -> AppResult<()> {
+pub(crate) async fn member_changed(
+    txn: &DatabaseTransaction,
+    scope: AuditScope,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     let groups: Vec<Uuid> = group_member::Entity::find()
         .filter(group_member::Column::UserId.eq(user_id))
         .all(txn)
@@ -244,16 +264,17 @@ pub(crate) async fn member_changed(txn: &DatabaseTransaction, scope: AuditScope,
 }
 
 /// A person is deleted: they leave every group (their group licenses go with the deletion's release).
-pub(crate) async fn leave_all_groups(txn: &DatabaseTransaction, scope: AuditScope, user_id: Uuid, now: DateTime<Utc>) -> AppResult<()> {
+pub(crate) async fn leave_all_groups(
+    txn: &DatabaseTransaction,
+    scope: AuditScope,
+    user_id: Uuid,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     let memberships = group_member::Entity::find().filter(group_member::Column::UserId.eq(user_id)).all(txn).await?;
     for membership in memberships {
         let Some(group) = user_group::Entity::find_by_id(membership.group_id).one(txn).await? else { continue };
-        let wanted: Vec<Uuid> = super::members(txn, group.id)
-            .await?
-            .into_iter()
-            .map(|m| m.user_id)
-            .filter(|id| *id != user_id)
-            .collect();
+        let wanted: Vec<Uuid> =
+            super::members(txn, group.id).await?.into_iter().map(|m| m.user_id).filter(|id| *id != user_id).collect();
         super::set_members_in(txn, scope, &group, wanted, now).await?;
     }
     Ok(())
@@ -262,7 +283,10 @@ pub(crate) async fn leave_all_groups(txn: &DatabaseTransaction, scope: AuditScop
 /// The group is about to be deleted: its subscription links go (its members left already).
 pub(crate) async fn forget_group(txn: &DatabaseTransaction, group_id: Uuid) -> AppResult<()> {
     group_license::Entity::delete_many().filter(group_license::Column::GroupId.eq(group_id)).exec(txn).await?;
-    group_subscription::Entity::delete_many().filter(group_subscription::Column::GroupId.eq(group_id)).exec(txn).await?;
+    group_subscription::Entity::delete_many()
+        .filter(group_subscription::Column::GroupId.eq(group_id))
+        .exec(txn)
+        .await?;
     Ok(())
 }
 

@@ -12,7 +12,8 @@ use std::collections::HashSet;
 use chrono::{DateTime, Utc};
 use entity::{group_member, user, user_group};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -76,7 +77,12 @@ fn display_name(value: &str) -> AppResult<String> {
 }
 
 /// `displayName` is unique within the organization (case-insensitively).
-async fn check_name(txn: &DatabaseTransaction, organization_id: Uuid, name: &str, except: Option<Uuid>) -> AppResult<()> {
+async fn check_name(
+    txn: &DatabaseTransaction,
+    organization_id: Uuid,
+    name: &str,
+    except: Option<Uuid>,
+) -> AppResult<()> {
     let mut query = user_group::Entity::find()
         .filter(user_group::Column::OrganizationId.eq(organization_id))
         .filter(user_group::Column::DisplayNameKey.eq(name.to_lowercase()));
@@ -233,7 +239,8 @@ pub async fn create(
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     let input = GroupInput { display_name: name.to_owned(), external_id: None, members: member_ids };
-    let group = create_in(&txn, org.organization_id, AuditScope::org(org.organization_id, Some(actor)), input, now).await?;
+    let group =
+        create_in(&txn, org.organization_id, AuditScope::org(org.organization_id, Some(actor)), input, now).await?;
     txn.commit().await?;
     access::group::check(actor, group).ok_or(NOT_FOUND)
 }
