@@ -19,13 +19,13 @@ const MEMBERS: &str =
 fn errors(group: &Value) -> Vec<(String, Option<String>, bool)> {
     let mut out: Vec<(String, Option<String>, bool)> = group["group"]["memberLicenses"]
         .as_array()
-        .unwrap()
+        .expect("test value")
         .iter()
         .map(|l| {
             (
-                l["user"]["id"].as_str().unwrap().to_owned(),
+                l["user"]["id"].as_str().expect("test value").to_owned(),
                 l["error"].as_str().map(str::to_owned),
-                l["fromGroup"].as_bool().unwrap(),
+                l["fromGroup"].as_bool().expect("test value"),
             )
         })
         .collect();
@@ -55,7 +55,7 @@ async fn r49_group_licenses_within_seats() {
         )
         .await["createGroup"]["id"]
         .as_str()
-        .unwrap()
+        .expect("test value")
         .to_owned();
     app.ok(admin, MEMBERS, json!({"g": group, "a": [ids[2]], "r": []})).await;
     let assigned = app.ok(admin, ASSIGN, json!({"g": group, "s": sub})).await;
@@ -76,7 +76,7 @@ async fn r49_group_licenses_within_seats() {
     let seen = app.ok(admin, GROUP, json!({"id": group})).await;
     assert!(errors(&seen).iter().all(|(_, e, from)| e.is_none() && *from), "{seen}");
     let held = app.ok(&people[0].token, "{ myLicenses { subscriptionId } }", json!({})).await;
-    assert_eq!(held["myLicenses"].as_array().unwrap().len(), 0, "left the group, lost the license");
+    assert_eq!(held["myLicenses"].as_array().expect("test value").len(), 0, "left the group, lost the license");
 
     // A member joins with no seat free.
     app.ok(admin, MEMBERS, json!({"g": group, "a": [ids[0]], "r": []})).await;
@@ -107,7 +107,7 @@ async fn r49_group_licenses_within_seats() {
     app.ok(admin, MEMBERS, json!({"g": group, "a": [direct.id], "r": []})).await;
     app.ok(admin, MEMBERS, json!({"g": group, "a": [], "r": [direct.id]})).await;
     let held = app.ok(&direct.token, "{ myLicenses { subscriptionId } }", json!({})).await;
-    assert_eq!(held["myLicenses"].as_array().unwrap().len(), 1, "direct license kept");
+    assert_eq!(held["myLicenses"].as_array().expect("test value").len(), 1, "direct license kept");
     assert_eq!(app.assigned(admin, &sub).await, before);
 
     // Unassigning the subscription from the group releases what came only from it.
@@ -136,7 +136,7 @@ async fn r49_group_roles_and_visibility() {
     let group = app.ok(admin, "mutation { createGroup(displayName: \"Ops\") { id } }", json!({})).await["createGroup"]
         ["id"]
         .as_str()
-        .unwrap()
+        .expect("test value")
         .to_owned();
     let billing = app.user(&shop.org, "Billing", &["BILLING_ADMIN"]).await;
     let license = app.user(&shop.org, "License", &["LICENSE_ADMIN"]).await;
@@ -168,7 +168,7 @@ async fn r49_group_roles_and_visibility() {
     // Another organization's group cannot take this subscription (R3).
     let theirs = app.ok(&other.admin, "mutation { createGroup(displayName: \"Ops\") { id } }", json!({})).await["createGroup"]["id"]
         .as_str()
-        .unwrap()
+        .expect("test value")
         .to_owned();
     assert_eq!(app.err(Some(admin), ASSIGN, json!({"g": theirs, "s": sub})).await, "NOT_FOUND");
     assert_eq!(app.err(Some(&other.admin), ASSIGN, json!({"g": theirs, "s": sub})).await, "NOT_FOUND");
@@ -190,12 +190,12 @@ async fn r49_scim_groups_drive_licenses() {
     let sub = app.buy(admin, &shop.per_license, "MONTHLY", Some(1), &shop.profile).await;
     app.activate(&shop.publisher, &sub).await;
     let token = app.scim_token(&shop.org).await;
-    let ann = app.scim_user(&token, "ann@contoso.example", "a").await["id"].as_str().unwrap().to_owned();
-    let bob = app.scim_user(&token, "bob@contoso.example", "b").await["id"].as_str().unwrap().to_owned();
+    let ann = app.scim_user(&token, "ann@contoso.example", "a").await["id"].as_str().expect("test value").to_owned();
+    let bob = app.scim_user(&token, "bob@contoso.example", "b").await["id"].as_str().expect("test value").to_owned();
     let created = app
         .scim(&token, "POST", "/Groups", Some(json!({"schemas": [GROUP_SCHEMA], "displayName": "Sales"})), None)
         .await;
-    let group = created.body["id"].as_str().unwrap().to_owned();
+    let group = created.body["id"].as_str().expect("test value").to_owned();
     app.ok(admin, ASSIGN, json!({"g": group, "s": sub})).await;
     let path = format!("/Groups/{group}");
     for member in [&ann, &bob] {

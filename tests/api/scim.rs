@@ -131,7 +131,7 @@ async fn r49_scim_tokens_belong_to_global_admins_and_are_stored_hashed() {
         app.err(Some(&plain.token), "mutation { createScimToken(name: \"x\") { token } }", json!({})).await,
         "FORBIDDEN"
     );
-    let id = node["id"].as_str().unwrap();
+    let id = node["id"].as_str().expect("test value");
     // R3: another organization's admin cannot revoke it, and learns nothing.
     let other = app.register_org("Fabrikam", "US").await;
     let revoke = "mutation($id: ID!) { revokeScimToken(id: $id) { revokedAt } }";
@@ -156,10 +156,10 @@ async fn r49_scim_users_create_get_filter_and_page() {
     let token = app.scim_token(&org).await;
     let ann = app.scim_user(&token, "ann@contoso.example", "ext-ann").await;
     let bob = app.scim_user(&token, "bob@contoso.example", "ext-bob").await;
-    let id = ann["id"].as_str().unwrap();
+    let id = ann["id"].as_str().expect("test value");
     assert_eq!(ann["meta"]["resourceType"], "User");
-    assert!(ann["meta"]["version"].as_str().unwrap().starts_with("W/\""));
-    assert!(ann["meta"]["location"].as_str().unwrap().ends_with(&format!("/scim/v2/Users/{id}")));
+    assert!(ann["meta"]["version"].as_str().expect("test value").starts_with("W/\""));
+    assert!(ann["meta"]["location"].as_str().expect("test value").ends_with(&format!("/scim/v2/Users/{id}")));
 
     let got = app.scim(&token, "GET", &format!("/Users/{id}"), None, None).await;
     assert_eq!(got.status, StatusCode::OK);
@@ -174,28 +174,35 @@ async fn r49_scim_users_create_get_filter_and_page() {
     };
     for (filter, expected) in [
         (r#"userName eq "ANN@contoso.example""#, vec![id]),
-        (r#"externalId eq "ext-bob""#, vec![bob["id"].as_str().unwrap()]),
+        (r#"externalId eq "ext-bob""#, vec![bob["id"].as_str().expect("test value")]),
         (r#"displayName eq "nobody""#, vec![]),
-        (r#"userName eq "ann@contoso.example" or externalId eq "ext-bob""#, vec![id, bob["id"].as_str().unwrap()]),
+        (
+            r#"userName eq "ann@contoso.example" or externalId eq "ext-bob""#,
+            vec![id, bob["id"].as_str().expect("test value")],
+        ),
         (r#"userName sw "ann" and active eq true"#, vec![id]),
     ] {
         let answer = app.scim(&token, "GET", &list(filter), None, None).await;
         assert_eq!(answer.status, StatusCode::OK, "{filter}: {}", answer.body);
-        let ids: Vec<&str> =
-            answer.body["Resources"].as_array().unwrap().iter().map(|r| r["id"].as_str().unwrap()).collect();
+        let ids: Vec<&str> = answer.body["Resources"]
+            .as_array()
+            .expect("test value")
+            .iter()
+            .map(|r| r["id"].as_str().expect("test value"))
+            .collect();
         assert_eq!(ids, expected, "{filter}");
         assert_eq!(answer.body["totalResults"], expected.len());
     }
     // The admin made in LicenseDesk is matched by their sign-in address (how directories link existing people).
     let admin = app.scim(&token, "GET", &format!("/Users/{}", org.admin_id), None, None).await;
-    let admin_name = admin.body["userName"].as_str().unwrap().to_owned();
+    let admin_name = admin.body["userName"].as_str().expect("test value").to_owned();
     let found = app.scim(&token, "GET", &list(&format!("userName eq \"{admin_name}\"")), None, None).await;
     assert_eq!(found.body["totalResults"], 1);
     let named = app
         .scim(
             &token,
             "GET",
-            &list(&format!("displayName eq \"{}\"", admin.body["displayName"].as_str().unwrap())),
+            &list(&format!("displayName eq \"{}\"", admin.body["displayName"].as_str().expect("test value"))),
             None,
             None,
         )
@@ -255,7 +262,7 @@ async fn r49_entra_and_okta_user_patches() {
     let org = app.register_org("Contoso", "US").await;
     let token = app.scim_token(&org).await;
     let ann = app.scim_user(&token, "ann@contoso.example", "ext-ann").await;
-    let path = format!("/Users/{}", ann["id"].as_str().unwrap());
+    let path = format!("/Users/{}", ann["id"].as_str().expect("test value"));
     let send = |ops: Value| app.scim(&token, "PATCH", &path, Some(patch(ops)), None);
     // Entra ID: capitalised op, string boolean.
     let out = send(json!([{"op": "Replace", "path": "active", "value": "False"}])).await;
@@ -365,7 +372,7 @@ async fn r49_scim_deactivation_ends_sessions_and_releases_licenses() {
     let audit = app
         .ok(&shop.org.admin, "{ auditEvents(first: 50) { nodes { action objectId actor { id } after } } }", json!({}))
         .await;
-    let nodes = audit["auditEvents"]["nodes"].as_array().unwrap();
+    let nodes = audit["auditEvents"]["nodes"].as_array().expect("test value");
     let deactivated = nodes.iter().find(|n| n["action"] == "user.deactivate").expect("audited");
     assert!(deactivated["actor"].is_null(), "the directory acted, no person");
     assert!(nodes.iter().any(|n| n["action"] == "subscription.release_license" && n["objectId"] == sub.as_str()));
@@ -403,14 +410,14 @@ async fn r49_scim_etags_put_and_delete() {
     let org = app.register_org("Contoso", "US").await;
     let token = app.scim_token(&org).await;
     let ann = app.scim_user(&token, "ann@contoso.example", "ext-ann").await;
-    let path = format!("/Users/{}", ann["id"].as_str().unwrap());
-    let old = ann["meta"]["version"].as_str().unwrap().to_owned();
+    let path = format!("/Users/{}", ann["id"].as_str().expect("test value"));
+    let old = ann["meta"]["version"].as_str().expect("test value").to_owned();
     let put =
         json!({"schemas": [USER_SCHEMA], "userName": "ann@contoso.example", "displayName": "Ann", "active": true});
     let replaced = app.scim(&token, "PUT", &path, Some(put.clone()), Some(&old)).await;
     assert_eq!(replaced.status, StatusCode::OK, "{}", replaced.body);
     assert!(replaced.body.get("name").is_none() && replaced.body.get("externalId").is_none(), "PUT replaces");
-    let new = replaced.etag.clone().unwrap();
+    let new = replaced.etag.clone().expect("test value");
     assert_ne!(new, old);
     let stale = app.scim(&token, "PUT", &path, Some(put), Some(&old)).await;
     assert_eq!((stale.status, stale.body["status"].as_str()), (StatusCode::PRECONDITION_FAILED, Some("412")));
@@ -442,8 +449,8 @@ async fn r49_scim_groups_and_member_patches() {
     let app = TestApp::spawn().await;
     let org = app.register_org("Contoso", "US").await;
     let token = app.scim_token(&org).await;
-    let ann = app.scim_user(&token, "ann@contoso.example", "a").await["id"].as_str().unwrap().to_owned();
-    let bob = app.scim_user(&token, "bob@contoso.example", "b").await["id"].as_str().unwrap().to_owned();
+    let ann = app.scim_user(&token, "ann@contoso.example", "a").await["id"].as_str().expect("test value").to_owned();
+    let bob = app.scim_user(&token, "bob@contoso.example", "b").await["id"].as_str().expect("test value").to_owned();
     let created = app
         .scim(
             &token,
@@ -455,12 +462,12 @@ async fn r49_scim_groups_and_member_patches() {
         )
         .await;
     assert_eq!(created.status, StatusCode::CREATED, "{}", created.body);
-    let path = format!("/Groups/{}", created.body["id"].as_str().unwrap());
+    let path = format!("/Groups/{}", created.body["id"].as_str().expect("test value"));
     assert_eq!(created.body["members"][0]["value"], ann.as_str());
     let members = |body: &Value| -> Vec<String> {
         body["members"]
             .as_array()
-            .map(|m| m.iter().map(|x| x["value"].as_str().unwrap().to_owned()).collect())
+            .map(|m| m.iter().map(|x| x["value"].as_str().expect("test value").to_owned()).collect())
             .unwrap_or_default()
     };
     // Entra ID: add and remove members.

@@ -387,25 +387,31 @@ mod tests {
     use serde_json::json;
 
     fn eq(attr: &str, value: &str) -> Filter {
-        Filter::Compare { path: attr_path(attr).unwrap(), op: CompareOp::Eq, value: json!(value) }
+        Filter::Compare { path: attr_path(attr).expect("test value"), op: CompareOp::Eq, value: json!(value) }
     }
 
     /// R49: the filters identity providers send, parsed.
     #[test]
     fn r49_parses_the_filters_directories_send() {
-        assert_eq!(parse(r#"userName eq "bjensen@example.com""#).unwrap(), eq("userName", "bjensen@example.com"));
-        assert_eq!(parse(r#"externalId EQ "00u1""#).unwrap(), eq("externalId", "00u1"));
-        assert_eq!(parse(r#"displayName eq "Sales \"EU\"""#).unwrap(), eq("displayName", "Sales \"EU\""));
         assert_eq!(
-            parse(r#"urn:ietf:params:scim:schemas:core:2.0:User:userName eq "a""#).unwrap(),
+            parse(r#"userName eq "bjensen@example.com""#).expect("test value"),
+            eq("userName", "bjensen@example.com")
+        );
+        assert_eq!(parse(r#"externalId EQ "00u1""#).expect("test value"), eq("externalId", "00u1"));
+        assert_eq!(parse(r#"displayName eq "Sales \"EU\"""#).expect("test value"), eq("displayName", "Sales \"EU\""));
+        assert_eq!(
+            parse(r#"urn:ietf:params:scim:schemas:core:2.0:User:userName eq "a""#).expect("test value"),
             eq("userName", "a")
         );
-        let both = parse(r#"userName eq "a" and active eq true or externalId eq "x""#).unwrap();
+        let both = parse(r#"userName eq "a" and active eq true or externalId eq "x""#).expect("test value");
         assert!(matches!(both, Filter::Or(..)), "and binds tighter than or: {both:?}");
-        let grouped = parse(r#"userName eq "a" and (active eq true or externalId eq "x")"#).unwrap();
+        let grouped = parse(r#"userName eq "a" and (active eq true or externalId eq "x")"#).expect("test value");
         assert!(matches!(grouped, Filter::And(..)));
-        assert!(matches!(parse(r#"emails[type eq "work" and value co "@x"]"#).unwrap(), Filter::ValuePath { .. }));
-        assert!(matches!(parse("not (title pr)").unwrap(), Filter::Not(_)));
+        assert!(matches!(
+            parse(r#"emails[type eq "work" and value co "@x"]"#).expect("test value"),
+            Filter::ValuePath { .. }
+        ));
+        assert!(matches!(parse("not (title pr)").expect("test value"), Filter::Not(_)));
         for bad in
             ["", "userName", "userName eq", r#"userName eq "a"#, r#"userName xx "a""#, "(a pr", "a pr)", "a pr b"]
         {
@@ -418,12 +424,12 @@ mod tests {
     #[test]
     fn r49_matches_elements_and_resources() {
         let user = json!({"userName": "BJensen", "active": true, "emails": [{"type": "work", "value": "b@x.com"}]});
-        assert!(matches(&parse(r#"username eq "bjensen""#).unwrap(), &user), "case-insensitive");
-        assert!(matches(&parse(r#"emails[type eq "work"]"#).unwrap(), &user));
-        assert!(!matches(&parse(r#"emails[type eq "home"]"#).unwrap(), &user));
-        assert!(matches(&parse(r#"emails.value ew "@x.com""#).unwrap(), &user));
-        assert!(matches(&parse("active eq true and emails pr").unwrap(), &user));
-        assert!(!matches(&parse("not (active eq true)").unwrap(), &user));
-        assert!(matches(&parse(r#"value eq "ABC""#).unwrap(), &json!({"value": "abc"})));
+        assert!(matches(&parse(r#"username eq "bjensen""#).expect("test value"), &user), "case-insensitive");
+        assert!(matches(&parse(r#"emails[type eq "work"]"#).expect("test value"), &user));
+        assert!(!matches(&parse(r#"emails[type eq "home"]"#).expect("test value"), &user));
+        assert!(matches(&parse(r#"emails.value ew "@x.com""#).expect("test value"), &user));
+        assert!(matches(&parse("active eq true and emails pr").expect("test value"), &user));
+        assert!(!matches(&parse("not (active eq true)").expect("test value"), &user));
+        assert!(matches(&parse(r#"value eq "ABC""#).expect("test value"), &json!({"value": "abc"})));
     }
 }

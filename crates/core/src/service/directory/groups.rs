@@ -216,12 +216,12 @@ fn compare_attr(path: &AttrPath, op: CompareOp, value: &Value) -> AppResult<Cond
     let one = |e: SimpleExpr| Condition::all().add(e);
     Ok(if path.is("displayName", None) {
         one(users::compare(
-            Expr::col(user_group::Column::DisplayNameKey).into(),
+            Expr::col(user_group::Column::DisplayNameKey),
             op,
             users::string_value(value)?.to_lowercase(),
         ))
     } else if path.is("externalId", None) {
-        one(users::compare(Expr::col(user_group::Column::ExternalId).into(), op, users::string_value(value)?))
+        one(users::compare(Expr::col(user_group::Column::ExternalId), op, users::string_value(value)?))
     } else if path.is("id", None) || path.is("members", None) || path.is("members", Some("value")) {
         let id = Uuid::parse_str(&users::string_value(value)?).ok();
         let column = |id: Uuid| {

@@ -310,7 +310,7 @@ mod tests {
     fn patch(resource: Value, ops: Value) -> Value {
         let mut resource = resource;
         let body = json!({"schemas": [PATCH_SCHEMA], "Operations": ops});
-        apply(&mut resource, &parse_request(&body).unwrap()).unwrap();
+        apply(&mut resource, &parse_request(&body).expect("test value")).expect("test value");
         resource
     }
 
@@ -362,7 +362,7 @@ mod tests {
         assert!(parse_request(&body(json!([{"op": "add", "path": "emails[type eq]", "value": 1}]))).is_err());
         assert!(parse_path("a.b.c").is_err());
         assert_eq!(
-            parse_path("urn:ietf:params:scim:schemas:core:2.0:User:name.givenName").unwrap().sub.as_deref(),
+            parse_path("urn:ietf:params:scim:schemas:core:2.0:User:name.givenName").expect("test value").sub.as_deref(),
             Some("givenName")
         );
     }

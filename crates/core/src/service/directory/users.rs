@@ -559,7 +559,7 @@ fn compare_attr(path: &AttrPath, op: CompareOp, value: &Value) -> AppResult<Cond
         let by_directory = Query::select()
             .column(scim_user::Column::UserId)
             .from(scim_user::Entity)
-            .and_where(compare(Expr::col(scim_user::Column::UserNameKey).into(), op, key.clone()))
+            .and_where(compare(Expr::col(scim_user::Column::UserNameKey), op, key.clone()))
             .to_owned();
         Condition::any().add(user::Column::Id.in_subquery(by_directory)).add(
             Condition::all().add(user::Column::Id.not_in_subquery(scim_ids())).add(compare(
@@ -569,7 +569,7 @@ fn compare_attr(path: &AttrPath, op: CompareOp, value: &Value) -> AppResult<Cond
             )),
         )
     } else if path.is("externalId", None) {
-        one(compare(Expr::col(user::Column::ExternalId).into(), op, string_value(value)?))
+        one(compare(Expr::col(user::Column::ExternalId), op, string_value(value)?))
     } else if path.is("displayName", None) {
         one(compare(lower(user::Column::Name), op, string_value(value)?.to_lowercase()))
     } else if path.is("emails", None) || path.is("emails", Some("value")) {
@@ -606,12 +606,12 @@ mod tests {
             "name": {"givenName": "Ann", "familyName": "Lee"},
             "emails": [{"value": "x@contoso.com", "type": "home"}, {"value": "ann@contoso.com", "type": "work", "primary": "true"}],
         }))
-        .unwrap();
+        .expect("test value");
         assert_eq!(input.user_name, "ann@contoso.com");
         assert!(!input.active);
         assert_eq!(input.person_name(), "Ann Lee");
         assert_eq!(input.sign_in_address().as_deref(), Some("ann@contoso.com"), "the primary address");
-        let bare = parse_input(&json!({"userName": "abc123"})).unwrap();
+        let bare = parse_input(&json!({"userName": "abc123"})).expect("test value");
         assert!(bare.active && bare.sign_in_address().is_none() && bare.person_name() == "abc123");
         assert!(parse_input(&json!({"displayName": "x"})).is_err(), "userName is required");
         assert!(parse_input(&json!({"userName": "a", "active": "maybe"})).is_err());
