@@ -437,7 +437,7 @@ async fn r49_scim_etags_put_and_delete() {
     assert_eq!(deleted.status, StatusCode::NO_CONTENT);
     assert_eq!(app.scim(&token, "GET", &path, None, None).await.status, StatusCode::NOT_FOUND);
     assert_eq!(app.scim(&token, "DELETE", &path, None, None).await.status, StatusCode::NOT_FOUND);
-    // The userName is free again; the deleted row stays for history (R43).
+    // The userName and externalId are free again; the deleted row stays for history (R43).
     app.scim_user(&token, "ann@contoso.example", "ext-ann").await;
     assert_eq!(app.count_where("users WHERE deleted_at IS NOT NULL").await, 1);
 }

@@ -276,7 +276,10 @@ pub(crate) async fn delete_member(
     model.email = Set(format!("deleted-{}@deleted.invalid", user_id.simple()));
     // No password verifies against this.
     model.password_hash = Set("!deleted".to_owned());
+    // R49: the directory may provision the person again under the same IDs.
+    model.external_id = Set(None);
     let deleted = model.update(txn).await?;
+    entity::scim_user::Entity::delete_by_id(user_id).exec(txn).await?;
     super::sessions::end_all_of_user(txn, deleted.id, None, super::sessions::EndReason::Deleted).await?;
     // R49: the seats freed go to group members waiting for one.
     super::groups::licensing::refill(txn, scope, released_from.clone(), now).await?;

@@ -446,7 +446,6 @@ pub async fn delete(state: &Services, dir: &Directory, base: &Base, id: Uuid, if
     let person = lock(&txn, dir, id).await?;
     check_version(&person.to_json(base), if_match)?;
     people::delete_member(&txn, scope(dir), person.user, now).await?;
-    scim_user::Entity::delete_by_id(id).exec(&txn).await?;
     txn.commit().await?;
     Ok(())
 }
