@@ -115,9 +115,13 @@ async fn r49_scim_tokens_belong_to_global_admins_and_are_stored_hashed() {
     let listed = app.ok(&org.admin, "{ scimTokens(first: 10) { edges { node { lastUsedAt } } } }", json!({})).await;
     assert!(listed["scimTokens"]["edges"][0]["node"]["lastUsedAt"].is_string());
 
-    // Every other role: FORBIDDEN (R1: only the global admin manages users).
+    // Every other role: FORBIDDEN (R1: only the global admin manages users),
+    // and the tokens' audit events are not in their log either (R37).
+    let audit = "{ auditEvents(first: 100) { nodes { action } } }";
+    assert!(app.ok(&org.admin, audit, json!({})).await.to_string().contains("scim_token.create"));
     for role in ["BILLING_ADMIN", "LICENSE_ADMIN"] {
         let person = app.user(&org, role, &[role]).await;
+        assert!(!app.ok(&person.token, audit, json!({})).await.to_string().contains("scim_token"), "{role}");
         let code = app.err(Some(&person.token), "mutation { createScimToken(name: \"x\") { token } }", json!({})).await;
         assert_eq!(code, "FORBIDDEN", "{role}");
         assert_eq!(

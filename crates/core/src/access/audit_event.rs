@@ -39,7 +39,10 @@ pub const PAYMENT_METHOD: &str = "payment_method";
 pub const INVOICE: &str = "invoice";
 pub const PROPOSAL: &str = "proposal";
 pub const PARTNER_RELATIONSHIP: &str = "partner_relationship";
-const GUARDED: [&str; 6] = [SUBSCRIPTION, BILLING_PROFILE, PAYMENT_METHOD, INVOICE, PROPOSAL, PARTNER_RELATIONSHIP];
+/// R49: a SCIM token's events go to those who may list tokens (the GLOBAL_ADMIN).
+pub const SCIM_TOKEN: &str = "scim_token";
+const GUARDED: [&str; 7] =
+    [SUBSCRIPTION, BILLING_PROFILE, PAYMENT_METHOD, INVOICE, PROPOSAL, PARTNER_RELATIONSHIP, SCIM_TOKEN];
 
 /// What a publisher may read of a subscription snapshot (no billing data).
 const PUBLISHER_SUBSCRIPTION_FIELDS: [&str; 6] =
@@ -95,6 +98,9 @@ pub fn visible(actor: &Actor) -> Condition {
             if super::proposal::org_may_see(org) {
                 objects = objects.add(audit_event::Column::ObjectType.eq(PROPOSAL));
             }
+            if org.can_manage_users() {
+                objects = objects.add(audit_event::Column::ObjectType.eq(SCIM_TOKEN));
+            }
             Condition::all().add(audit_event::Column::OrganizationId.eq(org.organization_id)).add(objects)
         }
         Actor::Publisher(p) => Condition::all().add(audit_event::Column::PublisherId.eq(p.publisher_id)),
@@ -134,6 +140,7 @@ pub async fn check(db: &impl ConnectionTrait, actor: &Actor, event: &audit_event
         },
         INVOICE => invoices::load(db, actor, id, false).await.is_ok(),
         PROPOSAL => super::proposal::org_may_see(org),
+        SCIM_TOKEN => org.can_manage_users(),
         PARTNER_RELATIONSHIP => partners::load(db, actor, id, partners::Access::View, false).await.is_ok(),
         _ => true,
     })
