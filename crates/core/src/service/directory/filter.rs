@@ -347,14 +347,9 @@ fn lookup<'a>(object: &'a Value, path: &AttrPath) -> Option<&'a Value> {
     let top = field(object, &path.attr)?;
     match &path.sub {
         None => Some(top),
-        Some(sub) => match top {
-            Value::Array(items) => {
-                // Several values: match on any (the caller compares each).
-                let _ = items;
-                None
-            }
-            other => field(other, sub),
-        },
+        // Several values: the callers compare each element.
+        Some(_) if top.is_array() => None,
+        Some(sub) => field(top, sub),
     }
 }
 
