@@ -33,6 +33,9 @@ mod m20261207_000032_api_clients;
 mod m20261207_000033_setup_and_support;
 mod m20261207_000036_notices;
 mod m20261207_000037_reclaim_policies;
+mod m20261207_000040_scim_directory;
+mod m20261207_000041_groups;
+mod m20261207_000042_group_licensing;
 mod m20261207_000044_oidc_providers;
 mod m20261207_000045_oidc_sign_ins;
 mod m20261207_000046_oidc_identities;
@@ -78,6 +81,9 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000037_reclaim_policies::Migration),
             Box::new(m20261207_000032_api_clients::Migration),
             Box::new(m20261207_000033_setup_and_support::Migration),
+            Box::new(m20261207_000040_scim_directory::Migration),
+            Box::new(m20261207_000041_groups::Migration),
+            Box::new(m20261207_000042_group_licensing::Migration),
         ]
     }
 }

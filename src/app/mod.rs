@@ -74,7 +74,8 @@ pub fn build_router(state: AppState) -> Router {
             crate::http::publisher_api::LICENSE_CHECKS_PATH,
             get(crate::http::publisher_api::check_one).post(crate::http::publisher_api::check_many),
         )
-        .route(crate::http::publisher_api::USAGE_REPORTS_PATH, post(crate::http::publisher_api::report_usage));
+        .route(crate::http::publisher_api::USAGE_REPORTS_PATH, post(crate::http::publisher_api::report_usage))
+        .merge(crate::http::scim::routes());
     if graphiql {
         router = router.merge(crate::http::graphiql::routes());
     }

@@ -40,6 +40,8 @@ pub fn describe<Q, M, S>(builder: SchemaBuilder<Q, M, S>) -> SchemaBuilder<Q, M,
             "One page of subscriptions to the publisher's products.",
         )
         .override_output_type_description::<Page<crate::graphql::sessions::Session>>("One page of sessions.")
+        .override_output_type_description::<Page<crate::graphql::directory::ScimToken>>("One page of SCIM tokens.")
+        .override_output_type_description::<Page<crate::graphql::directory::Group>>("One page of groups.")
         .override_output_type_description::<Page<Subscription>>("One page of subscriptions.")
         .override_output_type_description::<Page<User>>("One page of users.")
         .override_output_type_description::<Page<WebhookDelivery>>("One page of webhook deliveries.")

@@ -7,6 +7,7 @@ pub mod billing;
 pub mod catalog;
 pub mod cost;
 pub mod credit;
+pub mod directory;
 pub mod docs;
 pub mod enums;
 pub mod errors;
@@ -57,6 +58,7 @@ pub struct QueryRoot(
     utilization::UtilizationQuery,
     reclaim::ReclaimQuery,
     api_clients::ApiClientQuery,
+    directory::DirectoryQuery,
 );
 
 /// Everything that changes data. Each mutation is one transaction: it succeeds whole or changes nothing.
@@ -77,6 +79,7 @@ pub struct MutationRoot(
     notices::NoticeMutation,
     reclaim::ReclaimMutation,
     api_clients::ApiClientMutation,
+    directory::DirectoryMutation,
 );
 
 pub fn state<'a>(ctx: &Context<'a>) -> AppResult<&'a AppState> {

@@ -1,5 +1,5 @@
 //! HTTP concerns around the GraphQL endpoint: GraphiQL served from the
-//! binary, CORS, Prometheus metrics and invoice PDF downloads.
+//! binary, CORS, Prometheus metrics, invoice PDF downloads and SCIM (R49).
 
 pub mod graphiql;
 pub mod invoice_pdf;
@@ -7,6 +7,7 @@ pub mod metrics;
 pub mod oauth;
 pub mod oidc;
 pub mod publisher_api;
+pub mod scim;
 
 use std::time::Duration;
 

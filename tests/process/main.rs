@@ -19,6 +19,7 @@ mod operations;
 mod payments_kill;
 mod publisher_app;
 mod readiness;
+mod scim;
 mod string_fuzz;
 #[path = "../support/hanging_listener.rs"]
 mod support;

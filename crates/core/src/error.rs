@@ -88,6 +88,10 @@ closed_set!(
         Proposal = "PROPOSAL",
         Publisher = "PUBLISHER",
         PurchaseToken = "PURCHASE_TOKEN",
+        /// A group of people (R49).
+        Group = "GROUP",
+        /// An organization's SCIM token (R49).
+        ScimToken = "SCIM_TOKEN",
         /// A signed-in session (R47).
         Session = "SESSION",
         Subscription = "SUBSCRIPTION",
@@ -141,6 +145,8 @@ closed_set!(
         LastGlobalAdmin = "LAST_GLOBAL_ADMIN",
         /// R44: a refund of a credit balance that is zero.
         NoCreditBalance = "NO_CREDIT_BALANCE",
+        /// R49: the object changed since the version the client names (SCIM If-Match).
+        VersionChanged = "VERSION_CHANGED",
     }
 );
 

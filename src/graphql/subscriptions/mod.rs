@@ -2,7 +2,7 @@
 
 mod licenses;
 mod mutation;
-mod objects;
+pub(crate) mod objects;
 mod query;
 
 pub use licenses::*;

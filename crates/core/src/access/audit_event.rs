@@ -41,8 +41,18 @@ pub const PROPOSAL: &str = "proposal";
 pub const PARTNER_RELATIONSHIP: &str = "partner_relationship";
 /// An organization's single sign-on provider (R48): its GLOBAL_ADMINs alone.
 pub const SINGLE_SIGN_ON: &str = "single_sign_on";
-const GUARDED: [&str; 7] =
-    [SUBSCRIPTION, BILLING_PROFILE, PAYMENT_METHOD, INVOICE, PROPOSAL, PARTNER_RELATIONSHIP, SINGLE_SIGN_ON];
+/// R49: a SCIM token's events go to those who may list tokens (the GLOBAL_ADMIN).
+pub const SCIM_TOKEN: &str = "scim_token";
+const GUARDED: [&str; 8] = [
+    SUBSCRIPTION,
+    BILLING_PROFILE,
+    PAYMENT_METHOD,
+    INVOICE,
+    PROPOSAL,
+    PARTNER_RELATIONSHIP,
+    SINGLE_SIGN_ON,
+    SCIM_TOKEN,
+];
 
 /// What a publisher may read of a subscription snapshot (no billing data).
 const PUBLISHER_SUBSCRIPTION_FIELDS: [&str; 7] =
@@ -101,6 +111,9 @@ pub fn visible(actor: &Actor) -> Condition {
             if super::single_sign_on::manages(actor, org.organization_id) {
                 objects = objects.add(audit_event::Column::ObjectType.eq(SINGLE_SIGN_ON));
             }
+            if org.can_manage_users() {
+                objects = objects.add(audit_event::Column::ObjectType.eq(SCIM_TOKEN));
+            }
             Condition::all().add(audit_event::Column::OrganizationId.eq(org.organization_id)).add(objects)
         }
         Actor::Publisher(p) => Condition::all().add(audit_event::Column::PublisherId.eq(p.publisher_id)),
@@ -141,6 +154,7 @@ pub async fn check(db: &impl ConnectionTrait, actor: &Actor, event: &audit_event
         INVOICE => invoices::load(db, actor, id, false).await.is_ok(),
         PROPOSAL => super::proposal::org_may_see(org),
         SINGLE_SIGN_ON => super::single_sign_on::manages(actor, org.organization_id),
+        SCIM_TOKEN => org.can_manage_users(),
         PARTNER_RELATIONSHIP => partners::load(db, actor, id, partners::Access::View, false).await.is_ok(),
         _ => true,
     })

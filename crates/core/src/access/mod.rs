@@ -34,11 +34,15 @@
 //! | partner relation | `partner`: the customer's GLOBAL_ADMIN and the partner's users (R39)    |
 //! | SSO provider     | `single_sign_on`: the organization's GLOBAL_ADMINs alone (R48)          |
 //! | API client       | `api_client`: the users of its publisher (R50)                          |
+//! | directory (SCIM) | `directory`: a SCIM token's own organization's people and groups (R49) |
+//! | group            | `group`: the organization's admins (R1, R49)                            |
 
 pub mod api_client;
 pub mod audit_event;
 pub mod billing_profile;
+pub mod directory;
 pub mod event;
+pub mod group;
 pub mod invoice;
 pub mod notice;
 pub mod partner;
@@ -116,5 +120,6 @@ keyed!(
     audit_event,
     user,
     proposal,
-    partner_relationship
+    partner_relationship,
+    user_group
 );

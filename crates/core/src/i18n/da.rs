@@ -12,6 +12,7 @@ pub(super) fn noun(entity: EntityKind) -> &'static str {
         EntityKind::ApiClient => "API-klienten",
         EntityKind::BillingProfile => "Faktureringsprofilen",
         EntityKind::Event => "Hændelsen",
+        EntityKind::Group => "Gruppen",
         EntityKind::Invoice => "Fakturaen",
         EntityKind::Object => "Objektet",
         EntityKind::Organization => "Organisationen",
@@ -21,6 +22,7 @@ pub(super) fn noun(entity: EntityKind) -> &'static str {
         EntityKind::Proposal => "Tilbuddet",
         EntityKind::Publisher => "Udgiveren",
         EntityKind::PurchaseToken => "Købstokenet",
+        EntityKind::ScimToken => "Katalogtokenet",
         EntityKind::Session => "Sessionen",
         EntityKind::Subscription => "Abonnementet",
         EntityKind::User => "Brugeren",
@@ -77,6 +79,7 @@ pub(super) fn state(reason: StateReason) -> &'static str {
         StateReason::LastGlobalAdmin => {
             "Organisationens sidste globale administrator kan ikke deaktiveres, slettes eller degraderes. Gør en anden til global administrator først."
         }
+        StateReason::VersionChanged => "Objektet er ændret, siden du læste det. Læs det igen, og gentag ændringen.",
         StateReason::NoCreditBalance => "Denne faktureringsprofil har ingen kreditsaldo at refundere.",
     }
 }

@@ -12,6 +12,7 @@ pub(super) fn noun(entity: EntityKind) -> &'static str {
         EntityKind::ApiClient => "API client",
         EntityKind::BillingProfile => "billing profile",
         EntityKind::Event => "event",
+        EntityKind::Group => "group",
         EntityKind::Invoice => "invoice",
         EntityKind::Object => "object",
         EntityKind::Organization => "organization",
@@ -21,6 +22,7 @@ pub(super) fn noun(entity: EntityKind) -> &'static str {
         EntityKind::Proposal => "proposal",
         EntityKind::Publisher => "publisher",
         EntityKind::PurchaseToken => "purchase token",
+        EntityKind::ScimToken => "directory token",
         EntityKind::Session => "session",
         EntityKind::Subscription => "subscription",
         EntityKind::User => "user",
@@ -76,6 +78,9 @@ pub(super) fn state(reason: StateReason) -> &'static str {
         }
         StateReason::LastGlobalAdmin => {
             "The organization's last global admin cannot be deactivated, deleted or demoted. Make someone else a global admin first."
+        }
+        StateReason::VersionChanged => {
+            "This object was changed since you read it. Read it again and repeat the change."
         }
         StateReason::NoCreditBalance => "This billing profile has no credit balance to refund.",
     }

@@ -12,6 +12,7 @@ pub(super) fn noun(entity: EntityKind) -> &'static str {
         EntityKind::ApiClient => "De API-client",
         EntityKind::BillingProfile => "Het factureringsprofiel",
         EntityKind::Event => "De gebeurtenis",
+        EntityKind::Group => "De groep",
         EntityKind::Invoice => "De factuur",
         EntityKind::Object => "Het object",
         EntityKind::Organization => "De organisatie",
@@ -21,6 +22,7 @@ pub(super) fn noun(entity: EntityKind) -> &'static str {
         EntityKind::Proposal => "De offerte",
         EntityKind::Publisher => "De uitgever",
         EntityKind::PurchaseToken => "Het aankooptoken",
+        EntityKind::ScimToken => "Het directorytoken",
         EntityKind::Session => "De sessie",
         EntityKind::Subscription => "Het abonnement",
         EntityKind::User => "De gebruiker",
@@ -78,6 +80,9 @@ pub(super) fn state(reason: StateReason) -> &'static str {
         }
         StateReason::LastGlobalAdmin => {
             "De laatste globale beheerder van de organisatie kan niet worden gedeactiveerd, verwijderd of gedegradeerd. Maak eerst iemand anders globale beheerder."
+        }
+        StateReason::VersionChanged => {
+            "Het object is gewijzigd sinds u het las. Lees het opnieuw en herhaal de wijziging."
         }
         StateReason::NoCreditBalance => "Dit factureringsprofiel heeft geen tegoed om terug te betalen.",
     }

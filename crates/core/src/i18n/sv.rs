@@ -12,6 +12,7 @@ pub(super) fn noun(entity: EntityKind) -> &'static str {
         EntityKind::ApiClient => "API-klienten",
         EntityKind::BillingProfile => "Faktureringsprofilen",
         EntityKind::Event => "Händelsen",
+        EntityKind::Group => "Gruppen",
         EntityKind::Invoice => "Fakturan",
         EntityKind::Object => "Objektet",
         EntityKind::Organization => "Organisationen",
@@ -21,6 +22,7 @@ pub(super) fn noun(entity: EntityKind) -> &'static str {
         EntityKind::Proposal => "Offerten",
         EntityKind::Publisher => "Utgivaren",
         EntityKind::PurchaseToken => "Köptoken",
+        EntityKind::ScimToken => "Katalogtoken",
         EntityKind::Session => "Sessionen",
         EntityKind::Subscription => "Prenumerationen",
         EntityKind::User => "Användaren",
@@ -76,6 +78,9 @@ pub(super) fn state(reason: StateReason) -> &'static str {
         }
         StateReason::LastGlobalAdmin => {
             "Organisationens sista globala administratör kan inte inaktiveras, tas bort eller degraderas. Gör någon annan till global administratör först."
+        }
+        StateReason::VersionChanged => {
+            "Objektet har ändrats sedan du läste det. Läs det igen och gör ändringen på nytt."
         }
         StateReason::NoCreditBalance => "Den här faktureringsprofilen har inget tillgodohavande att återbetala.",
     }

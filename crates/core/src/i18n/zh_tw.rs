@@ -10,6 +10,7 @@ pub(super) fn noun(entity: EntityKind) -> &'static str {
         EntityKind::ApiClient => "API 用戶端",
         EntityKind::BillingProfile => "帳單設定檔",
         EntityKind::Event => "事件",
+        EntityKind::Group => "群組",
         EntityKind::Invoice => "發票",
         EntityKind::Object => "物件",
         EntityKind::Organization => "組織",
@@ -19,6 +20,7 @@ pub(super) fn noun(entity: EntityKind) -> &'static str {
         EntityKind::Proposal => "提案",
         EntityKind::Publisher => "發行商",
         EntityKind::PurchaseToken => "購買權杖",
+        EntityKind::ScimToken => "目錄權杖",
         EntityKind::Session => "工作階段",
         EntityKind::Subscription => "訂閱",
         EntityKind::User => "使用者",
@@ -49,6 +51,7 @@ pub(super) fn state(reason: StateReason) -> &'static str {
         StateReason::PaymentMethodReplaced => "此付款方式已被取代或移除，無法再變更。請使用目前的付款方式。",
         StateReason::LastOwner => "無法移除帳單設定檔的最後一位擁有者。請先將其他人設為擁有者。",
         StateReason::LastGlobalAdmin => "無法停用、刪除或降級組織的最後一位全域管理員。請先將其他人設為全域管理員。",
+        StateReason::VersionChanged => "此物件在您讀取後已被變更。請重新讀取後再次進行變更。",
         StateReason::NoCreditBalance => "此帳單設定檔沒有可退款的抵免餘額。",
     }
 }

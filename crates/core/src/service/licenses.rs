@@ -92,6 +92,34 @@ pub async fn assign(
         .map(|a| a.user_id)
         .collect();
     let (already_assigned, fresh): (Vec<Uuid>, Vec<Uuid>) = users.iter().partition(|id| holding.contains(id));
+    // R49: a license held through a group and now assigned directly stays when the group goes.
+    super::groups::licensing::made_direct(&txn, sub.id, &already_assigned).await?;
+    if fresh.is_empty() {
+        txn.commit().await?;
+        return Ok(AssignOutcome { subscription: sub, assigned: Vec::new(), already_assigned });
+    }
+    let scope = AuditScope::org(sub.organization_id, Some(actor));
+    let (reread, _) = insert_assignments(&txn, &sub, &fresh, actor.user_id(), scope, now, None).await?;
+    let sub = sub.updated(reread).ok_or(AppError::NotFound { entity: EntityKind::Subscription })?;
+    txn.commit().await?;
+    Ok(AssignOutcome { subscription: sub, assigned: fresh, already_assigned })
+}
+
+/// R19, R21: gives each of `fresh` (members of the subscription's
+/// organization holding no license of it) a license, in the caller's
+/// transaction with the subscription row locked: INSUFFICIENT_LICENSES when
+/// the seats do not suffice (the CHECK on assigned ≤ quantity is the last
+/// guard). Audited with `note` added to the change; returns the
+/// subscription as updated and the new assignments' IDs, in `fresh` order.
+pub(crate) async fn insert_assignments(
+    txn: &sea_orm::DatabaseTransaction,
+    sub: &subscription::Model,
+    fresh: &[Uuid],
+    assigned_by: Uuid,
+    scope: AuditScope,
+    now: chrono::DateTime<chrono::Utc>,
+    note: Option<serde_json::Value>,
+) -> AppResult<(subscription::Model, Vec<Uuid>)> {
     let added = fresh.len() as i64;
     if let Some(quantity) = sub.quantity {
         let available = quantity - sub.assigned_count;
@@ -99,43 +127,85 @@ pub async fn assign(
             return Err(AppError::InsufficientLicenses { available: Ord::max(available, 0) });
         }
     }
-    if added == 0 {
-        return Ok(AssignOutcome { subscription: sub, assigned: Vec::new(), already_assigned });
-    }
+    let ids: Vec<Uuid> = fresh.iter().map(|_| Uuid::now_v7()).collect();
     // One multi-row insert for the whole request (at most 20 users, R20).
-    license_assignment::Entity::insert_many(fresh.iter().map(|user_id| license_assignment::ActiveModel {
-        id: Set(Uuid::now_v7()),
-        subscription_id: Set(sub.id),
-        user_id: Set(*user_id),
-        active: Set(true),
-        assigned_by: Set(actor.user_id()),
-        assigned_at: Set(now),
-        unassigned_by: Set(None),
-        unassigned_at: Set(None),
-        last_used_at: Set(None),
-        reclaim_notice_at: Set(None),
+    license_assignment::Entity::insert_many(fresh.iter().zip(&ids).map(|(user_id, id)| {
+        license_assignment::ActiveModel {
+            id: Set(*id),
+            subscription_id: Set(sub.id),
+            user_id: Set(*user_id),
+            active: Set(true),
+            assigned_by: Set(assigned_by),
+            assigned_at: Set(now),
+            unassigned_by: Set(None),
+            unassigned_at: Set(None),
+            last_used_at: Set(None),
+            reclaim_notice_at: Set(None),
+        }
     }))
-    .exec_without_returning(&txn)
+    .exec_without_returning(txn)
     .await?;
     // The new count comes back with the update (RETURNING): no second read.
     let reread = subscription::Entity::update_many()
         .col_expr(subscription::Column::AssignedCount, Expr::col(subscription::Column::AssignedCount).add(added))
         .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
         .filter(subscription::Column::Id.eq(sub.id))
-        .exec_with_returning(&txn)
+        .exec_with_returning(txn)
         .await
         .map_err(
             |e| if db::is_check_violation(&e) { AppError::InsufficientLicenses { available: 0 } } else { e.into() },
         )?
         .pop()
         .ok_or_else(|| AppError::internal("subscription row vanished while locked"))?;
-    let sub = sub.updated(reread).ok_or(AppError::NotFound { entity: EntityKind::Subscription })?;
+    let mut after = json!({"assigned": reread.assigned_count, "users": fresh});
+    if let (Some(note), Some(object)) = (note, after.as_object_mut()) {
+        object.extend(note.as_object().cloned().unwrap_or_default());
+    }
     let entry = AuditEntry::new(AuditAction::SubscriptionAssignLicenses, "subscription", sub.id)
-        .before(json!({"assigned": sub.assigned_count - added}))
-        .after(json!({"assigned": sub.assigned_count, "users": fresh}));
-    audit::record(&txn, AuditScope::org(sub.organization_id, Some(actor)), now, entry).await?;
-    txn.commit().await?;
-    Ok(AssignOutcome { subscription: sub, assigned: fresh, already_assigned })
+        .before(json!({"assigned": reread.assigned_count - added}))
+        .after(after);
+    audit::record(txn, scope, now, entry).await?;
+    Ok((reread, ids))
+}
+
+/// R20: ends the `holding` assignments of `sub`, in the caller's transaction
+/// with the subscription row locked, audited with `note` added; returns the
+/// subscription as updated.
+pub(crate) async fn end_assignments(
+    txn: &sea_orm::DatabaseTransaction,
+    sub: &subscription::Model,
+    holding: &[license_assignment::Model],
+    by: Option<Uuid>,
+    scope: AuditScope,
+    now: chrono::DateTime<chrono::Utc>,
+    note: Option<serde_json::Value>,
+) -> AppResult<subscription::Model> {
+    license_assignment::Entity::update_many()
+        .col_expr(license_assignment::Column::Active, Expr::value(false))
+        .col_expr(license_assignment::Column::UnassignedBy, Expr::value(by))
+        .col_expr(license_assignment::Column::UnassignedAt, Expr::value(now))
+        .filter(license_assignment::Column::Id.is_in(holding.iter().map(|a| a.id).collect::<Vec<_>>()))
+        .exec(txn)
+        .await?;
+    let removed = holding.len() as i64;
+    let reread = subscription::Entity::update_many()
+        .col_expr(subscription::Column::AssignedCount, Expr::col(subscription::Column::AssignedCount).sub(removed))
+        .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
+        .filter(subscription::Column::Id.eq(sub.id))
+        .exec_with_returning(txn)
+        .await?
+        .pop()
+        .ok_or(AppError::NotFound { entity: EntityKind::Subscription })?;
+    let users: Vec<Uuid> = holding.iter().map(|a| a.user_id).collect();
+    let mut after = json!({"assigned": reread.assigned_count, "users": users});
+    if let (Some(note), Some(object)) = (note, after.as_object_mut()) {
+        object.extend(note.as_object().cloned().unwrap_or_default());
+    }
+    let entry = AuditEntry::new(AuditAction::SubscriptionUnassignLicenses, "subscription", sub.id)
+        .before(json!({"assigned": reread.assigned_count + removed}))
+        .after(after);
+    audit::record(txn, scope, now, entry).await?;
+    Ok(reread)
 }
 
 pub async fn unassign(
@@ -168,27 +238,11 @@ pub async fn unassign(
     if unassigned.is_empty() {
         return Ok(UnassignOutcome { subscription: sub, unassigned, not_assigned });
     }
-    license_assignment::Entity::update_many()
-        .col_expr(license_assignment::Column::Active, Expr::value(false))
-        .col_expr(license_assignment::Column::UnassignedBy, Expr::value(actor.user_id()))
-        .col_expr(license_assignment::Column::UnassignedAt, Expr::value(now))
-        .filter(license_assignment::Column::Id.is_in(holding.iter().map(|a| a.id).collect::<Vec<_>>()))
-        .exec(&txn)
-        .await?;
-    let removed = unassigned.len() as i64;
-    let reread = subscription::Entity::update_many()
-        .col_expr(subscription::Column::AssignedCount, Expr::col(subscription::Column::AssignedCount).sub(removed))
-        .col_expr(subscription::Column::UpdatedAt, Expr::value(now))
-        .filter(subscription::Column::Id.eq(sub.id))
-        .exec_with_returning(&txn)
-        .await?
-        .pop()
-        .ok_or(AppError::NotFound { entity: EntityKind::Subscription })?;
+    let scope = AuditScope::org(sub.organization_id, Some(actor));
+    let reread = end_assignments(&txn, &sub, &holding, Some(actor.user_id()), scope, now, None).await?;
+    // R49: the members of the subscription's groups left without a seat get the freed ones.
+    let reread = super::groups::licensing::fill_seats(&txn, scope, reread, now).await?;
     let sub = sub.updated(reread).ok_or(AppError::NotFound { entity: EntityKind::Subscription })?;
-    let entry = AuditEntry::new(AuditAction::SubscriptionUnassignLicenses, "subscription", sub.id)
-        .before(json!({"assigned": sub.assigned_count + removed}))
-        .after(json!({"assigned": sub.assigned_count, "users": unassigned}));
-    audit::record(&txn, AuditScope::org(sub.organization_id, Some(actor)), now, entry).await?;
     txn.commit().await?;
     Ok(UnassignOutcome { subscription: sub, unassigned, not_assigned })
 }

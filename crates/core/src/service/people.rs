@@ -66,14 +66,31 @@ fn user_manager(actor: &Actor) -> AppResult<&OrgActor> {
 /// who must be an undeleted member of the caller's organization (R3).
 async fn begin(state: &Services, org: &OrgActor, user_id: Uuid) -> AppResult<(DatabaseTransaction, user::Model)> {
     let txn = db::begin_write(&state.db).await?;
-    organization::Entity::find_by_id(org.organization_id).lock_exclusive().one(&txn).await?.ok_or(NOT_FOUND)?;
-    let target = user::Entity::find_by_id(user_id)
-        .lock_exclusive()
-        .one(&txn)
-        .await?
-        .filter(|u| u.organization_id == Some(org.organization_id) && u.deleted_at.is_none())
-        .ok_or(NOT_FOUND)?;
+    let target = lock_member(&txn, org.organization_id, user_id).await?;
     Ok((txn, target))
+}
+
+/// Locks the organization row (serializes every R43 change of one
+/// organization, from an admin or the directory, R49) and returns the
+/// undeleted member `user_id` of it, locked; NOT_FOUND otherwise (R3).
+pub(crate) async fn lock_member(
+    txn: &DatabaseTransaction,
+    organization_id: Uuid,
+    user_id: Uuid,
+) -> AppResult<user::Model> {
+    lock_organization(txn, organization_id).await?;
+    user::Entity::find_by_id(user_id)
+        .lock_exclusive()
+        .one(txn)
+        .await?
+        .filter(|u| u.organization_id == Some(organization_id) && u.deleted_at.is_none())
+        .ok_or(NOT_FOUND)
+}
+
+/// Locks the organization row: every R43 change of one organization waits for the one before.
+pub(crate) async fn lock_organization(txn: &DatabaseTransaction, organization_id: Uuid) -> AppResult<()> {
+    organization::Entity::find_by_id(organization_id).lock_exclusive().one(txn).await?.ok_or(NOT_FOUND)?;
+    Ok(())
 }
 
 /// The user as the caller sees them, by the one user rule (R3, R37).
@@ -129,26 +146,54 @@ async fn set_active(
 ) -> AppResult<Visible<user::Model>> {
     let org = user_manager(actor)?;
     let (txn, target) = begin(state, org, user_id).await?;
-    if target.active == active {
-        // Already so: nothing changes and nothing is audited.
-        return seen(actor, target);
-    }
-    if !active {
-        keep_a_global_admin(&txn, &target).await?;
-    }
-    let now = state.clock.now();
-    let mut model: user::ActiveModel = target.into();
-    model.active = Set(active);
-    let updated = model.update(&txn).await?;
-    if !active {
-        // R47: reactivation later starts nothing again; the user signs in anew.
-        super::sessions::end_all_of_user(&txn, updated.id, None, super::sessions::EndReason::Deactivated).await?;
-    }
-    let entry =
-        AuditEntry::new(action, "user", updated.id).before(json!({"active": !active})).after(json!({"active": active}));
-    audit::record(&txn, AuditScope::org(org.organization_id, Some(actor)), now, entry).await?;
+    let scope = AuditScope::org(org.organization_id, Some(actor));
+    let updated = change_active(&txn, scope, target, active, false, action, state.clock.now()).await?;
     txn.commit().await?;
     seen(actor, updated)
+}
+
+/// R43, R47, R49: turns `target` (locked by [`lock_member`]) active or not,
+/// in the caller's transaction. Deactivation keeps a GLOBAL_ADMIN, ends the
+/// user's sessions and, with `release`, releases their licenses as deletion
+/// does (the directory's deactivation, R49). Nothing changes and nothing is
+/// audited when the user is already so.
+pub(crate) async fn change_active(
+    txn: &DatabaseTransaction,
+    scope: AuditScope,
+    target: user::Model,
+    active: bool,
+    release: bool,
+    action: AuditAction,
+    now: DateTime<Utc>,
+) -> AppResult<user::Model> {
+    if target.active == active {
+        return Ok(target);
+    }
+    if !active {
+        keep_a_global_admin(txn, &target).await?;
+    }
+    let mut model: user::ActiveModel = target.into();
+    model.active = Set(active);
+    let updated = model.update(txn).await?;
+    // R49: licenses through groups follow the member's state.
+    super::groups::licensing::member_changed(txn, scope, updated.id, now).await?;
+    let released = if !active && release {
+        release_licenses(txn, scope, &updated, "USER_DEACTIVATED", now).await?
+    } else {
+        Vec::new()
+    };
+    super::groups::licensing::refill(txn, scope, released.clone(), now).await?;
+    if !active {
+        // R47: reactivation later starts nothing again; the user signs in anew.
+        super::sessions::end_all_of_user(txn, updated.id, None, super::sessions::EndReason::Deactivated).await?;
+    }
+    let mut after = json!({"active": active});
+    if release && !active {
+        after["releasedLicensesOf"] = json!(released);
+    }
+    let entry = AuditEntry::new(action, "user", updated.id).before(json!({"active": !active})).after(after);
+    audit::record(txn, scope, now, entry).await?;
+    Ok(updated)
 }
 
 /// R43, R47: the user can no longer sign in; their sessions end (their
@@ -199,14 +244,31 @@ pub async fn set_roles(
 pub async fn delete(state: &Services, actor: &Actor, user_id: Uuid) -> AppResult<Deletion> {
     let org = user_manager(actor)?;
     let (txn, target) = begin(state, org, user_id).await?;
-    keep_a_global_admin(&txn, &target).await?;
-    let now = state.clock.now();
     let scope = AuditScope::org(org.organization_id, Some(actor));
-    let released_from = release_licenses(&txn, scope, actor, &target, now).await?;
-    let handed_over = hand_over_self_service(&txn, scope, &target, now).await?;
-    let before_roles = roles(&txn, target.id).await?;
-    user_role::Entity::delete_many().filter(user_role::Column::UserId.eq(target.id)).exec(&txn).await?;
+    let (deleted, released_from, handed_over) = delete_member(&txn, scope, target, state.clock.now()).await?;
+    txn.commit().await?;
+    Ok(Deletion { user: seen(actor, deleted)?, released_from, handed_over })
+}
+
+/// R43, R49: soft-deletes `target` (locked by [`lock_member`]) in the
+/// caller's transaction: the subscriptions whose license was released and
+/// the self-service subscriptions handed over.
+pub(crate) async fn delete_member(
+    txn: &DatabaseTransaction,
+    scope: AuditScope,
+    target: user::Model,
+    now: DateTime<Utc>,
+) -> AppResult<(user::Model, Vec<Uuid>, Vec<Uuid>)> {
+    let user_id = target.id;
+    keep_a_global_admin(txn, &target).await?;
+    // R49: they leave their groups first (licenses only a group gave go with it).
+    super::groups::licensing::leave_all_groups(txn, scope, user_id, now).await?;
+    let released_from = release_licenses(txn, scope, &target, "USER_DELETED", now).await?;
+    let handed_over = hand_over_self_service(txn, scope, &target, now).await?;
+    let before_roles = roles(txn, target.id).await?;
+    user_role::Entity::delete_many().filter(user_role::Column::UserId.eq(target.id)).exec(txn).await?;
     let old_email = target.email.clone();
+    let was_active = target.active;
     let mut model: user::ActiveModel = target.into();
     model.active = Set(false);
     model.deleted_at = Set(Some(now));
@@ -214,18 +276,22 @@ pub async fn delete(state: &Services, actor: &Actor, user_id: Uuid) -> AppResult
     model.email = Set(format!("deleted-{}@deleted.invalid", user_id.simple()));
     // No password verifies against this.
     model.password_hash = Set("!deleted".to_owned());
-    let deleted = model.update(&txn).await?;
-    super::sessions::end_all_of_user(&txn, deleted.id, None, super::sessions::EndReason::Deleted).await?;
+    // R49: the directory may provision the person again under the same IDs.
+    model.external_id = Set(None);
+    let deleted = model.update(txn).await?;
+    entity::scim_user::Entity::delete_by_id(user_id).exec(txn).await?;
+    super::sessions::end_all_of_user(txn, deleted.id, None, super::sessions::EndReason::Deleted).await?;
+    // R49: the seats freed go to group members waiting for one.
+    super::groups::licensing::refill(txn, scope, released_from.clone(), now).await?;
     let entry = AuditEntry::new(AuditAction::UserDelete, "user", deleted.id)
-        .before(json!({"email": old_email, "active": true, "roles": names(&before_roles)}))
+        .before(json!({"email": old_email, "active": was_active, "roles": names(&before_roles)}))
         .after(json!({
             "deletedAt": now,
             "releasedLicensesOf": released_from,
             "selfServiceSubscriptionsHandedToAdmins": handed_over,
         }));
-    audit::record(&txn, scope, now, entry).await?;
-    txn.commit().await?;
-    Ok(Deletion { user: seen(actor, deleted)?, released_from, handed_over })
+    audit::record(txn, scope, now, entry).await?;
+    Ok((deleted, released_from, handed_over))
 }
 
 /// Releases the user's active licenses on subscriptions that are not
@@ -234,8 +300,8 @@ pub async fn delete(state: &Services, actor: &Actor, user_id: Uuid) -> AppResult
 async fn release_licenses(
     txn: &DatabaseTransaction,
     scope: AuditScope,
-    actor: &Actor,
     target: &user::Model,
+    reason: &str,
     now: DateTime<Utc>,
 ) -> AppResult<Vec<Uuid>> {
     let held = license_assignment::Entity::find()
@@ -259,7 +325,7 @@ async fn release_licenses(
         let Some(assignment) = by_subscription.get(&sub.id) else { continue };
         license_assignment::Entity::update_many()
             .col_expr(license_assignment::Column::Active, Expr::value(false))
-            .col_expr(license_assignment::Column::UnassignedBy, Expr::value(actor.user_id()))
+            .col_expr(license_assignment::Column::UnassignedBy, Expr::value(scope.actor_user_id))
             .col_expr(license_assignment::Column::UnassignedAt, Expr::value(now))
             .filter(license_assignment::Column::Id.eq(*assignment))
             .exec(txn)
@@ -272,7 +338,7 @@ async fn release_licenses(
             .await?;
         let entry = AuditEntry::new(AuditAction::SubscriptionReleaseLicense, "subscription", sub.id)
             .before(json!({"assigned": sub.assigned_count}))
-            .after(json!({"assigned": sub.assigned_count - 1, "users": [target.id], "reason": "USER_DELETED"}));
+            .after(json!({"assigned": sub.assigned_count - 1, "users": [target.id], "reason": reason}));
         audit::record(txn, scope, now, entry).await?;
         released.push(sub.id);
     }

@@ -602,6 +602,9 @@ pub async fn change_quantity(
         m.quantity = Set(Some(quantity))
     })
     .await?;
+    // R49: added seats go to group members waiting for one.
+    let reread = super::groups::licensing::fill_seats(&txn, scope, sub.get().clone(), now).await?;
+    let sub = sub.updated(reread).ok_or(AppError::NotFound { entity: EntityKind::Subscription })?;
     txn.commit().await?;
     Ok(sub)
 }

@@ -53,6 +53,12 @@ pub fn for_audit_action(action: AuditAction) -> Option<EventType> {
         | A::BillingRoleRevoke
         | A::CustomerAgreementAccept
         | A::CustomerAgreementAcceptSelfService
+        | A::GroupAssignSubscription
+        | A::GroupCreate
+        | A::GroupDelete
+        | A::GroupUnassignSubscription
+        | A::GroupUpdate
+        | A::GroupUpdateMembers
         | A::InvoiceCardDeclined
         | A::OperatorCreate
         | A::OrganizationConfigureSso
@@ -76,6 +82,8 @@ pub fn for_audit_action(action: AuditAction) -> Option<EventType> {
         | A::ProposalCreate
         | A::ProposalDecline
         | A::PublisherRegister
+        | A::ScimTokenCreate
+        | A::ScimTokenRevoke
         | A::SelfServicePolicySet
         | A::SubscriptionActivationLink
         | A::UserChangePassword
@@ -86,6 +94,7 @@ pub fn for_audit_action(action: AuditAction) -> Option<EventType> {
         | A::UserLinkSso
         | A::UserReactivate
         | A::UserSetRoles
+        | A::UserUpdate
         | A::WebhookEndpointCreate
         | A::WebhookEndpointDelete
         | A::WebhookEndpointRedeliver
