@@ -39,7 +39,11 @@ fn output_types_hold_no_secrets() {
         }
         if trimmed.ends_with('{') {
             // Mutation fields are actions (`changePassword` returns a count), not data.
-            in_output_type = (trimmed.starts_with("type ") && !trimmed.starts_with("type Mutation"))
+            // `…WithSecret` types are the one answer that shows a secret the
+            // server just made (a webhook's signing secret, an API client's
+            // secret) once; only a hash is kept. Stored secrets never appear.
+            let reveals_once = trimmed.split_whitespace().nth(1).is_some_and(|name| name.ends_with("WithSecret"));
+            in_output_type = (trimmed.starts_with("type ") && !trimmed.starts_with("type Mutation") && !reveals_once)
                 || trimmed.starts_with("interface ");
         } else if trimmed == "}" {
             in_output_type = false;

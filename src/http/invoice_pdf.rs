@@ -64,7 +64,14 @@ async fn signed_download(
     if !verify_pdf_link(&state.link_key, id, expires, signature, now) {
         return status_only(StatusCode::FORBIDDEN, "this download link is not valid or has expired");
     }
-    match invoices::pdf_by_link(state, &state.config.seller, id, state::request_info(headers).lang).await {
+    match invoices::pdf_by_link(
+        state,
+        &state.config.seller,
+        id,
+        invoices::PdfLanguage::ProfileOr(state::request_info(headers).lang),
+    )
+    .await
+    {
         Ok((invoice, bytes)) => pdf_response(&invoice, bytes),
         Err(AppError::NotFound { .. }) => not_found(),
         Err(e) => {

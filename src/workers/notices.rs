@@ -155,10 +155,14 @@ async fn message(state: &AppState, smtp: &SmtpConfig, row: &notice::Model) -> Re
     let body = match notices::attaches_invoice(row) {
         None => body,
         Some(invoice_id) => {
-            let (invoice, pdf) =
-                crate::service::invoices::pdf_by_link(state, &state.config.seller, invoice_id, rendered.lang)
-                    .await
-                    .map_err(|e| Refusal { error: format!("invoice PDF: {e:?}"), permanent: false })?;
+            let (invoice, pdf) = crate::service::invoices::pdf_by_link(
+                state,
+                &state.config.seller,
+                invoice_id,
+                crate::service::invoices::PdfLanguage::Exactly(rendered.lang),
+            )
+            .await
+            .map_err(|e| Refusal { error: format!("invoice PDF: {e:?}"), permanent: false })?;
             let name = format!("invoice-{}.pdf", crate::service::invoices::display_number(invoice.number));
             let content_type = ContentType::parse("application/pdf").map_err(|e| refuse(format!("{e}")))?;
             MultiPart::mixed().multipart(body).singlepart(Attachment::new(name).body(pdf, content_type))

@@ -159,6 +159,8 @@ async fn r52_senders_share_the_queue_by_lease() {
     assert_eq!(a.len() + b.len(), 6);
     assert!(a.iter().all(|x| b.iter().all(|y| x.id != y.id)), "no notice held twice");
     assert!(notices::claim(&app.state, 10, until).await.expect("claim").is_empty(), "all leased");
+    // Which sender got more depends on timing; one of them holds at least 3.
+    let a = if a.len() >= b.len() { a } else { b };
 
     notices::mark_sent(&app.state, a[0].id).await.expect("sent");
     let retry_at = Utc::now() - chrono::Duration::seconds(1);

@@ -165,13 +165,15 @@ fn cases() -> Vec<Case> {
             |_, n| {
                 json!({"i": {"name": format!("Tool {n}"), "description": "A tool", "pricingModel": "PER_LICENSE",
                 "prices": [{"term": "MONTHLY", "currency": "USD", "amount": "8.00"}], "markets": ["UNITED_STATES"],
-                "selfServiceEligible": true, "portalUrl": "https://portal.example/setup", "supportUrl": "https://support.example"}})
+                "selfServiceEligible": true, "portalUrl": "https://portal.example/setup", "supportUrl": "https://support.example",
+                "supportEmail": "help@support.example"}})
             },
             &[
                 ("/i/name", "CreateProductInput.name"),
                 ("/i/description", "CreateProductInput.description"),
                 ("/i/portalUrl", "CreateProductInput.portalUrl"),
                 ("/i/supportUrl", "CreateProductInput.supportUrl"),
+                ("/i/supportEmail", "CreateProductInput.supportEmail"),
                 ("/i/prices/0/currency", "PriceInput.currency"),
                 ("/i/prices/0/amount", "PriceInput.amount"),
             ],
@@ -179,13 +181,30 @@ fn cases() -> Vec<Case> {
         (
             Who::Publisher,
             "mutation($id: ID!, $i: UpdateProductInput!) { updateProduct(id: $id, input: $i) { id } }",
-            |ids, _| json!({"id": ids.product, "i": {"name": "Chat", "description": "Team chat", "portalUrl": "https://portal.example/a", "supportUrl": "https://support.example/a"}}),
+            |ids, _| json!({"id": ids.product, "i": {"name": "Chat", "description": "Team chat", "portalUrl": "https://portal.example/a", "supportUrl": "https://support.example/a", "supportEmail": "help@support.example"}}),
             &[
                 ("/id", "Mutation.updateProduct.id"),
                 ("/i/name", "UpdateProductInput.name"),
                 ("/i/description", "UpdateProductInput.description"),
                 ("/i/portalUrl", "UpdateProductInput.portalUrl"),
                 ("/i/supportUrl", "UpdateProductInput.supportUrl"),
+                ("/i/supportEmail", "UpdateProductInput.supportEmail"),
+            ],
+        ),
+        (
+            Who::Publisher,
+            "mutation($i: CreateApiClientInput!) { createApiClient(input: $i) { client { id } } }",
+            |_, n| json!({"i": {"name": format!("Portal {n}")}}),
+            &[("/i/name", "CreateApiClientInput.name")],
+        ),
+        (
+            Who::Admin,
+            "mutation($i: SingleSignOnInput!) { configureSingleSignOn(input: $i) { issuer } }",
+            |_, _| json!({"i": {"issuer": "https://login.example.com/tenant/v2.0", "clientId": "licensedesk", "clientSecret": "s3cret-value", "allowedDomains": ["x.example"], "enabled": false}}),
+            &[
+                ("/i/issuer", "SingleSignOnInput.issuer"),
+                ("/i/clientId", "SingleSignOnInput.clientId"),
+                ("/i/clientSecret", "SingleSignOnInput.clientSecret"),
             ],
         ),
         (

@@ -34,7 +34,7 @@ pub use issue::{
     DueInvoice, HELD_BEYOND_BOUNDS, Issued, awaiting_card_charge, due_invoices, held_count, hold, issue_one,
     mark_overdue, subscriptions_not_current,
 };
-pub use pdf::{pdf, pdf_by_link};
+pub use pdf::{PdfLanguage, pdf, pdf_by_link};
 pub use queries::{
     InvoiceFilter, InvoiceSort, MAX_RANGE_MONTHS, NEWEST_FIRST, Period, get, issue_range, lines_of, list,
 };

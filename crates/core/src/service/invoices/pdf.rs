@@ -102,7 +102,17 @@ pub async fn pdf(
     reader_lang: Lang,
 ) -> AppResult<(invoice::Model, Vec<u8>)> {
     let (invoice, profile, _) = load_with_rights(&state.db, actor, id, false).await?;
-    render_pdf(state, seller, invoice.into_inner(), profile, reader_lang).await
+    render_pdf(state, seller, invoice.into_inner(), profile, PdfLanguage::ProfileOr(reader_lang)).await
+}
+
+/// Which language an invoice PDF is printed in.
+#[derive(Debug, Clone, Copy)]
+pub enum PdfLanguage {
+    /// The billing profile's (chosen, else its country's), else this one.
+    ProfileOr(Lang),
+    /// This one: the e-mail an invoice is attached to is in the language the
+    /// notice was queued in, and its attachment reads the same (R52).
+    Exactly(Lang),
 }
 
 /// The PDF for a signed download link: the link was checked by the caller
@@ -111,12 +121,12 @@ pub async fn pdf_by_link(
     state: &Services,
     seller: &Seller,
     id: Uuid,
-    reader_lang: Lang,
+    language: PdfLanguage,
 ) -> AppResult<(invoice::Model, Vec<u8>)> {
     let invoice = invoice::Entity::find_by_id(id).one(&state.db).await?.ok_or(NOT_FOUND)?;
     let profile =
         billing_profile::Entity::find_by_id(invoice.billing_profile_id).one(&state.db).await?.ok_or(NOT_FOUND)?;
-    render_pdf(state, seller, invoice, profile, reader_lang).await
+    render_pdf(state, seller, invoice, profile, language).await
 }
 
 async fn render_pdf(
@@ -124,15 +134,22 @@ async fn render_pdf(
     seller: &Seller,
     invoice: invoice::Model,
     profile: billing_profile::Model,
-    reader_lang: Lang,
+    language: PdfLanguage,
 ) -> AppResult<(invoice::Model, Vec<u8>)> {
     let organization = organization::Entity::find_by_id(invoice.organization_id)
         .one(&state.db)
         .await?
         .ok_or(AppError::NotFound { entity: EntityKind::Organization })?;
     let lines = lines_of(&state.db, vec![invoice.id]).await?;
-    let chosen = profile.language.as_deref().and_then(|tag| Lang::ALL.into_iter().find(|lang| lang.tag() == tag));
-    let lang = chosen.or_else(|| crate::pdf::language_for_country(&profile.country)).unwrap_or(reader_lang);
+    let lang = match language {
+        PdfLanguage::Exactly(lang) => lang,
+        PdfLanguage::ProfileOr(reader_lang) => profile
+            .language
+            .as_deref()
+            .and_then(|tag| Lang::ALL.into_iter().find(|lang| lang.tag() == tag))
+            .or_else(|| crate::pdf::language_for_country(&profile.country))
+            .unwrap_or(reader_lang),
+    };
     let labels = crate::pdf::labels(lang);
     let mut bill_to = vec![
         profile.name.clone(),
