@@ -7,18 +7,18 @@ use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
 use entity::license_assignment;
-use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, TransactionTrait, sea_query::Expr};
+use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, sea_query::Expr};
 use uuid::Uuid;
 
-use crate::error::AppResult;
+use crate::{db, error::AppResult};
 
 /// Records the latest use of each active assignment in `uses` (assignment ID →
 /// time of use). Returns how many assignments moved forward.
-pub async fn record_last_used(db: &impl TransactionTrait, uses: &HashMap<Uuid, DateTime<Utc>>) -> AppResult<u64> {
+pub async fn record_last_used(conn: &DatabaseConnection, uses: &HashMap<Uuid, DateTime<Utc>>) -> AppResult<u64> {
     if uses.is_empty() {
         return Ok(0);
     }
-    let txn = db.begin().await?;
+    let txn = db::begin_write(conn).await?;
     let mut moved = 0;
     for (assignment_id, used_at) in uses {
         moved += license_assignment::Entity::update_many()
