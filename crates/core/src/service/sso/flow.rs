@@ -79,7 +79,7 @@ pub async fn start(
 ) -> AppResult<String> {
     let provider = enabled_provider(&state.db, organization_id).await?;
     let metadata = http.metadata(&provider.issuer).await.map_err(|e| {
-        tracing::warn!(error = %e, issuer = %provider.issuer, "single sign-on: no provider metadata");
+        tracing::warn!(error = ?e, issuer = %provider.issuer, "single sign-on: no provider metadata");
         refused(SignInRefusal::ProviderError)
     })?;
     let (state_value, nonce, verifier) = (oidc::random_token(), oidc::random_token(), oidc::random_token());
@@ -199,8 +199,8 @@ async fn signed_in_user(
         return Err(refused(SignInRefusal::ProviderError));
     }
     let code = params.code.as_deref().filter(|c| !c.is_empty()).ok_or(refused(SignInRefusal::ProviderError))?;
-    let provider_error = |what: &str, e: &dyn std::fmt::Display| {
-        tracing::warn!(error = %e, issuer = %provider.issuer, "single sign-on: {what}");
+    let provider_error = |what: &str, e: &dyn std::fmt::Debug| {
+        tracing::warn!(error = ?e, issuer = %provider.issuer, "single sign-on: {what}");
         refused(SignInRefusal::ProviderError)
     };
     let Some(secret) = state.sso.sealing.open(provider.organization_id.as_bytes(), &provider.client_secret_sealed)
@@ -251,7 +251,7 @@ async fn verified_claims(
         oidc::verify_id_token(id_token, keys, &provider.issuer, &provider.client_id, nonce)
     };
     let keys_error = |e: AppError| {
-        tracing::warn!(error = %e, "single sign-on: the provider's keys could not be fetched");
+        tracing::warn!(error = ?e, "single sign-on: the provider's keys could not be fetched");
         refused(SignInRefusal::ProviderError)
     };
     let mut verified = verify(&*http.keys(jwks_uri, false).await.map_err(keys_error)?);
