@@ -19,6 +19,14 @@ pub fn random_bytes<const N: usize>() -> [u8; N] {
     bytes
 }
 
+/// What the database keeps of a bearer secret the server handed out
+/// (refresh, SCIM, API client and purchase tokens, sign-in states): its
+/// SHA-256 in hex. The secret itself is never stored.
+pub fn token_hash(token: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(token.as_bytes()))
+}
+
 pub use actor::{
     Actor, Caller, CurrentSession, OperatorActor, OrgActor, PartnerActor, PublisherActor, PublisherAppActor,
 };

@@ -7,11 +7,11 @@
 //! rotating its secret ends its tokens at once, on every instance (each
 //! request reads the token row and its client).
 
+use crate::auth::token_hash as hash;
 use chrono::{DateTime, Duration, Utc};
 use entity::{api_access_token, api_client};
 use sea_orm::{ActiveModelTrait, ColumnTrait, EntityTrait, IntoActiveModel, QueryFilter, Set};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::{
@@ -46,10 +46,6 @@ pub struct IssuedToken {
     pub access_token: String,
     pub expires_in: i64,
     pub scope: String,
-}
-
-pub(crate) fn hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
 }
 
 pub(crate) fn random_token(prefix: &str) -> String {

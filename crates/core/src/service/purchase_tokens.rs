@@ -9,7 +9,6 @@ use chrono::{DateTime, Duration, Utc};
 use entity::{enums::SubscriptionStatus, product, purchase_token, subscription};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Set};
 use serde_json::json;
-use sha2::{Digest, Sha256};
 use uuid::Uuid;
 
 use crate::{
@@ -39,7 +38,7 @@ pub struct ActivationLink {
 }
 
 fn hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.trim().as_bytes()))
+    crate::auth::token_hash(token.trim())
 }
 
 fn new_token() -> String {

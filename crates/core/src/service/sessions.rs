@@ -7,6 +7,7 @@
 //! ending a session, deactivation, deletion and a password change take effect
 //! on every instance at the next request; reactivation starts nothing again.
 
+use crate::auth::token_hash as hash;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{DateTime, Duration, Utc};
 use entity::{refresh_token, session, user};
@@ -71,11 +72,6 @@ pub struct SignedIn {
     pub refresh_token: String,
     pub session: session::Model,
     pub user: user::Model,
-}
-
-fn hash(token: &str) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(token.as_bytes()))
 }
 
 fn new_refresh_token() -> String {

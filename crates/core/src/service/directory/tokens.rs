@@ -3,6 +3,7 @@
 //! shown once and stored only as its SHA-256 hash (like refresh tokens, R47).
 //! A token acts for its organization's directory and nothing else.
 
+use crate::auth::token_hash as hash;
 use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
 use chrono::{Duration, Utc};
 use entity::scim_token;
@@ -36,11 +37,6 @@ const NOT_FOUND: AppError = AppError::NotFound { entity: EntityKind::ScimToken }
 pub struct CreatedToken {
     pub token: String,
     pub model: scim_token::Model,
-}
-
-pub(crate) fn hash(token: &str) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(token.as_bytes()))
 }
 
 fn new_token() -> String {

@@ -15,6 +15,7 @@
 //! 3. `redeem`: the exchange code, once, starts a session exactly as a
 //!    password sign-in does (`sessions::start`, R47).
 
+use crate::auth::token_hash as hash;
 use chrono::Duration;
 use entity::{oidc_identity, oidc_provider, oidc_sign_in, user};
 use sea_orm::{ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set, sea_query::Expr};
@@ -44,11 +45,6 @@ const SCOPES: &str = "openid email profile";
 
 fn refused(reason: SignInRefusal) -> AppError {
     AppError::SignInRefused { reason }
-}
-
-fn hash(value: &str) -> String {
-    use sha2::Digest;
-    hex::encode(sha2::Sha256::digest(value.as_bytes()))
 }
 
 /// `returnTo` must be an absolute http(s) URL on one of the allowed origins.
