@@ -7,6 +7,7 @@
 //! token may not see (R3, R37).
 
 mod discovery;
+mod resources;
 
 use std::collections::HashMap;
 
@@ -20,10 +21,12 @@ use axum::{
 };
 use serde_json::{Value, json};
 
+use resources::{Groups, ScimResource, Users};
+
 use crate::{
     access::directory::Directory,
     error::{AppError, EntityKind, Invalid, StateReason},
-    service::directory::{self as svc, Base, ListPage, ListRequest, groups, tokens, users},
+    service::directory::{self as svc, Base, ListPage, ListRequest, tokens},
     state::{AppState, RequestInfo, bearer_token, request_info},
 };
 
@@ -44,12 +47,18 @@ where
         .route("/scim/v2/Schemas/{id}", get(discovery::schema))
         .route("/scim/v2/ResourceTypes", get(discovery::resource_types))
         .route("/scim/v2/ResourceTypes/{id}", get(discovery::resource_type))
-        .route("/scim/v2/Users", get(list_users).post(create_user))
-        .route("/scim/v2/Users/.search", post(search_users))
-        .route("/scim/v2/Users/{id}", get(get_user).put(replace_user).patch(patch_user).delete(delete_user))
-        .route("/scim/v2/Groups", get(list_groups).post(create_group))
-        .route("/scim/v2/Groups/.search", post(search_groups))
-        .route("/scim/v2/Groups/{id}", get(get_group).put(replace_group).patch(patch_group).delete(delete_group))
+        .route("/scim/v2/Users", get(list::<Users>).post(create::<Users>))
+        .route("/scim/v2/Users/.search", post(search::<Users>))
+        .route(
+            "/scim/v2/Users/{id}",
+            get(get_one::<Users>).put(replace::<Users>).patch(patch::<Users>).delete(delete::<Users>),
+        )
+        .route("/scim/v2/Groups", get(list::<Groups>).post(create::<Groups>))
+        .route("/scim/v2/Groups/.search", post(search::<Groups>))
+        .route(
+            "/scim/v2/Groups/{id}",
+            get(get_one::<Groups>).put(replace::<Groups>).patch(patch::<Groups>).delete(delete::<Groups>),
+        )
         .route("/scim/v2/.search", post(search_everything))
         .route("/scim/v2", get(not_found))
         .route("/scim/v2/{*rest}", get(not_found).post(not_found).put(not_found).patch(not_found).delete(not_found))
@@ -251,137 +260,78 @@ macro_rules! call_or {
     };
 }
 
-// ---- Users ----
+// ---- Users and Groups: one handler per verb (resources.rs) ----
 
-async fn list_users(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
-    let c = call_or!(state, headers);
-    let listing = try_or!(listing_from_query(query), &c.info);
-    let page = try_or!(users::list(&state, &c.dir, &c.base, &listing.request).await, &c.info);
-    list_response(page, &listing)
-}
-
-async fn search_users(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let c = call_or!(state, headers);
-    let listing = try_or!(listing_from_body(&body), &c.info);
-    let page = try_or!(users::list(&state, &c.dir, &c.base, &listing.request).await, &c.info);
-    list_response(page, &listing)
-}
-
-async fn create_user(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
-    let c = call_or!(state, headers);
-    let body = try_or!(body_json(&body), &c.info);
-    resource(StatusCode::CREATED, try_or!(users::create(&state, &c.dir, &c.base, &body).await, &c.info))
-}
-
-async fn get_user(
+async fn list<R: ScimResource>(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(user_id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
     let c = call_or!(state, headers);
-    let user_id = try_or!(id(&user_id, EntityKind::User), &c.info);
-    let found = try_or!(users::get(&state, &c.dir, &c.base, user_id).await, &c.info);
-    resource(StatusCode::OK, projected(found, query))
-}
-
-async fn replace_user(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(user_id): Path<String>,
-    body: Bytes,
-) -> Response {
-    let c = call_or!(state, headers);
-    let user_id = try_or!(id(&user_id, EntityKind::User), &c.info);
-    let body = try_or!(body_json(&body), &c.info);
-    let done = users::replace(&state, &c.dir, &c.base, user_id, &body, if_match(&headers).as_deref()).await;
-    resource(StatusCode::OK, try_or!(done, &c.info))
-}
-
-async fn patch_user(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(user_id): Path<String>,
-    body: Bytes,
-) -> Response {
-    let c = call_or!(state, headers);
-    let user_id = try_or!(id(&user_id, EntityKind::User), &c.info);
-    let body = try_or!(body_json(&body), &c.info);
-    let done = users::patch(&state, &c.dir, &c.base, user_id, &body, if_match(&headers).as_deref()).await;
-    resource(StatusCode::OK, try_or!(done, &c.info))
-}
-
-async fn delete_user(State(state): State<AppState>, headers: HeaderMap, Path(user_id): Path<String>) -> Response {
-    let c = call_or!(state, headers);
-    let user_id = try_or!(id(&user_id, EntityKind::User), &c.info);
-    try_or!(users::delete(&state, &c.dir, &c.base, user_id, if_match(&headers).as_deref()).await, &c.info);
-    StatusCode::NO_CONTENT.into_response()
-}
-
-// ---- Groups ----
-
-async fn list_groups(State(state): State<AppState>, headers: HeaderMap, RawQuery(query): RawQuery) -> Response {
-    let c = call_or!(state, headers);
     let listing = try_or!(listing_from_query(query), &c.info);
-    let page = try_or!(groups::list(&state, &c.dir, &c.base, &listing.request).await, &c.info);
+    let page = try_or!(R::list(&state, &c.dir, &c.base, &listing.request).await, &c.info);
     list_response(page, &listing)
 }
 
-async fn search_groups(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn search<R: ScimResource>(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let c = call_or!(state, headers);
     let listing = try_or!(listing_from_body(&body), &c.info);
-    let page = try_or!(groups::list(&state, &c.dir, &c.base, &listing.request).await, &c.info);
+    let page = try_or!(R::list(&state, &c.dir, &c.base, &listing.request).await, &c.info);
     list_response(page, &listing)
 }
 
-async fn create_group(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+async fn create<R: ScimResource>(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let c = call_or!(state, headers);
     let body = try_or!(body_json(&body), &c.info);
-    resource(StatusCode::CREATED, try_or!(groups::create(&state, &c.dir, &c.base, &body).await, &c.info))
+    resource(StatusCode::CREATED, try_or!(R::create(&state, &c.dir, &c.base, &body).await, &c.info))
 }
 
-async fn get_group(
+async fn get_one<R: ScimResource>(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(group_id): Path<String>,
+    Path(resource_id): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
     let c = call_or!(state, headers);
-    let group_id = try_or!(id(&group_id, EntityKind::Group), &c.info);
-    let found = try_or!(groups::get(&state, &c.dir, &c.base, group_id).await, &c.info);
+    let resource_id = try_or!(id(&resource_id, R::ENTITY), &c.info);
+    let found = try_or!(R::get(&state, &c.dir, &c.base, resource_id).await, &c.info);
     resource(StatusCode::OK, projected(found, query))
 }
 
-async fn replace_group(
+async fn replace<R: ScimResource>(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(group_id): Path<String>,
+    Path(resource_id): Path<String>,
     body: Bytes,
 ) -> Response {
     let c = call_or!(state, headers);
-    let group_id = try_or!(id(&group_id, EntityKind::Group), &c.info);
+    let resource_id = try_or!(id(&resource_id, R::ENTITY), &c.info);
     let body = try_or!(body_json(&body), &c.info);
-    let done = groups::replace(&state, &c.dir, &c.base, group_id, &body, if_match(&headers).as_deref()).await;
+    let done = R::replace(&state, &c.dir, &c.base, resource_id, &body, if_match(&headers).as_deref()).await;
     resource(StatusCode::OK, try_or!(done, &c.info))
 }
 
-async fn patch_group(
+async fn patch<R: ScimResource>(
     State(state): State<AppState>,
     headers: HeaderMap,
-    Path(group_id): Path<String>,
+    Path(resource_id): Path<String>,
     body: Bytes,
 ) -> Response {
     let c = call_or!(state, headers);
-    let group_id = try_or!(id(&group_id, EntityKind::Group), &c.info);
+    let resource_id = try_or!(id(&resource_id, R::ENTITY), &c.info);
     let body = try_or!(body_json(&body), &c.info);
-    let done = groups::patch(&state, &c.dir, &c.base, group_id, &body, if_match(&headers).as_deref()).await;
+    let done = R::patch(&state, &c.dir, &c.base, resource_id, &body, if_match(&headers).as_deref()).await;
     resource(StatusCode::OK, try_or!(done, &c.info))
 }
 
-async fn delete_group(State(state): State<AppState>, headers: HeaderMap, Path(group_id): Path<String>) -> Response {
+async fn delete<R: ScimResource>(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(resource_id): Path<String>,
+) -> Response {
     let c = call_or!(state, headers);
-    let group_id = try_or!(id(&group_id, EntityKind::Group), &c.info);
-    try_or!(groups::delete(&state, &c.dir, &c.base, group_id, if_match(&headers).as_deref()).await, &c.info);
+    let resource_id = try_or!(id(&resource_id, R::ENTITY), &c.info);
+    try_or!(R::delete(&state, &c.dir, &c.base, resource_id, if_match(&headers).as_deref()).await, &c.info);
     StatusCode::NO_CONTENT.into_response()
 }
 
