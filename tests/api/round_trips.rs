@@ -110,7 +110,8 @@ async fn r50_a_license_check_is_one_statement_for_one_person_or_a_hundred() {
     let sub = app.buy(&shop.org.admin, &shop.per_license, "MONTHLY", Some(5), &shop.profile).await;
     app.activate(&shop.publisher, &sub).await;
     let people = app.users(&shop.org, "Checked", 2).await;
-    let assign = "mutation($s: ID!, $u: [ID!]!) { assignLicenses(subscriptionId: $s, userIds: $u) { subscription { id } } }";
+    let assign =
+        "mutation($s: ID!, $u: [ID!]!) { assignLicenses(subscriptionId: $s, userIds: $u) { subscription { id } } }";
     app.ok(&shop.org.admin, assign, json!({"s": sub, "u": [people[0].id]})).await;
     let (_, client_id, secret) = api_client(&app, &shop.publisher, None).await;
     let token = app_token(&app, &client_id, &secret).await;
@@ -123,7 +124,8 @@ async fn r50_a_license_check_is_one_statement_for_one_person_or_a_hundred() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["licensed"], true, "{body}");
 
-    let mut users: Vec<serde_json::Value> = (0..98).map(|i| json!({"email": format!("nobody{i}@example.test")})).collect();
+    let mut users: Vec<serde_json::Value> =
+        (0..98).map(|i| json!({"email": format!("nobody{i}@example.test")})).collect();
     users.push(json!({"email": people[0].email}));
     users.push(json!({"email": people[1].email}));
     counter.store(0, Ordering::SeqCst);

@@ -369,7 +369,8 @@ fn answers(state: &Services, rows: &[CheckRow], question: LicenseQuestion) -> Ap
                     else {
                         return None;
                     };
-                    let status = <SubscriptionStatus as sea_orm::ActiveEnum>::try_from_value(&status.to_owned()).ok()?;
+                    let status =
+                        <SubscriptionStatus as sea_orm::ActiveEnum>::try_from_value(&status.to_owned()).ok()?;
                     let active = r.user_active == Some(true) && status == SubscriptionStatus::Active;
                     if active {
                         state.usage.note(assignment_id, now);

@@ -123,7 +123,9 @@ pub async fn assign(
     let reread = batch
         .run(&txn)
         .await
-        .map_err(|e| if db::is_check_violation(&e) { AppError::InsufficientLicenses { available: 0 } } else { e.into() })?
+        .map_err(
+            |e| if db::is_check_violation(&e) { AppError::InsufficientLicenses { available: 0 } } else { e.into() },
+        )?
         .ok_or_else(|| AppError::internal("subscription row vanished while locked"))?;
     let sub = sub.updated(reread).ok_or(AppError::NotFound { entity: EntityKind::Subscription })?;
     txn.commit().await?;
@@ -266,7 +268,7 @@ impl WriteBatch {
         ids.iter().map(|id| self.p(*id)).collect::<Vec<_>>().join(", ")
     }
 
-    /// R49: see `groups::licensing::made_direct`.
+    /// R49: a license held through a group and now assigned directly stays when the group goes.
     fn made_direct(&mut self, subscription_id: Uuid, users: &[Uuid]) {
         let sub = self.p(subscription_id);
         let users = self.list(users);
@@ -419,7 +421,8 @@ impl WriteBatch {
         let kind = self.p(kind.as_str());
         let (lang, object_type, object_id) =
             (self.p(lang.tag()), self.p(crate::access::notice::SUBSCRIPTION), self.p(locked.sub.id));
-        let (data, status, zero, no) = (self.p(data.to_string()), self.p(notices::status::PENDING), self.p(0i32), self.p(false));
+        let (data, status, zero, no) =
+            (self.p(data.to_string()), self.p(notices::status::PENDING), self.p(0i32), self.p(false));
         // Wall-clock time: sending is operational, not business time.
         let (wall, at, empty) = (self.p(Utc::now()), self.p(now), self.p(""));
         self.pieces.push((

@@ -43,7 +43,10 @@ pub async fn record_last_used(conn: &DatabaseConnection, uses: &HashMap<Uuid, Da
                AND (license_assignments.last_used_at IS NULL OR license_assignments.last_used_at < v.t)",
             rows.join(", ")
         );
-        moved += txn.execute_raw(Statement::from_sql_and_values(txn.get_database_backend(), sql, values)).await?.rows_affected();
+        moved += txn
+            .execute_raw(Statement::from_sql_and_values(txn.get_database_backend(), sql, values))
+            .await?
+            .rows_affected();
     }
     txn.commit().await?;
     Ok(moved)
