@@ -139,3 +139,35 @@ async fn r50_a_license_check_is_one_statement_for_one_person_or_a_hundred() {
     assert_eq!(results[99]["licensed"], false, "{body}");
     assert_eq!((one, hundred), (1, 1), "statements of a check of 1 and of 100 people");
 }
+
+/// R19, R21, issue 23: the people are read with the lock in one statement;
+/// on PostgreSQL a statement that waited for the lock reads them again when
+/// the holder before it changed the subscription. Many concurrent requests
+/// assigning the same person: one assigns, the others find the license
+/// already there — none fails, no seat is counted twice.
+#[tokio::test]
+async fn r21_concurrent_assignments_of_one_person_see_each_other() {
+    let app = TestApp::spawn().await;
+    let shop = app.shop().await;
+    let sub = app.buy(&shop.org.admin, &shop.per_license, "MONTHLY", Some(5), &shop.profile).await;
+    app.activate(&shop.publisher, &sub).await;
+    let person = app.user(&shop.org, "Contended", &[]).await;
+    let actor = actor_of(&app, &shop.org.admin).await;
+    let sub_id = Uuid::parse_str(&sub).expect("id");
+    for round in 0..3 {
+        let mut tasks = Vec::new();
+        for _ in 0..8 {
+            let (state, actor, id) = (app.state.clone(), actor.clone(), person.id.clone());
+            tasks.push(tokio::spawn(async move {
+                licenses::assign(&state, &actor, sub_id, &[id.as_str()]).await.map(|o| o.assigned.len())
+            }));
+        }
+        let mut assigned = 0;
+        for task in tasks {
+            assigned += task.await.expect("task").expect("no request fails");
+        }
+        assert_eq!(assigned, 1, "round {round}: exactly one request assigns");
+        let taken = licenses::unassign(&app.state, &actor, sub_id, &[person.id.as_str()]).await.expect("unassign");
+        assert_eq!(taken.subscription.assigned_count, 0, "round {round}");
+    }
+}

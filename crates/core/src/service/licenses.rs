@@ -159,6 +159,7 @@ struct LockedRow {
     organization_name: String,
     organization_country: String,
     has_groups: bool,
+    stale: bool,
     user_id: Option<Uuid>,
     user_active: Option<bool>,
     assignment_id: Option<Uuid>,
@@ -173,6 +174,7 @@ impl sea_orm::FromQueryResult for LockedRow {
             organization_name: row.try_get(pre, "ld_organization_name")?,
             organization_country: row.try_get(pre, "ld_organization_country")?,
             has_groups: row.try_get(pre, "ld_has_groups")?,
+            stale: row.try_get(pre, "ld_stale")?,
             user_id: row.try_get(pre, "ld_user_id")?,
             user_active: row.try_get(pre, "ld_user_active")?,
             assignment_id: row.try_get(pre, "ld_assignment_id")?,
@@ -201,12 +203,25 @@ async fn lock_with_people(txn: &DatabaseTransaction, id: Uuid, users: &[Uuid]) -
     } else {
         format!("u.id IN ({})", users.iter().map(|u| p((*u).into())).collect::<Vec<_>>().join(", "))
     };
-    let lock = if backend == DbBackend::Postgres { " FOR UPDATE OF s" } else { "" };
+    // PostgreSQL: a statement that waited for the lock sees the locked row
+    // as it is now but every other table as it was when the statement began;
+    // if the holder before us changed the subscription (its version, xmin,
+    // differs from the one our snapshot saw) the people read may be stale,
+    // and are read again — now under our lock, so current (R21).
+    let (lock, stale) = if backend == DbBackend::Postgres {
+        (
+            " FOR UPDATE OF s",
+            "NOT EXISTS (SELECT 1 FROM subscriptions s2 WHERE s2.id = s.id AND s2.xmin = s.xmin)".to_owned(),
+        )
+    } else {
+        ("", p(false.into()))
+    };
     let sql = format!(
         "SELECT s.*, p.name AS ld_product_name, p.publisher_id AS ld_publisher_id, \
            o.name AS ld_organization_name, o.country AS ld_organization_country, \
            (EXISTS (SELECT 1 FROM group_subscriptions g WHERE g.subscription_id = s.id) \
              OR EXISTS (SELECT 1 FROM group_licenses l WHERE l.subscription_id = s.id)) AS ld_has_groups, \
+           {stale} AS ld_stale, \
            u.id AS ld_user_id, u.active AS ld_user_active, a.id AS ld_assignment_id \
          FROM subscriptions s \
          JOIN products p ON p.id = s.product_id \
@@ -215,7 +230,11 @@ async fn lock_with_people(txn: &DatabaseTransaction, id: Uuid, users: &[Uuid]) -
          LEFT JOIN license_assignments a ON a.subscription_id = s.id AND a.user_id = u.id AND a.active = {yes} \
          WHERE s.id = {sub_id}{lock}"
     );
-    let rows = LockedRow::find_by_statement(Statement::from_sql_and_values(backend, sql, values)).all(txn).await?;
+    let statement = Statement::from_sql_and_values(backend, sql, values);
+    let mut rows = LockedRow::find_by_statement(statement.clone()).all(txn).await?;
+    if rows.first().is_some_and(|r| r.stale) {
+        rows = LockedRow::find_by_statement(statement).all(txn).await?;
+    }
     let mut people: Vec<Person> = Vec::new();
     for row in &rows {
         if let Some(user_id) = row.user_id
