@@ -218,56 +218,69 @@ const ASSIGN: &str =
 const UNASSIGN: &str =
     "mutation($s: ID!, $u: [ID!]!) { unassignLicenses(subscriptionId: $s, userIds: $u) { subscription { assigned } } }";
 
+/// Whether to run a scenario: all by default, or those that
+/// LICENSEDESK_BENCH_SCENARIOS names (comma-separated: page, churn, check).
+fn wanted(scenario: &str) -> bool {
+    std::env::var("LICENSEDESK_BENCH_SCENARIOS")
+        .map_or(true, |list| list.is_empty() || list.split(',').any(|s| s.trim() == scenario))
+}
+
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
     let mut engines = vec!["sqlite"];
     if std::env::var("LICENSEDESK_TEST_POSTGRES_URL").is_ok_and(|v| !v.is_empty()) {
         engines.push("postgres");
     }
-    println!("{CLIENTS} concurrent clients, {REQUESTS} requests per scenario, in-process router (release build)\n");
+    let build = if cfg!(debug_assertions) { "debug build" } else { "release build" };
+    println!("{CLIENTS} concurrent clients, {REQUESTS} requests per scenario, in-process router ({build})\n");
     println!("| engine | scenario | req/s | p50 | p95 |\n|---|---|---|---|---|");
     for engine in engines {
         let url = database_url(engine).await;
         let f = fixture(&url).await;
-        let (router, token) = (f.router.clone(), f.admin.clone());
-        let page = measure(move |_| {
-            let (router, token) = (router.clone(), token.clone());
-            async move {
-                call(&router, Some(&token), PAGE, json!({})).await;
-            }
-        })
-        .await;
-        let (router, token, sub, users) = (f.router.clone(), f.admin.clone(), f.subscription.clone(), f.users.clone());
-        let churn = measure(move |i| {
-            let (router, token, sub) = (router.clone(), token.clone(), sub.clone());
-            // Each client works on its own user, so assign + unassign never collide.
-            let user = users[(i / 10_000) % users.len()].clone();
-            async move {
-                call(&router, Some(&token), ASSIGN, json!({"s": sub, "u": [user]})).await;
-                call(&router, Some(&token), UNASSIGN, json!({"s": sub, "u": [user]})).await;
-            }
-        })
-        .await;
-        // R50: the publisher's app asks about one person (1 client: the latency
-        // the p50 ≤ 1 ms target is about; 16 clients: throughput).
-        let check = |clients: usize| {
-            let (router, token, org, emails) =
-                (f.router.clone(), f.app_token.clone(), f.organization.clone(), f.emails.clone());
-            measure_with(clients, move |i| {
+        let mut figures: Vec<(&str, Figures)> = Vec::new();
+        if wanted("page") {
+            let (router, token) = (f.router.clone(), f.admin.clone());
+            let page = measure(move |_| {
                 let (router, token) = (router.clone(), token.clone());
-                let email = emails[i % emails.len()].replace('@', "%40");
-                let path = format!("/api/v1/license-checks?organizationId={org}&email={email}");
-                async move { get(&router, &token, &path).await }
+                async move {
+                    call(&router, Some(&token), PAGE, json!({})).await;
+                }
             })
-        };
-        let check_one = check(1).await;
-        let check_many = check(CLIENTS).await;
-        for (name, fig) in [
-            ("subscriptions page of 50 with relations", page),
-            ("assign + unassign (2 writes)", churn),
-            ("license check, one person (1 client)", check_one),
-            ("license check, one person (16 clients)", check_many),
-        ] {
+            .await;
+            figures.push(("subscriptions page of 50 with relations", page));
+        }
+        if wanted("churn") {
+            let (router, token, sub, users) =
+                (f.router.clone(), f.admin.clone(), f.subscription.clone(), f.users.clone());
+            let churn = measure(move |i| {
+                let (router, token, sub) = (router.clone(), token.clone(), sub.clone());
+                // Each client works on its own user, so assign + unassign never collide.
+                let user = users[(i / 10_000) % users.len()].clone();
+                async move {
+                    call(&router, Some(&token), ASSIGN, json!({"s": sub, "u": [user]})).await;
+                    call(&router, Some(&token), UNASSIGN, json!({"s": sub, "u": [user]})).await;
+                }
+            })
+            .await;
+            figures.push(("assign + unassign (2 writes)", churn));
+        }
+        if wanted("check") {
+            // R50: the publisher's app asks about one person (1 client: the latency
+            // the p50 ≤ 1 ms target is about; 16 clients: throughput).
+            let check = |clients: usize| {
+                let (router, token, org, emails) =
+                    (f.router.clone(), f.app_token.clone(), f.organization.clone(), f.emails.clone());
+                measure_with(clients, move |i| {
+                    let (router, token) = (router.clone(), token.clone());
+                    let email = emails[i % emails.len()].replace('@', "%40");
+                    let path = format!("/api/v1/license-checks?organizationId={org}&email={email}");
+                    async move { get(&router, &token, &path).await }
+                })
+            };
+            figures.push(("license check, one person (1 client)", check(1).await));
+            figures.push(("license check, one person (16 clients)", check(CLIENTS).await));
+        }
+        for (name, fig) in figures {
             println!(
                 "| {engine} | {name} | {:.0} | {:.1} ms | {:.1} ms |",
                 fig.per_second,

@@ -39,6 +39,7 @@ mod publisher_api;
 mod readme;
 mod reclaim;
 mod response_order;
+mod round_trips;
 mod scim;
 mod self_service;
 mod sessions;

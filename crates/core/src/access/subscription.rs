@@ -199,6 +199,13 @@ pub async fn check(
     sub: subscription::Model,
     access: Access,
 ) -> AppResult<Visible<subscription::Model>> {
+    // `decide` only widens with rights on the profile and a live partner
+    // link: what it allows without them it allows with them, so a caller
+    // whose role suffices (an admin assigning licenses, issue 23) costs no
+    // statement; anyone else is decided with the rights read.
+    if decide(actor, &sub, ProfileRights::NONE, false, access).is_ok() {
+        return Ok(Visible::vouch(sub));
+    }
     let rights = profile_rights(db, actor, &sub).await?;
     let link = partner_link(db, actor, &sub).await?;
     decide(actor, &sub, rights, link, access)?;
@@ -448,5 +455,41 @@ mod tests {
 
     fn nf() -> &'static str {
         HIDDEN
+    }
+
+    /// R1–R3, R39, issue 23: `check` answers without reading the caller's
+    /// rights on the profile when `decide` allows without them — sound only
+    /// if rights and a partner link never take an allowance away. Every
+    /// caller, subscription kind, right and access: allowed without ⇒
+    /// allowed with.
+    #[test]
+    fn r3_rights_and_links_only_widen_what_decide_allows() {
+        let mut partner_bought = subscription(ORG, Channel::Partner, SOMEONE_ELSE);
+        partner_bought.partner_tenant_id = Some(PARTNER);
+        let subs = [
+            subscription(ORG, Channel::Direct, SOMEONE_ELSE),
+            subscription(ORG, Channel::Direct, ME),
+            subscription(ORG, Channel::SelfService, SOMEONE_ELSE),
+            subscription(ORG, Channel::SelfService, ME),
+            partner_bought,
+        ];
+        let rights = [ProfileRights::NONE, ProfileRights::READER, ProfileRights::CONTRIBUTOR, ProfileRights::OWNER];
+        let accesses = [Access::View, Access::ManageBilling, Access::AssignLicenses, Access::FollowPortalLink];
+        let mut callers: Vec<Actor> = everyone().into_iter().map(|(_, a)| a).collect();
+        callers.push(partner(PARTNER, &[]));
+        for actor in &callers {
+            for sub in &subs {
+                for access in accesses {
+                    if decide(actor, sub, ProfileRights::NONE, false, access).is_err() {
+                        continue;
+                    }
+                    for r in rights {
+                        for link in [false, true] {
+                            assert!(decide(actor, sub, r, link, access).is_ok(), "{access:?} {r:?} {link}");
+                        }
+                    }
+                }
+            }
+        }
     }
 }

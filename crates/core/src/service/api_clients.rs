@@ -5,7 +5,8 @@
 //! that lives [`ACCESS_TOKEN_TTL_SECONDS`] and acts only on the client's
 //! publisher's products with the scopes it was granted. Revoking a client or
 //! rotating its secret ends its tokens at once, on every instance (each
-//! request reads the token row and its client).
+//! request reads the token row and its client — the license check in the
+//! same statement as the check itself, so verifying costs no round trip).
 
 use crate::auth::token_hash as hash;
 use chrono::{DateTime, Duration, Utc};
@@ -60,6 +61,12 @@ fn same_digest(a: &str, b: &str) -> bool {
 /// The scopes stored on a client or token row (written by this module only).
 fn stored_scopes(text: &str) -> Scopes {
     Scopes::parse_from(text, &Scope::APP).unwrap_or_else(|| Scopes::all(&[]))
+}
+
+/// The app a token row stands for (issue 25: the license check reads the
+/// token within its own statement and builds the actor from that row).
+pub(crate) fn app_actor(scopes: &str, api_client_id: Uuid, publisher_id: Uuid) -> PublisherAppActor {
+    PublisherAppActor { api_client_id, publisher_id, scopes: stored_scopes(scopes) }
 }
 
 pub fn scopes_of(client: &api_client::Model) -> Vec<&'static str> {

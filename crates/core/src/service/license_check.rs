@@ -19,7 +19,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Utc};
 use entity::{enums::SubscriptionStatus, license_assignment, product, subscription, user};
 use sea_orm::{
-    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, EntityTrait, FromQueryResult, QueryFilter,
+    QuerySelect, Statement, Value,
     sea_query::{Query, SelectStatement},
 };
 use uuid::Uuid;
@@ -191,9 +192,202 @@ async fn assignments_of(
         .await?)
 }
 
-/// R50: the license check, for one person or a batch (at most [`MAX_PEOPLE`]).
-/// Answers come in the order asked. Every active license found is noted as
-/// used now (R51, written later in a batch).
+/// Where the one statement of a check finds the app: by its bearer token
+/// (hashed; live, of a client not revoked) or, for a caller that resolved
+/// the token already, by its client.
+enum AppSource {
+    Token(String),
+    Client(Uuid),
+}
+
+/// One row of the check's statement: the app (every row), the view's
+/// counts (every row), and a person named with one of their licenses, if any.
+struct CheckRow {
+    scopes: String,
+    api_client_id: Uuid,
+    publisher_id: Uuid,
+    subscriptions_in_view: i64,
+    product_ours: bool,
+    user_id: Option<Uuid>,
+    email: Option<String>,
+    external_id: Option<String>,
+    user_active: Option<bool>,
+    subscription_id: Option<Uuid>,
+    product_id: Option<Uuid>,
+    status: Option<String>,
+    assignment_id: Option<Uuid>,
+    last_used_at: Option<DateTime<Utc>>,
+}
+
+impl sea_orm::FromQueryResult for CheckRow {
+    fn from_query_result(row: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
+        Ok(CheckRow {
+            scopes: row.try_get(pre, "ld_scopes")?,
+            api_client_id: row.try_get(pre, "ld_client_id")?,
+            publisher_id: row.try_get(pre, "ld_publisher_id")?,
+            subscriptions_in_view: row.try_get(pre, "ld_subs_in_view")?,
+            product_ours: row.try_get(pre, "ld_product_ours")?,
+            user_id: row.try_get(pre, "ld_user_id")?,
+            email: row.try_get(pre, "ld_email")?,
+            external_id: row.try_get(pre, "ld_external_id")?,
+            user_active: row.try_get(pre, "ld_user_active")?,
+            subscription_id: row.try_get(pre, "ld_subscription_id")?,
+            product_id: row.try_get(pre, "ld_product_id")?,
+            status: row.try_get(pre, "ld_status")?,
+            assignment_id: row.try_get(pre, "ld_assignment_id")?,
+            last_used_at: row.try_get(pre, "ld_last_used_at")?,
+        })
+    }
+}
+
+impl CheckRow {
+    fn is(&self, person: &PersonRef) -> bool {
+        match person {
+            PersonRef::Email(email) => self.email.as_deref() == Some(email.as_str()),
+            PersonRef::ExternalId(id) => self.external_id.as_deref() == Some(id.as_str()),
+        }
+    }
+}
+
+/// R50, issue 25: the whole check in ONE statement, the same on both
+/// engines — the app behind the token (or client), the organization's
+/// subscriptions of the app's publisher (how many: none = NOT_FOUND), whether
+/// the product named is the publisher's, and each person named (undeleted,
+/// of the organization, by e-mail or external ID) with their active
+/// licenses on those subscriptions. No row at all = no such app.
+async fn fetch(
+    db: &DatabaseConnection,
+    source: &AppSource,
+    question: &LicenseQuestion,
+    now: DateTime<Utc>,
+) -> AppResult<Vec<CheckRow>> {
+    let mut values: Vec<Value> = Vec::new();
+    let mut p = |v: Value| {
+        values.push(v);
+        format!("${}", values.len())
+    };
+    let app = match source {
+        AppSource::Token(hash) => format!(
+            "SELECT t.scopes AS scopes, c.id AS client_id, c.publisher_id AS publisher_id \
+             FROM api_access_tokens t JOIN api_clients c ON c.id = t.api_client_id \
+             WHERE t.token_hash = {} AND t.expires_at > {} AND c.revoked_at IS NULL",
+            p(hash.clone().into()),
+            p(now.into())
+        ),
+        AppSource::Client(id) => format!(
+            "SELECT c.scopes AS scopes, c.id AS client_id, c.publisher_id AS publisher_id \
+             FROM api_clients c WHERE c.id = {}",
+            p((*id).into())
+        ),
+    };
+    let org = p(question.organization_id.into());
+    let yes = p(true.into());
+    let (product_ours, product_filter) = match question.product_id {
+        Some(product_id) => {
+            let product = p(product_id.into());
+            (
+                format!(
+                    "EXISTS (SELECT 1 FROM products q WHERE q.id = {product} AND q.publisher_id = app.publisher_id)"
+                ),
+                format!(" AND v.product_id = {product}"),
+            )
+        }
+        None => (yes.clone(), String::new()),
+    };
+    let mut named = Vec::new();
+    let emails: Vec<String> = question
+        .people
+        .iter()
+        .filter_map(|person| match person {
+            PersonRef::Email(e) => Some(p(e.clone().into())),
+            PersonRef::ExternalId(_) => None,
+        })
+        .collect();
+    if !emails.is_empty() {
+        named.push(format!("u.email IN ({})", emails.join(", ")));
+    }
+    let external: Vec<String> = question
+        .people
+        .iter()
+        .filter_map(|person| match person {
+            PersonRef::ExternalId(e) => Some(p(e.clone().into())),
+            PersonRef::Email(_) => None,
+        })
+        .collect();
+    if !external.is_empty() {
+        named.push(format!("u.external_id IN ({})", external.join(", ")));
+    }
+    if named.is_empty() {
+        named.push("1 = 0".to_owned());
+    }
+    let named = named.join(" OR ");
+    let sql = format!(
+        "WITH app AS ({app}), \
+         subs AS (SELECT s.id, s.product_id, s.status FROM subscriptions s \
+           WHERE s.organization_id = {org} \
+             AND s.product_id IN (SELECT q.id FROM products q JOIN app ON q.publisher_id = app.publisher_id)) \
+         SELECT app.scopes AS ld_scopes, app.client_id AS ld_client_id, app.publisher_id AS ld_publisher_id, \
+           (SELECT COUNT(*) FROM subs) AS ld_subs_in_view, {product_ours} AS ld_product_ours, \
+           u.id AS ld_user_id, u.email AS ld_email, u.external_id AS ld_external_id, u.active AS ld_user_active, \
+           v.id AS ld_subscription_id, v.product_id AS ld_product_id, v.status AS ld_status, \
+           a.id AS ld_assignment_id, a.last_used_at AS ld_last_used_at \
+         FROM app \
+         LEFT JOIN users u ON u.organization_id = {org} AND u.deleted_at IS NULL AND ({named}) \
+         LEFT JOIN license_assignments a ON a.user_id = u.id AND a.active = {yes} \
+           AND a.subscription_id IN (SELECT v.id FROM subs v WHERE 1 = 1{product_filter}) \
+         LEFT JOIN subs v ON v.id = a.subscription_id \
+         ORDER BY u.id, a.id"
+    );
+    let statement = Statement::from_sql_and_values(db.get_database_backend(), sql, values);
+    Ok(CheckRow::find_by_statement(statement).all(db).await?)
+}
+
+/// The answers from the statement's rows, in the order asked (R3, R37:
+/// NOT_FOUND for an organization without the publisher's subscriptions or
+/// another publisher's product; `licensed: false` for unknown people).
+fn answers(state: &Services, rows: &[CheckRow], question: LicenseQuestion) -> AppResult<Vec<LicenseAnswer>> {
+    let Some(first) = rows.first() else { return Err(AppError::Unauthenticated) };
+    if first.subscriptions_in_view == 0 {
+        return Err(AppError::NotFound { entity: EntityKind::Organization });
+    }
+    if !first.product_ours {
+        return Err(AppError::NotFound { entity: EntityKind::Product });
+    }
+    let now = state.clock.now();
+    let answers = question
+        .people
+        .into_iter()
+        .map(|person| {
+            // The first user the person names (an e-mail and an external ID are each unique in the organization).
+            let user = rows.iter().find(|r| r.user_id.is_some() && r.is(&person)).and_then(|r| r.user_id);
+            let licenses: Vec<HeldLicense> = rows
+                .iter()
+                .filter(|r| user.is_some() && r.user_id == user)
+                .filter_map(|r| {
+                    let (Some(assignment_id), Some(subscription_id), Some(product_id), Some(status)) =
+                        (r.assignment_id, r.subscription_id, r.product_id, r.status.as_deref())
+                    else {
+                        return None;
+                    };
+                    let status =
+                        <SubscriptionStatus as sea_orm::ActiveEnum>::try_from_value(&status.to_owned()).ok()?;
+                    let active = r.user_active == Some(true) && status == SubscriptionStatus::Active;
+                    if active {
+                        state.usage.note(assignment_id, now);
+                    }
+                    Some(HeldLicense { subscription_id, product_id, status, active, last_used_at: r.last_used_at })
+                })
+                .collect();
+            LicenseAnswer { person, licensed: licenses.iter().any(|l| l.active), licenses }
+        })
+        .collect();
+    Ok(answers)
+}
+
+/// R50: the license check, for one person or a batch (at most [`MAX_PEOPLE`]),
+/// for an app whose token was resolved already. Answers come in the order
+/// asked. Every active license found is noted as used now (R51, written
+/// later in a batch). One statement.
 pub async fn check(
     state: &Services,
     app: &PublisherAppActor,
@@ -201,43 +395,42 @@ pub async fn check(
 ) -> AppResult<Vec<LicenseAnswer>> {
     app.require(Scope::LicensesCheck)?;
     check_batch(&question.people)?;
-    let db = &state.db;
-    let subs = subscriptions_in_view(db, app, question.organization_id, question.product_id).await?;
-    let users = people_of(db, question.organization_id, &question.people).await?;
-    let assignments = assignments_of(db, &users, &subs).await?;
-    let subs: HashMap<Uuid, &subscription::Model> = subs.iter().map(|s| (s.id, s)).collect();
-    let now = state.clock.now();
-    let answers = question
-        .people
-        .into_iter()
-        .map(|person| {
-            let user = users.iter().find(|u| person.matches(u));
-            let licenses: Vec<HeldLicense> = user
-                .map(|user| {
-                    assignments
-                        .iter()
-                        .filter(|a| a.user_id == user.id)
-                        .filter_map(|a| subs.get(&a.subscription_id).map(|s| (a, *s)))
-                        .map(|(a, s)| {
-                            let active = user.active && s.status == SubscriptionStatus::Active;
-                            if active {
-                                state.usage.note(a.id, now);
-                            }
-                            HeldLicense {
-                                subscription_id: s.id,
-                                product_id: s.product_id,
-                                status: s.status,
-                                active,
-                                last_used_at: a.last_used_at,
-                            }
-                        })
-                        .collect()
-                })
-                .unwrap_or_default();
-            LicenseAnswer { person, licensed: licenses.iter().any(|l| l.active), licenses }
-        })
-        .collect();
-    Ok(answers)
+    let rows = fetch(&state.db, &AppSource::Client(app.api_client_id), &question, state.clock.now()).await?;
+    answers(state, &rows, question)
+}
+
+/// R50, issue 25: the license check straight from the request's bearer
+/// token, in ONE statement that also verifies the token (live, of a client
+/// not revoked and not rotated since) — so revocation takes effect at once on
+/// every instance and a check costs one round trip. The errors and their
+/// order are those of resolving the token first: UNAUTHENTICATED, then the
+/// question's own error (bad input), then FORBIDDEN without
+/// `licenses.check`, then the batch's size, then NOT_FOUND. A question that
+/// is wrong in itself resolves the token on its own first (a second
+/// statement, on the error path only).
+pub async fn check_with_token(
+    state: &Services,
+    token: &str,
+    question: AppResult<LicenseQuestion>,
+) -> AppResult<Vec<LicenseAnswer>> {
+    let resolved = async || super::api_clients::resolve(state, token).await?.ok_or(AppError::Unauthenticated);
+    let question = match question {
+        Ok(question) => question,
+        Err(e) => {
+            resolved().await?;
+            return Err(e);
+        }
+    };
+    if let Err(e) = check_batch(&question.people) {
+        resolved().await?.require(Scope::LicensesCheck)?;
+        return Err(e);
+    }
+    let source = AppSource::Token(crate::auth::token_hash(token));
+    let rows = fetch(&state.db, &source, &question, state.clock.now()).await?;
+    let first = rows.first().ok_or(AppError::Unauthenticated)?;
+    super::api_clients::app_actor(&first.scopes, first.api_client_id, first.publisher_id)
+        .require(Scope::LicensesCheck)?;
+    answers(state, &rows, question)
 }
 
 /// One use the app reports.

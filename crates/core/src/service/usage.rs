@@ -6,32 +6,47 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use entity::license_assignment;
-use sea_orm::{ColumnTrait, Condition, DatabaseConnection, EntityTrait, QueryFilter, sea_query::Expr};
+use sea_orm::{ConnectionTrait, DatabaseConnection, Statement, Value};
 use uuid::Uuid;
 
 use crate::{db, error::AppResult};
 
+/// How many uses one statement writes (two parameters each).
+const USES_PER_STATEMENT: usize = 500;
+
 /// Records the latest use of each active assignment in `uses` (assignment ID →
-/// time of use). Returns how many assignments moved forward.
+/// time of use), in one transaction and one statement per
+/// [`USES_PER_STATEMENT`] uses (issue 25: a flush is not one UPDATE per
+/// assignment). Returns how many assignments moved forward.
 pub async fn record_last_used(conn: &DatabaseConnection, uses: &HashMap<Uuid, DateTime<Utc>>) -> AppResult<u64> {
     if uses.is_empty() {
         return Ok(0);
     }
+    let uses: Vec<(Uuid, DateTime<Utc>)> = uses.iter().map(|(id, at)| (*id, *at)).collect();
     let txn = db::begin_write(conn).await?;
     let mut moved = 0;
-    for (assignment_id, used_at) in uses {
-        moved += license_assignment::Entity::update_many()
-            .col_expr(license_assignment::Column::LastUsedAt, Expr::value(*used_at))
-            .filter(license_assignment::Column::Id.eq(*assignment_id))
-            .filter(
-                Condition::any()
-                    .add(license_assignment::Column::LastUsedAt.is_null())
-                    .add(license_assignment::Column::LastUsedAt.lt(*used_at)),
-            )
-            .exec(&txn)
+    for chunk in uses.chunks(USES_PER_STATEMENT) {
+        let mut values: Vec<Value> = Vec::with_capacity(chunk.len() * 2);
+        let rows: Vec<String> = chunk
+            .iter()
+            .map(|(id, at)| {
+                values.push((*id).into());
+                values.push((*at).into());
+                format!("(${}, ${})", values.len() - 1, values.len())
+            })
+            .collect();
+        // Only forward: an older report never overwrites a newer one.
+        let sql = format!(
+            "WITH v (id, t) AS (VALUES {}) \
+             UPDATE license_assignments SET last_used_at = v.t FROM v \
+             WHERE license_assignments.id = v.id \
+               AND (license_assignments.last_used_at IS NULL OR license_assignments.last_used_at < v.t)",
+            rows.join(", ")
+        );
+        moved += txn
+            .execute_raw(Statement::from_sql_and_values(txn.get_database_backend(), sql, values))
             .await?
-            .rows_affected;
+            .rows_affected();
     }
     txn.commit().await?;
     Ok(moved)

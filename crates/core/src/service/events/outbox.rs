@@ -65,7 +65,7 @@ struct NewEvent {
 
 /// The subscription as its product's publisher may see it: no billing profile,
 /// no purchaser, no prices (R37, R45).
-fn publisher_view(sub: &subscription::Model, names: &EventNames) -> Value {
+pub(crate) fn publisher_view(sub: &subscription::Model, names: &EventNames) -> Value {
     json!({
         "subscriptionId": sub.id,
         "product": {"id": sub.product_id, "name": names.product_name},
@@ -84,10 +84,10 @@ fn publisher_view(sub: &subscription::Model, names: &EventNames) -> Value {
 }
 
 /// What a subscription event names besides the subscription itself.
-struct EventNames {
-    product_name: String,
-    publisher_id: Uuid,
-    organization_name: String,
+pub(crate) struct EventNames {
+    pub(crate) product_name: String,
+    pub(crate) publisher_id: Uuid,
+    pub(crate) organization_name: String,
 }
 
 struct SubscriptionWithNames {

@@ -17,7 +17,7 @@
 //! first; SUBSCRIPTION_NOT_ACTIVE). A license no row names came directly
 //! (R19): leaving the group never takes it. A license rows name goes when
 //! the last of them goes. A member assigned directly while holding a group
-//! license keeps it as direct ([`made_direct`]).
+//! license keeps it as direct (`licenses::assign`).
 
 use std::collections::{HashMap, HashSet};
 
@@ -28,7 +28,7 @@ use entity::{
 };
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseTransaction, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, sea_query::Expr,
+    QuerySelect, Set,
 };
 use serde_json::json;
 use uuid::Uuid;
@@ -298,21 +298,6 @@ pub(crate) async fn fill_seats(
     now: DateTime<Utc>,
 ) -> AppResult<subscription::Model> {
     reconcile(txn, scope, sub, now).await
-}
-
-/// R19, R49: `users` now hold their licenses of `subscription_id` directly
-/// (an admin assigned them): no group's departure takes them.
-pub(crate) async fn made_direct(txn: &DatabaseTransaction, subscription_id: Uuid, users: &[Uuid]) -> AppResult<()> {
-    if users.is_empty() {
-        return Ok(());
-    }
-    group_license::Entity::update_many()
-        .col_expr(group_license::Column::AssignmentId, Expr::value(Option::<Uuid>::None))
-        .filter(group_license::Column::SubscriptionId.eq(subscription_id))
-        .filter(group_license::Column::UserId.is_in(users.to_vec()))
-        .exec(txn)
-        .await?;
-    Ok(())
 }
 
 /// The whole rule, for one subscription whose row the caller holds locked:
