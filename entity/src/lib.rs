@@ -38,6 +38,7 @@ pub mod proposal_line;
 pub mod publisher;
 pub mod purchase_token;
 pub mod reclaim_policy;
+pub mod reclaim_quantity_notice;
 pub mod refresh_token;
 pub mod scim_token;
 pub mod scim_user;

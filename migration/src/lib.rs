@@ -33,6 +33,8 @@ mod m20261207_000032_api_clients;
 mod m20261207_000033_setup_and_support;
 mod m20261207_000036_notices;
 mod m20261207_000037_reclaim_policies;
+mod m20261207_000038_reclaim_quantity;
+mod m20261207_000039_view_indexes;
 mod m20261207_000040_scim_directory;
 mod m20261207_000041_groups;
 mod m20261207_000042_group_licensing;
@@ -84,6 +86,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000040_scim_directory::Migration),
             Box::new(m20261207_000041_groups::Migration),
             Box::new(m20261207_000042_group_licensing::Migration),
+            Box::new(m20261207_000038_reclaim_quantity::Migration),
+            Box::new(m20261207_000039_view_indexes::Migration),
         ]
     }
 }

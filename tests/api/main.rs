@@ -38,6 +38,7 @@ mod profile_language;
 mod publisher_api;
 mod readme;
 mod reclaim;
+mod reclaim_year;
 mod response_order;
 mod round_trips;
 mod scim;

@@ -76,6 +76,10 @@ pub struct BillingReport {
     /// R51: holders told their unused license will be reclaimed, and licenses reclaimed.
     pub reclaim_notices: u64,
     pub reclaimed: u64,
+    /// R51: subscriptions whose admins were told their quantity will be
+    /// lowered before the renewal, and quantities lowered.
+    pub quantity_notices: u64,
+    pub quantities_lowered: u64,
     /// Items that failed (logged); the date is not recorded so the run is retried.
     pub failures: u64,
 }
@@ -271,10 +275,13 @@ async fn run_steps(
     disable_where_payment_is_not_current(state, as_of, report).await?;
     // R52: the renewals ahead are reminded once each (the notices' own keys).
     report.renewal_notices += crate::service::notices::queue_renewal_reminders(state, as_of).await?;
-    // R51: licenses unused under a reclaim policy: told first, taken back after the notice period.
+    // R51: licenses unused under a reclaim policy: told first, taken back after the notice period;
+    // renewals' quantities lowered to what is assigned (after the renewals above, before the next).
     let reclaimed = crate::service::reclaim::run(state).await?;
     report.reclaim_notices += reclaimed.notified;
     report.reclaimed += reclaimed.unassigned;
+    report.quantity_notices += reclaimed.quantity_notices;
+    report.quantities_lowered += reclaimed.lowered;
     // Record the date once everything succeeded, so the scheduler retries otherwise.
     crash_point("before-record");
     if report.failures == 0 {

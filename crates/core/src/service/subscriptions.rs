@@ -574,6 +574,27 @@ pub async fn change_quantity(
     let today = state.clock.today();
     let txn = db::begin_write(&state.db).await?;
     let sub = load_for_change(&txn, actor, id, Access::ManageBilling, today, now).await?;
+    let scope = AuditScope::org(sub.organization_id, Some(actor));
+    let changed = apply_quantity(&txn, scope, sub.get().clone(), quantity, today, now).await?;
+    let sub = sub.updated(changed).ok_or(AppError::NotFound { entity: EntityKind::Subscription })?;
+    txn.commit().await?;
+    Ok(sub)
+}
+
+/// R18, R30: the quantity change itself, in the caller's transaction, on a
+/// subscription the caller locked and brought up to date: the same checks,
+/// pro-rata charge or credit, audit (`subscription.change_quantity`, so the
+/// SUBSCRIPTION_QUANTITY_CHANGED event) and group seats for every caller —
+/// a person (`change_quantity`) or the billing run lowering a renewal's
+/// quantity under a reclaim policy (R51, `scope` without an actor).
+pub(crate) async fn apply_quantity(
+    txn: &DatabaseTransaction,
+    scope: AuditScope,
+    sub: subscription::Model,
+    quantity: i64,
+    today: chrono::NaiveDate,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<subscription::Model> {
     ensure_not_disabled(&sub)?;
     let Some(current) = sub.quantity else { return Err(AppError::NotSeatBased) };
     if !(1..=MAX_QUANTITY).contains(&quantity) {
@@ -587,26 +608,21 @@ pub async fn change_quantity(
     }
     if quantity == current {
         // Nothing to change; what bringing it up to date did stays.
-        txn.commit().await?;
         return Ok(sub);
     }
-    let product = product_of(&txn, &sub).await?;
+    let product = product_of(txn, &sub).await?;
     let delta = quantity - current;
     let kind = if delta > 0 { ChargeKind::QuantityIncrease } else { ChargeKind::QuantityDecrease };
     let line = charges::pro_rata(&sub, kind, today, delta, &product.name)?;
     if line.amount_minor != 0 {
-        charges::insert(&txn, line, now).await?;
+        charges::insert(txn, line, now).await?;
     }
-    let scope = AuditScope::org(sub.organization_id, Some(actor));
-    let sub = update_visible(&txn, scope, AuditAction::SubscriptionChangeQuantity, sub, now, |m| {
+    let sub = update_audited(txn, scope, AuditAction::SubscriptionChangeQuantity, sub, now, snapshot, |m| {
         m.quantity = Set(Some(quantity))
     })
     .await?;
     // R49: added seats go to group members waiting for one.
-    let reread = super::groups::licensing::fill_seats(&txn, scope, sub.get().clone(), now).await?;
-    let sub = sub.updated(reread).ok_or(AppError::NotFound { entity: EntityKind::Subscription })?;
-    txn.commit().await?;
-    Ok(sub)
+    super::groups::licensing::fill_seats(txn, scope, sub, now).await
 }
 
 /// R28: future charges go to the new profile; the caller needs the right on both (R2).

@@ -439,7 +439,10 @@ pub fn render(row: &notice::Model) -> AppResult<Rendered> {
     let kind = NoticeKind::parse(&row.kind).ok_or_else(|| AppError::internal("notice of an unknown kind"))?;
     let lang = lang_of_tag(Some(&row.language)).unwrap_or_default();
     let data: Value = serde_json::from_str(&row.data).unwrap_or(Value::Null);
-    let words = texts::text(kind, lang);
+    let words = match data.get("variant").and_then(Value::as_str).and_then(texts::ReclaimVariant::parse) {
+        Some(variant) if kind == NoticeKind::ReclaimNotice => texts::reclaim_text(variant, lang),
+        _ => texts::text(kind, lang),
+    };
     let frame = texts::frame(lang);
     let name = if row.recipient_name.trim().is_empty() { row.recipient_email.as_str() } else { &row.recipient_name };
     let subject = fill(words.subject, &data, name);

@@ -210,6 +210,84 @@ pub fn text(kind: NoticeKind, lang: Lang) -> Text {
     Text { subject, body }
 }
 
+/// Whom a reclaim notice (R51) tells what: the holder of a license, the
+/// admins of licenses about to be taken back, or the admins of a quantity
+/// about to be lowered before a renewal. One kind (RECLAIM_NOTICE), so one
+/// organization setting turns them all off; the variant is stored with the
+/// notice (`data.variant`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ReclaimVariant {
+    Holder,
+    AdminUnassign,
+    AdminQuantity,
+}
+
+impl ReclaimVariant {
+    pub const ALL: [ReclaimVariant; 3] =
+        [ReclaimVariant::Holder, ReclaimVariant::AdminUnassign, ReclaimVariant::AdminQuantity];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReclaimVariant::Holder => "HOLDER",
+            ReclaimVariant::AdminUnassign => "ADMIN_UNASSIGN",
+            ReclaimVariant::AdminQuantity => "ADMIN_QUANTITY",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ReclaimVariant> {
+        Self::ALL.into_iter().find(|v| v.as_str() == text)
+    }
+}
+
+/// The words of a reclaim notice for its variant; the holder's are [`text`]'s.
+pub fn reclaim_text(variant: ReclaimVariant, lang: Lang) -> Text {
+    use ReclaimVariant as V;
+    let (subject, body) = match (variant, lang) {
+        (V::Holder, _) => return text(NoticeKind::ReclaimNotice, lang),
+        (V::AdminUnassign, Lang::En) => (
+            "{count} {product} licenses will be reclaimed on {date}",
+            "{count} licenses for {product} at {organization} have not been used for {days} days: {people}. They will be taken back on {date} unless they are used before then; their holders have been told.",
+        ),
+        (V::AdminUnassign, Lang::Sv) => (
+            "{count} licenser för {product} återtas {date}",
+            "{count} licenser för {product} i {organization} har inte använts på {days} dagar: {people}. De tas tillbaka {date} om de inte används innan dess; innehavarna har fått besked.",
+        ),
+        (V::AdminUnassign, Lang::Da) => (
+            "{count} licenser til {product} tages tilbage {date}",
+            "{count} licenser til {product} i {organization} er ikke blevet brugt i {days} dage: {people}. De tages tilbage {date}, medmindre de bruges inden da; indehaverne har fået besked.",
+        ),
+        (V::AdminUnassign, Lang::Nl) => (
+            "{count} licenties voor {product} worden op {date} ingetrokken",
+            "{count} licenties voor {product} bij {organization} zijn {days} dagen niet gebruikt: {people}. Ze worden op {date} ingetrokken, tenzij ze voor die tijd gebruikt worden; de houders zijn op de hoogte gebracht.",
+        ),
+        (V::AdminUnassign, Lang::ZhTw) => (
+            "{product} 的 {count} 個授權將於 {date} 收回",
+            "{organization} 的 {product} 有 {count} 個授權已 {days} 天未使用：{people}。除非在此之前使用，否則將於 {date} 收回；持有人已收到通知。",
+        ),
+        (V::AdminQuantity, Lang::En) => (
+            "The {product} quantity will be lowered to what is assigned on {date}",
+            "The subscription to {product} of {organization} renews on {renewal} with {quantity} licenses, of which {assigned} are assigned. On {date} its quantity will be lowered to the licenses assigned then, so the renewal charges only those. To keep the quantity, change the reclaim policy before then.",
+        ),
+        (V::AdminQuantity, Lang::Sv) => (
+            "Antalet för {product} sänks till det tilldelade {date}",
+            "Prenumerationen på {product} för {organization} förnyas {renewal} med {quantity} licenser, varav {assigned} är tilldelade. Den {date} sänks antalet till de licenser som då är tilldelade, så att förnyelsen bara debiterar dem. Ändra återtagningspolicyn före dess för att behålla antalet.",
+        ),
+        (V::AdminQuantity, Lang::Da) => (
+            "Antallet for {product} sænkes til det tildelte {date}",
+            "Abonnementet på {product} for {organization} fornyes {renewal} med {quantity} licenser, hvoraf {assigned} er tildelt. Den {date} sænkes antallet til de licenser, der da er tildelt, så fornyelsen kun opkræver dem. Skift politikken for tilbagetagning inden da for at beholde antallet.",
+        ),
+        (V::AdminQuantity, Lang::Nl) => (
+            "Het aantal voor {product} wordt op {date} verlaagd tot het toegewezen aantal",
+            "Het abonnement op {product} van {organization} wordt op {renewal} verlengd met {quantity} licenties, waarvan er {assigned} zijn toegewezen. Op {date} wordt het aantal verlaagd tot de licenties die dan zijn toegewezen, zodat de verlenging alleen die in rekening brengt. Wijzig het intrekbeleid voor die tijd om het aantal te behouden.",
+        ),
+        (V::AdminQuantity, Lang::ZhTw) => (
+            "{product} 的數量將於 {date} 降為已指派的數量",
+            "{organization} 的 {product} 訂閱將於 {renewal} 以 {quantity} 個授權續約，其中 {assigned} 個已指派。{date} 當天數量將降為屆時已指派的授權數，續約只會收取這些授權的費用。若要保留數量，請在此之前變更收回政策。",
+        ),
+    };
+    Text { subject, body }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -234,6 +312,23 @@ mod tests {
                 if lang != Lang::En {
                     assert_ne!(t.body, en.body, "{kind:?} {lang:?} left in English");
                     assert_ne!(frame(lang).footer, frame(Lang::En).footer);
+                }
+            }
+        }
+    }
+
+    /// R51, R52: the admins' reclaim notices too, in every language.
+    #[test]
+    fn every_reclaim_variant_is_written_in_every_language() {
+        for variant in ReclaimVariant::ALL {
+            assert_eq!(ReclaimVariant::parse(variant.as_str()), Some(variant));
+            let en = reclaim_text(variant, Lang::En);
+            for lang in Lang::ALL {
+                let t = reclaim_text(variant, lang);
+                assert_eq!(placeholders(t.subject), placeholders(en.subject), "{variant:?} {lang:?} subject");
+                assert_eq!(placeholders(t.body), placeholders(en.body), "{variant:?} {lang:?} body");
+                if lang != Lang::En {
+                    assert_ne!(t.body, en.body, "{variant:?} {lang:?} left in English");
                 }
             }
         }
