@@ -45,7 +45,7 @@ impl Timeouts {
 /// How many connections the pool opens and how much each one caches
 /// (issue 23 item 5: resident memory under load). Every connection keeps
 /// its own prepared statements and, on SQLite, its own page cache, so these
-/// multiply: the defaults keep a loaded server under 100 MiB.
+/// multiply with the pool size.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PoolSizes {
     /// Most connections open at once; None: 8 on SQLite, 20 on PostgreSQL.
