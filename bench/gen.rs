@@ -8,9 +8,12 @@
 //! Sizes: S = 1k users / 100 subscriptions / 2k assignments, M = 10k / 1k /
 //! 20k, L = 100k / 10k / 200k, all in the benchmark organization, plus
 //! publishers, products with prices and markets, billing profiles with cards
-//! and owner roles, invoices with lines (and their charges) and three small
-//! neighbour organizations, so every query has to filter by organization.
-//! Every ID is derived from (kind, index), so two runs produce identical rows.
+//! and owner roles, invoices with 10 lines each (and their charges) and three
+//! small neighbour organizations, so every query has to filter by
+//! organization. Names are in the five languages of the seeds; each
+//! subscription's 20 holders are drawn at random from the users (issue 23).
+//! Every ID is derived from (kind, index) and every draw from a fixed
+//! sequence, so two runs produce identical rows.
 //! Rows are written with multi-row inserts in one transaction per table.
 //! It prints a JSON line with what the workloads need (admin e-mail and
 //! password, a subscription with free seats, 20 unassigned users).
@@ -33,39 +36,69 @@ const ASSIGNMENTS_PER_SUBSCRIPTION: usize = 20;
 const PUBLISHERS: usize = 10;
 const PRODUCTS: usize = 40;
 const MONTHS_OF_INVOICES: usize = 12;
-const LINES_PER_INVOICE: usize = 3;
+const LINES_PER_INVOICE: usize = 10;
 
-const FIRST: [&str; 20] = [
-    "Ada", "Bo", "Cleo", "Dan", "Eva", "Finn", "Greta", "Hugo", "Ines", "Jon", "Karin", "Lars", "Maja", "Nils", "Olga",
-    "Per", "Rut", "Sven", "Tove", "Ulf",
+/// Given names and family names in the five languages of the seeds and the
+/// error catalogue (`crates/core/src/i18n`: English, Swedish, Danish, Dutch,
+/// Traditional Chinese), so names sort, fold and search as real ones do:
+/// accents ("Åsa", "Søren"), multi-word family names ("van der Berg") and
+/// Chinese names written without spaces (family name first).
+const NAMES: [(&[&str], &[&str]); 5] = [
+    (
+        &["James", "Mary", "Mark", "Emma", "Oliver", "Grace", "Thomas", "Martha", "Henry", "Alice"],
+        &["Smith", "Jones", "Taylor", "Brown", "Williams", "Wilson", "Martin", "Walker", "Wright", "Hughes"],
+    ),
+    (
+        &["Åsa", "Björn", "Maja", "Mårten", "Karin", "Sven", "Tove", "Göran", "Ingrid", "Ulf"],
+        &["Andersson", "Öberg", "Lindström", "Magnusson", "Holm", "Ek", "Sjögren", "Nilsson", "Åkesson", "Berg"],
+    ),
+    (
+        &["Søren", "Mette", "Jørgen", "Mads", "Kirsten", "Ærling", "Lærke", "Niels", "Birthe", "Rasmus"],
+        &["Jensen", "Madsen", "Nielsen", "Kjærgaard", "Sørensen", "Rasmussen", "Møller", "Pedersen", "Dahl", "Holm"],
+    ),
+    (
+        &["Maarten", "Sanne", "Joost", "Marieke", "Pieter", "Anouk", "Ruud", "Femke", "Bram", "Lieke"],
+        &["de Vries", "van Dijk", "Bakker", "van der Berg", "Janssen", "Visser", "Smit", "Mulder", "de Jong", "Meijer"],
+    ),
+    (
+        &["志明", "淑芬", "家豪", "美玲", "冠宇", "怡君", "建宏", "雅婷", "俊傑", "佳穎"],
+        &["陳", "林", "黃", "張", "李", "王", "吳", "劉", "蔡", "馬"],
+    ),
 ];
-const LAST: [&str; 25] = [
-    "Andersson",
-    "Berg",
-    "Carlsson",
-    "Dahl",
-    "Ek",
-    "Fors",
-    "Gran",
-    "Holm",
-    "Isaksson",
-    "Johansson",
-    "Karlsson",
-    "Lund",
-    "Martinsson",
-    "Nilsson",
-    "Olsson",
-    "Persson",
-    "Qvist",
-    "Ring",
-    "Svensson",
-    "Taylor",
-    "Ulander",
-    "Viklund",
-    "Wall",
-    "Yng",
-    "Zorn",
-];
+
+/// The name of generated person `u`: a language, then a given and a family
+/// name from it (Chinese: family name first, no space).
+fn person_name(u: usize) -> String {
+    let (given, family) = NAMES[u % NAMES.len()];
+    let k = u / NAMES.len();
+    let (g, f) = (given[k % given.len()], family[(k / given.len() + k) % family.len()]);
+    if u % NAMES.len() == 4 { format!("{f}{g}") } else { format!("{g} {f}") }
+}
+
+/// splitmix64: a small, well-mixed deterministic sequence, so the holders of
+/// a subscription are spread over the users as real assignments are (not
+/// runs of consecutive IDs that sit on the same index pages).
+fn mix(mut x: u64) -> u64 {
+    x = x.wrapping_add(0x9e37_79b9_7f4a_7c15);
+    x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+    x ^ (x >> 31)
+}
+
+/// `count` distinct users of 1..users (never the admin, user 0) for
+/// subscription `s`, spread at random, deterministic.
+fn holders_of(s: usize, users: usize, count: usize) -> Vec<usize> {
+    let mut out = Vec::with_capacity(count);
+    let mut k = 0u64;
+    while out.len() < count.min(users - 1) {
+        let u = 1 + (mix(((s as u64) << 20) ^ k) % (users as u64 - 1)) as usize;
+        k += 1;
+        if !out.contains(&u) {
+            out.push(u);
+        }
+    }
+    out
+}
 
 /// A stable UUID for the `index`-th row of `kind`.
 fn id(kind: u16, index: usize) -> Uuid {
@@ -250,7 +283,7 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
     insert_all(db, markets).await?;
 
     // Users: user 0 of the benchmark organization is its admin.
-    let name_of = |u: usize| format!("{} {}", FIRST[u % FIRST.len()], LAST[(u / FIRST.len()) % LAST.len()]);
+    let name_of = person_name;
     let mut users = Vec::with_capacity(size.users + NEIGHBOURS * NEIGHBOUR_USERS);
     for u in 0..size.users {
         users.push(
@@ -453,15 +486,17 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
         })
         .collect();
     insert_all(db, subs.iter().cloned().map(IntoActiveModel::into_active_model).collect()).await?;
-    // Subscription s holds users s*20 .. s*20+19 (mod users, skipping the admin).
-    let holder = |s: usize, j: usize| 1 + (s * ASSIGNMENTS_PER_SUBSCRIPTION + j) % (size.users - 1);
+    // Subscription s holds 20 users drawn at random (never the admin).
+    let holders: Vec<Vec<usize>> =
+        (0..size.subscriptions).map(|s| holders_of(s, size.users, ASSIGNMENTS_PER_SUBSCRIPTION)).collect();
     let assignments: Vec<_> = (0..size.subscriptions)
         .flat_map(|s| {
+            let holders = &holders;
             (0..ASSIGNMENTS_PER_SUBSCRIPTION).map(move |j| {
                 license_assignment::Model {
                     id: id(31, s * ASSIGNMENTS_PER_SUBSCRIPTION + j),
                     subscription_id: id(30, s),
-                    user_id: id(10, holder(s, j)),
+                    user_id: id(10, holders[s][j]),
                     active: true,
                     assigned_by: id(10, 0),
                     assigned_at: at(s as i64 * 60 + j as i64),
@@ -590,10 +625,18 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
     insert_all(db, neighbour_profiles).await?;
     insert_all(db, neighbour_subs).await?;
 
-    // (e): subscription 0 holds users 1..=20; users from the far end of the
-    // range (even numbers: all active) are not among its holders.
-    let free_users: Vec<String> =
-        (0..ASSIGNMENTS_PER_SUBSCRIPTION).map(|j| id(10, size.users - 2 - 2 * j).to_string()).collect();
+    // (e): 20 active users (every 50th is deactivated) that subscription 0
+    // does not hold, drawn at random like the holders.
+    let mut free = Vec::new();
+    let mut k = 0u64;
+    while free.len() < ASSIGNMENTS_PER_SUBSCRIPTION {
+        let u = 1 + (mix(0xe0e0_0000 ^ k) % (size.users as u64 - 1)) as usize;
+        k += 1;
+        if u % 50 != 49 && !holders[0].contains(&u) && !free.contains(&u) {
+            free.push(u);
+        }
+    }
+    let free_users: Vec<String> = free.into_iter().map(|u| id(10, u).to_string()).collect();
     Ok(json!({
         "adminEmail": ADMIN_EMAIL,
         "password": PASSWORD,
@@ -605,5 +648,6 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
         "subscriptions": size.subscriptions,
         "assignments": size.subscriptions * ASSIGNMENTS_PER_SUBSCRIPTION,
         "invoices": size.profiles * MONTHS_OF_INVOICES,
+        "invoiceLines": size.profiles * MONTHS_OF_INVOICES * LINES_PER_INVOICE,
     }))
 }

@@ -2,12 +2,17 @@
 # The whole benchmark on a fresh Debian/Ubuntu machine (bench/README.md):
 # installs wrk (apt) and the peer (npm, pinned in bench/peer/package.json),
 # builds LicenseDesk in release mode, then
-#   1. dataset M on PostgreSQL: LicenseDesk vs PostGraphile 5, alternating rounds;
-#   2. LicenseDesk alone, p50 on datasets S and L (PostgreSQL) and M on SQLite.
-# Tables are printed and appended to ${BENCH_OUT:-bench/results-<date>.md}.
+#   1. dataset M on PostgreSQL at stock settings: LicenseDesk vs PostGraphile 5,
+#      alternating rounds (the primary result); with BENCH_TUNED=1 the same
+#      again with random_page_cost = 1.1 (the second column);
+#   2. LicenseDesk alone, req/s, p50 and peak RSS on datasets S and L
+#      (PostgreSQL) and S and M on SQLite.
+# Tables are printed and appended to ${BENCH_OUT:-bench/results-<date>.md};
+# each workload's statements and EXPLAIN plans to the same name with -plans.
 # Environment: BENCH_POSTGRES_URL (a superuser URL, default
 # postgres://postgres@127.0.0.1:5432/postgres), BENCH_PG_LOG (the server log,
-# for statement counts), BENCH_ROUNDS (2), BENCH_SECONDS (10), BENCH_SKIP_L=1.
+# for statement counts and plans), BENCH_ROUNDS (2), BENCH_SECONDS (10),
+# BENCH_SKIP_L=1, BENCH_TUNED=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CARGO_INCREMENTAL=1
@@ -36,10 +41,12 @@ seconds=${BENCH_SECONDS:-10}
        "LicenseDesk $(git rev-parse --short HEAD), PostGraphile $(node -p "require('./bench/peer/node_modules/postgraphile/package.json').version"), wrk $(wrk -v 2>&1 | head -1 | awk '{print $2}')"
   echo
 } >> "$out"
-py="python3 bench/harness.py --ld $ld --gen $gen --rounds $rounds --seconds $seconds --out $out"
+plans=${out%.md}-plans.md
+py="python3 bench/harness.py --ld $ld --gen $gen --rounds $rounds --seconds $seconds --out $out --plans $plans"
 $py compare --size M
+if [ "${BENCH_TUNED:-0}" = 1 ]; then $py compare --size M --pg-setting random_page_cost=1.1; fi
 $py latency --size S
 if [ "${BENCH_SKIP_L:-0}" != 1 ]; then $py latency --size L; fi
 $py latency --size S --engine sqlite --workdir "$(mktemp -d)"
 $py latency --size M --engine sqlite --workdir "$(mktemp -d)"
-echo "tables appended to $out"
+echo "tables appended to $out, statements and plans to $plans"

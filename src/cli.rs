@@ -119,7 +119,7 @@ impl From<String> for Failure {
 }
 
 async fn execute(command: Command, config: crate::config::Config) -> Result<(), Failure> {
-    let database = db::connect_with(&config.database_url, &config.db_timeouts)
+    let database = db::connect_sized(&config.database_url, &config.db_timeouts, &config.db_pool)
         .await
         .map_err(|e| format!("cannot open the database: {e}"))?;
     db::migrate(&database).await.map_err(|e| format!("migrations failed: {e}"))?;

@@ -273,6 +273,15 @@ pub struct RobustnessSettings {
     /// ended sessions at once, and 800 on SQLite).
     #[arg(long, env = "LICENSEDESK_WS_CALLER_RECHECK_MS", global = true)]
     pub ws_caller_recheck_ms: Option<u64>,
+    /// Most database connections open at once (default 8 on SQLite, 20 on PostgreSQL; issue 23).
+    #[arg(long, env = "LICENSEDESK_DB_MAX_CONNECTIONS", global = true)]
+    pub db_max_connections: Option<u32>,
+    /// SQLite's page cache per connection, in KiB (issue 23: resident memory).
+    #[arg(long, env = "LICENSEDESK_SQLITE_CACHE_KIB", default_value_t = crate::db::PoolSizes::default().sqlite_cache_kib, global = true)]
+    pub sqlite_cache_kib: u32,
+    /// Prepared statements each database connection keeps (default 100).
+    #[arg(long, env = "LICENSEDESK_DB_STATEMENT_CACHE", global = true)]
+    pub db_statement_cache: Option<usize>,
 }
 
 impl RobustnessSettings {
@@ -336,6 +345,8 @@ pub struct Config {
     pub usage_flush: std::time::Duration,
     /// The marketplace's own support contact (operator-configured).
     pub support: SupportContact,
+    /// Database pool and cache sizes (issue 23 item 5).
+    pub db_pool: crate::db::PoolSizes,
 }
 
 /// Single sign-on (R48).
@@ -512,6 +523,11 @@ impl Settings {
                     .map(|ms| std::time::Duration::from_millis(ms.clamp(100, 3_600_000))),
             },
             jwt_secret: self.jwt_secret,
+            db_pool: crate::db::PoolSizes {
+                max_connections: self.robustness.db_max_connections.map(|n| n.clamp(1, 1000)),
+                sqlite_cache_kib: self.robustness.sqlite_cache_kib.clamp(64, 1 << 20),
+                statement_cache: self.robustness.db_statement_cache.map(|n| n.min(10_000)),
+            },
         })
     }
 }
@@ -552,6 +568,7 @@ impl Config {
             sso: SsoConfig { return_origins: vec!["http://console.test".into()], allow_private: true },
             usage_flush: std::time::Duration::from_secs(5),
             support: SupportContact::default(),
+            db_pool: Default::default(),
         }
     }
 }

@@ -42,6 +42,35 @@ impl Timeouts {
     }
 }
 
+/// How many connections the pool opens and how much each one caches
+/// (issue 23 item 5: resident memory under load). Every connection keeps
+/// its own prepared statements and, on SQLite, its own page cache, so these
+/// multiply with the pool size.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolSizes {
+    /// Most connections open at once; None: 8 on SQLite, 20 on PostgreSQL.
+    pub max_connections: Option<u32>,
+    /// SQLite's page cache per connection, in KiB (`PRAGMA cache_size = -N`;
+    /// SQLite's own default is 2,000 KiB). The file's pages stay in the
+    /// operating system's cache either way.
+    pub sqlite_cache_kib: u32,
+    /// Prepared statements each connection keeps; None: sqlx's 100. A
+    /// SQLite statement holds its compiled program in the process (tens of
+    /// KiB for a join); PostgreSQL keeps its plans in the server.
+    pub statement_cache: Option<usize>,
+}
+
+impl PoolSizes {
+    pub const SQLITE_CONNECTIONS: u32 = 8;
+    pub const POSTGRES_CONNECTIONS: u32 = 20;
+}
+
+impl Default for PoolSizes {
+    fn default() -> Self {
+        PoolSizes { max_connections: None, sqlite_cache_kib: 1024, statement_cache: None }
+    }
+}
+
 /// The host (and port) of a database URL, without user or password, for messages.
 pub fn describe_url(url: &str) -> String {
     if let Some(path) = url.strip_prefix("sqlite:") {
@@ -61,7 +90,13 @@ pub async fn connect(url: &str) -> Result<DatabaseConnection, DbErr> {
 /// Opens the pool, failing within `timeouts.connect` with a message naming
 /// the server when it cannot be reached.
 pub async fn connect_with(url: &str, timeouts: &Timeouts) -> Result<DatabaseConnection, DbErr> {
+    connect_sized(url, timeouts, &PoolSizes::default()).await
+}
+
+/// [`connect_with`] with the pool and cache sizes given.
+pub async fn connect_sized(url: &str, timeouts: &Timeouts, sizes: &PoolSizes) -> Result<DatabaseConnection, DbErr> {
     let mut options = ConnectOptions::new(url.to_owned());
+    let statement_cache = sizes.statement_cache.unwrap_or(100);
     options.sqlx_logging(false);
     timeouts.apply(&mut options);
     if url.starts_with("sqlite:") {
@@ -70,15 +105,18 @@ pub async fn connect_with(url: &str, timeouts: &Timeouts) -> Result<DatabaseConn
         // or an OS crash, not only a killed process (NORMAL could lose the
         // last commits there). The price is one fsync of the WAL per write
         // transaction; reads never wait for it (issue 12).
+        let cache_size = format!("-{}", sizes.sqlite_cache_kib.max(64));
         options
-            .max_connections(8)
+            .max_connections(sizes.max_connections.unwrap_or(PoolSizes::SQLITE_CONNECTIONS).max(1))
             .min_connections(1)
-            .map_sqlx_sqlite_opts(|o| {
+            .map_sqlx_sqlite_opts(move |o| {
                 o.journal_mode(SqliteJournalMode::Wal)
                     .synchronous(SqliteSynchronous::Full)
                     .busy_timeout(Duration::from_secs(60))
                     .foreign_keys(true)
                     .create_if_missing(true)
+                    .pragma("cache_size", cache_size.clone())
+                    .statement_cache_capacity(statement_cache)
             })
             .map_sqlx_sqlite_pool_opts(|o| {
                 o.after_release(|conn, _| Box::pin(async move { Ok(released_clean::<sea_orm::sqlx::Sqlite>(conn)) }))
@@ -88,18 +126,20 @@ pub async fn connect_with(url: &str, timeouts: &Timeouts) -> Result<DatabaseConn
         // statement and is dropped; only connections idle for a while are
         // tested (issue 14: 17 extra round trips per page request).
         options
-            .max_connections(20)
+            .max_connections(sizes.max_connections.unwrap_or(PoolSizes::POSTGRES_CONNECTIONS).max(1))
             .min_connections(1)
             .test_before_acquire_if_idle_for(Duration::from_secs(30))
             .map_sqlx_postgres_pool_opts(|o| {
                 o.after_release(|conn, _| Box::pin(async move { Ok(released_clean::<sea_orm::sqlx::Postgres>(conn)) }))
             });
-        if local_without_sslmode(url) {
-            // On loopback TLS buys nothing and costs a handshake plus split
-            // records that wait on delayed ACKs; a URL that names `sslmode`
-            // keeps its choice.
-            options.map_sqlx_postgres_opts(|o| o.ssl_mode(sea_orm::sqlx::postgres::PgSslMode::Disable));
-        }
+        // On loopback TLS buys nothing and costs a handshake plus split
+        // records that wait on delayed ACKs; a URL that names `sslmode`
+        // keeps its choice.
+        let plain = local_without_sslmode(url);
+        options.map_sqlx_postgres_opts(move |o| {
+            let o = o.statement_cache_capacity(statement_cache);
+            if plain { o.ssl_mode(sea_orm::sqlx::postgres::PgSslMode::Disable) } else { o }
+        });
     }
     let unreachable = |cause: String| {
         DbErr::Conn(sea_orm::RuntimeErr::Internal(format!("cannot reach the {}: {cause}", describe_url(url))))
