@@ -7,6 +7,8 @@ use chrono::{DateTime, Utc};
 
 use crate::graphql::{
     actor,
+    loaders::{BillingProfileId, ProductId, PublisherId},
+    loaders,
     pagination::{self, Page, SortDirection},
     parse_id, state,
 };
@@ -98,6 +100,18 @@ pub struct PurchaseSubscriptionInput {
 #[derive(Default)]
 pub struct SubscriptionQuery;
 
+/// What the selection of a subscriptions page reads from its products and
+/// billing profiles (`nodes` or `edges { node }`).
+fn along(ctx: &Context<'_>) -> svc::Along {
+    let look = ctx.look_ahead();
+    let nodes = [look.field("nodes"), look.field("edges").field("node")];
+    let any = |fields: &[&str]| nodes.iter().any(|n| fields.iter().any(|f| n.field(f).exists()));
+    svc::Along {
+        product: any(&["product", "portalUrl", "supportUrl", "supportEmail"]),
+        billing_profile: any(&["billingProfile"]),
+    }
+}
+
 /// A subscription's link to the publisher's portal carrying a one-time
 /// purchase token. Share it only with the person who activates the app.
 #[derive(SimpleObject)]
@@ -150,8 +164,30 @@ impl SubscriptionQuery {
                 .transpose()?,
         };
         let order = order_by.map_or(svc::NEWEST_FIRST, Into::into);
-        let rows = svc::list(state(ctx)?, actor(ctx)?, filter, order, &window).await?;
-        Ok(pagination::page(rows.map(Subscription), |s| s.0.id))
+        let along = along(ctx);
+        if along == svc::Along::default() {
+            let rows = svc::list(state(ctx)?, actor(ctx)?, filter, order, &window).await?;
+            return Ok(pagination::page(rows.map(Subscription), |s| s.0.id));
+        }
+        // Issue 23: the page's products, publishers and billing profiles come in
+        // its own statement; the request's loaders are seeded with them, so the
+        // nested fields (each still under its own rule) ask nothing more.
+        let rows = svc::list_with_related(state(ctx)?, actor(ctx)?, filter, order, &window, along).await?;
+        let loaders = loaders(ctx)?;
+        let mut products = Vec::new();
+        let mut publishers = Vec::new();
+        let mut profiles = Vec::new();
+        let rows = rows.map(|(sub, related)| {
+            let svc::Related { product, publisher, billing_profile } = related;
+            products.extend(product.map(|p| (ProductId(p.id), p)));
+            publishers.extend(publisher.map(|p| (PublisherId(p.id), p)));
+            profiles.extend(billing_profile.map(|p| (BillingProfileId(p.id), p)));
+            Subscription(sub)
+        });
+        loaders.feed_many(products).await;
+        loaders.feed_many(publishers).await;
+        loaders.feed_many(profiles).await;
+        Ok(pagination::page(rows, |s| s.0.id))
     }
 
     /// One subscription the caller may see (NOT_FOUND otherwise).
