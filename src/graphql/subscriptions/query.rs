@@ -7,7 +7,7 @@ use chrono::{DateTime, Utc};
 
 use crate::graphql::{
     actor,
-    loaders::{BillingProfileId, ProductId, PublisherId},
+    loaders::{AssignedUsersOfSubscription, BillingProfileId, ProductId, PublisherId},
     loaders,
     pagination::{self, Page, SortDirection},
     parse_id, state,
@@ -109,6 +109,7 @@ fn along(ctx: &Context<'_>) -> svc::Along {
     svc::Along {
         product: any(&["product", "portalUrl", "supportUrl", "supportEmail"]),
         billing_profile: any(&["billingProfile"]),
+        holders: any(&["assignedUsers"]),
     }
 }
 
@@ -165,15 +166,27 @@ impl SubscriptionQuery {
         };
         let order = order_by.map_or(svc::NEWEST_FIRST, Into::into);
         let along = along(ctx);
-        if along == svc::Along::default() {
-            let rows = svc::list(state(ctx)?, actor(ctx)?, filter, order, &window).await?;
-            return Ok(pagination::page(rows.map(Subscription), |s| s.0.id));
-        }
+        let (state, actor) = (state(ctx)?, actor(ctx)?);
         // Issue 23: the page's products, publishers and billing profiles come in
-        // its own statement; the request's loaders are seeded with them, so the
-        // nested fields (each still under its own rule) ask nothing more.
-        let rows = svc::list_with_related(state(ctx)?, actor(ctx)?, filter, order, &window, along).await?;
+        // its own statement, and its holders in one more; the request's loaders
+        // are seeded with them, so the nested fields (each still under its own
+        // rule) ask nothing more, however the runtime interleaves them.
+        let rows = if !along.product && !along.billing_profile {
+            svc::list(state, actor, filter, order, &window).await?.map(|s| (s, svc::Related::default()))
+        } else {
+            svc::list_with_related(state, actor, filter, order, &window, along).await?
+        };
         let loaders = loaders(ctx)?;
+        if along.holders {
+            let ids: Vec<uuid::Uuid> =
+                rows.items.iter().filter(|(s, _)| !licenses::is_history(s)).map(|(s, _)| s.id).collect();
+            let mut held: std::collections::HashMap<uuid::Uuid, Vec<entity::user::Model>> =
+                ids.iter().map(|id| (*id, Vec::new())).collect();
+            for (subscription_id, holder) in svc::holders_of(&state.db, &ids).await? {
+                held.entry(subscription_id).or_default().push(holder);
+            }
+            loaders.feed_many(held.into_iter().map(|(id, users)| (AssignedUsersOfSubscription(id), users))).await;
+        }
         let mut products = Vec::new();
         let mut publishers = Vec::new();
         let mut profiles = Vec::new();

@@ -347,6 +347,9 @@ pub struct Along {
     pub product: bool,
     /// The billing profile.
     pub billing_profile: bool,
+    /// The license holders (read by [`holders_of`], not joined: the flags
+    /// above choose the joins).
+    pub holders: bool,
 }
 
 /// The rows a page row joined: raw, each shown only under its own rule.
