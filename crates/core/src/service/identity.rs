@@ -432,14 +432,10 @@ pub async fn search_users(
     window: &Window,
 ) -> AppResult<Page<user::Model>> {
     let org = actor.org()?;
-    let mut listed = sea_orm::Condition::all()
-        .add(user::Column::OrganizationId.eq(org.organization_id))
-        .add(user::Column::DeletedAt.is_null());
     // R43: the admin who manages users also finds the deactivated ones (to reactivate them).
-    if !(include_deactivated && org.can_manage_users()) {
-        listed = listed.add(user::Column::Active.eq(true));
-    }
-    let mut query = user::Entity::find().filter(listed.clone());
+    let with_deactivated = include_deactivated && org.can_manage_users();
+    let mut query =
+        user::Entity::find().filter(crate::service::search::listed_users(org.organization_id, with_deactivated));
     let mut count = None;
     if let Some(prefix) = search.map(str::trim).filter(|s| !s.is_empty()) {
         if prefix.chars().count() > 200 {
@@ -450,7 +446,12 @@ pub async fn search_users(
             crate::service::search::owners_matching(entity::search::USER, Some(org.organization_id), prefix)
         {
             let backend = state.db.get_database_backend();
-            count = Some(crate::service::search::count_listed(backend, terms.clone(), listed));
+            count = Some(crate::service::search::count_listed(
+                backend,
+                terms.clone(),
+                org.organization_id,
+                with_deactivated,
+            ));
             query = query.filter(user::Column::Id.in_subquery(terms));
         }
     }
