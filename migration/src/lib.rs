@@ -36,10 +36,10 @@ mod m20261207_000037_reclaim_policies;
 mod m20261207_000040_scim_directory;
 mod m20261207_000041_groups;
 mod m20261207_000042_group_licensing;
+mod m20261207_000043_holder_index;
 mod m20261207_000044_oidc_providers;
 mod m20261207_000045_oidc_sign_ins;
 mod m20261207_000046_oidc_identities;
-mod m20261207_000043_holder_index;
 mod m20261207_000047_search_term_count_index;
 mod util;
 

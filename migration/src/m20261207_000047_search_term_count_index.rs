@@ -5,7 +5,8 @@
 //! of the organization's users. It replaces `ix_search_terms_lookup`
 //! (kind, scope_id, term), its prefix. The count subtracts the matching
 //! people a search does not list (deleted or deactivated): the partial
-//! index `idx_users_org_unlisted` holds just those, per organization.
+//! index `idx_users_org_unlisted` holds just those, per organization, with their
+//! ids (an index-only read).
 
 use sea_orm_migration::prelude::*;
 
@@ -28,7 +29,7 @@ impl MigrationTrait for Migration {
         manager
             .get_connection()
             .execute_unprepared(&format!(
-                "CREATE INDEX IF NOT EXISTS {UNLISTED} ON users (organization_id) \
+                "CREATE INDEX IF NOT EXISTS {UNLISTED} ON users (organization_id, id) \
                  WHERE deleted_at IS NOT NULL OR NOT active"
             ))
             .await?;

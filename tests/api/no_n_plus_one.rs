@@ -94,22 +94,29 @@ async fn issue23_console_subscriptions_page_is_at_most_3_statements() {
     let counter = Arc::new(AtomicUsize::new(0));
     let app = TestApp::with_statement_counter(&url, counter.clone()).await;
     let shop = fifty_subscriptions(&app).await;
-    let counts = statements_per_page(&app, &counter, &shop.org.admin, CONSOLE_PAGE, |n| json!({"n": n}), |n, data| {
-        let page = &data["subscriptions"];
-        assert_eq!(page["totalCount"], 50);
-        let nodes = page["nodes"].as_array().cloned().unwrap_or_default();
-        assert_eq!(nodes.len(), n as usize);
-        for node in &nodes {
-            assert_eq!(node["product"]["publisher"]["name"], "Fabrikam", "{node}");
-            assert_eq!(node["billingProfile"]["currency"], "USD", "{node}");
-        }
-        // The newest five hold three users each.
-        for node in &nodes[..5] {
-            assert_eq!(node["assignedUsers"].as_array().map(Vec::len), Some(3), "{node}");
-        }
-        let held = nodes.iter().filter(|n| n["assignedUsers"].as_array().is_some_and(|a| !a.is_empty())).count();
-        assert_eq!(held, if n == 5 { 5 } else { 10 });
-    })
+    let counts = statements_per_page(
+        &app,
+        &counter,
+        &shop.org.admin,
+        CONSOLE_PAGE,
+        |n| json!({"n": n}),
+        |n, data| {
+            let page = &data["subscriptions"];
+            assert_eq!(page["totalCount"], 50);
+            let nodes = page["nodes"].as_array().cloned().unwrap_or_default();
+            assert_eq!(nodes.len(), n as usize);
+            for node in &nodes {
+                assert_eq!(node["product"]["publisher"]["name"], "Fabrikam", "{node}");
+                assert_eq!(node["billingProfile"]["currency"], "USD", "{node}");
+            }
+            // The newest five hold three users each.
+            for node in &nodes[..5] {
+                assert_eq!(node["assignedUsers"].as_array().map(Vec::len), Some(3), "{node}");
+            }
+            let held = nodes.iter().filter(|n| n["assignedUsers"].as_array().is_some_and(|a| !a.is_empty())).count();
+            assert_eq!(held, if n == 5 { 5 } else { 10 });
+        },
+    )
     .await;
     assert_eq!(counts[0], counts[1], "statements for 5 vs 50 subscriptions: {counts:?}");
     assert!(counts[0] <= 3, "at most 3 statements: {counts:?}");
@@ -153,20 +160,30 @@ async fn issue23_user_search_with_total_is_constant_in_page_size() {
     for i in 0..60 {
         person(org_id, &format!("Mattias Holm {i:02}"), true, false).insert(&app.db).await.expect("insert");
     }
-    for (name, active, deleted) in [("Matilda Off", false, false), ("Mateo Gone", true, true), ("Ann Amat", true, false)]
+    for (name, active, deleted) in
+        [("Matilda Off", false, false), ("Mateo Gone", true, true), ("Ann Amat", true, false)]
     {
         person(org_id, name, active, deleted).insert(&app.db).await.expect("insert");
     }
     person(other_id, "Matt Elsewhere", true, false).insert(&app.db).await.expect("insert");
     let query = "query($n: Int!) { users(search: \"mat\", first: $n) { totalCount nodes { id name email } } }";
-    let counts = statements_per_page(&app, &counter, &org.admin, query, |n| json!({"n": n}), |n, data| {
-        assert_eq!(data["users"]["totalCount"], 60, "{data}");
-        let names: Vec<&str> =
-            data["users"]["nodes"].as_array().map(|a| a.iter().filter_map(|u| u["name"].as_str()).collect()).unwrap_or_default();
-        assert_eq!(names.len(), n as usize);
-        assert!(names.windows(2).all(|w| w[0] <= w[1]), "by name: {names:?}");
-        assert!(names.iter().all(|name| name.starts_with("Mattias Holm")), "{names:?}");
-    })
+    let counts = statements_per_page(
+        &app,
+        &counter,
+        &org.admin,
+        query,
+        |n| json!({"n": n}),
+        |n, data| {
+            assert_eq!(data["users"]["totalCount"], 60, "{data}");
+            let names: Vec<&str> = data["users"]["nodes"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|u| u["name"].as_str()).collect())
+                .unwrap_or_default();
+            assert_eq!(names.len(), n as usize);
+            assert!(names.windows(2).all(|w| w[0] <= w[1]), "by name: {names:?}");
+            assert!(names.iter().all(|name| name.starts_with("Mattias Holm")), "{names:?}");
+        },
+    )
     .await;
     assert_eq!(counts[0], counts[1], "statements for 5 vs 50 people: {counts:?}");
     assert!(counts[0] <= 2, "the caller and the page with its total: {counts:?}");
@@ -231,12 +248,19 @@ async fn issue23_invoices_page_with_lines_is_constant_in_page_size() {
     let query = "query($n: Int!) { invoices(first: $n, filter: {from: \"2024-01-01\", to: \"2025-12-31\"}) {
         totalCount nodes { id number issueDate dueDate status total { amount currency }
         lines { productName description quantity unitPrice { amount } amount { amount } } } } }";
-    let counts = statements_per_page(&app, &counter, &shop.org.admin, query, |n| json!({"n": n}), |n, data| {
-        assert_eq!(data["invoices"]["totalCount"], 55, "{data}");
-        let nodes = data["invoices"]["nodes"].as_array().cloned().unwrap_or_default();
-        assert_eq!(nodes.len(), n as usize);
-        assert!(nodes.iter().all(|i| i["lines"].as_array().map(Vec::len) == Some(3)), "three lines each");
-    })
+    let counts = statements_per_page(
+        &app,
+        &counter,
+        &shop.org.admin,
+        query,
+        |n| json!({"n": n}),
+        |n, data| {
+            assert_eq!(data["invoices"]["totalCount"], 55, "{data}");
+            let nodes = data["invoices"]["nodes"].as_array().cloned().unwrap_or_default();
+            assert_eq!(nodes.len(), n as usize);
+            assert!(nodes.iter().all(|i| i["lines"].as_array().map(Vec::len) == Some(3)), "three lines each");
+        },
+    )
     .await;
     assert_eq!(counts[0], counts[1], "statements for 5 vs 50 invoices: {counts:?}");
     assert!(counts[0] <= 3, "at most 3 statements: {counts:?}");

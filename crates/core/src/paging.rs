@@ -272,10 +272,7 @@ where
 
 /// `SELECT COUNT(*) FROM (query)`: the total of a list, as [`fetch_counted`] takes it.
 pub fn count_of<E: EntityTrait>(query: Select<E>) -> SelectStatement {
-    Query::select()
-        .expr(Expr::cust("COUNT(*)"))
-        .from_subquery(QueryTrait::into_query(query), "ld_counted")
-        .to_owned()
+    Query::select().expr(Expr::cust("COUNT(*)")).from_subquery(QueryTrait::into_query(query), "ld_counted").to_owned()
 }
 
 /// Like [`fetch_as`], with the total counted by `count` (a statement that

@@ -6,9 +6,8 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 use chrono::{DateTime, Utc};
 
 use crate::graphql::{
-    actor,
+    actor, loaders,
     loaders::{AssignedUsersOfSubscription, BillingProfileId, ProductId, PublisherId},
-    loaders,
     pagination::{self, Page, SortDirection},
     parse_id, state,
 };

@@ -29,9 +29,8 @@ pub fn owners_matching(kind: &str, scope: Option<Uuid>, text: &str) -> Option<Se
 /// The people a people search lists (R23, R43): users of `organization_id`
 /// not deleted, and active unless `with_deactivated`.
 pub fn listed_users(organization_id: Uuid, with_deactivated: bool) -> Condition {
-    let listed = Condition::all()
-        .add(user::Column::OrganizationId.eq(organization_id))
-        .add(user::Column::DeletedAt.is_null());
+    let listed =
+        Condition::all().add(user::Column::OrganizationId.eq(organization_id)).add(user::Column::DeletedAt.is_null());
     if with_deactivated { listed } else { listed.add(user::Column::Active.eq(true)) }
 }
 

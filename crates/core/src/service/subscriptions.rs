@@ -418,7 +418,8 @@ pub async fn list_with_related(
     let join = |mut query: sea_orm::Select<subscription::Entity>| {
         if along.product {
             let on = Condition::all().add(
-                Expr::col((PRODUCT, product::Column::Id)).equals((subscription::Entity, subscription::Column::ProductId)),
+                Expr::col((PRODUCT, product::Column::Id))
+                    .equals((subscription::Entity, subscription::Column::ProductId)),
             );
             query = join_along::<product::Entity>(query, PRODUCT, on);
             let on = Condition::all().add(
@@ -435,15 +436,8 @@ pub async fn list_with_related(
         }
         query
     };
-    access::subscription::page_with::<RowWithRelated>(
-        &state.db,
-        actor,
-        query,
-        join,
-        &keyset(order.0, order.1),
-        window,
-    )
-    .await
+    access::subscription::page_with::<RowWithRelated>(&state.db, actor, query, join, &keyset(order.0, order.1), window)
+        .await
 }
 
 /// The query of [`list`]: the filter, and the join the order needs.
@@ -796,9 +790,8 @@ pub async fn holders_of(
     }
     let backend = db.get_database_backend();
     let postgres = backend == sea_orm::DbBackend::Postgres;
-    let placeholders: Vec<String> = (1..=subscription_ids.len())
-        .map(|i| if postgres { format!("${i}") } else { "?".to_owned() })
-        .collect();
+    let placeholders: Vec<String> =
+        (1..=subscription_ids.len()).map(|i| if postgres { format!("${i}") } else { "?".to_owned() }).collect();
     const COLUMNS: &str = "id, organization_id, publisher_id, email, name, active, deleted_at, is_operator, \
                            is_partner, created_at";
     let holder = if postgres {
