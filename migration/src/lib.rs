@@ -38,9 +38,11 @@ mod m20261207_000039_view_indexes;
 mod m20261207_000040_scim_directory;
 mod m20261207_000041_groups;
 mod m20261207_000042_group_licensing;
+mod m20261207_000043_holder_index;
 mod m20261207_000044_oidc_providers;
 mod m20261207_000045_oidc_sign_ins;
 mod m20261207_000046_oidc_identities;
+mod m20261207_000047_search_term_count_index;
 mod util;
 
 pub struct Migrator;
@@ -88,6 +90,8 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000042_group_licensing::Migration),
             Box::new(m20261207_000038_reclaim_quantity::Migration),
             Box::new(m20261207_000039_view_indexes::Migration),
+            Box::new(m20261207_000043_holder_index::Migration),
+            Box::new(m20261207_000047_search_term_count_index::Migration),
         ]
     }
 }

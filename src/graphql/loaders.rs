@@ -161,7 +161,7 @@ impl Loader<AssignedUsersOfSubscription> for DbLoader {
         keys: &[AssignedUsersOfSubscription],
     ) -> Result<HashMap<AssignedUsersOfSubscription, Self::Value>, Self::Error> {
         let ids: Vec<Uuid> = keys.iter().map(|k| k.0).collect();
-        let rows = crate::service::licenses::active_assignments_with_users(&self.db, ids).await?;
+        let rows = crate::service::subscriptions::holders_of(&self.db, &ids).await?;
         Ok(group(
             keys,
             rows.into_iter().map(|(subscription_id, holder)| (AssignedUsersOfSubscription(subscription_id), holder)),

@@ -6,7 +6,8 @@ use async_graphql::{Context, Enum, ID, InputObject, Object, Result, SimpleObject
 use chrono::{DateTime, Utc};
 
 use crate::graphql::{
-    actor,
+    actor, loaders,
+    loaders::{AssignedUsersOfSubscription, BillingProfileId, ProductId, PublisherId},
     pagination::{self, Page, SortDirection},
     parse_id, state,
 };
@@ -98,6 +99,19 @@ pub struct PurchaseSubscriptionInput {
 #[derive(Default)]
 pub struct SubscriptionQuery;
 
+/// What the selection of a subscriptions page reads from its products and
+/// billing profiles (`nodes` or `edges { node }`).
+fn along(ctx: &Context<'_>) -> svc::Along {
+    let look = ctx.look_ahead();
+    let nodes = [look.field("nodes"), look.field("edges").field("node")];
+    let any = |fields: &[&str]| nodes.iter().any(|n| fields.iter().any(|f| n.field(f).exists()));
+    svc::Along {
+        product: any(&["product", "portalUrl", "supportUrl", "supportEmail"]),
+        billing_profile: any(&["billingProfile"]),
+        holders: any(&["assignedUsers"]),
+    }
+}
+
 /// A subscription's link to the publisher's portal carrying a one-time
 /// purchase token. Share it only with the person who activates the app.
 #[derive(SimpleObject)]
@@ -150,8 +164,42 @@ impl SubscriptionQuery {
                 .transpose()?,
         };
         let order = order_by.map_or(svc::NEWEST_FIRST, Into::into);
-        let rows = svc::list(state(ctx)?, actor(ctx)?, filter, order, &window).await?;
-        Ok(pagination::page(rows.map(Subscription), |s| s.0.id))
+        let along = along(ctx);
+        let (state, actor) = (state(ctx)?, actor(ctx)?);
+        // Issue 23: the page's products, publishers and billing profiles come in
+        // its own statement, and its holders in one more; the request's loaders
+        // are seeded with them, so the nested fields (each still under its own
+        // rule) ask nothing more, however the runtime interleaves them.
+        let rows = if !along.product && !along.billing_profile {
+            svc::list(state, actor, filter, order, &window).await?.map(|s| (s, svc::Related::default()))
+        } else {
+            svc::list_with_related(state, actor, filter, order, &window, along).await?
+        };
+        let loaders = loaders(ctx)?;
+        if along.holders {
+            let ids: Vec<uuid::Uuid> =
+                rows.items.iter().filter(|(s, _)| !licenses::is_history(s)).map(|(s, _)| s.id).collect();
+            let mut held: std::collections::HashMap<uuid::Uuid, Vec<entity::user::Model>> =
+                ids.iter().map(|id| (*id, Vec::new())).collect();
+            for (subscription_id, holder) in svc::holders_of(&state.db, &ids).await? {
+                held.entry(subscription_id).or_default().push(holder);
+            }
+            loaders.feed_many(held.into_iter().map(|(id, users)| (AssignedUsersOfSubscription(id), users))).await;
+        }
+        let mut products = Vec::new();
+        let mut publishers = Vec::new();
+        let mut profiles = Vec::new();
+        let rows = rows.map(|(sub, related)| {
+            let svc::Related { product, publisher, billing_profile } = related;
+            products.extend(product.map(|p| (ProductId(p.id), p)));
+            publishers.extend(publisher.map(|p| (PublisherId(p.id), p)));
+            profiles.extend(billing_profile.map(|p| (BillingProfileId(p.id), p)));
+            Subscription(sub)
+        });
+        loaders.feed_many(products).await;
+        loaders.feed_many(publishers).await;
+        loaders.feed_many(profiles).await;
+        Ok(pagination::page(rows, |s| s.0.id))
     }
 
     /// One subscription the caller may see (NOT_FOUND otherwise).

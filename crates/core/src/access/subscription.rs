@@ -272,13 +272,53 @@ pub async fn page(
     keyset: &Keyset,
     window: &Window,
 ) -> AppResult<Page<Visible<subscription::Model>>> {
-    let mut page = paging::fetch(db, query.filter(visible(actor)), keyset, window).await?;
+    Ok(page_with::<subscription::Model>(db, actor, query, |q| q, keyset, window).await?.map(|(sub, ())| sub))
+}
+
+/// A row of a subscription page: the subscription and what the query joined
+/// to it (issue 23: a page's product, publisher and billing profile come in
+/// its own statement). The joined rows are raw: whoever shows them applies
+/// their own rule.
+pub trait SubscriptionRow: sea_orm::FromQueryResult + Send + Sync {
+    type Joined;
+    fn split(self) -> (subscription::Model, Self::Joined);
+}
+
+impl SubscriptionRow for subscription::Model {
+    type Joined = ();
+    fn split(self) -> (subscription::Model, ()) {
+        (self, ())
+    }
+}
+
+/// [`page`] for a query that `join`s more to each subscription (outer joins
+/// that add columns, not rows): the same condition and row check on the
+/// subscription, the joined part passed on. The total counts the query
+/// without those joins.
+pub async fn page_with<R: SubscriptionRow>(
+    db: &impl ConnectionTrait,
+    actor: &Actor,
+    query: Select<subscription::Entity>,
+    join: impl FnOnce(Select<subscription::Entity>) -> Select<subscription::Entity>,
+    keyset: &Keyset,
+    window: &Window,
+) -> AppResult<Page<(Visible<subscription::Model>, R::Joined)>> {
+    let query = query.filter(visible(actor));
+    let count = paging::count_of(query.clone());
+    let query = join(query);
+    let mut page = paging::fetch_counted::<_, R>(db, query, keyset, window, Some(count)).await?;
     let rows = std::mem::take(&mut page.items);
     let ours = |s: &subscription::Model| match actor {
         Actor::Partner(p) => s.partner_tenant_id == Some(p.partner_id()),
         _ => actor.org().is_ok_and(|org| org.organization_id == s.organization_id),
     };
-    Ok(page.with_items(rows.into_iter().filter(|s| ours(s)).map(Visible::vouch).collect()))
+    Ok(page.with_items(
+        rows.into_iter()
+            .map(SubscriptionRow::split)
+            .filter(|(s, _)| ours(s))
+            .map(|(s, joined)| (Visible::vouch(s), joined))
+            .collect(),
+    ))
 }
 
 /// What a publisher sees of a customer's subscription: no billing data.

@@ -432,13 +432,11 @@ pub async fn search_users(
     window: &Window,
 ) -> AppResult<Page<user::Model>> {
     let org = actor.org()?;
-    let mut query = user::Entity::find()
-        .filter(user::Column::OrganizationId.eq(org.organization_id))
-        .filter(user::Column::DeletedAt.is_null());
     // R43: the admin who manages users also finds the deactivated ones (to reactivate them).
-    if !(include_deactivated && org.can_manage_users()) {
-        query = query.filter(user::Column::Active.eq(true));
-    }
+    let with_deactivated = include_deactivated && org.can_manage_users();
+    let mut query =
+        user::Entity::find().filter(crate::service::search::listed_users(org.organization_id, with_deactivated));
+    let mut count = None;
     if let Some(prefix) = search.map(str::trim).filter(|s| !s.is_empty()) {
         if prefix.chars().count() > 200 {
             return Err(AppError::validation("search", Invalid::TooLong { max: 200 }));
@@ -447,14 +445,22 @@ pub async fn search_users(
         if let Some(terms) =
             crate::service::search::owners_matching(entity::search::USER, Some(org.organization_id), prefix)
         {
+            let backend = state.db.get_database_backend();
+            count = Some(crate::service::search::count_listed(
+                backend,
+                terms.clone(),
+                org.organization_id,
+                with_deactivated,
+            ));
             query = query.filter(user::Column::Id.in_subquery(terms));
         }
     }
+    let count = count.unwrap_or_else(|| crate::paging::count_of(query.clone()));
     // By name, then id; the seek uses the (organization_id, name, id) index.
     let by_name = Keyset::new(format!("users:NAME:{direction:?}"))
         .key(user::Column::Name.into_expr(), direction, KeyKind::Text)
         .id(user::Column::Id.into_expr(), direction);
-    crate::paging::fetch(&state.db, query, &by_name, window).await
+    crate::paging::fetch_counted(&state.db, query, &by_name, window, Some(count)).await
 }
 
 /// R47: changes the caller's own password after checking the current one

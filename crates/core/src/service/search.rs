@@ -2,10 +2,10 @@
 //! `products(filter: {search})` (issue 13): owners with a stored term that
 //! starts with the folded text (see `entity::search`), an indexed range.
 
-use entity::search_term;
+use entity::{search_term, user};
 use sea_orm::{
-    ColumnTrait,
-    sea_query::{Query, SelectStatement},
+    ColumnTrait, DbBackend,
+    sea_query::{Condition, Expr, ExprTrait, JoinType, Query, SelectStatement},
 };
 use uuid::Uuid;
 
@@ -24,4 +24,69 @@ pub fn owners_matching(kind: &str, scope: Option<Uuid>, text: &str) -> Option<Se
         select.and_where(search_term::Column::ScopeId.eq(scope));
     }
     Some(select)
+}
+
+/// The people a people search lists (R23, R43): users of `organization_id`
+/// not deleted, and active unless `with_deactivated`.
+pub fn listed_users(organization_id: Uuid, with_deactivated: bool) -> Condition {
+    let listed =
+        Condition::all().add(user::Column::OrganizationId.eq(organization_id)).add(user::Column::DeletedAt.is_null());
+    if with_deactivated { listed } else { listed.add(user::Column::Active.eq(true)) }
+}
+
+/// The users of `organization_id` that [`listed_users`] leaves out: deleted,
+/// or deactivated unless `with_deactivated` (a partial index holds them).
+fn unlisted_users(organization_id: Uuid, with_deactivated: bool) -> Condition {
+    let mut unlisted = Condition::any().add(user::Column::DeletedAt.is_not_null());
+    if !with_deactivated {
+        unlisted = unlisted.add(user::Column::Active.eq(false));
+    }
+    Condition::all().add(user::Column::OrganizationId.eq(organization_id)).add(unlisted)
+}
+
+/// `SELECT COUNT(*)` of the people of `organization_id` [`listed_users`]
+/// lists whom `matching` ([`owners_matching`] in that organization) names:
+/// the total of a people search (issue 23), driven by the term index, never
+/// by a scan of the organization's users.
+///
+/// PostgreSQL: the distinct owners of the matching terms (an index-only range
+/// of `ix_search_terms_scope_term_owner`) less the matching people who are
+/// not listed (deleted or deactivated ones, from the partial index
+/// `idx_users_org_unlisted`), so no user row is read for a listed match. A
+/// term's owner is always a user of the term's scope (`entity::search`), so
+/// the difference is exact. SQLite: the distinct owners joined to `users` by
+/// primary key (its planner always joins by lookups), the same number.
+pub fn count_listed(
+    backend: DbBackend,
+    matching: SelectStatement,
+    organization_id: Uuid,
+    with_deactivated: bool,
+) -> SelectStatement {
+    const OWNERS: &str = "ld_owners";
+    if backend == DbBackend::Postgres {
+        let owners = Query::select()
+            .expr(Expr::cust("COUNT(DISTINCT \"ld_owners\".\"owner_id\")"))
+            .from_subquery(matching.clone(), OWNERS)
+            .to_owned();
+        let mut named = matching;
+        named.and_where(search_term::Column::OwnerId.into_expr().equals((user::Entity, user::Column::Id)));
+        let unlisted = Query::select()
+            .expr(Expr::cust("COUNT(*)"))
+            .from(user::Entity)
+            .cond_where(unlisted_users(organization_id, with_deactivated))
+            .and_where(Expr::exists(named))
+            .to_owned();
+        return Query::select()
+            .expr(Expr::SubQuery(None, Box::new(owners.into())).sub(Expr::SubQuery(None, Box::new(unlisted.into()))))
+            .to_owned();
+    }
+    let mut owners = matching;
+    owners.distinct();
+    let owner_is_user = Expr::col((user::Entity, user::Column::Id)).equals((OWNERS, search_term::Column::OwnerId));
+    Query::select()
+        .expr(Expr::cust("COUNT(*)"))
+        .from_subquery(owners, OWNERS)
+        .join(JoinType::InnerJoin, user::Entity, owner_is_user)
+        .cond_where(listed_users(organization_id, with_deactivated))
+        .to_owned()
 }

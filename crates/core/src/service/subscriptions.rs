@@ -336,6 +336,117 @@ pub async fn list(
     order: (SubscriptionSort, Direction),
     window: &Window,
 ) -> AppResult<Page<Visible<subscription::Model>>> {
+    let query = list_query(state, actor, filter, order).await?;
+    access::subscription::page(&state.db, actor, query, &keyset(order.0, order.1), window).await
+}
+
+/// What a page of subscriptions reads along in its own statement (issue 23).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Along {
+    /// The product and its publisher.
+    pub product: bool,
+    /// The billing profile.
+    pub billing_profile: bool,
+    /// The license holders (read by [`holders_of`], not joined: the flags
+    /// above choose the joins).
+    pub holders: bool,
+}
+
+/// The rows a page row joined: raw, each shown only under its own rule.
+#[derive(Debug, Clone, Default)]
+pub struct Related {
+    pub product: Option<product::Model>,
+    pub publisher: Option<entity::publisher::Model>,
+    pub billing_profile: Option<entity::billing_profile::Model>,
+}
+
+struct RowWithRelated(subscription::Model, Related);
+
+const PRODUCT: &str = "ld_p";
+const PUBLISHER: &str = "ld_pub";
+const PROFILE: &str = "ld_bp";
+
+impl sea_orm::FromQueryResult for RowWithRelated {
+    fn from_query_result(row: &sea_orm::QueryResult, pre: &str) -> Result<Self, sea_orm::DbErr> {
+        // A joined row whose columns are absent (not asked for) or NULL (no match) is None.
+        Ok(RowWithRelated(
+            subscription::Model::from_query_result(row, pre)?,
+            Related {
+                product: product::Model::from_query_result(row, &format!("{PRODUCT}_")).ok(),
+                publisher: entity::publisher::Model::from_query_result(row, &format!("{PUBLISHER}_")).ok(),
+                billing_profile: entity::billing_profile::Model::from_query_result(row, &format!("{PROFILE}_")).ok(),
+            },
+        ))
+    }
+}
+
+impl access::subscription::SubscriptionRow for RowWithRelated {
+    type Joined = Related;
+    fn split(self) -> (subscription::Model, Related) {
+        (self.0, self.1)
+    }
+}
+
+/// Left-joins `E` as `alias` on `on` and selects its columns as `alias_column`.
+fn join_along<E: EntityTrait>(
+    mut query: sea_orm::Select<subscription::Entity>,
+    alias: &'static str,
+    on: sea_orm::sea_query::Condition,
+) -> sea_orm::Select<subscription::Entity> {
+    use sea_orm::{IdenStatic, Iterable, sea_query::Expr};
+    QuerySelect::query(&mut query).join_as(JoinType::LeftJoin, E::default(), alias, on);
+    for column in E::Column::iter() {
+        let expr = column.select_as(Expr::col((alias, column)));
+        query = query.expr_as(expr, format!("{alias}_{}", column.as_str()));
+    }
+    query
+}
+
+/// [`list`] with the page's products (and their publishers) and billing
+/// profiles read in the same statement (issue 23: one statement for what
+/// took four). The subscriptions pass the same rule as in [`list`].
+pub async fn list_with_related(
+    state: &Services,
+    actor: &Actor,
+    filter: SubscriptionFilter,
+    order: (SubscriptionSort, Direction),
+    window: &Window,
+    along: Along,
+) -> AppResult<Page<(Visible<subscription::Model>, Related)>> {
+    use sea_orm::sea_query::{Condition, Expr, ExprTrait};
+    let query = list_query(state, actor, filter, order).await?;
+    let join = |mut query: sea_orm::Select<subscription::Entity>| {
+        if along.product {
+            let on = Condition::all().add(
+                Expr::col((PRODUCT, product::Column::Id))
+                    .equals((subscription::Entity, subscription::Column::ProductId)),
+            );
+            query = join_along::<product::Entity>(query, PRODUCT, on);
+            let on = Condition::all().add(
+                Expr::col((PUBLISHER, entity::publisher::Column::Id)).equals((PRODUCT, product::Column::PublisherId)),
+            );
+            query = join_along::<entity::publisher::Entity>(query, PUBLISHER, on);
+        }
+        if along.billing_profile {
+            let on = Condition::all().add(
+                Expr::col((PROFILE, entity::billing_profile::Column::Id))
+                    .equals((subscription::Entity, subscription::Column::BillingProfileId)),
+            );
+            query = join_along::<entity::billing_profile::Entity>(query, PROFILE, on);
+        }
+        query
+    };
+    access::subscription::page_with::<RowWithRelated>(&state.db, actor, query, join, &keyset(order.0, order.1), window)
+        .await
+}
+
+/// The query of [`list`]: the filter, and the join the order needs.
+async fn list_query(
+    state: &Services,
+    actor: &Actor,
+    filter: SubscriptionFilter,
+    order: (SubscriptionSort, Direction),
+) -> AppResult<sea_orm::Select<subscription::Entity>> {
     // Org users; partner users see what their partner bought for approving customers (R39).
     actor.billing_org()?;
     let mut query = subscription::Entity::find();
@@ -366,7 +477,7 @@ pub async fn list(
             .into();
         query = query.join(JoinType::InnerJoin, to_product);
     }
-    access::subscription::page(&state.db, actor, query, &keyset(order.0, order.1), window).await
+    Ok(query)
 }
 
 pub async fn get(state: &Services, actor: &Actor, id: Uuid) -> AppResult<Visible<subscription::Model>> {
@@ -674,4 +785,62 @@ pub async fn for_publisher(state: &Services, actor: &Actor, window: &Window) -> 
     actor.publisher()?;
     let keyset = keyset(NEWEST_FIRST.0, NEWEST_FIRST.1);
     access::subscription::publisher_page(&state.db, actor, subscription::Entity::find(), &keyset, window).await
+}
+
+/// The people holding a license of each of `subscription_ids` now, oldest
+/// assignment first (per subscription), with the subscription held — the
+/// `assignedUsers` of a page of subscriptions in one statement (issue 23).
+/// Read as an index nested loop: the active assignments from their index on
+/// (subscription_id, active, assigned_at, id, user_id), then each holder by
+/// the users' primary key. On PostgreSQL the holder is a LATERAL subquery
+/// with LIMIT 1, which the planner keeps as a per-row primary-key probe
+/// instead of hashing a scan of every user (what it picks for a plain join
+/// once a page holds a few hundred holders); SQLite joins by lookups anyway.
+/// The password hash is not read (nothing shown needs it).
+pub async fn holders_of(
+    db: &impl ConnectionTrait,
+    subscription_ids: &[Uuid],
+) -> AppResult<Vec<(Uuid, entity::user::Model)>> {
+    if subscription_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let backend = db.get_database_backend();
+    let postgres = backend == sea_orm::DbBackend::Postgres;
+    let placeholders: Vec<String> =
+        (1..=subscription_ids.len()).map(|i| if postgres { format!("${i}") } else { "?".to_owned() }).collect();
+    const COLUMNS: &str = "id, organization_id, publisher_id, email, name, active, deleted_at, is_operator, \
+                           is_partner, created_at";
+    let holder = if postgres {
+        format!("CROSS JOIN LATERAL (SELECT {COLUMNS} FROM users WHERE users.id = la.user_id LIMIT 1) AS u")
+    } else {
+        "JOIN users AS u ON u.id = la.user_id".to_owned()
+    };
+    let sql = format!(
+        "SELECT u.id, u.organization_id, u.publisher_id, u.email, u.name, u.active, u.deleted_at, u.is_operator, \
+         u.is_partner, u.created_at, la.subscription_id FROM license_assignments AS la {holder} \
+         WHERE la.subscription_id IN ({}) AND la.active = {} ORDER BY la.assigned_at, la.id",
+        placeholders.join(", "),
+        if postgres { "TRUE" } else { "1" },
+    );
+    let values: Vec<sea_orm::Value> = subscription_ids.iter().map(|id| (*id).into()).collect();
+    let rows = db.query_all_raw(sea_orm::Statement::from_sql_and_values(backend, sql, values)).await?;
+    rows.iter()
+        .map(|row| -> AppResult<(Uuid, entity::user::Model)> {
+            let user = entity::user::Model {
+                id: row.try_get_by_index(0)?,
+                organization_id: row.try_get_by_index(1)?,
+                publisher_id: row.try_get_by_index(2)?,
+                email: row.try_get_by_index(3)?,
+                name: row.try_get_by_index(4)?,
+                password_hash: String::new(),
+                active: row.try_get_by_index(5)?,
+                deleted_at: row.try_get_by_index(6)?,
+                is_operator: row.try_get_by_index(7)?,
+                is_partner: row.try_get_by_index(8)?,
+                created_at: row.try_get_by_index(9)?,
+                external_id: None,
+            };
+            Ok((row.try_get_by_index(10)?, user))
+        })
+        .collect()
 }
