@@ -54,3 +54,6 @@ pub mod user_group;
 pub mod user_role;
 pub mod webhook_delivery;
 pub mod webhook_endpoint;
+pub mod portal_grant;
+pub mod portal_authorization;
+pub mod portal_token;

@@ -39,6 +39,7 @@ mod m20261207_000042_group_licensing;
 mod m20261207_000044_oidc_providers;
 mod m20261207_000045_oidc_sign_ins;
 mod m20261207_000046_oidc_identities;
+mod m20261207_000034_portal_grants;
 mod util;
 
 pub struct Migrator;
@@ -84,6 +85,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000040_scim_directory::Migration),
             Box::new(m20261207_000041_groups::Migration),
             Box::new(m20261207_000042_group_licensing::Migration),
+            Box::new(m20261207_000034_portal_grants::Migration),
         ]
     }
 }

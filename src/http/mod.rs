@@ -8,6 +8,7 @@ pub mod oauth;
 pub mod oidc;
 pub mod publisher_api;
 pub mod scim;
+pub mod portal;
 
 use std::time::Duration;
 

@@ -48,3 +48,4 @@ mod throttling;
 mod utilization;
 mod visibility_seams;
 mod webhook_fairness;
+mod portal_delegation;

@@ -25,3 +25,4 @@ mod string_fuzz;
 mod support;
 mod traces;
 mod webhooks;
+mod portal;

@@ -35,5 +35,7 @@ pub mod subscriptions;
 pub mod usage;
 pub mod utilization;
 pub mod validate;
+pub mod portal;
+pub mod portal_api;
 
 pub use context::Services;
