@@ -39,7 +39,8 @@ async fn product(server: &Server, publisher: &str, name: &str) -> String {
         Some(publisher),
         "mutation($i: CreateProductInput!) { createProduct(input: $i) { id } }",
         json!({"i": {"name": name, "description": "Seats", "pricingModel": "PER_LICENSE",
-            "prices": [{"term": "MONTHLY", "currency": "USD", "amount": "10.00"}], "selfServiceEligible": true}}),
+            "prices": [{"term": "MONTHLY", "currency": "USD", "amount": "10.00"}], "selfServiceEligible": true,
+            "portalUrl": "https://portal.example.test/setup", "supportUrl": "https://support.example.test"}}),
     )
     .await["createProduct"]["id"]
         .as_str()
@@ -142,7 +143,7 @@ async fn r53_a_stock_oauth_client_plays_the_publishers_portal() {
     let client_id = client["createApiClient"]["client"]["clientId"].as_str().expect("client id").to_owned();
     let secret = client["createApiClient"]["clientSecret"].as_str().expect("secret").to_owned();
     let plan = json!({"email": admin_email, "password": PASSWORD, "subscription": sub, "rivalSubscription": rival_sub,
-        "foreignSubscription": foreign_sub, "search": "ada", "assign": [ada.0, alan.0]});
+        "foreignSubscription": foreign_sub, "search": "lovel", "assign": [ada.0, alan.0]});
     let script = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/clients/portal_app.py");
     let output = tokio::process::Command::new(python)
         .arg(script)
