@@ -315,7 +315,12 @@ pub async fn people(
     let result = async {
         let portal = portal_of(&state, &headers).await?;
         let window = window(&query)?;
-        let page = portal_api::people(&state, &portal, query.get("search").map(String::as_str), &window).await?;
+        let search = query.get("search").map(String::as_str);
+        // The same text rule as every GraphQL string input: no control characters.
+        if search.is_some_and(|s| s.chars().any(char::is_control)) {
+            return Err(AppError::validation("search", Invalid::BadFormat));
+        }
+        let page = portal_api::people(&state, &portal, search, &window).await?;
         Ok(page_json(&page, |u| u.id, person_json))
     }
     .await;

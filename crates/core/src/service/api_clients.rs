@@ -52,6 +52,11 @@ pub(crate) fn random_token(prefix: &str) -> String {
     format!("{prefix}{}", hex::encode(crate::auth::random_bytes::<32>()))
 }
 
+/// Whether `text` could be a client ID (short, no control characters).
+pub fn plausible_client_id(text: &str) -> bool {
+    !text.is_empty() && text.len() <= 64 && !text.chars().any(char::is_control)
+}
+
 /// Compares two hex digests without an early exit.
 fn same_digest(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -242,6 +247,11 @@ async fn end_tokens(db: &impl sea_orm::ConnectionTrait, client_id: Uuid) -> AppR
 /// The live (not revoked) client whose ID and secret these are; None for
 /// an unknown client, a wrong secret or a revoked client (RFC 6749 §2.3.1).
 pub async fn authenticate(state: &Services, client_id: &str, secret: &str) -> AppResult<Option<api_client::Model>> {
+    // A client ID is 36 printable characters: anything else is no client (and never reaches the database).
+    if !plausible_client_id(client_id) {
+        let _ = hash(secret);
+        return Ok(None);
+    }
     let found = api_client::Entity::find()
         .filter(api_client::Column::ClientId.eq(client_id))
         .filter(api_client::Column::RevokedAt.is_null())

@@ -167,7 +167,8 @@ pub async fn begin(state: &Services, params: AuthorizeParams) -> AppResult<Resul
     let Some(client_id) = param(&params.client_id) else {
         return Ok(Err(AuthorizeError::Page("The request names no client_id.")));
     };
-    let Some(client) = live_client(&state.db, client_id).await? else {
+    let known = if api_clients::plausible_client_id(client_id) { live_client(&state.db, client_id).await? } else { None };
+    let Some(client) = known else {
         return Ok(Err(AuthorizeError::Page("The client is unknown or was revoked.")));
     };
     let Some(redirect_uri) = param(&params.redirect_uri) else {
@@ -285,7 +286,14 @@ pub async fn decide(
     if decision == Decision::Deny {
         return Ok(Ok(Decided::Redirect(back(&[("error", "access_denied")]))));
     }
-    let user = match identity::check_password(state, email, password, client_address).await {
+    // What no sign-in could match never reaches the throttle's table.
+    let plausible = |text: &str, max: usize| text.chars().count() <= max && !text.chars().any(char::is_control);
+    let checked = if plausible(email, 254) && plausible(password, 128) {
+        identity::check_password(state, email, password, client_address).await
+    } else {
+        Err(AppError::Unauthenticated)
+    };
+    let user = match checked {
         Ok(user) => user,
         Err(e @ AppError::Internal(_)) => return Err(e),
         Err(e) => {
