@@ -31,6 +31,7 @@ mod m20261207_000030_sessions;
 mod m20261207_000031_external_ids_and_usage;
 mod m20261207_000032_api_clients;
 mod m20261207_000033_setup_and_support;
+mod m20261207_000034_portal_grants;
 mod m20261207_000036_notices;
 mod m20261207_000037_reclaim_policies;
 mod m20261207_000040_scim_directory;
@@ -39,7 +40,6 @@ mod m20261207_000042_group_licensing;
 mod m20261207_000044_oidc_providers;
 mod m20261207_000045_oidc_sign_ins;
 mod m20261207_000046_oidc_identities;
-mod m20261207_000034_portal_grants;
 mod util;
 
 pub struct Migrator;

@@ -88,7 +88,12 @@ impl MigrationTrait for Migration {
         create_indexes(
             manager,
             vec![
-                index("portal_grants", "idx_portal_grants_org_created", &["organization_id", "created_at", "id"], false),
+                index(
+                    "portal_grants",
+                    "idx_portal_grants_org_created",
+                    &["organization_id", "created_at", "id"],
+                    false,
+                ),
                 index("portal_grants", "idx_portal_grants_client", &["api_client_id"], false),
                 index("portal_authorizations", "idx_portal_authorizations_code", &["code_hash"], true),
                 index("portal_authorizations", "idx_portal_authorizations_expires", &["expires_at"], false),

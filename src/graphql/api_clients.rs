@@ -53,7 +53,7 @@ impl ApiClient {
     async fn revoked_at(&self) -> Option<DateTime<Utc>> {
         self.0.revoked_at
     }
-    /// R53: where its portal receives authorization codes (matched exactly).
+    /// Where its portal receives authorization codes (matched exactly).
     async fn redirect_uris(&self) -> Vec<&str> {
         svc::redirect_uris_of(&self.0)
     }
@@ -81,7 +81,7 @@ pub struct CreateApiClientInput {
     pub name: String,
     /// What its tokens may do (`licenses.check`, `usage.write`); both when omitted.
     pub scopes: Option<Vec<String>>,
-    /// R53: where its portal receives authorization codes: absolute `https` URLs
+    /// Where its portal receives authorization codes: absolute `https` URLs
     /// (`http` on a loopback host), at most 10, matched exactly.
     pub redirect_uris: Option<Vec<String>>,
 }
@@ -91,7 +91,7 @@ pub struct CreateApiClientInput {
 pub struct UpdateApiClientInput {
     /// A new name.
     pub name: Option<String>,
-    /// R53: the new list of redirect URIs (replaces the old one).
+    /// The new list of redirect URIs (replaces the old one).
     pub redirect_uris: Option<Vec<String>>,
 }
 
@@ -124,17 +124,12 @@ impl ApiClientMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The client's name and scopes.")] input: CreateApiClientInput,
     ) -> Result<ApiClientWithSecret> {
-        let issued = svc::create(
-            state(ctx)?,
-            actor(ctx)?,
-            &input.name,
-            input.scopes.as_deref(),
-            input.redirect_uris.as_deref(),
-        )
-        .await?;
+        let issued =
+            svc::create(state(ctx)?, actor(ctx)?, &input.name, input.scopes.as_deref(), input.redirect_uris.as_deref())
+                .await?;
         Ok(issued.into())
     }
-    /// Renames the client or replaces its redirect URIs (R53).
+    /// Renames the client or replaces its redirect URIs.
     async fn update_api_client(
         &self,
         ctx: &Context<'_>,
@@ -142,14 +137,8 @@ impl ApiClientMutation {
         #[graphql(desc = "What changes.")] input: UpdateApiClientInput,
     ) -> Result<ApiClient> {
         let id = parse_id(&api_client_id, EntityKind::ApiClient)?;
-        let client = svc::update(
-            state(ctx)?,
-            actor(ctx)?,
-            id,
-            input.name.as_deref(),
-            input.redirect_uris.as_deref(),
-        )
-        .await?;
+        let client =
+            svc::update(state(ctx)?, actor(ctx)?, id, input.name.as_deref(), input.redirect_uris.as_deref()).await?;
         Ok(ApiClient(client))
     }
     /// Issues a new secret; the old one and every token obtained with it stop working at once.

@@ -145,7 +145,7 @@ impl Organization {
     async fn single_sign_on(&self, ctx: &Context<'_>) -> Result<Option<super::single_sign_on::SingleSignOnProvider>> {
         super::single_sign_on::of_organization(ctx, self.0.id).await
     }
-    /// R53: the consents the organization's admins gave publishers' portals,
+    /// The consents the organization's admins gave publishers' portals,
     /// newest first (withdrawn ones included). The organization's admins see
     /// all; other users those they gave; anyone else is FORBIDDEN.
     async fn portal_consents(

@@ -174,7 +174,9 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
                     }
                 };
                 issued.map(|answer| match answer {
-                    Ok(pair) => token_answer(&pair.access_token, pair.expires_in, &pair.scope, Some(&pair.refresh_token)),
+                    Ok(pair) => {
+                        token_answer(&pair.access_token, pair.expires_in, &pair.scope, Some(&pair.refresh_token))
+                    }
                     Err(r) => refusal(r, basic),
                 })
             }
@@ -214,9 +216,9 @@ pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Byt
         Ok(Err((r, basic))) => Ok(refusal(r, basic)),
         Ok(Ok((client, _))) => match params.get("token") {
             None => Ok(refusal(OAuthRefusal::InvalidRequest, false)),
-            Some(token) => portal::revoke_token(&state, &client, token)
-                .await
-                .map(|()| no_store(StatusCode::OK.into_response())),
+            Some(token) => {
+                portal::revoke_token(&state, &client, token).await.map(|()| no_store(StatusCode::OK.into_response()))
+            }
         },
     };
     outcome.unwrap_or_else(|e| rest_error(e, &info))

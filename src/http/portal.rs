@@ -73,7 +73,9 @@ fn private(mut response: Response) -> Response {
     headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     headers.insert(
         header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'"),
+        HeaderValue::from_static(
+            "default-src 'none'; style-src 'unsafe-inline'; form-action 'self'; frame-ancestors 'none'",
+        ),
     );
     response
 }
@@ -107,7 +109,9 @@ fn page(title: &str, body: &str) -> String {
 
 fn scope_words(scope: Scope) -> &'static str {
     match scope {
-        Scope::LicensesRead => "See your organization's subscriptions of this publisher, their seat counts and your people",
+        Scope::LicensesRead => {
+            "See your organization's subscriptions of this publisher, their seat counts and your people"
+        }
         Scope::LicensesAssign => "Assign and unassign licenses of those subscriptions",
         Scope::LicensesCheck | Scope::UsageWrite => "",
     }
@@ -344,7 +348,12 @@ fn users_of(body: &[u8]) -> AppResult<Vec<String>> {
 }
 
 /// `POST /api/v1/portal/subscriptions/{id}/assignments`.
-pub async fn assign(State(state): State<AppState>, headers: HeaderMap, Path(id): Path<String>, body: Bytes) -> Response {
+pub async fn assign(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    body: Bytes,
+) -> Response {
     let result = async {
         let portal = portal_of(&state, &headers).await?;
         portal.require(Scope::LicensesAssign)?;
@@ -398,6 +407,9 @@ mod tests {
 
     #[test]
     fn r53_the_consent_page_escapes_what_it_shows() {
-        assert_eq!(escape("<a href=\"x\">O'Neil & co</a>"), "&lt;a href=&quot;x&quot;&gt;O&#39;Neil &amp; co&lt;/a&gt;");
+        assert_eq!(
+            escape("<a href=\"x\">O'Neil & co</a>"),
+            "&lt;a href=&quot;x&quot;&gt;O&#39;Neil &amp; co&lt;/a&gt;"
+        );
     }
 }

@@ -26,7 +26,11 @@ const REVOKE: &str = "mutation($id: ID!) { revokePortalConsent(id: $id) { id rev
 /// A portal's API client of `publisher`: (client_id, secret).
 async fn portal_client(app: &TestApp, publisher: &Person) -> (String, String) {
     let data = app
-        .ok(&publisher.token, CREATE, json!({"i": {"name": "Fabrikam portal", "scopes": null, "redirectUris": [REDIRECT]}}))
+        .ok(
+            &publisher.token,
+            CREATE,
+            json!({"i": {"name": "Fabrikam portal", "scopes": null, "redirectUris": [REDIRECT]}}),
+        )
         .await;
     let created = &data["createApiClient"];
     assert_eq!(created["client"]["redirectUris"], json!([REDIRECT]));
@@ -82,7 +86,13 @@ fn form_token(page: &str) -> String {
     page[start..].split('"').next().expect("token").to_owned()
 }
 
-async fn post_consent(app: &TestApp, token: &str, email: &str, password: &str, decision: &str) -> (u16, Option<String>, String) {
+async fn post_consent(
+    app: &TestApp,
+    token: &str,
+    email: &str,
+    password: &str,
+    decision: &str,
+) -> (u16, Option<String>, String) {
     let form = format!("form_token={}&email={}&password={}&decision={decision}", enc(token), enc(email), enc(password));
     let request = Request::post("/oauth/authorize")
         .header("content-type", "application/x-www-form-urlencoded")
@@ -100,7 +110,8 @@ fn params_of(location: &str) -> std::collections::HashMap<String, String> {
 
 /// The consent page for `scope`, then the admin's approval: the code.
 async fn consent(app: &TestApp, client_id: &str, who: &Person, scope: &str, verifier: &str) -> Result<String, String> {
-    let (status, _, page) = authorize_with(app, &authorize_query(client_id, scope, &challenge_of(verifier), "st-1")).await;
+    let (status, _, page) =
+        authorize_with(app, &authorize_query(client_id, scope, &challenge_of(verifier), "st-1")).await;
     assert_eq!(status, 200, "{page}");
     let (status, location, body) = post_consent(app, &form_token(&page), &who.email, PASSWORD, "approve").await;
     assert_eq!(status, 303, "{body}");
@@ -139,7 +150,10 @@ async fn tokens(app: &TestApp, client: &(String, String), who: &Person, scope: &
     let (status, body) = exchange(app, client, &code, &verifier).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["token_type"], "Bearer");
-    (body["access_token"].as_str().expect("access").to_owned(), body["refresh_token"].as_str().expect("refresh").to_owned())
+    (
+        body["access_token"].as_str().expect("access").to_owned(),
+        body["refresh_token"].as_str().expect("refresh").to_owned(),
+    )
 }
 
 fn code(body: &Value) -> &str {
@@ -205,7 +219,10 @@ async fn r53_the_portal_assigns_licenses_through_a_delegated_token() {
     let items = list["items"].as_array().expect("items");
     assert_eq!(items.len(), 1, "{list}");
     assert_eq!(items[0]["id"], json!(w.sub));
-    assert_eq!((items[0]["quantity"].as_i64(), items[0]["assigned"].as_i64(), items[0]["available"].as_i64()), (Some(3), Some(0), Some(3)));
+    assert_eq!(
+        (items[0]["quantity"].as_i64(), items[0]["assigned"].as_i64(), items[0]["available"].as_i64()),
+        (Some(3), Some(0), Some(3))
+    );
     assert_eq!(list["organizationId"], json!(w.shop.org.id));
     // "Begin typing a name": a prefix of any word of the name, paged.
     let (status, found) = api_get(&app, &access, "/api/v1/portal/people?search=a&first=1").await;
@@ -214,7 +231,8 @@ async fn r53_the_portal_assigns_licenses_through_a_delegated_token() {
     assert_eq!(found["items"][0]["name"], "Ada Lovelace");
     assert_eq!(found["pageInfo"]["hasNextPage"], true);
     let after = found["pageInfo"]["endCursor"].as_str().expect("cursor");
-    let (_, next) = api_get(&app, &access, &format!("/api/v1/portal/people?search=a&first=1&after={}", enc(after))).await;
+    let (_, next) =
+        api_get(&app, &access, &format!("/api/v1/portal/people?search=a&first=1&after={}", enc(after))).await;
     assert_eq!(next["items"][0]["name"], "Alan Turing", "{next}");
     // R19–R21: assignment through the admin center's service.
     let path = format!("/api/v1/portal/subscriptions/{}/assignments", w.sub);
@@ -270,8 +288,15 @@ async fn r53_authorization_requests_are_refused_by_rfc_6749() {
     let challenge = challenge_of(&verifier());
     // Before a trusted redirect URI: a page, never a redirect.
     for query in [
-        format!("response_type=code&client_id=ldc_unknown&redirect_uri={}&code_challenge={challenge}&code_challenge_method=S256", enc(REDIRECT)),
-        format!("response_type=code&client_id={}&redirect_uri={}&code_challenge={challenge}&code_challenge_method=S256", w.client.0, enc("https://evil.example/cb")),
+        format!(
+            "response_type=code&client_id=ldc_unknown&redirect_uri={}&code_challenge={challenge}&code_challenge_method=S256",
+            enc(REDIRECT)
+        ),
+        format!(
+            "response_type=code&client_id={}&redirect_uri={}&code_challenge={challenge}&code_challenge_method=S256",
+            w.client.0,
+            enc("https://evil.example/cb")
+        ),
         format!("response_type=code&client_id={}&code_challenge={challenge}&code_challenge_method=S256", w.client.0),
         format!("response_type=code&client_id={}&client_id=x&redirect_uri={}", w.client.0, enc(REDIRECT)),
     ] {
@@ -363,7 +388,12 @@ async fn r53_codes_are_one_time_bound_and_short_lived() {
     assert!(status == 400 && bad(&body), "another client: {body}");
     let v = verifier();
     let code = consent(&app, &w.client.0, &w.license_admin, BOTH, &v).await.expect("code");
-    let form = format!("grant_type=authorization_code&code={}&redirect_uri={}&code_verifier={}", enc(&code), enc("https://portal.fabrikam.example/other"), enc(&v));
+    let form = format!(
+        "grant_type=authorization_code&code={}&redirect_uri={}&code_verifier={}",
+        enc(&code),
+        enc("https://portal.fabrikam.example/other"),
+        enc(&v)
+    );
     let (status, _, body) = token_request(&app, &form, Some((&w.client.0, &w.client.1))).await;
     assert!(status == 400 && bad(&body), "{body}");
     // A wrong secret is invalid_client.
@@ -389,7 +419,11 @@ async fn r53_codes_are_one_time_bound_and_short_lived() {
     // Codes and tokens are stored only as hashes.
     let stored = {
         use sea_orm::EntityTrait;
-        format!("{:?}{:?}", entity::portal_authorization::Entity::find().all(&app.db).await.expect("rows"), entity::portal_token::Entity::find().all(&app.db).await.expect("rows"))
+        format!(
+            "{:?}{:?}",
+            entity::portal_authorization::Entity::find().all(&app.db).await.expect("rows"),
+            entity::portal_token::Entity::find().all(&app.db).await.expect("rows")
+        )
     };
     assert!(!stored.contains(&code) && !stored.contains(access) && !stored.contains(refresh_token));
 }
@@ -423,7 +457,8 @@ async fn r53_the_portal_reaches_only_its_scopes_publisher_and_organization() {
     let (status, body) = api_post(&app, &access, &path(&w.sub), json!({"userIds": many})).await;
     assert_eq!((status, code(&body)), (400, "TOO_MANY_USERS"), "{body}");
     let stranger = app.register_org("Stranger", "US").await;
-    let (status, body) = api_post(&app, &access, &path(&w.sub), json!({"userIds": [w.people[0].id, stranger.admin_id]})).await;
+    let (status, body) =
+        api_post(&app, &access, &path(&w.sub), json!({"userIds": [w.people[0].id, stranger.admin_id]})).await;
     assert_eq!(status, 409, "{body}");
     assert_eq!(app.count("license_assignments").await, 0);
     let (status, body) = api_post(&app, &access, &path(&w.sub), json!({"users": []})).await;
@@ -455,14 +490,32 @@ async fn r53_the_token_follows_the_admins_rights_at_request_time() {
     app.ok(&w.shop.org.admin, set_roles, json!({"u": w.license_admin.id, "r": ["LICENSE_ADMIN"]})).await;
     assert_eq!(api_get(&app, &access, "/api/v1/portal/subscriptions").await.0, 200);
     // Deactivated → stops.
-    app.ok(&w.shop.org.admin, "mutation($u: ID!) { deactivateUser(userId: $u) { id } }", json!({"u": w.license_admin.id})).await;
+    app.ok(
+        &w.shop.org.admin,
+        "mutation($u: ID!) { deactivateUser(userId: $u) { id } }",
+        json!({"u": w.license_admin.id}),
+    )
+    .await;
     assert_eq!(api_get(&app, &access, "/api/v1/portal/subscriptions").await.0, 401);
     // A revoked client stops its portal's tokens too.
-    app.ok(&w.shop.org.admin, "mutation($u: ID!) { reactivateUser(userId: $u) { id } }", json!({"u": w.license_admin.id})).await;
+    app.ok(
+        &w.shop.org.admin,
+        "mutation($u: ID!) { reactivateUser(userId: $u) { id } }",
+        json!({"u": w.license_admin.id}),
+    )
+    .await;
     assert_eq!(api_get(&app, &access, "/api/v1/portal/subscriptions").await.0, 200);
-    let clients = app.ok(&w.shop.publisher.token, "{ apiClients(first: 5) { nodes { id clientId } } }", json!({})).await;
-    let id = clients["apiClients"]["nodes"].as_array().expect("nodes").iter().find(|n| n["clientId"] == json!(w.client.0)).expect("client")["id"].clone();
-    app.ok(&w.shop.publisher.token, "mutation($c: ID!) { revokeApiClient(apiClientId: $c) { id } }", json!({"c": id})).await;
+    let clients =
+        app.ok(&w.shop.publisher.token, "{ apiClients(first: 5) { nodes { id clientId } } }", json!({})).await;
+    let id = clients["apiClients"]["nodes"]
+        .as_array()
+        .expect("nodes")
+        .iter()
+        .find(|n| n["clientId"] == json!(w.client.0))
+        .expect("client")["id"]
+        .clone();
+    app.ok(&w.shop.publisher.token, "mutation($c: ID!) { revokeApiClient(apiClientId: $c) { id } }", json!({"c": id}))
+        .await;
     assert_eq!(api_get(&app, &access, "/api/v1/portal/subscriptions").await.0, 401);
 }
 
@@ -501,20 +554,33 @@ async fn r53_consents_are_listed_and_withdrawn_by_the_organizations_admins() {
     assert!(revoked["revokePortalConsent"]["revokedAt"].is_string());
     assert_eq!(api_get(&app, &access, "/api/v1/portal/subscriptions").await.0, 401);
     assert_eq!(refresh(&app, &w.client, &refresh_token).await.0, 400);
-    let audit = app.ok(&w.shop.org.admin, "{ auditEvents(first: 20) { nodes { action } } }", json!({})).await.to_string();
+    let audit =
+        app.ok(&w.shop.org.admin, "{ auditEvents(first: 20) { nodes { action } } }", json!({})).await.to_string();
     assert!(audit.contains("portal_consent.grant") && audit.contains("portal_consent.revoke"), "{audit}");
     // RFC 7009: the portal gives its refresh token up, which ends that grant.
     let (access, refresh_token) = tokens(&app, &w.client, &w.license_admin, BOTH).await;
-    let (status, _, _) = token_request_at(&app, "/oauth/revoke", &format!("token={}&token_type_hint=refresh_token", enc(&refresh_token)), &w.client).await;
+    let (status, _, _) = token_request_at(
+        &app,
+        "/oauth/revoke",
+        &format!("token={}&token_type_hint=refresh_token", enc(&refresh_token)),
+        &w.client,
+    )
+    .await;
     assert_eq!(status, 200);
     assert_eq!(api_get(&app, &access, "/api/v1/portal/subscriptions").await.0, 401);
     let (status, _, _) = token_request_at(&app, "/oauth/revoke", "token=unknown", &w.client).await;
     assert_eq!(status, 200, "an unknown token is no error (RFC 7009 §2.2)");
-    let (status, _, _) = token_request_at(&app, "/oauth/revoke", "token=x", &(w.client.0.clone(), "lds_wrong".into())).await;
+    let (status, _, _) =
+        token_request_at(&app, "/oauth/revoke", "token=x", &(w.client.0.clone(), "lds_wrong".into())).await;
     assert_eq!(status, 401);
 }
 
-async fn token_request_at(app: &TestApp, path: &str, form: &str, client: &(String, String)) -> (u16, axum::http::HeaderMap, Value) {
+async fn token_request_at(
+    app: &TestApp,
+    path: &str,
+    form: &str,
+    client: &(String, String),
+) -> (u16, axum::http::HeaderMap, Value) {
     let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{}:{}", client.0, client.1));
     let request = Request::post(path)
         .header("content-type", "application/x-www-form-urlencoded")
@@ -536,7 +602,8 @@ async fn r53_redirect_uris_are_checked_and_updated_by_the_publisher() {
     let clients = app.ok(&publisher.token, "{ apiClients(first: 5) { nodes { id } } }", json!({})).await;
     let id = clients["apiClients"]["nodes"][0]["id"].clone();
     let update = "mutation($c: ID!, $i: UpdateApiClientInput!) { updateApiClient(apiClientId: $c, input: $i) { name redirectUris } }";
-    let updated = app.ok(&publisher.token, update, json!({"c": id, "i": {"redirectUris": ["http://127.0.0.1:8123/cb"]}})).await;
+    let updated =
+        app.ok(&publisher.token, update, json!({"c": id, "i": {"redirectUris": ["http://127.0.0.1:8123/cb"]}})).await;
     assert_eq!(updated["updateApiClient"]["redirectUris"], json!(["http://127.0.0.1:8123/cb"]));
     assert_eq!(updated["updateApiClient"]["name"], "Fabrikam portal");
     // The old URI is no longer trusted.

@@ -75,7 +75,14 @@ async fn customer(server: &Server, name: &str) -> (String, String) {
 }
 
 /// An active subscription of `product` (`quantity` seats).
-async fn subscription(server: &Server, admin: &str, profile: &str, product: &str, publisher: &str, quantity: i64) -> String {
+async fn subscription(
+    server: &Server,
+    admin: &str,
+    profile: &str,
+    product: &str,
+    publisher: &str,
+    quantity: i64,
+) -> String {
     let id = data(
         server,
         Some(admin),
@@ -185,7 +192,13 @@ async fn r53_a_stock_oauth_client_plays_the_publishers_portal() {
     assert_eq!(holders["subscription"]["assigned"], 2, "{holders}");
     assert_eq!(holders["auditEvents"]["nodes"][0]["after"]["channel"], "PORTAL", "{holders}");
     // The GLOBAL_ADMIN withdraws the consents through GraphQL: the tokens stop at once.
-    let consents = data(&server, Some(&contoso), "{ organization { portalConsents(first: 10) { nodes { id revokedAt } } } }", json!({})).await;
+    let consents = data(
+        &server,
+        Some(&contoso),
+        "{ organization { portalConsents(first: 10) { nodes { id revokedAt } } } }",
+        json!({}),
+    )
+    .await;
     let nodes = consents["organization"]["portalConsents"]["nodes"].as_array().expect("nodes").clone();
     assert_eq!(nodes.len(), 2, "two consents (read/assign, read only): {consents}");
     let access = seen["accessToken"].as_str().expect("access");
@@ -194,7 +207,13 @@ async fn r53_a_stock_oauth_client_plays_the_publishers_portal() {
     let before = http.get(&portal).bearer_auth(access).send().await.expect("portal");
     assert_eq!(before.status().as_u16(), 200);
     for node in &nodes {
-        let revoked = data(&server, Some(&contoso), "mutation($id: ID!) { revokePortalConsent(id: $id) { revokedAt } }", json!({"id": node["id"]})).await;
+        let revoked = data(
+            &server,
+            Some(&contoso),
+            "mutation($id: ID!) { revokePortalConsent(id: $id) { revokedAt } }",
+            json!({"id": node["id"]}),
+        )
+        .await;
         assert!(revoked["revokePortalConsent"]["revokedAt"].is_string());
     }
     let after = http.get(&portal).bearer_auth(access).send().await.expect("portal");

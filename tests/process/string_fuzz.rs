@@ -565,7 +565,13 @@ async fn r53_portal_http_inputs_survive_nul_control_long_rtl_and_emoji_text() {
         let marker = "name=\"form_token\" value=\"";
         page.find(marker).map(|i| page[i + marker.len()..].split('"').next().unwrap_or_default().to_owned())
     };
-    let texts = ["a\u{0}b".to_owned(), "a\u{7}b".to_owned(), "x".repeat(5000), "\u{202e}مرحبا עולם".to_owned(), "Ada 👩‍💻".to_owned()];
+    let texts = [
+        "a\u{0}b".to_owned(),
+        "a\u{7}b".to_owned(),
+        "x".repeat(5000),
+        "\u{202e}مرحبا עולם".to_owned(),
+        "Ada 👩‍💻".to_owned(),
+    ];
     let mut sent = 0;
     for (i, _) in authorize.iter().enumerate() {
         for text in &texts {
@@ -581,7 +587,12 @@ async fn r53_portal_http_inputs_survive_nul_control_long_rtl_and_emoji_text() {
         for text in &texts {
             let page = http.get(format!("{base}/oauth/authorize")).query(&authorize).send().await.expect("page");
             let token = form_token(&page.text().await.expect("page")).expect("form token");
-            let mut form = vec![("form_token", token), ("email", admin_email.clone()), ("password", PASSWORD.to_owned()), ("decision", "approve".to_owned())];
+            let mut form = vec![
+                ("form_token", token),
+                ("email", admin_email.clone()),
+                ("password", PASSWORD.to_owned()),
+                ("decision", "approve".to_owned()),
+            ];
             if let Some(entry) = form.iter_mut().find(|(k, _)| *k == field) {
                 entry.1 = text.clone();
             }
@@ -591,21 +602,44 @@ async fn r53_portal_http_inputs_survive_nul_control_long_rtl_and_emoji_text() {
         }
     }
     // The token and revocation endpoints.
-    for (grant, field) in [("authorization_code", "code"), ("authorization_code", "code_verifier"), ("authorization_code", "redirect_uri"), ("refresh_token", "refresh_token"), ("refresh_token", "scope"), ("client_credentials", "client_id")] {
+    for (grant, field) in [
+        ("authorization_code", "code"),
+        ("authorization_code", "code_verifier"),
+        ("authorization_code", "redirect_uri"),
+        ("refresh_token", "refresh_token"),
+        ("refresh_token", "scope"),
+        ("client_credentials", "client_id"),
+    ] {
         for text in &texts {
-            let mut form = vec![("grant_type", grant.to_owned()), ("code", "c".to_owned()), ("code_verifier", "v".to_owned()), ("redirect_uri", redirect.to_owned()), ("refresh_token", "r".to_owned())];
+            let mut form = vec![
+                ("grant_type", grant.to_owned()),
+                ("code", "c".to_owned()),
+                ("code_verifier", "v".to_owned()),
+                ("redirect_uri", redirect.to_owned()),
+                ("refresh_token", "r".to_owned()),
+            ];
             match form.iter_mut().find(|(k, _)| *k == field) {
                 Some(entry) => entry.1 = text.clone(),
                 None if field != "client_id" => form.push((field, text.clone())),
                 None => {}
             }
             let request = http.post(format!("{base}/oauth/token"));
-            let request = if field == "client_id" { request.basic_auth(text, Some("x")) } else { request.basic_auth(&client_id, Some(&secret)) };
+            let request = if field == "client_id" {
+                request.basic_auth(text, Some("x"))
+            } else {
+                request.basic_auth(&client_id, Some(&secret))
+            };
             let response = request.form(&form).send().await.expect("token");
             sent += 1;
             assert!(response.status().as_u16() < 500, "{grant} {field} = {text:?}: {}", response.status());
         }
-        let response = http.post(format!("{base}/oauth/revoke")).basic_auth(&client_id, Some(&secret)).form(&[("token", &texts[0])]).send().await.expect("revoke");
+        let response = http
+            .post(format!("{base}/oauth/revoke"))
+            .basic_auth(&client_id, Some(&secret))
+            .form(&[("token", &texts[0])])
+            .send()
+            .await
+            .expect("revoke");
         assert_eq!(response.status().as_u16(), 200);
     }
     // The portal API's search, with a real delegated token.
@@ -613,12 +647,18 @@ async fn r53_portal_http_inputs_survive_nul_control_long_rtl_and_emoji_text() {
     let token = form_token(&page.text().await.expect("page")).expect("form token");
     let answer = http
         .post(format!("{base}/oauth/authorize"))
-        .form(&[("form_token", token.as_str()), ("email", admin_email.as_str()), ("password", PASSWORD), ("decision", "approve")])
+        .form(&[
+            ("form_token", token.as_str()),
+            ("email", admin_email.as_str()),
+            ("password", PASSWORD),
+            ("decision", "approve"),
+        ])
         .send()
         .await
         .expect("consent");
     let location = answer.headers().get("location").and_then(|l| l.to_str().ok()).expect("redirect").to_owned();
-    let code = url::Url::parse(&location).expect("url").query_pairs().find(|(k, _)| k == "code").expect("code").1.into_owned();
+    let code =
+        url::Url::parse(&location).expect("url").query_pairs().find(|(k, _)| k == "code").expect("code").1.into_owned();
     let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
     let challenge_ok = {
         use base64::Engine;
@@ -630,7 +670,12 @@ async fn r53_portal_http_inputs_survive_nul_control_long_rtl_and_emoji_text() {
         &http
             .post(format!("{base}/oauth/token"))
             .basic_auth(&client_id, Some(&secret))
-            .form(&[("grant_type", "authorization_code"), ("code", code.as_str()), ("redirect_uri", redirect), ("code_verifier", verifier)])
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", redirect),
+                ("code_verifier", verifier),
+            ])
             .send()
             .await
             .expect("token")
@@ -641,7 +686,13 @@ async fn r53_portal_http_inputs_survive_nul_control_long_rtl_and_emoji_text() {
     .expect("json");
     let access = tokens["access_token"].as_str().unwrap_or_else(|| panic!("{tokens}"));
     for text in &texts {
-        let response = http.get(format!("{base}/api/v1/portal/people")).query(&[("search", text)]).bearer_auth(access).send().await.expect("people");
+        let response = http
+            .get(format!("{base}/api/v1/portal/people"))
+            .query(&[("search", text)])
+            .bearer_auth(access)
+            .send()
+            .await
+            .expect("people");
         sent += 1;
         let status = response.status().as_u16();
         assert!(status < 500, "search = {text:?}: {status}");

@@ -48,11 +48,11 @@ pub mod invoice;
 pub mod notice;
 pub mod partner;
 pub mod payment_method;
+pub mod portal_consent;
 pub mod proposal;
 pub mod single_sign_on;
 pub mod subscription;
 pub mod user;
-pub mod portal_consent;
 
 #[cfg(test)]
 mod fixtures;

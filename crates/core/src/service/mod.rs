@@ -22,6 +22,8 @@ pub mod partners;
 pub mod payment_methods;
 pub mod people;
 pub mod persisted_queries;
+pub mod portal;
+pub mod portal_api;
 pub mod purchase;
 pub mod purchase_tokens;
 pub mod reclaim;
@@ -35,7 +37,5 @@ pub mod subscriptions;
 pub mod usage;
 pub mod utilization;
 pub mod validate;
-pub mod portal;
-pub mod portal_api;
 
 pub use context::Services;

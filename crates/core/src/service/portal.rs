@@ -167,7 +167,8 @@ pub async fn begin(state: &Services, params: AuthorizeParams) -> AppResult<Resul
     let Some(client_id) = param(&params.client_id) else {
         return Ok(Err(AuthorizeError::Page("The request names no client_id.")));
     };
-    let known = if api_clients::plausible_client_id(client_id) { live_client(&state.db, client_id).await? } else { None };
+    let known =
+        if api_clients::plausible_client_id(client_id) { live_client(&state.db, client_id).await? } else { None };
     let Some(client) = known else {
         return Ok(Err(AuthorizeError::Page("The client is unknown or was revoked.")));
     };
@@ -266,7 +267,8 @@ pub async fn decide(
         .filter(portal_authorization::Column::ExpiresAt.gt(now))
         .exec(&state.db)
         .await?;
-    let expired = AuthorizeError::Page("This consent form has expired or was already answered. Start again from the portal.");
+    let expired =
+        AuthorizeError::Page("This consent form has expired or was already answered. Start again from the portal.");
     if form_token.is_empty() || claimed.rows_affected != 1 {
         return Ok(Err(expired));
     }
@@ -643,10 +645,7 @@ pub async fn revoke_consent(state: &Services, actor: &Actor, id: Uuid) -> AppRes
     let entry = AuditEntry::new(AuditAction::PortalConsentRevoke, "portal_consent", id)
         .after(json!({"revokedAt": now.to_rfc3339(), "apiClientId": grant.api_client_id}));
     audit::record(&txn, AuditScope::org(grant.organization_id, Some(actor)), now, entry).await?;
-    let updated = portal_grant::Entity::find_by_id(id)
-        .one(&txn)
-        .await?
-        .ok_or(access::portal_consent::NOT_FOUND)?;
+    let updated = portal_grant::Entity::find_by_id(id).one(&txn).await?.ok_or(access::portal_consent::NOT_FOUND)?;
     txn.commit().await?;
     grant.updated(updated).ok_or(access::portal_consent::NOT_FOUND)
 }

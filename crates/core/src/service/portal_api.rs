@@ -47,8 +47,13 @@ pub async fn subscriptions(
     let query = subscription::Entity::find().filter(access::portal_consent::portal_subscriptions(portal));
     let page = access::subscription::page(&state.db, &portal.admin, query, &order, window).await?;
     let ids: Vec<Uuid> = page.items.iter().map(|s| s.product_id).collect();
-    let products: std::collections::HashMap<Uuid, product::Model> =
-        product::Entity::find().filter(product::Column::Id.is_in(ids)).all(&state.db).await?.into_iter().map(|p| (p.id, p)).collect();
+    let products: std::collections::HashMap<Uuid, product::Model> = product::Entity::find()
+        .filter(product::Column::Id.is_in(ids))
+        .all(&state.db)
+        .await?
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
     let mut page = page;
     let items = std::mem::take(&mut page.items);
     let items = items
