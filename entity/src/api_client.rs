@@ -23,6 +23,9 @@ pub struct Model {
     pub last_used_at: Option<DateTimeUtc>,
     /// Set when the publisher revoked the client; its tokens stop at once.
     pub revoked_at: Option<DateTimeUtc>,
+    /// R53: the redirect URIs of its portal (authorization code grant), one per line, matched exactly.
+    #[sea_orm(column_type = "Text")]
+    pub redirect_uris: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -31,6 +31,7 @@ mod m20261207_000030_sessions;
 mod m20261207_000031_external_ids_and_usage;
 mod m20261207_000032_api_clients;
 mod m20261207_000033_setup_and_support;
+mod m20261207_000034_portal_grants;
 mod m20261207_000036_notices;
 mod m20261207_000037_reclaim_policies;
 mod m20261207_000038_reclaim_quantity;
@@ -92,6 +93,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000039_view_indexes::Migration),
             Box::new(m20261207_000043_holder_index::Migration),
             Box::new(m20261207_000047_search_term_count_index::Migration),
+            Box::new(m20261207_000034_portal_grants::Migration),
         ]
     }
 }

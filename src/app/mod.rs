@@ -75,7 +75,9 @@ pub fn build_router(state: AppState) -> Router {
             get(crate::http::publisher_api::check_one).post(crate::http::publisher_api::check_many),
         )
         .route(crate::http::publisher_api::USAGE_REPORTS_PATH, post(crate::http::publisher_api::report_usage))
-        .merge(crate::http::scim::routes());
+        .merge(crate::http::scim::routes())
+        .route(crate::http::oauth::REVOKE_PATH, post(crate::http::oauth::revoke))
+        .merge(crate::http::portal::routes());
     if graphiql {
         router = router.merge(crate::http::graphiql::routes());
     }

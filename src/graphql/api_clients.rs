@@ -53,6 +53,10 @@ impl ApiClient {
     async fn revoked_at(&self) -> Option<DateTime<Utc>> {
         self.0.revoked_at
     }
+    /// Where its portal receives authorization codes (matched exactly).
+    async fn redirect_uris(&self) -> Vec<&str> {
+        svc::redirect_uris_of(&self.0)
+    }
 }
 
 /// A client with its secret, returned only when created or rotated.
@@ -77,6 +81,18 @@ pub struct CreateApiClientInput {
     pub name: String,
     /// What its tokens may do (`licenses.check`, `usage.write`); both when omitted.
     pub scopes: Option<Vec<String>>,
+    /// Where its portal receives authorization codes: absolute `https` URLs
+    /// (`http` on a loopback host), at most 10, matched exactly.
+    pub redirect_uris: Option<Vec<String>>,
+}
+
+/// Changes to an API client; what is omitted stays.
+#[derive(InputObject)]
+pub struct UpdateApiClientInput {
+    /// A new name.
+    pub name: Option<String>,
+    /// The new list of redirect URIs (replaces the old one).
+    pub redirect_uris: Option<Vec<String>>,
 }
 
 #[derive(Default)]
@@ -108,8 +124,22 @@ impl ApiClientMutation {
         ctx: &Context<'_>,
         #[graphql(desc = "The client's name and scopes.")] input: CreateApiClientInput,
     ) -> Result<ApiClientWithSecret> {
-        let issued = svc::create(state(ctx)?, actor(ctx)?, &input.name, input.scopes.as_deref()).await?;
+        let issued =
+            svc::create(state(ctx)?, actor(ctx)?, &input.name, input.scopes.as_deref(), input.redirect_uris.as_deref())
+                .await?;
         Ok(issued.into())
+    }
+    /// Renames the client or replaces its redirect URIs.
+    async fn update_api_client(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "The client to change.")] api_client_id: ID,
+        #[graphql(desc = "What changes.")] input: UpdateApiClientInput,
+    ) -> Result<ApiClient> {
+        let id = parse_id(&api_client_id, EntityKind::ApiClient)?;
+        let client =
+            svc::update(state(ctx)?, actor(ctx)?, id, input.name.as_deref(), input.redirect_uris.as_deref()).await?;
+        Ok(ApiClient(client))
     }
     /// Issues a new secret; the old one and every token obtained with it stop working at once.
     async fn rotate_api_client_secret(

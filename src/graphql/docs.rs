@@ -55,4 +55,7 @@ pub fn describe<Q, M, S>(builder: SchemaBuilder<Q, M, S>) -> SchemaBuilder<Q, M,
         .override_output_type_description::<Page<crate::graphql::utilization::RenewalForecast>>(
             "One page of renewals ahead.",
         )
+        .override_output_type_description::<Page<crate::graphql::portal_consents::PortalConsent>>(
+            "One page of the consents given to publishers' portals.",
+        )
 }

@@ -145,6 +145,17 @@ impl Organization {
     async fn single_sign_on(&self, ctx: &Context<'_>) -> Result<Option<super::single_sign_on::SingleSignOnProvider>> {
         super::single_sign_on::of_organization(ctx, self.0.id).await
     }
+    /// The consents the organization's admins gave publishers' portals,
+    /// newest first (withdrawn ones included). The organization's admins see
+    /// all; other users those they gave; anyone else is FORBIDDEN.
+    async fn portal_consents(
+        &self,
+        ctx: &Context<'_>,
+        #[graphql(desc = "Page size, 1 to 100 (default 20).")] first: Option<i32>,
+        #[graphql(desc = "The `endCursor` of the previous page.")] after: Option<String>,
+    ) -> Result<super::pagination::Page<super::portal_consents::PortalConsent>> {
+        super::portal_consents::of_organization(ctx, self.0.id, first, after).await
+    }
 }
 
 pub struct Publisher(pub publisher::Model);

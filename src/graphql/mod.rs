@@ -21,6 +21,7 @@ pub mod notices;
 pub mod pagination;
 pub mod partners;
 pub mod people;
+pub mod portal_consents;
 pub mod reclaim;
 pub mod response_order;
 pub mod schema;
@@ -80,6 +81,7 @@ pub struct MutationRoot(
     reclaim::ReclaimMutation,
     api_clients::ApiClientMutation,
     directory::DirectoryMutation,
+    portal_consents::PortalConsentMutation,
 );
 
 pub fn state<'a>(ctx: &Context<'a>) -> AppResult<&'a AppState> {

@@ -6,6 +6,7 @@ pub mod invoice_pdf;
 pub mod metrics;
 pub mod oauth;
 pub mod oidc;
+pub mod portal;
 pub mod publisher_api;
 pub mod scim;
 

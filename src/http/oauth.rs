@@ -5,6 +5,10 @@
 //! `client_credentials` (a publisher's app, §4.4). Answers are JSON with
 //! `Cache-Control: no-store`; refusals are `{"error", "error_description"}`
 //! with the standard codes (§5.2), `invalid_client` as 401.
+//!
+//! R53: `authorization_code` (a publisher's portal, §4.1.3 with PKCE,
+//! RFC 7636) and `refresh_token` (§6; refresh tokens rotate). Both need the
+//! client's secret. `POST /oauth/revoke` (RFC 7009) gives a token up.
 
 use std::collections::HashMap;
 
@@ -21,11 +25,13 @@ use crate::{
     auth::oauth::OAuthRefusal,
     error::AppError,
     graphql::errors::rest_error,
-    service::api_clients,
+    service::{api_clients, portal},
     state::{self, AppState},
 };
 
 pub const TOKEN_PATH: &str = "/oauth/token";
+/// RFC 7009: where clients give tokens up (R53).
+pub const REVOKE_PATH: &str = "/oauth/revoke";
 /// RFC 8414: where OAuth clients discover the token endpoint.
 pub const METADATA_PATH: &str = "/.well-known/oauth-authorization-server";
 
@@ -108,15 +114,19 @@ fn token_answer(access_token: &str, expires_in: i64, scope: &str, refresh_token:
 pub async fn metadata(State(state): State<AppState>) -> Response {
     use crate::auth::Scope;
     let base = &state.config.public_base_url;
-    let scopes: Vec<&str> = Scope::APP.iter().map(|s| s.as_str()).collect();
+    let scopes: Vec<&str> = Scope::APP.iter().chain(Scope::PORTAL.iter()).map(|s| s.as_str()).collect();
     let body = json!({
         "issuer": base,
+        "authorization_endpoint": format!("{base}{}", crate::http::portal::AUTHORIZE_PATH),
         "token_endpoint": format!("{base}{TOKEN_PATH}"),
-        "grant_types_supported": ["client_credentials"],
+        "revocation_endpoint": format!("{base}{REVOKE_PATH}"),
+        "grant_types_supported": ["client_credentials", "authorization_code", "refresh_token"],
         "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+        "revocation_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         "scopes_supported": scopes,
-        // No authorization endpoint yet: nothing is issued through the browser.
-        "response_types_supported": [],
+        "response_types_supported": ["code"],
+        "response_modes_supported": ["query"],
+        "code_challenge_methods_supported": ["S256"],
     });
     let mut response = (StatusCode::OK, axum::Json(body)).into_response();
     response.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=3600"));
@@ -144,7 +154,72 @@ pub async fn token(State(state): State<AppState>, headers: HeaderMap, body: Byte
                     })
             }
         },
+        Some(grant @ ("authorization_code" | "refresh_token")) => match client_of(&state, &headers, &params).await {
+            Err(e) => Err(e),
+            Ok(Err((r, basic))) => Ok(refusal(r, basic)),
+            Ok(Ok((client, basic))) => {
+                let text = |name: &str| params.get(name).map(String::as_str);
+                let issued = if grant == "authorization_code" {
+                    match text("code") {
+                        None => Ok(Err(OAuthRefusal::InvalidRequest)),
+                        Some(code) => {
+                            portal::exchange_code(&state, &client, code, text("redirect_uri"), text("code_verifier"))
+                                .await
+                        }
+                    }
+                } else {
+                    match text("refresh_token") {
+                        None => Ok(Err(OAuthRefusal::InvalidRequest)),
+                        Some(token) => portal::refresh(&state, &client, token, text("scope")).await,
+                    }
+                };
+                issued.map(|answer| match answer {
+                    Ok(pair) => {
+                        token_answer(&pair.access_token, pair.expires_in, &pair.scope, Some(&pair.refresh_token))
+                    }
+                    Err(r) => refusal(r, basic),
+                })
+            }
+        },
         Some(_) => Ok(refusal(OAuthRefusal::UnsupportedGrantType, basic)),
+    };
+    outcome.unwrap_or_else(|e| rest_error(e, &info))
+}
+
+/// The client authenticated with its secret (header or body), or the
+/// refusal and whether Basic was used.
+async fn client_of(
+    state: &AppState,
+    headers: &HeaderMap,
+    params: &HashMap<String, String>,
+) -> Result<Result<(entity::api_client::Model, bool), (OAuthRefusal, bool)>, AppError> {
+    let basic = basic_credentials(headers).is_some();
+    match client_credentials_of(headers, params) {
+        Err(r) => Ok(Err((r, basic))),
+        Ok((_, None, basic)) => Ok(Err((OAuthRefusal::InvalidClient, basic))),
+        Ok((id, Some(secret), basic)) => Ok(match api_clients::authenticate(state, &id, &secret).await? {
+            Some(client) => Ok((client, basic)),
+            None => Err((OAuthRefusal::InvalidClient, basic)),
+        }),
+    }
+}
+
+/// `POST /oauth/revoke` (RFC 7009): the client authenticates; the answer is
+/// 200 whether or not the token was known (§2.2).
+pub async fn revoke(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    let info = state::request_info(&headers);
+    let Some(params) = form(&body) else {
+        return refusal(OAuthRefusal::InvalidRequest, false);
+    };
+    let outcome = match client_of(&state, &headers, &params).await {
+        Err(e) => Err(e),
+        Ok(Err((r, basic))) => Ok(refusal(r, basic)),
+        Ok(Ok((client, _))) => match params.get("token") {
+            None => Ok(refusal(OAuthRefusal::InvalidRequest, false)),
+            Some(token) => {
+                portal::revoke_token(&state, &client, token).await.map(|()| no_store(StatusCode::OK.into_response()))
+            }
+        },
     };
     outcome.unwrap_or_else(|e| rest_error(e, &info))
 }

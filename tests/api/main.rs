@@ -34,6 +34,7 @@ mod payment_methods_page;
 mod payments_once;
 mod people;
 mod persisted_queries;
+mod portal_delegation;
 mod profile_language;
 mod publisher_api;
 mod readme;

@@ -460,7 +460,11 @@ async fn r50_the_authorization_server_metadata_names_the_token_endpoint() {
     assert_eq!(status, 200);
     assert_eq!(body["issuer"], "http://licensedesk.test");
     assert_eq!(body["token_endpoint"], "http://licensedesk.test/oauth/token");
-    assert_eq!(body["grant_types_supported"], json!(["client_credentials"]));
+    // R53 added the portal's authorization code and refresh grants and scopes.
+    assert_eq!(body["grant_types_supported"], json!(["client_credentials", "authorization_code", "refresh_token"]));
     assert_eq!(body["token_endpoint_auth_methods_supported"], json!(["client_secret_basic", "client_secret_post"]));
-    assert_eq!(body["scopes_supported"], json!(["licenses.check", "usage.write"]));
+    assert_eq!(body["scopes_supported"], json!(["licenses.check", "usage.write", "licenses.read", "licenses.assign"]));
+    assert_eq!(body["authorization_endpoint"], "http://licensedesk.test/oauth/authorize");
+    assert_eq!(body["revocation_endpoint"], "http://licensedesk.test/oauth/revoke");
+    assert_eq!(body["code_challenge_methods_supported"], json!(["S256"]));
 }

@@ -17,6 +17,7 @@ mod notices;
 mod oidc;
 mod operations;
 mod payments_kill;
+mod portal;
 mod publisher_app;
 mod readiness;
 mod scim;

@@ -194,8 +194,25 @@ fn cases() -> Vec<Case> {
         (
             Who::Publisher,
             "mutation($i: CreateApiClientInput!) { createApiClient(input: $i) { client { id } } }",
-            |_, n| json!({"i": {"name": format!("Portal {n}")}}),
-            &[("/i/name", "CreateApiClientInput.name")],
+            |_, n| json!({"i": {"name": format!("Portal {n}"), "redirectUris": ["https://portal.example/cb"]}}),
+            &[("/i/name", "CreateApiClientInput.name"), ("/i/redirectUris/0", "CreateApiClientInput.redirectUris")],
+        ),
+        (
+            // R53: an unknown client answers NOT_FOUND after the input checks.
+            Who::Publisher,
+            "mutation($c: ID!, $i: UpdateApiClientInput!) { updateApiClient(apiClientId: $c, input: $i) { id } }",
+            |_, _| json!({"c": Uuid::new_v4().to_string(), "i": {"name": "Portal", "redirectUris": ["https://portal.example/cb"]}}),
+            &[
+                ("/c", "Mutation.updateApiClient.apiClientId"),
+                ("/i/name", "UpdateApiClientInput.name"),
+                ("/i/redirectUris/0", "UpdateApiClientInput.redirectUris"),
+            ],
+        ),
+        (
+            Who::Admin,
+            "mutation($id: ID!) { revokePortalConsent(id: $id) { id } }",
+            |_, _| json!({"id": Uuid::new_v4().to_string()}),
+            &[("/id", "Mutation.revokePortalConsent.id")],
         ),
         (
             Who::Admin,
@@ -502,4 +519,187 @@ async fn every_string_input_survives_nul_control_long_rtl_and_emoji_text() {
     eprintln!("{sent} fuzzed requests over {} string inputs, none INTERNAL", covered.len());
     let (status, _) = server.get("/readyz").await.expect("readyz");
     assert_eq!(status, 200);
+}
+
+/// R53: the portal's HTTP string inputs — the authorization request's
+/// parameters, the consent form's fields, the token and revocation
+/// endpoints' parameters and the portal API's search — with NUL, a bell,
+/// over-long, right-to-left and emoji text: never a server error (5xx).
+#[tokio::test]
+async fn r53_portal_http_inputs_survive_nul_control_long_rtl_and_emoji_text() {
+    let server = Server::start(&fresh_database_url().await, &[]).await;
+    let base = format!("http://{}", server.addr);
+    let (admin, admin_email) = server.register("Contoso").await;
+    let publisher = server
+        .graphql(
+            None,
+            "mutation($i: RegisterPublisherInput!) { registerPublisher(input: $i) { token } }",
+            json!({"i": {"publisherName": "Fabrikam", "name": "Pat", "email": "pat@fabrikam.example", "password": PASSWORD}}),
+        )
+        .await["data"]["registerPublisher"]["token"]
+        .as_str()
+        .expect("publisher token")
+        .to_owned();
+    let redirect = "https://portal.example/cb";
+    let created = server
+        .graphql(
+            Some(&publisher),
+            "mutation($i: CreateApiClientInput!) { createApiClient(input: $i) { clientSecret client { clientId } } }",
+            json!({"i": {"name": "Portal", "redirectUris": [redirect]}}),
+        )
+        .await;
+    let client_id = created["data"]["createApiClient"]["client"]["clientId"].as_str().expect("client").to_owned();
+    let secret = created["data"]["createApiClient"]["clientSecret"].as_str().expect("secret").to_owned();
+    let http = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().expect("client");
+    let challenge = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM";
+    let authorize = [
+        ("response_type", "code"),
+        ("client_id", client_id.as_str()),
+        ("redirect_uri", redirect),
+        ("scope", "licenses.read licenses.assign"),
+        ("state", "s"),
+        ("code_challenge", challenge),
+        ("code_challenge_method", "S256"),
+    ];
+    let form_token = |page: &str| {
+        let marker = "name=\"form_token\" value=\"";
+        page.find(marker).map(|i| page[i + marker.len()..].split('"').next().unwrap_or_default().to_owned())
+    };
+    let texts = [
+        "a\u{0}b".to_owned(),
+        "a\u{7}b".to_owned(),
+        "x".repeat(5000),
+        "\u{202e}مرحبا עולם".to_owned(),
+        "Ada 👩‍💻".to_owned(),
+    ];
+    let mut sent = 0;
+    for (i, _) in authorize.iter().enumerate() {
+        for text in &texts {
+            let mut params = authorize.to_vec();
+            params[i].1 = text;
+            let response = http.get(format!("{base}/oauth/authorize")).query(&params).send().await.expect("authorize");
+            sent += 1;
+            assert!(response.status().as_u16() < 500, "{} = {text:?}: {}", params[i].0, response.status());
+        }
+    }
+    // The consent form's fields.
+    for field in ["form_token", "email", "password", "decision"] {
+        for text in &texts {
+            let page = http.get(format!("{base}/oauth/authorize")).query(&authorize).send().await.expect("page");
+            let token = form_token(&page.text().await.expect("page")).expect("form token");
+            let mut form = vec![
+                ("form_token", token),
+                ("email", admin_email.clone()),
+                ("password", PASSWORD.to_owned()),
+                ("decision", "approve".to_owned()),
+            ];
+            if let Some(entry) = form.iter_mut().find(|(k, _)| *k == field) {
+                entry.1 = text.clone();
+            }
+            let response = http.post(format!("{base}/oauth/authorize")).form(&form).send().await.expect("consent");
+            sent += 1;
+            assert!(response.status().as_u16() < 500, "{field} = {text:?}: {}", response.status());
+        }
+    }
+    // The token and revocation endpoints.
+    for (grant, field) in [
+        ("authorization_code", "code"),
+        ("authorization_code", "code_verifier"),
+        ("authorization_code", "redirect_uri"),
+        ("refresh_token", "refresh_token"),
+        ("refresh_token", "scope"),
+        ("client_credentials", "client_id"),
+    ] {
+        for text in &texts {
+            let mut form = vec![
+                ("grant_type", grant.to_owned()),
+                ("code", "c".to_owned()),
+                ("code_verifier", "v".to_owned()),
+                ("redirect_uri", redirect.to_owned()),
+                ("refresh_token", "r".to_owned()),
+            ];
+            match form.iter_mut().find(|(k, _)| *k == field) {
+                Some(entry) => entry.1 = text.clone(),
+                None if field != "client_id" => form.push((field, text.clone())),
+                None => {}
+            }
+            let request = http.post(format!("{base}/oauth/token"));
+            let request = if field == "client_id" {
+                request.basic_auth(text, Some("x"))
+            } else {
+                request.basic_auth(&client_id, Some(&secret))
+            };
+            let response = request.form(&form).send().await.expect("token");
+            sent += 1;
+            assert!(response.status().as_u16() < 500, "{grant} {field} = {text:?}: {}", response.status());
+        }
+        let response = http
+            .post(format!("{base}/oauth/revoke"))
+            .basic_auth(&client_id, Some(&secret))
+            .form(&[("token", &texts[0])])
+            .send()
+            .await
+            .expect("revoke");
+        assert_eq!(response.status().as_u16(), 200);
+    }
+    // The portal API's search, with a real delegated token.
+    let page = http.get(format!("{base}/oauth/authorize")).query(&authorize).send().await.expect("page");
+    let token = form_token(&page.text().await.expect("page")).expect("form token");
+    let answer = http
+        .post(format!("{base}/oauth/authorize"))
+        .form(&[
+            ("form_token", token.as_str()),
+            ("email", admin_email.as_str()),
+            ("password", PASSWORD),
+            ("decision", "approve"),
+        ])
+        .send()
+        .await
+        .expect("consent");
+    let location = answer.headers().get("location").and_then(|l| l.to_str().ok()).expect("redirect").to_owned();
+    let code =
+        url::Url::parse(&location).expect("url").query_pairs().find(|(k, _)| k == "code").expect("code").1.into_owned();
+    let verifier = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk";
+    let challenge_ok = {
+        use base64::Engine;
+        use sha2::Digest;
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()))
+    };
+    assert_eq!(challenge_ok, challenge, "RFC 7636 appendix B");
+    let tokens: Value = serde_json::from_str(
+        &http
+            .post(format!("{base}/oauth/token"))
+            .basic_auth(&client_id, Some(&secret))
+            .form(&[
+                ("grant_type", "authorization_code"),
+                ("code", code.as_str()),
+                ("redirect_uri", redirect),
+                ("code_verifier", verifier),
+            ])
+            .send()
+            .await
+            .expect("token")
+            .text()
+            .await
+            .expect("body"),
+    )
+    .expect("json");
+    let access = tokens["access_token"].as_str().unwrap_or_else(|| panic!("{tokens}"));
+    for text in &texts {
+        let response = http
+            .get(format!("{base}/api/v1/portal/people"))
+            .query(&[("search", text)])
+            .bearer_auth(access)
+            .send()
+            .await
+            .expect("people");
+        sent += 1;
+        let status = response.status().as_u16();
+        assert!(status < 500, "search = {text:?}: {status}");
+        if text.contains('\u{0}') || text.contains('\u{7}') {
+            assert_eq!(status, 400, "control characters in search");
+        }
+    }
+    let _ = admin;
+    eprintln!("{sent} fuzzed portal requests, none a server error");
 }

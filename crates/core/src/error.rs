@@ -97,6 +97,8 @@ closed_set!(
         Subscription = "SUBSCRIPTION",
         User = "USER",
         WebhookEndpoint = "WEBHOOK_ENDPOINT",
+        /// A publisher portal's consent (R53).
+        PortalConsent = "PORTAL_CONSENT",
     }
 );
 

@@ -71,6 +71,7 @@ mod tests {
             secret_created_at: now,
             last_used_at: None,
             revoked_at: None,
+            redirect_uris: String::new(),
         }
     }
 

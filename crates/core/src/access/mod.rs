@@ -36,6 +36,7 @@
 //! | API client       | `api_client`: the users of its publisher (R50)                          |
 //! | directory (SCIM) | `directory`: a SCIM token's own organization's people and groups (R49) |
 //! | group            | `group`: the organization's admins (R1, R49)                            |
+//! | portal consent   | `portal_consent`: the organization's admins and the granter (R53)      |
 
 pub mod api_client;
 pub mod audit_event;
@@ -47,6 +48,7 @@ pub mod invoice;
 pub mod notice;
 pub mod partner;
 pub mod payment_method;
+pub mod portal_consent;
 pub mod proposal;
 pub mod single_sign_on;
 pub mod subscription;
@@ -112,6 +114,7 @@ macro_rules! keyed {
 }
 
 keyed!(
+    portal_grant,
     api_client,
     billing_profile,
     payment_method,

@@ -77,6 +77,31 @@ impl PublisherAppActor {
     }
 }
 
+/// R53: a publisher's portal calling with a delegated token (authorization
+/// code grant). Like [`PublisherAppActor`] it is no [`Actor`] of its own:
+/// the portal API resolves it on every request to the consenting admin as
+/// they are at that moment (`admin`, their current roles; a deactivated
+/// admin or one without a license-assigning role ends the token) and every
+/// service call is narrowed to the grant's organization, the publisher's
+/// products and the granted scopes.
+#[derive(Debug, Clone)]
+pub struct PortalActor {
+    pub grant_id: Uuid,
+    pub api_client_id: Uuid,
+    pub publisher_id: Uuid,
+    pub organization_id: Uuid,
+    pub scopes: super::Scopes,
+    /// The consenting admin with their rights now.
+    pub admin: Actor,
+}
+
+impl PortalActor {
+    /// FORBIDDEN unless the consent granted `scope`.
+    pub fn require(&self, scope: super::Scope) -> AppResult<()> {
+        if self.scopes.contains(scope) { Ok(()) } else { Err(AppError::Forbidden) }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub enum Actor {
     Org(OrgActor),

@@ -28,6 +28,7 @@ pub fn token_hash(token: &str) -> String {
 }
 
 pub use actor::{
-    Actor, Caller, CurrentSession, OperatorActor, OrgActor, PartnerActor, PublisherActor, PublisherAppActor,
+    Actor, Caller, CurrentSession, OperatorActor, OrgActor, PartnerActor, PortalActor, PublisherActor,
+    PublisherAppActor,
 };
 pub use scope::{Scope, Scopes};

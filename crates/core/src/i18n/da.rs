@@ -27,6 +27,7 @@ pub(super) fn noun(entity: EntityKind) -> &'static str {
         EntityKind::Subscription => "Abonnementet",
         EntityKind::User => "Brugeren",
         EntityKind::WebhookEndpoint => "Webhook-endepunktet",
+        EntityKind::PortalConsent => "Portalsamtykket",
     }
 }
 

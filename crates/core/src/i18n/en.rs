@@ -27,6 +27,7 @@ pub(super) fn noun(entity: EntityKind) -> &'static str {
         EntityKind::Subscription => "subscription",
         EntityKind::User => "user",
         EntityKind::WebhookEndpoint => "webhook endpoint",
+        EntityKind::PortalConsent => "portal consent",
     }
 }
 

@@ -27,6 +27,7 @@ pub(super) fn noun(entity: EntityKind) -> &'static str {
         EntityKind::Subscription => "Het abonnement",
         EntityKind::User => "De gebruiker",
         EntityKind::WebhookEndpoint => "Het webhook-eindpunt",
+        EntityKind::PortalConsent => "De portaltoestemming",
     }
 }
 

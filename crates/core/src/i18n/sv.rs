@@ -27,6 +27,7 @@ pub(super) fn noun(entity: EntityKind) -> &'static str {
         EntityKind::Subscription => "Prenumerationen",
         EntityKind::User => "Användaren",
         EntityKind::WebhookEndpoint => "Webhook-slutpunkten",
+        EntityKind::PortalConsent => "Portalmedgivandet",
     }
 }
 

@@ -25,6 +25,7 @@ pub(super) fn noun(entity: EntityKind) -> &'static str {
         EntityKind::Subscription => "訂閱",
         EntityKind::User => "使用者",
         EntityKind::WebhookEndpoint => "Webhook 端點",
+        EntityKind::PortalConsent => "入口網站授權",
     }
 }
 

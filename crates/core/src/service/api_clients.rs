@@ -19,7 +19,7 @@ use crate::{
     access::{self, Visible},
     auth::{Actor, PublisherAppActor, Scope, Scopes, oauth::OAuthRefusal},
     db,
-    error::{AppError, AppResult, StateReason},
+    error::{AppError, AppResult, Invalid, StateReason},
     paging::{Direction, KeyKind, Keyset, Page, Window},
     service::{
         Services,
@@ -53,6 +53,11 @@ pub(crate) fn random_token(prefix: &str) -> String {
     format!("{prefix}{}", hex::encode(crate::auth::random_bytes::<32>()))
 }
 
+/// Whether `text` could be a client ID (short, no control characters).
+pub fn plausible_client_id(text: &str) -> bool {
+    !text.is_empty() && text.len() <= 64 && !text.chars().any(char::is_control)
+}
+
 /// Compares two hex digests without an early exit.
 fn same_digest(a: &str, b: &str) -> bool {
     a.len() == b.len() && a.bytes().zip(b.bytes()).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
@@ -73,10 +78,50 @@ pub fn scopes_of(client: &api_client::Model) -> Vec<&'static str> {
     stored_scopes(&client.scopes).iter().map(Scope::as_str).collect()
 }
 
-/// R50: a publisher user creates an API client; `scopes` default to all app scopes.
-pub async fn create(state: &Services, actor: &Actor, name: &str, scopes: Option<&[String]>) -> AppResult<IssuedSecret> {
+/// R53: the redirect URIs of a client's portal, in the stored form (one per
+/// line). Each is an absolute `https` URL (or `http` on a loopback host,
+/// RFC 8252 §7.3) without a fragment, at most 2000 characters; at most 10.
+pub fn redirect_uris(items: &[String]) -> AppResult<String> {
+    const FIELD: &str = "redirectUris";
+    if items.len() > MAX_REDIRECT_URIS {
+        return Err(AppError::validation(FIELD, Invalid::TooLong { max: MAX_REDIRECT_URIS }));
+    }
+    let mut clean: Vec<String> = Vec::new();
+    for item in items {
+        let text = validate::required_text(FIELD, item, 2000)?;
+        let url = url::Url::parse(&text).map_err(|_| AppError::validation(FIELD, Invalid::BadFormat))?;
+        let loopback = matches!(url.host_str(), Some("127.0.0.1" | "localhost" | "[::1]"));
+        let scheme_ok = url.scheme() == "https" || (url.scheme() == "http" && loopback);
+        if !scheme_ok || url.fragment().is_some() || url.host_str().is_none() || text.chars().any(char::is_control) {
+            return Err(AppError::validation(FIELD, Invalid::BadFormat));
+        }
+        if !clean.contains(&text) {
+            clean.push(text);
+        }
+    }
+    Ok(clean.join("\n"))
+}
+
+/// The client's registered redirect URIs (R53).
+pub fn redirect_uris_of(client: &api_client::Model) -> Vec<&str> {
+    client.redirect_uris.lines().filter(|l| !l.is_empty()).collect()
+}
+
+/// R53: at most this many redirect URIs per client.
+pub const MAX_REDIRECT_URIS: usize = 10;
+
+/// R50: a publisher user creates an API client; `scopes` default to all app
+/// scopes; `redirect_uris` (R53) are where its portal may receive codes.
+pub async fn create(
+    state: &Services,
+    actor: &Actor,
+    name: &str,
+    scopes: Option<&[String]>,
+    redirect_uris: Option<&[String]>,
+) -> AppResult<IssuedSecret> {
     let publisher = actor.publisher()?;
     let name = validate::required_text("name", name, 100)?;
+    let redirect_uris = self::redirect_uris(redirect_uris.unwrap_or_default())?;
     let scopes = match scopes {
         Some(items) => Scopes::from_input(items, &Scope::APP, "scopes")?,
         None => Scopes::all(&Scope::APP),
@@ -97,11 +142,13 @@ pub async fn create(state: &Services, actor: &Actor, name: &str, scopes: Option<
         secret_created_at: Set(now),
         last_used_at: Set(None),
         revoked_at: Set(None),
+        redirect_uris: Set(redirect_uris),
     }
     .insert(&txn)
     .await?;
     let entry = AuditEntry::new(AuditAction::ApiClientCreate, "api_client", client.id)
-        .after(json!({"name": name, "clientId": client.client_id, "scopes": client.scopes}));
+        .after(json!({"name": name, "clientId": client.client_id, "scopes": client.scopes,
+            "redirectUris": redirect_uris_of(&client)}));
     audit::record(&txn, AuditScope::publisher(publisher.publisher_id, actor), now, entry).await?;
     txn.commit().await?;
     Ok(IssuedSecret { client: access::api_client::created(client), secret })
@@ -119,6 +166,38 @@ pub async fn list(state: &Services, actor: &Actor, window: &Window) -> AppResult
 /// One client of the caller's publisher.
 pub async fn get(state: &Services, actor: &Actor, id: Uuid) -> AppResult<Visible<api_client::Model>> {
     access::api_client::load(&state.db, actor, id).await
+}
+
+/// R50, R53: renames a client or replaces its redirect URIs (what is None stays).
+pub async fn update(
+    state: &Services,
+    actor: &Actor,
+    id: Uuid,
+    name: Option<&str>,
+    redirect_uris: Option<&[String]>,
+) -> AppResult<Visible<api_client::Model>> {
+    let name = name.map(|n| validate::required_text("name", n, 100)).transpose()?;
+    let redirect_uris = redirect_uris.map(self::redirect_uris).transpose()?;
+    let now = state.clock.now();
+    let txn = db::begin_write(&state.db).await?;
+    let client = access::api_client::load(&txn, actor, id).await?;
+    if client.revoked_at.is_some() {
+        return Err(AppError::InvalidState { reason: StateReason::ApiClientRevoked });
+    }
+    let mut row = client.get().clone().into_active_model();
+    if let Some(name) = name {
+        row.name = Set(name);
+    }
+    if let Some(uris) = redirect_uris {
+        row.redirect_uris = Set(uris);
+    }
+    let updated = row.update(&txn).await?;
+    let entry = AuditEntry::new(AuditAction::ApiClientUpdate, "api_client", id)
+        .before(json!({"name": client.name, "redirectUris": redirect_uris_of(&client)}))
+        .after(json!({"name": updated.name, "redirectUris": redirect_uris_of(&updated)}));
+    audit::record(&txn, AuditScope::publisher(updated.publisher_id, actor), now, entry).await?;
+    txn.commit().await?;
+    client.updated(updated).ok_or(access::api_client::NOT_FOUND)
 }
 
 /// R50: a new secret for the client; the old secret and every token issued
@@ -172,6 +251,25 @@ async fn end_tokens(db: &impl sea_orm::ConnectionTrait, client_id: Uuid) -> AppR
     Ok(())
 }
 
+/// The live (not revoked) client whose ID and secret these are; None for
+/// an unknown client, a wrong secret or a revoked client (RFC 6749 §2.3.1).
+pub async fn authenticate(state: &Services, client_id: &str, secret: &str) -> AppResult<Option<api_client::Model>> {
+    // A client ID is 36 printable characters: anything else is no client (and never reaches the database).
+    if !plausible_client_id(client_id) {
+        let _ = hash(secret);
+        return Ok(None);
+    }
+    let found = api_client::Entity::find()
+        .filter(api_client::Column::ClientId.eq(client_id))
+        .filter(api_client::Column::RevokedAt.is_null())
+        .one(&state.db)
+        .await?;
+    // The secret's hash is compared even for an unknown client, so both take as long.
+    let offered = hash(secret);
+    let matches = same_digest(&offered, found.as_ref().map_or("", |c| c.secret_hash.as_str()));
+    Ok(found.filter(|_| matches))
+}
+
 /// RFC 6749 §4.4: exchanges a client's credentials for an access token with
 /// the requested scopes (all of the client's when `scope` is None). The
 /// outer error is a server failure; the inner one is the OAuth refusal.
@@ -181,15 +279,7 @@ pub async fn client_credentials(
     secret: &str,
     scope: Option<&str>,
 ) -> AppResult<Result<IssuedToken, OAuthRefusal>> {
-    let found = api_client::Entity::find()
-        .filter(api_client::Column::ClientId.eq(client_id))
-        .filter(api_client::Column::RevokedAt.is_null())
-        .one(&state.db)
-        .await?;
-    // The secret's hash is compared even for an unknown client, so both take as long.
-    let offered = hash(secret);
-    let matches = same_digest(&offered, found.as_ref().map_or("", |c| c.secret_hash.as_str()));
-    let Some(client) = found.filter(|_| matches) else {
+    let Some(client) = authenticate(state, client_id, secret).await? else {
         return Ok(Err(OAuthRefusal::InvalidClient));
     };
     let allowed = stored_scopes(&client.scopes);

@@ -123,6 +123,9 @@ audit_actions! {
     WebhookEndpointRedeliver = "webhook_endpoint.redeliver",
     WebhookEndpointRotateSecret = "webhook_endpoint.rotate_secret",
     WebhookEndpointSetEnabled = "webhook_endpoint.set_enabled",
+    ApiClientUpdate = "api_client.update",
+    PortalConsentGrant = "portal_consent.grant",
+    PortalConsentRevoke = "portal_consent.revoke",
 }
 
 pub struct AuditEntry {
@@ -168,12 +171,34 @@ impl AuditScope {
     }
 }
 
+tokio::task_local! {
+    /// R53: the channel a change came through when it is not the admin
+    /// center, e.g. `{"channel": "PORTAL", "apiClientId": …}`; added to the
+    /// `after` snapshot of every audit entry (and so to its event) recorded
+    /// inside [`through_channel`].
+    static CHANNEL: Value;
+}
+
+/// Runs `work` with every audit entry it records naming `channel`.
+pub async fn through_channel<F: std::future::Future>(channel: Value, work: F) -> F::Output {
+    CHANNEL.scope(channel, work).await
+}
+
 pub async fn record(
     db: &impl ConnectionTrait,
     scope: AuditScope,
     now: DateTime<Utc>,
-    entry: AuditEntry,
+    mut entry: AuditEntry,
 ) -> AppResult<()> {
+    if let Ok(Value::Object(channel)) = CHANNEL.try_with(Value::clone) {
+        let mut after = match entry.after.take() {
+            Some(Value::Object(map)) => map,
+            Some(other) => serde_json::Map::from_iter([("value".to_owned(), other)]),
+            None => serde_json::Map::new(),
+        };
+        after.extend(channel);
+        entry.after = Some(Value::Object(after));
+    }
     // R45: the event, if any, in the same transaction as the change.
     crate::service::events::outbox::record(
         db,

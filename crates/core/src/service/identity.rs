@@ -185,7 +185,22 @@ pub async fn register_publisher(state: &Services, input: NewPublisher, device: &
 /// e-mail as for a wrong password.
 /// `client` is the caller's address (sign-in throttling is per address and client).
 pub async fn login(state: &Services, email: &str, password: &str, device: &Device) -> AppResult<Session> {
-    let client = device.address;
+    let user = check_password(state, email, password, device.address).await?;
+    let txn = db::begin_write(&state.db).await?;
+    let session = super::sessions::start(state, &txn, user, device).await?;
+    txn.commit().await?;
+    Ok(session)
+}
+
+/// The active user whose e-mail and password these are, under the same
+/// throttle and single sign-on rule as `login` (R47, R48), without starting
+/// a session: UNAUTHENTICATED otherwise. R53's consent page signs in with it.
+pub async fn check_password(
+    state: &Services,
+    email: &str,
+    password: &str,
+    client: Option<std::net::IpAddr>,
+) -> AppResult<user::Model> {
     let email = email.trim().to_lowercase();
     let limiter = &state.login_limiter;
     // Issue 20 item 5: counted before the password is checked, so parallel
@@ -199,10 +214,7 @@ pub async fn login(state: &Services, email: &str, password: &str, device: &Devic
             limiter.succeeded(&state.db, &email, client).await?;
             // R48: after the password is checked, so the answer tells a guesser nothing.
             super::sso::settings::password_sign_in_allowed(state, &user).await?;
-            let txn = db::begin_write(&state.db).await?;
-            let session = super::sessions::start(state, &txn, user, device).await?;
-            txn.commit().await?;
-            Ok(session)
+            Ok(user)
         }
         _ => {
             limiter.failed(&state.db, &email, client, attempt, chrono::Utc::now()).await?;

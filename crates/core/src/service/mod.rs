@@ -22,6 +22,8 @@ pub mod partners;
 pub mod payment_methods;
 pub mod people;
 pub mod persisted_queries;
+pub mod portal;
+pub mod portal_api;
 pub mod purchase;
 pub mod purchase_tokens;
 pub mod reclaim;

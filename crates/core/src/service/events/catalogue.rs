@@ -99,7 +99,10 @@ pub fn for_audit_action(action: AuditAction) -> Option<EventType> {
         | A::WebhookEndpointDelete
         | A::WebhookEndpointRedeliver
         | A::WebhookEndpointRotateSecret
-        | A::WebhookEndpointSetEnabled => return None,
+        | A::WebhookEndpointSetEnabled
+        | A::ApiClientUpdate
+        | A::PortalConsentGrant
+        | A::PortalConsentRevoke => return None,
     })
 }
 

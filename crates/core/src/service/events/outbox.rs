@@ -144,11 +144,21 @@ async fn subscription_event(
     } else {
         Vec::new()
     };
+    let mut payload = publisher_view(&sub, &names);
+    // R53: a change made through a publisher's portal names it as the channel.
+    let through_portal = after.and_then(|a| a.get("channel")).and_then(Value::as_str) == Some("PORTAL");
+    if let (Some(after), Some(map), true) = (after, payload.as_object_mut(), through_portal) {
+        for key in ["channel", "apiClientId"] {
+            if let Some(value) = after.get(key) {
+                map.insert(key.to_owned(), value.clone());
+            }
+        }
+    }
     Ok(NewEvent {
         organization_id: sub.organization_id,
         publisher_id: event_type.reaches_publisher().then_some(names.publisher_id),
         subscription_id: Some(sub.id),
-        payload: publisher_view(&sub, &names),
+        payload,
         user_ids,
     })
 }
