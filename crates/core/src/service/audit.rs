@@ -184,12 +184,10 @@ pub async fn through_channel<F: std::future::Future>(channel: Value, work: F) ->
     CHANNEL.scope(channel, work).await
 }
 
-pub async fn record(
-    db: &impl ConnectionTrait,
-    scope: AuditScope,
-    now: DateTime<Utc>,
-    mut entry: AuditEntry,
-) -> AppResult<()> {
+/// The entry with the current [`through_channel`] channel (if any) added to
+/// its `after` snapshot. Every writer of audit rows calls it: `record` here
+/// and the license service's one-statement write batch.
+pub fn with_channel(mut entry: AuditEntry) -> AuditEntry {
     if let Ok(Value::Object(channel)) = CHANNEL.try_with(Value::clone) {
         let mut after = match entry.after.take() {
             Some(Value::Object(map)) => map,
@@ -199,6 +197,16 @@ pub async fn record(
         after.extend(channel);
         entry.after = Some(Value::Object(after));
     }
+    entry
+}
+
+pub async fn record(
+    db: &impl ConnectionTrait,
+    scope: AuditScope,
+    now: DateTime<Utc>,
+    entry: AuditEntry,
+) -> AppResult<()> {
+    let entry = with_channel(entry);
     // R45: the event, if any, in the same transaction as the change.
     crate::service::events::outbox::record(
         db,

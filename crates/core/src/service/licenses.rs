@@ -117,6 +117,7 @@ pub async fn assign(
     let entry = AuditEntry::new(AuditAction::SubscriptionAssignLicenses, "subscription", sub.id)
         .before(json!({"assigned": after.assigned_count - added}))
         .after(json!({"assigned": after.assigned_count, "users": fresh}));
+    let entry = audit::with_channel(entry);
     batch.event(&locked, &after, &entry, &fresh, now);
     batch.license_notices(&locked, &fresh, now);
     batch.audit(AuditScope::org(sub.organization_id, Some(actor)), &entry, now);
@@ -362,6 +363,8 @@ impl WriteBatch {
         let publisher_id = event_type.reaches_publisher().then_some(locked.names.publisher_id);
         let user_ids: Vec<Uuid> = if event_type.is_license_event() { users.to_vec() } else { Vec::new() };
         let event_id = Uuid::now_v7();
+        let mut payload = outbox::publisher_view(after, &locked.names);
+        outbox::name_portal_channel(&mut payload, entry.after.as_ref());
         let cols = [
             self.p(event_id),
             self.p(event_type.as_str()),
@@ -371,7 +374,7 @@ impl WriteBatch {
             self.p(entry.object_type),
             self.p(entry.object_id),
             self.p(event_type.is_billing()),
-            self.p(outbox::publisher_view(after, &locked.names).to_string()),
+            self.p(payload.to_string()),
             self.p(json!(user_ids).to_string()),
             self.p(now),
         ];
@@ -653,6 +656,7 @@ pub async fn unassign(
     let entry = AuditEntry::new(AuditAction::SubscriptionUnassignLicenses, "subscription", sub.id)
         .before(json!({"assigned": after.assigned_count + removed}))
         .after(json!({"assigned": after.assigned_count, "users": unassigned}));
+    let entry = audit::with_channel(entry);
     batch.event(&locked, &after, &entry, &unassigned, now);
     let scope = AuditScope::org(sub.organization_id, Some(actor));
     batch.audit(scope, &entry, now);

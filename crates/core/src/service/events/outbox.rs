@@ -63,6 +63,19 @@ struct NewEvent {
     user_ids: Vec<Uuid>,
 }
 
+/// R53: a change made through a publisher's portal names it in the event's
+/// payload (`channel`, `apiClientId`, from the audited `after` snapshot).
+pub(crate) fn name_portal_channel(payload: &mut Value, after: Option<&Value>) {
+    let through_portal = after.and_then(|a| a.get("channel")).and_then(Value::as_str) == Some("PORTAL");
+    if let (Some(after), Some(map), true) = (after, payload.as_object_mut(), through_portal) {
+        for key in ["channel", "apiClientId"] {
+            if let Some(value) = after.get(key) {
+                map.insert(key.to_owned(), value.clone());
+            }
+        }
+    }
+}
+
 /// The subscription as its product's publisher may see it: no billing profile,
 /// no purchaser, no prices (R37, R45).
 pub(crate) fn publisher_view(sub: &subscription::Model, names: &EventNames) -> Value {
@@ -145,15 +158,7 @@ async fn subscription_event(
         Vec::new()
     };
     let mut payload = publisher_view(&sub, &names);
-    // R53: a change made through a publisher's portal names it as the channel.
-    let through_portal = after.and_then(|a| a.get("channel")).and_then(Value::as_str) == Some("PORTAL");
-    if let (Some(after), Some(map), true) = (after, payload.as_object_mut(), through_portal) {
-        for key in ["channel", "apiClientId"] {
-            if let Some(value) = after.get(key) {
-                map.insert(key.to_owned(), value.clone());
-            }
-        }
-    }
+    name_portal_channel(&mut payload, after);
     Ok(NewEvent {
         organization_id: sub.organization_id,
         publisher_id: event_type.reaches_publisher().then_some(names.publisher_id),
