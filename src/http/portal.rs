@@ -8,6 +8,13 @@
 //!   pending request is the CSRF protection) sends the browser back to the
 //!   redirect URI with `code` and `state`, or `error=access_denied`.
 //!   Errors before a trusted redirect URI are a page (status 400).
+//! - Single sign-on on the consent page (R48): the form's `decision=sso` with
+//!   the `organization` ID sends the browser to `/auth/oidc/{organization}/start`
+//!   with `returnTo` = `/oauth/authorize?resume=…` on the server's own public
+//!   address (a one-time token of the pending request, not a credential);
+//!   back there with `sso_code`, the page redeems the code itself (no session
+//!   starts) and shows Allow / Deny for the signed-in person, the next form
+//!   token bound to them (`sso_user`).
 //! - The portal API (bearer token from `POST /oauth/token`, JSON, errors in
 //!   the GraphQL error shape like the publisher API):
 //!   - `GET /api/v1/portal/subscriptions[?first&after]` (`licenses.read`)
@@ -36,8 +43,9 @@ use crate::{
     paging::{Page, Window},
     service::{
         licenses::MAX_USERS_PER_CALL,
-        portal::{self, AuthorizeError, AuthorizeParams, ConsentForm, Decided, Decision},
+        portal::{self, AuthorizeError, AuthorizeParams, ConsentForm, Decided, Decision, SignIn},
         portal_api::{self, PortalSubscription},
+        sso::flow,
         validate,
     },
     state::{self, AppState},
@@ -124,22 +132,46 @@ fn consent_page(form: &ConsentForm, error: Option<&str>) -> Response {
         .map(|s| format!("<li><code>{}</code> — {}</li>", s.as_str(), escape(scope_words(*s))))
         .collect();
     let error = error.map(|e| format!("<p class=\"error\" role=\"alert\">{}</p>", escape(e))).unwrap_or_default();
-    let body = format!(
-        "<h1>Allow {publisher}'s portal?</h1>\
-<p><strong>{client}</strong> by <strong>{publisher}</strong> asks to act for you in LicenseDesk, \
-on {publisher}'s subscriptions in your organization only:</p><ul>{scopes}</ul>\
-<p>It acts with your rights: it stops when you lose them or an admin withdraws this consent.</p>{error}\
-<form method=\"post\" action=\"{action}\">\
+    let sign_in = match &form.signed_in {
+        // R48: single sign-on signed this person in; the token is bound to them.
+        Some(who) => format!(
+            "<form method=\"post\" action=\"{action}\">\
+<input type=\"hidden\" name=\"form_token\" value=\"{token}\">\
+<input type=\"hidden\" name=\"sso_user\" value=\"{user}\">\
+<p>Signed in through your organization's single sign-on as <strong>{name}</strong> ({email}).</p>\
+<button type=\"submit\" name=\"decision\" value=\"approve\">Allow</button>\
+<button type=\"submit\" name=\"decision\" value=\"deny\">Deny</button></form>",
+            action = AUTHORIZE_PATH,
+            token = escape(&form.form_token),
+            user = who.user_id,
+            name = escape(&who.name),
+            email = escape(&who.email),
+        ),
+        None => format!(
+            "<form method=\"post\" action=\"{action}\">\
 <input type=\"hidden\" name=\"form_token\" value=\"{token}\">\
 <label>E-mail <input type=\"email\" name=\"email\" autocomplete=\"username\" required></label>\
 <label>Password <input type=\"password\" name=\"password\" autocomplete=\"current-password\"></label>\
 <button type=\"submit\" name=\"decision\" value=\"approve\">Sign in and allow</button>\
 <button type=\"submit\" name=\"decision\" value=\"deny\" formnovalidate>Deny</button>\
-</form><p><small>You will return to {redirect}.</small></p>",
+</form>\
+<form method=\"post\" action=\"{action}\">\
+<input type=\"hidden\" name=\"form_token\" value=\"{token}\">\
+<label>Organization ID <input type=\"text\" name=\"organization\" required></label>\
+<button type=\"submit\" name=\"decision\" value=\"sso\">Sign in with your organization's single sign-on</button>\
+</form>",
+            action = AUTHORIZE_PATH,
+            token = escape(&form.form_token),
+        ),
+    };
+    let body = format!(
+        "<h1>Allow {publisher}'s portal?</h1>\
+<p><strong>{client}</strong> by <strong>{publisher}</strong> asks to act for you in LicenseDesk, \
+on {publisher}'s subscriptions in your organization only:</p><ul>{scopes}</ul>\
+<p>It acts with your rights: it stops when you lose them or an admin withdraws this consent.</p>{error}\
+{sign_in}<p><small>You will return to {redirect}.</small></p>",
         publisher = escape(&form.publisher_name),
         client = escape(&form.client_name),
-        action = AUTHORIZE_PATH,
-        token = escape(&form.form_token),
         redirect = escape(&form.redirect_uri),
     );
     private((StatusCode::OK, Html(page("Allow access", &body))).into_response())
@@ -170,6 +202,9 @@ pub async fn authorize(State(state): State<AppState>, headers: HeaderMap, uri: a
             return error_page("A parameter was sent more than once.");
         }
     }
+    if let Some(resume) = params.get("resume") {
+        return resumed(&state, &headers, resume, params.get("sso_code"), params.get("sso_error")).await;
+    }
     let mut take = |name: &str| params.remove(name);
     let request = AuthorizeParams {
         response_type: take("response_type"),
@@ -187,6 +222,51 @@ pub async fn authorize(State(state): State<AppState>, headers: HeaderMap, uri: a
     }
 }
 
+/// Where single sign-on brings the browser back for the pending request
+/// behind `resume` (on the server's own origin, which `returnTo` allows).
+fn resume_url(state: &AppState, resume: &str) -> String {
+    let query: String = url::form_urlencoded::Serializer::new(String::new()).append_pair("resume", resume).finish();
+    format!("{}{AUTHORIZE_PATH}?{query}", state.config.public_base_url)
+}
+
+/// `GET /oauth/authorize?resume=…&sso_code=…` (or `sso_error=…`): back from
+/// single sign-on (R48). The code is redeemed here, once, for the sign-in
+/// started for this very request; no session starts.
+async fn resumed(
+    state: &AppState,
+    headers: &HeaderMap,
+    resume: &str,
+    code: Option<&String>,
+    sso_error: Option<&String>,
+) -> Response {
+    let return_to = resume_url(state, resume);
+    let code = code.map(String::as_str).unwrap_or_default();
+    let redeem = || flow::redeem_for(state, code, &return_to);
+    match portal::resume(state, resume, sso_error.map(String::as_str), redeem).await {
+        Ok(Ok((form, error))) => consent_page(&form, error),
+        Ok(Err(error)) => refused(error),
+        Err(e) => internal(headers, e),
+    }
+}
+
+/// `decision=sso`: the request waits behind a new token while the browser
+/// signs in at the organization's provider. An organization field that is no
+/// ID goes on as an organization without single sign-on (it comes back with
+/// `sso_error=PROVIDER_DISABLED`).
+async fn to_single_sign_on(state: &AppState, headers: &HeaderMap, form_token: &str, organization: &str) -> Response {
+    let organization = uuid::Uuid::parse_str(organization.trim()).unwrap_or_default();
+    match portal::single_sign_on(state, form_token).await {
+        Ok(Ok(resume)) => {
+            let return_to: String =
+                url::form_urlencoded::byte_serialize(resume_url(state, &resume).as_bytes()).collect();
+            let start = crate::http::oidc::START_PATH.replace("{organization}", &organization.to_string());
+            private(Redirect::to(&format!("{start}?returnTo={return_to}")).into_response())
+        }
+        Ok(Err(error)) => refused(error),
+        Err(e) => internal(headers, e),
+    }
+}
+
 /// `POST /oauth/authorize`: the consent form.
 pub async fn consent(State(state): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
     let fields: HashMap<String, String> = url::form_urlencoded::parse(&body).into_owned().collect();
@@ -194,10 +274,15 @@ pub async fn consent(State(state): State<AppState>, headers: HeaderMap, body: By
     let decision = match field("decision") {
         "approve" => Decision::Approve,
         "deny" => Decision::Deny,
+        "sso" => return to_single_sign_on(&state, &headers, field("form_token"), field("organization")).await,
         _ => return error_page("The form was not answered with Allow or Deny."),
     };
     let client = state::request_info(&headers).client;
-    match portal::decide(&state, field("form_token"), decision, field("email"), field("password"), client).await {
+    let sign_in = match fields.get("sso_user") {
+        Some(user_id) => SignIn::SingleSignOn { user_id },
+        None => SignIn::Password { email: field("email"), password: field("password") },
+    };
+    match portal::decide(&state, field("form_token"), decision, sign_in, client).await {
         Ok(Ok(Decided::Redirect(location))) => private(Redirect::to(&location).into_response()),
         Ok(Ok(Decided::Retry(form, reason))) => {
             let mut response = consent_page(&form, Some(reason));

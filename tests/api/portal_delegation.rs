@@ -612,3 +612,205 @@ async fn r53_redirect_uris_are_checked_and_updated_by_the_publisher() {
     let rival = app.register_publisher("Northwind").await;
     assert_eq!(app.err(Some(&rival.token), update, json!({"c": id, "i": {"name": "x"}})).await, "NOT_FOUND");
 }
+
+// ---- R53 with R48: single sign-on on the consent page ----
+
+const CONFIGURE_SSO: &str = "mutation($i: SingleSignOnInput!) { configureSingleSignOn(input: $i) { requireSso } }";
+
+/// What the OpenID provider's callback leaves behind (flow::callback): a
+/// sign-in of `organization` for `user`, started for `return_to`, with a
+/// one-time exchange code — the in-process stand-in for the provider
+/// (tests/process/portal.rs goes through a real one).
+async fn provider_signed_in(app: &TestApp, organization: &str, user: &str, return_to: &str) -> String {
+    use sea_orm::{ActiveModelTrait as _, Set};
+    let code = format!("sso-{}", Uuid::new_v4().simple());
+    let now = chrono::Utc::now();
+    entity::oidc_sign_in::ActiveModel {
+        state_hash: Set(licensedesk::auth::token_hash(&format!("state-{code}"))),
+        organization_id: Set(organization.parse().expect("organization ID")),
+        nonce: Set("n".into()),
+        pkce_verifier: Set("v".into()),
+        return_to: Set(return_to.to_owned()),
+        created_at: Set(now),
+        expires_at: Set(now + Duration::minutes(10)),
+        callback_at: Set(Some(now)),
+        user_id: Set(Some(user.parse().expect("user ID"))),
+        exchange_code_hash: Set(Some(licensedesk::auth::token_hash(&code))),
+        exchange_expires_at: Set(Some(now + Duration::seconds(60))),
+        exchanged_at: Set(None),
+    }
+    .insert(&app.db)
+    .await
+    .expect("sign-in row");
+    code
+}
+
+async fn post_form(app: &TestApp, fields: &[(&str, &str)]) -> (u16, Option<String>, String) {
+    let form: String = url::form_urlencoded::Serializer::new(String::new()).extend_pairs(fields).finish();
+    let request = Request::post("/oauth/authorize")
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Body::from(form))
+        .expect("request");
+    let (status, location, _, body) = raw(app, request).await;
+    (status, location, body)
+}
+
+fn hidden(page: &str, name: &str) -> Option<String> {
+    let marker = format!("name=\"{name}\" value=\"");
+    let start = page.find(&marker)? + marker.len();
+    page[start..].split('"').next().map(str::to_owned)
+}
+
+/// A fresh consent page; then `decision=sso` for `organization`: the
+/// `returnTo` the browser is sent to the provider with.
+async fn sso_return_to(app: &TestApp, client_id: &str, verifier: &str, organization: &str) -> String {
+    let (status, _, page) = authorize_with(app, &authorize_query(client_id, BOTH, &challenge_of(verifier), "st-1")).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("value=\"sso\""), "the page offers single sign-on: {page}");
+    let token = form_token(&page);
+    let (status, location, body) =
+        post_form(app, &[("form_token", &token), ("organization", organization), ("decision", "sso")]).await;
+    assert_eq!(status, 303, "{body}");
+    let location = location.expect("to the sign-in start");
+    let start = url::Url::parse(&format!("http://licensedesk.test{location}")).expect("start URL");
+    assert_eq!(start.path(), format!("/auth/oidc/{organization}/start"));
+    let return_to = start.query_pairs().find(|(k, _)| k == "returnTo").map(|(_, v)| v.into_owned()).expect("returnTo");
+    // On the server's own public address, naming no credential.
+    assert!(return_to.starts_with("http://licensedesk.test/oauth/authorize?resume="), "{return_to}");
+    // The form token was used up by choosing single sign-on.
+    let (status, _, _) = post_consent(app, &token, "nobody@example.com", PASSWORD, "approve").await;
+    assert_eq!(status, 400, "the form token is one-time");
+    return_to
+}
+
+async fn back_from_provider(app: &TestApp, return_to: &str, extra: &str) -> (u16, Option<String>, String) {
+    let path = return_to.strip_prefix("http://licensedesk.test").expect("own origin");
+    let request = Request::get(format!("{path}&{extra}")).body(Body::empty()).expect("request");
+    let (status, location, _, body) = raw(app, request).await;
+    (status, location, body)
+}
+
+#[tokio::test]
+async fn r53_r48_an_admin_of_an_organization_requiring_sso_consents_through_single_sign_on() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let org = &w.shop.org;
+    let sso = json!({"i": {"issuer": "https://login.contoso.example/v2.0", "clientId": "licensedesk",
+        "clientSecret": "the-client-secret-4711", "allowedDomains": ["example.com"], "enabled": true,
+        "requireSso": true, "breakGlassUserId": org.admin_id}});
+    let configured = app.ok(&org.admin, CONFIGURE_SSO, sso).await;
+    assert_eq!(configured["configureSingleSignOn"]["requireSso"], true);
+
+    // R48: the password form refuses the license admin of this organization…
+    let verifier = verifier();
+    let (_, _, page) =
+        authorize_with(&app, &authorize_query(&w.client.0, BOTH, &challenge_of(&verifier), "st-1")).await;
+    let (status, location, body) =
+        post_consent(&app, &form_token(&page), &w.license_admin.email, PASSWORD, "approve").await;
+    assert_eq!((status, location), (401, None), "{body}");
+    assert!(body.contains("single sign-on"), "the page says how to sign in: {body}");
+
+    // …so they choose single sign-on; the provider signs them in and sends the browser back.
+    let return_to = sso_return_to(&app, &w.client.0, &verifier, &org.id).await;
+    let sso_code = provider_signed_in(&app, &org.id, &w.license_admin.id, &return_to).await;
+    let (status, _, page) = back_from_provider(&app, &return_to, &format!("sso_code={}", enc(&sso_code))).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Lena Licenser"), "the page names who signed in: {page}");
+    let token = form_token(&page);
+    let user = hidden(&page, "sso_user").expect("the form names the signed-in user");
+    assert_eq!(user, w.license_admin.id);
+    // No session started: the sign-in is only known to this form.
+    let sessions = app.ok(&w.license_admin.token, "{ sessions { totalCount } }", json!({})).await;
+    let before = sessions["sessions"]["totalCount"].clone();
+
+    // The same return again: the resume token and the code are used up.
+    let (status, _, again) = back_from_provider(&app, &return_to, &format!("sso_code={}", enc(&sso_code))).await;
+    assert_eq!(status, 400, "{again}");
+    // The bound form token opens nothing with another user's ID, nor as a password form.
+    let other = &w.people[0].id;
+    let (status, _, _) = post_form(&app, &[("form_token", &token), ("sso_user", other), ("decision", "approve")]).await;
+    assert_eq!(status, 400, "the token is bound to the signed-in user");
+    let (status, _, _) = post_consent(&app, &token, &org_admin_email(&app, org).await, PASSWORD, "approve").await;
+    assert_eq!(status, 400, "the bound token is no password form");
+
+    // Allow: a code for the portal, tokens, and the portal assigns a license as the admin.
+    let (status, location, body) =
+        post_form(&app, &[("form_token", &token), ("sso_user", &user), ("decision", "approve")]).await;
+    assert_eq!(status, 303, "{body}");
+    let params = params_of(&location.expect("back to the portal"));
+    assert_eq!(params.get("state").map(String::as_str), Some("st-1"));
+    let code = params.get("code").expect("a code");
+    let (status, answer) = exchange(&app, &w.client, code, &verifier).await;
+    assert_eq!(status, 200, "{answer}");
+    let access = answer["access_token"].as_str().expect("access token");
+    let path = format!("/api/v1/portal/subscriptions/{}/assignments", w.sub);
+    let (status, assigned) = api_post(&app, access, &path, json!({"userIds": [w.people[0].id]})).await;
+    assert_eq!(status, 200, "{assigned}");
+    assert_eq!(assigned["seats"]["assigned"], 1);
+    let consents = app.ok(&org.admin, CONSENTS, json!({})).await;
+    assert_eq!(consents["organization"]["portalConsents"]["nodes"][0]["grantedBy"]["id"], json!(w.license_admin.id));
+    let sessions = app.ok(&w.license_admin.token, "{ sessions { totalCount } }", json!({})).await;
+    assert_eq!(sessions["sessions"]["totalCount"], before, "consenting through single sign-on starts no session");
+
+    // R48 break-glass: the organization's GLOBAL_ADMIN still consents with a password.
+    let verifier2 = self::verifier();
+    let (_, _, page) =
+        authorize_with(&app, &authorize_query(&w.client.0, BOTH, &challenge_of(&verifier2), "st-1")).await;
+    let email = org_admin_email(&app, org).await;
+    let (status, location, body) = post_consent(&app, &form_token(&page), &email, PASSWORD, "approve").await;
+    assert_eq!(status, 303, "{body}");
+    assert!(params_of(&location.expect("redirect")).contains_key("code"));
+}
+
+async fn org_admin_email(app: &TestApp, org: &crate::helpers::Org) -> String {
+    let me = app.ok(&org.admin, "{ me { email } }", json!({})).await;
+    me["me"]["email"].as_str().expect("email").to_owned()
+}
+
+#[tokio::test]
+async fn r53_r48_single_sign_on_on_the_consent_page_refuses_what_it_must() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let org = &w.shop.org;
+    let verifier = verifier();
+
+    // The provider's refusal (sso_error) brings the password form back with the reason.
+    let return_to = sso_return_to(&app, &w.client.0, &verifier, &org.id).await;
+    let (status, _, page) = back_from_provider(&app, &return_to, "sso_error=PROVIDER_DISABLED").await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Single sign-on did not sign you in"), "{page}");
+    assert_eq!(hidden(&page, "sso_user"), None);
+
+    // A code from a sign-in started for another address (the app's) is refused here.
+    let return_to = sso_return_to(&app, &w.client.0, &verifier, &org.id).await;
+    let foreign = provider_signed_in(&app, &org.id, &w.license_admin.id, "http://licensedesk.test/").await;
+    let (status, _, page) = back_from_provider(&app, &return_to, &format!("sso_code={}", enc(&foreign))).await;
+    assert_eq!(status, 200, "{page}");
+    assert!(page.contains("Single sign-on did not sign you in"), "{page}");
+
+    // A code for a user of another organization than the provider's is refused.
+    let return_to = sso_return_to(&app, &w.client.0, &verifier, &org.id).await;
+    let other = app.register_org("Litware", "US").await;
+    let stranger = provider_signed_in(&app, &org.id, &other.admin_id, &return_to).await;
+    let (_, _, page) = back_from_provider(&app, &return_to, &format!("sso_code={}", enc(&stranger))).await;
+    assert!(page.contains("Single sign-on did not sign you in"), "{page}");
+
+    // A person without a license-assigning role signs in but may not allow (access_denied).
+    let return_to = sso_return_to(&app, &w.client.0, &verifier, &org.id).await;
+    let plain = provider_signed_in(&app, &org.id, &w.people[1].id, &return_to).await;
+    let (_, _, page) = back_from_provider(&app, &return_to, &format!("sso_code={}", enc(&plain))).await;
+    let (token, user) = (form_token(&page), hidden(&page, "sso_user").expect("signed in"));
+    let (status, location, body) =
+        post_form(&app, &[("form_token", &token), ("sso_user", &user), ("decision", "approve")]).await;
+    assert_eq!(status, 303, "{body}");
+    assert_eq!(params_of(&location.expect("redirect")).get("error").map(String::as_str), Some("access_denied"));
+
+    // An organization field that is no ID goes on like an organization without single sign-on.
+    let (_, _, page) =
+        authorize_with(&app, &authorize_query(&w.client.0, BOTH, &challenge_of(&verifier), "st-1")).await;
+    let (status, location, _) =
+        post_form(&app, &[("form_token", &form_token(&page)), ("organization", "no\u{202e}id\0"), ("decision", "sso")])
+            .await;
+    assert_eq!(status, 303);
+    assert!(location.is_some_and(|l| l.starts_with(&format!("/auth/oidc/{}/start?", Uuid::nil()))));
+}

@@ -121,10 +121,15 @@ impl Browser {
     /// From the server's start address through the provider's forms to the
     /// server's last redirect (to `returnTo`), which is not followed.
     async fn sign_in(&mut self, start: &str, login: &str) -> Returned {
+        self.sign_in_to(start, login, RETURN_TO).await
+    }
+
+    /// As [`Browser::sign_in`], stopping at the first address that starts with `until`.
+    async fn sign_in_to(&mut self, start: &str, login: &str, until: &str) -> Returned {
         let mut url = url::Url::parse(start).expect("start URL");
         let mut callback = None;
         for _ in 0..20 {
-            if url.as_str().starts_with(RETURN_TO) {
+            if url.as_str().starts_with(until) {
                 return Returned { location: url, callback };
             }
             if url.path() == "/auth/oidc/callback" {
@@ -392,4 +397,158 @@ async fn r48_required_single_sign_on_refuses_passwords_but_not_the_break_glass_a
         session["data"]["signInWithSingleSignOn"]["user"]["id"], created["data"]["createUser"]["id"],
         "{session}"
     );
+}
+
+/// R53 with R48: an admin of an organization that requires single sign-on
+/// consents to a publisher's portal on the consent page through the real
+/// OpenID provider (the password form refuses them), and the portal assigns a
+/// license with the token it gets.
+#[tokio::test]
+async fn r53_r48_an_sso_only_admin_consents_to_the_portal_through_the_provider() {
+    use crate::portal::{product, publisher, ready_to_buy, subscription};
+    use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
+    use sha2::Digest;
+    const REDIRECT: &str = "http://127.0.0.1:9/portal/callback";
+    let Some(dir) = provider_dir() else { return };
+    let setup = Setup::new(&dir).await;
+    let server = &setup.server;
+    let base = format!("http://{}", server.addr);
+    let fabrikam = publisher(server, "Fabrikam").await;
+    let app = product(server, &fabrikam, "Seat App").await;
+    let profile = ready_to_buy(server, &setup.admin_token).await;
+    let sub = subscription(server, &setup.admin_token, &profile, &app, &fabrikam, 2).await;
+    let created = server
+        .graphql(
+            Some(&setup.admin_token),
+            "mutation($i: CreateUserInput!) { createUser(input: $i) { id } }",
+            json!({"i": {"name": "Linus", "email": "linus@contoso.example", "password": PASSWORD, "roles": ["LICENSE_ADMIN"]}}),
+        )
+        .await;
+    let linus = created["data"]["createUser"]["id"].as_str().unwrap_or_else(|| panic!("{created}")).to_owned();
+    let me = server.graphql(Some(&setup.admin_token), "{ me { id } }", json!({})).await;
+    let required = setup.configure(json!({"requireSso": true, "breakGlassUserId": me["data"]["me"]["id"]})).await;
+    assert_eq!(required["data"]["configureSingleSignOn"]["requireSso"], true, "{required}");
+    let client = server
+        .graphql(
+            Some(&fabrikam),
+            "mutation($i: CreateApiClientInput!) { createApiClient(input: $i) { clientSecret client { clientId } } }",
+            json!({"i": {"name": "Fabrikam portal", "redirectUris": [REDIRECT]}}),
+        )
+        .await;
+    let client_id = client["data"]["createApiClient"]["client"]["clientId"].as_str().expect("client id").to_owned();
+    let secret = client["data"]["createApiClient"]["clientSecret"].as_str().expect("secret").to_owned();
+
+    // The portal sends the browser to the consent page (PKCE S256).
+    let verifier = format!("verifier-{}-{}", uuid::Uuid::new_v4().simple(), uuid::Uuid::new_v4().simple());
+    let challenge = URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier.as_bytes()));
+    let mut authorize = url::Url::parse(&format!("{base}/oauth/authorize")).expect("URL");
+    authorize.query_pairs_mut().extend_pairs([
+        ("response_type", "code"),
+        ("client_id", &client_id),
+        ("redirect_uri", REDIRECT),
+        ("scope", "licenses.read licenses.assign"),
+        ("state", "portal-state"),
+        ("code_challenge", &challenge),
+        ("code_challenge_method", "S256"),
+    ]);
+    let mut browser = Browser::new();
+    let http = browser.client.clone();
+    let hidden = |page: &str, name: &str| {
+        let marker = format!("name=\"{name}\" value=\"");
+        page.find(&marker).map(|i| page[i + marker.len()..].split('"').next().unwrap_or_default().to_owned())
+    };
+    let post = |fields: Vec<(&'static str, String)>| {
+        let http = http.clone();
+        let target = format!("{base}/oauth/authorize");
+        async move {
+            let response = http.post(target).form(&fields).send().await.expect("consent form");
+            let status = response.status().as_u16();
+            let location = response.headers().get("location").and_then(|v| v.to_str().ok()).map(str::to_owned);
+            (status, location, response.text().await.unwrap_or_default())
+        }
+    };
+    let (status, _, page) = browser.send(http.get(authorize.clone()), &authorize).await;
+    assert_eq!(status, 200, "{page}");
+    // R48: the password form refuses the license admin of this organization.
+    let token = hidden(&page, "form_token").expect("form token");
+    let (status, _, refused) = post(vec![
+        ("form_token", token),
+        ("email", "linus@contoso.example".into()),
+        ("password", PASSWORD.into()),
+        ("decision", "approve".into()),
+    ])
+    .await;
+    assert_eq!(status, 401, "{refused}");
+    assert!(refused.contains("single sign-on"), "{refused}");
+
+    // Single sign-on: the provider's login, then back to the consent page with a one-time code.
+    let token = hidden(&refused, "form_token").expect("a new form token");
+    let (status, start, body) = post(vec![
+        ("form_token", token),
+        ("organization", setup.organization_id.clone()),
+        ("decision", "sso".into()),
+    ])
+    .await;
+    assert_eq!(status, 303, "{body}");
+    let start = format!("{base}{}", start.expect("to the sign-in start"));
+    let returned = browser.sign_in_to(&start, "linus@contoso.example", &format!("{base}/oauth/authorize?")).await;
+    assert_eq!(returned.param("sso_error"), None, "{}", returned.location);
+    assert!(returned.param("sso_code").is_some() && returned.param("resume").is_some(), "{}", returned.location);
+    assert!(!returned.location.as_str().contains("eyJ"), "no JWT in the address: {}", returned.location);
+    let (status, _, page) = browser.send(http.get(returned.location.clone()), &returned.location).await;
+    assert_eq!(status, 200, "{page}");
+    assert_eq!(hidden(&page, "sso_user").as_deref(), Some(linus.as_str()), "{page}");
+    // The code was redeemed by the page: it signs nobody in again.
+    let again = setup.redeem(&returned.param("sso_code").unwrap_or_default()).await;
+    assert_eq!(reason(&again), Some("STATE_INVALID"), "{again}");
+
+    // Allow: the portal gets its code, then tokens, and assigns a license as Linus.
+    let (status, location, body) = post(vec![
+        ("form_token", hidden(&page, "form_token").expect("form token")),
+        ("sso_user", linus.clone()),
+        ("decision", "approve".into()),
+    ])
+    .await;
+    assert_eq!(status, 303, "{body}");
+    let back = url::Url::parse(&location.expect("to the portal")).expect("URL");
+    assert!(back.as_str().starts_with(REDIRECT), "{back}");
+    let param = |name: &str| back.query_pairs().find(|(k, _)| k == name).map(|(_, v)| v.into_owned());
+    assert_eq!(param("state").as_deref(), Some("portal-state"));
+    let code = param("code").unwrap_or_else(|| panic!("a code: {back}"));
+    let answer = http
+        .post(format!("{base}/oauth/token"))
+        .basic_auth(&client_id, Some(&secret))
+        .form(&[
+            ("grant_type", "authorization_code"),
+            ("code", &code),
+            ("redirect_uri", REDIRECT),
+            ("code_verifier", &verifier),
+        ])
+        .send()
+        .await
+        .expect("token");
+    assert_eq!(answer.status().as_u16(), 200);
+    let answer: Value = serde_json::from_str(&answer.text().await.expect("body")).expect("JSON");
+    let access = answer["access_token"].as_str().expect("access token");
+    let assigned = http
+        .post(format!("{base}/api/v1/portal/subscriptions/{sub}/assignments"))
+        .bearer_auth(access)
+        .header("content-type", "application/json")
+        .body(json!({"userIds": [linus]}).to_string())
+        .send()
+        .await
+        .expect("assign");
+    assert_eq!(assigned.status().as_u16(), 200);
+    let assigned: Value = serde_json::from_str(&assigned.text().await.expect("body")).expect("JSON");
+    assert_eq!(assigned["seats"], json!({"quantity": 2, "assigned": 1, "available": 1}), "{assigned}");
+    let audit = server
+        .graphql(
+            Some(&setup.admin_token),
+            "{ auditEvents(first: 5, filter: {action: \"subscription.assign_licenses\"}) { nodes { after actor { id } } } }",
+            json!({}),
+        )
+        .await;
+    let entry = &audit["data"]["auditEvents"]["nodes"][0];
+    assert_eq!(entry["after"]["channel"], "PORTAL", "{audit}");
+    assert_eq!(entry["actor"]["id"], json!(linus), "{audit}");
 }

@@ -20,7 +20,7 @@ async fn data(server: &Server, token: Option<&str>, query: &str, variables: Valu
     response["data"].clone()
 }
 
-async fn publisher(server: &Server, name: &str) -> String {
+pub(crate) async fn publisher(server: &Server, name: &str) -> String {
     data(
         server,
         None,
@@ -33,7 +33,7 @@ async fn publisher(server: &Server, name: &str) -> String {
         .to_owned()
 }
 
-async fn product(server: &Server, publisher: &str, name: &str) -> String {
+pub(crate) async fn product(server: &Server, publisher: &str, name: &str) -> String {
     data(
         server,
         Some(publisher),
@@ -51,6 +51,14 @@ async fn product(server: &Server, publisher: &str, name: &str) -> String {
 /// A customer organization ready to buy: (admin token, billing profile).
 async fn customer(server: &Server, name: &str) -> (String, String) {
     let (admin, _) = server.register(name).await;
+    let profile = ready_to_buy(server, &admin).await;
+    (admin, profile)
+}
+
+/// The organization of `admin` accepts the agreement and gets a billing
+/// profile with a card: the profile.
+pub(crate) async fn ready_to_buy(server: &Server, admin: &str) -> String {
+    let admin = admin.to_owned();
     data(server, Some(&admin), "mutation { acceptCustomerAgreement { acceptedAt } }", json!({})).await;
     let address = json!({"line1": "1 Main Street", "city": "Springfield", "postalCode": "12345", "country": "US"});
     let profile = data(
@@ -71,11 +79,11 @@ async fn customer(server: &Server, name: &str) -> (String, String) {
             "expirationMonth": 12, "expirationYear": 2030, "nameOnCard": "Pat Payer", "billingAddress": address}}}),
     )
     .await;
-    (admin, profile)
+    profile
 }
 
 /// An active subscription of `product` (`quantity` seats).
-async fn subscription(
+pub(crate) async fn subscription(
     server: &Server,
     admin: &str,
     profile: &str,

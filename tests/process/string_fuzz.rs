@@ -601,6 +601,31 @@ async fn r53_portal_http_inputs_survive_nul_control_long_rtl_and_emoji_text() {
             assert!(response.status().as_u16() < 500, "{field} = {text:?}: {}", response.status());
         }
     }
+    // R48 on the consent page: the single sign-on form's organization, the
+    // signed-in user's ID posted back, and the return's resume token, code and error.
+    for field in ["organization", "sso_user"] {
+        for text in &texts {
+            let page = http.get(format!("{base}/oauth/authorize")).query(&authorize).send().await.expect("page");
+            let token = form_token(&page.text().await.expect("page")).expect("form token");
+            let decision = if field == "organization" { "sso" } else { "approve" };
+            let form = [("form_token", token.as_str()), (field, text.as_str()), ("decision", decision)];
+            let response = http.post(format!("{base}/oauth/authorize")).form(&form).send().await.expect("consent");
+            sent += 1;
+            assert!(response.status().as_u16() < 500, "{field} = {text:?}: {}", response.status());
+        }
+    }
+    for field in ["resume", "sso_code", "sso_error"] {
+        for text in &texts {
+            let mut params = vec![("resume", "ldf_unknown"), ("sso_code", "c")];
+            match params.iter_mut().find(|(k, _)| *k == field) {
+                Some(entry) => entry.1 = text,
+                None => params.push((field, text)),
+            }
+            let response = http.get(format!("{base}/oauth/authorize")).query(&params).send().await.expect("resume");
+            sent += 1;
+            assert!(response.status().as_u16() < 500, "{field} = {text:?}: {}", response.status());
+        }
+    }
     // The token and revocation endpoints.
     for (grant, field) in [
         ("authorization_code", "code"),

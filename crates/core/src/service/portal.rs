@@ -10,8 +10,11 @@
 //!    hashed, ten minutes): the form is bound to the request, which is the
 //!    CSRF protection.
 //! 2. [`decide`]: the admin signs in on the form (password, under the
-//!    sign-in throttle and the single sign-on rule, R47, R48) and approves or
-//!    denies. Only the organization's GLOBAL_ADMIN or LICENSE_ADMIN (who
+//!    sign-in throttle and the single sign-on rule, R47, R48, or through
+//!    their organization's single sign-on: [`single_sign_on`] keeps the
+//!    request behind a token for the browser's return, [`resume`] redeems
+//!    the one-time `sso_code` without starting a session and binds the next
+//!    form token to the signed-in user) and approves or denies. Only the organization's GLOBAL_ADMIN or LICENSE_ADMIN (who
 //!    assign licenses, R19–R21) may consent; anyone else is `access_denied`.
 //!    Approval makes a consent (a grant) and a one-time code (a minute,
 //!    stored hashed, bound to the client, the redirect URI and the PKCE
@@ -121,6 +124,40 @@ pub struct ConsentForm {
     pub publisher_name: String,
     pub scopes: Vec<Scope>,
     pub redirect_uri: String,
+    /// Who signed in through single sign-on for this form (their ID is
+    /// posted back with the form token it is bound to), or None for the
+    /// password form.
+    pub signed_in: Option<SignedInAs>,
+}
+
+/// The person single sign-on signed in on the consent page (R48, R53).
+#[derive(Debug, Clone)]
+pub struct SignedInAs {
+    pub user_id: Uuid,
+    pub name: String,
+    pub email: String,
+}
+
+/// How the person on the consent form signed in.
+#[derive(Debug, Clone, Copy)]
+pub enum SignIn<'a> {
+    /// E-mail and password (the sign-in throttle and R48's rule apply).
+    Password { email: &'a str, password: &'a str },
+    /// The user single sign-on signed in (as posted back with the form).
+    SingleSignOn { user_id: &'a str },
+}
+
+/// The stored hash of a form token bound to a user signed in by single
+/// sign-on: the token alone (the password form) matches no such row, nor
+/// the token with another user's ID.
+fn bound_hash(form_token: &str, user_id: &str) -> String {
+    hash(&format!("{form_token}|user:{user_id}"))
+}
+
+/// The stored hash of the token that brings the browser back from single
+/// sign-on (in `returnTo`): it opens no form by itself.
+fn resume_hash(resume_token: &str) -> String {
+    hash(&format!("{resume_token}|sso"))
 }
 
 /// RFC 7636 §4.1: 43–128 characters of `[A-Z a-z 0-9 - . _ ~]` (a verifier or an S256 challenge).
@@ -146,6 +183,7 @@ async fn form_for(
     client: &api_client::Model,
     pending: &portal_authorization::Model,
     form_token: String,
+    signed_in: Option<SignedInAs>,
 ) -> AppResult<ConsentForm> {
     let publisher_name =
         publisher::Entity::find_by_id(client.publisher_id).one(&state.db).await?.map(|p| p.name).unwrap_or_default();
@@ -155,6 +193,7 @@ async fn form_for(
         publisher_name,
         scopes: stored_scopes(&pending.scopes).iter().collect(),
         redirect_uri: pending.redirect_uri.clone(),
+        signed_in,
     })
 }
 
@@ -229,7 +268,7 @@ pub async fn begin(state: &Services, params: AuthorizeParams) -> AppResult<Resul
     .insert(&txn)
     .await?;
     txn.commit().await?;
-    Ok(Ok(form_for(state, &client, &pending, form_token).await?))
+    Ok(Ok(form_for(state, &client, &pending, form_token, None).await?))
 }
 
 /// The person's answer on the consent form.
@@ -248,32 +287,30 @@ pub enum Decided {
     Retry(ConsentForm, &'static str),
 }
 
-/// Step 2: the consent form's answer. The form token is claimed once, in one
-/// statement, on any instance.
-pub async fn decide(
+const EXPIRED: AuthorizeError =
+    AuthorizeError::Page("This consent form has expired or was already answered. Start again from the portal.");
+/// Why a return from single sign-on shows the password form again.
+const SSO_FAILED: &str = "Single sign-on did not sign you in. Try again or ask your administrator.";
+
+/// Claims the pending request whose form token hashes to `token_hash`, once,
+/// in one statement, on any instance; with its client (not revoked).
+async fn claim(
     state: &Services,
-    form_token: &str,
-    decision: Decision,
-    email: &str,
-    password: &str,
-    client_address: Option<std::net::IpAddr>,
-) -> AppResult<Result<Decided, AuthorizeError>> {
+    token_hash: &str,
+) -> AppResult<Result<(portal_authorization::Model, api_client::Model), AuthorizeError>> {
     let now = state.clock.now();
-    let token_hash = hash(form_token);
     let claimed = portal_authorization::Entity::update_many()
         .col_expr(portal_authorization::Column::DecidedAt, Expr::value(now))
-        .filter(portal_authorization::Column::FormTokenHash.eq(token_hash.as_str()))
+        .filter(portal_authorization::Column::FormTokenHash.eq(token_hash))
         .filter(portal_authorization::Column::DecidedAt.is_null())
         .filter(portal_authorization::Column::ExpiresAt.gt(now))
         .exec(&state.db)
         .await?;
-    let expired =
-        AuthorizeError::Page("This consent form has expired or was already answered. Start again from the portal.");
-    if form_token.is_empty() || claimed.rows_affected != 1 {
-        return Ok(Err(expired));
+    if claimed.rows_affected != 1 {
+        return Ok(Err(EXPIRED));
     }
     let pending = portal_authorization::Entity::find()
-        .filter(portal_authorization::Column::FormTokenHash.eq(token_hash.as_str()))
+        .filter(portal_authorization::Column::FormTokenHash.eq(token_hash))
         .one(&state.db)
         .await?
         .ok_or_else(|| AppError::internal("a claimed consent request vanished"))?;
@@ -284,16 +321,119 @@ pub async fn decide(
     else {
         return Ok(Err(AuthorizeError::Page("The client was revoked.")));
     };
+    Ok(Ok((pending, client)))
+}
+
+/// Opens a claimed request again behind a new token whose stored hash is
+/// `stored(token)`.
+async fn reopen(
+    state: &Services,
+    pending: &portal_authorization::Model,
+    stored: impl Fn(&str) -> String,
+) -> AppResult<String> {
+    let token = random_token("ldf_");
+    let mut again = pending.clone().into_active_model();
+    again.form_token_hash = Set(stored(&token));
+    again.decided_at = Set(None);
+    again.update(&state.db).await?;
+    Ok(token)
+}
+
+/// R48 on the consent page: the person chose their organization's single
+/// sign-on. The form token is claimed and the request waits behind a new
+/// token for the browser's return (`returnTo` carries it; it opens no form
+/// by itself and lasts only as long as the request).
+pub async fn single_sign_on(state: &Services, form_token: &str) -> AppResult<Result<String, AuthorizeError>> {
+    if form_token.is_empty() {
+        return Ok(Err(EXPIRED));
+    }
+    let (pending, _) = match claim(state, &hash(form_token)).await? {
+        Ok(claimed) => claimed,
+        Err(e) => return Ok(Err(e)),
+    };
+    Ok(Ok(reopen(state, &pending, resume_hash).await?))
+}
+
+/// R48 on the consent page: the browser is back from single sign-on with
+/// `sso_code` (redeemed by `redeem`, which answers the user or why not) or
+/// `sso_error`. The consent form comes back either way: bound to the
+/// signed-in person, or for another try with the reason.
+pub async fn resume<Fut>(
+    state: &Services,
+    resume_token: &str,
+    sso_error: Option<&str>,
+    redeem: impl FnOnce() -> Fut,
+) -> AppResult<Result<(ConsentForm, Option<&'static str>), AuthorizeError>>
+where
+    Fut: std::future::Future<Output = AppResult<entity::user::Model>>,
+{
+    if resume_token.is_empty() || resume_token.len() > 100 {
+        return Ok(Err(EXPIRED));
+    }
+    let (pending, client) = match claim(state, &resume_hash(resume_token)).await? {
+        Ok(claimed) => claimed,
+        Err(e) => return Ok(Err(e)),
+    };
+    let user = match sso_error {
+        Some(_) => None,
+        None => match redeem().await {
+            Ok(user) => Some(user),
+            Err(e @ AppError::Internal(_)) => return Err(e),
+            Err(_) => None,
+        },
+    };
+    let Some(user) = user else {
+        let token = reopen(state, &pending, hash).await?;
+        return Ok(Ok((form_for(state, &client, &pending, token, None).await?, Some(SSO_FAILED))));
+    };
+    let user_id = user.id.to_string();
+    let token = reopen(state, &pending, |t| bound_hash(t, &user_id)).await?;
+    let signed_in = SignedInAs { user_id: user.id, name: user.name, email: user.email };
+    Ok(Ok((form_for(state, &client, &pending, token, Some(signed_in)).await?, None)))
+}
+
+/// Step 2: the consent form's answer. The form token is claimed once, in one
+/// statement, on any instance.
+pub async fn decide(
+    state: &Services,
+    form_token: &str,
+    decision: Decision,
+    sign_in: SignIn<'_>,
+    client_address: Option<std::net::IpAddr>,
+) -> AppResult<Result<Decided, AuthorizeError>> {
+    let now = state.clock.now();
+    let token_hash = match sign_in {
+        SignIn::Password { .. } => hash(form_token),
+        // An ID that is not one matches no row.
+        SignIn::SingleSignOn { user_id } => bound_hash(form_token, user_id),
+    };
+    if form_token.is_empty() {
+        return Ok(Err(EXPIRED));
+    }
+    let (pending, client) = match claim(state, &token_hash).await? {
+        Ok(claimed) => claimed,
+        Err(e) => return Ok(Err(e)),
+    };
     let back = |params: &[(&str, &str)]| with_params(&pending.redirect_uri, params, pending.state.as_deref());
     if decision == Decision::Deny {
         return Ok(Ok(Decided::Redirect(back(&[("error", "access_denied")]))));
     }
     // What no sign-in could match never reaches the throttle's table.
     let plausible = |text: &str, max: usize| text.chars().count() <= max && !text.chars().any(char::is_control);
-    let checked = if plausible(email, 254) && plausible(password, 128) {
-        identity::check_password(state, email, password, client_address).await
-    } else {
-        Err(AppError::Unauthenticated)
+    let checked = match sign_in {
+        SignIn::Password { email, password } if plausible(email, 254) && plausible(password, 128) => {
+            identity::check_password(state, email, password, client_address).await
+        }
+        SignIn::Password { .. } => Err(AppError::Unauthenticated),
+        // The user single sign-on signed in, as they are now.
+        SignIn::SingleSignOn { user_id } => match Uuid::parse_str(user_id) {
+            Ok(id) => entity::user::Entity::find_by_id(id)
+                .one(&state.db)
+                .await?
+                .filter(|u| u.active && u.deleted_at.is_none())
+                .ok_or(AppError::Unauthenticated),
+            Err(_) => Err(AppError::Unauthenticated),
+        },
     };
     let user = match checked {
         Ok(user) => user,
@@ -301,16 +441,14 @@ pub async fn decide(
         Err(e) => {
             let reason = match e {
                 AppError::Unauthenticated => "The e-mail address or password is not right.",
-                AppError::SsoRequired => "Your organization signs in through its identity provider.",
+                AppError::SsoRequired => {
+                    "Your organization signs in through its identity provider: use single sign-on below."
+                }
                 _ => "Signing in is not possible right now. Try again later.",
             };
             // The same request again behind a new form token.
-            let form_token = random_token("ldf_");
-            let mut again = pending.clone().into_active_model();
-            again.form_token_hash = Set(hash(&form_token));
-            again.decided_at = Set(None);
-            again.update(&state.db).await?;
-            return Ok(Ok(Decided::Retry(form_for(state, &client, &pending, form_token).await?, reason)));
+            let form_token = reopen(state, &pending, hash).await?;
+            return Ok(Ok(Decided::Retry(form_for(state, &client, &pending, form_token, None).await?, reason)));
         }
     };
     // R19–R21: only those who assign the organization's licenses may delegate that.

@@ -337,30 +337,54 @@ async fn link_user(
 /// once, within a minute, for an active user. Anything else is
 /// UNAUTHENTICATED with reason STATE_INVALID.
 pub async fn redeem(state: &Services, code: &str, device: &sessions::Device) -> AppResult<sessions::SignedIn> {
+    let txn = db::begin_write(&state.db).await?;
+    let (_, user) = claim_code(&txn, code).await?;
+    let session = sessions::start(state, &txn, user, device).await?;
+    txn.commit().await?;
+    Ok(session)
+}
+
+/// R53: the consent page's use of a code from the callback. The same checks
+/// as [`redeem`] (once, within a minute, an active user of the organization
+/// whose provider signed them in), and the sign-in must have been started for
+/// `return_to` (this consent request), but no session starts: the person is
+/// only known to the page that asked.
+pub async fn redeem_for(state: &Services, code: &str, return_to: &str) -> AppResult<user::Model> {
+    let txn = db::begin_write(&state.db).await?;
+    let (sign_in, user) = claim_code(&txn, code).await?;
+    if sign_in.return_to != return_to || user.organization_id != Some(sign_in.organization_id) {
+        // Committed all the same: the code is used up either way.
+        txn.commit().await?;
+        return Err(refused(SignInRefusal::StateInvalid));
+    }
+    txn.commit().await?;
+    Ok(user)
+}
+
+/// Claims an exchange code once (one statement, any instance) and reads its
+/// sign-in and active user.
+async fn claim_code(txn: &impl ConnectionTrait, code: &str) -> AppResult<(oidc_sign_in::Model, user::Model)> {
     let code_hash = hash(code.trim());
     let now = chrono::Utc::now();
-    let txn = db::begin_write(&state.db).await?;
     let claimed = oidc_sign_in::Entity::update_many()
         .col_expr(oidc_sign_in::Column::ExchangedAt, Expr::value(now))
         .filter(oidc_sign_in::Column::ExchangeCodeHash.eq(code_hash.as_str()))
         .filter(oidc_sign_in::Column::ExchangedAt.is_null())
         .filter(oidc_sign_in::Column::ExchangeExpiresAt.gt(now))
-        .exec(&txn)
+        .exec(txn)
         .await?;
     if code.trim().is_empty() || claimed.rows_affected != 1 {
         return Err(refused(SignInRefusal::StateInvalid));
     }
     let sign_in = oidc_sign_in::Entity::find()
         .filter(oidc_sign_in::Column::ExchangeCodeHash.eq(code_hash.as_str()))
-        .one(&txn)
+        .one(txn)
         .await?
         .ok_or(refused(SignInRefusal::StateInvalid))?;
     let user = match sign_in.user_id {
-        Some(id) => user::Entity::find_by_id(id).one(&txn).await?,
+        Some(id) => user::Entity::find_by_id(id).one(txn).await?,
         None => None,
     };
     let user = user.filter(|u| u.active && u.deleted_at.is_none()).ok_or(refused(SignInRefusal::AccountNotAllowed))?;
-    let session = sessions::start(state, &txn, user, device).await?;
-    txn.commit().await?;
-    Ok(session)
+    Ok((sign_in, user))
 }
