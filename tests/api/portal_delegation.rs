@@ -664,7 +664,8 @@ fn hidden(page: &str, name: &str) -> Option<String> {
 /// A fresh consent page; then `decision=sso` for `organization`: the
 /// `returnTo` the browser is sent to the provider with.
 async fn sso_return_to(app: &TestApp, client_id: &str, verifier: &str, organization: &str) -> String {
-    let (status, _, page) = authorize_with(app, &authorize_query(client_id, BOTH, &challenge_of(verifier), "st-1")).await;
+    let (status, _, page) =
+        authorize_with(app, &authorize_query(client_id, BOTH, &challenge_of(verifier), "st-1")).await;
     assert_eq!(status, 200, "{page}");
     assert!(page.contains("value=\"sso\""), "the page offers single sign-on: {page}");
     let token = form_token(&page);

@@ -483,12 +483,9 @@ async fn r53_r48_an_sso_only_admin_consents_to_the_portal_through_the_provider()
 
     // Single sign-on: the provider's login, then back to the consent page with a one-time code.
     let token = hidden(&refused, "form_token").expect("a new form token");
-    let (status, start, body) = post(vec![
-        ("form_token", token),
-        ("organization", setup.organization_id.clone()),
-        ("decision", "sso".into()),
-    ])
-    .await;
+    let (status, start, body) =
+        post(vec![("form_token", token), ("organization", setup.organization_id.clone()), ("decision", "sso".into())])
+            .await;
     assert_eq!(status, 303, "{body}");
     let start = format!("{base}{}", start.expect("to the sign-in start"));
     let returned = browser.sign_in_to(&start, "linus@contoso.example", &format!("{base}/oauth/authorize?")).await;
