@@ -73,6 +73,22 @@ where
 }
 
 /// The consent page is never cached, framed or leaked through `Referer`.
+///
+/// Its forms post to this server, but their answers redirect elsewhere: Allow
+/// and Deny to the portal's registered `redirect_uri`, single sign-on to the
+/// organization's identity provider. Browsers check `form-action` on each of
+/// those redirects (Chromium does), so the consent page itself does not
+/// restrict `form-action` (every value on it is escaped); other responses
+/// keep `form-action 'self'`.
+fn consent_private(response: Response) -> Response {
+    let mut response = private(response);
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("default-src 'none'; style-src 'unsafe-inline'; frame-ancestors 'none'"),
+    );
+    response
+}
+
 fn private(mut response: Response) -> Response {
     let headers = response.headers_mut();
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
@@ -174,7 +190,7 @@ on {publisher}'s subscriptions in your organization only:</p><ul>{scopes}</ul>\
         client = escape(&form.client_name),
         redirect = escape(&form.redirect_uri),
     );
-    private((StatusCode::OK, Html(page("Allow access", &body))).into_response())
+    consent_private((StatusCode::OK, Html(page("Allow access", &body))).into_response())
 }
 
 fn error_page(message: &str) -> Response {

@@ -815,3 +815,28 @@ async fn r53_r48_single_sign_on_on_the_consent_page_refuses_what_it_must() {
     assert_eq!(status, 303);
     assert!(location.is_some_and(|l| l.starts_with(&format!("/auth/oidc/{}/start?", Uuid::nil()))));
 }
+
+/// R53: the consent page cannot be framed, and its Content-Security-Policy
+/// lets its forms' answers redirect where they must go — Allow and Deny to the
+/// portal's `redirect_uri`, single sign-on to the identity provider (browsers
+/// check `form-action` on redirects) — while a refusal page keeps
+/// `form-action 'self'`.
+#[tokio::test]
+async fn r53_the_consent_pages_policy_lets_its_answers_reach_the_portal() {
+    let app = TestApp::spawn().await;
+    let w = world(&app).await;
+    let csp = |response: &axum::response::Response| {
+        response.headers().get("content-security-policy").and_then(|v| v.to_str().ok()).map(str::to_owned)
+    };
+    let query = authorize_query(&w.client.0, BOTH, &challenge_of(&verifier()), "st-csp");
+    let request = Request::get(format!("/oauth/authorize?{query}")).body(Body::empty()).expect("request");
+    let consent = app.router.clone().oneshot(request).await.expect("router");
+    assert_eq!(consent.status().as_u16(), 200);
+    let policy = csp(&consent).expect("a policy on the consent page");
+    assert!(policy.contains("frame-ancestors 'none'"), "{policy}");
+    assert!(!policy.contains("form-action"), "form-action would block the redirect to the portal: {policy}");
+    let request = Request::get("/oauth/authorize?response_type=code").body(Body::empty()).expect("request");
+    let refused = app.router.clone().oneshot(request).await.expect("router");
+    assert_eq!(refused.status().as_u16(), 400);
+    assert!(csp(&refused).is_some_and(|p| p.contains("form-action 'self'")), "{:?}", csp(&refused));
+}
