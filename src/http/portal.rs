@@ -449,38 +449,28 @@ fn users_of(body: &[u8]) -> AppResult<Vec<String>> {
 }
 
 /// `POST /api/v1/portal/subscriptions/{id}/assignments`.
-pub async fn assign(
-    State(state): State<AppState>,
-    headers: HeaderMap,
-    Path(id): Path<String>,
-    body: Bytes,
-) -> Response {
-    let result = async {
-        let portal = portal_of(&state, &headers).await?;
-        portal.require(Scope::LicensesAssign)?;
-        let id = subscription_id(&id)?;
-        let users = users_of(&body)?;
-        let ids: Vec<&str> = users.iter().map(String::as_str).collect();
-        let outcome = portal_api::assign(&state, &portal, id, &ids).await?;
-        let sub = &outcome.subscription;
-        Ok(json!({
-            "subscriptionId": sub.id,
-            "assigned": outcome.assigned,
-            "alreadyAssigned": outcome.already_assigned,
-            "seats": {"quantity": sub.quantity, "assigned": sub.assigned_count,
-                "available": sub.quantity.map(|q| (q - sub.assigned_count).max(0))},
-        }))
-    }
-    .await;
-    respond(result, &headers, Scope::LicensesAssign)
+pub async fn assign(state: State<AppState>, headers: HeaderMap, id: Path<String>, body: Bytes) -> Response {
+    license_change(state, headers, id, body, LicenseChange::Assign).await
 }
 
 /// `POST /api/v1/portal/subscriptions/{id}/unassignments`.
-pub async fn unassign(
+pub async fn unassign(state: State<AppState>, headers: HeaderMap, id: Path<String>, body: Bytes) -> Response {
+    license_change(state, headers, id, body, LicenseChange::Unassign).await
+}
+
+enum LicenseChange {
+    Assign,
+    Unassign,
+}
+
+/// R19–R21 through the portal: the same services as `assignLicenses` and
+/// `unassignLicenses`, answered with who changed and the seats after.
+async fn license_change(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(id): Path<String>,
     body: Bytes,
+    change: LicenseChange,
 ) -> Response {
     let result = async {
         let portal = portal_of(&state, &headers).await?;
@@ -488,15 +478,27 @@ pub async fn unassign(
         let id = subscription_id(&id)?;
         let users = users_of(&body)?;
         let ids: Vec<&str> = users.iter().map(String::as_str).collect();
-        let outcome = portal_api::unassign(&state, &portal, id, &ids).await?;
-        let sub = &outcome.subscription;
-        Ok(json!({
+        let (sub, changed) = match change {
+            LicenseChange::Assign => {
+                let outcome = portal_api::assign(&state, &portal, id, &ids).await?;
+                let changed = json!({"assigned": outcome.assigned, "alreadyAssigned": outcome.already_assigned});
+                (outcome.subscription, changed)
+            }
+            LicenseChange::Unassign => {
+                let outcome = portal_api::unassign(&state, &portal, id, &ids).await?;
+                let changed = json!({"unassigned": outcome.unassigned, "notAssigned": outcome.not_assigned});
+                (outcome.subscription, changed)
+            }
+        };
+        let mut answer = json!({
             "subscriptionId": sub.id,
-            "unassigned": outcome.unassigned,
-            "notAssigned": outcome.not_assigned,
             "seats": {"quantity": sub.quantity, "assigned": sub.assigned_count,
                 "available": sub.quantity.map(|q| (q - sub.assigned_count).max(0))},
-        }))
+        });
+        if let (Some(answer), Value::Object(changed)) = (answer.as_object_mut(), changed) {
+            answer.extend(changed);
+        }
+        Ok(answer)
     }
     .await;
     respond(result, &headers, Scope::LicensesAssign)

@@ -89,7 +89,7 @@ async fn reach(state: &Services, portal: &PortalActor, id: Uuid) -> AppResult<Po
 /// The holders of a subscription's licenses (scope `licenses.read`).
 pub async fn holders(state: &Services, portal: &PortalActor, id: Uuid) -> AppResult<Vec<user::Model>> {
     let reached = subscription(state, portal, id).await?;
-    let rows = licenses::active_assignments_with_users(&state.db, vec![reached.subscription.id]).await?;
+    let rows = subscriptions::holders_of(&state.db, &[reached.subscription.id]).await?;
     Ok(rows.into_iter().map(|(_, user)| user).collect())
 }
 
