@@ -2,6 +2,9 @@
 //! side in one run. Prints throughput and latency per scenario and the peak
 //! resident memory. Run: `cargo bench --bench api` (PostgreSQL too when
 //! LICENSEDESK_TEST_POSTGRES_URL is set). Figures are recorded in bench/README.md.
+// The schema's root objects nest async-graphql futures deeper than rustc's
+// default limit of 128 when the release profile lays them out.
+#![recursion_limit = "256"]
 
 use std::{
     sync::Arc,

@@ -17,6 +17,9 @@
 //! Rows are written with multi-row inserts in one transaction per table.
 //! It prints a JSON line with what the workloads need (admin e-mail and
 //! password, a subscription with free seats, 20 unassigned users).
+// The schema's root objects nest async-graphql futures deeper than rustc's
+// default limit of 128 when the release profile lays them out.
+#![recursion_limit = "256"]
 
 use std::time::Instant;
 

@@ -5,6 +5,9 @@
 //! the GraphQL schema, and the background workers. Every rule lives in
 //! `licensedesk-core`; its modules are re-exported here under their own names
 //! so that server code reads `crate::service::…` the same way the core does.
+// The schema's root objects nest async-graphql futures deeper than rustc's
+// default limit of 128 when the release profile lays them out.
+#![recursion_limit = "256"]
 
 pub mod app;
 pub mod cli;

@@ -1,3 +1,6 @@
+// The schema's root objects nest async-graphql futures deeper than rustc's
+// default limit of 128 when the release profile lays them out.
+#![recursion_limit = "256"]
 use clap::Parser;
 use licensedesk::config::Cli;
 
