@@ -489,37 +489,18 @@ async fn notify(
         let mut people: Vec<user::Model> =
             told.iter().filter_map(|a| holders.iter().find(|h| h.id == a.user_id).cloned()).collect();
         people.sort_by(|a, b| a.name.cmp(&b.name).then_with(|| a.email.cmp(&b.email)));
+        let data = json!({
+            "variant": ReclaimVariant::AdminUnassign.as_str(),
+            "organization": organization.name,
+            "product": product.name,
+            "count": locale::number(told.len() as i64, lang),
+            "people": names(&people, lang),
+            "days": locale::number(unused_days, lang),
+            "date": locale::date(due.date_naive(), lang),
+        });
+        let occasion = now.timestamp_millis().to_string();
         for admin in admins(&txn, sub.organization_id, ASSIGNING_ADMINS).await? {
-            notices::queue(
-                &txn,
-                NewNotice {
-                    organization_id: sub.organization_id,
-                    kind: NoticeKind::ReclaimNotice,
-                    dedupe_key: format!(
-                        "{}:{}:{}:{}",
-                        NoticeKind::ReclaimNotice.as_str(),
-                        sub.id,
-                        now.timestamp_millis(),
-                        admin.id
-                    ),
-                    recipient_email: admin.email.clone(),
-                    recipient_name: admin.name.clone(),
-                    lang,
-                    object_type: access::notice::SUBSCRIPTION,
-                    object_id: sub.id,
-                    data: json!({
-                        "variant": ReclaimVariant::AdminUnassign.as_str(),
-                        "organization": organization.name,
-                        "product": product.name,
-                        "count": locale::number(told.len() as i64, lang),
-                        "people": names(&people, lang),
-                        "days": locale::number(unused_days, lang),
-                        "date": locale::date(due.date_naive(), lang),
-                    }),
-                },
-                now,
-            )
-            .await?;
+            queue_admin_notice(&txn, &sub, &admin, &occasion, lang, data.clone(), now).await?;
         }
     }
     txn.commit().await?;
@@ -572,37 +553,18 @@ async fn notify_quantity(state: &Services, subscription_id: Uuid, now: DateTime<
             sub.current_term_end - Duration::days(i64::from(days)),
             now.date_naive() + Duration::days(i64::from(policy.notice_days)),
         );
+        let data = json!({
+            "variant": ReclaimVariant::AdminQuantity.as_str(),
+            "organization": organization.name,
+            "product": product.name,
+            "quantity": locale::number(sub.quantity.unwrap_or(1), lang),
+            "assigned": locale::number(sub.assigned_count, lang),
+            "renewal": locale::date(sub.current_term_end, lang),
+            "date": locale::date(lower_on, lang),
+        });
+        let occasion = format!("term:{}", sub.term_number);
         for admin in admins(&txn, sub.organization_id, MANAGING_ADMINS).await? {
-            notices::queue(
-                &txn,
-                NewNotice {
-                    organization_id: sub.organization_id,
-                    kind: NoticeKind::ReclaimNotice,
-                    dedupe_key: format!(
-                        "{}:{}:term:{}:{}",
-                        NoticeKind::ReclaimNotice.as_str(),
-                        sub.id,
-                        sub.term_number,
-                        admin.id
-                    ),
-                    recipient_email: admin.email.clone(),
-                    recipient_name: admin.name.clone(),
-                    lang,
-                    object_type: access::notice::SUBSCRIPTION,
-                    object_id: sub.id,
-                    data: json!({
-                        "variant": ReclaimVariant::AdminQuantity.as_str(),
-                        "organization": organization.name,
-                        "product": product.name,
-                        "quantity": locale::number(sub.quantity.unwrap_or(1), lang),
-                        "assigned": locale::number(sub.assigned_count, lang),
-                        "renewal": locale::date(sub.current_term_end, lang),
-                        "date": locale::date(lower_on, lang),
-                    }),
-                },
-                now,
-            )
-            .await?;
+            queue_admin_notice(&txn, &sub, &admin, &occasion, lang, data.clone(), now).await?;
         }
     }
     txn.commit().await?;
@@ -685,4 +647,36 @@ async fn unassign(
     audit::record(&txn, AuditScope::org(sub.organization_id, None), now, entry).await?;
     txn.commit().await?;
     Ok(true)
+}
+
+/// R52: a reclaim notice to one admin of the subscription's organization,
+/// queued once per subscription, `occasion` and admin (the notice outbox's
+/// unique key), in the organization's language.
+async fn queue_admin_notice(
+    txn: &impl sea_orm::ConnectionTrait,
+    sub: &subscription::Model,
+    admin: &user::Model,
+    occasion: &str,
+    lang: crate::i18n::Lang,
+    data: serde_json::Value,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let kind = NoticeKind::ReclaimNotice;
+    notices::queue(
+        txn,
+        NewNotice {
+            organization_id: sub.organization_id,
+            kind,
+            dedupe_key: format!("{}:{}:{occasion}:{}", kind.as_str(), sub.id, admin.id),
+            recipient_email: admin.email.clone(),
+            recipient_name: admin.name.clone(),
+            lang,
+            object_type: access::notice::SUBSCRIPTION,
+            object_id: sub.id,
+            data,
+        },
+        now,
+    )
+    .await?;
+    Ok(())
 }
