@@ -13,6 +13,7 @@ mod disk_full;
 mod every_door;
 mod harness;
 mod invoice_pdf;
+mod marketplace;
 mod notices;
 mod oidc;
 mod operations;

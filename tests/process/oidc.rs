@@ -405,7 +405,7 @@ async fn r48_required_single_sign_on_refuses_passwords_but_not_the_break_glass_a
 /// license with the token it gets.
 #[tokio::test]
 async fn r53_r48_an_sso_only_admin_consents_to_the_portal_through_the_provider() {
-    use crate::portal::{product, publisher, ready_to_buy, subscription};
+    use crate::marketplace::{product, publisher, ready_to_buy, subscription};
     use base64::{Engine, engine::general_purpose::URL_SAFE_NO_PAD};
     use sha2::Digest;
     const REDIRECT: &str = "http://127.0.0.1:9/portal/callback";

@@ -8,119 +8,19 @@
 //! through GraphQL, the token and the refresh token refused. Both engines.
 
 use serde_json::{Value, json};
-use uuid::Uuid;
 
-use crate::harness::{PASSWORD, Server, fresh_database_url};
+use crate::{
+    harness::{PASSWORD, Server, fresh_database_url},
+    marketplace::{data, new_user, product, publisher, ready_to_buy, subscription},
+};
 
 const REDIRECT: &str = "http://127.0.0.1:9/portal/callback";
-
-async fn data(server: &Server, token: Option<&str>, query: &str, variables: Value) -> Value {
-    let response = server.graphql(token, query, variables).await;
-    assert!(response.get("errors").is_none(), "{query}: {response}");
-    response["data"].clone()
-}
-
-pub(crate) async fn publisher(server: &Server, name: &str) -> String {
-    data(
-        server,
-        None,
-        "mutation($i: RegisterPublisherInput!) { registerPublisher(input: $i) { token } }",
-        json!({"i": {"publisherName": name, "name": "Pat", "email": format!("pub-{}@{}.test", Uuid::new_v4().simple(), name.to_lowercase()), "password": PASSWORD}}),
-    )
-    .await["registerPublisher"]["token"]
-        .as_str()
-        .expect("publisher token")
-        .to_owned()
-}
-
-pub(crate) async fn product(server: &Server, publisher: &str, name: &str) -> String {
-    data(
-        server,
-        Some(publisher),
-        "mutation($i: CreateProductInput!) { createProduct(input: $i) { id } }",
-        json!({"i": {"name": name, "description": "Seats", "pricingModel": "PER_LICENSE",
-            "prices": [{"term": "MONTHLY", "currency": "USD", "amount": "10.00"}], "selfServiceEligible": true,
-            "portalUrl": "https://portal.example.test/setup", "supportUrl": "https://support.example.test"}}),
-    )
-    .await["createProduct"]["id"]
-        .as_str()
-        .expect("product")
-        .to_owned()
-}
 
 /// A customer organization ready to buy: (admin token, billing profile).
 async fn customer(server: &Server, name: &str) -> (String, String) {
     let (admin, _) = server.register(name).await;
     let profile = ready_to_buy(server, &admin).await;
     (admin, profile)
-}
-
-/// The organization of `admin` accepts the agreement and gets a billing
-/// profile with a card: the profile.
-pub(crate) async fn ready_to_buy(server: &Server, admin: &str) -> String {
-    let admin = admin.to_owned();
-    data(server, Some(&admin), "mutation { acceptCustomerAgreement { acceptedAt } }", json!({})).await;
-    let address = json!({"line1": "1 Main Street", "city": "Springfield", "postalCode": "12345", "country": "US"});
-    let profile = data(
-        server,
-        Some(&admin),
-        "mutation($i: CreateBillingProfileInput!) { createBillingProfile(input: $i) { id } }",
-        json!({"i": {"name": "Main", "contactName": "Pat Payer", "contactEmail": "pat@example.test", "billToAddress": address, "selfService": false}}),
-    )
-    .await["createBillingProfile"]["id"]
-        .as_str()
-        .expect("profile")
-        .to_owned();
-    data(
-        server,
-        Some(&admin),
-        "mutation($p: ID!, $i: PaymentMethodInput!) { addPaymentMethod(billingProfileId: $p, input: $i) { id } }",
-        json!({"p": profile, "i": {"kind": "CREDIT_CARD", "card": {"number": "4242424242424242", "securityCode": "123",
-            "expirationMonth": 12, "expirationYear": 2030, "nameOnCard": "Pat Payer", "billingAddress": address}}}),
-    )
-    .await;
-    profile
-}
-
-/// An active subscription of `product` (`quantity` seats).
-pub(crate) async fn subscription(
-    server: &Server,
-    admin: &str,
-    profile: &str,
-    product: &str,
-    publisher: &str,
-    quantity: i64,
-) -> String {
-    let id = data(
-        server,
-        Some(admin),
-        "mutation($i: PurchaseSubscriptionInput!) { purchaseSubscription(input: $i) { id } }",
-        json!({"i": {"productId": product, "term": "MONTHLY", "quantity": quantity, "billingProfileId": profile}}),
-    )
-    .await["purchaseSubscription"]["id"]
-        .as_str()
-        .expect("subscription")
-        .to_owned();
-    data(
-        server,
-        Some(publisher),
-        "mutation($s: ID!) { activateSubscription(subscriptionId: $s) { status } }",
-        json!({"s": id}),
-    )
-    .await;
-    id
-}
-
-async fn new_user(server: &Server, admin: &str, name: &str, roles: &[&str]) -> (String, String) {
-    let email = format!("{}-{}@contoso.test", name.to_lowercase().replace(' ', "."), Uuid::new_v4().simple());
-    let created = data(
-        server,
-        Some(admin),
-        "mutation($i: CreateUserInput!) { createUser(input: $i) { id } }",
-        json!({"i": {"name": name, "email": email, "password": PASSWORD, "roles": roles}}),
-    )
-    .await;
-    (created["createUser"]["id"].as_str().expect("id").to_owned(), email)
 }
 
 /// Skips with a warning unless LICENSEDESK_TEST_PYTHON is set (required when

@@ -6,9 +6,11 @@
 //! A revoked client's token stops at once. Both engines.
 
 use serde_json::{Value, json};
-use uuid::Uuid;
 
-use crate::harness::{PASSWORD, Server, fresh_database_url};
+use crate::{
+    harness::{Server, fresh_database_url},
+    marketplace::{data, new_user, product, publisher, ready_to_buy, subscription},
+};
 
 /// What a customer, a publisher and a purchase leave behind.
 pub struct Marketplace {
@@ -21,91 +23,18 @@ pub struct Marketplace {
     pub other: (String, String),
 }
 
-async fn data(server: &Server, token: Option<&str>, query: &str, variables: Value) -> Value {
-    let response = server.graphql(token, query, variables).await;
-    assert!(response.get("errors").is_none(), "{query}: {response}");
-    response["data"].clone()
-}
-
-async fn new_user(server: &Server, admin: &str, name: &str) -> (String, String) {
-    let email = format!("{}-{}@contoso.test", name.to_lowercase(), Uuid::new_v4().simple());
-    let created = data(
-        server,
-        Some(admin),
-        "mutation($i: CreateUserInput!) { createUser(input: $i) { id } }",
-        json!({"i": {"name": name, "email": email, "password": PASSWORD, "roles": []}}),
-    )
-    .await;
-    (created["createUser"]["id"].as_str().expect("id").to_owned(), email)
-}
-
 /// A customer organization with an active subscription (5 seats) of a
 /// publisher's per-license product, one license assigned.
 pub async fn marketplace(server: &Server) -> Marketplace {
     let (org_admin, _) = server.register("Contoso").await;
     let me = data(server, Some(&org_admin), "{ me { organization { id } } }", json!({})).await;
     let org_id = me["me"]["organization"]["id"].as_str().expect("org").to_owned();
-    let publisher = data(
-        server,
-        None,
-        "mutation($i: RegisterPublisherInput!) { registerPublisher(input: $i) { token } }",
-        json!({"i": {"publisherName": "Fabrikam", "name": "Pat", "email": format!("pub-{}@fabrikam.test", Uuid::new_v4().simple()), "password": PASSWORD}}),
-    )
-    .await["registerPublisher"]["token"]
-        .as_str()
-        .expect("publisher token")
-        .to_owned();
-    let product = data(
-        server,
-        Some(&publisher),
-        "mutation($i: CreateProductInput!) { createProduct(input: $i) { id } }",
-        json!({"i": {"name": "Seat App", "description": "Seats", "pricingModel": "PER_LICENSE",
-            "prices": [{"term": "MONTHLY", "currency": "USD", "amount": "10.00"}], "selfServiceEligible": true,
-            "portalUrl": "https://portal.fabrikam.test/setup", "supportUrl": "https://support.fabrikam.test"}}),
-    )
-    .await["createProduct"]["id"]
-        .as_str()
-        .expect("product")
-        .to_owned();
-    data(server, Some(&org_admin), "mutation { acceptCustomerAgreement { acceptedAt } }", json!({})).await;
-    let address = json!({"line1": "1 Main Street", "city": "Springfield", "postalCode": "12345", "country": "US"});
-    let profile = data(
-        server,
-        Some(&org_admin),
-        "mutation($i: CreateBillingProfileInput!) { createBillingProfile(input: $i) { id } }",
-        json!({"i": {"name": "Main", "contactName": "Pat Payer", "contactEmail": "pat@contoso.test", "billToAddress": address, "selfService": false}}),
-    )
-    .await["createBillingProfile"]["id"]
-        .as_str()
-        .expect("profile")
-        .to_owned();
-    data(
-        server,
-        Some(&org_admin),
-        "mutation($p: ID!, $i: PaymentMethodInput!) { addPaymentMethod(billingProfileId: $p, input: $i) { id } }",
-        json!({"p": profile, "i": {"kind": "CREDIT_CARD", "card": {"number": "4242424242424242", "securityCode": "123",
-            "expirationMonth": 12, "expirationYear": 2030, "nameOnCard": "Pat Payer", "billingAddress": address}}}),
-    )
-    .await;
-    let subscription = data(
-        server,
-        Some(&org_admin),
-        "mutation($i: PurchaseSubscriptionInput!) { purchaseSubscription(input: $i) { id } }",
-        json!({"i": {"productId": product, "term": "MONTHLY", "quantity": 5, "billingProfileId": profile}}),
-    )
-    .await["purchaseSubscription"]["id"]
-        .as_str()
-        .expect("subscription")
-        .to_owned();
-    data(
-        server,
-        Some(&publisher),
-        "mutation($s: ID!) { activateSubscription(subscriptionId: $s) { status } }",
-        json!({"s": subscription}),
-    )
-    .await;
-    let holder = new_user(server, &org_admin, "Holder").await;
-    let other = new_user(server, &org_admin, "Other").await;
+    let publisher = publisher(server, "Fabrikam").await;
+    let product = product(server, &publisher, "Seat App").await;
+    let profile = ready_to_buy(server, &org_admin).await;
+    let subscription = subscription(server, &org_admin, &profile, &product, &publisher, 5).await;
+    let holder = new_user(server, &org_admin, "Holder", &[]).await;
+    let other = new_user(server, &org_admin, "Other", &[]).await;
     data(
         server,
         Some(&org_admin),

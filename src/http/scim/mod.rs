@@ -26,7 +26,7 @@ use resources::{Groups, ScimResource, Users};
 use crate::{
     access::directory::Directory,
     error::{AppError, EntityKind, Invalid, StateReason},
-    service::directory::{self as svc, Base, ListPage, ListRequest, tokens},
+    service::directory::{self as svc, Base, Edit, ListPage, ListRequest, tokens},
     state::{AppState, RequestInfo, bearer_token, request_info},
 };
 
@@ -299,28 +299,36 @@ async fn get_one<R: ScimResource>(
 }
 
 async fn replace<R: ScimResource>(
-    State(state): State<AppState>,
+    state: State<AppState>,
     headers: HeaderMap,
-    Path(resource_id): Path<String>,
+    resource_id: Path<String>,
     body: Bytes,
 ) -> Response {
-    let c = call_or!(state, headers);
-    let resource_id = try_or!(id(&resource_id, R::ENTITY), &c.info);
-    let body = try_or!(body_json(&body), &c.info);
-    let done = R::replace(&state, &c.dir, &c.base, resource_id, &body, if_match(&headers).as_deref()).await;
-    resource(StatusCode::OK, try_or!(done, &c.info))
+    update::<R>(state, headers, resource_id, body, false).await
 }
 
 async fn patch<R: ScimResource>(
+    state: State<AppState>,
+    headers: HeaderMap,
+    resource_id: Path<String>,
+    body: Bytes,
+) -> Response {
+    update::<R>(state, headers, resource_id, body, true).await
+}
+
+/// PUT and PATCH: the same steps; `patching` says how the body is read.
+async fn update<R: ScimResource>(
     State(state): State<AppState>,
     headers: HeaderMap,
     Path(resource_id): Path<String>,
     body: Bytes,
+    patching: bool,
 ) -> Response {
     let c = call_or!(state, headers);
     let resource_id = try_or!(id(&resource_id, R::ENTITY), &c.info);
     let body = try_or!(body_json(&body), &c.info);
-    let done = R::patch(&state, &c.dir, &c.base, resource_id, &body, if_match(&headers).as_deref()).await;
+    let edit = if patching { Edit::Patch(&body) } else { Edit::Replace(&body) };
+    let done = R::update(&state, &c.dir, &c.base, resource_id, edit, if_match(&headers).as_deref()).await;
     resource(StatusCode::OK, try_or!(done, &c.info))
 }
 

@@ -12,7 +12,7 @@ use crate::{
     error::{AppResult, EntityKind},
     service::{
         Services,
-        directory::{Base, ListPage, ListRequest, groups, users},
+        directory::{Base, Edit, ListPage, ListRequest, groups, users},
     },
 };
 
@@ -33,20 +33,12 @@ pub trait ScimResource: Send + Sync + 'static {
         body: &Value,
     ) -> impl Future<Output = AppResult<Value>> + Send;
     fn get(state: &Services, dir: &Directory, base: &Base, id: Uuid) -> impl Future<Output = AppResult<Value>> + Send;
-    fn replace(
+    fn update(
         state: &Services,
         dir: &Directory,
         base: &Base,
         id: Uuid,
-        body: &Value,
-        if_match: Option<&str>,
-    ) -> impl Future<Output = AppResult<Value>> + Send;
-    fn patch(
-        state: &Services,
-        dir: &Directory,
-        base: &Base,
-        id: Uuid,
-        body: &Value,
+        edit: Edit<'_>,
         if_match: Option<&str>,
     ) -> impl Future<Output = AppResult<Value>> + Send;
     fn delete(
@@ -91,25 +83,15 @@ macro_rules! scim_resource {
             ) -> impl Future<Output = AppResult<Value>> + Send {
                 $service::get(state, dir, base, id)
             }
-            fn replace(
+            fn update(
                 state: &Services,
                 dir: &Directory,
                 base: &Base,
                 id: Uuid,
-                body: &Value,
+                edit: Edit<'_>,
                 if_match: Option<&str>,
             ) -> impl Future<Output = AppResult<Value>> + Send {
-                $service::replace(state, dir, base, id, body, if_match)
-            }
-            fn patch(
-                state: &Services,
-                dir: &Directory,
-                base: &Base,
-                id: Uuid,
-                body: &Value,
-                if_match: Option<&str>,
-            ) -> impl Future<Output = AppResult<Value>> + Send {
-                $service::patch(state, dir, base, id, body, if_match)
+                $service::update(state, dir, base, id, edit, if_match)
             }
             fn delete(
                 state: &Services,

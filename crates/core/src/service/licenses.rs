@@ -79,12 +79,7 @@ pub async fn assign(
     user_ids: &[&str],
 ) -> AppResult<AssignOutcome> {
     let now = state.clock.now();
-    let requested = requested_users(user_ids);
-    let txn = db::begin_write(&state.db).await?;
-    let locked = lock_with_people(&txn, subscription_id, requested.as_deref().unwrap_or_default()).await?;
-    let sub = crate::access::subscription::check(&txn, actor, locked.sub.clone(), Access::AssignLicenses).await?;
-    subscriptions::ensure_not_disabled(&sub)?;
-    let users = requested?;
+    let Change { txn, locked, sub, users } = begin_change(state, actor, subscription_id, user_ids).await?;
     if sub.status != SubscriptionStatus::Active {
         return Err(AppError::SubscriptionNotActive);
     }
@@ -139,6 +134,29 @@ struct Person {
     active: bool,
     /// Their active assignment of the subscription, if any.
     assignment_id: Option<Uuid>,
+}
+
+/// A license change under way: its transaction, the subscription locked
+/// with the people named, the caller's right checked, the IDs read.
+struct Change {
+    txn: DatabaseTransaction,
+    locked: Locked,
+    sub: Visible<subscription::Model>,
+    users: Vec<Uuid>,
+}
+
+/// How [`assign`] and [`unassign`] begin: the subscription locked with the
+/// people named, the caller's right to change its licenses checked
+/// (R19–R21), a disabled subscription refused; malformed IDs are reported
+/// only after that, so an unreadable subscription stays NOT_FOUND (R3).
+async fn begin_change(state: &Services, actor: &Actor, subscription_id: Uuid, user_ids: &[&str]) -> AppResult<Change> {
+    let requested = requested_users(user_ids);
+    let txn = db::begin_write(&state.db).await?;
+    let locked = lock_with_people(&txn, subscription_id, requested.as_deref().unwrap_or_default()).await?;
+    let sub = crate::access::subscription::check(&txn, actor, locked.sub.clone(), Access::AssignLicenses).await?;
+    subscriptions::ensure_not_disabled(&sub)?;
+    let users = requested?;
+    Ok(Change { txn, locked, sub, users })
 }
 
 /// The subscription, locked, with what a license change writes about it.
@@ -631,12 +649,7 @@ pub async fn unassign(
     user_ids: &[&str],
 ) -> AppResult<UnassignOutcome> {
     let now = state.clock.now();
-    let requested = requested_users(user_ids);
-    let txn = db::begin_write(&state.db).await?;
-    let locked = lock_with_people(&txn, subscription_id, requested.as_deref().unwrap_or_default()).await?;
-    let sub = crate::access::subscription::check(&txn, actor, locked.sub.clone(), Access::AssignLicenses).await?;
-    subscriptions::ensure_not_disabled(&sub)?;
-    let users = requested?;
+    let Change { txn, locked, sub, users } = begin_change(state, actor, subscription_id, user_ids).await?;
     if locked.people.len() != users.len() {
         return Err(AppError::UserNotInOrganization);
     }

@@ -11,9 +11,9 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{
-    Base, ListPage, ListRequest, check_version,
+    Base, Edit, ListPage, ListRequest, check_version,
     filter::{self, AttrPath, CompareOp, Filter},
-    patch, scope, text, users, with_meta,
+    scope, text, users, with_meta,
 };
 use crate::{
     access::directory::Directory,
@@ -91,50 +91,23 @@ async fn lock(txn: &DatabaseTransaction, dir: &Directory, id: Uuid) -> AppResult
     Ok(group)
 }
 
-/// PUT /Groups/{id}.
-pub async fn replace(
+/// PUT or PATCH /Groups/{id}: the group becomes the body, or the body's operations
+/// (including Entra ID's and Okta's) are applied to the current one, in one transaction.
+pub async fn update(
     state: &Services,
     dir: &Directory,
     base: &Base,
     id: Uuid,
-    body: &Value,
+    edit: Edit<'_>,
     if_match: Option<&str>,
 ) -> AppResult<Value> {
-    let input = parse_input(body)?;
-    change(state, dir, base, id, if_match, |_| Ok(input)).await
-}
-
-/// PATCH /Groups/{id}: names and members, including Entra ID's and Okta's member operations.
-pub async fn patch(
-    state: &Services,
-    dir: &Directory,
-    base: &Base,
-    id: Uuid,
-    body: &Value,
-    if_match: Option<&str>,
-) -> AppResult<Value> {
-    let operations = patch::parse_request(body)?;
-    change(state, dir, base, id, if_match, |mut current| {
-        patch::apply(&mut current, &operations)?;
-        parse_input(&current)
-    })
-    .await
-}
-
-async fn change(
-    state: &Services,
-    dir: &Directory,
-    base: &Base,
-    id: Uuid,
-    if_match: Option<&str>,
-    next: impl FnOnce(Value) -> AppResult<svc::GroupInput>,
-) -> AppResult<Value> {
+    let edit = edit.prepare(parse_input)?;
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     let group = lock(&txn, dir, id).await?;
     let current = to_json(&txn, base, &group).await?;
     check_version(&current, if_match)?;
-    let input = next(current)?;
+    let input = edit.input_from(current)?;
     let group = svc::update_in(&txn, scope(dir), group, &input.display_name, input.external_id.clone(), now).await?;
     svc::set_members_in(&txn, scope(dir), &group, input.members, now).await?;
     let json = to_json(&txn, base, &group).await?;

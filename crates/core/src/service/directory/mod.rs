@@ -25,6 +25,45 @@ use crate::{
     service::audit::AuditScope,
 };
 
+/// What a PUT or a PATCH asks of one resource (RFC 7644 §3.5.1, §3.5.2).
+#[derive(Debug, Clone, Copy)]
+pub enum Edit<'a> {
+    /// PUT: the resource becomes the body.
+    Replace(&'a Value),
+    /// PATCH: the body's operations, applied to the current resource.
+    Patch(&'a Value),
+}
+
+/// An [`Edit`] whose body is already checked (before anything is locked, so
+/// a bad body changes nothing), waiting for the current resource.
+enum Prepared<T> {
+    Whole(T),
+    Operations(Vec<patch::Operation>, fn(&Value) -> AppResult<T>),
+}
+
+impl Edit<'_> {
+    /// Checks the body; `parse` reads a whole resource into its input.
+    fn prepare<T>(self, parse: fn(&Value) -> AppResult<T>) -> AppResult<Prepared<T>> {
+        Ok(match self {
+            Edit::Replace(body) => Prepared::Whole(parse(body)?),
+            Edit::Patch(body) => Prepared::Operations(patch::parse_request(body)?, parse),
+        })
+    }
+}
+
+impl<T> Prepared<T> {
+    /// The input the resource is changed to, worked out from its `current` JSON.
+    fn input_from(self, mut current: Value) -> AppResult<T> {
+        match self {
+            Prepared::Whole(input) => Ok(input),
+            Prepared::Operations(operations, parse) => {
+                patch::apply(&mut current, &operations)?;
+                parse(&current)
+            }
+        }
+    }
+}
+
 /// The most resources one list page holds (`count` above it is lowered).
 pub const MAX_PAGE: i64 = 200;
 /// The page size when `count` is not given.

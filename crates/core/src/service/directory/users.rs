@@ -26,9 +26,9 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::{
-    Base, ListPage, ListRequest, boolean, check_version,
+    Base, Edit, ListPage, ListRequest, boolean, check_version,
     filter::{self, AttrPath, CompareOp, Filter},
-    patch, scope, text, with_meta,
+    scope, text, with_meta,
 };
 use crate::{
     access::directory::Directory,
@@ -348,52 +348,24 @@ pub async fn get(state: &Services, dir: &Directory, base: &Base, id: Uuid) -> Ap
     Ok(load(&state.db, user).await?.to_json(base))
 }
 
-/// PUT /Users/{id}: the resource becomes `body`.
-pub async fn replace(
+/// PUT or PATCH /Users/{id}: the person becomes the body, or the body's operations
+/// (including Entra ID's and Okta's) are applied to the current one: locked,
+/// version checked, the new input worked out, applied in one transaction.
+pub async fn update(
     state: &Services,
     dir: &Directory,
     base: &Base,
     id: Uuid,
-    body: &Value,
+    edit: Edit<'_>,
     if_match: Option<&str>,
 ) -> AppResult<Value> {
-    let input = parse_input(body)?;
-    change(state, dir, base, id, if_match, |_| Ok(input)).await
-}
-
-/// PATCH /Users/{id}: the operations applied to the current resource.
-pub async fn patch(
-    state: &Services,
-    dir: &Directory,
-    base: &Base,
-    id: Uuid,
-    body: &Value,
-    if_match: Option<&str>,
-) -> AppResult<Value> {
-    let operations = patch::parse_request(body)?;
-    change(state, dir, base, id, if_match, |mut current| {
-        patch::apply(&mut current, &operations)?;
-        parse_input(&current)
-    })
-    .await
-}
-
-/// One change of a person: locked, version checked, the new input worked
-/// out from the current resource, then applied in one transaction.
-async fn change(
-    state: &Services,
-    dir: &Directory,
-    base: &Base,
-    id: Uuid,
-    if_match: Option<&str>,
-    next: impl FnOnce(Value) -> AppResult<UserInput>,
-) -> AppResult<Value> {
+    let edit = edit.prepare(parse_input)?;
     let now = state.clock.now();
     let txn = db::begin_write(&state.db).await?;
     let person = lock(&txn, dir, id).await?;
     let current = person.to_json(base);
     check_version(&current, if_match)?;
-    let input = next(current.clone())?;
+    let input = edit.input_from(current.clone())?;
     let Person { user, scim } = person;
     let email = input
         .sign_in_address()
