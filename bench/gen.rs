@@ -23,7 +23,7 @@
 
 use std::time::Instant;
 
-use chrono::{DateTime, Duration, NaiveDate, TimeZone, Utc};
+use chrono::{DateTime, Duration, Months, NaiveDate, TimeZone, Utc};
 use entity::{
     billing_profile, billing_role_assignment, charge, customer_agreement, enums::*, invoice, invoice_line,
     license_assignment, organization, payment_method, product, product_market, product_price, product_price_history,
@@ -101,6 +101,23 @@ fn holders_of(s: usize, users: usize, count: usize) -> Vec<usize> {
         }
     }
     out
+}
+
+/// Subscription `s`'s current term ends 1 to 30 days after `today`.
+fn renewal_of(today: NaiveDate, s: usize) -> NaiveDate {
+    today + Duration::days(1 + (s % 30) as i64)
+}
+
+/// When assignment `a` was last used, deterministic from its index: 55 %
+/// in the last week, 20 % one to three months ago (dormant at 30 days, used
+/// within 90), 25 % never.
+fn last_use(now: DateTime<Utc>, a: usize) -> Option<DateTime<Utc>> {
+    let k = mix((a as u64) ^ 0x05ee_d05a) % 100;
+    match k {
+        0..55 => Some(now - Duration::days((k % 7) as i64) - Duration::minutes(k as i64)),
+        55..75 => Some(now - Duration::days(31 + (k % 55) as i64)),
+        _ => None,
+    }
 }
 
 /// A stable UUID for the `index`-th row of `kind`.
@@ -449,6 +466,12 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
     .await?;
 
     // Subscriptions: 50 seats, 20 assigned (so (e) can assign 20 more).
+    // The usage views (issue 22, R51) look back from today and ahead of it:
+    // terms end over the next 30 days and seats were used recently, long ago
+    // or never, placed relative to the day of generation (the rest of the
+    // dataset keeps its fixed dates).
+    let today = Utc::now().date_naive();
+    let now = Utc::now();
     let subs: Vec<subscription::Model> = (0..size.subscriptions)
         .map(|s| {
             let p = s % PRODUCTS;
@@ -479,8 +502,8 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
                 start_date: date(2026, 1, 1),
                 term_number: 11,
                 negotiated_terms: None,
-                current_term_start: date(2026, 11, 1),
-                current_term_end: date(2026, 11, 30),
+                current_term_start: renewal_of(today, s) - Months::new(1),
+                current_term_end: renewal_of(today, s),
                 activated_at: Some(at(60)),
                 setup_completed_at: None,
                 created_at: at(s as i64 * 60),
@@ -505,7 +528,7 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
                     assigned_at: at(s as i64 * 60 + j as i64),
                     unassigned_by: None,
                     unassigned_at: None,
-                    last_used_at: None,
+                    last_used_at: last_use(now, s * ASSIGNMENTS_PER_SUBSCRIPTION + j),
                     reclaim_notice_at: None,
                 }
                 .into_active_model()

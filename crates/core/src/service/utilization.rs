@@ -11,8 +11,8 @@ use std::collections::HashMap;
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use entity::{enums::SubscriptionStatus, invoice, invoice_line, license_assignment, subscription, user};
 use sea_orm::{
-    ColumnTrait, Condition, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect,
-    sea_query::{Expr, Query},
+    ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect,
+    sea_query::{Expr, ExprTrait, Query},
 };
 use uuid::Uuid;
 
@@ -137,7 +137,22 @@ pub async fn dormant(
         .from(subscription::Entity)
         .cond_where(access::subscription::visible(actor))
         .to_owned();
-    let mut query = license_assignment::Entity::find()
+    // Dormant: last used before the cutoff, or never used and assigned before
+    // it — one range of the dormant index's expression.
+    let last_activity = Expr::cust("COALESCE(license_assignments.last_used_at, license_assignments.assigned_at)");
+    let mut dormant = license_assignment::Entity::find()
+        .filter(license_assignment::Column::Active.eq(true))
+        .filter(license_assignment::Column::SubscriptionId.in_subquery(visible))
+        .filter(last_activity.clone().lt(cutoff));
+    if let Some(id) = subscription_id {
+        dormant = dormant.filter(license_assignment::Column::SubscriptionId.eq(id));
+    }
+    // The total counts assignments alone (every one has its user), without
+    // the join the page needs for names: half the work on dataset L.
+    let count = window
+        .count
+        .then(|| crate::paging::count_of(dormant.clone().select_only().column(license_assignment::Column::Id)));
+    let query = dormant
         .select_only()
         .column(license_assignment::Column::Id)
         .column(license_assignment::Column::SubscriptionId)
@@ -152,27 +167,11 @@ pub async fn dormant(
                 .from(license_assignment::Column::UserId)
                 .to(user::Column::Id)
                 .into(),
-        )
-        .filter(license_assignment::Column::Active.eq(true))
-        .filter(license_assignment::Column::SubscriptionId.in_subquery(visible))
-        .filter(
-            Condition::any().add(license_assignment::Column::LastUsedAt.lt(cutoff)).add(
-                Condition::all()
-                    .add(license_assignment::Column::LastUsedAt.is_null())
-                    .add(license_assignment::Column::AssignedAt.lt(cutoff)),
-            ),
         );
-    if let Some(id) = subscription_id {
-        query = query.filter(license_assignment::Column::SubscriptionId.eq(id));
-    }
     let keyset = Keyset::new("assignments:dormant")
-        .key(
-            Expr::cust("COALESCE(license_assignments.last_used_at, license_assignments.assigned_at)"),
-            Direction::Asc,
-            KeyKind::Time,
-        )
+        .key(last_activity, Direction::Asc, KeyKind::Time)
         .id(license_assignment::Column::Id.into_expr(), Direction::Asc);
-    crate::paging::fetch_as::<_, Dormant>(&state.db, query, &keyset, window).await
+    crate::paging::fetch_counted::<_, Dormant>(&state.db, query, &keyset, window, count).await
 }
 
 /// One row of spend: a product's invoiced amount in one month and currency.
@@ -190,6 +189,14 @@ struct SpendRow {
     period_start: NaiveDate,
     currency: String,
     amount_minor: i64,
+}
+
+/// A date written into the statement instead of bound: PostgreSQL then plans
+/// for the period asked (a cached generic plan guesses a handful of invoices,
+/// loops over them and sorts every line on disk: 3× slower on dataset L).
+/// A formatted `NaiveDate` is digits, dashes and a sign, never a quote.
+fn date_literal(day: NaiveDate) -> Expr {
+    Expr::cust(format!("'{}'", day.format("%Y-%m-%d")))
 }
 
 /// R51: spend per product and month (the invoice's billing period) from the
@@ -214,8 +221,8 @@ pub async fn spend(state: &Services, actor: &Actor, from: NaiveDate, to: NaiveDa
         )
         .filter(access::invoice::visible(actor))
         .filter(invoice_line::Column::SourceInvoiceId.is_null())
-        .filter(invoice::Column::PeriodStart.gte(from))
-        .filter(invoice::Column::PeriodStart.lte(to))
+        .filter(Expr::col((invoice::Entity, invoice::Column::PeriodStart)).gte(date_literal(from)))
+        .filter(Expr::col((invoice::Entity, invoice::Column::PeriodStart)).lte(date_literal(to)))
         .group_by(invoice_line::Column::ProductName)
         .group_by(invoice::Column::PeriodStart)
         .group_by(invoice::Column::Currency)
