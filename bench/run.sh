@@ -15,7 +15,8 @@
 # BENCH_SKIP_L=1, BENCH_TUNED=1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_INCREMENTAL=1
+# CARGO_INCREMENTAL is left as the caller has it: a different value would
+# rebuild the workspace crates that `cargo test` or `cargo build` just built.
 
 if ! command -v wrk >/dev/null; then
   if command -v apt-get >/dev/null; then

@@ -5,7 +5,8 @@
 # LICENSEDESK_TEST_POSTGRES_URL) is set, else on SQLite. Fails on any error.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export CARGO_INCREMENTAL=1
+# CARGO_INCREMENTAL is left as the caller has it: a different value would
+# rebuild the workspace crates that `cargo test` or `cargo build` just built.
 seconds=${BENCH_SMOKE_SECONDS:-3}
 # The dev profile, as `cargo test` builds it (BENCH_SMOKE_RELEASE=1 for release).
 if [ "${BENCH_SMOKE_RELEASE:-0}" = 1 ]; then flag=--release; dir=release; else flag=; dir=debug; fi

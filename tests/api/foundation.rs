@@ -204,6 +204,40 @@ async fn users_search_by_name_or_email_prefix_is_paginated() {
     }
 }
 
+/// R23, issue 23: a plain prefix is written into the search statement (so
+/// PostgreSQL plans it for its range) and anything with a quote, backslash
+/// or control character stays a parameter; both find the same people, and
+/// text that looks like SQL is only ever text.
+#[tokio::test]
+async fn r23_search_prefixes_with_quotes_and_backslashes_are_text() {
+    let app = TestApp::spawn().await;
+    let org = app.register_org("Contoso", "US").await;
+    for name in ["Seán O'Brien", "Back\\slash Bo", "Olle Ek"] {
+        app.user(&org, name, &[]).await;
+    }
+    let q = "query($s: String) { users(search: $s) { totalCount nodes { name } } }";
+    let names = |v: &serde_json::Value| -> Vec<String> {
+        v["users"]["nodes"]
+            .as_array()
+            .into_iter()
+            .flatten()
+            .filter_map(|n| n["name"].as_str().map(str::to_owned))
+            .collect()
+    };
+    let quoted = app.ok(&org.admin, q, json!({"s": "o'b"})).await;
+    assert_eq!(names(&quoted), ["Seán O'Brien"], "a quote is part of the prefix");
+    let slash = app.ok(&org.admin, q, json!({"s": "back\\"})).await;
+    assert_eq!(names(&slash), ["Back\\slash Bo"], "a backslash is part of the prefix");
+    let plain = app.ok(&org.admin, q, json!({"s": "o"})).await;
+    assert_eq!(plain["users"]["totalCount"], 2, "O'Brien and Olle have a word starting with 'o'");
+    for injection in ["' OR '1'='1", "x'); DROP TABLE users; --", "$1", "?"] {
+        let found = app.ok(&org.admin, q, json!({"s": injection})).await;
+        assert_eq!(found["users"]["totalCount"], 0, "{injection:?} is text, not SQL");
+    }
+    let still = app.ok(&org.admin, q, json!({"s": "olle"})).await;
+    assert_eq!(names(&still), ["Olle Ek"], "the users table is intact");
+}
+
 #[tokio::test]
 async fn messages_follow_accept_language() {
     let app = TestApp::spawn().await;
