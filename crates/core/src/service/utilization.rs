@@ -191,12 +191,10 @@ struct SpendRow {
     amount_minor: i64,
 }
 
-/// A date written into the statement instead of bound: PostgreSQL then plans
-/// for the period asked (a cached generic plan guesses a handful of invoices,
-/// loops over them and sorts every line on disk: 3× slower on dataset L).
-/// A formatted `NaiveDate` is digits, dashes and a sign, never a quote.
-fn date_literal(day: NaiveDate) -> Expr {
-    Expr::cust(format!("'{}'", day.format("%Y-%m-%d")))
+/// A period bound planned for its value (`db::planned_bound`; a formatted
+/// date is digits, dashes and a sign, so it is always written in).
+fn period_bound(day: NaiveDate) -> Expr {
+    crate::db::planned_bound(day.format("%Y-%m-%d").to_string())
 }
 
 /// R51: spend per product and month (the invoice's billing period) from the
@@ -221,8 +219,8 @@ pub async fn spend(state: &Services, actor: &Actor, from: NaiveDate, to: NaiveDa
         )
         .filter(access::invoice::visible(actor))
         .filter(invoice_line::Column::SourceInvoiceId.is_null())
-        .filter(Expr::col((invoice::Entity, invoice::Column::PeriodStart)).gte(date_literal(from)))
-        .filter(Expr::col((invoice::Entity, invoice::Column::PeriodStart)).lte(date_literal(to)))
+        .filter(Expr::col((invoice::Entity, invoice::Column::PeriodStart)).gte(period_bound(from)))
+        .filter(Expr::col((invoice::Entity, invoice::Column::PeriodStart)).lte(period_bound(to)))
         .group_by(invoice_line::Column::ProductName)
         .group_by(invoice::Column::PeriodStart)
         .group_by(invoice::Column::Currency)
