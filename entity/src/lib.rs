@@ -52,6 +52,7 @@ pub mod self_service_policy;
 pub mod server_setting;
 pub mod session;
 pub mod sign_in_throttle;
+pub mod spend_total;
 pub mod subscription;
 pub mod user;
 pub mod user_group;

@@ -1,5 +1,6 @@
 //! Schema migrations; the same files run on SQLite and PostgreSQL.
 
+pub use m20261207_000048_spend_totals::backfill_spend_totals;
 pub use sea_orm_migration::prelude::*;
 
 mod m20261120_000001_create_identity;
@@ -44,6 +45,7 @@ mod m20261207_000044_oidc_providers;
 mod m20261207_000045_oidc_sign_ins;
 mod m20261207_000046_oidc_identities;
 mod m20261207_000047_search_term_count_index;
+mod m20261207_000048_spend_totals;
 mod util;
 
 pub struct Migrator;
@@ -94,6 +96,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000043_holder_index::Migration),
             Box::new(m20261207_000047_search_term_count_index::Migration),
             Box::new(m20261207_000034_portal_grants::Migration),
+            Box::new(m20261207_000048_spend_totals::Migration),
         ]
     }
 }

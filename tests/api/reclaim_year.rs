@@ -229,6 +229,28 @@ async fn r51_a_year_of_usage_reclaims_dormant_licenses_and_lowers_renewals_with_
             invoice["lines"].as_array().expect("lines").iter().map(|l| cents(&l["amount"]["amount"])).sum();
         assert_eq!(lines, want, "the lines add up");
     }
+    // R51: the spend kept as the year's invoices were issued is the same
+    // amount per month, to the minor unit.
+    let spend = app
+        .ok(
+            &admin,
+            "{ spendByProduct(from: \"2026-03-01\", to: \"2027-03-31\") { productName month amount { amount currency } } }",
+            json!({}),
+        )
+        .await;
+    let months: BTreeMap<(i32, u32), i64> = spend["spendByProduct"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|row| {
+            assert_eq!((&row["productName"], &row["amount"]["currency"]), (&json!("Seat App"), &json!("USD")));
+            let month: NaiveDate = row["month"].as_str().expect("month").parse().expect("date");
+            ((month.year(), month.month()), cents(&row["amount"]["amount"]))
+        })
+        .collect();
+    let invoiced: BTreeMap<(i32, u32), i64> =
+        expected.iter().filter(|(month, _)| **month <= (2027, 3)).map(|(m, a)| (*m, *a)).collect();
+    assert_eq!(months, invoiced, "R51: spend per month is what was invoiced");
     // S1 was lowered in March (8 → 6 on 03-27: 2 × 10.00 × 5/31 = 3.2258… → 3.23)
     // and April (6 → 4 on 04-26: 2 × 10.00 × 5/30 = 3.333… → 3.33).
     assert_eq!(expected[&(2026, 3)], 8000 + 10_000 * 5 + 3000 - 323);

@@ -128,3 +128,99 @@ async fn r51_spend_by_product_and_the_renewal_calendar() {
     assert!(app.err(Some(&user.token), CALENDAR, json!({})).await.contains("FORBIDDEN"));
     let _ = Duration::days(1);
 }
+
+/// The spend the caller should see, recomputed from the invoice lines
+/// themselves: (month, product, currency) → minor units, over the invoices
+/// of the profiles `sees` admits, credit lines carried from an earlier
+/// invoice (R44) left out.
+async fn spend_from_lines(
+    app: &TestApp,
+    sees: impl Fn(&entity::billing_profile::Model) -> bool,
+) -> std::collections::BTreeMap<(String, String, String), i64> {
+    let profiles: HashMap<Uuid, entity::billing_profile::Model> = entity::billing_profile::Entity::find()
+        .all(&app.db)
+        .await
+        .expect("profiles")
+        .into_iter()
+        .map(|p| (p.id, p))
+        .collect();
+    let invoices: HashMap<Uuid, entity::invoice::Model> =
+        entity::invoice::Entity::find().all(&app.db).await.expect("invoices").into_iter().map(|i| (i.id, i)).collect();
+    let mut expected = std::collections::BTreeMap::new();
+    for line in entity::invoice_line::Entity::find().all(&app.db).await.expect("lines") {
+        let invoice = &invoices[&line.invoice_id];
+        if line.source_invoice_id.is_some() || !sees(&profiles[&invoice.billing_profile_id]) {
+            continue;
+        }
+        let key = (invoice.period_start.format("%Y-%m-01").to_string(), line.product_name, invoice.currency.clone());
+        *expected.entry(key).or_insert(0) += line.amount_minor;
+    }
+    expected
+}
+
+/// The rows of `spendByProduct` as (month, product, currency) → minor units.
+fn spend_rows(data: &Value) -> std::collections::BTreeMap<(String, String, String), i64> {
+    let text = |v: &Value| v.as_str().expect("text").to_owned();
+    data["spendByProduct"]
+        .as_array()
+        .expect("rows")
+        .iter()
+        .map(|r| {
+            let minor: i64 = text(&r["amount"]["amount"]).replace('.', "").parse().expect("amount");
+            ((text(&r["month"]), text(&r["productName"]), text(&r["amount"]["currency"])), minor)
+        })
+        .collect()
+}
+
+/// R51 with R2, R38, R33, R44: the spend a billing admin reads from the
+/// totals kept at issue agrees to the minor unit with the invoice lines, in
+/// each currency; it holds the admin's own self-service invoices but never
+/// another buyer's; a rerun of the billing run adds nothing; a license
+/// admin with a role on one profile sees that profile's spend alone; and
+/// the totals rebuilt from the invoices (the migration's backfill) are the
+/// same.
+#[tokio::test]
+async fn r51_spend_totals_agree_with_the_invoice_lines() {
+    let app = TestApp::spawn().await;
+    let shop = app.shop().await;
+    let admin_id = Uuid::parse_str(&shop.org.admin_id).expect("uuid");
+    let monthly = app.buy(&shop.org.admin, &shop.per_license, "MONTHLY", Some(5), &shop.profile).await;
+    app.activate(&shop.publisher, &monthly).await;
+    let flat = app.buy(&shop.org.admin, &shop.flat, "MONTHLY", None, &shop.profile).await;
+    app.activate(&shop.publisher, &flat).await;
+    let euro = app.billing_profile(&shop.org.admin, "DE", Some(CARD_OK)).await;
+    let in_euro = app.buy(&shop.org.admin, &shop.per_license, "MONTHLY", Some(3), &euro).await;
+    app.activate(&shop.publisher, &in_euro).await;
+    // Two self-service purchases: the admin's own and a plain user's.
+    let buyer = app.user(&shop.org, "Pat Buyer", &[]).await;
+    for token in [&shop.org.admin, &buyer.token] {
+        let own = app.personal_profile(token, "US", CARD_OK).await;
+        let input = json!({"i": {"productId": shop.per_license, "term": "MONTHLY", "quantity": 2,
+            "billingProfileId": own, "channel": "SELF_SERVICE"}});
+        let bought = app.ok(token, TestApp::PURCHASE, input).await;
+        app.activate(&shop.publisher, bought["purchaseSubscription"]["id"].as_str().expect("id")).await;
+    }
+    for month in [4, 5, 6] {
+        app.bill(date(2026, month, 1)).await;
+    }
+    app.bill(date(2026, 6, 1)).await;
+
+    let range = json!({"f": "2026-01-01", "t": "2026-12-31"});
+    let seen = spend_rows(&app.ok(&shop.org.admin, SPEND, range.clone()).await);
+    let expected = spend_from_lines(&app, |p| p.owner_user_id.is_none() || p.owner_user_id == Some(admin_id)).await;
+    assert_eq!(seen, expected, "R51: the kept totals are the invoice lines, to the minor unit");
+    assert!(expected.keys().any(|(_, _, currency)| currency == "EUR"), "both currencies billed: {expected:?}");
+    let everything = spend_from_lines(&app, |_| true).await;
+    assert_ne!(seen, everything, "R38: another buyer's self-service invoices are theirs alone");
+
+    // A license admin reading through a role on the euro profile (R2).
+    let license_admin = app.user(&shop.org, "License Admin", &["LICENSE_ADMIN"]).await;
+    app.grant_role(&shop.org.admin, &euro, &license_admin.id, "READER").await;
+    let euro_id = Uuid::parse_str(&euro).expect("uuid");
+    let theirs = spend_rows(&app.ok(&license_admin.token, SPEND, range.clone()).await);
+    assert_eq!(theirs, spend_from_lines(&app, |p| p.id == euro_id).await, "R2: one profile's spend");
+
+    // The totals rebuilt from the invoices are the ones kept at issue.
+    migration::backfill_spend_totals(&app.db).await.expect("backfill");
+    assert_eq!(spend_rows(&app.ok(&shop.org.admin, SPEND, range).await), expected);
+}

@@ -138,6 +138,16 @@ pub fn visible_ids(actor: &Actor) -> SelectStatement {
         .to_owned()
 }
 
+/// IDs of `user_id`'s own self-service profiles in the organization (R25, R38).
+pub fn owned_ids(organization_id: Uuid, user_id: Uuid) -> SelectStatement {
+    Query::select()
+        .column(billing_profile::Column::Id)
+        .from(billing_profile::Entity)
+        .and_where(billing_profile::Column::OrganizationId.eq(organization_id))
+        .and_where(billing_profile::Column::OwnerUserId.eq(user_id))
+        .to_owned()
+}
+
 /// A condition no row satisfies.
 pub(crate) fn nothing() -> Condition {
     Condition::all().add(sea_orm::sea_query::Expr::cust("1 = 0"))

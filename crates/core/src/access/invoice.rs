@@ -23,6 +23,29 @@ pub fn visible(actor: &Actor) -> Condition {
         .add(invoice::Column::BillingProfileId.in_subquery(profiles::visible_ids(actor)))
 }
 
+/// The caller's visible invoices split for totals kept per organization
+/// (R51's spend): the twin of [`visible`], whole organizations where it can.
+pub enum Coverage {
+    /// Every invoice of the organization's own billing profiles (a billing
+    /// manager's view, R2), plus those matching `also`: the caller's own
+    /// self-service profiles' invoices (R38).
+    Organization { organization_id: Uuid, also: Condition },
+    /// Exactly the invoices matching the condition ([`visible`]).
+    Only(Condition),
+}
+
+pub fn coverage(actor: &Actor) -> Coverage {
+    match actor.billing_org() {
+        Ok(org) if org.is_billing_manager() => Coverage::Organization {
+            organization_id: org.organization_id,
+            also: Condition::all().add(invoice::Column::OrganizationId.eq(org.organization_id)).add(
+                invoice::Column::BillingProfileId.in_subquery(profiles::owned_ids(org.organization_id, org.user_id)),
+            ),
+        },
+        _ => Coverage::Only(visible(actor)),
+    }
+}
+
 /// The row check given the invoice's profile and the caller's roles on it.
 pub fn check(
     actor: &Actor,
@@ -112,5 +135,24 @@ mod tests {
         elsewhere.billing_profile_id = org_profile.id;
         elsewhere.organization_id = OTHER_ORG;
         assert!(check(&other_org_admin(), elsewhere, &org_profile, []).is_none(), "R3: org and profile must agree");
+    }
+
+    /// R51 with R2, R38: totals kept per organization stand for a caller's
+    /// invoices only where the row check admits every invoice of that
+    /// organization's own profiles; the caller's self-service invoices come
+    /// on top, another buyer's never.
+    #[test]
+    fn r51_coverage_agrees_with_the_row_check() {
+        let mut whole = Vec::new();
+        for (label, actor) in everyone() {
+            let Coverage::Organization { organization_id, .. } = coverage(&actor) else { continue };
+            let org_profile = profile(organization_id, None);
+            let bill = invoice(organization_id, org_profile.id);
+            assert!(check(&actor, bill, &org_profile, []).is_some(), "{label}: an org invoice without roles");
+            let theirs = profile(organization_id, Some(SOMEONE_ELSE));
+            assert!(check(&actor, invoice(organization_id, theirs.id), &theirs, []).is_none(), "{label}: R38");
+            whole.push(label);
+        }
+        assert_eq!(whole, ["GLOBAL_ADMIN", "BILLING_ADMIN", "OTHER_ORG_ADMIN", "PARTNER_ADMIN", "OTHER_PARTNER_ADMIN"]);
     }
 }

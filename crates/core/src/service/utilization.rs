@@ -6,12 +6,12 @@
 //! the lists are the caller's visible subscriptions and invoices, nothing
 //! else.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 
 use chrono::{DateTime, Datelike, Duration, NaiveDate, Utc};
 use entity::{enums::SubscriptionStatus, invoice, invoice_line, license_assignment, subscription, user};
 use sea_orm::{
-    ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, EntityTrait, FromQueryResult, JoinType, QueryFilter, QuerySelect,
     sea_query::{Expr, ExprTrait, Query},
 };
 use uuid::Uuid;
@@ -19,6 +19,7 @@ use uuid::Uuid;
 use crate::{
     access::{self, Visible},
     auth::Actor,
+    domain::money,
     error::{AppError, AppResult, Invalid},
     paging::{Direction, KeyKind, Keyset, Page, Window},
     service::Services,
@@ -198,56 +199,66 @@ fn period_bound(day: NaiveDate) -> Expr {
 }
 
 /// R51: spend per product and month (the invoice's billing period) from the
-/// invoices the caller may see, in each invoice's currency; at most 24 months.
+/// invoices the caller may see, in each invoice's currency; at most 24
+/// months. A billing manager sees every invoice of the organization's own
+/// profiles: those come from the totals kept as invoices are issued; the
+/// rest (their own self-service invoices, or a license admin's profiles
+/// with a role) are added up from the lines.
 pub async fn spend(state: &Services, actor: &Actor, from: NaiveDate, to: NaiveDate) -> AppResult<Vec<Spend>> {
     admin(actor)?;
     if to < from || (to - from).num_days() > 731 {
         return Err(AppError::validation("to", Invalid::OutOfRange { min: 0, max: 24 }));
     }
-    let rows = invoice_line::Entity::find()
-        .select_only()
-        .column(invoice_line::Column::ProductName)
-        .column(invoice::Column::PeriodStart)
-        .column(invoice::Column::Currency)
-        .column_as(Expr::cust("CAST(COALESCE(SUM(invoice_lines.amount_minor), 0) AS BIGINT)"), "amount_minor")
-        .join(
-            JoinType::InnerJoin,
-            invoice_line::Entity::belongs_to(invoice::Entity)
-                .from(invoice_line::Column::InvoiceId)
-                .to(invoice::Column::Id)
-                .into(),
-        )
-        .filter(access::invoice::visible(actor))
-        .filter(invoice_line::Column::SourceInvoiceId.is_null())
-        .filter(Expr::col((invoice::Entity, invoice::Column::PeriodStart)).gte(period_bound(from)))
-        .filter(Expr::col((invoice::Entity, invoice::Column::PeriodStart)).lte(period_bound(to)))
-        .group_by(invoice_line::Column::ProductName)
-        .group_by(invoice::Column::PeriodStart)
-        .group_by(invoice::Column::Currency)
-        .order_by_asc(invoice::Column::PeriodStart)
-        .order_by_asc(invoice_line::Column::ProductName)
-        .into_model::<SpendRow>()
-        .all(&state.db)
-        .await?;
+    let mut rows = Vec::new();
+    let lines_of = match access::invoice::coverage(actor) {
+        access::invoice::Coverage::Organization { organization_id, also } => {
+            let kept = crate::service::invoices::spend_totals::of_organization(&state.db, organization_id, from, to);
+            rows.extend(kept.await?.into_iter().map(|t| SpendRow {
+                product_name: t.product_name,
+                period_start: t.month,
+                currency: t.currency,
+                amount_minor: t.amount_minor,
+            }));
+            also
+        }
+        access::invoice::Coverage::Only(visible) => visible,
+    };
+    rows.extend(
+        invoice_line::Entity::find()
+            .select_only()
+            .column(invoice_line::Column::ProductName)
+            .column(invoice::Column::PeriodStart)
+            .column(invoice::Column::Currency)
+            .column_as(Expr::cust("CAST(COALESCE(SUM(invoice_lines.amount_minor), 0) AS BIGINT)"), "amount_minor")
+            .join(
+                JoinType::InnerJoin,
+                invoice_line::Entity::belongs_to(invoice::Entity)
+                    .from(invoice_line::Column::InvoiceId)
+                    .to(invoice::Column::Id)
+                    .into(),
+            )
+            .filter(lines_of)
+            .filter(invoice_line::Column::SourceInvoiceId.is_null())
+            .filter(Expr::col((invoice::Entity, invoice::Column::PeriodStart)).gte(period_bound(from)))
+            .filter(Expr::col((invoice::Entity, invoice::Column::PeriodStart)).lte(period_bound(to)))
+            .group_by(invoice_line::Column::ProductName)
+            .group_by(invoice::Column::PeriodStart)
+            .group_by(invoice::Column::Currency)
+            .into_model::<SpendRow>()
+            .all(&state.db)
+            .await?,
+    );
     // Periods start on any day: fold them into calendar months.
-    let mut months: Vec<Spend> = Vec::new();
+    let mut months: BTreeMap<(NaiveDate, String, String), i64> = BTreeMap::new();
     for row in rows {
         let month = row.period_start.with_day0(0).unwrap_or(row.period_start);
-        match months
-            .iter_mut()
-            .find(|s| s.product_name == row.product_name && s.month == month && s.currency == row.currency)
-        {
-            Some(s) => s.amount_minor += row.amount_minor,
-            None => months.push(Spend {
-                product_name: row.product_name,
-                month,
-                currency: row.currency,
-                amount_minor: row.amount_minor,
-            }),
-        }
+        let amount = months.entry((month, row.product_name, row.currency)).or_default();
+        *amount = money::add(*amount, row.amount_minor)?;
     }
-    months.sort_by(|a, b| (a.month, &a.product_name, &a.currency).cmp(&(b.month, &b.product_name, &b.currency)));
-    Ok(months)
+    Ok(months
+        .into_iter()
+        .map(|((month, product_name, currency), amount_minor)| Spend { product_name, month, currency, amount_minor })
+        .collect())
 }
 
 /// One renewal ahead.

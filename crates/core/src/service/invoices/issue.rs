@@ -17,7 +17,7 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{due_date, issue_date, method_summary, month_start, next_month_start, settle, snapshot};
+use super::{due_date, issue_date, method_summary, month_start, next_month_start, settle, snapshot, spend_totals};
 use crate::error::EntityKind;
 use crate::service::audit::AuditAction;
 use crate::{
@@ -262,6 +262,10 @@ pub async fn issue_one(state: &Services, due: DueInvoice, issued_on: NaiveDate) 
         .insert(&txn)
         .await?;
     }
+    // R51: the organization's spend totals grow with the invoice's charge lines.
+    let charged =
+        charges.iter().map(|c| (product_of.get(&c.subscription_id).map_or("", String::as_str), c.amount_minor));
+    spend_totals::add_issued(&txn, &profile, &invoice, charged).await?;
     let linked = charge::Entity::update_many()
         .col_expr(charge::Column::InvoiceId, sea_orm::sea_query::Expr::value(invoice.id))
         .filter(charge::Column::Id.is_in(charges.iter().map(|c| c.id).collect::<Vec<_>>()))

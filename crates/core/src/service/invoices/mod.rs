@@ -9,7 +9,9 @@
 //! - `issue`: the billing run's invoice steps: issuing a month's charges,
 //!   marking invoices overdue, finding subscriptions whose payment is not
 //!   current (R15, R31, R33, R44);
-//! - `pdf`: assembling the PDF document (R32).
+//! - `pdf`: assembling the PDF document (R32);
+//! - `spend_totals`: what each organization was invoiced per product and
+//!   month, kept as invoices are issued (R51).
 //!
 //! This module holds what they share: the calendar, the view, the snapshot.
 
@@ -18,6 +20,7 @@ pub mod links;
 mod pdf;
 mod queries;
 mod settle;
+pub mod spend_totals;
 
 use chrono::{Datelike, Months, NaiveDate};
 use entity::{invoice, invoice_line};
