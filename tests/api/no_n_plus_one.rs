@@ -265,3 +265,29 @@ async fn issue23_invoices_page_with_lines_is_constant_in_page_size() {
     assert_eq!(counts[0], counts[1], "statements for 5 vs 50 invoices: {counts:?}");
     assert!(counts[0] <= 3, "at most 3 statements: {counts:?}");
 }
+
+/// R51 (issue 22): a page of the renewal calendar costs as many statements
+/// for 5 renewals as for all 10 — the next renewal prices of a page come
+/// from one query, not one per subscription.
+#[tokio::test]
+async fn r51_renewal_calendar_is_constant_in_page_size() {
+    let url = fresh_database_url().await;
+    let counter = Arc::new(AtomicUsize::new(0));
+    let app = TestApp::with_statement_counter(&url, counter.clone()).await;
+    let shop = fifty_subscriptions(&app).await;
+    let calendar = "query($n: Int!) { renewalCalendar(days: 90, first: $n) { totalCount edges { node { date quantity nextUnitPrice { amount } forecast { amount currency } } } } }";
+    let counts = statements_per_page(
+        &app,
+        &counter,
+        &shop.org.admin,
+        calendar,
+        |n| json!({"n": n}),
+        |n, data| {
+            let rows = data["renewalCalendar"]["edges"].as_array().map_or(0, Vec::len);
+            assert_eq!(rows, if n == 5 { 5 } else { 10 }, "the ten active subscriptions renew within 90 days");
+            assert_eq!(data["renewalCalendar"]["totalCount"], 10);
+        },
+    )
+    .await;
+    assert_eq!(counts[0], counts[1], "statements for 5 vs 10 renewals: {counts:?}");
+}

@@ -159,6 +159,16 @@ async fn write_prices(
     Ok(())
 }
 
+/// A renewal price asked for: a product's price for one term and currency
+/// in force on a day.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PriceAsked<'a> {
+    pub product_id: Uuid,
+    pub term: BillingTerm,
+    pub currency: &'a str,
+    pub on: chrono::NaiveDate,
+}
+
 /// Issue 26 item 1: the price of a renewal at term end `on` — the latest
 /// price effective on or before that day, as it was then, whenever asked;
 /// None when there was none (or it was withdrawn).
@@ -169,20 +179,34 @@ pub async fn price_in_force(
     currency: &str,
     on: chrono::NaiveDate,
 ) -> AppResult<Option<i64>> {
+    let asked = PriceAsked { product_id, term, currency, on };
+    Ok(prices_in_force(db, std::slice::from_ref(&asked)).await?.pop().flatten())
+}
+
+/// [`price_in_force`] for each of `asked`, in order, from one query (a page
+/// of renewals asks for fifty).
+pub async fn prices_in_force(db: &impl ConnectionTrait, asked: &[PriceAsked<'_>]) -> AppResult<Vec<Option<i64>>> {
+    if asked.is_empty() {
+        return Ok(Vec::new());
+    }
+    let products: BTreeSet<Uuid> = asked.iter().map(|a| a.product_id).collect();
     let rows = product_price_history::Entity::find()
-        .filter(product_price_history::Column::ProductId.eq(product_id))
-        .filter(product_price_history::Column::Term.eq(term))
-        .filter(product_price_history::Column::Currency.eq(currency))
+        .filter(product_price_history::Column::ProductId.is_in(products))
         .all(db)
         .await?;
-    // Compared here rather than in SQL: a handful of rows per key, and the
-    // same on both engines. Several changes on one day: the last one (v7 ids
-    // are in creation order).
-    Ok(rows
-        .into_iter()
-        .filter(|r| r.effective_from <= on)
-        .max_by_key(|r| (r.effective_from, r.id))
-        .and_then(|r| r.unit_amount_minor))
+    // Compared here rather than in SQL: a handful of rows per product, and
+    // the same on both engines. Several changes on one day: the last one (v7
+    // ids are in creation order).
+    Ok(asked
+        .iter()
+        .map(|a| {
+            rows.iter()
+                .filter(|r| r.product_id == a.product_id && r.term == a.term && r.currency == a.currency)
+                .filter(|r| r.effective_from <= a.on)
+                .max_by_key(|r| (r.effective_from, r.id))
+                .and_then(|r| r.unit_amount_minor)
+        })
+        .collect())
 }
 
 async fn write_markets(db: &impl ConnectionTrait, product_id: Uuid, markets: &BTreeSet<&'static str>) -> AppResult<()> {

@@ -253,14 +253,38 @@ pub fn negotiated_price_ends_on(sub: &subscription::Model) -> Option<chrono::Nai
 /// end as known today; None when it will not renew (disabled, auto-renew off,
 /// or no price for its term and currency).
 pub async fn next_renewal_price(db: &impl ConnectionTrait, sub: &subscription::Model) -> AppResult<Option<i64>> {
-    if sub.status == SubscriptionStatus::Disabled || !sub.auto_renew {
-        return Ok(None);
-    }
-    if sub.negotiated_terms.is_some_and(|n| sub.term_number.saturating_add(1) <= n) {
-        return Ok(Some(sub.unit_price_minor));
-    }
+    Ok(next_renewal_prices(db, &[sub]).await?.pop().flatten())
+}
+
+/// [`next_renewal_price`] for each of `subs`, in order, with one query for
+/// the list prices (a page of the renewal calendar).
+pub async fn next_renewal_prices(
+    db: &impl ConnectionTrait,
+    subs: &[&subscription::Model],
+) -> AppResult<Vec<Option<i64>>> {
+    let renews = |sub: &subscription::Model| sub.status != SubscriptionStatus::Disabled && sub.auto_renew;
+    let negotiated =
+        |sub: &subscription::Model| sub.negotiated_terms.is_some_and(|n| sub.term_number.saturating_add(1) <= n);
     // The price in force on the term end, as far as it is known today.
-    catalog::price_in_force(db, sub.product_id, sub.term, &sub.currency, sub.current_term_end).await
+    let asked: Vec<catalog::PriceAsked> = subs
+        .iter()
+        .filter(|sub| renews(sub) && !negotiated(sub))
+        .map(|sub| catalog::PriceAsked {
+            product_id: sub.product_id,
+            term: sub.term,
+            currency: &sub.currency,
+            on: sub.current_term_end,
+        })
+        .collect();
+    let mut listed = catalog::prices_in_force(db, &asked).await?.into_iter();
+    Ok(subs
+        .iter()
+        .map(|sub| match (renews(sub), negotiated(sub)) {
+            (false, _) => None,
+            (true, true) => Some(sub.unit_price_minor),
+            (true, false) => listed.next().flatten(),
+        })
+        .collect())
 }
 
 /// Loads a subscription for a change (locked, with the caller's right) and

@@ -294,11 +294,9 @@ pub async fn renewals(state: &Services, actor: &Actor, days: i64, window: &Windo
         .filter(subscription::Column::CurrentTermEnd.gt(today))
         .filter(subscription::Column::CurrentTermEnd.lte(today + Duration::days(days)));
     let page = access::subscription::page(&state.db, actor, query, &by_term_end(), window).await?;
-    let mut items = Vec::with_capacity(page.items.len());
-    for sub in &page.items {
-        let next = crate::service::subscriptions::next_renewal_price(&state.db, sub).await?;
-        items.push((sub.clone(), next));
-    }
+    let subs: Vec<&subscription::Model> = page.items.iter().map(|sub| sub.get()).collect();
+    let next = crate::service::subscriptions::next_renewal_prices(&state.db, &subs).await?;
+    let items: Vec<_> = page.items.iter().cloned().zip(next).collect();
     Ok(page.with_items(
         items
             .into_iter()
