@@ -17,7 +17,7 @@ const PAGE: &str = "query($n: Int!) { subscriptions(first: $n) { totalCount node
     billingProfile { name currency paymentMethod { brand last4 } roleAssignments { role user { name } } }
     purchaser { name roles organization { name } }
     assignedUsers { name email }
-    portalUrl supportUrl unitPrice { amount currency } } } }";
+    portalUrl supportUrl unitPrice { amount currency } nextRenewalPrice { amount } } } }";
 
 /// 50 subscriptions of two products on two profiles; 10 of them (the newest
 /// five among them) with three assigned users.

@@ -12,7 +12,7 @@ use crate::graphql::{
     catalog::Product,
     identity::{User, nested_user, visible_users},
     loaders,
-    loaders::{AssignedUsersOfSubscription, OrganizationId, ProductId, SubscriptionId},
+    loaders::{AssignedUsersOfSubscription, ListPriceOn, OrganizationId, ProductId, SubscriptionId},
     state,
     types::Money,
 };
@@ -182,7 +182,20 @@ impl Subscription {
     /// known now; null when it will not renew (disabled, auto-renew off, or
     /// no price for its term and currency).
     async fn next_renewal_price(&self, ctx: &Context<'_>) -> Result<Option<Money>> {
-        let price = crate::service::subscriptions::next_renewal_price(&state(ctx)?.db, &self.0).await?;
+        use crate::service::subscriptions::{RenewalPrice, renewal_price};
+        let price = match renewal_price(&self.0) {
+            RenewalPrice::WillNotRenew => None,
+            RenewalPrice::Negotiated(price) => Some(price),
+            RenewalPrice::ListPriceOn(asked) => {
+                let key = ListPriceOn {
+                    product_id: asked.product_id,
+                    term: asked.term,
+                    currency: asked.currency.to_owned(),
+                    on: asked.on,
+                };
+                loaders(ctx)?.load_one(key).await?.flatten()
+            }
+        };
         Ok(price.map(|p| Money::new(p, &self.0.currency)))
     }
     /// Bought at a negotiated price, the day it stops (the

@@ -248,10 +248,35 @@ pub fn negotiated_price_ends_on(sub: &subscription::Model) -> Option<chrono::Nai
     Some(terms::term_end(sub.start_date, sub.term.months(), u32::try_from(last).unwrap_or(u32::MAX)))
 }
 
-/// Issue 26 item 5: the unit price the next renewal will take — the
-/// negotiated price while it holds, else the list price in force on the term
-/// end as known today; None when it will not renew (disabled, auto-renew off,
-/// or no price for its term and currency).
+/// Issue 26 item 5: what the next renewal's unit price comes from.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RenewalPrice<'a> {
+    /// Disabled or auto-renew off.
+    WillNotRenew,
+    /// The negotiated price, while it holds.
+    Negotiated(i64),
+    /// The list price in force on the term end, as known today (none when
+    /// the product has no price for its term and currency).
+    ListPriceOn(catalog::PriceAsked<'a>),
+}
+
+pub fn renewal_price(sub: &subscription::Model) -> RenewalPrice<'_> {
+    if sub.status == SubscriptionStatus::Disabled || !sub.auto_renew {
+        return RenewalPrice::WillNotRenew;
+    }
+    if sub.negotiated_terms.is_some_and(|n| sub.term_number.saturating_add(1) <= n) {
+        return RenewalPrice::Negotiated(sub.unit_price_minor);
+    }
+    RenewalPrice::ListPriceOn(catalog::PriceAsked {
+        product_id: sub.product_id,
+        term: sub.term,
+        currency: &sub.currency,
+        on: sub.current_term_end,
+    })
+}
+
+/// The unit price the next renewal will take ([`renewal_price`]); None
+/// when it will not renew.
 pub async fn next_renewal_price(db: &impl ConnectionTrait, sub: &subscription::Model) -> AppResult<Option<i64>> {
     Ok(next_renewal_prices(db, &[sub]).await?.pop().flatten())
 }
@@ -262,27 +287,21 @@ pub async fn next_renewal_prices(
     db: &impl ConnectionTrait,
     subs: &[&subscription::Model],
 ) -> AppResult<Vec<Option<i64>>> {
-    let renews = |sub: &subscription::Model| sub.status != SubscriptionStatus::Disabled && sub.auto_renew;
-    let negotiated =
-        |sub: &subscription::Model| sub.negotiated_terms.is_some_and(|n| sub.term_number.saturating_add(1) <= n);
-    // The price in force on the term end, as far as it is known today.
-    let asked: Vec<catalog::PriceAsked> = subs
+    let sources: Vec<RenewalPrice> = subs.iter().map(|sub| renewal_price(sub)).collect();
+    let asked: Vec<catalog::PriceAsked> = sources
         .iter()
-        .filter(|sub| renews(sub) && !negotiated(sub))
-        .map(|sub| catalog::PriceAsked {
-            product_id: sub.product_id,
-            term: sub.term,
-            currency: &sub.currency,
-            on: sub.current_term_end,
+        .filter_map(|source| match source {
+            RenewalPrice::ListPriceOn(asked) => Some(asked.clone()),
+            _ => None,
         })
         .collect();
     let mut listed = catalog::prices_in_force(db, &asked).await?.into_iter();
-    Ok(subs
-        .iter()
-        .map(|sub| match (renews(sub), negotiated(sub)) {
-            (false, _) => None,
-            (true, true) => Some(sub.unit_price_minor),
-            (true, false) => listed.next().flatten(),
+    Ok(sources
+        .into_iter()
+        .map(|source| match source {
+            RenewalPrice::WillNotRenew => None,
+            RenewalPrice::Negotiated(price) => Some(price),
+            RenewalPrice::ListPriceOn(_) => listed.next().flatten(),
         })
         .collect())
 }
