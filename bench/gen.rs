@@ -530,6 +530,7 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
                     unassigned_at: None,
                     last_used_at: last_use(now, s * ASSIGNMENTS_PER_SUBSCRIPTION + j),
                     reclaim_notice_at: None,
+                    organization_id: id(1, 0),
                 }
                 .into_active_model()
             })

@@ -20,6 +20,10 @@ pub struct Model {
     pub last_used_at: Option<DateTimeUtc>,
     /// Issue 22: when the holder was told the unused license will be reclaimed.
     pub reclaim_notice_at: Option<DateTimeUtc>,
+    /// The subscription's organization, copied at insert (a subscription
+    /// never moves), so an organization's dormant licenses are counted from
+    /// one index (R51).
+    pub organization_id: Uuid,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

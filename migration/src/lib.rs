@@ -46,7 +46,7 @@ mod m20261207_000045_oidc_sign_ins;
 mod m20261207_000046_oidc_identities;
 mod m20261207_000047_search_term_count_index;
 mod m20261207_000048_spend_totals;
-mod m20261207_000049_dormant_covering_index;
+mod m20261207_000049_assignment_organization;
 mod util;
 
 pub struct Migrator;
@@ -98,7 +98,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000047_search_term_count_index::Migration),
             Box::new(m20261207_000034_portal_grants::Migration),
             Box::new(m20261207_000048_spend_totals::Migration),
-            Box::new(m20261207_000049_dormant_covering_index::Migration),
+            Box::new(m20261207_000049_assignment_organization::Migration),
         ]
     }
 }

@@ -7,6 +7,7 @@ use std::collections::HashMap;
 
 use chrono::{Duration, TimeZone, Utc};
 use entity::license_assignment;
+use licensedesk::clock::Clock as _;
 use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde_json::{Value, json};
 use uuid::Uuid;
@@ -223,4 +224,59 @@ async fn r51_spend_totals_agree_with_the_invoice_lines() {
     // The totals rebuilt from the invoices are the ones kept at issue.
     migration::backfill_spend_totals(&app.db).await.expect("backfill");
     assert_eq!(spend_rows(&app.ok(&shop.org.admin, SPEND, range).await), expected);
+}
+
+/// R51 with R26, R27, R3: the dormant total an admin reads (counted per
+/// organization, less the subscriptions hidden from them) is the number of
+/// dormant rows they can list: a billing manager counts every subscription
+/// of the organization, a license admin not other people's self-service
+/// purchases (but their own), and no one counts another organization's.
+#[tokio::test]
+async fn r51_dormant_total_counts_what_each_admin_sees() {
+    let app = TestApp::spawn().await;
+    let shop = app.shop().await;
+    let org_sub = app.buy(&shop.org.admin, &shop.per_license, "MONTHLY", Some(5), &shop.profile).await;
+    app.activate(&shop.publisher, &org_sub).await;
+    let holders = app.users(&shop.org, "Holder", 3).await;
+    let ids: Vec<&str> = holders.iter().map(|p| p.id.as_str()).collect();
+    app.ok(&shop.org.admin, ASSIGN, json!({"s": org_sub, "u": ids})).await;
+    // Self-service purchases, each assigned to its buyer: a plain user's (two
+    // seats held) and the license admin's own (one).
+    let buyer = app.user(&shop.org, "Pat Buyer", &[]).await;
+    let colleague = app.user(&shop.org, "Colleague", &[]).await;
+    let license_admin = app.user(&shop.org, "License Admin", &["LICENSE_ADMIN"]).await;
+    let billing_admin = app.user(&shop.org, "Billing Admin", &["BILLING_ADMIN"]).await;
+    for (person, holders) in
+        [(&buyer, vec![buyer.id.clone(), colleague.id.clone()]), (&license_admin, vec![license_admin.id.clone()])]
+    {
+        let own = app.personal_profile(&person.token, "US", CARD_OK).await;
+        let input = json!({"i": {"productId": shop.per_license, "term": "MONTHLY", "quantity": 2,
+            "billingProfileId": own, "channel": "SELF_SERVICE"}});
+        let bought = app.ok(&person.token, TestApp::PURCHASE, input).await;
+        let sub = bought["purchaseSubscription"]["id"].as_str().expect("id").to_owned();
+        app.activate(&shop.publisher, &sub).await;
+        app.ok(&person.token, ASSIGN, json!({"s": sub, "u": holders})).await;
+    }
+    // Another organization's dormant license.
+    let other = app.register_org("Northwind", "US").await;
+    app.accept_agreement(&other.admin).await;
+    let other_profile = app.billing_profile(&other.admin, "US", Some(CARD_OK)).await;
+    let other_sub = app.buy(&other.admin, &shop.per_license, "MONTHLY", Some(1), &other_profile).await;
+    app.activate(&shop.publisher, &other_sub).await;
+    app.ok(&other.admin, ASSIGN, json!({"s": other_sub, "u": [other.admin_id]})).await;
+
+    // 60 days on, nothing has been used: every assignment is dormant.
+    app.clock.set_date(app.clock.today() + Duration::days(60));
+    for (who, token, expected) in [
+        ("GLOBAL_ADMIN", &shop.org.admin, 6),
+        ("BILLING_ADMIN", &billing_admin.token, 6),
+        ("LICENSE_ADMIN", &license_admin.token, 4),
+        ("another organization's admin", &other.admin, 1),
+    ] {
+        let data = app.ok(token, DORMANT, json!({"d": 30})).await;
+        let listed = nodes(&data, "dormantLicenses").len();
+        assert_eq!(data["dormantLicenses"]["totalCount"], expected, "{who}: R51 total");
+        assert_eq!(listed, expected, "{who}: the total is what they can list");
+    }
+    assert!(app.err(Some(&buyer.token), DORMANT, json!({"d": 30})).await.contains("FORBIDDEN"));
 }

@@ -51,6 +51,37 @@ pub fn is_self_service(sub: &subscription::Model) -> bool {
     sub.channel == Channel::SelfService
 }
 
+/// The caller's visible subscriptions split for counts kept per organization
+/// (R51's dormant licenses): the twin of [`visible`], whole organizations
+/// where it can.
+pub enum Coverage {
+    /// Every subscription of the organization except those matching
+    /// `hidden`: none for a billing manager; for a license admin, other
+    /// people's self-service purchases (R26, R27).
+    Organization { organization_id: Uuid, hidden: Condition },
+    /// Exactly the subscriptions matching the condition ([`visible`]).
+    Only(Condition),
+}
+
+pub fn coverage(actor: &Actor) -> Coverage {
+    let org = match actor {
+        Actor::Org(org) => org,
+        _ => return Coverage::Only(visible(actor)),
+    };
+    let organization_id = org.organization_id;
+    if org.is_billing_manager() {
+        Coverage::Organization { organization_id, hidden: profiles::nothing() }
+    } else if org.can_view_org_subscriptions() {
+        let hidden = Condition::all()
+            .add(subscription::Column::OrganizationId.eq(organization_id))
+            .add(subscription::Column::Channel.eq(Channel::SelfService))
+            .add(subscription::Column::PurchaserId.ne(org.user_id));
+        Coverage::Organization { organization_id, hidden }
+    } else {
+        Coverage::Only(visible(actor))
+    }
+}
+
 /// The row check: `Ok(())` when allowed, NOT_FOUND when the caller may not
 /// even see the subscription, FORBIDDEN when they see it but may not do
 /// `access`. `profile_rights` are the caller's rights on its billing profile.
@@ -400,6 +431,28 @@ mod tests {
     /// R1, R2, R3: an org subscription — every admin sees it; billing changes
     /// for GLOBAL/BILLING_ADMIN, licenses for GLOBAL/LICENSE_ADMIN; a plain
     /// user without a role, other tenants and publishers: HIDDEN.
+    /// R51 with R26, R27: an organization's count stands for a caller's
+    /// subscriptions only where the row check admits every subscription of
+    /// it but the hidden ones — for a license admin other people's
+    /// self-service purchases, for a billing manager none.
+    #[test]
+    fn r51_coverage_agrees_with_the_row_check() {
+        let mut whole = Vec::new();
+        for (label, actor) in everyone() {
+            let Coverage::Organization { organization_id, .. } = coverage(&actor) else { continue };
+            let sees = |channel, purchaser| {
+                let sub = subscription(organization_id, channel, purchaser);
+                decide(&actor, &sub, ProfileRights::NONE, false, Access::View).is_ok()
+            };
+            let manager = actor.org().is_ok_and(|org| org.is_billing_manager());
+            assert!(sees(Channel::Direct, SOMEONE_ELSE), "{label}: every org subscription");
+            assert!(sees(Channel::SelfService, ME), "{label}: their own purchase");
+            assert_eq!(sees(Channel::SelfService, SOMEONE_ELSE), manager, "{label}: another's purchase");
+            whole.push(label);
+        }
+        assert_eq!(whole, ["GLOBAL_ADMIN", "BILLING_ADMIN", "LICENSE_ADMIN", "OTHER_ORG_ADMIN"]);
+    }
+
     #[test]
     fn r1_org_subscription_decision_table() {
         let sub = subscription(ORG, Channel::Direct, SOMEONE_ELSE);

@@ -107,7 +107,7 @@ pub async fn assign(
             return Err(AppError::InsufficientLicenses { available: Ord::max(available, 0) });
         }
     }
-    batch.insert_assignments(sub.id, &fresh, actor.user_id(), now);
+    batch.insert_assignments(sub.id, sub.organization_id, &fresh, actor.user_id(), now);
     let after = batch.count_change(&locked, added, now);
     let entry = AuditEntry::new(AuditAction::SubscriptionAssignLicenses, "subscription", sub.id)
         .before(json!({"assigned": after.assigned_count - added}))
@@ -321,19 +321,27 @@ impl WriteBatch {
     }
 
     /// R19: one multi-row insert for the whole request.
-    fn insert_assignments(&mut self, subscription_id: Uuid, users: &[Uuid], by: Uuid, now: DateTime<Utc>) {
-        let (sub, yes, by, at) = (self.p(subscription_id), self.p(true), self.p(by), self.p(now));
+    fn insert_assignments(
+        &mut self,
+        subscription_id: Uuid,
+        organization_id: Uuid,
+        users: &[Uuid],
+        by: Uuid,
+        now: DateTime<Utc>,
+    ) {
+        let (sub, org) = (self.p(subscription_id), self.p(organization_id));
+        let (yes, by, at) = (self.p(true), self.p(by), self.p(now));
         let rows: Vec<String> = users
             .iter()
             .map(|user| {
                 let (id, user) = (self.p(Uuid::now_v7()), self.p(*user));
-                format!("({id}, {sub}, {user}, {yes}, {by}, {at})")
+                format!("({id}, {sub}, {org}, {user}, {yes}, {by}, {at})")
             })
             .collect();
         self.pieces.push((
             "ins",
             format!(
-                "INSERT INTO license_assignments (id, subscription_id, user_id, active, assigned_by, assigned_at) VALUES {}",
+                "INSERT INTO license_assignments (id, subscription_id, organization_id, user_id, active, assigned_by, assigned_at) VALUES {}",
                 rows.join(", ")
             ),
         ));
@@ -572,6 +580,7 @@ pub(crate) async fn insert_assignments(
             unassigned_at: Set(None),
             last_used_at: Set(None),
             reclaim_notice_at: Set(None),
+            organization_id: Set(sub.organization_id),
         }
     }))
     .exec_without_returning(txn)

@@ -141,18 +141,40 @@ pub async fn dormant(
     // Dormant: last used before the cutoff, or never used and assigned before
     // it — one range of the dormant index's expression.
     let last_activity = Expr::cust("COALESCE(license_assignments.last_used_at, license_assignments.assigned_at)");
-    let mut dormant = license_assignment::Entity::find()
+    let dormant_anywhere = license_assignment::Entity::find()
         .filter(license_assignment::Column::Active.eq(true))
-        .filter(license_assignment::Column::SubscriptionId.in_subquery(visible))
         .filter(last_activity.clone().lt(cutoff));
+    let mut dormant = dormant_anywhere.clone().filter(license_assignment::Column::SubscriptionId.in_subquery(visible));
     if let Some(id) = subscription_id {
         dormant = dormant.filter(license_assignment::Column::SubscriptionId.eq(id));
     }
     // The total counts assignments alone (every one has its user), without
-    // the join the page needs for names: half the work on dataset L.
-    let count = window
-        .count
-        .then(|| crate::paging::count_of(dormant.clone().select_only().column(license_assignment::Column::Id)));
+    // the join the page needs for names.
+    let counted = |rows: sea_orm::Select<license_assignment::Entity>| {
+        crate::paging::count_of(rows.select_only().column(license_assignment::Column::Id))
+    };
+    let count = window.count.then(|| match (subscription_id, access::subscription::coverage(actor)) {
+        // An admin who sees the whole organization but a few subscriptions:
+        // its dormant assignments from one index range, less those of the
+        // subscriptions hidden from them — not every dormant row hashed
+        // against the caller's subscriptions.
+        (None, access::subscription::Coverage::Organization { organization_id, hidden }) => {
+            let whole = counted(
+                dormant_anywhere.clone().filter(license_assignment::Column::OrganizationId.eq(organization_id)),
+            );
+            let hidden_ids = Query::select()
+                .column(subscription::Column::Id)
+                .from(subscription::Entity)
+                .cond_where(hidden)
+                .to_owned();
+            let hidden =
+                counted(dormant_anywhere.filter(license_assignment::Column::SubscriptionId.in_subquery(hidden_ids)));
+            Query::select()
+                .expr(Expr::SubQuery(None, Box::new(whole.into())).sub(Expr::SubQuery(None, Box::new(hidden.into()))))
+                .to_owned()
+        }
+        _ => counted(dormant.clone()),
+    });
     let query = dormant
         .select_only()
         .column(license_assignment::Column::Id)
