@@ -662,6 +662,31 @@ async fn ws_operation(ws: &mut Ws, id: &str, query: &str) -> Value {
     }
 }
 
+/// R51 + R47: the admins' views over an open WebSocket answer under the
+/// caller's rights as they are now, as over HTTP: a billing admin reads
+/// them, and once demoted mid-connection the same socket is refused
+/// (FORBIDDEN) for every view.
+#[tokio::test]
+async fn r51_views_over_a_websocket_follow_the_callers_current_rights() {
+    let app = TestApp::spawn().await;
+    let shop = app.shop().await;
+    let bea = app.user(&shop.org, "Bea", &["BILLING_ADMIN"]).await;
+    let addr = serve_instance(&app).await;
+    let mut ws = ws_connect(addr, &bea.token).await.expect("billing admin connects");
+    let views = "{ subscriptionUtilization(first: 10) { totalCount } dormantLicenses(days: 30, first: 10) { totalCount } \
+        spendByProduct(from: \"2026-01-01\", to: \"2026-12-31\") { month } renewalCalendar(days: 90, first: 10) { totalCount } }";
+    let before = ws_operation(&mut ws, "1", views).await;
+    assert!(before.get("errors").is_none(), "{before}");
+    assert_eq!(before["data"]["dormantLicenses"]["totalCount"], 0, "{before}");
+
+    app.ok(&shop.org.admin, "mutation($u: ID!) { setUserRoles(userId: $u, roles: []) { id } }", json!({"u": bea.id}))
+        .await;
+    let after = ws_operation(&mut ws, "2", views).await;
+    let errors = after["errors"].as_array().expect("errors");
+    assert_eq!(errors.len(), 4, "every view refused: {after}");
+    assert!(errors.iter().all(|e| e["extensions"]["code"] == "FORBIDDEN"), "the demotion counts at once: {after}");
+}
+
 /// R47 + R46: a query or mutation over an open WebSocket runs with the
 /// caller's rights as they are now, as over HTTP: after a demotion the same
 /// socket's billing read finds nothing, and after `signOut` (over the socket

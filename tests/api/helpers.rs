@@ -425,6 +425,16 @@ impl TestApp {
         data["purchaseSubscription"]["id"].as_str().expect("subscription id").to_owned()
     }
 
+    /// A self-service purchase (R25) of `quantity` monthly licenses by
+    /// `token`, paid from a new profile of their own; returns the subscription id.
+    pub async fn buy_self_service(&self, token: &str, product: &str, quantity: i64) -> String {
+        let own = self.personal_profile(token, "US", CARD_OK).await;
+        let input = json!({"i": {"productId": product, "term": "MONTHLY", "quantity": quantity,
+            "billingProfileId": own, "channel": "SELF_SERVICE"}});
+        let bought = self.ok(token, Self::PURCHASE, input).await;
+        bought["purchaseSubscription"]["id"].as_str().expect("subscription id").to_owned()
+    }
+
     pub async fn activate(&self, publisher: &Person, subscription: &str) {
         self.ok(
             &publisher.token,

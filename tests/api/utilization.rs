@@ -195,11 +195,8 @@ async fn r51_spend_totals_agree_with_the_invoice_lines() {
     // Two self-service purchases: the admin's own and a plain user's.
     let buyer = app.user(&shop.org, "Pat Buyer", &[]).await;
     for token in [&shop.org.admin, &buyer.token] {
-        let own = app.personal_profile(token, "US", CARD_OK).await;
-        let input = json!({"i": {"productId": shop.per_license, "term": "MONTHLY", "quantity": 2,
-            "billingProfileId": own, "channel": "SELF_SERVICE"}});
-        let bought = app.ok(token, TestApp::PURCHASE, input).await;
-        app.activate(&shop.publisher, bought["purchaseSubscription"]["id"].as_str().expect("id")).await;
+        let bought = app.buy_self_service(token, &shop.per_license, 2).await;
+        app.activate(&shop.publisher, &bought).await;
     }
     for month in [4, 5, 6] {
         app.bill(date(2026, month, 1)).await;
@@ -246,14 +243,10 @@ async fn r51_dormant_total_counts_what_each_admin_sees() {
     let colleague = app.user(&shop.org, "Colleague", &[]).await;
     let license_admin = app.user(&shop.org, "License Admin", &["LICENSE_ADMIN"]).await;
     let billing_admin = app.user(&shop.org, "Billing Admin", &["BILLING_ADMIN"]).await;
-    for (person, holders) in
-        [(&buyer, vec![buyer.id.clone(), colleague.id.clone()]), (&license_admin, vec![license_admin.id.clone()])]
-    {
-        let own = app.personal_profile(&person.token, "US", CARD_OK).await;
-        let input = json!({"i": {"productId": shop.per_license, "term": "MONTHLY", "quantity": 2,
-            "billingProfileId": own, "channel": "SELF_SERVICE"}});
-        let bought = app.ok(&person.token, TestApp::PURCHASE, input).await;
-        let sub = bought["purchaseSubscription"]["id"].as_str().expect("id").to_owned();
+    let seats =
+        [(&buyer, vec![buyer.id.clone(), colleague.id.clone()]), (&license_admin, vec![license_admin.id.clone()])];
+    for (person, holders) in seats {
+        let sub = app.buy_self_service(&person.token, &shop.per_license, 2).await;
         app.activate(&shop.publisher, &sub).await;
         app.ok(&person.token, ASSIGN, json!({"s": sub, "u": holders})).await;
     }
