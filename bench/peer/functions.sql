@@ -124,8 +124,8 @@ BEGIN
     RAISE EXCEPTION 'INSUFFICIENT_LICENSES';
   END IF;
   IF cardinality(fresh) = 0 THEN RETURN s; END IF;
-  INSERT INTO license_assignments (id, subscription_id, user_id, active, assigned_by, assigned_at)
-    SELECT gen_random_uuid(), sub, u, true, actor, now() FROM unnest(fresh) AS u;
+  INSERT INTO license_assignments (id, subscription_id, organization_id, user_id, active, assigned_by, assigned_at)
+    SELECT gen_random_uuid(), sub, s.organization_id, u, true, actor, now() FROM unnest(fresh) AS u;
   UPDATE subscriptions SET assigned_count = assigned_count + cardinality(fresh), updated_at = now()
     WHERE id = sub RETURNING * INTO after_change;
   INSERT INTO audit_events (id, organization_id, actor_user_id, action, object_type, object_id, before, after, created_at)
