@@ -208,25 +208,15 @@ impl Loader<SelfServicePolicyKey> for DbLoader {
 /// A product's list price for one term and currency in force on a day
 /// (`service::catalog::prices_in_force`): a subscription's next renewal
 /// price, one query for every subscription of the request level.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct ListPriceOn {
-    pub product_id: Uuid,
-    pub term: entity::enums::BillingTerm,
-    pub currency: String,
-    pub on: chrono::NaiveDate,
-}
-
-impl Loader<ListPriceOn> for DbLoader {
+impl Loader<crate::service::catalog::PriceAsked> for DbLoader {
     type Value = Option<i64>;
     type Error = AppError;
 
-    async fn load(&self, keys: &[ListPriceOn]) -> Result<HashMap<ListPriceOn, Self::Value>, Self::Error> {
-        use crate::service::catalog::{PriceAsked, prices_in_force};
-        let asked: Vec<PriceAsked> = keys
-            .iter()
-            .map(|k| PriceAsked { product_id: k.product_id, term: k.term, currency: &k.currency, on: k.on })
-            .collect();
-        let prices = prices_in_force(&self.db, &asked).await?;
+    async fn load(
+        &self,
+        keys: &[crate::service::catalog::PriceAsked],
+    ) -> Result<HashMap<crate::service::catalog::PriceAsked, Self::Value>, Self::Error> {
+        let prices = crate::service::catalog::prices_in_force(&self.db, keys).await?;
         Ok(keys.iter().cloned().zip(prices).collect())
     }
 }

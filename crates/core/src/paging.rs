@@ -275,6 +275,15 @@ pub fn count_of<E: EntityTrait>(query: Select<E>) -> SelectStatement {
     Query::select().expr(Expr::cust("COUNT(*)")).from_subquery(QueryTrait::into_query(query), "ld_counted").to_owned()
 }
 
+/// A count statement for `whole` less `less` (two statements that each
+/// select one count): a total read from a cheap superset, with what the
+/// caller may not see (or is not listed) subtracted.
+pub fn count_less(whole: SelectStatement, less: SelectStatement) -> SelectStatement {
+    Query::select()
+        .expr(Expr::SubQuery(None, Box::new(whole.into())).sub(Expr::SubQuery(None, Box::new(less.into()))))
+        .to_owned()
+}
+
 /// Like [`fetch_as`], with the total counted by `count` (a statement that
 /// selects one number) when the window asks for it. The count rides along in
 /// the page's own statement as an uncorrelated scalar subquery (issue 23:

@@ -12,7 +12,7 @@ use crate::graphql::{
     catalog::Product,
     identity::{User, nested_user, visible_users},
     loaders,
-    loaders::{AssignedUsersOfSubscription, ListPriceOn, OrganizationId, ProductId, SubscriptionId},
+    loaders::{AssignedUsersOfSubscription, OrganizationId, ProductId, SubscriptionId},
     state,
     types::Money,
 };
@@ -182,20 +182,12 @@ impl Subscription {
     /// known now; null when it will not renew (disabled, auto-renew off, or
     /// no price for its term and currency).
     async fn next_renewal_price(&self, ctx: &Context<'_>) -> Result<Option<Money>> {
-        use crate::service::subscriptions::{RenewalPrice, renewal_price};
-        let price = match renewal_price(&self.0) {
-            RenewalPrice::WillNotRenew => None,
-            RenewalPrice::Negotiated(price) => Some(price),
-            RenewalPrice::ListPriceOn(asked) => {
-                let key = ListPriceOn {
-                    product_id: asked.product_id,
-                    term: asked.term,
-                    currency: asked.currency.to_owned(),
-                    on: asked.on,
-                };
-                loaders(ctx)?.load_one(key).await?.flatten()
-            }
+        let source = crate::service::subscriptions::renewal_price(&self.0);
+        let listed = match source.list_price_asked() {
+            Some(asked) => loaders(ctx)?.load_one(asked.clone()).await?.flatten(),
+            None => None,
         };
+        let price = source.price(listed);
         Ok(price.map(|p| Money::new(p, &self.0.currency)))
     }
     /// Bought at a negotiated price, the day it stops (the

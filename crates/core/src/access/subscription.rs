@@ -428,9 +428,6 @@ mod tests {
         everyone().iter().map(|(_, a)| code(&decide(a, sub, rights, link, access))).collect()
     }
 
-    /// R1, R2, R3: an org subscription — every admin sees it; billing changes
-    /// for GLOBAL/BILLING_ADMIN, licenses for GLOBAL/LICENSE_ADMIN; a plain
-    /// user without a role, other tenants and publishers: HIDDEN.
     /// R51 with R26, R27: an organization's count stands for a caller's
     /// subscriptions only where the row check admits every subscription of
     /// it but the hidden ones — for a license admin other people's
@@ -453,6 +450,9 @@ mod tests {
         assert_eq!(whole, ["GLOBAL_ADMIN", "BILLING_ADMIN", "LICENSE_ADMIN", "OTHER_ORG_ADMIN"]);
     }
 
+    /// R1, R2, R3: an org subscription — every admin sees it; billing changes
+    /// for GLOBAL/BILLING_ADMIN, licenses for GLOBAL/LICENSE_ADMIN; a plain
+    /// user without a role, other tenants and publishers: HIDDEN.
     #[test]
     fn r1_org_subscription_decision_table() {
         let sub = subscription(ORG, Channel::Direct, SOMEONE_ELSE);

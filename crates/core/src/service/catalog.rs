@@ -160,12 +160,12 @@ async fn write_prices(
 }
 
 /// A renewal price asked for: a product's price for one term and currency
-/// in force on a day.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct PriceAsked<'a> {
+/// in force on a day (also the DataLoader's key for it).
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct PriceAsked {
     pub product_id: Uuid,
     pub term: BillingTerm,
-    pub currency: &'a str,
+    pub currency: String,
     pub on: chrono::NaiveDate,
 }
 
@@ -179,13 +179,13 @@ pub async fn price_in_force(
     currency: &str,
     on: chrono::NaiveDate,
 ) -> AppResult<Option<i64>> {
-    let asked = PriceAsked { product_id, term, currency, on };
+    let asked = PriceAsked { product_id, term, currency: currency.to_owned(), on };
     Ok(prices_in_force(db, std::slice::from_ref(&asked)).await?.pop().flatten())
 }
 
 /// [`price_in_force`] for each of `asked`, in order, from one query (a page
 /// of renewals asks for fifty).
-pub async fn prices_in_force(db: &impl ConnectionTrait, asked: &[PriceAsked<'_>]) -> AppResult<Vec<Option<i64>>> {
+pub async fn prices_in_force(db: &impl ConnectionTrait, asked: &[PriceAsked]) -> AppResult<Vec<Option<i64>>> {
     if asked.is_empty() {
         return Ok(Vec::new());
     }

@@ -76,9 +76,7 @@ pub fn count_listed(
             .cond_where(unlisted_users(organization_id, with_deactivated))
             .and_where(Expr::exists(named))
             .to_owned();
-        return Query::select()
-            .expr(Expr::SubQuery(None, Box::new(owners.into())).sub(Expr::SubQuery(None, Box::new(unlisted.into()))))
-            .to_owned();
+        return crate::paging::count_less(owners, unlisted);
     }
     let mut owners = matching;
     owners.distinct();

@@ -250,17 +250,38 @@ pub fn negotiated_price_ends_on(sub: &subscription::Model) -> Option<chrono::Nai
 
 /// Issue 26 item 5: what the next renewal's unit price comes from.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum RenewalPrice<'a> {
+pub enum RenewalPrice {
     /// Disabled or auto-renew off.
     WillNotRenew,
     /// The negotiated price, while it holds.
     Negotiated(i64),
     /// The list price in force on the term end, as known today (none when
     /// the product has no price for its term and currency).
-    ListPriceOn(catalog::PriceAsked<'a>),
+    ListPriceOn(catalog::PriceAsked),
 }
 
-pub fn renewal_price(sub: &subscription::Model) -> RenewalPrice<'_> {
+impl RenewalPrice {
+    /// The list price to look up first, when the price is one.
+    pub fn list_price_asked(&self) -> Option<&catalog::PriceAsked> {
+        match self {
+            RenewalPrice::ListPriceOn(asked) => Some(asked),
+            _ => None,
+        }
+    }
+
+    /// The unit price, given the list price looked up for
+    /// [`Self::list_price_asked`] (ignored otherwise); None when it will not
+    /// renew.
+    pub fn price(&self, listed: Option<i64>) -> Option<i64> {
+        match self {
+            RenewalPrice::WillNotRenew => None,
+            RenewalPrice::Negotiated(price) => Some(*price),
+            RenewalPrice::ListPriceOn(_) => listed,
+        }
+    }
+}
+
+pub fn renewal_price(sub: &subscription::Model) -> RenewalPrice {
     if sub.status == SubscriptionStatus::Disabled || !sub.auto_renew {
         return RenewalPrice::WillNotRenew;
     }
@@ -270,7 +291,7 @@ pub fn renewal_price(sub: &subscription::Model) -> RenewalPrice<'_> {
     RenewalPrice::ListPriceOn(catalog::PriceAsked {
         product_id: sub.product_id,
         term: sub.term,
-        currency: &sub.currency,
+        currency: sub.currency.clone(),
         on: sub.current_term_end,
     })
 }
@@ -288,22 +309,9 @@ pub async fn next_renewal_prices(
     subs: &[&subscription::Model],
 ) -> AppResult<Vec<Option<i64>>> {
     let sources: Vec<RenewalPrice> = subs.iter().map(|sub| renewal_price(sub)).collect();
-    let asked: Vec<catalog::PriceAsked> = sources
-        .iter()
-        .filter_map(|source| match source {
-            RenewalPrice::ListPriceOn(asked) => Some(asked.clone()),
-            _ => None,
-        })
-        .collect();
+    let asked: Vec<catalog::PriceAsked> = sources.iter().filter_map(|s| s.list_price_asked().cloned()).collect();
     let mut listed = catalog::prices_in_force(db, &asked).await?.into_iter();
-    Ok(sources
-        .into_iter()
-        .map(|source| match source {
-            RenewalPrice::WillNotRenew => None,
-            RenewalPrice::Negotiated(price) => Some(price),
-            RenewalPrice::ListPriceOn(_) => listed.next().flatten(),
-        })
-        .collect())
+    Ok(sources.iter().map(|s| s.price(s.list_price_asked().and_then(|_| listed.next().flatten()))).collect())
 }
 
 /// Loads a subscription for a change (locked, with the caller's right) and

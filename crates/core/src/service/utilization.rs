@@ -169,9 +169,7 @@ pub async fn dormant(
                 .to_owned();
             let hidden =
                 counted(dormant_anywhere.filter(license_assignment::Column::SubscriptionId.in_subquery(hidden_ids)));
-            Query::select()
-                .expr(Expr::SubQuery(None, Box::new(whole.into())).sub(Expr::SubQuery(None, Box::new(hidden.into()))))
-                .to_owned()
+            crate::paging::count_less(whole, hidden)
         }
         _ => counted(dormant.clone()),
     });

@@ -222,8 +222,9 @@ pub async fn issue_one(state: &Services, due: DueInvoice, issued_on: NaiveDate) 
         Err(e) if db::is_unique_violation(&e) => return Ok(Issued::AlreadyIssued),
         Err(e) => return Err(e.into()),
     };
+    let mut charge_lines = Vec::with_capacity(charges.len());
     for (position, c) in charges.iter().enumerate() {
-        invoice_line::ActiveModel {
+        let line = invoice_line::ActiveModel {
             id: Set(Uuid::now_v7()),
             invoice_id: Set(invoice.id),
             charge_id: Set(Some(c.id)),
@@ -240,6 +241,7 @@ pub async fn issue_one(state: &Services, due: DueInvoice, issued_on: NaiveDate) 
         }
         .insert(&txn)
         .await?;
+        charge_lines.push(line);
     }
     // R44: the credit consumed, one line per invoice it came from.
     for (offset, credit) in applied.iter().enumerate() {
@@ -263,9 +265,7 @@ pub async fn issue_one(state: &Services, due: DueInvoice, issued_on: NaiveDate) 
         .await?;
     }
     // R51: the organization's spend totals grow with the invoice's charge lines.
-    let charged =
-        charges.iter().map(|c| (product_of.get(&c.subscription_id).map_or("", String::as_str), c.amount_minor));
-    spend_totals::add_issued(&txn, &profile, &invoice, charged).await?;
+    spend_totals::add_issued(&txn, &profile, &invoice, &charge_lines).await?;
     let linked = charge::Entity::update_many()
         .col_expr(charge::Column::InvoiceId, sea_orm::sea_query::Expr::value(invoice.id))
         .filter(charge::Column::Id.is_in(charges.iter().map(|c| c.id).collect::<Vec<_>>()))

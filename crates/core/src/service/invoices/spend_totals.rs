@@ -9,32 +9,32 @@
 use std::collections::BTreeMap;
 
 use chrono::NaiveDate;
-use entity::{billing_profile, invoice, spend_total};
+use entity::{billing_profile, invoice, invoice_line, spend_total};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder, Set,
+    ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, Set,
     sea_query::{Alias, Expr, ExprTrait, OnConflict},
 };
 use uuid::Uuid;
 
 use crate::{domain::money, error::AppResult};
 
-/// Adds `invoice`'s charge lines, given as (product name, amount), to its
-/// organization's totals — nothing for a self-service buyer's profile. One
-/// statement; the rows are written in key order, so two runners issuing at
-/// once lock them in the same order.
-pub(super) async fn add_issued<'a>(
+/// Adds `invoice`'s charge lines to its organization's totals (the same
+/// sums the migration's backfill makes from the lines) — nothing for a
+/// self-service buyer's profile. One statement; the rows are written in key
+/// order, so two runners issuing at once lock them in the same order.
+pub(super) async fn add_issued(
     txn: &impl ConnectionTrait,
     profile: &billing_profile::Model,
     invoice: &invoice::Model,
-    lines: impl IntoIterator<Item = (&'a str, i64)>,
+    charge_lines: &[invoice_line::Model],
 ) -> AppResult<()> {
     if profile.owner_user_id.is_some() {
         return Ok(());
     }
     let mut per_product: BTreeMap<&str, i64> = BTreeMap::new();
-    for (product, amount) in lines {
-        let total = per_product.entry(product).or_default();
-        *total = money::add(*total, amount)?;
+    for line in charge_lines.iter().filter(|l| l.source_invoice_id.is_none()) {
+        let total = per_product.entry(line.product_name.as_str()).or_default();
+        *total = money::add(*total, line.amount_minor)?;
     }
     if per_product.is_empty() {
         return Ok(());
@@ -75,7 +75,6 @@ pub async fn of_organization(
         .filter(spend_total::Column::OrganizationId.eq(organization_id))
         .filter(spend_total::Column::Month.gte(from))
         .filter(spend_total::Column::Month.lte(to))
-        .order_by_asc(spend_total::Column::Month)
         .all(db)
         .await?)
 }
