@@ -631,6 +631,8 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
     insert_all(db, lines).await?;
     // R51: the spend totals the billing run keeps as it issues invoices.
     migration::backfill_spend_totals(db).await?;
+    // Issue 23: and the invoice counts the lists' totals read.
+    migration::backfill_invoice_counts(db).await?;
 
     // Neighbours: two subscriptions each, so filters by organization matter.
     let mut neighbour_subs = Vec::new();

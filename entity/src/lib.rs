@@ -16,6 +16,7 @@ pub mod group_member;
 pub mod group_subscription;
 pub mod idempotency_key;
 pub mod invoice;
+pub mod invoice_count;
 pub mod invoice_line;
 pub mod job_lease;
 pub mod license_assignment;

@@ -1,6 +1,7 @@
 //! Schema migrations; the same files run on SQLite and PostgreSQL.
 
 pub use m20261207_000048_spend_totals::backfill_spend_totals;
+pub use m20261208_000050_invoice_counts::backfill_invoice_counts;
 pub use sea_orm_migration::prelude::*;
 
 mod m20261120_000001_create_identity;
@@ -47,6 +48,7 @@ mod m20261207_000046_oidc_identities;
 mod m20261207_000047_search_term_count_index;
 mod m20261207_000048_spend_totals;
 mod m20261207_000049_assignment_organization;
+mod m20261208_000050_invoice_counts;
 mod util;
 
 pub struct Migrator;
@@ -99,6 +101,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000034_portal_grants::Migration),
             Box::new(m20261207_000048_spend_totals::Migration),
             Box::new(m20261207_000049_assignment_organization::Migration),
+            Box::new(m20261208_000050_invoice_counts::Migration),
         ]
     }
 }

@@ -617,3 +617,77 @@ async fn issue_26_subtotal_credit_applied_tax_total_in_api_and_pdf() {
     let added = text.find("Added to credit balance").unwrap_or_else(|| panic!("{text}"));
     assert!(text[added..].contains("91.78"), "{text}");
 }
+
+/// Issue 23 with R2, R32, R38: an invoice list's `totalCount`, read from the
+/// counts kept per organization and issue date plus the caller's own
+/// self-service invoices, is the number of invoices each caller can list —
+/// over a range, a narrower range, by status — for a billing manager with
+/// and without their own self-service purchase, a license admin (counted
+/// from the rows), another buyer and another organization; and the counts
+/// rebuilt from the invoices are the ones kept at issue.
+#[tokio::test]
+async fn r32_invoice_totals_count_what_each_caller_lists() {
+    let app = TestApp::spawn().await;
+    let shop = app.shop().await;
+    let monthly = app.buy(&shop.org.admin, &shop.per_license, "MONTHLY", Some(5), &shop.profile).await;
+    app.activate(&shop.publisher, &monthly).await;
+    let euro = app.billing_profile(&shop.org.admin, "DE", Some(CARD_OK)).await;
+    let in_euro = app.buy(&shop.org.admin, &shop.per_license, "MONTHLY", Some(3), &euro).await;
+    app.activate(&shop.publisher, &in_euro).await;
+    let buyer = app.user(&shop.org, "Pat Buyer", &[]).await;
+    for token in [&shop.org.admin, &buyer.token] {
+        let bought = app.buy_self_service(token, &shop.per_license, 2).await;
+        app.activate(&shop.publisher, &bought).await;
+    }
+    let other = app.register_org("Northwind", "US").await;
+    app.accept_agreement(&other.admin).await;
+    let other_profile = app.billing_profile(&other.admin, "US", Some(CARD_OK)).await;
+    let other_sub = app.buy(&other.admin, &shop.per_license, "MONTHLY", Some(1), &other_profile).await;
+    app.activate(&shop.publisher, &other_sub).await;
+    for month in [4, 5, 6] {
+        app.bill(date(2026, month, 1)).await;
+    }
+    let billing_admin = app.user(&shop.org, "Billing Admin", &["BILLING_ADMIN"]).await;
+    let license_admin = app.user(&shop.org, "License Admin", &["LICENSE_ADMIN"]).await;
+    app.grant_role(&shop.org.admin, &euro, &license_admin.id, "READER").await;
+
+    let callers = [
+        ("GLOBAL_ADMIN with a purchase of their own", shop.org.admin.as_str()),
+        ("BILLING_ADMIN", billing_admin.token.as_str()),
+        ("LICENSE_ADMIN with a role on one profile", license_admin.token.as_str()),
+        ("a self-service buyer", buyer.token.as_str()),
+        ("another organization's admin", other.admin.as_str()),
+    ];
+    let seen = listed_totals(&app, &callers).await;
+    let count = |who: &str| seen.iter().find(|(w, _)| *w == who).map(|(_, n)| *n).expect("asked");
+    // Three months of the two org profiles plus the admin's own purchase.
+    assert_eq!(count("GLOBAL_ADMIN with a purchase of their own"), 9, "R2, R38: {seen:?}");
+    assert_eq!(count("BILLING_ADMIN"), 6, "R38: no one else's self-service invoices");
+    assert_eq!(count("LICENSE_ADMIN with a role on one profile"), 3, "R2: the euro profile's");
+    assert_eq!(count("a self-service buyer"), 3, "R38: their own");
+    assert_eq!(count("another organization's admin"), 3);
+
+    // The counts rebuilt from the invoices are the ones kept at issue.
+    migration::backfill_invoice_counts(&app.db).await.expect("backfill");
+    assert_eq!(listed_totals(&app, &callers).await, seen);
+}
+
+/// Each caller's `totalCount` of three invoice lists (a year, one month, the
+/// year's paid ones), each checked equal to the rows they list, returned
+/// with the caller's name in that order.
+async fn listed_totals<'a>(app: &TestApp, callers: &[(&'a str, &str)]) -> Vec<(&'a str, usize)> {
+    let mut seen = Vec::new();
+    for (who, token) in callers {
+        for filter in [
+            json!({"from": "2026-01-01", "to": "2026-12-31"}),
+            json!({"from": "2026-05-01", "to": "2026-05-31"}),
+            json!({"from": "2026-01-01", "to": "2026-12-31", "status": "PAID"}),
+        ] {
+            let page = app.invoice_page(token, filter.clone(), Some(100), None).await;
+            let listed = page["edges"].as_array().expect("edges").len();
+            assert_eq!(page["totalCount"], listed, "{who}, {filter}: the total is what they can list");
+            seen.push((*who, listed));
+        }
+    }
+    seen
+}

@@ -3,7 +3,9 @@
 //! their PDFs) are theirs alone.
 
 use entity::{billing_profile, invoice};
-use sea_orm::{ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select};
+use sea_orm::{
+    ColumnTrait, Condition, ConnectionTrait, EntityTrait, QueryFilter, QuerySelect, Select, sea_query::SelectStatement,
+};
 use uuid::Uuid;
 
 use super::{Visible, billing_profile as profiles, billing_profile::ProfileRights};
@@ -89,15 +91,20 @@ pub async fn load(
 /// One page of `query` narrowed to the invoices the caller may see: the
 /// finder adds [`visible`] itself (the condition is the rule; the caller
 /// only narrows and orders). Rows of another organization are dropped too.
+/// `total` counts the page's rows another way (from [`coverage`]); None
+/// counts the visible rows of `query`.
 pub async fn page(
     db: &impl ConnectionTrait,
     actor: &Actor,
     query: Select<invoice::Entity>,
     keyset: &Keyset,
     window: &Window,
+    total: Option<SelectStatement>,
 ) -> AppResult<Page<Visible<invoice::Model>>> {
     let Ok(org) = actor.billing_org() else { return Ok(Page::empty()) };
-    let mut page = paging::fetch(db, query.filter(visible(actor)), keyset, window).await?;
+    let query = query.filter(visible(actor));
+    let total = window.count.then(|| total.unwrap_or_else(|| paging::count_of(query.clone())));
+    let mut page = paging::fetch_counted(db, query, keyset, window, total).await?;
     let rows = std::mem::take(&mut page.items);
     let org_id = org.organization_id;
     Ok(page.with_items(rows.into_iter().filter(|i| i.organization_id == org_id).map(Visible::vouch).collect()))

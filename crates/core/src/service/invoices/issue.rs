@@ -17,7 +17,9 @@ use sea_orm::{
 use serde_json::json;
 use uuid::Uuid;
 
-use super::{due_date, issue_date, method_summary, month_start, next_month_start, settle, snapshot, spend_totals};
+use super::{
+    due_date, invoice_counts, issue_date, method_summary, month_start, next_month_start, settle, snapshot, spend_totals,
+};
 use crate::error::EntityKind;
 use crate::service::audit::AuditAction;
 use crate::{
@@ -266,6 +268,8 @@ pub async fn issue_one(state: &Services, due: DueInvoice, issued_on: NaiveDate) 
     }
     // R51: the organization's spend totals grow with the invoice's charge lines.
     spend_totals::add_issued(&txn, &profile, &invoice, &charge_lines).await?;
+    // Issue 23: and so does its count of invoices, for the lists' totals.
+    invoice_counts::add_issued(&txn, &profile, &invoice).await?;
     let linked = charge::Entity::update_many()
         .col_expr(charge::Column::InvoiceId, sea_orm::sea_query::Expr::value(invoice.id))
         .filter(charge::Column::Id.is_in(charges.iter().map(|c| c.id).collect::<Vec<_>>()))

@@ -11,10 +11,13 @@
 //!   current (R15, R31, R33, R44);
 //! - `pdf`: assembling the PDF document (R32);
 //! - `spend_totals`: what each organization was invoiced per product and
-//!   month, kept as invoices are issued (R51).
+//!   month, kept as invoices are issued (R51);
+//! - `invoice_counts`: how many invoices each organization was issued per
+//!   day, kept the same way, for the lists' totals (issue 23).
 //!
 //! This module holds what they share: the calendar, the view, the snapshot.
 
+mod invoice_counts;
 mod issue;
 pub mod links;
 mod pdf;

@@ -159,7 +159,17 @@ pub async fn list(
     if let Some(status) = filter.status {
         query = query.filter(invoice::Column::Status.eq(status));
     }
-    let mut page = access::invoice::page(&state.db, actor, query, &keyset(order), window).await?;
+    // With no profile or status asked for, a caller who covers the whole
+    // organization reads the total from the kept counts (issue 23).
+    let total = match access::invoice::coverage(actor) {
+        access::invoice::Coverage::Organization { organization_id, also }
+            if window.count && filter.billing_profile_id.is_none() && filter.status.is_none() =>
+        {
+            Some(super::invoice_counts::total(organization_id, from, to, also))
+        }
+        _ => None,
+    };
+    let mut page = access::invoice::page(&state.db, actor, query, &keyset(order), window, total).await?;
     let invoices = std::mem::take(&mut page.items);
     let mut lines: HashMap<Uuid, Vec<invoice_line::Model>> = HashMap::new();
     for line in lines_of(&state.db, invoices.iter().map(|i| i.id).collect()).await? {
