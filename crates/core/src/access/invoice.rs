@@ -104,7 +104,7 @@ pub async fn page(
     let Ok(org) = actor.billing_org() else { return Ok(Page::empty()) };
     let query = query.filter(visible(actor));
     let total = window.count.then(|| total.unwrap_or_else(|| paging::count_of(query.clone())));
-    let mut page = paging::fetch_counted(db, query, keyset, window, total).await?;
+    let mut page: Page<invoice::Model> = paging::fetch_counted(db, query, keyset, window, total).await?;
     let rows = std::mem::take(&mut page.items);
     let org_id = org.organization_id;
     Ok(page.with_items(rows.into_iter().filter(|i| i.organization_id == org_id).map(Visible::vouch).collect()))
