@@ -373,6 +373,8 @@ async fn generate(db: &DatabaseConnection, size: &Size, hash: &str) -> Result<se
         }
     }
     insert_all(db, term_rows).await?;
+    // Issue 23: the short prefixes and their counts the save hook keeps.
+    migration::backfill_user_search_prefixes(db).await?;
     let roles: Vec<_> = [OrgRole::GlobalAdmin, OrgRole::BillingAdmin, OrgRole::LicenseAdmin]
         .into_iter()
         .map(|role| user_role::Model { user_id: id(10, 0), role }.into_active_model())

@@ -58,5 +58,7 @@ pub mod subscription;
 pub mod user;
 pub mod user_group;
 pub mod user_role;
+pub mod user_search_prefix;
+pub mod user_search_prefix_count;
 pub mod webhook_delivery;
 pub mod webhook_endpoint;

@@ -6,11 +6,16 @@
 //! word onward, so a surname or "lovelace k" matches) and, for users, the
 //! e-mail, in `search_terms`; a search is a prefix range on that indexed column.
 
-use sea_orm::{ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set};
+use std::collections::{BTreeMap, BTreeSet};
+
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    sea_query::{Alias, Expr, ExprTrait, OnConflict},
+};
 use unicode_normalization::{UnicodeNormalization, char::is_combining_mark};
 use uuid::Uuid;
 
-use crate::search_term;
+use crate::{search_term, user, user_search_prefix as prefix_row, user_search_prefix_count as prefix_count};
 
 pub const USER: &str = "user";
 pub const PRODUCT: &str = "product";
@@ -63,6 +68,107 @@ pub fn prefix_range(prefix: &str) -> Option<(String, String)> {
     Some((low, high))
 }
 
+/// Searches this short (in folded characters) match so many people that
+/// their page and total are kept per prefix (`user_search_prefixes`).
+pub const SHORT_PREFIX_CHARS: usize = 3;
+
+/// The folded `text` when it is a short prefix (one to
+/// [`SHORT_PREFIX_CHARS`] characters after folding).
+pub fn short_prefix(text: &str) -> Option<String> {
+    let folded = fold(text);
+    let chars = folded.chars().count();
+    (1..=SHORT_PREFIX_CHARS).contains(&chars).then_some(folded)
+}
+
+/// Every distinct short prefix of `terms`: the first one to
+/// [`SHORT_PREFIX_CHARS`] characters of each (what SQL's `substr(term, 1, n)`
+/// cuts, so the migration's backfill makes the same rows).
+pub fn short_prefixes(terms: &[String]) -> BTreeSet<String> {
+    let mut prefixes = BTreeSet::new();
+    for term in terms {
+        let mut prefix = String::new();
+        for c in term.chars().take(SHORT_PREFIX_CHARS) {
+            prefix.push(c);
+            prefixes.insert(prefix.clone());
+        }
+    }
+    prefixes
+}
+
+/// Keeps a user's short prefixes (their `terms`' [`short_prefixes`], with
+/// their name and whether a search lists them) and the per-prefix counts in
+/// step with a save: the counts move by what changed, so two saves of
+/// different people add up; the count rows are written in key order, so two
+/// saves at once lock them in the same order. A save that changed neither
+/// the name, the terms nor the status writes nothing.
+pub async fn replace_user_prefixes<C: ConnectionTrait>(
+    db: &C,
+    person: &user::Model,
+    scope_id: Uuid,
+    terms: &[String],
+) -> Result<(), DbErr> {
+    let listed = person.deleted_at.is_none();
+    let active = listed && person.active;
+    let prefixes = short_prefixes(terms);
+    let old = prefix_row::Entity::find().filter(prefix_row::Column::UserId.eq(person.id)).all(db).await?;
+    let unchanged = old.len() == prefixes.len()
+        && old.iter().all(|row| {
+            prefixes.contains(&row.prefix)
+                && (row.scope_id, row.name.as_str(), row.listed, row.active)
+                    == (scope_id, person.name.as_str(), listed, active)
+        });
+    if unchanged {
+        return Ok(());
+    }
+    let mut moved: BTreeMap<(Uuid, &str), (i64, i64)> = BTreeMap::new();
+    for row in &old {
+        let counts = moved.entry((row.scope_id, row.prefix.as_str())).or_default();
+        counts.0 -= i64::from(row.listed);
+        counts.1 -= i64::from(row.active);
+    }
+    for prefix in &prefixes {
+        let counts = moved.entry((scope_id, prefix.as_str())).or_default();
+        counts.0 += i64::from(listed);
+        counts.1 += i64::from(active);
+    }
+    moved.retain(|_, counts| *counts != (0, 0));
+    if !moved.is_empty() {
+        let rows = moved.iter().map(|((scope_id, prefix), (listed, active))| prefix_count::ActiveModel {
+            scope_id: Set(*scope_id),
+            prefix: Set((*prefix).to_owned()),
+            listed: Set(*listed),
+            active: Set(*active),
+        });
+        let plus = |column: prefix_count::Column| {
+            Expr::col((prefix_count::Entity, column)).add(Expr::col((Alias::new("excluded"), column)))
+        };
+        prefix_count::Entity::insert_many(rows)
+            .on_conflict(
+                OnConflict::columns([prefix_count::Column::ScopeId, prefix_count::Column::Prefix])
+                    .value(prefix_count::Column::Listed, plus(prefix_count::Column::Listed))
+                    .value(prefix_count::Column::Active, plus(prefix_count::Column::Active))
+                    .to_owned(),
+            )
+            .exec_without_returning(db)
+            .await?;
+    }
+    if !old.is_empty() {
+        prefix_row::Entity::delete_many().filter(prefix_row::Column::UserId.eq(person.id)).exec(db).await?;
+    }
+    if !prefixes.is_empty() {
+        let rows = prefixes.into_iter().map(|prefix| prefix_row::ActiveModel {
+            user_id: Set(person.id),
+            prefix: Set(prefix),
+            scope_id: Set(scope_id),
+            name: Set(person.name.clone()),
+            listed: Set(listed),
+            active: Set(active),
+        });
+        prefix_row::Entity::insert_many(rows).exec_without_returning(db).await?;
+    }
+    Ok(())
+}
+
 /// Replaces the stored terms of one user or product.
 pub async fn replace_terms<C: ConnectionTrait>(
     db: &C,
@@ -108,5 +214,18 @@ mod tests {
         let (low, high) = prefix_range("Öb").expect("range");
         assert!(low.as_str() <= "oberg" && "oberg" < high.as_str());
         assert!(!("obf" < high.as_str() && low.as_str() <= "obf") || "obf".starts_with(&low));
+    }
+
+    /// Issue 23 (b): the short prefixes are the first one to three
+    /// characters of each term, counted in characters, not bytes.
+    #[test]
+    fn short_prefixes_are_the_first_characters_of_each_term() {
+        let terms = vec!["åsa berg".to_owned(), "berg".to_owned(), "王小明".to_owned(), "b".to_owned()];
+        let terms: Vec<String> = terms.iter().map(|t| fold(t)).collect();
+        let expected = ["a", "as", "asa", "b", "be", "ber", "王", "王小", "王小明"];
+        assert_eq!(short_prefixes(&terms), expected.iter().map(|p| (*p).to_owned()).collect());
+        assert_eq!(short_prefix(" MA "), Some("ma".to_owned()));
+        assert_eq!(short_prefix("Ærø"), None, "folds to four characters (aero)");
+        assert_eq!(short_prefix("  "), None);
     }
 }

@@ -32,7 +32,8 @@ pub struct Model {
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
 pub enum Relation {}
 
-/// Keeps the search terms (issue 13) in step with every insert and update.
+/// Keeps the search terms (issue 13) and short prefixes (issue 23) in step
+/// with every insert and update.
 #[async_trait::async_trait]
 impl ActiveModelBehavior for ActiveModel {
     async fn after_save<C>(model: Model, db: &C, _insert: bool) -> Result<Model, DbErr>
@@ -42,6 +43,9 @@ impl ActiveModelBehavior for ActiveModel {
         let mut terms = crate::search::name_terms(&model.name);
         terms.push(crate::search::fold(&model.email));
         let scope = model.organization_id.or(model.publisher_id);
+        if let Some(scope) = scope {
+            crate::search::replace_user_prefixes(db, &model, scope, &terms).await?;
+        }
         crate::search::replace_terms(db, crate::search::USER, model.id, scope, terms).await?;
         Ok(model)
     }

@@ -2,6 +2,7 @@
 
 pub use m20261207_000048_spend_totals::backfill_spend_totals;
 pub use m20261208_000050_invoice_counts::backfill_invoice_counts;
+pub use m20261208_000051_user_search_prefixes::backfill_user_search_prefixes;
 pub use sea_orm_migration::prelude::*;
 
 mod m20261120_000001_create_identity;
@@ -49,6 +50,7 @@ mod m20261207_000047_search_term_count_index;
 mod m20261207_000048_spend_totals;
 mod m20261207_000049_assignment_organization;
 mod m20261208_000050_invoice_counts;
+mod m20261208_000051_user_search_prefixes;
 mod util;
 
 pub struct Migrator;
@@ -102,6 +104,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261207_000048_spend_totals::Migration),
             Box::new(m20261207_000049_assignment_organization::Migration),
             Box::new(m20261208_000050_invoice_counts::Migration),
+            Box::new(m20261208_000051_user_search_prefixes::Migration),
         ]
     }
 }

@@ -482,3 +482,97 @@ async fn missing_required_variable_is_a_validation_error() {
         assert!(response["errors"][0]["extensions"]["requestId"].is_string(), "{response}");
     }
 }
+
+/// R23, R43, issue 23 (b): a search of one to three letters reads its page
+/// and its total from the prefixes kept as people are saved. For every such
+/// prefix of the people's names and e-mails, what is listed (in the
+/// organization's name order, page by page) and the total are what
+/// filtering all the people finds — after people are added, renamed,
+/// deactivated (listed then only with includeDeactivated), reactivated and
+/// deleted; and the prefixes rebuilt by the migration's backfill answer the
+/// same.
+#[tokio::test]
+async fn r23_short_searches_list_and_count_what_a_scan_finds() {
+    use entity::{search, user};
+    use sea_orm::{ActiveModelTrait, EntityTrait, Set};
+
+    let app = TestApp::spawn().await;
+    let org = app.register_org("Contoso", "US").await;
+    let other = app.register_org("Northwind", "US").await;
+    let mut people = Vec::new();
+    for name in ["Anna Berg", "Anders Holm", "Ånder Mäki", "Bertil Ek", "Annika Lund", "Carl Anka", "Maria Marín"] {
+        people.push(app.user(&org, name, &[]).await);
+    }
+    app.user(&other, "Anna Annat", &[]).await;
+    let id_of = |i: usize| uuid::Uuid::parse_str(&people[i].id).expect("uuid");
+
+    let check = |stage: &'static str| {
+        let (app, org) = (&app, &org);
+        async move {
+            let everyone = "query($d: Boolean!) { users(first: 100, includeDeactivated: $d) { nodes { id name email } } }";
+            let q = "query($s: String, $d: Boolean!, $a: String) { users(search: $s, includeDeactivated: $d, first: 2, after: $a) \
+                     { totalCount pageInfo { hasNextPage endCursor } nodes { id } } }";
+            for deactivated in [false, true] {
+                let all = app.ok(&org.admin, everyone, json!({"d": deactivated})).await;
+                let all = all["users"]["nodes"].as_array().expect("nodes").clone();
+                let terms_of = |person: &Value| {
+                    let mut terms = search::name_terms(person["name"].as_str().unwrap_or_default());
+                    terms.push(search::fold(person["email"].as_str().unwrap_or_default()));
+                    terms
+                };
+                let mut prefixes: Vec<String> = all.iter().flat_map(|p| search::short_prefixes(&terms_of(p))).collect();
+                prefixes.extend(["zq", "ann"].map(str::to_owned));
+                prefixes.sort();
+                prefixes.dedup();
+                for prefix in prefixes {
+                    let expected: Vec<&Value> = all
+                        .iter()
+                        .filter(|p| terms_of(p).iter().any(|t| t.starts_with(&prefix)))
+                        .map(|p| &p["id"])
+                        .collect();
+                    let (mut listed, mut after) = (Vec::new(), None::<String>);
+                    loop {
+                        let page = app.ok(&org.admin, q, json!({"s": prefix, "d": deactivated, "a": after})).await;
+                        let page = &page["users"];
+                        assert_eq!(page["totalCount"], expected.len(), "{stage}, {prefix:?}, deactivated {deactivated}");
+                        listed.extend(page["nodes"].as_array().expect("nodes").iter().map(|n| n["id"].clone()));
+                        if page["pageInfo"]["hasNextPage"] != true {
+                            break;
+                        }
+                        after = page["pageInfo"]["endCursor"].as_str().map(str::to_owned);
+                    }
+                    let listed: Vec<&Value> = listed.iter().collect();
+                    assert_eq!(listed, expected, "{stage}, {prefix:?}, deactivated {deactivated}: the same people in order");
+                }
+            }
+        }
+    };
+    check("as created").await;
+
+    // Renamed (as a directory sync does, through the user's save) and with a new e-mail.
+    let renamed = user::Entity::find_by_id(id_of(0)).one(&app.db).await.expect("read").expect("user");
+    let mut renamed: user::ActiveModel = renamed.into();
+    renamed.name = Set("Zoë Quist".into());
+    renamed.email = Set(format!("zq-{}@example.test", uuid::Uuid::new_v4().simple()));
+    renamed.update(&app.db).await.expect("rename");
+    let user_id = |i: usize| json!({"u": people[i].id});
+    app.ok(&org.admin, "mutation($u: ID!) { deactivateUser(userId: $u) { id } }", user_id(1)).await;
+    app.ok(&org.admin, "mutation($u: ID!) { deactivateUser(userId: $u) { id } }", user_id(2)).await;
+    app.ok(&org.admin, "mutation($u: ID!) { deleteUser(userId: $u) { user { id } } }", user_id(4)).await;
+    check("renamed, deactivated and deleted").await;
+
+    app.ok(&org.admin, "mutation($u: ID!) { reactivateUser(userId: $u) { id } }", user_id(2)).await;
+    check("reactivated").await;
+
+    // The prefixes rebuilt from the search terms are the ones kept.
+    let kept = entity::user_search_prefix_count::Entity::find().all(&app.db).await.expect("counts");
+    migration::backfill_user_search_prefixes(&app.db).await.expect("backfill");
+    let mut rebuilt = entity::user_search_prefix_count::Entity::find().all(&app.db).await.expect("counts");
+    let key = |c: &entity::user_search_prefix_count::Model| (c.scope_id, c.prefix.clone());
+    let mut kept: Vec<_> = kept.into_iter().filter(|c| c.listed != 0 || c.active != 0).collect();
+    kept.sort_by_key(key);
+    rebuilt.retain(|c| c.listed != 0 || c.active != 0);
+    rebuilt.sort_by_key(key);
+    assert_eq!(kept, rebuilt, "the counts kept at each save are the backfill's");
+    check("after the backfill").await;
+}

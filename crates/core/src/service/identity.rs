@@ -453,6 +453,14 @@ pub async fn search_users(
         if prefix.chars().count() > 200 {
             return Err(AppError::validation("search", Invalid::TooLong { max: 200 }));
         }
+        // One to three letters match a large share of the organization: the
+        // page and the total come from the rows kept per prefix (issue 23).
+        if let Some(short) = entity::search::short_prefix(prefix) {
+            let found =
+                crate::service::search::short_prefix_search(org.organization_id, &short, with_deactivated, direction);
+            return crate::paging::fetch_counted(&state.db, found.query, &found.by_name, window, Some(found.count))
+                .await;
+        }
         // Any word of the name or the start of the e-mail, folded (issue 13).
         if let Some(terms) =
             crate::service::search::owners_matching(entity::search::USER, Some(org.organization_id), prefix)

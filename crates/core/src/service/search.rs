@@ -2,12 +2,14 @@
 //! `products(filter: {search})` (issue 13): owners with a stored term that
 //! starts with the folded text (see `entity::search`), an indexed range.
 
-use entity::{search_term, user};
+use entity::{search_term, user, user_search_prefix as prefix_row, user_search_prefix_count as prefix_count};
 use sea_orm::{
-    ColumnTrait, DbBackend,
-    sea_query::{Condition, Expr, ExprTrait, JoinType, Query, SelectStatement},
+    ColumnTrait, DbBackend, EntityTrait, QueryFilter, QuerySelect, RelationDef, Select,
+    sea_query::{Condition, Expr, ExprTrait, Func, JoinType, Query, SelectStatement},
 };
 use uuid::Uuid;
+
+use crate::paging::{Direction, KeyKind, Keyset};
 
 /// The IDs of the `kind` rows (in `scope`, when given) with a term starting
 /// with the folded `text`; None when nothing is left after folding.
@@ -87,4 +89,56 @@ pub fn count_listed(
         .join(JoinType::InnerJoin, user::Entity, owner_is_user)
         .cond_where(listed_users(organization_id, with_deactivated))
         .to_owned()
+}
+
+/// A people search for a short prefix (issue 23 (b)): the page, its order
+/// and its total, none of which grows with the organization.
+pub struct ShortSearch {
+    /// The listed people with the prefix, joined to their prefix row.
+    pub query: Select<user::Entity>,
+    /// By name, then id, read from the prefix rows' index
+    /// (scope_id, prefix, name, user_id), so the page is the first rows of
+    /// the prefix's range; the cursor is the one the other searches use.
+    pub by_name: Keyset,
+    /// The total: one row of the kept counts.
+    pub count: SelectStatement,
+}
+
+/// [`ShortSearch`] for the folded `prefix` (at most
+/// `entity::search::SHORT_PREFIX_CHARS` characters) in `organization_id`:
+/// the people [`listed_users`] lists, `with_deactivated` as there.
+pub fn short_prefix_search(
+    organization_id: Uuid,
+    prefix: &str,
+    with_deactivated: bool,
+    direction: Direction,
+) -> ShortSearch {
+    let to_prefix_row: RelationDef =
+        user::Entity::belongs_to(prefix_row::Entity).from(user::Column::Id).to(prefix_row::Column::UserId).into();
+    let (row_flag, counted) = if with_deactivated {
+        (prefix_row::Column::Listed, prefix_count::Column::Listed)
+    } else {
+        (prefix_row::Column::Active, prefix_count::Column::Active)
+    };
+    let query = user::Entity::find()
+        .join(JoinType::InnerJoin, to_prefix_row)
+        .filter(prefix_row::Column::ScopeId.eq(organization_id))
+        .filter(prefix_row::Column::Prefix.eq(prefix))
+        .filter(row_flag.eq(true))
+        // The users' own columns decide; the row's flag lets the walk skip
+        // the people not listed without reading them.
+        .filter(listed_users(organization_id, with_deactivated));
+    let by_name = Keyset::new(format!("users:NAME:{direction:?}"))
+        .key(Expr::col((prefix_row::Entity, prefix_row::Column::Name)), direction, KeyKind::Text)
+        .id(Expr::col((prefix_row::Entity, prefix_row::Column::UserId)), direction);
+    let kept = Query::select()
+        .column(counted)
+        .from(prefix_count::Entity)
+        .and_where(prefix_count::Column::ScopeId.eq(organization_id))
+        .and_where(prefix_count::Column::Prefix.eq(prefix))
+        .to_owned();
+    let count = Query::select()
+        .expr(Func::coalesce([Expr::SubQuery(None, Box::new(kept.into())), Expr::val(0i64)]))
+        .to_owned();
+    ShortSearch { query, by_name, count }
 }
