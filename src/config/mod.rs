@@ -273,7 +273,7 @@ pub struct RobustnessSettings {
     /// ended sessions at once, and 800 on SQLite).
     #[arg(long, env = "LICENSEDESK_WS_CALLER_RECHECK_MS", global = true)]
     pub ws_caller_recheck_ms: Option<u64>,
-    /// Most database connections open at once (default 8 on SQLite, 20 on PostgreSQL; issue 23).
+    /// Most database connections open at once (default two per core, 2 to 8, on SQLite; 20 on PostgreSQL; issue 23).
     #[arg(long, env = "LICENSEDESK_DB_MAX_CONNECTIONS", global = true)]
     pub db_max_connections: Option<u32>,
     /// SQLite's page cache per connection, in KiB (issue 23: resident memory).

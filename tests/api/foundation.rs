@@ -509,7 +509,8 @@ async fn r23_short_searches_list_and_count_what_a_scan_finds() {
     let check = |stage: &'static str| {
         let (app, org) = (&app, &org);
         async move {
-            let everyone = "query($d: Boolean!) { users(first: 100, includeDeactivated: $d) { nodes { id name email } } }";
+            let everyone =
+                "query($d: Boolean!) { users(first: 100, includeDeactivated: $d) { nodes { id name email } } }";
             let q = "query($s: String, $d: Boolean!, $a: String) { users(search: $s, includeDeactivated: $d, first: 2, after: $a) \
                      { totalCount pageInfo { hasNextPage endCursor } nodes { id } } }";
             for deactivated in [false, true] {
@@ -534,7 +535,11 @@ async fn r23_short_searches_list_and_count_what_a_scan_finds() {
                     loop {
                         let page = app.ok(&org.admin, q, json!({"s": prefix, "d": deactivated, "a": after})).await;
                         let page = &page["users"];
-                        assert_eq!(page["totalCount"], expected.len(), "{stage}, {prefix:?}, deactivated {deactivated}");
+                        assert_eq!(
+                            page["totalCount"],
+                            expected.len(),
+                            "{stage}, {prefix:?}, deactivated {deactivated}"
+                        );
                         listed.extend(page["nodes"].as_array().expect("nodes").iter().map(|n| n["id"].clone()));
                         if page["pageInfo"]["hasNextPage"] != true {
                             break;
@@ -542,7 +547,10 @@ async fn r23_short_searches_list_and_count_what_a_scan_finds() {
                         after = page["pageInfo"]["endCursor"].as_str().map(str::to_owned);
                     }
                     let listed: Vec<&Value> = listed.iter().collect();
-                    assert_eq!(listed, expected, "{stage}, {prefix:?}, deactivated {deactivated}: the same people in order");
+                    assert_eq!(
+                        listed, expected,
+                        "{stage}, {prefix:?}, deactivated {deactivated}: the same people in order"
+                    );
                 }
             }
         }

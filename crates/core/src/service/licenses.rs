@@ -226,11 +226,14 @@ async fn lock_with_people(txn: &DatabaseTransaction, id: Uuid, users: &[Uuid]) -
     // as it is now but every other table as it was when the statement began;
     // if the holder before us changed the subscription (its version, xmin,
     // differs from the one our snapshot saw) the people read may be stale,
-    // and are read again — now under our lock, so current (R21).
+    // and are read again — now under our lock, so current (R21). The
+    // snapshot's version is read once, by primary key (an uncorrelated
+    // subquery): a correlated `EXISTS` on xmin was planned as a hash of every
+    // subscription, read on each change (issue 23 (e)).
     let (lock, stale) = if backend == DbBackend::Postgres {
         (
             " FOR UPDATE OF s",
-            "NOT EXISTS (SELECT 1 FROM subscriptions s2 WHERE s2.id = s.id AND s2.xmin = s.xmin)".to_owned(),
+            format!("COALESCE(NOT (s.xmin = (SELECT s2.xmin FROM subscriptions s2 WHERE s2.id = {sub_id})), TRUE)"),
         )
     } else {
         ("", p(false.into()))

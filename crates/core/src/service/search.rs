@@ -137,8 +137,7 @@ pub fn short_prefix_search(
         .and_where(prefix_count::Column::ScopeId.eq(organization_id))
         .and_where(prefix_count::Column::Prefix.eq(prefix))
         .to_owned();
-    let count = Query::select()
-        .expr(Func::coalesce([Expr::SubQuery(None, Box::new(kept.into())), Expr::val(0i64)]))
-        .to_owned();
+    let count =
+        Query::select().expr(Func::coalesce([Expr::SubQuery(None, Box::new(kept.into())), Expr::val(0i64)])).to_owned();
     ShortSearch { query, by_name, count }
 }
