@@ -23,12 +23,14 @@ pub fn postgres_server() -> Option<String> {
     std::env::var(POSTGRES_ENV).ok().filter(|v| !v.is_empty())
 }
 
-/// A fresh database URL: a new PostgreSQL database when the variable is set, else a SQLite file.
+/// A fresh database URL: a new PostgreSQL database when the variable is set,
+/// else a SQLite file. Either is removed when the test is over.
 pub async fn fresh_database_url() -> String {
     match postgres_server() {
         Some(server) => fresh_postgres_database(&server).await,
         None => {
             let path = std::env::temp_dir().join(format!("licensedesk-process-{}.db", Uuid::new_v4().simple()));
+            CREATED.with_borrow_mut(|created| created.sqlite_files.push(path.clone()));
             format!("sqlite://{}?mode=rwc", path.display())
         }
     }
@@ -40,8 +42,57 @@ pub async fn fresh_postgres_database(server: &str) -> String {
     let admin = Database::connect(server).await.expect("connect to PostgreSQL");
     admin.execute_unprepared(&format!("CREATE DATABASE {name}")).await.expect("create database");
     admin.close().await.ok();
+    CREATED.with_borrow_mut(|created| created.postgres.push((server.to_owned(), name.clone())));
     let base = server.rsplit_once('/').map(|(base, _)| base).unwrap_or(server);
     format!("{base}/{name}")
+}
+
+/// The databases a test created, removed when its thread ends — the test is
+/// over, passed or failed (libtest runs each test on a thread of its own,
+/// and a test's runtime threads end with it), so no run leaves any behind.
+#[derive(Default)]
+struct CreatedDatabases {
+    /// (the server's admin URL, the database's name).
+    postgres: Vec<(String, String)>,
+    sqlite_files: Vec<std::path::PathBuf>,
+}
+
+thread_local! {
+    static CREATED: std::cell::RefCell<CreatedDatabases> = std::cell::RefCell::new(CreatedDatabases::default());
+}
+
+impl Drop for CreatedDatabases {
+    fn drop(&mut self) {
+        for file in self.sqlite_files.drain(..) {
+            for suffix in ["", "-wal", "-shm"] {
+                let mut path = file.clone().into_os_string();
+                path.push(suffix);
+                std::fs::remove_file(path).ok();
+            }
+        }
+        let databases = std::mem::take(&mut self.postgres);
+        if databases.is_empty() {
+            return;
+        }
+        // The test's runtime is gone: the statements run on a thread and runtime of their own.
+        let dropped = std::thread::spawn(move || {
+            use sea_orm::{ConnectionTrait, Database};
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().ok()?;
+            runtime.block_on(async {
+                for (server, name) in &databases {
+                    let admin = Database::connect(server.as_str()).await.ok()?;
+                    // FORCE: a server the test killed may have left a session behind.
+                    admin.execute_unprepared(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)")).await.ok()?;
+                    admin.close().await.ok();
+                }
+                Some(())
+            })
+        })
+        .join();
+        if !matches!(dropped, Ok(Some(()))) {
+            eprintln!("a process test's database was not dropped");
+        }
+    }
 }
 
 pub fn free_port() -> u16 {
