@@ -220,8 +220,7 @@ mod tests {
     /// characters of each term, counted in characters, not bytes.
     #[test]
     fn short_prefixes_are_the_first_characters_of_each_term() {
-        let terms = vec!["åsa berg".to_owned(), "berg".to_owned(), "王小明".to_owned(), "b".to_owned()];
-        let terms: Vec<String> = terms.iter().map(|t| fold(t)).collect();
+        let terms: Vec<String> = ["åsa berg", "berg", "王小明", "b"].iter().map(|t| fold(t)).collect();
         let expected = ["a", "as", "asa", "b", "be", "ber", "王", "王小", "王小明"];
         assert_eq!(short_prefixes(&terms), expected.iter().map(|p| (*p).to_owned()).collect());
         assert_eq!(short_prefix(" MA "), Some("ma".to_owned()));
