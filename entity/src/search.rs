@@ -15,7 +15,7 @@ use sea_orm::{
 use unicode_normalization::{UnicodeNormalization, char::is_combining_mark};
 use uuid::Uuid;
 
-use crate::{search_term, user, user_search_prefix as prefix_row, user_search_prefix_count as prefix_count};
+use crate::{search_term, user_search_prefix as prefix_row, user_search_prefix_count as prefix_count};
 
 pub const USER: &str = "user";
 pub const PRODUCT: &str = "product";
@@ -95,6 +95,19 @@ pub fn short_prefixes(terms: &[String]) -> BTreeSet<String> {
     prefixes
 }
 
+/// Who a user's short prefixes belong to, as their save left them (the
+/// user entity's save hook fills it; this module does not know the entity).
+pub struct PrefixOwner<'a> {
+    pub user_id: Uuid,
+    /// Their organization or publisher.
+    pub scope_id: Uuid,
+    pub name: &'a str,
+    /// Not deleted (R43).
+    pub listed: bool,
+    /// Listed and active.
+    pub active: bool,
+}
+
 /// Keeps a user's short prefixes (their `terms`' [`short_prefixes`], with
 /// their name and whether a search lists them) and the per-prefix counts in
 /// step with a save: the counts move by what changed, so two saves of
@@ -103,19 +116,16 @@ pub fn short_prefixes(terms: &[String]) -> BTreeSet<String> {
 /// the name, the terms nor the status writes nothing.
 pub async fn replace_user_prefixes<C: ConnectionTrait>(
     db: &C,
-    person: &user::Model,
-    scope_id: Uuid,
+    owner: &PrefixOwner<'_>,
     terms: &[String],
 ) -> Result<(), DbErr> {
-    let listed = person.deleted_at.is_none();
-    let active = listed && person.active;
+    let PrefixOwner { user_id, scope_id, name, listed, active } = *owner;
     let prefixes = short_prefixes(terms);
-    let old = prefix_row::Entity::find().filter(prefix_row::Column::UserId.eq(person.id)).all(db).await?;
+    let old = prefix_row::Entity::find().filter(prefix_row::Column::UserId.eq(user_id)).all(db).await?;
     let unchanged = old.len() == prefixes.len()
         && old.iter().all(|row| {
             prefixes.contains(&row.prefix)
-                && (row.scope_id, row.name.as_str(), row.listed, row.active)
-                    == (scope_id, person.name.as_str(), listed, active)
+                && (row.scope_id, row.name.as_str(), row.listed, row.active) == (scope_id, name, listed, active)
         });
     if unchanged {
         return Ok(());
@@ -153,14 +163,14 @@ pub async fn replace_user_prefixes<C: ConnectionTrait>(
             .await?;
     }
     if !old.is_empty() {
-        prefix_row::Entity::delete_many().filter(prefix_row::Column::UserId.eq(person.id)).exec(db).await?;
+        prefix_row::Entity::delete_many().filter(prefix_row::Column::UserId.eq(user_id)).exec(db).await?;
     }
     if !prefixes.is_empty() {
         let rows = prefixes.into_iter().map(|prefix| prefix_row::ActiveModel {
-            user_id: Set(person.id),
+            user_id: Set(user_id),
             prefix: Set(prefix),
             scope_id: Set(scope_id),
-            name: Set(person.name.clone()),
+            name: Set(name.to_owned()),
             listed: Set(listed),
             active: Set(active),
         });

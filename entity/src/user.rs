@@ -44,7 +44,15 @@ impl ActiveModelBehavior for ActiveModel {
         terms.push(crate::search::fold(&model.email));
         let scope = model.organization_id.or(model.publisher_id);
         if let Some(scope) = scope {
-            crate::search::replace_user_prefixes(db, &model, scope, &terms).await?;
+            let listed = model.deleted_at.is_none();
+            let owner = crate::search::PrefixOwner {
+                user_id: model.id,
+                scope_id: scope,
+                name: &model.name,
+                listed,
+                active: listed && model.active,
+            };
+            crate::search::replace_user_prefixes(db, &owner, &terms).await?;
         }
         crate::search::replace_terms(db, crate::search::USER, model.id, scope, terms).await?;
         Ok(model)
